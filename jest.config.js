@@ -1,0 +1,14 @@
+/** jest 30 in native ESM mode (NODE_OPTIONS=--experimental-vm-modules, set by `npm test`), TypeScript via swc. */
+export default {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: { '^.+\\.ts$': ['@swc/jest'] },
+  // Sources import with .js suffixes (ESM); jest resolves them to the .ts files.
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.e2e-spec.ts'],
+  globalSetup: '<rootDir>/test/setup/global-setup.mjs',
+  globalTeardown: '<rootDir>/test/setup/global-teardown.mjs',
+  maxWorkers: 2,
+  testTimeout: 60_000,
+  verbose: false,
+};

@@ -1,0 +1,62 @@
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import fastifyCookie from '@fastify/cookie';
+import helmet from '@fastify/helmet';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { Logger } from 'nestjs-pino';
+import { AppModule } from './app.module.js';
+import type { AppConfig } from './config/config.js';
+import { buildOpenApiDocument, serveOpenApi } from './openapi/openapi.js';
+import { APP_VERSION } from './version.js';
+
+/** Request bodies above this are refused with 413 before they are parsed. */
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{8,128}$/;
+
+/** A caller's X-Request-Id is kept when it is well-formed; otherwise the request gets a fresh one. */
+function requestId(req: IncomingMessage): string {
+  const header = req.headers['x-request-id'];
+  const id = typeof header === 'string' && REQUEST_ID_PATTERN.test(header) ? header : randomUUID();
+  (req as IncomingMessage & { id: string }).id = id; // the logger middleware reads it from the raw request
+  return id;
+}
+
+/** Every route lives under /v1 but the health probes, which load balancers call unversioned. */
+export function applyGlobalPrefix(app: INestApplication): void {
+  app.setGlobalPrefix('v1', { exclude: ['health', 'health/ready'] });
+}
+
+/** Builds the whole HTTP application (not yet listening): used by main.ts and by the tests. */
+export async function createApp(config: AppConfig, databaseUrl: string): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({ trustProxy: config.trustProxy, bodyLimit: BODY_LIMIT_BYTES, genReqId: requestId });
+  // Only JSON bodies are accepted: anything else is a 415, never a string handed to a DTO.
+  adapter.getInstance().removeContentTypeParser(['text/plain']);
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, databaseUrl), adapter, {
+    bufferLogs: true,
+  });
+  app.useLogger(app.get(Logger));
+  app.flushLogs();
+  applyGlobalPrefix(app);
+
+  await app.register(fastifyCookie);
+  await app.register(helmet, {
+    // Swagger UI at /docs runs an inline bootstrap script and inline styles.
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'", "'unsafe-inline'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        upgradeInsecureRequests: null,
+      },
+    },
+  });
+  app.getHttpAdapter().getInstance().addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  serveOpenApi(app, buildOpenApiDocument(app, APP_VERSION), config.swaggerUi);
+  return app;
+}

@@ -1,0 +1,47 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { LoggerModule } from 'nestjs-pino';
+import { AuthGuard } from './common/auth/auth.guard.js';
+import { HttpErrorFilter } from './common/errors/http-error.filter.js';
+import { loggerOptions } from './common/logging/logger.options.js';
+import { createValidationPipe } from './common/validation/validation.pipe.js';
+import { CONFIG, type AppConfig } from './config/config.js';
+import { dataSourceOptions } from './database/data-source.js';
+import { AuditModule } from './modules/audit/audit.module.js';
+import { AuthModule } from './modules/auth/auth.module.js';
+import { HealthController } from './modules/health/health.controller.js';
+import { MembersModule } from './modules/members/members.module.js';
+import { OrgsModule } from './modules/orgs/orgs.module.js';
+
+/** Global providers: the config object, and nothing else. */
+@Module({})
+class ConfigModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return { module: ConfigModule, global: true, providers: [{ provide: CONFIG, useValue: config }], exports: [CONFIG] };
+  }
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig, databaseUrl: string): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggerModule.forRoot(loggerOptions(config)),
+        TypeOrmModule.forRoot(dataSourceOptions({ url: databaseUrl, poolSize: config.databasePoolSize })),
+        AuditModule,
+        AuthModule,
+        OrgsModule,
+        MembersModule,
+      ],
+      controllers: [HealthController],
+      providers: [
+        { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_FILTER, useClass: HttpErrorFilter },
+        { provide: APP_PIPE, useFactory: createValidationPipe },
+      ],
+    };
+  }
+}

@@ -1,0 +1,38 @@
+import type { TokenAccess } from '../../modules/auth/api-token.entity.js';
+import type { Role } from './permissions.js';
+
+/** Who is calling: set by `AuthGuard` on every authenticated request. */
+export interface Actor {
+  readonly userId: string;
+  readonly email: string;
+  readonly isAdmin: boolean;
+  readonly via: 'session' | 'token';
+  readonly sessionId?: string;
+  readonly token?: {
+    readonly id: string;
+    /** `null` = every org of the owner. */
+    readonly orgId: string | null;
+    readonly access: TokenAccess;
+  };
+}
+
+/** The org a route acts on, resolved and access-checked by `AuthGuard`. */
+export interface OrgContext {
+  readonly id: string;
+  readonly slug: string;
+  readonly role: Role;
+}
+
+/** Request facts the audit log records. */
+export interface RequestMeta {
+  readonly ip: string;
+  readonly userAgent: string | null;
+  readonly requestId: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    actor?: Actor;
+    org?: OrgContext;
+  }
+}

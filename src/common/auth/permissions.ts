@@ -1,0 +1,61 @@
+/**
+ * The role matrix, as data (spec 003 "Roles and Permissions", DESIGN.md §4). Guards and services ask
+ * for permissions, never for role names. `permissions.spec.ts` walks every role × permission.
+ */
+export const ROLES = ['owner', 'admin', 'developer', 'viewer'] as const;
+export type Role = (typeof ROLES)[number];
+
+export enum Permission {
+  // Account-level: any signed-in identity, on its own account.
+  AccountRead = 'account.read',
+  AccountWrite = 'account.write',
+  /** Password changes: only from a signed-in session, never with a bearer token. */
+  AccountCredentials = 'account.credentials',
+
+  // Org-level: granted by the member's role in the org named by the route.
+  OrgDelete = 'org.delete',
+  MembersRead = 'members.read',
+  MembersInvite = 'members.invite',
+  MembersRemove = 'members.remove',
+  MembersChangeRole = 'members.change_role',
+}
+
+export type PermissionScope = 'account' | 'org';
+
+interface PermissionInfo {
+  readonly scope: PermissionScope;
+  /** A `read`-scoped token may only use `read` permissions. */
+  readonly access: 'read' | 'write';
+  /** Refused to bearer tokens whatever their scope. */
+  readonly sessionOnly?: boolean;
+}
+
+export const PERMISSION_INFO: Readonly<Record<Permission, PermissionInfo>> = {
+  [Permission.AccountRead]: { scope: 'account', access: 'read' },
+  [Permission.AccountWrite]: { scope: 'account', access: 'write' },
+  [Permission.AccountCredentials]: { scope: 'account', access: 'write', sessionOnly: true },
+  [Permission.OrgDelete]: { scope: 'org', access: 'write' },
+  [Permission.MembersRead]: { scope: 'org', access: 'read' },
+  [Permission.MembersInvite]: { scope: 'org', access: 'write' },
+  [Permission.MembersRemove]: { scope: 'org', access: 'write' },
+  [Permission.MembersChangeRole]: { scope: 'org', access: 'write' },
+};
+
+const VIEWER: readonly Permission[] = [Permission.MembersRead];
+const DEVELOPER: readonly Permission[] = [...VIEWER];
+const ADMIN: readonly Permission[] = [...DEVELOPER, Permission.MembersInvite, Permission.MembersRemove];
+const OWNER: readonly Permission[] = [...ADMIN, Permission.MembersChangeRole, Permission.OrgDelete];
+
+export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
+  owner: OWNER,
+  admin: ADMIN,
+  developer: DEVELOPER,
+  viewer: VIEWER,
+};
+
+export function roleHasPermission(role: Role, permission: Permission): boolean {
+  return ROLE_PERMISSIONS[role].includes(permission);
+}
+
+/** Higher rank = more power; used where one member acts on another (an admin cannot remove an owner). */
+export const ROLE_RANK: Readonly<Record<Role, number>> = { owner: 4, admin: 3, developer: 2, viewer: 1 };

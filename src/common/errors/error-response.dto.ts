@@ -1,0 +1,31 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+
+export class FieldErrorDto {
+  @ApiProperty({ example: 'key' })
+  field: string;
+
+  @ApiProperty({ example: 'key must match ^[A-Za-z_][A-Za-z0-9_]*$' })
+  message: string;
+}
+
+/** The error shape of DESIGN.md §6, for the OpenAPI document. */
+export class ErrorResponseDto {
+  @ApiProperty({ example: 404 })
+  statusCode: number;
+
+  @ApiProperty({
+    example: 'not_found',
+    enum: ['bad_request', 'validation_failed', 'unauthorized', 'forbidden', 'not_found', 'conflict', 'payload_too_large',
+      'unsupported_media_type', 'plan_limit_exceeded', 'rate_limited', 'service_unavailable', 'internal_error'],
+  })
+  code: string;
+
+  @ApiProperty({ example: "Environment 'qa' not found" })
+  message: string;
+
+  @ApiProperty({ example: '6f1c0d1e-7f0b-4c39-9b43-0f1f5b0a2f55' })
+  requestId: string;
+
+  @ApiPropertyOptional({ type: [FieldErrorDto] })
+  errors?: FieldErrorDto[];
+}

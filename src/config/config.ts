@@ -1,0 +1,132 @@
+import { z } from 'zod';
+
+/**
+ * The one place environment variables are read. `loadConfig` validates them once at start-up into a
+ * typed, frozen object; a bad or missing variable stops the boot with a message that names it.
+ * Every variable is documented in `.env.example`.
+ */
+
+const booleanString = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const positiveInt = z.coerce.number().int().positive();
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PUBLIC_URL: z.url().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  DATABASE_POOL_SIZE: positiveInt.max(200).default(10),
+  SECR_DATA_DIR: z.string().min(1).default('.secr-data'),
+  EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
+  SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  SESSION_TTL_HOURS: positiveInt.max(24 * 90).default(24 * 7),
+  TOKEN_DEFAULT_TTL_DAYS: positiveInt.max(3650).default(90),
+  TRUST_PROXY: z
+    .string()
+    .optional()
+    .transform((v, ctx): boolean | string => {
+      if (v === undefined || v === '' || v === 'false' || v === '0') return false;
+      if (v === 'true' || v === '1') return true;
+      // A comma-separated list of trusted proxy addresses / CIDRs, as Fastify accepts it.
+      if (/^[0-9a-fA-F.:/, ]+$/.test(v)) return v;
+      ctx.addIssue({ code: 'custom', message: 'must be true, false or a list of proxy addresses' });
+      return z.NEVER;
+    }),
+  LOGIN_RATE_LIMIT_PER_IP: positiveInt.default(30),
+  LOGIN_RATE_LIMIT_PER_ACCOUNT: positiveInt.default(10),
+  LOGIN_RATE_LIMIT_WINDOW_SECONDS: positiveInt.default(60),
+  LOGIN_LOCKOUT_FAILURES: positiveInt.default(5),
+  LOGIN_LOCKOUT_MINUTES: positiveInt.default(15),
+  SWAGGER_UI: booleanString.default(true),
+});
+
+export type Env = z.input<typeof envSchema>;
+
+export interface RateLimitRule {
+  readonly limit: number;
+  readonly windowSeconds: number;
+}
+
+export interface AppConfig {
+  readonly env: 'development' | 'production' | 'test';
+  readonly isProduction: boolean;
+  readonly port: number;
+  readonly host: string;
+  /** Base URL people reach the API at (links in mails, Swagger server). */
+  readonly publicUrl: string;
+  readonly logLevel: string;
+  /** `undefined` = start the embedded PostgreSQL in `dataDir`. */
+  readonly databaseUrl: string | undefined;
+  readonly databasePoolSize: number;
+  readonly dataDir: string;
+  readonly embeddedPgPort: number;
+  /** `undefined` only before start-up resolved it (generated in embedded dev mode). */
+  readonly sessionSecret: string | undefined;
+  readonly sessionTtlSeconds: number;
+  readonly tokenDefaultTtlDays: number;
+  readonly trustProxy: boolean | string;
+  readonly loginRateLimit: {
+    readonly perIp: RateLimitRule;
+    readonly perAccount: RateLimitRule;
+    readonly lockoutFailures: number;
+    readonly lockoutSeconds: number;
+  };
+  readonly swaggerUi: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(source: Record<string, string | undefined> = process.env): AppConfig {
+  // Empty strings count as unset, as they do in most .env tooling.
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  if (e.NODE_ENV === 'production' && !e.SESSION_SECRET) {
+    problems.push('SESSION_SECRET: required when NODE_ENV=production');
+  }
+  if (problems.length) throw new ConfigError(problems);
+
+  const windowSeconds = e.LOGIN_RATE_LIMIT_WINDOW_SECONDS;
+  return Object.freeze({
+    env: e.NODE_ENV,
+    isProduction: e.NODE_ENV === 'production',
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ''),
+    logLevel: e.LOG_LEVEL,
+    databaseUrl: e.DATABASE_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
+    dataDir: e.SECR_DATA_DIR,
+    embeddedPgPort: e.EMBEDDED_PG_PORT,
+    sessionSecret: e.SESSION_SECRET,
+    sessionTtlSeconds: e.SESSION_TTL_HOURS * 3600,
+    tokenDefaultTtlDays: e.TOKEN_DEFAULT_TTL_DAYS,
+    trustProxy: e.TRUST_PROXY,
+    loginRateLimit: Object.freeze({
+      perIp: { limit: e.LOGIN_RATE_LIMIT_PER_IP, windowSeconds },
+      perAccount: { limit: e.LOGIN_RATE_LIMIT_PER_ACCOUNT, windowSeconds },
+      lockoutFailures: e.LOGIN_LOCKOUT_FAILURES,
+      lockoutSeconds: e.LOGIN_LOCKOUT_MINUTES * 60,
+    }),
+    swaggerUi: e.SWAGGER_UI,
+  });
+}
+
+/** DI token under which the validated config is provided. */
+export const CONFIG = Symbol('AppConfig');

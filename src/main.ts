@@ -1,0 +1,87 @@
+import 'reflect-metadata';
+import exitHook from 'async-exit-hook';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import pino from 'pino';
+import { createApp } from './app.factory.js';
+import { loadOrCreateDevSecret } from './bootstrap/dev-secrets.js';
+import { ConfigError, loadConfig, type AppConfig } from './config/config.js';
+import { runMigrations } from './database/data-source.js';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from './database/embedded-postgres.js';
+
+const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+async function main(): Promise<void> {
+  let config: AppConfig;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const log = pino({
+    level: config.logLevel,
+    name: 'secr',
+    transport: config.env === 'development' ? { target: 'pino-pretty', options: { singleLine: true } } : undefined,
+  });
+
+  // embedded-postgres stops its servers on these signals on its own, racing our orderly shutdown
+  // (close HTTP and the pool first, then the database): we take the signals over.
+  for (const signal of SHUTDOWN_SIGNALS) exitHook.unhookEvent(signal);
+
+  let embedded: EmbeddedDatabase | undefined;
+  let databaseUrl = config.databaseUrl;
+  if (!databaseUrl) {
+    log.info(`DATABASE_URL is unset: starting the embedded PostgreSQL in ${path.resolve(config.dataDir, 'pg')}`);
+    embedded = await startEmbeddedPostgres({
+      dataDir: config.dataDir,
+      port: config.embeddedPgPort,
+      database: 'secr',
+      log: (line) => log.debug({ component: 'postgres' }, line),
+    });
+    databaseUrl = embedded.url;
+  }
+
+  config = { ...config, sessionSecret: config.sessionSecret ?? (await devSessionSecret(config, embedded !== undefined, log)) };
+
+  const applied = await runMigrations(databaseUrl);
+  if (applied.length) log.info({ migrations: applied }, `Applied ${applied.length} migration(s)`);
+
+  const app = await createApp(config, databaseUrl);
+  await app.listen({ port: config.port, host: config.host });
+  log.info(`secr API listening on ${config.publicUrl} — Swagger UI: ${config.publicUrl}/docs`);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`${signal} received: shutting down`);
+    try {
+      await app.close();
+      await embedded?.stop();
+      process.exit(0);
+    } catch (error) {
+      log.error({ err: error }, 'Error while shutting down');
+      process.exit(1);
+    }
+  };
+  for (const signal of SHUTDOWN_SIGNALS) process.once(signal, () => void shutdown(signal));
+}
+
+async function devSessionSecret(config: AppConfig, embedded: boolean, log: pino.Logger): Promise<string> {
+  if (embedded) {
+    const { value, created } = await loadOrCreateDevSecret(config.dataDir, 'session.secret');
+    if (created) log.warn(`SESSION_SECRET is unset: generated one into ${path.join(config.dataDir, 'session.secret')} (development only)`);
+    return value;
+  }
+  log.warn('SESSION_SECRET is unset: using a random one; sessions end when the server restarts (development only)');
+  return randomBytes(32).toString('base64');
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`secr failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

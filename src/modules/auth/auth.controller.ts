@@ -1,0 +1,98 @@
+import { Body, Controller, Delete, Get, Param, Post, Res } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import type { Actor, RequestMeta } from '../../common/auth/actor.js';
+import { Permission } from '../../common/auth/permissions.js';
+import { CurrentActor, ReqMeta } from '../../common/auth/request-context.decorators.js';
+import { Route } from '../../common/auth/route.decorator.js';
+import { ParseUuidPipe } from '../../common/validation/parse-uuid.pipe.js';
+import {
+  ChangePasswordDto,
+  CreatedTokenDto,
+  CreateTokenDto,
+  LoginDto,
+  LoginResponseDto,
+  MeDto,
+  RegisterDto,
+  RegisterResponseDto,
+  TokenListDto,
+} from './auth.dto.js';
+import { AuthService, SignedIn } from './auth.service.js';
+import { SESSION_COOKIE } from './sessions.service.js';
+import { TokensService } from './tokens.service.js';
+
+@ApiTags('Auth')
+@Controller('auth')
+export class AuthController {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly tokens: TokensService,
+  ) {}
+
+  @Post('register')
+  @Route({ public: true, summary: 'Create an account and its personal org; signs in', status: 201, response: RegisterResponseDto })
+  async register(@Body() dto: RegisterDto, @ReqMeta() meta: RequestMeta, @Res({ passthrough: true }) reply: FastifyReply): Promise<RegisterResponseDto> {
+    const { user, org, ...session } = await this.auth.register(dto, meta);
+    setSessionCookie(reply, session);
+    return { user, org };
+  }
+
+  @Post('login')
+  @Route({ public: true, summary: 'Sign in; sets the __secr_session cookie', response: LoginResponseDto })
+  async login(@Body() dto: LoginDto, @ReqMeta() meta: RequestMeta, @Res({ passthrough: true }) reply: FastifyReply): Promise<LoginResponseDto> {
+    const session = await this.auth.login(dto, meta);
+    setSessionCookie(reply, session);
+    return { user: session.user, sessionExpiresAt: session.expiresAt };
+  }
+
+  @Post('logout')
+  @Route({ permission: Permission.AccountWrite, summary: 'End the current session (or revoke the bearer token used)', status: 204 })
+  async logout(@CurrentActor() actor: Actor, @ReqMeta() meta: RequestMeta, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
+    await this.auth.logout(actor, meta);
+    reply.clearCookie(SESSION_COOKIE, { path: '/' });
+  }
+
+  @Get('me')
+  @Route({ permission: Permission.AccountRead, summary: 'The signed-in user and their orgs with roles', response: MeDto })
+  me(@CurrentActor() actor: Actor): Promise<MeDto> {
+    return this.auth.me(actor);
+  }
+
+  @Post('change-password')
+  @Route({ permission: Permission.AccountCredentials, summary: 'Change password; ends every other session', status: 204 })
+  changePassword(@CurrentActor() actor: Actor, @Body() dto: ChangePasswordDto, @ReqMeta() meta: RequestMeta): Promise<void> {
+    return this.auth.changePassword(actor, dto, meta);
+  }
+
+  @Post('token')
+  @Route({ permission: Permission.AccountWrite, summary: 'Create a scoped API or CLI token (shown once)', status: 201, response: CreatedTokenDto })
+  createToken(@CurrentActor() actor: Actor, @Body() dto: CreateTokenDto, @ReqMeta() meta: RequestMeta): Promise<CreatedTokenDto> {
+    return this.tokens.create(actor, dto, meta);
+  }
+
+  @Get('tokens')
+  @Route({ permission: Permission.AccountRead, summary: 'List your active tokens (never the tokens themselves)', response: TokenListDto })
+  async listTokens(@CurrentActor() actor: Actor): Promise<TokenListDto> {
+    return { tokens: await this.tokens.list(actor.userId) };
+  }
+
+  @Delete('tokens/:tokenId')
+  @Route({ permission: Permission.AccountWrite, summary: 'Revoke one of your tokens', status: 204 })
+  revokeToken(
+    @CurrentActor() actor: Actor,
+    @Param('tokenId', ParseUuidPipe) tokenId: string,
+    @ReqMeta() meta: RequestMeta,
+  ): Promise<void> {
+    return this.tokens.revoke(actor, tokenId, meta);
+  }
+}
+
+function setSessionCookie(reply: FastifyReply, session: Pick<SignedIn, 'jwt' | 'expiresAt'>): void {
+  reply.setCookie(SESSION_COOKIE, session.jwt, {
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: reply.request.protocol === 'https',
+    path: '/',
+    expires: session.expiresAt,
+  });
+}

@@ -1,0 +1,184 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsEmail, IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { ROLES, type Role } from '../../common/auth/permissions.js';
+import type { TokenAccess, TokenKind } from './api-token.entity.js';
+
+export const PASSWORD_MIN = 10;
+export const PASSWORD_MAX = 256;
+
+const lowerTrim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value);
+
+export class RegisterDto {
+  @ApiProperty({ example: 'ada@example.com', maxLength: 254 })
+  @Transform(lowerTrim)
+  @IsEmail({}, { message: 'email must be a valid email address' })
+  @MaxLength(254)
+  email: string;
+
+  @ApiProperty({ minLength: PASSWORD_MIN, maxLength: PASSWORD_MAX, format: 'password' })
+  @IsString()
+  @MinLength(PASSWORD_MIN)
+  @MaxLength(PASSWORD_MAX)
+  password: string;
+
+  @ApiProperty({ example: 'Ada Lovelace', minLength: 1, maxLength: 100 })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(100)
+  name: string;
+}
+
+export class LoginDto {
+  @ApiProperty({ example: 'ada@example.com', maxLength: 254 })
+  @Transform(lowerTrim)
+  @IsEmail({}, { message: 'email must be a valid email address' })
+  @MaxLength(254)
+  email: string;
+
+  @ApiProperty({ maxLength: PASSWORD_MAX, format: 'password' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(PASSWORD_MAX)
+  password: string;
+}
+
+export class ChangePasswordDto {
+  @ApiProperty({ maxLength: PASSWORD_MAX, format: 'password' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(PASSWORD_MAX)
+  currentPassword: string;
+
+  @ApiProperty({ minLength: PASSWORD_MIN, maxLength: PASSWORD_MAX, format: 'password' })
+  @IsString()
+  @MinLength(PASSWORD_MIN)
+  @MaxLength(PASSWORD_MAX)
+  newPassword: string;
+}
+
+export class CreateTokenDto {
+  @ApiProperty({ example: 'GitHub Actions deploy', minLength: 1, maxLength: 100 })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(100)
+  name: string;
+
+  @ApiProperty({ enum: ['read', 'read_write'], description: 'read: pull and list only; read_write: also change' })
+  @IsIn(['read', 'read_write'])
+  access: TokenAccess;
+
+  @ApiPropertyOptional({ enum: ['api', 'cli'], default: 'api', description: 'Token prefix: secr_tok_ (api) or secr_cli_ (cli)' })
+  @IsOptional()
+  @IsIn(['api', 'cli'])
+  kind?: TokenKind;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'Restrict the token to one org; omit for every org you belong to' })
+  @IsOptional()
+  @IsUUID()
+  orgId?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 365, default: 90 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(365)
+  expiresInDays?: number;
+}
+
+export class UserDto {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty()
+  email: string;
+
+  @ApiProperty()
+  name: string;
+
+  @ApiProperty()
+  emailVerified: boolean;
+
+  @ApiProperty()
+  isAdmin: boolean;
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt: Date;
+}
+
+export class OrgSummaryDto {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ example: 'acme' })
+  slug: string;
+
+  @ApiProperty({ example: 'Acme Inc.' })
+  name: string;
+
+  @ApiProperty({ enum: ROLES })
+  role: Role;
+}
+
+export class MeDto {
+  @ApiProperty({ type: UserDto })
+  user: UserDto;
+
+  @ApiProperty({ type: [OrgSummaryDto] })
+  orgs: OrgSummaryDto[];
+}
+
+export class RegisterResponseDto {
+  @ApiProperty({ type: UserDto })
+  user: UserDto;
+
+  @ApiProperty({ type: OrgSummaryDto, description: 'The personal org created with the account' })
+  org: OrgSummaryDto;
+}
+
+export class LoginResponseDto {
+  @ApiProperty({ type: UserDto })
+  user: UserDto;
+
+  @ApiProperty({ format: 'date-time' })
+  sessionExpiresAt: Date;
+}
+
+export class TokenDto {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty()
+  name: string;
+
+  @ApiProperty({ enum: ['api', 'cli'] })
+  kind: TokenKind;
+
+  @ApiProperty({ example: 'secr_tok_Ab3x…', description: 'Prefix and first characters, to recognise the token' })
+  hint: string;
+
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'null = every org of the owner' })
+  orgId: string | null;
+
+  @ApiProperty({ enum: ['read', 'read_write'] })
+  access: TokenAccess;
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt: Date;
+
+  @ApiProperty({ format: 'date-time' })
+  expiresAt: Date;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  lastUsedAt: Date | null;
+}
+
+export class CreatedTokenDto extends TokenDto {
+  @ApiProperty({ example: 'secr_tok_…', description: 'The token itself. Shown only in this response: store it now.' })
+  token: string;
+}
+
+export class TokenListDto {
+  @ApiProperty({ type: [TokenDto] })
+  tokens: TokenDto[];
+}

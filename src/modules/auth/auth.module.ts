@@ -1,0 +1,27 @@
+import { Module } from '@nestjs/common';
+import { JwtModule } from '@nestjs/jwt';
+import { RateLimiter } from '../../common/rate-limit/rate-limiter.service.js';
+import { CONFIG, type AppConfig } from '../../config/config.js';
+import { OrgsModule } from '../orgs/orgs.module.js';
+import { AuthController } from './auth.controller.js';
+import { AuthService } from './auth.service.js';
+import { Authenticator } from './authenticator.service.js';
+import { SessionsService } from './sessions.service.js';
+import { TokensService } from './tokens.service.js';
+
+@Module({
+  imports: [
+    OrgsModule,
+    JwtModule.registerAsync({
+      inject: [CONFIG],
+      useFactory: (config: AppConfig) => {
+        if (!config.sessionSecret) throw new Error('SESSION_SECRET was not resolved before start-up');
+        return { secret: config.sessionSecret, signOptions: { algorithm: 'HS256', issuer: 'secr' }, verifyOptions: { issuer: 'secr' } };
+      },
+    }),
+  ],
+  controllers: [AuthController],
+  providers: [AuthService, SessionsService, TokensService, Authenticator, RateLimiter],
+  exports: [Authenticator, OrgsModule],
+})
+export class AuthModule {}

@@ -1,0 +1,66 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
+import { DataSource, EntityManager, IsNull, Not } from 'typeorm';
+import type { Actor, RequestMeta } from '../../common/auth/actor.js';
+import { CONFIG, type AppConfig } from '../../config/config.js';
+import { Session } from './session.entity.js';
+
+export const SESSION_COOKIE = '__secr_session';
+
+interface SessionClaims {
+  sub: string;
+  sid: string;
+}
+
+/**
+ * Cookie sessions: a signed JWT naming a `sessions` row. The row is checked on every request, so
+ * logout and password changes take effect at once on every app instance.
+ */
+@Injectable()
+export class SessionsService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly jwt: JwtService,
+    @Inject(CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async create(em: EntityManager, userId: string, meta: RequestMeta): Promise<{ jwt: string; expiresAt: Date }> {
+    const expiresAt = new Date(Date.now() + this.config.sessionTtlSeconds * 1000);
+    const { identifiers } = await em.insert(Session, { userId, ip: meta.ip, userAgent: meta.userAgent, expiresAt });
+    const sid = identifiers[0].id as string;
+    const claims: SessionClaims = { sub: userId, sid };
+    const jwt = await this.jwt.signAsync(claims, { expiresIn: this.config.sessionTtlSeconds });
+    return { jwt, expiresAt };
+  }
+
+  /** The actor for a session cookie, or `null` when it is invalid, expired or revoked. */
+  async verify(jwt: string): Promise<Actor | null> {
+    let claims: SessionClaims;
+    try {
+      claims = await this.jwt.verifyAsync<SessionClaims>(jwt, { algorithms: ['HS256'] });
+    } catch {
+      return null;
+    }
+    if (typeof claims.sid !== 'string' || typeof claims.sub !== 'string') return null;
+    const [row] = await this.db.query(
+      `SELECT u.id, u.email, u.is_admin
+         FROM sessions s JOIN users u ON u.id = s.user_id
+        WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > now()`,
+      [claims.sid, claims.sub],
+    );
+    if (!row) return null;
+    return { userId: row.id, email: row.email, isAdmin: row.is_admin, via: 'session', sessionId: claims.sid };
+  }
+
+  async revoke(em: EntityManager, sessionId: string): Promise<void> {
+    await em.update(Session, { id: sessionId, revokedAt: IsNull() }, { revokedAt: new Date() });
+  }
+
+  /** Ends every session of a user but `keepSessionId` (the one changing the password). */
+  async revokeAllOf(em: EntityManager, userId: string, keepSessionId?: string): Promise<void> {
+    const where = keepSessionId
+      ? { userId, revokedAt: IsNull(), id: Not(keepSessionId) }
+      : { userId, revokedAt: IsNull() };
+    await em.update(Session, where, { revokedAt: new Date() });
+  }
+}

@@ -1,0 +1,123 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { DataSource, IsNull, MoreThan } from 'typeorm';
+import type { Actor, RequestMeta } from '../../common/auth/actor.js';
+import { AuditService } from '../audit/audit.service.js';
+import { CONFIG, type AppConfig } from '../../config/config.js';
+import { Membership } from '../orgs/membership.entity.js';
+import { ApiToken } from './api-token.entity.js';
+import { CreatedTokenDto, CreateTokenDto, TokenDto } from './auth.dto.js';
+import { TokenNotFoundError, TokenScopeError } from './auth.errors.js';
+import { generateToken, hashesEqual, looksLikeToken, sha256 } from './credentials.js';
+
+/** Write `last_used_at` at most this often per token, to keep writes off the hot read path. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+@Injectable()
+export class TokensService {
+  private readonly logger = new Logger(TokensService.name);
+
+  constructor(
+    private readonly db: DataSource,
+    private readonly audit: AuditService,
+    @Inject(CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async create(actor: Actor, dto: CreateTokenDto, meta: RequestMeta): Promise<CreatedTokenDto> {
+    const orgId = dto.orgId ?? null;
+    // A token may mint tokens, but none broader than itself.
+    if (actor.token?.orgId && orgId !== actor.token.orgId) {
+      throw new TokenScopeError('A token scoped to one organization can only create tokens for that organization');
+    }
+    const kind = dto.kind ?? 'api';
+    const days = dto.expiresInDays ?? this.config.tokenDefaultTtlDays;
+    const secret = generateToken(kind);
+
+    const saved = await this.db.transaction(async (em) => {
+      if (orgId && !(await em.existsBy(Membership, { orgId, userId: actor.userId }))) {
+        throw new TokenScopeError(`You are not a member of organization '${orgId}'`);
+      }
+      const token = em.create(ApiToken, {
+        userId: actor.userId,
+        name: dto.name,
+        kind,
+        tokenHash: secret.hash,
+        hint: secret.hint,
+        orgId,
+        access: dto.access,
+        expiresAt: new Date(Date.now() + days * 86_400_000),
+      });
+      await em.save(token);
+      await this.audit.record(em, {
+        action: 'token.created',
+        orgId,
+        actor,
+        meta,
+        metadata: { tokenId: token.id, name: token.name, kind, access: token.access, expiresAt: token.expiresAt },
+      });
+      return token;
+    });
+    return { ...toTokenDto(saved), token: secret.token };
+  }
+
+  async list(userId: string): Promise<TokenDto[]> {
+    const tokens = await this.db.getRepository(ApiToken).find({
+      where: { userId, revokedAt: IsNull(), expiresAt: MoreThan(new Date()) },
+      order: { createdAt: 'DESC' },
+    });
+    return tokens.map(toTokenDto);
+  }
+
+  async revoke(actor: Actor, tokenId: string, meta: RequestMeta): Promise<void> {
+    await this.db.transaction(async (em) => {
+      const result = await em.update(
+        ApiToken,
+        { id: tokenId, userId: actor.userId, revokedAt: IsNull() },
+        { revokedAt: new Date() },
+      );
+      if (!result.affected) throw new TokenNotFoundError(tokenId);
+      await this.audit.record(em, { action: 'token.revoked', actor, meta, metadata: { tokenId } });
+    });
+  }
+
+  /** The actor for a bearer token, or `null` when it is malformed, unknown, expired or revoked. */
+  async verify(presented: string): Promise<Actor | null> {
+    if (!looksLikeToken(presented)) return null;
+    const hash = sha256(presented);
+    const [row] = await this.db.query(
+      `SELECT t.id, t.token_hash, t.org_id, t.access, t.last_used_at, u.id AS user_id, u.email, u.is_admin
+         FROM api_tokens t JOIN users u ON u.id = t.user_id
+        WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > now()`,
+      [hash],
+    );
+    if (!row || !hashesEqual(row.token_hash, hash)) return null;
+    this.touch(row.id, row.last_used_at);
+    return {
+      userId: row.user_id,
+      email: row.email,
+      isAdmin: row.is_admin,
+      via: 'token',
+      token: { id: row.id, orgId: row.org_id, access: row.access },
+    };
+  }
+
+  private touch(tokenId: string, lastUsedAt: Date | null): void {
+    if (lastUsedAt && Date.now() - lastUsedAt.getTime() < LAST_USED_RESOLUTION_MS) return;
+    this.db
+      .query('UPDATE api_tokens SET last_used_at = now() WHERE id = $1', [tokenId])
+      .catch((err: unknown) => this.logger.warn({ err }, 'Could not record token use'));
+  }
+}
+
+export function toTokenDto(t: ApiToken): TokenDto {
+  return {
+    id: t.id,
+    name: t.name,
+    kind: t.kind,
+    hint: t.hint,
+    orgId: t.orgId,
+    access: t.access,
+    createdAt: t.createdAt,
+    expiresAt: t.expiresAt,
+    lastUsedAt: t.lastUsedAt,
+  };
+}

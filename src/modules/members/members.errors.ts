@@ -1,0 +1,27 @@
+import { ConflictError, ForbiddenError, NotFoundError } from '../../common/errors/domain-error.js';
+
+export class MemberNotFoundError extends NotFoundError {
+  constructor(userId: string) {
+    super(`Member '${userId}' not found in this organization`);
+  }
+}
+
+export class InviteNotFoundError extends NotFoundError {
+  constructor() {
+    super('Invitation not found, already used, revoked or expired');
+  }
+}
+
+export class InviteEmailMismatchError extends ForbiddenError {
+  constructor() {
+    super('This invitation was sent to another email address; sign in with that address to accept it');
+  }
+}
+
+export class AlreadyMemberError extends ConflictError {
+  constructor(email: string) {
+    super(`${email} is already a member of this organization`);
+  }
+}
+
+export class OutrankedError extends ForbiddenError {}

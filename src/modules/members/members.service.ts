@@ -1,0 +1,175 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager, IsNull, MoreThan } from 'typeorm';
+import type { Actor, OrgContext, RequestMeta } from '../../common/auth/actor.js';
+import { ROLE_RANK, type Role } from '../../common/auth/permissions.js';
+import { AuditService } from '../audit/audit.service.js';
+import { randomBase62, sha256 } from '../auth/credentials.js';
+import { User } from '../auth/user.entity.js';
+import { Membership } from '../orgs/membership.entity.js';
+import { OrgDto } from '../orgs/orgs.dto.js';
+import { LastOwnerError } from '../orgs/orgs.errors.js';
+import { Org } from '../orgs/org.entity.js';
+import { Invite } from './invite.entity.js';
+import { CreatedInviteDto, InviteDto, InviteMemberDto, MemberDto, MemberListDto, UpdateMemberDto } from './members.dto.js';
+import {
+  AlreadyMemberError,
+  InviteEmailMismatchError,
+  InviteNotFoundError,
+  MemberNotFoundError,
+  OutrankedError,
+} from './members.errors.js';
+
+const INVITE_TTL_MS = 7 * 86_400_000;
+
+@Injectable()
+export class MembersService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly audit: AuditService,
+  ) {}
+
+  async list(org: OrgContext): Promise<MemberListDto> {
+    const members: Array<{ user_id: string; email: string; name: string; role: Role; created_at: Date }> = await this.db.query(
+      `SELECT m.user_id, u.email, u.name, m.role, m.created_at
+         FROM memberships m JOIN users u ON u.id = m.user_id
+        WHERE m.org_id = $1 ORDER BY m.created_at, u.email`,
+      [org.id],
+    );
+    const invites = await this.db.getRepository(Invite).find({
+      where: { orgId: org.id, acceptedAt: IsNull(), revokedAt: IsNull(), expiresAt: MoreThan(new Date()) },
+      order: { createdAt: 'ASC' },
+    });
+    return {
+      members: members.map((m) => ({ userId: m.user_id, email: m.email, name: m.name, role: m.role, joinedAt: m.created_at })),
+      invites: invites.map(toInviteDto),
+    };
+  }
+
+  async invite(actor: Actor, org: OrgContext, dto: InviteMemberDto, meta: RequestMeta): Promise<CreatedInviteDto> {
+    assertMayGrant(org.role, dto.role);
+    const token = randomBase62();
+    const invite = await this.db.transaction(async (em) => {
+      const alreadyMember = await em
+        .createQueryBuilder(Membership, 'm')
+        .innerJoin(User, 'u', 'u.id = m.userId')
+        .where('m.orgId = :orgId AND u.email = :email', { orgId: org.id, email: dto.email })
+        .getExists();
+      if (alreadyMember) throw new AlreadyMemberError(dto.email);
+      // Re-inviting an address replaces its open invitation.
+      await em.update(Invite, { orgId: org.id, email: dto.email, acceptedAt: IsNull(), revokedAt: IsNull() }, { revokedAt: new Date() });
+      const created = em.create(Invite, {
+        orgId: org.id,
+        email: dto.email,
+        role: dto.role,
+        tokenHash: sha256(token),
+        invitedBy: actor.userId,
+        expiresAt: new Date(Date.now() + INVITE_TTL_MS),
+      });
+      await em.save(created);
+      await this.audit.record(em, {
+        action: 'member.invited',
+        orgId: org.id,
+        actor,
+        meta,
+        metadata: { inviteId: created.id, email: dto.email, role: dto.role },
+      });
+      return created;
+    });
+    return { invite: toInviteDto(invite), token };
+  }
+
+  async accept(actor: Actor, token: string, meta: RequestMeta): Promise<OrgDto> {
+    return this.db.transaction(async (em) => {
+      const invite = await em
+        .createQueryBuilder(Invite, 'i')
+        .setLock('pessimistic_write')
+        .where('i.tokenHash = :hash AND i.acceptedAt IS NULL AND i.revokedAt IS NULL AND i.expiresAt > now()', {
+          hash: sha256(token),
+        })
+        .getOne();
+      if (!invite) throw new InviteNotFoundError();
+      if (invite.email !== actor.email) throw new InviteEmailMismatchError();
+      if (await em.existsBy(Membership, { orgId: invite.orgId, userId: actor.userId })) {
+        throw new AlreadyMemberError(actor.email);
+      }
+      await em.insert(Membership, { orgId: invite.orgId, userId: actor.userId, role: invite.role });
+      await em.update(Invite, { id: invite.id }, { acceptedAt: new Date(), acceptedBy: actor.userId });
+      await this.audit.record(em, {
+        action: 'member.joined',
+        orgId: invite.orgId,
+        actor,
+        meta,
+        metadata: { inviteId: invite.id, userId: actor.userId, role: invite.role },
+      });
+      const org = await em.findOneByOrFail(Org, { id: invite.orgId });
+      return { id: org.id, slug: org.slug, name: org.name, role: invite.role, createdAt: org.createdAt };
+    });
+  }
+
+  async changeRole(actor: Actor, org: OrgContext, userId: string, dto: UpdateMemberDto, meta: RequestMeta): Promise<MemberDto> {
+    return this.db.transaction(async (em) => {
+      const owners = await lockOwners(em, org.id);
+      const member = await findMember(em, org.id, userId);
+      if (member.role === 'owner' && dto.role !== 'owner' && owners.length <= 1) throw new LastOwnerError();
+      const previous = member.role;
+      await em.update(Membership, { orgId: org.id, userId }, { role: dto.role });
+      await this.audit.record(em, {
+        action: 'member.role_changed',
+        orgId: org.id,
+        actor,
+        meta,
+        metadata: { userId, from: previous, to: dto.role },
+      });
+      return { ...member, role: dto.role };
+    });
+  }
+
+  async remove(actor: Actor, org: OrgContext, userId: string, meta: RequestMeta): Promise<void> {
+    await this.db.transaction(async (em) => {
+      const owners = await lockOwners(em, org.id);
+      const member = await findMember(em, org.id, userId);
+      if (ROLE_RANK[member.role] > ROLE_RANK[org.role]) {
+        throw new OutrankedError(`Your role (${org.role}) cannot remove a member with role ${member.role}`);
+      }
+      if (member.role === 'owner' && owners.length <= 1) throw new LastOwnerError();
+      await em.delete(Membership, { orgId: org.id, userId });
+      await this.audit.record(em, {
+        action: 'member.removed',
+        orgId: org.id,
+        actor,
+        meta,
+        metadata: { userId, email: member.email, role: member.role },
+      });
+    });
+  }
+}
+
+/** Only an owner may hand out the owner role. */
+function assertMayGrant(granterRole: Role, role: Role): void {
+  if (ROLE_RANK[role] > ROLE_RANK[granterRole]) {
+    throw new OutrankedError(`Your role (${granterRole}) cannot grant the role ${role}`);
+  }
+}
+
+/** Locks the owner rows so that two concurrent demotions cannot both pass the last-owner check. */
+async function lockOwners(em: EntityManager, orgId: string): Promise<string[]> {
+  const rows: Array<{ user_id: string }> = await em.query(
+    `SELECT user_id FROM memberships WHERE org_id = $1 AND role = 'owner' FOR UPDATE`,
+    [orgId],
+  );
+  return rows.map((r) => r.user_id);
+}
+
+async function findMember(em: EntityManager, orgId: string, userId: string): Promise<MemberDto> {
+  const [row] = await em.query(
+    `SELECT m.user_id, u.email, u.name, m.role, m.created_at
+       FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 AND m.user_id = $2`,
+    [orgId, userId],
+  );
+  if (!row) throw new MemberNotFoundError(userId);
+  return { userId: row.user_id, email: row.email, name: row.name, role: row.role, joinedAt: row.created_at };
+}
+
+function toInviteDto(i: Invite): InviteDto {
+  return { id: i.id, email: i.email, role: i.role, invitedBy: i.invitedBy, createdAt: i.createdAt, expiresAt: i.expiresAt };
+}

@@ -1,0 +1,102 @@
+import { Injectable } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { DataSource, EntityManager } from 'typeorm';
+import type { Actor, OrgContext, RequestMeta } from '../../common/auth/actor.js';
+import { ForbiddenError } from '../../common/errors/domain-error.js';
+import { isUniqueViolation } from '../../database/pg-errors.js';
+import { AuditService } from '../audit/audit.service.js';
+import { Membership } from './membership.entity.js';
+import { Org } from './org.entity.js';
+import { CreateOrgDto, OrgDto } from './orgs.dto.js';
+import { OrgSlugTakenError } from './orgs.errors.js';
+
+interface NewOrg {
+  name: string;
+  slug?: string;
+  ownerId: string;
+  actor: Pick<Actor, 'userId' | 'token'>;
+  meta: RequestMeta;
+}
+
+@Injectable()
+export class OrgsService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly audit: AuditService,
+  ) {}
+
+  async create(actor: Actor, dto: CreateOrgDto, meta: RequestMeta): Promise<OrgDto> {
+    if (actor.token?.orgId) {
+      throw new ForbiddenError('A token scoped to one organization cannot create organizations');
+    }
+    return this.db.transaction((em) => this.createWithOwner(em, { name: dto.name, slug: dto.slug, ownerId: actor.userId, actor, meta }));
+  }
+
+  /** Creates an org and makes `ownerId` its owner, in the caller's transaction. */
+  async createWithOwner(em: EntityManager, input: NewOrg): Promise<OrgDto> {
+    const slug = input.slug ?? (await this.freeSlug(em, input.name));
+    const org = em.create(Org, { name: input.name, slug });
+    try {
+      // A savepoint, so a taken slug leaves the surrounding transaction usable for the error path.
+      await em.transaction((inner) => inner.insert(Org, org));
+    } catch (error) {
+      if (isUniqueViolation(error, 'orgs_slug_key')) throw new OrgSlugTakenError(slug);
+      throw error;
+    }
+    await em.insert(Membership, { orgId: org.id, userId: input.ownerId, role: 'owner' });
+    await this.audit.record(em, {
+      action: 'org.created',
+      orgId: org.id,
+      actor: input.actor,
+      meta: input.meta,
+      metadata: { slug, name: org.name },
+    });
+    return { id: org.id, slug: org.slug, name: org.name, role: 'owner', createdAt: org.createdAt };
+  }
+
+  async remove(actor: Actor, org: OrgContext, meta: RequestMeta): Promise<void> {
+    await this.db.transaction(async (em) => {
+      // Cascades to memberships, invites, tokens scoped to the org and the org's audit rows; this
+      // row outlives them, with no org to point at.
+      await em.delete(Org, { id: org.id });
+      await this.audit.record(em, { action: 'org.deleted', actor, meta, metadata: { orgId: org.id, slug: org.slug } });
+    });
+  }
+
+  async listForUser(userId: string): Promise<OrgDto[]> {
+    const rows: Array<{ id: string; slug: string; name: string; role: OrgDto['role']; created_at: Date }> = await this.db.query(
+      `SELECT o.id, o.slug, o.name, m.role, o.created_at
+         FROM memberships m JOIN orgs o ON o.id = m.org_id
+        WHERE m.user_id = $1 ORDER BY o.created_at, o.slug`,
+      [userId],
+    );
+    return rows.map((r) => ({ id: r.id, slug: r.slug, name: r.name, role: r.role, createdAt: r.created_at }));
+  }
+
+  /** The org named by id or slug with the user's role in it; `null` when not a member (or no such org). */
+  async access(ref: { by: 'id' | 'slug'; value: string }, userId: string): Promise<OrgContext | null> {
+    const column = ref.by === 'id' ? 'o.id' : 'o.slug';
+    const [row] = await this.db.query(
+      `SELECT o.id, o.slug, m.role FROM orgs o JOIN memberships m ON m.org_id = o.id AND m.user_id = $2 WHERE ${column} = $1`,
+      [ref.value, userId],
+    );
+    return row ? { id: row.id, slug: row.slug, role: row.role } : null;
+  }
+
+  private async freeSlug(em: EntityManager, name: string): Promise<string> {
+    const base = slugify(name);
+    if (!(await em.existsBy(Org, { slug: base }))) return base;
+    return `${base.slice(0, 56)}-${randomBytes(3).toString('hex')}`;
+  }
+}
+
+export function slugify(name: string): string {
+  const slug = name
+    .normalize('NFKD')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 63)
+    .replace(/-+$/, '');
+  return slug || `org-${randomBytes(3).toString('hex')}`;
+}

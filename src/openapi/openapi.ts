@@ -1,0 +1,51 @@
+import type { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { SESSION_COOKIE } from '../modules/auth/sessions.service.js';
+
+const DESCRIPTION = `secr keeps a team's secrets encrypted, versioned, access-controlled and audited.
+
+Authenticate with a bearer token (\`Authorization: Bearer secr_tok_…\`) or the \`${SESSION_COOKIE}\` session cookie.
+Cookie-authenticated requests that change state must send \`X-Requested-With: secr\`.
+Errors have the shape \`{ statusCode, code, message, requestId, errors? }\`.`;
+
+/** The OpenAPI 3.1 document of the running code: served at /openapi.json and committed as openapi.json. */
+export function buildOpenApiDocument(app: INestApplication, version: string): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setOpenAPIVersion('3.1.0')
+    .setTitle('secr API')
+    .setDescription(DESCRIPTION)
+    .setVersion(version)
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API (secr_tok_…) or CLI (secr_cli_…) token' })
+    .addCookieAuth(SESSION_COOKIE)
+    .build();
+  const document = SwaggerModule.createDocument(app, config, { operationIdFactory: (_controller, method) => method });
+  return toOpenApi31(document);
+}
+
+/**
+ * @nestjs/swagger still emits the 3.0 `nullable: true`; OpenAPI 3.1 is JSON Schema 2020-12, where a
+ * nullable value is a type array (or a `oneOf` with `null` for a `$ref`).
+ */
+export function toOpenApi31<T>(node: T): T {
+  if (Array.isArray(node)) return node.map((item) => toOpenApi31(item)) as T;
+  if (node === null || typeof node !== 'object') return node;
+  const { nullable, ...rest } = node as Record<string, unknown>;
+  const out: Record<string, unknown> = Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, toOpenApi31(v)]));
+  if (nullable !== true) return out as T;
+  if (typeof out.type === 'string') return { ...out, type: [out.type, 'null'] } as T;
+  if (typeof out.$ref === 'string') {
+    const { $ref, ...others } = out;
+    return { ...others, oneOf: [{ $ref }, { type: 'null' }] } as T;
+  }
+  return out as T;
+}
+
+export function serveOpenApi(app: INestApplication, document: OpenAPIObject, withUi: boolean): void {
+  SwaggerModule.setup('docs', app, document, {
+    jsonDocumentUrl: 'openapi.json',
+    raw: ['json'],
+    ui: withUi,
+    customSiteTitle: 'secr API',
+    swaggerOptions: { persistAuthorization: true },
+  });
+}

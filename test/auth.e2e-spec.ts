@@ -1,0 +1,235 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createHash } from 'node:crypto';
+import { createOrg, createToken, DEFAULT_PASSWORD, registerUser } from './factories/accounts.js';
+import { sessionFrom } from './support/http.js';
+import { startTestContext, type TestContext } from './support/test-app.js';
+
+describe('auth', () => {
+  let ctx: TestContext;
+  beforeAll(async () => {
+    ctx = await startTestContext();
+  });
+  afterAll(() => ctx.close());
+
+  describe('register', () => {
+    it('creates the user, a personal org the user owns, and a session', async () => {
+      const res = await ctx.api.post('/v1/auth/register', { email: 'Grace@Example.COM', password: DEFAULT_PASSWORD, name: 'Grace' });
+      expect(res.status).toBe(201);
+      expect(res.body.user).toMatchObject({ email: 'grace@example.com', name: 'Grace', emailVerified: false, isAdmin: false });
+      expect(res.body.org).toMatchObject({ role: 'owner', slug: 'grace-s-org' });
+
+      const me = await ctx.api.get('/v1/auth/me', { session: sessionFrom(res) });
+      expect(me.status).toBe(200);
+      expect(me.body.orgs).toEqual([expect.objectContaining({ id: res.body.org.id, role: 'owner' })]);
+    });
+
+    it('stores an argon2id hash, never the password', async () => {
+      const user = await registerUser(ctx.api, 'hash');
+      const { rows } = await ctx.db.query('SELECT password_hash FROM users WHERE id = $1', [user.id]);
+      expect(rows[0].password_hash).toMatch(/^\$argon2id\$/);
+      expect(rows[0].password_hash).not.toContain(DEFAULT_PASSWORD);
+    });
+
+    it('refuses a second account with the same address, in any case', async () => {
+      const user = await registerUser(ctx.api, 'dupe');
+      const res = await ctx.api.post('/v1/auth/register', { email: user.email.toUpperCase(), password: DEFAULT_PASSWORD, name: 'X' });
+      expect(res.status).toBe(409);
+      expect(res.body.code).toBe('conflict');
+    });
+
+    it('gives two people with the same name distinct personal org slugs', async () => {
+      const a = await registerUser(ctx.api, 'twin');
+      const b = await registerUser(ctx.api, 'twin');
+      expect(a.personalOrg.slug).not.toBe(b.personalOrg.slug);
+    });
+  });
+
+  describe('login and sessions', () => {
+    it('sets an HttpOnly SameSite=Lax session cookie on login', async () => {
+      const user = await registerUser(ctx.api, 'cookie');
+      const res = await ctx.api.post('/v1/auth/login', { email: user.email, password: user.password });
+      expect(res.status).toBe(200);
+      const cookie = res.headers.getSetCookie().find((c) => c.startsWith('__secr_session='))!;
+      expect(cookie).toMatch(/HttpOnly/);
+      expect(cookie).toMatch(/SameSite=Lax/);
+      expect(res.text).not.toContain(user.password);
+    });
+
+    it('answers a wrong password and an unknown address the same way', async () => {
+      const user = await registerUser(ctx.api, 'wrong');
+      const wrong = await ctx.api.post('/v1/auth/login', { email: user.email, password: 'not the password' });
+      const unknown = await ctx.api.post('/v1/auth/login', { email: 'nobody-here@example.com', password: 'not the password' });
+      expect(wrong.status).toBe(401);
+      expect(unknown.status).toBe(401);
+      expect(wrong.body.message).toBe(unknown.body.message);
+    });
+
+    it('ends the session server-side on logout', async () => {
+      const user = await registerUser(ctx.api, 'logout');
+      expect((await ctx.api.post('/v1/auth/logout', undefined, { session: user.session })).status).toBe(204);
+      const me = await ctx.api.get('/v1/auth/me', { session: user.session });
+      expect(me.status).toBe(401);
+    });
+
+    it('rejects a tampered session cookie', async () => {
+      const user = await registerUser(ctx.api, 'tamper');
+      const [h, p, s] = user.session.split('.');
+      const flipped = `${h}.${p}.${s.slice(0, -2)}${s.endsWith('AA') ? 'BB' : 'AA'}`;
+      expect((await ctx.api.get('/v1/auth/me', { session: flipped })).status).toBe(401);
+    });
+
+    it('refuses a cookie-authenticated mutation without X-Requested-With: secr (CSRF)', async () => {
+      const user = await registerUser(ctx.api, 'csrf');
+      const res = await ctx.api.post('/v1/orgs', { name: 'No CSRF' }, { session: user.session, csrf: false });
+      expect(res.status).toBe(403);
+      expect(res.body.message).toMatch(/X-Requested-With/);
+      const { rows } = await ctx.db.query(`SELECT count(*)::int AS n FROM orgs WHERE name = 'No CSRF'`);
+      expect(rows[0].n).toBe(0);
+    });
+
+    it('does not need the CSRF header for safe methods', async () => {
+      const user = await registerUser(ctx.api, 'safe');
+      expect((await ctx.api.get('/v1/auth/me', { session: user.session, csrf: false })).status).toBe(200);
+    });
+  });
+
+  describe('change-password', () => {
+    it('changes the password and revokes every other session, keeping the current one', async () => {
+      const user = await registerUser(ctx.api, 'change');
+      const other = sessionFrom(await ctx.api.post('/v1/auth/login', { email: user.email, password: user.password }));
+      const res = await ctx.api.post(
+        '/v1/auth/change-password',
+        { currentPassword: user.password, newPassword: 'a brand new passphrase' },
+        { session: user.session },
+      );
+      expect(res.status).toBe(204);
+      expect((await ctx.api.get('/v1/auth/me', { session: other })).status).toBe(401);
+      expect((await ctx.api.get('/v1/auth/me', { session: user.session })).status).toBe(200);
+      expect((await ctx.api.post('/v1/auth/login', { email: user.email, password: user.password })).status).toBe(401);
+      expect((await ctx.api.post('/v1/auth/login', { email: user.email, password: 'a brand new passphrase' })).status).toBe(200);
+    });
+
+    it('refuses a wrong current password and changes nothing', async () => {
+      const user = await registerUser(ctx.api, 'change-wrong');
+      const res = await ctx.api.post(
+        '/v1/auth/change-password',
+        { currentPassword: 'not it at all', newPassword: 'a brand new passphrase' },
+        { session: user.session },
+      );
+      expect(res.status).toBe(401);
+      expect((await ctx.api.post('/v1/auth/login', { email: user.email, password: user.password })).status).toBe(200);
+    });
+
+    it('cannot be done with a bearer token', async () => {
+      const user = await registerUser(ctx.api, 'change-token');
+      const { token } = await createToken(ctx.api, user, { access: 'read_write' });
+      const res = await ctx.api.post(
+        '/v1/auth/change-password',
+        { currentPassword: user.password, newPassword: 'a brand new passphrase' },
+        { token },
+      );
+      expect(res.status).toBe(403);
+    });
+  });
+
+  describe('tokens', () => {
+    it('creates a secr_tok_ token shown once, stored only as its SHA-256', async () => {
+      const user = await registerUser(ctx.api, 'tok');
+      const res = await ctx.api.post('/v1/auth/token', { name: 'ci', access: 'read' }, { session: user.session });
+      expect(res.status).toBe(201);
+      expect(res.body.token).toMatch(/^secr_tok_[0-9A-Za-z]{43}$/);
+      const { rows } = await ctx.db.query('SELECT token_hash, hint FROM api_tokens WHERE id = $1', [res.body.id]);
+      expect(rows[0].token_hash.equals(createHash('sha256').update(res.body.token).digest())).toBe(true);
+      const list = await ctx.api.get('/v1/auth/tokens', { session: user.session });
+      expect(list.text).not.toContain(res.body.token);
+      expect(list.body.tokens).toEqual([expect.objectContaining({ id: res.body.id, name: 'ci', access: 'read', hint: rows[0].hint })]);
+    });
+
+    it('mints secr_cli_ tokens too, and both kinds authenticate', async () => {
+      const user = await registerUser(ctx.api, 'cli');
+      const cli = await createToken(ctx.api, user, { access: 'read_write', kind: 'cli' });
+      const api = await createToken(ctx.api, user, { access: 'read' });
+      expect(cli.token).toMatch(/^secr_cli_/);
+      expect((await ctx.api.get('/v1/auth/me', { token: cli.token })).body.user.id).toBe(user.id);
+      expect((await ctx.api.get('/v1/auth/me', { token: api.token })).body.user.id).toBe(user.id);
+    });
+
+    it('expires tokens after 90 days by default', async () => {
+      const user = await registerUser(ctx.api, 'expiry');
+      const res = await ctx.api.post('/v1/auth/token', { name: 'x', access: 'read' }, { session: user.session });
+      const days = (Date.parse(res.body.expiresAt) - Date.parse(res.body.createdAt)) / 86_400_000;
+      expect(Math.round(days)).toBe(90);
+    });
+
+    it('rejects an expired token with 401', async () => {
+      const user = await registerUser(ctx.api, 'expired');
+      const { id, token } = await createToken(ctx.api, user, { access: 'read' });
+      await ctx.db.query(`UPDATE api_tokens SET expires_at = now() - interval '1 second' WHERE id = $1`, [id]);
+      expect((await ctx.api.get('/v1/auth/me', { token })).status).toBe(401);
+    });
+
+    it('rejects a revoked token with 401 and drops it from the list', async () => {
+      const user = await registerUser(ctx.api, 'revoke');
+      const { id, token } = await createToken(ctx.api, user, { access: 'read' });
+      expect((await ctx.api.delete(`/v1/auth/tokens/${id}`, { session: user.session })).status).toBe(204);
+      expect((await ctx.api.get('/v1/auth/me', { token })).status).toBe(401);
+      expect((await ctx.api.get('/v1/auth/tokens', { session: user.session })).body.tokens).toEqual([]);
+    });
+
+    it('does not let one user revoke another user’s token', async () => {
+      const alice = await registerUser(ctx.api, 'alice');
+      const mallory = await registerUser(ctx.api, 'mallory');
+      const { id, token } = await createToken(ctx.api, alice, { access: 'read' });
+      expect((await ctx.api.delete(`/v1/auth/tokens/${id}`, { session: mallory.session })).status).toBe(404);
+      expect((await ctx.api.get('/v1/auth/me', { token })).status).toBe(200);
+    });
+
+    it('rejects malformed bearer credentials with 401 rather than falling back to the cookie', async () => {
+      const user = await registerUser(ctx.api, 'malformed');
+      const res = await ctx.api.get('/v1/auth/me', { session: user.session, headers: { authorization: 'Bearer secr_tok_nope' } });
+      expect(res.status).toBe(401);
+    });
+
+    it('logs out a bearer token by revoking it', async () => {
+      const user = await registerUser(ctx.api, 'tok-logout');
+      const { token } = await createToken(ctx.api, user, { access: 'read_write', kind: 'cli' });
+      expect((await ctx.api.post('/v1/auth/logout', undefined, { token })).status).toBe(204);
+      expect((await ctx.api.get('/v1/auth/me', { token })).status).toBe(401);
+    });
+
+    it('refuses to scope a token to an org the user is not a member of', async () => {
+      const user = await registerUser(ctx.api, 'scope');
+      const stranger = await registerUser(ctx.api, 'stranger');
+      const res = await ctx.api.post('/v1/auth/token', { name: 'x', access: 'read', orgId: stranger.personalOrg.id }, { session: user.session });
+      expect(res.status).toBe(403);
+    });
+
+    it('lets an org-scoped token mint only tokens for the same org', async () => {
+      const user = await registerUser(ctx.api, 'mint');
+      const other = await createOrg(ctx.api, user, 'Other');
+      const scoped = await createToken(ctx.api, user, { access: 'read_write', orgId: user.personalOrg.id });
+      const broader = await ctx.api.post('/v1/auth/token', { name: 'x', access: 'read' }, { token: scoped.token });
+      const elsewhere = await ctx.api.post('/v1/auth/token', { name: 'x', access: 'read', orgId: other.id }, { token: scoped.token });
+      const same = await ctx.api.post('/v1/auth/token', { name: 'x', access: 'read', orgId: user.personalOrg.id }, { token: scoped.token });
+      expect([broader.status, elsewhere.status, same.status]).toEqual([403, 403, 201]);
+    });
+  });
+
+  it('writes audit rows for logins, token changes and password changes, with no secret in them', async () => {
+    const user = await registerUser(ctx.api, 'audited');
+    await ctx.api.post('/v1/auth/login', { email: user.email, password: 'wrong password!' });
+    await ctx.api.post('/v1/auth/login', { email: user.email, password: user.password });
+    const { id, token } = await createToken(ctx.api, user, { access: 'read' });
+    await ctx.api.delete(`/v1/auth/tokens/${id}`, { session: user.session });
+    const { rows } = await ctx.db.query(
+      `SELECT action, metadata::text AS metadata FROM audit_events WHERE actor_user_id = $1 ORDER BY id`,
+      [user.id],
+    );
+    expect(rows.map((r) => r.action)).toEqual(
+      expect.arrayContaining(['user.registered', 'org.created', 'auth.login_failed', 'auth.login', 'token.created', 'token.revoked']),
+    );
+    const dump = JSON.stringify(rows);
+    expect(dump).not.toContain(token);
+    expect(dump).not.toContain(user.password);
+  });
+});

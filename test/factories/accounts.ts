@@ -1,0 +1,72 @@
+import { randomBytes } from 'node:crypto';
+import type { Role } from '../../src/common/auth/permissions.js';
+import { HttpClient, sessionFrom } from '../support/http.js';
+
+export interface TestUser {
+  id: string;
+  email: string;
+  password: string;
+  /** Session cookie value (the CSRF header is added by HttpClient). */
+  session: string;
+  /** The personal org created at registration. */
+  personalOrg: { id: string; slug: string };
+}
+
+export interface TestOrg {
+  id: string;
+  slug: string;
+}
+
+export const DEFAULT_PASSWORD = 'correct horse battery staple';
+
+export async function registerUser(api: HttpClient, name = 'user'): Promise<TestUser> {
+  const email = `${name}-${randomBytes(4).toString('hex')}@example.com`;
+  const res = await api.post('/v1/auth/register', { email, password: DEFAULT_PASSWORD, name });
+  if (res.status !== 201) throw new Error(`register failed: ${res.status} ${res.text}`);
+  return { id: res.body.user.id, email, password: DEFAULT_PASSWORD, session: sessionFrom(res), personalOrg: res.body.org };
+}
+
+export async function createOrg(api: HttpClient, owner: TestUser, name = 'Org'): Promise<TestOrg> {
+  const res = await api.post('/v1/orgs', { name: `${name} ${randomBytes(3).toString('hex')}` }, { session: owner.session });
+  if (res.status !== 201) throw new Error(`create org failed: ${res.status} ${res.text}`);
+  return { id: res.body.id, slug: res.body.slug };
+}
+
+/** Invites `user` into `org` with `role` (as `inviter`) and accepts as `user`. */
+export async function addMember(api: HttpClient, org: TestOrg, inviter: TestUser, user: TestUser, role: Role): Promise<void> {
+  const invited = await api.post(`/v1/members/${org.id}/invite`, { email: user.email, role }, { session: inviter.session });
+  if (invited.status !== 201) throw new Error(`invite failed: ${invited.status} ${invited.text}`);
+  const accepted = await api.post(`/v1/members/invite/${invited.body.token}/accept`, undefined, { session: user.session });
+  if (accepted.status !== 200) throw new Error(`accept failed: ${accepted.status} ${accepted.text}`);
+}
+
+export async function createToken(
+  api: HttpClient,
+  user: TestUser,
+  scope: { access: 'read' | 'read_write'; orgId?: string; kind?: 'api' | 'cli' },
+): Promise<{ id: string; token: string }> {
+  const res = await api.post('/v1/auth/token', { name: 'test token', ...scope }, { session: user.session });
+  if (res.status !== 201) throw new Error(`token failed: ${res.status} ${res.text}`);
+  return { id: res.body.id, token: res.body.token };
+}
+
+/** An org with one member of every role, plus outsiders, as the role-matrix and scope tests need. */
+export interface OrgWithTeam {
+  org: TestOrg;
+  owner: TestUser;
+  admin: TestUser;
+  developer: TestUser;
+  viewer: TestUser;
+}
+
+export async function createTeam(api: HttpClient, users?: Partial<Omit<OrgWithTeam, 'org'>>): Promise<OrgWithTeam> {
+  const owner = users?.owner ?? (await registerUser(api, 'owner'));
+  const admin = users?.admin ?? (await registerUser(api, 'admin'));
+  const developer = users?.developer ?? (await registerUser(api, 'developer'));
+  const viewer = users?.viewer ?? (await registerUser(api, 'viewer'));
+  const org = await createOrg(api, owner, 'Team');
+  await addMember(api, org, owner, admin, 'admin');
+  await addMember(api, org, owner, developer, 'developer');
+  await addMember(api, org, owner, viewer, 'viewer');
+  return { org, owner, admin, developer, viewer };
+}

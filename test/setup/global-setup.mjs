@@ -1,0 +1,41 @@
+// Runs in jest's parent process, outside its module system (no TypeScript, no path mapping), so it
+// uses the compiled code in dist/: `npm test` builds first.
+import { mkdtemp } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { runMigrations } from '../../dist/src/database/data-source.js';
+import { startEmbeddedPostgres } from '../../dist/src/database/embedded-postgres.js';
+
+export const TEMPLATE_DB = 'secr_template';
+export const TEST_PG_ENV = 'SECR_TEST_PG';
+
+/**
+ * One embedded PostgreSQL for the whole run, in a temp dir. The schema is migrated once into a
+ * template database; every test file clones it (CREATE DATABASE … TEMPLATE) for isolation.
+ */
+export default async function globalSetup() {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'secr-test-'));
+  const port = await freePort();
+  const server = await startEmbeddedPostgres({ dataDir, port, database: TEMPLATE_DB });
+  await runMigrations(server.url);
+  const admin = new pg.Client({ connectionString: server.url.replace(`/${TEMPLATE_DB}`, '/postgres') });
+  await admin.connect();
+  await admin.query(`ALTER DATABASE ${TEMPLATE_DB} WITH IS_TEMPLATE true`);
+  await admin.end();
+
+  process.env[TEST_PG_ENV] = JSON.stringify({ url: server.url, dataDir });
+  globalThis.__secrTestPg = server;
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
