@@ -97,8 +97,10 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   }
   const e = parsed.data;
   const problems: string[] = [];
-  if (e.NODE_ENV === 'production' && !e.SESSION_SECRET) {
-    problems.push('SESSION_SECRET: required when NODE_ENV=production');
+  if (e.NODE_ENV === 'production') {
+    // The embedded database and generated secrets are development conveniences only.
+    if (!e.SESSION_SECRET) problems.push('SESSION_SECRET: required when NODE_ENV=production');
+    if (!e.DATABASE_URL) problems.push('DATABASE_URL: required when NODE_ENV=production');
   }
   if (problems.length) throw new ConfigError(problems);
 

@@ -27,5 +27,6 @@ export class SafeQueryLogger implements TypeOrmLogger {
 
   log(level: 'log' | 'info' | 'warn', message: unknown): void {
     if (level === 'warn') this.logger.warn(String(message));
+    else this.logger.log(String(message));
   }
 }

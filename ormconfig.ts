@@ -1,0 +1,13 @@
+/**
+ * The DataSource for the TypeORM CLI: `npm run migration:run` (and `migration:revert`, `migration:show`)
+ * against DATABASE_URL. It loads the compiled code in dist/, which those scripts build first, so that
+ * the CLI and the server share one description of the database (src/database/data-source.ts).
+ */
+import { DataSource } from 'typeorm';
+// @ts-ignore -- compiled output, present after `npm run build`
+import { dataSourceOptions } from './dist/src/database/data-source.js';
+
+const url = process.env.DATABASE_URL;
+if (!url) throw new Error('DATABASE_URL must be set to run migrations from the CLI');
+
+export default new DataSource(dataSourceOptions({ url, poolSize: 1 }));

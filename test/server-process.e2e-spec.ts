@@ -1,0 +1,179 @@
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { createTestDatabase } from './support/test-database.js';
+
+/**
+ * The real server process (dist/src/main.js, built by `npm test`), as `npm start` runs it: embedded
+ * PostgreSQL, migrations, signals, a stale database left by a killed run, config errors.
+ */
+const MAIN = path.resolve('dist/src/main.js');
+
+interface Server {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+function launch(env: Record<string, string>): Server {
+  const child = spawn(process.execPath, [MAIN], {
+    env: { PATH: process.env.PATH ?? '', HOME: os.tmpdir(), NODE_ENV: 'development', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (chunk) => (out += chunk));
+  child.stderr!.on('data', (chunk) => (out += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => out, exited };
+}
+
+async function waitFor(server: Server, text: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!server.output().includes(text)) {
+    if (Date.now() > deadline || server.child.exitCode !== null) {
+      throw new Error(`server did not print "${text}"; output:\n${server.output()}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function postmasterPid(dataDir: string): number | undefined {
+  const file = path.join(dataDir, 'pg', 'postmaster.pid');
+  return existsSync(file) ? Number.parseInt(readFileSync(file, 'utf8').split('\n')[0], 10) : undefined;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('the server process', () => {
+  const dirs: string[] = [];
+  afterAll(async () => {
+    for (const dir of dirs) {
+      const pid = postmasterPid(dir);
+      if (pid && alive(pid)) process.kill(pid, 'SIGINT');
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+  });
+
+  it('serves the API on an embedded PostgreSQL it starts, survives a SIGKILL, and stops the database on SIGTERM', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'secr-proc-'));
+    dirs.push(dataDir);
+    const env = { SECR_DATA_DIR: dataDir, PORT: String(await freePort()), EMBEDDED_PG_PORT: String(await freePort()) };
+    const base = `http://127.0.0.1:${env.PORT}`;
+
+    const first = launch(env);
+    await waitFor(first, `Swagger UI: http://localhost:${env.PORT}/docs`);
+    expect((await fetch(`${base}/health/ready`)).status).toBe(200);
+    expect((await fetch(`${base}/docs`)).status).toBe(200);
+    const registered = await fetch(`${base}/v1/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'proc@example.com', password: 'correct horse battery', name: 'Proc' }),
+    });
+    expect(registered.status).toBe(201);
+    // Dev secrets are generated into the data dir, readable only by their owner.
+    expect(readFileSync(path.join(dataDir, 'session.secret'), 'utf8').trim().length).toBeGreaterThan(30);
+
+    // A killed run leaves its PostgreSQL behind…
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const stalePid = postmasterPid(dataDir)!;
+    expect(alive(stalePid)).toBe(true);
+
+    // …and the next start takes over, with the data intact.
+    const second = launch(env);
+    await waitFor(second, 'Swagger UI');
+    expect(alive(stalePid)).toBe(false);
+    const login = await fetch(`${base}/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'proc@example.com', password: 'correct horse battery' }),
+    });
+    expect(login.status).toBe(200);
+
+    const runningPid = postmasterPid(dataDir)!;
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+    expect(alive(runningPid)).toBe(false);
+    expect(postmasterPid(dataDir)).toBeUndefined();
+  });
+
+  it('starts nothing embedded when DATABASE_URL is set, and migrates that database', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'secr-proc-'));
+    dirs.push(dataDir);
+    const databaseUrl = await createTestDatabase();
+    const port = String(await freePort());
+    const server = launch({ SECR_DATA_DIR: dataDir, PORT: port, DATABASE_URL: databaseUrl, SESSION_SECRET: 'x'.repeat(40) });
+    await waitFor(server, 'Swagger UI');
+    expect((await fetch(`http://127.0.0.1:${port}/health/ready`)).status).toBe(200);
+    expect(existsSync(path.join(dataDir, 'pg'))).toBe(false);
+    server.child.kill('SIGINT');
+    expect(await server.exited).toBe(0);
+  });
+
+  it('never writes a password, token, session cookie or invitation token to its log', async () => {
+    const databaseUrl = await createTestDatabase();
+    const port = String(await freePort());
+    const server = launch({ NODE_ENV: 'production', LOG_LEVEL: 'trace', PORT: port, DATABASE_URL: databaseUrl, SESSION_SECRET: 'y'.repeat(40) });
+    await waitFor(server, 'Swagger UI');
+    const base = `http://127.0.0.1:${port}`;
+    const json = (body: unknown, headers: Record<string, string> = {}) => ({
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
+    const password = 'Pa55word-that-must-not-leak';
+    const reg = await fetch(`${base}/v1/auth/register`, json({ email: 'logs@example.com', password, name: 'Logs' }));
+    const org = (await reg.json()).org;
+    await fetch(`${base}/v1/auth/register`, json({ email: 'logs@example.com', password, name: 'Again' })); // unique violation
+    const login = await fetch(`${base}/v1/auth/login`, json({ email: 'logs@example.com', password }));
+    const cookie = login.headers.getSetCookie()[0].split(';')[0];
+    const session = { cookie, 'x-requested-with': 'secr' };
+    const token = (await (await fetch(`${base}/v1/auth/token`, json({ name: 't', access: 'read_write' }, session))).json()).token;
+    await fetch(`${base}/v1/auth/me`, { headers: { authorization: `Bearer ${token}` } });
+    const invite = await (await fetch(`${base}/v1/members/${org.id}/invite`, json({ email: 'x@example.com', role: 'viewer' }, session))).json();
+    await fetch(`${base}/v1/members/invite/${invite.token}/accept`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    await fetch(`${base}/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"password":"${password}"` });
+    server.child.kill('SIGTERM');
+    await server.exited;
+
+    const log = server.output();
+    expect(log).toContain('/members/invite/[REDACTED]/accept');
+    for (const secret of [password, token, cookie.split('=')[1], invite.token]) {
+      expect(log).not.toContain(secret);
+    }
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, 'PORT'],
+    [{ NODE_ENV: 'production', DATABASE_URL: 'postgres://x@127.0.0.1:1/x' }, 'SESSION_SECRET'],
+    [{ DATABASE_URL: 'mysql://nope' }, 'DATABASE_URL'],
+    [{ TRUST_PROXY: 'sometimes' }, 'TRUST_PROXY'],
+  ])('refuses to boot with %o and names %s', async (env, variable) => {
+    const server = launch(env as Record<string, string>);
+    expect(await server.exited).toBe(1);
+    expect(server.output()).toContain(variable);
+  });
+});
