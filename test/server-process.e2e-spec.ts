@@ -146,14 +146,14 @@ describe('the server process', () => {
     });
     const password = 'Pa55word-that-must-not-leak';
     const reg = await fetch(`${base}/v1/auth/register`, json({ email: 'logs@example.com', password, name: 'Logs' }));
-    const org = (await reg.json()).org;
+    const org = ((await reg.json()) as { org: { id: string } }).org;
     await fetch(`${base}/v1/auth/register`, json({ email: 'logs@example.com', password, name: 'Again' })); // unique violation
     const login = await fetch(`${base}/v1/auth/login`, json({ email: 'logs@example.com', password }));
     const cookie = login.headers.getSetCookie()[0].split(';')[0];
     const session = { cookie, 'x-requested-with': 'secr' };
-    const token = (await (await fetch(`${base}/v1/auth/token`, json({ name: 't', access: 'read_write' }, session))).json()).token;
+    const { token } = (await (await fetch(`${base}/v1/auth/token`, json({ name: 't', access: 'read_write' }, session))).json()) as { token: string };
     await fetch(`${base}/v1/auth/me`, { headers: { authorization: `Bearer ${token}` } });
-    const invite = await (await fetch(`${base}/v1/members/${org.id}/invite`, json({ email: 'x@example.com', role: 'viewer' }, session))).json();
+    const invite = (await (await fetch(`${base}/v1/members/${org.id}/invite`, json({ email: 'x@example.com', role: 'viewer' }, session))).json()) as { token: string };
     await fetch(`${base}/v1/members/invite/${invite.token}/accept`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
     await fetch(`${base}/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"password":"${password}"` });
     server.child.kill('SIGTERM');
