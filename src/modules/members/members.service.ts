@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager, IsNull, MoreThan } from 'typeorm';
 import type { Actor, OrgContext, RequestMeta } from '../../common/auth/actor.js';
 import { ROLE_RANK, type Role } from '../../common/auth/permissions.js';
+import { ForbiddenError } from '../../common/errors/domain-error.js';
 import { AuditService } from '../audit/audit.service.js';
 import { randomBase62, sha256 } from '../auth/credentials.js';
 import { User } from '../auth/user.entity.js';
@@ -89,6 +90,9 @@ export class MembersService {
         .getOne();
       if (!invite) throw new InviteNotFoundError();
       if (invite.email !== actor.email) throw new InviteEmailMismatchError();
+      if (actor.token?.orgId && actor.token.orgId !== invite.orgId) {
+        throw new ForbiddenError('A token scoped to one organization cannot join another; accept with a session or an unscoped token');
+      }
       if (await em.existsBy(Membership, { orgId: invite.orgId, userId: actor.userId })) {
         throw new AlreadyMemberError(actor.email);
       }

@@ -92,7 +92,9 @@ export class OrgsService {
 
 export function slugify(name: string): string {
   const slug = name
+    // NFKD splits 'é' into 'e' + a combining accent; dropping the marks keeps 'creme', not 'cre-me'.
     .normalize('NFKD')
+    .replace(/\p{M}+/gu, '')
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '')

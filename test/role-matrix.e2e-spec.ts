@@ -1,0 +1,296 @@
+/**
+ * THE role matrix: every route the app serves × every kind of caller, and the status each one gets.
+ *
+ * Adding a route means adding a row to `ROUTES` — the coverage test at the bottom fails until you do.
+ * A row names the route exactly as it is served ('METHOD /path/:param'), says which fixture it runs
+ * against, builds the params and body for one identity, and lists the status every identity must get.
+ * State-changing rows get a fresh fixture (or a fresh target) per identity, so no result depends on
+ * the order in which identities or rows run.
+ */
+import 'reflect-metadata';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { RequestMethod } from '@nestjs/common';
+import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
+import { MetadataScanner, ModulesContainer } from '@nestjs/core';
+import { randomBytes } from 'node:crypto';
+import { createOrg, createTeam, createToken, DEFAULT_PASSWORD, registerUser, type TestOrg, type TestUser } from './factories/accounts.js';
+import type { Credentials, Response } from './support/http.js';
+import { startTestContext, type TestContext } from './support/test-app.js';
+
+const IDENTITIES = ['owner', 'admin', 'developer', 'viewer', 'nonMember', 'anonymous', 'readOnlyToken'] as const;
+/**
+ * owner/admin/developer/viewer: session cookies of the team org's members. nonMember: the session of
+ * a user who belongs to another org only. anonymous: no credential. readOnlyToken: a `read` bearer
+ * token of the team's owner, scoped to the team org (the owner's role, narrowed to reads).
+ */
+type Identity = (typeof IDENTITIES)[number];
+
+interface Fixture {
+  org: TestOrg;
+  owner: TestUser;
+  admin: TestUser;
+  developer: TestUser;
+  viewer: TestUser;
+  nonMember: TestUser;
+  /** Belongs to none of the above orgs: hosts the orgs whose invitations identities accept. */
+  stranger: TestUser;
+  readOnlyToken: string;
+}
+
+interface Call {
+  /** Values for the route's `:params`; `orgId` defaults to the team org. */
+  params?: Record<string, string>;
+  body?: unknown;
+}
+
+interface RouteRow {
+  /** Exactly as served: method, then the path with `:params`. */
+  route: string;
+  /**
+   * shared: one fixture for every identity (reads, and writes that only add something new).
+   * freshOrg: a new team org of the same people per identity (the row changes or deletes the org).
+   * freshUser: as freshOrg, with the identity's seat held by a newly registered user (the row ends
+   * sessions or changes passwords).
+   */
+  fixture?: 'shared' | 'freshOrg' | 'freshUser';
+  /** Params and body for one identity; may create a fresh target for it first. */
+  call?: (fx: Fixture, who: Identity, ctx: TestContext) => Call | Promise<Call>;
+  expect: Readonly<Record<Identity, number>>;
+}
+
+const unique = () => randomBytes(4).toString('hex');
+
+/** The user behind an identity: the read-only token is the owner's. */
+function userOf(fx: Fixture, who: Identity): TestUser | null {
+  if (who === 'anonymous') return null;
+  return who === 'readOnlyToken' ? fx.owner : fx[who];
+}
+
+const ROUTES: readonly RouteRow[] = [
+  // ── Health (public, unversioned) ──
+  {
+    route: 'GET /health',
+    expect: { owner: 200, admin: 200, developer: 200, viewer: 200, nonMember: 200, anonymous: 200, readOnlyToken: 200 },
+  },
+  {
+    route: 'GET /health/ready',
+    expect: { owner: 200, admin: 200, developer: 200, viewer: 200, nonMember: 200, anonymous: 200, readOnlyToken: 200 },
+  },
+
+  // ── Auth ──
+  {
+    route: 'POST /v1/auth/register',
+    call: () => ({ body: { email: `matrix-${unique()}@example.com`, password: DEFAULT_PASSWORD, name: 'Matrix' } }),
+    expect: { owner: 201, admin: 201, developer: 201, viewer: 201, nonMember: 201, anonymous: 201, readOnlyToken: 201 },
+  },
+  {
+    route: 'POST /v1/auth/login',
+    // Each identity signs in as its own user, so the per-account rate limit is never near.
+    call: (fx, who) => ({ body: { email: (userOf(fx, who) ?? fx.stranger).email, password: DEFAULT_PASSWORD } }),
+    expect: { owner: 200, admin: 200, developer: 200, viewer: 200, nonMember: 200, anonymous: 200, readOnlyToken: 200 },
+  },
+  {
+    route: 'POST /v1/auth/logout',
+    fixture: 'freshUser',
+    expect: { owner: 204, admin: 204, developer: 204, viewer: 204, nonMember: 204, anonymous: 401, readOnlyToken: 403 },
+  },
+  {
+    route: 'GET /v1/auth/me',
+    expect: { owner: 200, admin: 200, developer: 200, viewer: 200, nonMember: 200, anonymous: 401, readOnlyToken: 200 },
+  },
+  {
+    route: 'POST /v1/auth/change-password',
+    fixture: 'freshUser',
+    call: () => ({ body: { currentPassword: DEFAULT_PASSWORD, newPassword: 'a brand new passphrase' } }),
+    expect: { owner: 204, admin: 204, developer: 204, viewer: 204, nonMember: 204, anonymous: 401, readOnlyToken: 403 },
+  },
+  {
+    route: 'POST /v1/auth/token',
+    call: () => ({ body: { name: 'matrix', access: 'read' } }),
+    expect: { owner: 201, admin: 201, developer: 201, viewer: 201, nonMember: 201, anonymous: 401, readOnlyToken: 403 },
+  },
+  {
+    route: 'GET /v1/auth/tokens',
+    expect: { owner: 200, admin: 200, developer: 200, viewer: 200, nonMember: 200, anonymous: 401, readOnlyToken: 200 },
+  },
+  {
+    route: 'DELETE /v1/auth/tokens/:tokenId',
+    // Fresh target: a new token of the caller's own user.
+    call: async (fx, who, ctx) => {
+      const { id } = await createToken(ctx.api, userOf(fx, who) ?? fx.owner, { access: 'read' });
+      return { params: { tokenId: id } };
+    },
+    expect: { owner: 204, admin: 204, developer: 204, viewer: 204, nonMember: 204, anonymous: 401, readOnlyToken: 403 },
+  },
+
+  // ── Orgs ──
+  {
+    route: 'POST /v1/orgs',
+    call: () => ({ body: { name: `Matrix ${unique()}` } }),
+    expect: { owner: 201, admin: 201, developer: 201, viewer: 201, nonMember: 201, anonymous: 401, readOnlyToken: 403 },
+  },
+  {
+    route: 'DELETE /v1/orgs/:orgId',
+    fixture: 'freshOrg',
+    expect: { owner: 204, admin: 403, developer: 403, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 403 },
+  },
+
+  // ── Members ──
+  {
+    route: 'GET /v1/members/:orgId',
+    expect: { owner: 200, admin: 200, developer: 200, viewer: 200, nonMember: 403, anonymous: 401, readOnlyToken: 200 },
+  },
+  {
+    route: 'POST /v1/members/:orgId/invite',
+    // Fresh target: an address nobody has invited.
+    call: () => ({ body: { email: `invitee-${unique()}@example.com`, role: 'developer' } }),
+    expect: { owner: 201, admin: 201, developer: 403, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 403 },
+  },
+  {
+    route: 'POST /v1/members/invite/:token/accept',
+    // Fresh target: a new org of the stranger invites the caller's address.
+    call: async (fx, who, ctx) => {
+      const host = await createOrg(ctx.api, fx.stranger, 'Host');
+      const email = userOf(fx, who)?.email ?? `nobody-${unique()}@example.com`;
+      const res = await ctx.api.post(`/v1/members/${host.id}/invite`, { email, role: 'viewer' }, { session: fx.stranger.session });
+      if (res.status !== 201) throw new Error(`invite failed: ${res.status} ${res.text}`);
+      return { params: { token: res.body.token } };
+    },
+    expect: { owner: 200, admin: 200, developer: 200, viewer: 200, nonMember: 200, anonymous: 401, readOnlyToken: 403 },
+  },
+  {
+    route: 'PATCH /v1/members/:orgId/:id',
+    fixture: 'freshOrg',
+    call: (fx) => ({ params: { id: fx.developer.id }, body: { role: 'viewer' } }),
+    expect: { owner: 200, admin: 403, developer: 403, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 403 },
+  },
+  {
+    route: 'DELETE /v1/members/:orgId/:id',
+    fixture: 'freshOrg',
+    call: (fx) => ({ params: { id: fx.viewer.id } }),
+    expect: { owner: 204, admin: 204, developer: 403, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 403 },
+  },
+];
+
+describe('role matrix', () => {
+  let ctx: TestContext;
+  let shared: Fixture;
+
+  beforeAll(async () => {
+    ctx = await startTestContext();
+    const [owner, admin, developer, viewer, nonMember, stranger] = await Promise.all(
+      ['owner', 'admin', 'developer', 'viewer', 'non-member', 'stranger'].map((name) => registerUser(ctx.api, name)),
+    );
+    shared = await buildFixture({ owner, admin, developer, viewer, nonMember, stranger });
+  });
+  afterAll(() => ctx.close());
+
+  /** A new team org of `people` (one member per role) and the owner's read token scoped to it. */
+  async function buildFixture(people: Omit<Fixture, 'org' | 'readOnlyToken'>): Promise<Fixture> {
+    const { org } = await createTeam(ctx.api, people);
+    const { token } = await createToken(ctx.api, people.owner, { access: 'read', orgId: org.id });
+    return { ...people, org, readOnlyToken: token };
+  }
+
+  async function fixtureFor(row: RouteRow, who: Identity): Promise<Fixture> {
+    const kind = row.fixture ?? 'shared';
+    if (kind === 'shared') return shared;
+    const { org: _org, readOnlyToken: _token, ...people } = shared;
+    const seat = who === 'readOnlyToken' ? 'owner' : who;
+    if (kind === 'freshUser' && seat !== 'anonymous') people[seat] = await registerUser(ctx.api, seat);
+    return buildFixture(people);
+  }
+
+  function credentialsOf(fx: Fixture, who: Identity): Credentials {
+    if (who === 'anonymous') return {};
+    if (who === 'readOnlyToken') return { token: fx.readOnlyToken };
+    return { session: fx[who].session };
+  }
+
+  async function callAs(row: RouteRow, fx: Fixture, who: Identity): Promise<Response> {
+    const { params = {}, body } = (await row.call?.(fx, who, ctx)) ?? {};
+    const [method, template] = row.route.split(' ');
+    const values: Record<string, string> = { orgId: fx.org.id, ...params };
+    const path = template.replace(/:(\w+)/g, (_, name: string) => {
+      if (values[name] === undefined) throw new Error(`${row.route}: no value for :${name}`);
+      return encodeURIComponent(values[name]);
+    });
+    return ctx.api.request(method, path, { ...credentialsOf(fx, who), body });
+  }
+
+  const summary = (expected: RouteRow['expect']) => IDENTITIES.map((who) => `${who} ${expected[who]}`).join(', ');
+
+  it.each(ROUTES.map((row) => [row.route, summary(row.expect), row] as const))('%s answers %s', async (_route, _summary, row) => {
+    const fixtures = await Promise.all(IDENTITIES.map((who) => fixtureFor(row, who)));
+    const mismatches: string[] = [];
+    for (const [i, who] of IDENTITIES.entries()) {
+      const res = await callAs(row, fixtures[i], who);
+      if (res.status !== row.expect[who]) {
+        mismatches.push(`${who}: expected ${row.expect[who]}, got ${res.status} ${res.body?.code ?? ''} ${res.body?.message ?? ''}`.trim());
+      } else if (res.status >= 400 && !(ERROR_CODES[res.status] ?? []).includes(res.body?.code)) {
+        // A refusal comes in the documented error shape (DESIGN.md §6), not as an accident of another kind.
+        mismatches.push(`${who}: ${res.status} with code ${res.body?.code}, expected one of ${ERROR_CODES[res.status]}`);
+      }
+    }
+    expect(mismatches).toEqual([]);
+  });
+
+  it('has exactly one row for every route in the OpenAPI document, and none for a route that does not exist', async () => {
+    const res = await ctx.api.get('/openapi.json');
+    expect(res.status).toBe(200);
+    const documented = Object.entries(res.body.paths as Record<string, Record<string, unknown>>).flatMap(([path, operations]) =>
+      Object.keys(operations)
+        .filter((key) => HTTP_METHODS.has(key))
+        .map((method) => `${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`),
+    );
+    const rows = ROUTES.map((r) => r.route);
+    expect(new Set(rows).size).toBe(rows.length);
+    expect([...rows].sort()).toEqual([...documented].sort());
+  });
+
+  it('finds every handler Nest has mapped in the OpenAPI document, so no route can hide from the matrix', async () => {
+    const documented = Object.entries((await ctx.api.get('/openapi.json')).body.paths as Record<string, Record<string, unknown>>).flatMap(
+      ([path, operations]) =>
+        Object.keys(operations)
+          .filter((key) => HTTP_METHODS.has(key))
+          .map((method) => `${method.toUpperCase()} ${path.replace(/^\/v1(?=\/)/, '')}`),
+    );
+    expect(nestRoutes(ctx).sort()).toEqual(documented.sort());
+  });
+});
+
+const HTTP_METHODS = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace']);
+const ERROR_CODES: Record<number, string[]> = {
+  400: ['bad_request', 'validation_failed'],
+  401: ['unauthorized'],
+  403: ['forbidden'],
+  404: ['not_found'],
+  409: ['conflict'],
+};
+
+/** Every handler of every controller, as `METHOD /path/{param}` without the global prefix. */
+function nestRoutes(ctx: TestContext): string[] {
+  const scanner = new MetadataScanner();
+  const modules = ctx.instances[0].app.get(ModulesContainer);
+  const routes: string[] = [];
+  for (const module of modules.values()) {
+    for (const wrapper of module.controllers.values()) {
+      const controller = wrapper.metatype as { prototype: Record<string, unknown> } | null;
+      if (!controller) continue;
+      const bases = ([] as string[]).concat(Reflect.getMetadata(PATH_METADATA, controller) ?? '/');
+      for (const name of scanner.getAllMethodNames(controller.prototype)) {
+        const handler = controller.prototype[name] as object;
+        const paths: string | string[] | undefined = Reflect.getMetadata(PATH_METADATA, handler);
+        if (paths === undefined) continue;
+        const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod];
+        for (const base of bases) {
+          for (const path of ([] as string[]).concat(paths)) {
+            const full = `/${[base, path].map((p) => p.replace(/^\/+|\/+$/g, '')).filter(Boolean).join('/')}`;
+            routes.push(`${method} ${full.replace(/:(\w+)/g, '{$1}')}`);
+          }
+        }
+      }
+    }
+  }
+  return routes;
+}
