@@ -31,10 +31,14 @@ export function applyGlobalPrefix(app: INestApplication): void {
 /** Builds the whole HTTP application (not yet listening): used by main.ts and by the tests. */
 export async function createApp(config: AppConfig, databaseUrl: string): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({ trustProxy: config.trustProxy, bodyLimit: BODY_LIMIT_BYTES, genReqId: requestId });
-  // Only JSON bodies are accepted: anything else is a 415, never a string handed to a DTO.
+  // Only JSON bodies are accepted: anything else is a 415, never a string handed to a DTO. Fastify's
+  // built-in JSON parser (bodyLimit, __proto__/constructor poisoning refused) is the only parser left:
+  // `bodyParser: false` stops Nest from adding its application/x-www-form-urlencoded one, which would
+  // hand form posts (which a browser sends cross-site without a preflight) to the handlers.
   adapter.getInstance().removeContentTypeParser(['text/plain']);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, databaseUrl), adapter, {
     bufferLogs: true,
+    bodyParser: false,
   });
   app.useLogger(app.get(Logger));
   app.flushLogs();

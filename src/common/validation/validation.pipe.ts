@@ -1,12 +1,27 @@
-import { ValidationError, ValidationPipe } from '@nestjs/common';
-import { FieldError, ValidationFailedError } from '../errors/domain-error.js';
+import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
+import { BadRequestError, FieldError, ValidationFailedError } from '../errors/domain-error.js';
+
+/**
+ * A body DTO is a JSON object. Nest validates a primitive body as if it were `{}` and then hands the
+ * primitive to the handler, so a DTO whose fields are all optional would accept `"x"`, `1`, `[]` or `null`:
+ * those are refused before validation. (No body at all is still validated as `{}`.)
+ */
+class JsonObjectValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    const isObject = typeof value === 'object' && value !== null && !Array.isArray(value);
+    if (metadata.type === 'body' && value !== undefined && !isObject && this.toValidate(metadata)) {
+      throw new BadRequestError('Request body must be a JSON object');
+    }
+    return super.transform(value, metadata);
+  }
+}
 
 /**
  * The global pipe: DTOs are validated, unknown fields rejected, and failures reported per field in
  * the shape of DESIGN.md §6. Values are never echoed back (they may be secrets).
  */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new JsonObjectValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     forbidUnknownValues: true,
