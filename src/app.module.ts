@@ -11,8 +11,11 @@ import { dataSourceOptions } from './database/data-source.js';
 import { AuditModule } from './modules/audit/audit.module.js';
 import { AuthModule } from './modules/auth/auth.module.js';
 import { HealthController } from './modules/health/health.controller.js';
+import { KeysModule } from './modules/keys/keys.module.js';
 import { MembersModule } from './modules/members/members.module.js';
 import { OrgsModule } from './modules/orgs/orgs.module.js';
+import { ProjectsModule } from './modules/projects/projects.module.js';
+import { SecretsModule } from './modules/secrets/secrets.module.js';
 
 /** Global providers: the config object, and nothing else. */
 @Module({})
@@ -32,9 +35,12 @@ export class AppModule {
         LoggerModule.forRoot(loggerOptions(config)),
         TypeOrmModule.forRoot(dataSourceOptions({ url: databaseUrl, poolSize: config.databasePoolSize })),
         AuditModule,
+        KeysModule,
         AuthModule,
         OrgsModule,
         MembersModule,
+        ProjectsModule,
+        SecretsModule,
       ],
       controllers: [HealthController],
       providers: [

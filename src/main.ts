@@ -45,7 +45,11 @@ async function main(): Promise<void> {
     databaseUrl = embedded.url;
   }
 
-  config = { ...config, sessionSecret: config.sessionSecret ?? (await devSessionSecret(config, embedded !== undefined, log)) };
+  config = {
+    ...config,
+    sessionSecret: config.sessionSecret ?? (await devSessionSecret(config, embedded !== undefined, log)),
+    kms: { ...config.kms, masterKey: config.kms.masterKey ?? (await devMasterKey(config, embedded !== undefined, log)) },
+  };
 
   const applied = await runMigrations(databaseUrl);
   if (applied.length) log.info({ migrations: applied }, `Applied ${applied.length} migration(s)`);
@@ -71,6 +75,20 @@ async function main(): Promise<void> {
   for (const signal of SHUTDOWN_SIGNALS) process.once(signal, () => void shutdown(signal));
 }
 
+/**
+ * The local KMS master key. Generated only next to the embedded database it protects: with an external
+ * database a lost key would make every stored secret unreadable, so it must be configured.
+ */
+async function devMasterKey(config: AppConfig, embedded: boolean, log: pino.Logger): Promise<string | undefined> {
+  if (config.kms.provider !== 'local') return undefined;
+  if (!embedded) {
+    throw new ConfigError(['SECR_MASTER_KEY: required with KMS_PROVIDER=local unless the embedded database is used (openssl rand -base64 32)']);
+  }
+  const { value, created } = await loadOrCreateDevSecret(config.dataDir, 'master.key');
+  if (created) log.warn(`SECR_MASTER_KEY is unset: generated a master key into ${path.join(config.dataDir, 'master.key')} (development only; back it up with the data)`);
+  return value;
+}
+
 async function devSessionSecret(config: AppConfig, embedded: boolean, log: pino.Logger): Promise<string> {
   if (embedded) {
     const { value, created } = await loadOrCreateDevSecret(config.dataDir, 'session.secret');
@@ -82,6 +100,10 @@ async function devSessionSecret(config: AppConfig, embedded: boolean, log: pino.
 }
 
 main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
   process.stderr.write(`secr failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
 });

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type pg from 'pg';
 import { renderOpenApi } from '../src/openapi/write-openapi.js';
 import { addMember, createOrg, createToken, registerUser, type TestOrg, type TestUser } from './factories/accounts.js';
+import { createProject, seedSecrets } from './factories/vault.js';
 import type { RequestOptions, Response } from './support/http.js';
 import { startTestContext, type TestContext } from './support/test-app.js';
 
@@ -229,7 +230,19 @@ describe('bad input', () => {
     const token = await createToken(ctx.api, owner, { access: 'read_write' });
     const invited = await ctx.api.post(`/v1/members/${org.id}/invite`, { email: `pending-${Date.now()}@example.com`, role: 'viewer' }, auth());
     if (invited.status !== 201) throw new Error(`invite failed: ${invited.status} ${invited.text}`);
-    pathParams = { orgId: org.id, id: member.id, tokenId: token.id, token: invited.body.token };
+    const project = await createProject(ctx.api, owner, org, 'bad-input');
+    await seedSecrets(ctx.api, auth(), org, project, 'development', { EXISTING_KEY: 'existing value' });
+    pathParams = {
+      orgId: org.id,
+      orgSlug: org.slug,
+      id: member.id,
+      tokenId: token.id,
+      token: invited.body.token,
+      slug: project.slug,
+      project: project.slug,
+      env: 'development',
+      key: 'EXISTING_KEY',
+    };
     // Warm-up: the owner's session is used once before any snapshot, so nothing the first use might
     // touch can show up as a change (session reads write nothing today; this keeps it honest if they do).
     expect((await ctx.api.get('/v1/auth/me', auth())).status).toBe(200);

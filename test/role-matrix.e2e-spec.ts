@@ -14,6 +14,7 @@ import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { MetadataScanner, ModulesContainer } from '@nestjs/core';
 import { randomBytes } from 'node:crypto';
 import { createOrg, createTeam, createToken, DEFAULT_PASSWORD, registerUser, type TestOrg, type TestUser } from './factories/accounts.js';
+import { createProject, seedSecrets, type TestProject } from './factories/vault.js';
 import type { Credentials, Response } from './support/http.js';
 import { startTestContext, type TestContext } from './support/test-app.js';
 
@@ -27,6 +28,8 @@ type Identity = (typeof IDENTITIES)[number];
 
 interface Fixture {
   org: TestOrg;
+  /** A project of the org with MATRIX_KEY set in each default environment. */
+  project: TestProject;
   owner: TestUser;
   admin: TestUser;
   developer: TestUser;
@@ -46,6 +49,8 @@ interface Call {
 interface RouteRow {
   /** Exactly as served: method, then the path with `:params`. */
   route: string;
+  /** Distinguishes several rows of one route (e.g. one per environment tier). */
+  variant?: string;
   /**
    * shared: one fixture for every identity (reads, and writes that only add something new).
    * freshOrg: a new team org of the same people per identity (the row changes or deletes the org).
@@ -170,7 +175,112 @@ const ROUTES: readonly RouteRow[] = [
     call: (fx) => ({ params: { id: fx.viewer.id } }),
     expect: { owner: 204, admin: 204, developer: 403, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 403 },
   },
+
+  // ── Projects ──
+  {
+    route: 'GET /v1/projects/:orgId',
+    expect: { owner: 200, admin: 200, developer: 200, viewer: 200, nonMember: 403, anonymous: 401, readOnlyToken: 200 },
+  },
+  {
+    route: 'POST /v1/projects/:orgId',
+    call: () => ({ body: { name: `Matrix ${unique()}` } }),
+    expect: { owner: 201, admin: 201, developer: 403, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 403 },
+  },
+  {
+    route: 'GET /v1/projects/:orgId/:slug',
+    expect: { owner: 200, admin: 200, developer: 200, viewer: 200, nonMember: 403, anonymous: 401, readOnlyToken: 200 },
+  },
+  {
+    route: 'DELETE /v1/projects/:orgId/:slug',
+    // Fresh target: a new project of the team org.
+    call: async (fx, _who, ctx) => ({ params: { slug: (await createProject(ctx.api, fx.owner, fx.org)).slug } }),
+    expect: { owner: 204, admin: 403, developer: 403, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 403 },
+  },
+  {
+    route: 'POST /v1/projects/:orgId/:slug/environments',
+    call: () => ({ body: { slug: `env-${unique()}`, tier: 'staging' } }),
+    expect: { owner: 201, admin: 201, developer: 403, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 403 },
+  },
+  {
+    route: 'POST /v1/projects/:orgId/:slug/rotate-key',
+    expect: { owner: 200, admin: 200, developer: 403, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 403 },
+  },
+
+  // ── Secrets: reads depend on the environment's tier (viewer: development; developer: + staging) ──
+  ...(['development', 'staging', 'production'] as const).flatMap((env): RouteRow[] => {
+    const reads = {
+      owner: 200,
+      admin: 200,
+      developer: env === 'production' ? 403 : 200,
+      viewer: env === 'development' ? 200 : 403,
+      nonMember: 403,
+      anonymous: 401,
+      readOnlyToken: 200,
+    };
+    return [
+      { route: 'GET /v1/secrets/:orgSlug/:project/:env', variant: env, call: () => ({ params: { env } }), expect: reads },
+      { route: 'GET /v1/secrets/:orgSlug/:project/:env/keys', variant: env, call: () => ({ params: { env } }), expect: reads },
+      {
+        route: 'GET /v1/secrets/:orgSlug/:project/:env/versions/:key',
+        variant: env,
+        call: () => ({ params: { env, key: 'MATRIX_KEY' } }),
+        expect: reads,
+      },
+    ];
+  }),
+  // Writes: owner, admin and developer, in every tier.
+  ...(['development', 'production'] as const).flatMap((env): RouteRow[] => [
+    {
+      route: 'PUT /v1/secrets/:orgSlug/:project/:env',
+      variant: env,
+      call: () => ({ params: { env }, body: { key: `SET_${unique()}`, value: 'v' } }),
+      expect: { owner: 200, admin: 200, developer: 200, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 403 },
+    },
+    {
+      route: 'POST /v1/secrets/:orgSlug/:project/:env/bulk',
+      variant: env,
+      call: () => ({ params: { env }, body: { secrets: [{ key: `BULK_${unique()}`, value: 'v' }] } }),
+      expect: { owner: 200, admin: 200, developer: 200, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 403 },
+    },
+    {
+      route: 'DELETE /v1/secrets/:orgSlug/:project/:env/:key',
+      variant: env,
+      call: async (fx, _who, ctx) => ({ params: { env, key: await freshKey(ctx, fx, env) } }),
+      expect: { owner: 200, admin: 200, developer: 200, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 403 },
+    },
+  ]),
+  {
+    route: 'POST /v1/secrets/:orgSlug/:project/:env/rollback',
+    variant: 'development',
+    call: () => ({ params: { env: 'development' }, body: { key: 'MATRIX_KEY', version: 1 } }),
+    expect: { owner: 200, admin: 200, developer: 200, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 403 },
+  },
+  {
+    // Rolling back needs the history, so it needs read access to the tier too.
+    route: 'POST /v1/secrets/:orgSlug/:project/:env/rollback',
+    variant: 'production',
+    call: () => ({ params: { env: 'production' }, body: { key: 'MATRIX_KEY', version: 1 } }),
+    expect: { owner: 200, admin: 200, developer: 403, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 403 },
+  },
+  {
+    route: 'POST /v1/secrets/:orgSlug/:project/:env/bulk-delete',
+    call: async (fx, _who, ctx) => ({ params: { env: 'development' }, body: { keys: [await freshKey(ctx, fx, 'development')] } }),
+    expect: { owner: 200, admin: 200, developer: 403, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 403 },
+  },
+
+  // ── Audit ──
+  {
+    route: 'GET /v1/audit/:orgId',
+    expect: { owner: 200, admin: 200, developer: 403, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 200 },
+  },
 ];
+
+/** A key set (by the owner) only for this call, so deleting it does not disturb other rows. */
+async function freshKey(ctx: TestContext, fx: Fixture, env: string): Promise<string> {
+  const key = `FRESH_${unique()}`;
+  await seedSecrets(ctx.api, { session: fx.owner.session }, fx.org, fx.project, env, { [key]: 'to be deleted' });
+  return key;
+}
 
 describe('role matrix', () => {
   let ctx: TestContext;
@@ -185,17 +295,21 @@ describe('role matrix', () => {
   });
   afterAll(() => ctx.close());
 
-  /** A new team org of `people` (one member per role) and the owner's read token scoped to it. */
-  async function buildFixture(people: Omit<Fixture, 'org' | 'readOnlyToken'>): Promise<Fixture> {
+  /** A new team org of `people` (one member per role), a seeded project, and the owner's read token scoped to the org. */
+  async function buildFixture(people: Omit<Fixture, 'org' | 'project' | 'readOnlyToken'>): Promise<Fixture> {
     const { org } = await createTeam(ctx.api, people);
+    const project = await createProject(ctx.api, people.owner, org);
+    for (const env of ['development', 'staging', 'production']) {
+      await seedSecrets(ctx.api, { session: people.owner.session }, org, project, env, { MATRIX_KEY: `${env} value` });
+    }
     const { token } = await createToken(ctx.api, people.owner, { access: 'read', orgId: org.id });
-    return { ...people, org, readOnlyToken: token };
+    return { ...people, org, project, readOnlyToken: token };
   }
 
   async function fixtureFor(row: RouteRow, who: Identity): Promise<Fixture> {
     const kind = row.fixture ?? 'shared';
     if (kind === 'shared') return shared;
-    const { org: _org, readOnlyToken: _token, ...people } = shared;
+    const { org: _org, project: _project, readOnlyToken: _token, ...people } = shared;
     const seat = who === 'readOnlyToken' ? 'owner' : who;
     if (kind === 'freshUser' && seat !== 'anonymous') people[seat] = await registerUser(ctx.api, seat);
     return buildFixture(people);
@@ -210,7 +324,7 @@ describe('role matrix', () => {
   async function callAs(row: RouteRow, fx: Fixture, who: Identity): Promise<Response> {
     const { params = {}, body } = (await row.call?.(fx, who, ctx)) ?? {};
     const [method, template] = row.route.split(' ');
-    const values: Record<string, string> = { orgId: fx.org.id, ...params };
+    const values: Record<string, string> = { orgId: fx.org.id, orgSlug: fx.org.slug, slug: fx.project.slug, project: fx.project.slug, ...params };
     const path = template.replace(/:(\w+)/g, (_, name: string) => {
       if (values[name] === undefined) throw new Error(`${row.route}: no value for :${name}`);
       return encodeURIComponent(values[name]);
@@ -220,7 +334,8 @@ describe('role matrix', () => {
 
   const summary = (expected: RouteRow['expect']) => IDENTITIES.map((who) => `${who} ${expected[who]}`).join(', ');
 
-  it.each(ROUTES.map((row) => [row.route, summary(row.expect), row] as const))('%s answers %s', async (_route, _summary, row) => {
+  const title = (row: RouteRow) => (row.variant ? `${row.route} [${row.variant}]` : row.route);
+  it.each(ROUTES.map((row) => [title(row), summary(row.expect), row] as const))('%s answers %s', async (_route, _summary, row) => {
     const fixtures = await Promise.all(IDENTITIES.map((who) => fixtureFor(row, who)));
     const mismatches: string[] = [];
     for (const [i, who] of IDENTITIES.entries()) {
@@ -243,9 +358,9 @@ describe('role matrix', () => {
         .filter((key) => HTTP_METHODS.has(key))
         .map((method) => `${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`),
     );
-    const rows = ROUTES.map((r) => r.route);
-    expect(new Set(rows).size).toBe(rows.length);
-    expect([...rows].sort()).toEqual([...documented].sort());
+    const titles = ROUTES.map(title);
+    expect(new Set(titles).size).toBe(titles.length);
+    expect([...new Set(ROUTES.map((r) => r.route))].sort()).toEqual([...documented].sort());
   });
 
   it('finds every handler Nest has mapped in the OpenAPI document, so no route can hide from the matrix', async () => {

@@ -1,10 +1,11 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { TEST_MASTER_KEY } from './support/test-app.js';
 import { createTestDatabase } from './support/test-database.js';
 
 /**
@@ -95,6 +96,8 @@ describe('the server process', () => {
     expect(registered.status).toBe(201);
     // Dev secrets are generated into the data dir, readable only by their owner.
     expect(readFileSync(path.join(dataDir, 'session.secret'), 'utf8').trim().length).toBeGreaterThan(30);
+    expect(Buffer.from(readFileSync(path.join(dataDir, 'master.key'), 'utf8').trim(), 'base64')).toHaveLength(32);
+    expect(statSync(path.join(dataDir, 'master.key')).mode & 0o777).toBe(0o600);
 
     // A killed run leaves its PostgreSQL behind…
     first.child.kill('SIGKILL');
@@ -125,7 +128,7 @@ describe('the server process', () => {
     dirs.push(dataDir);
     const databaseUrl = await createTestDatabase();
     const port = String(await freePort());
-    const server = launch({ SECR_DATA_DIR: dataDir, PORT: port, DATABASE_URL: databaseUrl, SESSION_SECRET: 'x'.repeat(40) });
+    const server = launch({ SECR_DATA_DIR: dataDir, PORT: port, DATABASE_URL: databaseUrl, SESSION_SECRET: 'x'.repeat(40), SECR_MASTER_KEY: TEST_MASTER_KEY });
     await waitFor(server, 'Swagger UI');
     expect((await fetch(`http://127.0.0.1:${port}/health/ready`)).status).toBe(200);
     expect(existsSync(path.join(dataDir, 'pg'))).toBe(false);
@@ -136,7 +139,7 @@ describe('the server process', () => {
   it('never writes a password, token, session cookie or invitation token to its log', async () => {
     const databaseUrl = await createTestDatabase();
     const port = String(await freePort());
-    const server = launch({ NODE_ENV: 'production', LOG_LEVEL: 'trace', PORT: port, DATABASE_URL: databaseUrl, SESSION_SECRET: 'y'.repeat(40) });
+    const server = launch({ NODE_ENV: 'production', LOG_LEVEL: 'trace', PORT: port, DATABASE_URL: databaseUrl, SESSION_SECRET: 'y'.repeat(40), SECR_MASTER_KEY: TEST_MASTER_KEY });
     await waitFor(server, 'Swagger UI');
     const base = `http://127.0.0.1:${port}`;
     const json = (body: unknown, headers: Record<string, string> = {}) => ({
@@ -171,6 +174,8 @@ describe('the server process', () => {
     [{ NODE_ENV: 'production', DATABASE_URL: 'postgres://x@127.0.0.1:1/x' }, 'SESSION_SECRET'],
     [{ DATABASE_URL: 'mysql://nope' }, 'DATABASE_URL'],
     [{ TRUST_PROXY: 'sometimes' }, 'TRUST_PROXY'],
+    // A generated master key would be lost with the process: outside embedded mode it must be configured.
+    [{ DATABASE_URL: 'postgres://x@127.0.0.1:1/x' }, 'SECR_MASTER_KEY'],
   ])('refuses to boot with %o and names %s', async (env, variable) => {
     const server = launch(env as Record<string, string>);
     expect(await server.exited).toBe(1);

@@ -33,10 +33,11 @@ describe('loadConfig', () => {
     expect(problems.join('\n')).toMatch(/SESSION_SECRET/);
   });
 
-  it('requires a session secret and an external database in production', () => {
+  it('requires a session secret, an external database and a master key in production', () => {
     expect(problemsOf({ NODE_ENV: 'production' })).toEqual([
       'SESSION_SECRET: required when NODE_ENV=production',
       'DATABASE_URL: required when NODE_ENV=production',
+      'SECR_MASTER_KEY: required when NODE_ENV=production and KMS_PROVIDER=local',
     ]);
   });
 
@@ -50,6 +51,12 @@ describe('loadConfig', () => {
     ['10.0.0.0/8, 127.0.0.1', '10.0.0.0/8, 127.0.0.1'],
   ])('reads TRUST_PROXY=%s', (value, expected) => {
     expect(loadConfig({ TRUST_PROXY: value }).trustProxy).toEqual(expected);
+  });
+
+  it('requires a key name for the gcp provider and a 32-byte master key for the local one', () => {
+    expect(problemsOf({ KMS_PROVIDER: 'gcp' })).toEqual(['KMS_GCP_KEY_NAME: required when KMS_PROVIDER=gcp']);
+    expect(problemsOf({ SECR_MASTER_KEY: Buffer.alloc(16).toString('base64') }).join()).toMatch(/SECR_MASTER_KEY: must be 32 bytes/);
+    expect(problemsOf({ KMS_GCP_KEY_NAME: 'my-key' }).join()).toMatch(/KMS_GCP_KEY_NAME/);
   });
 
   it('returns a frozen object', () => {

@@ -45,6 +45,21 @@ const envSchema = z.object({
   LOGIN_LOCKOUT_FAILURES: positiveInt.default(5),
   LOGIN_LOCKOUT_MINUTES: positiveInt.default(15),
   SWAGGER_UI: booleanString.default(true),
+  KMS_PROVIDER: z.enum(['local', 'gcp']).default('local'),
+  SECR_MASTER_KEY: z
+    .string()
+    .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded (openssl rand -base64 32)')
+    .optional(),
+  KMS_GCP_KEY_NAME: z
+    .string()
+    .regex(/^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[^/]+$/, 'must be projects/…/locations/…/keyRings/…/cryptoKeys/…')
+    .optional(),
+  KMS_GCP_ENDPOINT: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+(:\d+)?$/, 'must be host or host:port')
+    .optional(),
+  DEK_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
+  ROTATION_BATCH_SIZE: positiveInt.max(10_000).default(500),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -79,6 +94,17 @@ export interface AppConfig {
     readonly lockoutSeconds: number;
   };
   readonly swaggerUi: boolean;
+  readonly kms: {
+    readonly provider: 'local' | 'gcp';
+    /** Base64 master key of the local provider; `undefined` only before start-up resolved it (embedded dev mode). */
+    readonly masterKey: string | undefined;
+    readonly gcpKeyName: string | undefined;
+    /** host[:port] of the Cloud KMS API; a loopback host is spoken to without TLS (emulators, tests). */
+    readonly gcpEndpoint: string | undefined;
+    readonly dekCacheTtlSeconds: number;
+  };
+  /** Values re-encrypted per transaction during a key rotation. */
+  readonly rotationBatchSize: number;
 }
 
 export class ConfigError extends Error {
@@ -101,7 +127,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     // The embedded database and generated secrets are development conveniences only.
     if (!e.SESSION_SECRET) problems.push('SESSION_SECRET: required when NODE_ENV=production');
     if (!e.DATABASE_URL) problems.push('DATABASE_URL: required when NODE_ENV=production');
+    if (e.KMS_PROVIDER === 'local' && !e.SECR_MASTER_KEY) {
+      problems.push('SECR_MASTER_KEY: required when NODE_ENV=production and KMS_PROVIDER=local');
+    }
   }
+  if (e.KMS_PROVIDER === 'gcp' && !e.KMS_GCP_KEY_NAME) problems.push('KMS_GCP_KEY_NAME: required when KMS_PROVIDER=gcp');
   if (problems.length) throw new ConfigError(problems);
 
   const windowSeconds = e.LOGIN_RATE_LIMIT_WINDOW_SECONDS;
@@ -127,6 +157,14 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       lockoutSeconds: e.LOGIN_LOCKOUT_MINUTES * 60,
     }),
     swaggerUi: e.SWAGGER_UI,
+    kms: Object.freeze({
+      provider: e.KMS_PROVIDER,
+      masterKey: e.SECR_MASTER_KEY,
+      gcpKeyName: e.KMS_GCP_KEY_NAME,
+      gcpEndpoint: e.KMS_GCP_ENDPOINT,
+      dekCacheTtlSeconds: e.DEK_CACHE_TTL_SECONDS,
+    }),
+    rotationBatchSize: e.ROTATION_BATCH_SIZE,
   });
 }
 

@@ -1,4 +1,5 @@
 import { Foundation1763800000000 } from '../../migrations/1763800000000-foundation.js';
+import { Vault1763900000000 } from '../../migrations/1763900000000-vault.js';
 
 /** Every migration, oldest first. A new migration file is added here too. */
-export const MIGRATIONS = [Foundation1763800000000];
+export const MIGRATIONS = [Foundation1763800000000, Vault1763900000000];

@@ -6,6 +6,8 @@ import { HttpClient } from './http.js';
 import { createTestDatabase } from './test-database.js';
 
 export const TEST_SESSION_SECRET = 'test-session-secret-0123456789abcdef';
+/** 32 bytes, base64: the local KMS master key of test apps. */
+export const TEST_MASTER_KEY = Buffer.alloc(32, 7).toString('base64');
 
 export interface TestApp {
   readonly url: string;
@@ -56,6 +58,7 @@ async function startApp(databaseUrl: string, env: Record<string, string>): Promi
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
     SESSION_SECRET: TEST_SESSION_SECRET,
+    SECR_MASTER_KEY: TEST_MASTER_KEY,
     DATABASE_POOL_SIZE: '5',
     ...env,
   });

@@ -12,6 +12,10 @@ export interface Actor {
     readonly id: string;
     /** `null` = every org of the owner. */
     readonly orgId: string | null;
+    /** `null` = every project of the org. */
+    readonly projectId: string | null;
+    /** Canonical environment slugs; `null` = every environment. */
+    readonly environments: readonly string[] | null;
     readonly access: TokenAccess;
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { Permission, PERMISSION_INFO, ROLE_PERMISSIONS, roleHasPermission, ROLES, type Role } from './permissions.js';
+import { Permission, PERMISSION_INFO, ROLE_PERMISSIONS, roleCanReadTier, roleHasPermission, ROLES, TIERS, type Role, type Tier } from './permissions.js';
 
 const Y = true;
 const N = false;
@@ -14,6 +14,23 @@ const EXPECTED: Readonly<Record<string, Readonly<Record<Role, boolean>>>> = {
   [Permission.MembersRemove]:     { owner: Y, admin: Y, developer: N, viewer: N },
   [Permission.MembersChangeRole]: { owner: Y, admin: N, developer: N, viewer: N },
   [Permission.OrgDelete]:         { owner: Y, admin: N, developer: N, viewer: N },
+  [Permission.ProjectsRead]:      { owner: Y, admin: Y, developer: Y, viewer: Y },
+  [Permission.ProjectsCreate]:    { owner: Y, admin: Y, developer: N, viewer: N },
+  [Permission.ProjectsDelete]:    { owner: Y, admin: N, developer: N, viewer: N },
+  [Permission.EnvironmentsCreate]:{ owner: Y, admin: Y, developer: N, viewer: N },
+  [Permission.ProjectKeyRotate]:  { owner: Y, admin: Y, developer: N, viewer: N },
+  [Permission.SecretsRead]:       { owner: Y, admin: Y, developer: Y, viewer: Y },
+  [Permission.SecretsWrite]:      { owner: Y, admin: Y, developer: Y, viewer: N },
+  [Permission.SecretsBulkDelete]: { owner: Y, admin: Y, developer: N, viewer: N },
+  [Permission.AuditRead]:         { owner: Y, admin: Y, developer: N, viewer: N },
+};
+
+/** Which environment tiers each role may read secrets in (spec 003: all / all / dev + staging / dev only). */
+const EXPECTED_READ_TIERS: Readonly<Record<Role, readonly Tier[]>> = {
+  owner: ['development', 'staging', 'production'],
+  admin: ['development', 'staging', 'production'],
+  developer: ['development', 'staging'],
+  viewer: ['development'],
 };
 
 const ALL_PERMISSIONS = Object.values(Permission);
@@ -30,6 +47,13 @@ describe('role permissions', () => {
   );
   it.each(cases)('%s %s %s', (role, _verb, permission) => {
     expect(roleHasPermission(role, permission)).toBe(EXPECTED[permission][role]);
+  });
+
+  const tierCases = ROLES.flatMap((role) =>
+    TIERS.map((tier) => [role, EXPECTED_READ_TIERS[role].includes(tier) ? 'reads' : 'does not read', tier] as const),
+  );
+  it.each(tierCases)('%s %s secrets of %s-tier environments', (role, _verb, tier) => {
+    expect(roleCanReadTier(role, tier)).toBe(EXPECTED_READ_TIERS[role].includes(tier));
   });
 
   it('grants no role an account-level permission: those come with being signed in, not with a role', () => {

@@ -18,6 +18,16 @@ export enum Permission {
   MembersInvite = 'members.invite',
   MembersRemove = 'members.remove',
   MembersChangeRole = 'members.change_role',
+  ProjectsRead = 'projects.read',
+  ProjectsCreate = 'projects.create',
+  ProjectsDelete = 'projects.delete',
+  EnvironmentsCreate = 'environments.create',
+  ProjectKeyRotate = 'projects.rotate_key',
+  /** Also limited by environment tier: `ROLE_READ_TIERS`. */
+  SecretsRead = 'secrets.read',
+  SecretsWrite = 'secrets.write',
+  SecretsBulkDelete = 'secrets.bulk_delete',
+  AuditRead = 'audit.read',
 }
 
 export type PermissionScope = 'account' | 'org';
@@ -39,12 +49,30 @@ export const PERMISSION_INFO: Readonly<Record<Permission, PermissionInfo>> = {
   [Permission.MembersInvite]: { scope: 'org', access: 'write' },
   [Permission.MembersRemove]: { scope: 'org', access: 'write' },
   [Permission.MembersChangeRole]: { scope: 'org', access: 'write' },
+  [Permission.ProjectsRead]: { scope: 'org', access: 'read' },
+  [Permission.ProjectsCreate]: { scope: 'org', access: 'write' },
+  [Permission.ProjectsDelete]: { scope: 'org', access: 'write' },
+  [Permission.EnvironmentsCreate]: { scope: 'org', access: 'write' },
+  [Permission.ProjectKeyRotate]: { scope: 'org', access: 'write' },
+  [Permission.SecretsRead]: { scope: 'org', access: 'read' },
+  [Permission.SecretsWrite]: { scope: 'org', access: 'write' },
+  [Permission.SecretsBulkDelete]: { scope: 'org', access: 'write' },
+  [Permission.AuditRead]: { scope: 'org', access: 'read' },
 };
 
-const VIEWER: readonly Permission[] = [Permission.MembersRead];
-const DEVELOPER: readonly Permission[] = [...VIEWER];
-const ADMIN: readonly Permission[] = [...DEVELOPER, Permission.MembersInvite, Permission.MembersRemove];
-const OWNER: readonly Permission[] = [...ADMIN, Permission.MembersChangeRole, Permission.OrgDelete];
+const VIEWER: readonly Permission[] = [Permission.MembersRead, Permission.ProjectsRead, Permission.SecretsRead];
+const DEVELOPER: readonly Permission[] = [...VIEWER, Permission.SecretsWrite];
+const ADMIN: readonly Permission[] = [
+  ...DEVELOPER,
+  Permission.MembersInvite,
+  Permission.MembersRemove,
+  Permission.ProjectsCreate,
+  Permission.EnvironmentsCreate,
+  Permission.ProjectKeyRotate,
+  Permission.SecretsBulkDelete,
+  Permission.AuditRead,
+];
+const OWNER: readonly Permission[] = [...ADMIN, Permission.MembersChangeRole, Permission.OrgDelete, Permission.ProjectsDelete];
 
 export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
   owner: OWNER,
@@ -52,6 +80,21 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
   developer: DEVELOPER,
   viewer: VIEWER,
 };
+
+/** Every environment has a tier; reading secrets is limited by it (spec 003 "Read secrets" row). */
+export const TIERS = ['development', 'staging', 'production'] as const;
+export type Tier = (typeof TIERS)[number];
+
+export const ROLE_READ_TIERS: Readonly<Record<Role, readonly Tier[]>> = {
+  owner: TIERS,
+  admin: TIERS,
+  developer: ['development', 'staging'],
+  viewer: ['development'],
+};
+
+export function roleCanReadTier(role: Role, tier: Tier): boolean {
+  return ROLE_READ_TIERS[role].includes(tier);
+}
 
 export function roleHasPermission(role: Role, permission: Permission): boolean {
   return ROLE_PERMISSIONS[role].includes(permission);

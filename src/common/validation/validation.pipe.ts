@@ -38,6 +38,8 @@ function flatten(errors: ValidationError[], parent = ''): FieldError[] {
       field,
       message: error.constraints?.whitelistValidation === message ? `${field} is not an allowed field` : message,
     }));
-    return [...own, ...flatten(error.children ?? [], field)];
+    // A field that fails its own checks (say, an object where an array belongs) is reported alone: its
+    // children would be named after whatever keys the caller sent.
+    return own.length ? own : flatten(error.children ?? [], field);
   });
 }

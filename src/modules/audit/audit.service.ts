@@ -1,8 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import type { Actor, RequestMeta } from '../../common/auth/actor.js';
 import { AuditEvent } from './audit-event.entity.js';
+import type { AuditPageDto, AuditQueryDto } from './audit.dto.js';
+
+const DEFAULT_PAGE = 50;
 
 export interface AuditEntry {
   action: string;
@@ -20,6 +23,43 @@ export interface AuditEntry {
  */
 @Injectable()
 export class AuditService {
+  constructor(private readonly db: DataSource) {}
+
+  async query(orgId: string, query: AuditQueryDto): Promise<AuditPageDto> {
+    const limit = query.limit ?? DEFAULT_PAGE;
+    const offset = query.offset ?? 0;
+    const rows: Array<Record<string, unknown>> = await this.db.query(
+      `SELECT a.id::text, a.created_at, a.action, a.actor_user_id, u.email, a.actor_token_id, a.ip, a.user_agent,
+              a.request_id, a.metadata, count(*) OVER () AS total
+         FROM audit_events a LEFT JOIN users u ON u.id = a.actor_user_id
+        WHERE a.org_id = $1 AND ($2::text IS NULL OR a.action = $2)
+        ORDER BY a.created_at DESC, a.id DESC
+        LIMIT $3 OFFSET $4`,
+      [orgId, query.action ?? null, limit, offset],
+    );
+    const total = rows.length
+      ? Number(rows[0].total)
+      : Number((await this.db.query(
+          'SELECT count(*) AS n FROM audit_events WHERE org_id = $1 AND ($2::text IS NULL OR action = $2)',
+          [orgId, query.action ?? null],
+        ))[0].n);
+    return {
+      events: rows.map((r) => ({
+        id: r.id as string,
+        createdAt: r.created_at as Date,
+        action: r.action as string,
+        actorUserId: r.actor_user_id as string | null,
+        actorEmail: r.email as string | null,
+        actorTokenId: r.actor_token_id as string | null,
+        ip: r.ip as string | null,
+        userAgent: r.user_agent as string | null,
+        requestId: r.request_id as string | null,
+        metadata: r.metadata as Record<string, unknown>,
+      })),
+      pagination: { limit, offset, total },
+    };
+  }
+
   async record(em: EntityManager, entry: AuditEntry): Promise<void> {
     const row: Omit<AuditEvent, 'id' | 'createdAt'> = {
       action: entry.action,

@@ -29,6 +29,14 @@ export class ApiToken {
   @Column('uuid', { nullable: true })
   orgId: string | null;
 
+  /** `null` = every project of the org; requires `orgId`. */
+  @Column('uuid', { nullable: true })
+  projectId: string | null;
+
+  /** Canonical environment slugs the token may use; `null` = all. */
+  @Column('text', { array: true, nullable: true })
+  environments: string[] | null;
+
   @Column('text')
   access: TokenAccess;
 

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsEmail, IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsEmail, IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { SLUG_PATTERN } from '../orgs/orgs.dto.js';
 import { ROLES, type Role } from '../../common/auth/permissions.js';
 import type { TokenAccess, TokenKind } from './api-token.entity.js';
 
@@ -77,6 +78,25 @@ export class CreateTokenDto {
   @IsOptional()
   @IsUUID()
   orgId?: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'Restrict the token to one project of `orgId`' })
+  @IsOptional()
+  @IsUUID()
+  projectId?: string;
+
+  @ApiPropertyOptional({
+    type: [String],
+    example: ['development', 'staging'],
+    description: 'Restrict the token to these environments (slugs or aliases such as `prod`)',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(50)
+  @ArrayUnique()
+  @IsString({ each: true })
+  @Matches(SLUG_PATTERN, { each: true, message: `each environment must match ${SLUG_PATTERN.source}` })
+  environments?: string[];
 
   @ApiPropertyOptional({ minimum: 1, maximum: 365, default: 90 })
   @IsOptional()
@@ -159,6 +179,12 @@ export class TokenDto {
 
   @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'null = every org of the owner' })
   orgId: string | null;
+
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'null = every project of the org' })
+  projectId: string | null;
+
+  @ApiProperty({ type: [String], nullable: true, description: 'null = every environment' })
+  environments: string[] | null;
 
   @ApiProperty({ enum: ['read', 'read_write'] })
   access: TokenAccess;

@@ -1,5 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DataSource, IsNull, MoreThan } from 'typeorm';
+import { DataSource, EntityManager, IsNull, MoreThan } from 'typeorm';
+import { ValidationFailedError } from '../../common/errors/domain-error.js';
+import { canonicalEnvironment } from '../projects/environments.js';
 import type { Actor, RequestMeta } from '../../common/auth/actor.js';
 import { AuditService } from '../audit/audit.service.js';
 import { CONFIG, type AppConfig } from '../../config/config.js';
@@ -24,10 +26,10 @@ export class TokensService {
 
   async create(actor: Actor, dto: CreateTokenDto, meta: RequestMeta): Promise<CreatedTokenDto> {
     const orgId = dto.orgId ?? null;
-    // A token may mint tokens, but none broader than itself.
-    if (actor.token?.orgId && orgId !== actor.token.orgId) {
-      throw new TokenScopeError('A token scoped to one organization can only create tokens for that organization');
-    }
+    const projectId = dto.projectId ?? null;
+    const environments = dto.environments ? [...new Set(dto.environments.map(canonicalEnvironment))] : null;
+    if (projectId && !orgId) throw new ValidationFailedError([{ field: 'projectId', message: 'projectId requires orgId' }]);
+    assertNoBroaderThan(actor, { orgId, projectId, environments });
     const kind = dto.kind ?? 'api';
     const days = dto.expiresInDays ?? this.config.tokenDefaultTtlDays;
     const secret = generateToken(kind);
@@ -36,6 +38,7 @@ export class TokensService {
       if (orgId && !(await em.existsBy(Membership, { orgId, userId: actor.userId }))) {
         throw new TokenScopeError(`You are not a member of organization '${orgId}'`);
       }
+      if (projectId) await assertProjectHasEnvironments(em, orgId!, projectId, environments);
       const token = em.create(ApiToken, {
         userId: actor.userId,
         name: dto.name,
@@ -43,6 +46,8 @@ export class TokensService {
         tokenHash: secret.hash,
         hint: secret.hint,
         orgId,
+        projectId,
+        environments,
         access: dto.access,
         expiresAt: new Date(Date.now() + days * 86_400_000),
       });
@@ -52,7 +57,7 @@ export class TokensService {
         orgId,
         actor,
         meta,
-        metadata: { tokenId: token.id, name: token.name, kind, access: token.access, expiresAt: token.expiresAt },
+        metadata: { tokenId: token.id, name: token.name, kind, access: token.access, projectId, environments, expiresAt: token.expiresAt },
       });
       return token;
     });
@@ -84,7 +89,8 @@ export class TokensService {
     if (!looksLikeToken(presented)) return null;
     const hash = sha256(presented);
     const [row] = await this.db.query(
-      `SELECT t.id, t.token_hash, t.org_id, t.access, t.last_used_at, u.id AS user_id, u.email, u.is_admin
+      `SELECT t.id, t.token_hash, t.org_id, t.project_id, t.environments, t.access, t.last_used_at,
+              u.id AS user_id, u.email, u.is_admin
          FROM api_tokens t JOIN users u ON u.id = t.user_id
         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > now()`,
       [hash],
@@ -96,7 +102,7 @@ export class TokensService {
       email: row.email,
       isAdmin: row.is_admin,
       via: 'token',
-      token: { id: row.id, orgId: row.org_id, access: row.access },
+      token: { id: row.id, orgId: row.org_id, projectId: row.project_id, environments: row.environments, access: row.access },
     };
   }
 
@@ -108,6 +114,39 @@ export class TokensService {
   }
 }
 
+interface Scope {
+  orgId: string | null;
+  projectId: string | null;
+  environments: string[] | null;
+}
+
+/** A token may mint tokens, but none broader than itself. */
+function assertNoBroaderThan(actor: Actor, scope: Scope): void {
+  const parent = actor.token;
+  if (!parent) return;
+  if (parent.orgId && scope.orgId !== parent.orgId) {
+    throw new TokenScopeError('A token scoped to one organization can only create tokens for that organization');
+  }
+  if (parent.projectId && scope.projectId !== parent.projectId) {
+    throw new TokenScopeError('A token scoped to one project can only create tokens for that project');
+  }
+  if (parent.environments && !scope.environments?.every((env) => parent.environments!.includes(env))) {
+    throw new TokenScopeError('A token scoped to some environments can only create tokens for those environments');
+  }
+}
+
+async function assertProjectHasEnvironments(em: EntityManager, orgId: string, projectId: string, environments: string[] | null): Promise<void> {
+  const rows: Array<{ slug: string | null }> = await em.query(
+    `SELECT e.slug FROM projects p LEFT JOIN environments e ON e.project_id = p.id WHERE p.id = $1 AND p.org_id = $2`,
+    [projectId, orgId],
+  );
+  if (!rows.length) throw new ValidationFailedError([{ field: 'projectId', message: 'projectId is not a project of orgId' }]);
+  const missing = (environments ?? []).filter((env) => !rows.some((r) => r.slug === env));
+  if (missing.length) {
+    throw new ValidationFailedError([{ field: 'environments', message: `No such environments in the project: ${missing.join(', ')}` }]);
+  }
+}
+
 export function toTokenDto(t: ApiToken): TokenDto {
   return {
     id: t.id,
@@ -115,6 +154,8 @@ export function toTokenDto(t: ApiToken): TokenDto {
     kind: t.kind,
     hint: t.hint,
     orgId: t.orgId,
+    projectId: t.projectId,
+    environments: t.environments,
     access: t.access,
     createdAt: t.createdAt,
     expiresAt: t.expiresAt,

@@ -1,0 +1,20 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import type { OrgContext } from '../../common/auth/actor.js';
+import { Permission } from '../../common/auth/permissions.js';
+import { CurrentOrg } from '../../common/auth/request-context.decorators.js';
+import { Route } from '../../common/auth/route.decorator.js';
+import { AuditPageDto, AuditQueryDto } from './audit.dto.js';
+import { AuditService } from './audit.service.js';
+
+@ApiTags('Audit')
+@Controller('audit')
+export class AuditController {
+  constructor(private readonly audit: AuditService) {}
+
+  @Get(':orgId')
+  @Route({ permission: Permission.AuditRead, summary: 'Query the org’s audit log, newest first (owner/admin)', response: AuditPageDto })
+  queryAudit(@CurrentOrg() org: OrgContext, @Query() query: AuditQueryDto): Promise<AuditPageDto> {
+    return this.audit.query(org.id, query);
+  }
+}

@@ -1,0 +1,106 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { DataSource, EntityManager } from 'typeorm';
+import { DomainError } from '../../common/errors/domain-error.js';
+import { CONFIG, type AppConfig } from '../../config/config.js';
+import { KeyProvider, KeyUnwrapError } from './key-provider.js';
+
+/** Stored data that fails its integrity check: tampering, or the wrong master key configured. */
+export class DataIntegrityError extends DomainError {
+  readonly status = 500;
+  readonly code = 'internal_error';
+}
+
+/**
+ * The version was destroyed by a key rotation between reading a row and loading its key: the row has
+ * since been re-encrypted, so reading it again succeeds.
+ */
+export class KeyVersionDestroyedError extends DataIntegrityError {
+  constructor(projectId: string, version: number) {
+    super(`Project key v${version} of project ${projectId} has been destroyed`);
+  }
+}
+
+interface CachedKey {
+  dek: Promise<Buffer>;
+  expiresAt: number;
+}
+
+/**
+ * Project data-encryption keys: created wrapped by the KeyProvider, unwrapped on demand and cached in
+ * memory per (project, version) for DEK_CACHE_TTL_SECONDS. A (project, version) never changes its key
+ * material, so the cache is safe across app instances; concurrent misses share one KMS call.
+ */
+@Injectable()
+export class ProjectKeys {
+  private readonly logger = new Logger(ProjectKeys.name);
+  private readonly cache = new Map<string, CachedKey>();
+  private readonly ttlMs: number;
+
+  constructor(
+    private readonly db: DataSource,
+    private readonly provider: KeyProvider,
+    @Inject(CONFIG) config: AppConfig,
+  ) {
+    this.ttlMs = config.kms.dekCacheTtlSeconds * 1000;
+  }
+
+  /**
+   * Generates DEK `version` of a project and stores it wrapped, in the caller's transaction. The
+   * plaintext DEK is returned for immediate use but not cached: the transaction may still roll back.
+   */
+  async create(em: EntityManager, projectId: string, version: number): Promise<Buffer> {
+    const dek = randomBytes(32);
+    const wrapped = await this.provider.wrap(dek, { projectId, version });
+    await em.query(
+      `INSERT INTO project_keys (project_id, version, provider, master_key, wrapped_key) VALUES ($1, $2, $3, $4, $5)`,
+      [projectId, version, this.provider.name, this.provider.masterKeyId, wrapped],
+    );
+    return dek;
+  }
+
+  /** The plaintext DEK `version` of a project. */
+  get(projectId: string, version: number): Promise<Buffer> {
+    const id = `${projectId}:${version}`;
+    const now = Date.now();
+    const hit = this.cache.get(id);
+    if (hit && hit.expiresAt > now) return hit.dek;
+
+    const dek = this.load(projectId, version);
+    this.cache.set(id, { dek, expiresAt: now + this.ttlMs });
+    dek.catch(() => this.cache.delete(id)); // a failure (KMS down) is not cached
+    if (this.cache.size > 10_000) this.evictExpired(now);
+    return dek;
+  }
+
+  /** Drops a destroyed version from this instance's cache. */
+  forget(projectId: string, version: number): void {
+    this.cache.delete(`${projectId}:${version}`);
+  }
+
+  private async load(projectId: string, version: number): Promise<Buffer> {
+    const [row] = await this.db.query(
+      'SELECT wrapped_key, provider, master_key FROM project_keys WHERE project_id = $1 AND version = $2',
+      [projectId, version],
+    );
+    if (!row) throw new DataIntegrityError(`Project key v${version} of project ${projectId} is missing`);
+    if (!row.wrapped_key) throw new KeyVersionDestroyedError(projectId, version);
+    if (row.provider !== this.provider.name || row.master_key !== this.provider.masterKeyId) {
+      this.logger.error(`Project key v${version} of ${projectId} was wrapped by ${row.provider}/${row.master_key}, but this server uses ${this.provider.name}/${this.provider.masterKeyId}`);
+      throw new DataIntegrityError('This server is configured with another master key than the one that protects this project');
+    }
+    try {
+      return await this.provider.unwrap(row.wrapped_key, { projectId, version });
+    } catch (error) {
+      if (error instanceof KeyUnwrapError) {
+        this.logger.error(error.message);
+        throw new DataIntegrityError('A project key failed its integrity check');
+      }
+      throw error;
+    }
+  }
+
+  private evictExpired(now: number): void {
+    for (const [id, entry] of this.cache) if (entry.expiresAt <= now) this.cache.delete(id);
+  }
+}

@@ -1,0 +1,80 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { Actor, OrgContext } from '../../common/auth/actor.js';
+import { roleCanReadTier, type Tier } from '../../common/auth/permissions.js';
+import { canonicalEnvironment } from './environments.js';
+import { EnvironmentNotFoundError, ProjectNotFoundError, TierForbiddenError, TokenProjectScopeError } from './projects.errors.js';
+
+export interface ProjectRef {
+  readonly id: string;
+  readonly slug: string;
+  readonly orgId: string;
+  readonly currentKeyVersion: number;
+}
+
+export interface EnvironmentRef {
+  readonly id: string;
+  readonly slug: string;
+  readonly tier: Tier;
+}
+
+/** A project and one of its environments, resolved for a caller who may use them. */
+export interface VaultTarget {
+  readonly org: OrgContext;
+  readonly project: ProjectRef;
+  readonly environment: EnvironmentRef;
+}
+
+export type AccessMode = 'read' | 'write';
+
+/**
+ * The second level of authorisation (STYLE.md 5): the guard has checked the role's permission in the
+ * org; this checks the project and environment — existence (404), the token's project/environment
+ * scope (403), and for reads the environment's tier (403).
+ */
+@Injectable()
+export class VaultAccess {
+  constructor(private readonly db: DataSource) {}
+
+  async project(org: OrgContext, projectSlug: string, actor: Actor): Promise<ProjectRef> {
+    const [row] = await this.db.query(
+      'SELECT id, slug, current_key_version FROM projects WHERE org_id = $1 AND slug = $2',
+      [org.id, projectSlug],
+    );
+    if (!row) throw new ProjectNotFoundError(projectSlug);
+    const project = { id: row.id, slug: row.slug, orgId: org.id, currentKeyVersion: row.current_key_version };
+    assertProjectScope(actor, project.id);
+    return project;
+  }
+
+  /** One query for project and environment: this is on every pull. */
+  async environment(org: OrgContext, projectSlug: string, envRef: string, actor: Actor, mode: AccessMode): Promise<VaultTarget> {
+    const slug = canonicalEnvironment(envRef);
+    const [row] = await this.db.query(
+      `SELECT p.id, p.slug, p.current_key_version, e.id AS env_id, e.slug AS env_slug, e.tier
+         FROM projects p LEFT JOIN environments e ON e.project_id = p.id AND e.slug = $3
+        WHERE p.org_id = $1 AND p.slug = $2`,
+      [org.id, projectSlug, slug],
+    );
+    if (!row) throw new ProjectNotFoundError(projectSlug);
+    assertProjectScope(actor, row.id);
+    if (!row.env_id) throw new EnvironmentNotFoundError(envRef);
+    const environment: EnvironmentRef = { id: row.env_id, slug: row.env_slug, tier: row.tier };
+    assertEnvironmentAccess(actor, org, environment, mode);
+    return {
+      org,
+      project: { id: row.id, slug: row.slug, orgId: org.id, currentKeyVersion: row.current_key_version },
+      environment,
+    };
+  }
+}
+
+export function assertProjectScope(actor: Actor, projectId: string): void {
+  if (actor.token?.projectId && actor.token.projectId !== projectId) throw new TokenProjectScopeError('project');
+}
+
+export function assertEnvironmentAccess(actor: Actor, org: OrgContext, environment: EnvironmentRef, mode: AccessMode): void {
+  const scoped = actor.token?.environments;
+  if (scoped && !scoped.includes(environment.slug)) throw new TokenProjectScopeError('environment');
+  if (mode === 'read' && !roleCanReadTier(org.role, environment.tier)) throw new TierForbiddenError(org.role, environment.tier);
+}

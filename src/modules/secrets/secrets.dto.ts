@@ -1,0 +1,267 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  ArrayUnique,
+  IsArray,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+  ValidationArguments,
+  ValidatorConstraint,
+  ValidatorConstraintInterface,
+  Validate,
+} from 'class-validator';
+
+export const SECRET_KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+export const SECRET_KEY_MAX = 256;
+export const VALUE_MAX_BYTES = 64 * 1024;
+export const DESCRIPTION_MAX_BYTES = 1024;
+export const BULK_MAX_ITEMS = 2000;
+
+/** Limits in bytes (UTF-8), as DESIGN.md §6 states them, not in UTF-16 code units. */
+@ValidatorConstraint({ name: 'maxBytes' })
+class MaxBytes implements ValidatorConstraintInterface {
+  validate(value: unknown, args: ValidationArguments): boolean {
+    return typeof value === 'string' && Buffer.byteLength(value, 'utf8') <= (args.constraints[0] as number);
+  }
+  defaultMessage(args: ValidationArguments): string {
+    return `${args.property} must be at most ${args.constraints[0]} bytes`;
+  }
+}
+
+const keyMessage = { message: `key must match ${SECRET_KEY_PATTERN.source}` };
+
+class SecretInputDto {
+  @ApiProperty({ example: 'DATABASE_URL', pattern: SECRET_KEY_PATTERN.source, maxLength: SECRET_KEY_MAX })
+  @IsString()
+  @MaxLength(SECRET_KEY_MAX)
+  @Matches(SECRET_KEY_PATTERN, keyMessage)
+  key: string;
+
+  @ApiProperty({ example: 'postgres://app:…@db:5432/app', description: `At most ${VALUE_MAX_BYTES} bytes` })
+  @IsString()
+  @Validate(MaxBytes, [VALUE_MAX_BYTES])
+  value: string;
+
+  @ApiPropertyOptional({ example: 'Primary database', description: `At most ${DESCRIPTION_MAX_BYTES} bytes; omitted = keep the current one` })
+  @IsOptional()
+  @IsString()
+  @Validate(MaxBytes, [DESCRIPTION_MAX_BYTES])
+  description?: string;
+}
+
+export class SetSecretDto extends SecretInputDto {}
+
+export class BulkSecretItemDto extends SecretInputDto {}
+
+export class BulkSetSecretsDto {
+  @ApiProperty({ type: [BulkSecretItemDto], minItems: 1, maxItems: BULK_MAX_ITEMS })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(BULK_MAX_ITEMS)
+  @ValidateNested({ each: true })
+  @Type(() => BulkSecretItemDto)
+  secrets: BulkSecretItemDto[];
+}
+
+export class RollbackSecretDto {
+  @ApiProperty({ example: 'DATABASE_URL', pattern: SECRET_KEY_PATTERN.source })
+  @IsString()
+  @MaxLength(SECRET_KEY_MAX)
+  @Matches(SECRET_KEY_PATTERN, keyMessage)
+  key: string;
+
+  @ApiProperty({ minimum: 1, description: 'The earlier version whose value becomes the new current version' })
+  @IsInt()
+  @Min(1)
+  version: number;
+}
+
+export class BulkDeleteSecretsDto {
+  @ApiProperty({ type: [String], example: ['OLD_KEY', 'LEGACY_TOKEN'], minItems: 1, maxItems: BULK_MAX_ITEMS })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(BULK_MAX_ITEMS)
+  @ArrayUnique()
+  @IsString({ each: true })
+  @MaxLength(SECRET_KEY_MAX, { each: true })
+  @Matches(SECRET_KEY_PATTERN, { each: true, message: `each key must match ${SECRET_KEY_PATTERN.source}` })
+  keys: string[];
+}
+
+/** `limit` omitted = everything; `search` = case-sensitive key prefix (DESIGN.md §6). */
+export class ListSecretsQueryDto {
+  @ApiPropertyOptional({ minimum: 1, maximum: 500 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  limit?: number;
+
+  @ApiPropertyOptional({ minimum: 0, default: 0 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  offset?: number;
+
+  @ApiPropertyOptional({ description: 'Case-sensitive key prefix', maxLength: SECRET_KEY_MAX })
+  @IsOptional()
+  @IsString()
+  @MaxLength(SECRET_KEY_MAX)
+  search?: string;
+}
+
+export class PaginationDto {
+  @ApiProperty()
+  limit: number;
+
+  @ApiProperty()
+  offset: number;
+
+  @ApiProperty({ description: 'Matching secrets in all pages' })
+  total: number;
+}
+
+export class SecretDto {
+  @ApiProperty({ example: 'DATABASE_URL' })
+  key: string;
+
+  @ApiProperty({ description: 'The decrypted value' })
+  value: string;
+
+  @ApiProperty({ type: String, nullable: true })
+  description: string | null;
+
+  @ApiProperty({ example: 3 })
+  version: number;
+
+  @ApiProperty({ format: 'date-time' })
+  updatedAt: Date;
+}
+
+export class PullSecretsDto {
+  @ApiProperty({ type: [SecretDto] })
+  secrets: SecretDto[];
+
+  @ApiPropertyOptional({ type: PaginationDto, description: 'Present when `limit` was given' })
+  pagination?: PaginationDto;
+}
+
+export class SecretMetaDto {
+  @ApiProperty({ example: 'DATABASE_URL' })
+  key: string;
+
+  @ApiProperty({ type: String, nullable: true })
+  description: string | null;
+
+  @ApiProperty({ example: 3 })
+  version: number;
+
+  @ApiProperty({ format: 'date-time' })
+  updatedAt: Date;
+}
+
+export class ListKeysDto {
+  @ApiProperty({ type: [SecretMetaDto] })
+  keys: SecretMetaDto[];
+
+  @ApiPropertyOptional({ type: PaginationDto, description: 'Present when `limit` was given' })
+  pagination?: PaginationDto;
+}
+
+export class SetSecretResultDto {
+  @ApiProperty({ example: 'DATABASE_URL' })
+  key: string;
+
+  @ApiProperty({ example: 1 })
+  version: number;
+
+  @ApiProperty({ description: 'True when the key did not exist (or had been deleted)' })
+  created: boolean;
+}
+
+export class BulkSetResultDto {
+  @ApiProperty()
+  created: number;
+
+  @ApiProperty()
+  updated: number;
+
+  @ApiProperty()
+  total: number;
+}
+
+export class ActorRefDto {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty()
+  email: string;
+}
+
+export class SecretVersionDto {
+  @ApiProperty()
+  version: number;
+
+  @ApiProperty()
+  value: string;
+
+  @ApiProperty({ type: String, nullable: true })
+  description: string | null;
+
+  @ApiProperty({ enum: ['set', 'import', 'rollback', 'promote'], description: 'How this version was written' })
+  source: string;
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt: Date;
+
+  @ApiProperty({ type: ActorRefDto, nullable: true, description: 'Who wrote it; null if that account was deleted' })
+  createdBy: ActorRefDto | null;
+}
+
+export class SecretHistoryDto {
+  @ApiProperty()
+  key: string;
+
+  @ApiProperty({ description: 'True when the key is soft-deleted (its history stays)' })
+  deleted: boolean;
+
+  @ApiProperty({ type: [SecretVersionDto], description: 'Newest first' })
+  versions: SecretVersionDto[];
+}
+
+export class RollbackResultDto {
+  @ApiProperty()
+  key: string;
+
+  @ApiProperty({ description: 'The new current version' })
+  version: number;
+
+  @ApiProperty({ description: 'The version whose value it carries' })
+  restoredFrom: number;
+}
+
+export class DeleteSecretResultDto {
+  @ApiProperty({ example: true })
+  deleted: boolean;
+
+  @ApiProperty()
+  key: string;
+}
+
+export class BulkDeleteResultDto {
+  @ApiProperty()
+  deleted: number;
+
+  @ApiProperty({ type: [String] })
+  keys: string[];
+}

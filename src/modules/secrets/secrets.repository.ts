@@ -1,0 +1,192 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+
+/** A stored value: ciphertext and the project-key version it is under. */
+export interface StoredValue {
+  keyVersion: number;
+  ciphertext: Buffer;
+}
+
+export interface CurrentSecretRow extends StoredValue {
+  key: string;
+  description: string | null;
+  version: number;
+  updatedAt: Date;
+}
+
+export interface HistoryRow extends StoredValue {
+  version: number;
+  description: string | null;
+  source: string;
+  createdAt: Date;
+  createdById: string | null;
+  createdByEmail: string | null;
+}
+
+export interface NewVersion extends StoredValue {
+  key: string;
+  description: string | null;
+}
+
+export interface WrittenSecret {
+  key: string;
+  version: number;
+  created: boolean;
+}
+
+export interface Author {
+  userId: string;
+  tokenId: string | null;
+}
+
+export interface ListOptions {
+  limit?: number;
+  offset?: number;
+  search?: string;
+}
+
+/**
+ * SQL over `secrets` (one row per key and environment, pointing at its current version) and
+ * `secret_versions` (every value ever written). Callers own the transaction.
+ */
+@Injectable()
+export class SecretsRepository {
+  async listCurrent(em: EntityManager, environmentId: string, options: ListOptions, withValues: boolean): Promise<CurrentSecretRow[]> {
+    const rows: Array<Record<string, unknown>> = await em.query(
+      `SELECT s.key, s.description, s.current_version, s.updated_at
+              ${withValues ? ', v.key_version, v.ciphertext' : ''}
+         FROM secrets s
+              ${withValues ? 'JOIN secret_versions v ON v.secret_id = s.id AND v.version = s.current_version' : ''}
+        WHERE s.environment_id = $1 AND s.deleted_at IS NULL AND ($2::text IS NULL OR starts_with(s.key, $2))
+        ORDER BY s.key
+        LIMIT $3 OFFSET $4`,
+      [environmentId, options.search ?? null, options.limit ?? null, options.offset ?? 0],
+    );
+    return rows.map((r) => ({
+      key: r.key as string,
+      description: r.description as string | null,
+      version: r.current_version as number,
+      updatedAt: r.updated_at as Date,
+      keyVersion: r.key_version as number,
+      ciphertext: r.ciphertext as Buffer,
+    }));
+  }
+
+  async countCurrent(em: EntityManager, environmentId: string, search?: string): Promise<number> {
+    const [row] = await em.query(
+      `SELECT count(*)::int AS n FROM secrets
+        WHERE environment_id = $1 AND deleted_at IS NULL AND ($2::text IS NULL OR starts_with(key, $2))`,
+      [environmentId, search ?? null],
+    );
+    return row.n;
+  }
+
+  /**
+   * Writes a new version of each key (version 1 for new keys), in one statement per table. Rows are
+   * locked in key order first, so concurrent writers of the same keys queue instead of deadlocking,
+   * and each gets the next version number: no gap, no duplicate, no lost update.
+   */
+  async writeVersions(
+    em: EntityManager,
+    target: { projectId: string; environmentId: string },
+    values: NewVersion[],
+    source: string,
+    author: Author,
+  ): Promise<WrittenSecret[]> {
+    const sorted = [...values].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const keys = sorted.map((v) => v.key);
+    const existing: Array<{ key: string; deleted: boolean }> = await em.query(
+      `SELECT key, deleted_at IS NOT NULL AS deleted FROM secrets
+        WHERE environment_id = $1 AND key = ANY($2::text[]) ORDER BY key FOR UPDATE`,
+      [target.environmentId, keys],
+    );
+    const revived = new Set(existing.filter((r) => r.deleted).map((r) => r.key));
+
+    const upserted: Array<{ id: string; key: string; current_version: number; inserted: boolean }> = await em.query(
+      `INSERT INTO secrets (project_id, environment_id, key, current_version, description)
+       SELECT $1, $2, k, 1, d FROM unnest($3::text[], $4::text[]) WITH ORDINALITY AS t(k, d, i) ORDER BY i
+       ON CONFLICT (environment_id, key) DO UPDATE SET
+         current_version = secrets.current_version + 1,
+         description     = COALESCE(EXCLUDED.description, secrets.description),
+         updated_at      = now(),
+         deleted_at      = NULL
+       RETURNING id, key, current_version, (xmax = 0) AS inserted`,
+      [target.projectId, target.environmentId, keys, sorted.map((v) => v.description)],
+    );
+    const byKey = new Map(upserted.map((r) => [r.key, r]));
+
+    await em.query(
+      `INSERT INTO secret_versions
+         (secret_id, version, project_id, key_version, ciphertext, description, source, created_by, created_by_token)
+       SELECT u.id, u.version, $1, u.key_version, u.ciphertext, s.description, $2, $3, $4
+         FROM unnest($5::uuid[], $6::int[], $7::int[], $8::bytea[]) AS u(id, version, key_version, ciphertext)
+         JOIN secrets s ON s.id = u.id`,
+      [
+        target.projectId,
+        source,
+        author.userId,
+        author.tokenId,
+        sorted.map((v) => byKey.get(v.key)!.id),
+        sorted.map((v) => byKey.get(v.key)!.current_version),
+        sorted.map((v) => v.keyVersion),
+        sorted.map((v) => v.ciphertext),
+      ],
+    );
+    return sorted.map((v) => {
+      const row = byKey.get(v.key)!;
+      return { key: v.key, version: row.current_version, created: row.inserted || revived.has(v.key) };
+    });
+  }
+
+  async history(em: EntityManager, environmentId: string, key: string): Promise<{ deleted: boolean; versions: HistoryRow[] } | null> {
+    const rows: Array<Record<string, unknown>> = await em.query(
+      `SELECT s.deleted_at IS NOT NULL AS deleted, v.version, v.key_version, v.ciphertext, v.description, v.source,
+              v.created_at, u.id AS user_id, u.email
+         FROM secrets s
+         JOIN secret_versions v ON v.secret_id = s.id
+         LEFT JOIN users u ON u.id = v.created_by
+        WHERE s.environment_id = $1 AND s.key = $2
+        ORDER BY v.version DESC`,
+      [environmentId, key],
+    );
+    if (!rows.length) return null;
+    return {
+      deleted: rows[0].deleted as boolean,
+      versions: rows.map((r) => ({
+        version: r.version as number,
+        keyVersion: r.key_version as number,
+        ciphertext: r.ciphertext as Buffer,
+        description: r.description as string | null,
+        source: r.source as string,
+        createdAt: r.created_at as Date,
+        createdById: r.user_id as string | null,
+        createdByEmail: r.email as string | null,
+      })),
+    };
+  }
+
+  /** One version of a key, with the row lock on the key held until the transaction ends. */
+  async lockVersion(em: EntityManager, environmentId: string, key: string, version: number): Promise<(StoredValue & { description: string | null }) | null | 'no-key'> {
+    const [secret] = await em.query(`SELECT id FROM secrets WHERE environment_id = $1 AND key = $2 FOR UPDATE`, [environmentId, key]);
+    if (!secret) return 'no-key';
+    const [row] = await em.query(
+      'SELECT key_version, ciphertext, description FROM secret_versions WHERE secret_id = $1 AND version = $2',
+      [secret.id, version],
+    );
+    return row ? { keyVersion: row.key_version, ciphertext: row.ciphertext, description: row.description } : null;
+  }
+
+  /** Soft-deletes the keys that are set; returns those it deleted. */
+  async softDelete(em: EntityManager, environmentId: string, keys: string[]): Promise<string[]> {
+    // Wrapped in a CTE: TypeORM returns [rows, count] for a bare UPDATE … RETURNING.
+    const rows: Array<{ key: string }> = await em.query(
+      `WITH deleted AS (
+         UPDATE secrets SET deleted_at = now(), updated_at = now()
+          WHERE environment_id = $1 AND key = ANY($2::text[]) AND deleted_at IS NULL
+          RETURNING key)
+       SELECT key FROM deleted`,
+      [environmentId, keys],
+    );
+    return rows.map((r) => r.key);
+  }
+}
