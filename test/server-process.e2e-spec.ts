@@ -1,10 +1,9 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort, launchServer, waitForOutput } from './support/server-process.js';
 import { TEST_MASTER_KEY } from './support/test-app.js';
 import { createTestDatabase } from './support/test-database.js';
 
@@ -12,47 +11,6 @@ import { createTestDatabase } from './support/test-database.js';
  * The real server process (dist/src/main.js, built by `npm test`), as `npm start` runs it: embedded
  * PostgreSQL, migrations, signals, a stale database left by a killed run, config errors.
  */
-const MAIN = path.resolve('dist/src/main.js');
-
-interface Server {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-function launch(env: Record<string, string>): Server {
-  const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH ?? '', HOME: os.tmpdir(), NODE_ENV: 'development', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (chunk) => (out += chunk));
-  child.stderr!.on('data', (chunk) => (out += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, output: () => out, exited };
-}
-
-async function waitFor(server: Server, text: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!server.output().includes(text)) {
-    if (Date.now() > deadline || server.child.exitCode !== null) {
-      throw new Error(`server did not print "${text}"; output:\n${server.output()}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 function postmasterPid(dataDir: string): number | undefined {
   const file = path.join(dataDir, 'pg', 'postmaster.pid');
   return existsSync(file) ? Number.parseInt(readFileSync(file, 'utf8').split('\n')[0], 10) : undefined;
@@ -84,8 +42,8 @@ describe('the server process', () => {
     const env = { SECR_DATA_DIR: dataDir, PORT: String(await freePort()), EMBEDDED_PG_PORT: String(await freePort()) };
     const base = `http://127.0.0.1:${env.PORT}`;
 
-    const first = launch(env);
-    await waitFor(first, `Swagger UI: http://localhost:${env.PORT}/docs`);
+    const first = launchServer(env);
+    await waitForOutput(first, `Swagger UI: http://localhost:${env.PORT}/docs`);
     expect((await fetch(`${base}/health/ready`)).status).toBe(200);
     expect((await fetch(`${base}/docs`)).status).toBe(200);
     const registered = await fetch(`${base}/v1/auth/register`, {
@@ -106,8 +64,8 @@ describe('the server process', () => {
     expect(alive(stalePid)).toBe(true);
 
     // …and the next start takes over, with the data intact.
-    const second = launch(env);
-    await waitFor(second, 'Swagger UI');
+    const second = launchServer(env);
+    await waitForOutput(second, 'Swagger UI');
     expect(alive(stalePid)).toBe(false);
     const login = await fetch(`${base}/v1/auth/login`, {
       method: 'POST',
@@ -128,8 +86,8 @@ describe('the server process', () => {
     dirs.push(dataDir);
     const databaseUrl = await createTestDatabase();
     const port = String(await freePort());
-    const server = launch({ SECR_DATA_DIR: dataDir, PORT: port, DATABASE_URL: databaseUrl, SESSION_SECRET: 'x'.repeat(40), SECR_MASTER_KEY: TEST_MASTER_KEY });
-    await waitFor(server, 'Swagger UI');
+    const server = launchServer({ SECR_DATA_DIR: dataDir, PORT: port, DATABASE_URL: databaseUrl, SESSION_SECRET: 'x'.repeat(40), SECR_MASTER_KEY: TEST_MASTER_KEY });
+    await waitForOutput(server, 'Swagger UI');
     expect((await fetch(`http://127.0.0.1:${port}/health/ready`)).status).toBe(200);
     expect(existsSync(path.join(dataDir, 'pg'))).toBe(false);
     server.child.kill('SIGINT');
@@ -139,8 +97,8 @@ describe('the server process', () => {
   it('never writes a password, token, session cookie or invitation token to its log', async () => {
     const databaseUrl = await createTestDatabase();
     const port = String(await freePort());
-    const server = launch({ NODE_ENV: 'production', LOG_LEVEL: 'trace', PORT: port, DATABASE_URL: databaseUrl, SESSION_SECRET: 'y'.repeat(40), SECR_MASTER_KEY: TEST_MASTER_KEY });
-    await waitFor(server, 'Swagger UI');
+    const server = launchServer({ NODE_ENV: 'production', LOG_LEVEL: 'trace', PORT: port, DATABASE_URL: databaseUrl, SESSION_SECRET: 'y'.repeat(40), SECR_MASTER_KEY: TEST_MASTER_KEY });
+    await waitForOutput(server, 'Swagger UI');
     const base = `http://127.0.0.1:${port}`;
     const json = (body: unknown, headers: Record<string, string> = {}) => ({
       method: 'POST',
@@ -177,7 +135,7 @@ describe('the server process', () => {
     // A generated master key would be lost with the process: outside embedded mode it must be configured.
     [{ DATABASE_URL: 'postgres://x@127.0.0.1:1/x' }, 'SECR_MASTER_KEY'],
   ])('refuses to boot with %o and names %s', async (env, variable) => {
-    const server = launch(env as Record<string, string>);
+    const server = launchServer(env as Record<string, string>);
     expect(await server.exited).toBe(1);
     expect(server.output()).toContain(variable);
   });

@@ -1,0 +1,192 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createOrg, registerUser, type TestOrg, type TestUser } from './factories/accounts.js';
+import { createProject, secretsPath, seedSecrets, type TestProject } from './factories/vault.js';
+import { HttpClient, sessionFrom } from './support/http.js';
+import { freePort, launchServer, waitForOutput } from './support/server-process.js';
+import { startTestContext, TEST_MASTER_KEY, TEST_SESSION_SECRET, type TestContext } from './support/test-app.js';
+import { createTestDatabase } from './support/test-database.js';
+
+const values = (n: number, prefix: string, tag: string) =>
+  Object.fromEntries(Array.from({ length: n }, (_, i) => [`${prefix}_${String(i).padStart(4, '0')}`, `${tag}-${i}`]));
+
+async function keyVersions(db: { query: TestContext['db']['query'] }, projectId: string): Promise<Record<number, number>> {
+  const { rows } = await db.query(
+    'SELECT key_version, count(*)::int AS n FROM secret_versions WHERE project_id = $1 GROUP BY key_version',
+    [projectId],
+  );
+  return Object.fromEntries(rows.map((r) => [r.key_version, r.n]));
+}
+
+describe('key rotation', () => {
+  let ctx: TestContext;
+  let owner: TestUser;
+  let org: TestOrg;
+  beforeAll(async () => {
+    ctx = await startTestContext({ ROTATION_BATCH_SIZE: '25' });
+    owner = await registerUser(ctx.api, 'rotator');
+    org = await createOrg(ctx.api, owner, 'Rotation');
+  });
+  afterAll(() => ctx.close());
+  const as = () => ({ session: owner.session });
+
+  it('re-encrypts every current and historical value under a new key version, then destroys the old key', async () => {
+    const project = await createProject(ctx.api, owner, org);
+    await seedSecrets(ctx.api, as(), org, project, 'development', values(30, 'K', 'first'));
+    await seedSecrets(ctx.api, as(), org, project, 'production', values(30, 'K', 'second'));
+    await seedSecrets(ctx.api, as(), org, project, 'development', values(10, 'K', 'updated'));
+    const before = await ctx.db.query('SELECT secret_id, version, ciphertext FROM secret_versions WHERE project_id = $1', [project.id]);
+
+    const res = await ctx.api.post(`/v1/projects/${org.id}/${project.slug}/rotate-key`, undefined, as());
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ keyVersion: 2, reencrypted: 70, destroyedVersions: [1], resumed: false });
+
+    expect(await keyVersions(ctx.db, project.id)).toEqual({ 2: 70 });
+    const after = await ctx.db.query('SELECT secret_id, version, ciphertext FROM secret_versions WHERE project_id = $1', [project.id]);
+    const old = new Map(before.rows.map((r) => [`${r.secret_id}:${r.version}`, r.ciphertext as Buffer]));
+    for (const row of after.rows) expect(row.ciphertext.equals(old.get(`${row.secret_id}:${row.version}`))).toBe(false);
+    const { rows: keys } = await ctx.db.query(
+      'SELECT version, wrapped_key IS NULL AS destroyed FROM project_keys WHERE project_id = $1 ORDER BY version',
+      [project.id],
+    );
+    expect(keys).toEqual([{ version: 1, destroyed: true }, { version: 2, destroyed: false }]);
+
+    const dev = await ctx.api.get(secretsPath(org, project, 'development'), as());
+    expect(dev.body.secrets.find((s: { key: string }) => s.key === 'K_0003').value).toBe('updated-3');
+    expect(dev.body.secrets.find((s: { key: string }) => s.key === 'K_0020').value).toBe('first-20');
+    const history = await ctx.api.get(`${secretsPath(org, project, 'development')}/versions/K_0003`, as());
+    expect(history.body.versions.map((v: { value: string }) => v.value)).toEqual(['updated-3', 'first-3']);
+    expect((await ctx.api.get(`/v1/projects/${org.id}/${project.slug}`, as())).body.keyVersion).toBe(2);
+  });
+
+  it('rotates again from version 2 to 3', async () => {
+    const project = await createProject(ctx.api, owner, org);
+    await seedSecrets(ctx.api, as(), org, project, 'staging', { ONLY: 'one' });
+    await ctx.api.post(`/v1/projects/${org.id}/${project.slug}/rotate-key`, undefined, as());
+    const res = await ctx.api.post(`/v1/projects/${org.id}/${project.slug}/rotate-key`, undefined, as());
+    expect(res.body).toMatchObject({ keyVersion: 3, destroyedVersions: [2], reencrypted: 1 });
+    expect((await ctx.api.get(secretsPath(org, project, 'staging'), as())).body.secrets[0].value).toBe('one');
+  });
+
+  it('keeps pulls and writes working while a rotation runs', async () => {
+    const project = await createProject(ctx.api, owner, org);
+    const seeded = values(1500, 'LIVE', 'v');
+    await seedSecrets(ctx.api, as(), org, project, 'development', seeded);
+    const path = secretsPath(org, project, 'development');
+
+    let rotating = true;
+    const rotation = ctx.api.post(`/v1/projects/${org.id}/${project.slug}/rotate-key`, undefined, as()).finally(() => (rotating = false));
+    const problems: string[] = [];
+    let pulls = 0;
+    let writes = 0;
+    const puller = (async () => {
+      while (rotating) {
+        const res = await ctx.api.get(`${path}?search=LIVE_00&limit=100`, as());
+        pulls++;
+        if (res.status !== 200) problems.push(`pull ${res.status} ${res.text}`);
+        else if (res.body.secrets.some((s: { key: string; value: string }) => s.value !== seeded[s.key])) problems.push('pull returned a wrong value');
+      }
+    })();
+    const writer = (async () => {
+      while (rotating) {
+        const res = await ctx.api.put(path, { key: `DURING_${writes}`, value: `written-${writes}` }, as());
+        if (res.status !== 200) problems.push(`write ${res.status} ${res.text}`);
+        writes++;
+      }
+    })();
+    const [res] = await Promise.all([rotation, puller, writer]);
+    expect(problems).toEqual([]);
+    expect(res.status).toBe(200);
+    expect(pulls).toBeGreaterThan(0);
+
+    // Everything — seeded and written mid-rotation — is under the new key and reads back.
+    expect(await keyVersions(ctx.db, project.id)).toEqual({ 2: 1500 + writes });
+    const all = await ctx.api.get(path, as());
+    for (let i = 0; i < writes; i++) {
+      expect(all.body.secrets.find((s: { key: string }) => s.key === `DURING_${i}`)?.value).toBe(`written-${i}`);
+    }
+  });
+
+  it('is refused to developers and viewers', async () => {
+    const project = await createProject(ctx.api, owner, org);
+    const dev = await registerUser(ctx.api, 'dev');
+    const invite = await ctx.api.post(`/v1/members/${org.id}/invite`, { email: dev.email, role: 'developer' }, as());
+    await ctx.api.post(`/v1/members/invite/${invite.body.token}/accept`, undefined, { session: dev.session });
+    const res = await ctx.api.post(`/v1/projects/${org.id}/${project.slug}/rotate-key`, undefined, { session: dev.session });
+    expect(res.status).toBe(403);
+    expect((await ctx.db.query('SELECT count(*)::int AS n FROM project_keys WHERE project_id = $1', [project.id])).rows[0].n).toBe(1);
+  });
+});
+
+describe('a rotation cut short by SIGKILL', () => {
+  it('leaves every value readable, and the next rotate-key finishes it', async () => {
+    const databaseUrl = await createTestDatabase();
+    const port = String(await freePort());
+    const env = {
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'info',
+      PORT: port,
+      DATABASE_URL: databaseUrl,
+      SESSION_SECRET: TEST_SESSION_SECRET,
+      SECR_MASTER_KEY: TEST_MASTER_KEY,
+      ROTATION_BATCH_SIZE: '20',
+    };
+    const api = new HttpClient(`http://127.0.0.1:${port}`);
+    let server = launchServer(env);
+    try {
+      await waitForOutput(server, 'listening');
+      const reg = await api.post('/v1/auth/register', { email: 'killer@example.com', password: 'correct horse battery', name: 'K' });
+      const session = sessionFrom(reg);
+      const org = reg.body.org as TestOrg;
+      const project: TestProject = await createProject(api, { session } as TestUser, org);
+      const expected: Record<string, string> = {};
+      for (const [env, tag] of [['development', 'd'], ['staging', 's'], ['production', 'p']] as const) {
+        const batch = values(1000, 'KEY', tag);
+        await seedSecrets(api, { session }, org, project, env, batch);
+        Object.assign(expected, Object.fromEntries(Object.entries(batch).map(([k, v]) => [`${env}/${k}`, v])));
+      }
+      const pg = (await import('pg')).default;
+      const db = new pg.Pool({ connectionString: databaseUrl, max: 1 });
+      try {
+        // Kill the server once the rotation is part-way: some values under v2, some still under v1.
+        void api.post(`/v1/projects/${org.id}/${project.slug}/rotate-key`, undefined, { session }).catch(() => undefined);
+        let counts: Record<number, number> = {};
+        for (let i = 0; i < 2000; i++) {
+          counts = await keyVersions(db, project.id);
+          if ((counts[2] ?? 0) > 0) break;
+          await new Promise((r) => setTimeout(r, 5));
+        }
+        server.child.kill('SIGKILL');
+        await server.exited;
+        counts = await keyVersions(db, project.id);
+        expect(counts[1]).toBeGreaterThan(0);
+        expect(counts[2]).toBeGreaterThan(0);
+
+        server = launchServer(env);
+        await waitForOutput(server, 'listening');
+        const login = await api.post('/v1/auth/login', { email: 'killer@example.com', password: 'correct horse battery' });
+        const fresh = { session: sessionFrom(login) };
+        const readAll = async () => {
+          const got: Record<string, string> = {};
+          for (const env of ['development', 'staging', 'production']) {
+            const res = await api.get(secretsPath(org, project, env), fresh);
+            expect(res.status).toBe(200);
+            for (const s of res.body.secrets as Array<{ key: string; value: string }>) got[`${env}/${s.key}`] = s.value;
+          }
+          return got;
+        };
+        expect(await readAll()).toEqual(expected);
+
+        const finish = await api.post(`/v1/projects/${org.id}/${project.slug}/rotate-key`, undefined, fresh);
+        expect(finish.status).toBe(200);
+        expect(finish.body).toMatchObject({ keyVersion: 2, resumed: true, destroyedVersions: [1] });
+        expect(await keyVersions(db, project.id)).toEqual({ 2: 3000 });
+        expect(await readAll()).toEqual(expected);
+      } finally {
+        await db.end();
+      }
+    } finally {
+      server.child.kill('SIGKILL');
+      await server.exited;
+    }
+  });
+});
