@@ -27,6 +27,12 @@ export interface OrgContext {
   readonly role: Role;
 }
 
+/** A verified credential; `membership` is the actor's place in the org the route names, if it names one. */
+export interface Authenticated {
+  readonly actor: Actor;
+  readonly membership: OrgContext | null;
+}
+
 /** Request facts the audit log records. */
 export interface RequestMeta {
   readonly ip: string;

@@ -4,9 +4,9 @@ import type { FastifyRequest } from 'fastify';
 import { ForbiddenError, UnauthorizedError, ValidationFailedError } from '../errors/domain-error.js';
 import { Authenticator } from '../../modules/auth/authenticator.service.js';
 import { NotOrgMemberError } from '../../modules/orgs/orgs.errors.js';
-import { OrgsService } from '../../modules/orgs/orgs.service.js';
+import type { OrgRef } from '../../modules/orgs/orgs.service.js';
 import { UUID_PATTERN } from '../validation/parse-uuid.pipe.js';
-import type { Actor } from './actor.js';
+import type { Actor, OrgContext } from './actor.js';
 import { PERMISSION_INFO, roleHasPermission } from './permissions.js';
 import { ROUTE_METADATA, type ProtectedRoute, type RouteOptions } from './route.decorator.js';
 
@@ -24,7 +24,6 @@ export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly authenticator: Authenticator,
-    private readonly orgs: OrgsService,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -33,37 +32,42 @@ export class AuthGuard implements CanActivate {
     if ('public' in route) return true;
 
     const req = context.switchToHttp().getRequest<FastifyRequest>();
-    const actor = await this.authenticator.authenticate(req);
-    if (!actor) throw new UnauthorizedError();
+    const orgRef = PERMISSION_INFO[route.permission].scope === 'org' ? orgRefOf(req, route) : undefined;
+    // Credential and membership in one query; a malformed org id is reported only to the authenticated.
+    const verified = await this.authenticator.authenticate(req, orgRef instanceof ValidationFailedError ? undefined : orgRef);
+    if (!verified) throw new UnauthorizedError();
+    const { actor, membership } = verified;
     if (actor.via === 'session' && !SAFE_METHODS.has(req.method) && req.headers[CSRF_HEADER] !== CSRF_VALUE) {
       throw new ForbiddenError(`Cookie-authenticated requests that change state must send the header X-Requested-With: ${CSRF_VALUE}`);
     }
     checkTokenScope(actor, route);
     req.actor = actor;
 
-    if (PERMISSION_INFO[route.permission].scope === 'org') {
-      req.org = await this.resolveOrg(req, actor, route);
-    }
+    if (orgRef instanceof ValidationFailedError) throw orgRef;
+    if (orgRef) req.org = checkMembership(actor, membership, orgRef, route);
     return true;
   }
+}
 
-  private async resolveOrg(req: FastifyRequest, actor: Actor, route: ProtectedRoute) {
-    const { param, by } = route.org!;
-    const value = (req.params as Record<string, string>)[param];
-    if (by === 'id' && !UUID_PATTERN.test(value)) {
-      throw new ValidationFailedError([{ field: param, message: `${param} must be a UUID` }]);
-    }
-    // Membership first, then existence: a non-member cannot tell whether the org exists.
-    const org = await this.orgs.access({ by, value: by === 'id' ? value.toLowerCase() : value }, actor.userId);
-    if (!org) throw new NotOrgMemberError(value);
-    if (actor.token?.orgId && actor.token.orgId !== org.id) {
-      throw new ForbiddenError('This token is not scoped to this organization');
-    }
-    if (!roleHasPermission(org.role, route.permission)) {
-      throw new ForbiddenError(`Your role (${org.role}) does not allow this action`);
-    }
-    return org;
+function orgRefOf(req: FastifyRequest, route: ProtectedRoute): OrgRef | ValidationFailedError {
+  const { param, by } = route.org!;
+  const value = (req.params as Record<string, string>)[param];
+  if (by === 'id' && !UUID_PATTERN.test(value)) {
+    return new ValidationFailedError([{ field: param, message: `${param} must be a UUID` }]);
   }
+  return { by, value: by === 'id' ? value.toLowerCase() : value };
+}
+
+/** Membership first, then existence: a non-member cannot tell whether the org exists. */
+function checkMembership(actor: Actor, membership: OrgContext | null, ref: OrgRef, route: ProtectedRoute): OrgContext {
+  if (!membership) throw new NotOrgMemberError(ref.value);
+  if (actor.token?.orgId && actor.token.orgId !== membership.id) {
+    throw new ForbiddenError('This token is not scoped to this organization');
+  }
+  if (!roleHasPermission(membership.role, route.permission)) {
+    throw new ForbiddenError(`Your role (${membership.role}) does not allow this action`);
+  }
+  return membership;
 }
 
 /** Effective permission = role permission ∩ token scope. */

@@ -1,8 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import type { Actor, RequestMeta } from '../../common/auth/actor.js';
-import { AuditEvent } from './audit-event.entity.js';
 import type { AuditPageDto, AuditQueryDto } from './audit.dto.js';
 
 const DEFAULT_PAGE = 50;
@@ -61,16 +59,33 @@ export class AuditService {
   }
 
   async record(em: EntityManager, entry: AuditEntry): Promise<void> {
-    const row: Omit<AuditEvent, 'id' | 'createdAt'> = {
-      action: entry.action,
-      orgId: entry.orgId ?? null,
-      actorUserId: entry.actor?.userId ?? null,
-      actorTokenId: entry.actor?.token?.id ?? null,
-      ip: entry.meta.ip,
-      userAgent: entry.meta.userAgent,
-      requestId: entry.meta.requestId,
-      metadata: entry.metadata ?? {},
-    };
-    await em.insert(AuditEvent, row as QueryDeepPartialEntity<AuditEvent>);
+    const { sql, params } = auditInsert(entry, 1);
+    await em.query(sql, params);
   }
+
+
+}
+
+/**
+ * The INSERT of one audit row as SQL whose parameters start at `$<first>`, so that a read and its audit
+ * row can go to PostgreSQL as one statement (the pull does). `metadataSql` is an SQL expression of
+ * jsonb merged into the metadata (for counts only the statement knows).
+ */
+export function auditInsert(entry: AuditEntry, first: number, metadataSql?: string): { sql: string; params: unknown[] } {
+  const p = (i: number) => `$${first + i}`;
+  const metadata = metadataSql ? `${p(7)}::jsonb || ${metadataSql}` : `${p(7)}::jsonb`;
+  return {
+    sql: `INSERT INTO audit_events (action, org_id, actor_user_id, actor_token_id, ip, user_agent, request_id, metadata)
+          SELECT ${p(0)}, ${p(1)}::uuid, ${p(2)}::uuid, ${p(3)}::uuid, ${p(4)}, ${p(5)}, ${p(6)}, ${metadata}`,
+    params: [
+      entry.action,
+      entry.orgId ?? null,
+      entry.actor?.userId ?? null,
+      entry.actor?.token?.id ?? null,
+      entry.meta.ip,
+      entry.meta.userAgent,
+      entry.meta.requestId,
+      JSON.stringify(entry.metadata ?? {}),
+    ],
+  };
 }

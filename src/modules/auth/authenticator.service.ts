@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import type { Actor } from '../../common/auth/actor.js';
+import type { Authenticated } from '../../common/auth/actor.js';
+import type { OrgRef } from '../orgs/orgs.service.js';
 import { UnauthorizedError } from '../../common/errors/domain-error.js';
 import { SESSION_COOKIE, SessionsService } from './sessions.service.js';
 import { TokensService } from './tokens.service.js';
@@ -16,19 +17,20 @@ export class Authenticator {
     private readonly tokens: TokensService,
   ) {}
 
-  async authenticate(req: FastifyRequest): Promise<Actor | null> {
+  /** With `org`, the caller's membership in it comes back too (one query for both). */
+  async authenticate(req: FastifyRequest, org?: OrgRef): Promise<Authenticated | null> {
     const header = req.headers.authorization;
     if (header !== undefined) {
       const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-      const actor = match ? await this.tokens.verify(match[1]) : null;
-      if (!actor) throw new UnauthorizedError('Invalid, expired or revoked token');
-      return actor;
+      const verified = match ? await this.tokens.verify(match[1], org) : null;
+      if (!verified) throw new UnauthorizedError('Invalid, expired or revoked token');
+      return verified;
     }
     const cookie = req.cookies?.[SESSION_COOKIE];
     if (cookie) {
-      const actor = await this.sessions.verify(cookie);
-      if (!actor) throw new UnauthorizedError('Session expired or signed out; sign in again');
-      return actor;
+      const verified = await this.sessions.verify(cookie, org);
+      if (!verified) throw new UnauthorizedError('Session expired or signed out; sign in again');
+      return verified;
     }
     return null;
   }

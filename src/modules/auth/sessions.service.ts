@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { DataSource, EntityManager, IsNull, Not } from 'typeorm';
-import type { Actor, RequestMeta } from '../../common/auth/actor.js';
+import type { Authenticated, RequestMeta } from '../../common/auth/actor.js';
+import { membershipFrom, membershipJoin, type OrgRef } from '../orgs/orgs.service.js';
 import { CONFIG, type AppConfig } from '../../config/config.js';
 import { Session } from './session.entity.js';
 
@@ -33,8 +34,11 @@ export class SessionsService {
     return { jwt, expiresAt };
   }
 
-  /** The actor for a session cookie, or `null` when it is invalid, expired or revoked. */
-  async verify(jwt: string): Promise<Actor | null> {
+  /**
+   * The actor for a session cookie, or `null` when it is invalid, expired or revoked; with `org`, also
+   * the actor's membership in that org, from the same query.
+   */
+  async verify(jwt: string, org?: OrgRef): Promise<Authenticated | null> {
     let claims: SessionClaims;
     try {
       claims = await this.jwt.verifyAsync<SessionClaims>(jwt, { algorithms: ['HS256'] });
@@ -42,14 +46,18 @@ export class SessionsService {
       return null;
     }
     if (typeof claims.sid !== 'string' || typeof claims.sub !== 'string') return null;
+    const membership = membershipJoin('u.id', 3, org?.by);
     const [row] = await this.db.query(
-      `SELECT u.id, u.email, u.is_admin
-         FROM sessions s JOIN users u ON u.id = s.user_id
+      `SELECT u.id, u.email, u.is_admin, ${membership.select}
+         FROM sessions s JOIN users u ON u.id = s.user_id ${membership.join}
         WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > now()`,
-      [claims.sid, claims.sub],
+      org ? [claims.sid, claims.sub, org.value] : [claims.sid, claims.sub],
     );
     if (!row) return null;
-    return { userId: row.id, email: row.email, isAdmin: row.is_admin, via: 'session', sessionId: claims.sid };
+    return {
+      actor: { userId: row.id, email: row.email, isAdmin: row.is_admin, via: 'session', sessionId: claims.sid },
+      membership: membershipFrom(row),
+    };
   }
 
   async revoke(em: EntityManager, sessionId: string): Promise<void> {

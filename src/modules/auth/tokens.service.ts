@@ -2,7 +2,8 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager, IsNull, MoreThan } from 'typeorm';
 import { ValidationFailedError } from '../../common/errors/domain-error.js';
 import { canonicalEnvironment } from '../projects/environments.js';
-import type { Actor, RequestMeta } from '../../common/auth/actor.js';
+import type { Actor, Authenticated, RequestMeta } from '../../common/auth/actor.js';
+import { membershipFrom, membershipJoin, type OrgRef } from '../orgs/orgs.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import { CONFIG, type AppConfig } from '../../config/config.js';
 import { Membership } from '../orgs/membership.entity.js';
@@ -84,25 +85,32 @@ export class TokensService {
     });
   }
 
-  /** The actor for a bearer token, or `null` when it is malformed, unknown, expired or revoked. */
-  async verify(presented: string): Promise<Actor | null> {
+  /**
+   * The actor for a bearer token, or `null` when it is malformed, unknown, expired or revoked; with
+   * `org`, also the actor's membership in that org, from the same query.
+   */
+  async verify(presented: string, org?: OrgRef): Promise<Authenticated | null> {
     if (!looksLikeToken(presented)) return null;
     const hash = sha256(presented);
+    const membership = membershipJoin('u.id', 2, org?.by);
     const [row] = await this.db.query(
       `SELECT t.id, t.token_hash, t.org_id, t.project_id, t.environments, t.access, t.last_used_at,
-              u.id AS user_id, u.email, u.is_admin
-         FROM api_tokens t JOIN users u ON u.id = t.user_id
+              u.id AS user_id, u.email, u.is_admin, ${membership.select}
+         FROM api_tokens t JOIN users u ON u.id = t.user_id ${membership.join}
         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > now()`,
-      [hash],
+      org ? [hash, org.value] : [hash],
     );
     if (!row || !hashesEqual(row.token_hash, hash)) return null;
     this.touch(row.id, row.last_used_at);
     return {
-      userId: row.user_id,
-      email: row.email,
-      isAdmin: row.is_admin,
-      via: 'token',
-      token: { id: row.id, orgId: row.org_id, projectId: row.project_id, environments: row.environments, access: row.access },
+      actor: {
+        userId: row.user_id,
+        email: row.email,
+        isAdmin: row.is_admin,
+        via: 'token',
+        token: { id: row.id, orgId: row.org_id, projectId: row.project_id, environments: row.environments, access: row.access },
+      },
+      membership: membershipFrom(row),
     };
   }
 

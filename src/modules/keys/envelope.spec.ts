@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import { randomBytes } from 'node:crypto';
+import { createSecretKey, randomBytes } from 'node:crypto';
 import { decryptValue, DecryptionError, encryptValue } from './envelope.js';
 
-const dek = randomBytes(32);
+const dek = createSecretKey(randomBytes(32));
 const project = '5b0e7c3e-0d8f-4a0b-9f1e-000000000001';
 
 describe('value encryption', () => {
@@ -38,6 +38,6 @@ describe('value encryption', () => {
 
   it('refuses another DEK', () => {
     const stored = encryptValue(dek, project, 'A', 'value');
-    expect(() => decryptValue(randomBytes(32), project, 'A', stored)).toThrow(DecryptionError);
+    expect(() => decryptValue(createSecretKey(randomBytes(32)), project, 'A', stored)).toThrow(DecryptionError);
   });
 });

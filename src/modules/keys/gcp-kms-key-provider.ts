@@ -13,6 +13,13 @@ export interface GcpKmsOptions {
 const INVALID_ARGUMENT = 3;
 
 /**
+ * Per-call limits. The client's defaults retry UNAVAILABLE for up to 10 minutes, so an unreachable KMS
+ * would hang requests instead of failing them; a few quick retries ride out a blip, then the request
+ * fails with 503.
+ */
+const CALL_OPTIONS = { timeout: 5_000, maxRetries: 2 };
+
+/**
  * Cloud KMS encrypt/decrypt of DEKs, with the project id as additional authenticated data. The SDK is
  * loaded on first use, so installs on the local provider never load it.
  */
@@ -30,7 +37,7 @@ export class GcpKmsKeyProvider extends KeyProvider {
   async wrap(dek: Buffer, context: KeyContext): Promise<Buffer> {
     const client = await this.getClient();
     const [response] = await this.call(() =>
-      client.encrypt({ name: this.options.keyName, plaintext: dek, additionalAuthenticatedData: aad(context) }),
+      client.encrypt({ name: this.options.keyName, plaintext: dek, additionalAuthenticatedData: aad(context) }, CALL_OPTIONS),
     );
     return Buffer.from(response.ciphertext as Uint8Array);
   }
@@ -38,7 +45,7 @@ export class GcpKmsKeyProvider extends KeyProvider {
   async unwrap(wrapped: Buffer, context: KeyContext): Promise<Buffer> {
     const client = await this.getClient();
     try {
-      const [response] = await client.decrypt({ name: this.options.keyName, ciphertext: wrapped, additionalAuthenticatedData: aad(context) });
+      const [response] = await client.decrypt({ name: this.options.keyName, ciphertext: wrapped, additionalAuthenticatedData: aad(context) }, CALL_OPTIONS);
       return Buffer.from(response.plaintext as Uint8Array);
     } catch (error) {
       if ((error as { code?: number }).code === INVALID_ARGUMENT) {

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { randomBytes } from 'node:crypto';
+import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { CONFIG, type AppConfig } from '../../config/config.js';
@@ -22,7 +22,7 @@ export class KeyVersionDestroyedError extends DataIntegrityError {
 }
 
 interface CachedKey {
-  dek: Promise<Buffer>;
+  dek: Promise<KeyObject>;
   expiresAt: number;
 }
 
@@ -49,24 +49,30 @@ export class ProjectKeys {
    * Generates DEK `version` of a project and stores it wrapped, in the caller's transaction. The
    * plaintext DEK is returned for immediate use but not cached: the transaction may still roll back.
    */
-  async create(em: EntityManager, projectId: string, version: number): Promise<Buffer> {
-    const dek = randomBytes(32);
-    const wrapped = await this.provider.wrap(dek, { projectId, version });
+  async create(em: EntityManager, projectId: string, version: number): Promise<KeyObject> {
+    const material = randomBytes(32);
+    const wrapped = await this.provider.wrap(material, { projectId, version });
     await em.query(
       `INSERT INTO project_keys (project_id, version, provider, master_key, wrapped_key) VALUES ($1, $2, $3, $4, $5)`,
       [projectId, version, this.provider.name, this.provider.masterKeyId, wrapped],
     );
-    return dek;
+    return toKeyObject(material);
   }
 
-  /** The plaintext DEK `version` of a project. */
-  get(projectId: string, version: number): Promise<Buffer> {
+  /**
+   * The plaintext DEK `version` of a project. A caller inside a transaction passes its EntityManager:
+   * a cache miss then loads on the connection it already holds. Waiting for a second pool connection
+   * while holding one starves the pool under load (every connection held by a writer that waits for
+   * the key): the server hangs. The version must be committed already: what `em` reads is cached for
+   * everyone, and a version created in a transaction that rolls back must never be.
+   */
+  get(projectId: string, version: number, em: EntityManager = this.db.manager): Promise<KeyObject> {
     const id = `${projectId}:${version}`;
     const now = Date.now();
     const hit = this.cache.get(id);
     if (hit && hit.expiresAt > now) return hit.dek;
 
-    const dek = this.load(projectId, version);
+    const dek = this.load(projectId, version, em);
     this.cache.set(id, { dek, expiresAt: now + this.ttlMs });
     dek.catch(() => this.cache.delete(id)); // a failure (KMS down) is not cached
     if (this.cache.size > 10_000) this.evictExpired(now);
@@ -78,8 +84,8 @@ export class ProjectKeys {
     this.cache.delete(`${projectId}:${version}`);
   }
 
-  private async load(projectId: string, version: number): Promise<Buffer> {
-    const [row] = await this.db.query(
+  private async load(projectId: string, version: number, em: EntityManager): Promise<KeyObject> {
+    const [row] = await em.query(
       'SELECT wrapped_key, provider, master_key FROM project_keys WHERE project_id = $1 AND version = $2',
       [projectId, version],
     );
@@ -90,7 +96,7 @@ export class ProjectKeys {
       throw new DataIntegrityError('This server is configured with another master key than the one that protects this project');
     }
     try {
-      return await this.provider.unwrap(row.wrapped_key, { projectId, version });
+      return toKeyObject(await this.provider.unwrap(row.wrapped_key, { projectId, version }));
     } catch (error) {
       if (error instanceof KeyUnwrapError) {
         this.logger.error(error.message);
@@ -103,4 +109,11 @@ export class ProjectKeys {
   private evictExpired(now: number): void {
     for (const [id, entry] of this.cache) if (entry.expiresAt <= now) this.cache.delete(id);
   }
+}
+
+/** Key material lives on in the KeyObject only; the Buffer copy is wiped. */
+function toKeyObject(material: Buffer): KeyObject {
+  const key = createSecretKey(material);
+  material.fill(0);
+  return key;
 }

@@ -73,16 +73,6 @@ export class OrgsService {
     return rows.map((r) => ({ id: r.id, slug: r.slug, name: r.name, role: r.role, createdAt: r.created_at }));
   }
 
-  /** The org named by id or slug with the user's role in it; `null` when not a member (or no such org). */
-  async access(ref: { by: 'id' | 'slug'; value: string }, userId: string): Promise<OrgContext | null> {
-    const column = ref.by === 'id' ? 'o.id' : 'o.slug';
-    const [row] = await this.db.query(
-      `SELECT o.id, o.slug, m.role FROM orgs o JOIN memberships m ON m.org_id = o.id AND m.user_id = $2 WHERE ${column} = $1`,
-      [ref.value, userId],
-    );
-    return row ? { id: row.id, slug: row.slug, role: row.role } : null;
-  }
-
   private async freeSlug(em: EntityManager, name: string): Promise<string> {
     const base = slugify(name);
     if (!(await em.existsBy(Org, { slug: base }))) return base;
@@ -101,4 +91,28 @@ export function slugify(name: string): string {
     .slice(0, 63)
     .replace(/-+$/, '');
   return slug || `org-${randomBytes(3).toString('hex')}`;
+}
+
+/** An org named by a route parameter: by id or by slug. */
+export interface OrgRef {
+  by: 'id' | 'slug';
+  value: string;
+}
+
+/**
+ * SQL that joins the caller's membership in the org named by parameter `$<param>`, for the credential
+ * lookups (AuthGuard resolves credential and membership in one query). Selects `member_org_id`,
+ * `member_org_slug` and `member_role`, all NULL when the caller is not a member or there is no such org.
+ */
+export function membershipJoin(userIdColumn: string, param: number, by: OrgRef['by'] | undefined): { select: string; join: string } {
+  if (!by) return { select: 'NULL AS member_org_id, NULL AS member_org_slug, NULL AS member_role', join: '' };
+  const match = by === 'id' ? `mo.id = $${param}::uuid` : `mo.slug = $${param}`;
+  return {
+    select: 'mo.id AS member_org_id, mo.slug AS member_org_slug, mm.role AS member_role',
+    join: `LEFT JOIN (orgs mo JOIN memberships mm ON mm.org_id = mo.id) ON ${match} AND mm.user_id = ${userIdColumn}`,
+  };
+}
+
+export function membershipFrom(row: { member_org_id: string | null; member_org_slug: string | null; member_role: OrgContext['role'] | null }): OrgContext | null {
+  return row.member_org_id ? { id: row.member_org_id, slug: row.member_org_slug!, role: row.member_role! } : null;
 }

@@ -78,7 +78,7 @@ export class KeyRotationService {
         );
         if (!rows.length) return 0;
         const reencrypted = await Promise.all(
-          rows.map(async (r) => encryptValue(dek, projectId, r.key, decryptValue(await this.keys.get(projectId, r.key_version), projectId, r.key, r.ciphertext))),
+          rows.map(async (r) => encryptValue(dek, projectId, r.key, decryptValue(await this.keys.get(projectId, r.key_version, em), projectId, r.key, r.ciphertext))),
         );
         await em.query(
           `UPDATE secret_versions v SET ciphertext = u.ciphertext, key_version = $1

@@ -32,8 +32,25 @@ export type AccessMode = 'read' | 'write';
  * org; this checks the project and environment — existence (404), the token's project/environment
  * scope (403), and for reads the environment's tier (403).
  */
+/**
+ * How long a read may reuse a resolved project/environment. Ids and tiers never change; a project
+ * deleted meanwhile reads as empty for at most this long (DESIGN.md §3: short-TTL caches only).
+ */
+const READ_TARGET_TTL_MS = 5_000;
+
+interface TargetRow {
+  id: string;
+  slug: string;
+  current_key_version: number;
+  env_id: string | null;
+  env_slug: string | null;
+  tier: Tier | null;
+}
+
 @Injectable()
 export class VaultAccess {
+  private readonly readTargets = new Map<string, { row: TargetRow; expiresAt: number }>();
+
   constructor(private readonly db: DataSource) {}
 
   async project(org: OrgContext, projectSlug: string, actor: Actor): Promise<ProjectRef> {
@@ -47,25 +64,46 @@ export class VaultAccess {
     return project;
   }
 
-  /** One query for project and environment: this is on every pull. */
+  /**
+   * Project and environment in one query. Reads (every pull) reuse a resolution for a few seconds;
+   * the access checks below run on every request all the same.
+   */
   async environment(org: OrgContext, projectSlug: string, envRef: string, actor: Actor, mode: AccessMode): Promise<VaultTarget> {
     const slug = canonicalEnvironment(envRef);
-    const [row] = await this.db.query(
-      `SELECT p.id, p.slug, p.current_key_version, e.id AS env_id, e.slug AS env_slug, e.tier
-         FROM projects p LEFT JOIN environments e ON e.project_id = p.id AND e.slug = $3
-        WHERE p.org_id = $1 AND p.slug = $2`,
-      [org.id, projectSlug, slug],
-    );
+    const row = mode === 'read' ? await this.cachedTarget(org.id, projectSlug, slug) : await this.loadTarget(org.id, projectSlug, slug);
     if (!row) throw new ProjectNotFoundError(projectSlug);
     assertProjectScope(actor, row.id);
     if (!row.env_id) throw new EnvironmentNotFoundError(envRef);
-    const environment: EnvironmentRef = { id: row.env_id, slug: row.env_slug, tier: row.tier };
+    const environment: EnvironmentRef = { id: row.env_id, slug: row.env_slug!, tier: row.tier! };
     assertEnvironmentAccess(actor, org, environment, mode);
     return {
       org,
       project: { id: row.id, slug: row.slug, orgId: org.id, currentKeyVersion: row.current_key_version },
       environment,
     };
+  }
+
+  private async cachedTarget(orgId: string, projectSlug: string, envSlug: string): Promise<TargetRow | undefined> {
+    const key = `${orgId}/${projectSlug}/${envSlug}`;
+    const now = Date.now();
+    const hit = this.readTargets.get(key);
+    if (hit && hit.expiresAt > now) return hit.row;
+    const row = await this.loadTarget(orgId, projectSlug, envSlug);
+    if (row?.env_id) {
+      if (this.readTargets.size > 10_000) this.readTargets.clear();
+      this.readTargets.set(key, { row, expiresAt: now + READ_TARGET_TTL_MS });
+    }
+    return row;
+  }
+
+  private async loadTarget(orgId: string, projectSlug: string, envSlug: string): Promise<TargetRow | undefined> {
+    const [row] = await this.db.query(
+      `SELECT p.id, p.slug, p.current_key_version, e.id AS env_id, e.slug AS env_slug, e.tier
+         FROM projects p LEFT JOIN environments e ON e.project_id = p.id AND e.slug = $3
+        WHERE p.org_id = $1 AND p.slug = $2`,
+      [orgId, projectSlug, envSlug],
+    );
+    return row;
   }
 }
 

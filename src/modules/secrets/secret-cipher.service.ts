@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import { decryptValue, DecryptionError, encryptValue } from '../keys/envelope.js';
 import { DataIntegrityError, KeyVersionDestroyedError, ProjectKeys } from '../keys/project-keys.service.js';
 import type { StoredValue } from './secrets.repository.js';
@@ -10,8 +11,9 @@ export class SecretCipher {
 
   constructor(private readonly keys: ProjectKeys) {}
 
-  async encrypt(projectId: string, keyVersion: number, entries: ReadonlyArray<{ key: string; value: string }>): Promise<Buffer[]> {
-    const dek = await this.keys.get(projectId, keyVersion);
+  /** `em`: the caller's transaction, if any (see ProjectKeys.get). */
+  async encrypt(projectId: string, keyVersion: number, entries: ReadonlyArray<{ key: string; value: string }>, em?: EntityManager): Promise<Buffer[]> {
+    const dek = await this.keys.get(projectId, keyVersion, em);
     return entries.map((e) => encryptValue(dek, projectId, e.key, e.value));
   }
 

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { auditInsert, type AuditEntry } from '../audit/audit.service.js';
 
 /** A stored value: ciphertext and the project-key version it is under. */
 export interface StoredValue {
@@ -45,6 +46,31 @@ export interface ListOptions {
   search?: string;
 }
 
+/** Sorted by key in byte order (COLLATE "C"): the same on every database, whatever its locale. */
+function currentSecretsQuery(environmentId: string, options: ListOptions, withValues: boolean): { sql: string; params: unknown[] } {
+  return {
+    sql: `SELECT s.key, s.description, s.current_version, s.updated_at
+                 ${withValues ? ', v.key_version, v.ciphertext' : ''}
+            FROM secrets s
+                 ${withValues ? 'JOIN secret_versions v ON v.secret_id = s.id AND v.version = s.current_version' : ''}
+           WHERE s.environment_id = $1 AND s.deleted_at IS NULL AND ($2::text IS NULL OR starts_with(s.key, $2))
+           ORDER BY s.key COLLATE "C"
+           LIMIT $3 OFFSET $4`,
+    params: [environmentId, options.search ?? null, options.limit ?? null, options.offset ?? 0],
+  };
+}
+
+function toCurrentRow(r: Record<string, unknown>): CurrentSecretRow {
+  return {
+    key: r.key as string,
+    description: r.description as string | null,
+    version: r.current_version as number,
+    updatedAt: r.updated_at as Date,
+    keyVersion: r.key_version as number,
+    ciphertext: r.ciphertext as Buffer,
+  };
+}
+
 /**
  * SQL over `secrets` (one row per key and environment, pointing at its current version) and
  * `secret_versions` (every value ever written). Callers own the transaction.
@@ -52,24 +78,22 @@ export interface ListOptions {
 @Injectable()
 export class SecretsRepository {
   async listCurrent(em: EntityManager, environmentId: string, options: ListOptions, withValues: boolean): Promise<CurrentSecretRow[]> {
+    const { sql, params } = currentSecretsQuery(environmentId, options, withValues);
+    return (await em.query(sql, params)).map(toCurrentRow);
+  }
+
+  /**
+   * The current values and the audit row of reading them, in one statement: the pull's hot path makes
+   * one round trip for both, and if the audit row cannot be written no value is read (fail closed).
+   */
+  async readCurrentAudited(em: EntityManager, environmentId: string, options: ListOptions, audit: AuditEntry): Promise<CurrentSecretRow[]> {
+    const page = currentSecretsQuery(environmentId, options, true);
+    const insert = auditInsert(audit, page.params.length + 1, `jsonb_build_object('count', (SELECT count(*) FROM page))`);
     const rows: Array<Record<string, unknown>> = await em.query(
-      `SELECT s.key, s.description, s.current_version, s.updated_at
-              ${withValues ? ', v.key_version, v.ciphertext' : ''}
-         FROM secrets s
-              ${withValues ? 'JOIN secret_versions v ON v.secret_id = s.id AND v.version = s.current_version' : ''}
-        WHERE s.environment_id = $1 AND s.deleted_at IS NULL AND ($2::text IS NULL OR starts_with(s.key, $2))
-        ORDER BY s.key
-        LIMIT $3 OFFSET $4`,
-      [environmentId, options.search ?? null, options.limit ?? null, options.offset ?? 0],
+      `WITH page AS (${page.sql}), audited AS (${insert.sql}) SELECT * FROM page ORDER BY key COLLATE "C"`,
+      [...page.params, ...insert.params],
     );
-    return rows.map((r) => ({
-      key: r.key as string,
-      description: r.description as string | null,
-      version: r.current_version as number,
-      updatedAt: r.updated_at as Date,
-      keyVersion: r.key_version as number,
-      ciphertext: r.ciphertext as Buffer,
-    }));
+    return rows.map(toCurrentRow);
   }
 
   async countCurrent(em: EntityManager, environmentId: string, search?: string): Promise<number> {
@@ -82,8 +106,25 @@ export class SecretsRepository {
   }
 
   /**
-   * Writes a new version of each key (version 1 for new keys), in one statement per table. Rows are
-   * locked in key order first, so concurrent writers of the same keys queue instead of deadlocking,
+   * Transaction-scoped advisory locks on (environment, key), taken by every writer of secrets rows
+   * (writeVersions, lockVersion, softDelete) before it touches them, all at once and in one global
+   * order (by lock id): concurrent writers of overlapping keys queue instead of deadlocking. Row locks
+   * alone cannot give that order: a key that does not exist yet has no row to lock, so a writer locked
+   * the existing keys first and met the new ones later, out of order (PostgreSQL 40P01 under load).
+   * The planner evaluates the volatile lock function after the sort (EXPLAIN VERBOSE shows it above it).
+   */
+  async lockKeys(em: EntityManager, environmentId: string, keys: string[]): Promise<void> {
+    await em.query(
+      `SELECT pg_advisory_xact_lock(id)
+         FROM (SELECT DISTINCT hashtextextended($1::text || '/' || k, 0) AS id FROM unnest($2::text[]) AS k) ids
+        ORDER BY id`,
+      [environmentId, keys],
+    );
+  }
+
+  /**
+   * Writes a new version of each key (version 1 for new keys), in one statement per table. The keys
+   * are locked first (lockKeys), so concurrent writers of the same keys queue instead of deadlocking,
    * and each gets the next version number: no gap, no duplicate, no lost update.
    */
   async writeVersions(
@@ -92,9 +133,12 @@ export class SecretsRepository {
     values: NewVersion[],
     source: string,
     author: Author,
+    /** A null description keeps the current one (set, import); `exact`: it is written as is (rollback). */
+    descriptions: 'keep-when-null' | 'exact' = 'keep-when-null',
   ): Promise<WrittenSecret[]> {
     const sorted = [...values].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     const keys = sorted.map((v) => v.key);
+    await this.lockKeys(em, target.environmentId, keys);
     const existing: Array<{ key: string; deleted: boolean }> = await em.query(
       `SELECT key, deleted_at IS NOT NULL AS deleted FROM secrets
         WHERE environment_id = $1 AND key = ANY($2::text[]) ORDER BY key FOR UPDATE`,
@@ -107,11 +151,11 @@ export class SecretsRepository {
        SELECT $1, $2, k, 1, d FROM unnest($3::text[], $4::text[]) WITH ORDINALITY AS t(k, d, i) ORDER BY i
        ON CONFLICT (environment_id, key) DO UPDATE SET
          current_version = secrets.current_version + 1,
-         description     = COALESCE(EXCLUDED.description, secrets.description),
+         description     = CASE WHEN $5::boolean THEN EXCLUDED.description ELSE COALESCE(EXCLUDED.description, secrets.description) END,
          updated_at      = now(),
          deleted_at      = NULL
        RETURNING id, key, current_version, (xmax = 0) AS inserted`,
-      [target.projectId, target.environmentId, keys, sorted.map((v) => v.description)],
+      [target.projectId, target.environmentId, keys, sorted.map((v) => v.description), descriptions === 'exact'],
     );
     const byKey = new Map(upserted.map((r) => [r.key, r]));
 
@@ -167,6 +211,7 @@ export class SecretsRepository {
 
   /** One version of a key, with the row lock on the key held until the transaction ends. */
   async lockVersion(em: EntityManager, environmentId: string, key: string, version: number): Promise<(StoredValue & { description: string | null }) | null | 'no-key'> {
+    await this.lockKeys(em, environmentId, [key]);
     const [secret] = await em.query(`SELECT id FROM secrets WHERE environment_id = $1 AND key = $2 FOR UPDATE`, [environmentId, key]);
     if (!secret) return 'no-key';
     const [row] = await em.query(
@@ -178,6 +223,7 @@ export class SecretsRepository {
 
   /** Soft-deletes the keys that are set; returns those it deleted. */
   async softDelete(em: EntityManager, environmentId: string, keys: string[]): Promise<string[]> {
+    await this.lockKeys(em, environmentId, keys);
     // Wrapped in a CTE: TypeORM returns [rows, count] for a bare UPDATE … RETURNING.
     const rows: Array<{ key: string }> = await em.query(
       `WITH deleted AS (

@@ -31,21 +31,21 @@ export class SecretsService {
     private readonly audit: AuditService,
   ) {}
 
-  /** Decrypted values; the read is audited (fail closed: no audit row, no values). */
+  /** Decrypted values; the read is audited in the same statement (fail closed: no audit row, no values). */
   async pull(target: VaultTarget, query: ListSecretsQueryDto, actor: Actor, meta: RequestMeta): Promise<PullSecretsDto> {
     const { project, environment } = target;
-    const { rows, values } = await readThroughRotation(async () => {
-      const rows = await this.repo.listCurrent(this.db.manager, environment.id, query, true);
-      return { rows, values: await this.cipher.decrypt(project.id, rows) };
-    });
-    const pagination = await this.pagination(environment.id, query, rows.length);
-    await this.audit.record(this.db.manager, {
+    const audit = {
       action: 'secret.read',
       orgId: target.org.id,
       actor,
       meta,
-      metadata: { ...where(target), count: rows.length, ...(query.search ? { search: query.search } : {}) },
+      metadata: { ...where(target), ...(query.search ? { search: query.search } : {}) },
+    };
+    const { rows, values } = await readThroughRotation(async () => {
+      const rows = await this.repo.readCurrentAudited(this.db.manager, environment.id, query, audit);
+      return { rows, values: await this.cipher.decrypt(project.id, rows) };
     });
+    const pagination = await this.pagination(environment.id, query, rows.length);
     return {
       secrets: rows.map((r, i) => ({ key: r.key, value: values[i], description: r.description, version: r.version, updatedAt: r.updatedAt })),
       ...(pagination ? { pagination } : {}),
@@ -137,6 +137,7 @@ export class SecretsService {
         [{ key: dto.key, description: old.description, keyVersion: old.keyVersion, ciphertext: old.ciphertext }],
         'rollback',
         authorOf(actor),
+        'exact',
       );
       await this.audit.record(em, {
         action: 'secret.rolled_back',
@@ -177,7 +178,7 @@ export class SecretsService {
   /** Encrypts under the project's current key version and writes, holding that version steady (see lockProjectKey). */
   private async write(em: EntityManager, target: VaultTarget, entries: SetSecretDto[], source: Source, actor: Actor): Promise<WrittenSecret[]> {
     const keyVersion = await lockProjectKey(em, target.project.id);
-    const ciphertexts = await this.cipher.encrypt(target.project.id, keyVersion, entries);
+    const ciphertexts = await this.cipher.encrypt(target.project.id, keyVersion, entries, em);
     return this.repo.writeVersions(
       em,
       { projectId: target.project.id, environmentId: target.environment.id },

@@ -1,0 +1,118 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench:pull` — the pull benchmark of the vault issue.
+ *
+ * Starts PostgreSQL (the embedded one, in a temp dir) and the built server in production mode, creates
+ * a project with 50 secrets, then drives GET /v1/secrets/<org>/<project>/production with a bearer token
+ * from 32 concurrent connections for 10 s (autocannon). Every pull decrypts 50 values and writes its
+ * audit row. Prints requests/s, latency p50/p99, errors and the server's peak RSS.
+ *
+ * Options (environment): BENCH_CONNECTIONS (32), BENCH_DURATION (10 s), BENCH_SECRETS (50),
+ * BENCH_NODE_ARGS (extra flags for the server's node, e.g. --cpu-prof).
+ */
+import autocannon from 'autocannon';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { startEmbeddedPostgres } from '../dist/src/database/embedded-postgres.js';
+
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+const SECRETS = Number(process.env.BENCH_SECRETS ?? 50);
+
+const freePort = () =>
+  new Promise((resolve, reject) => {
+    const srv = net.createServer().once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+
+async function api(base, method, route, { body, token, cookie } = {}) {
+  const headers = { 'content-type': 'application/json' };
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (cookie) Object.assign(headers, { cookie, 'x-requested-with': 'secr' });
+  const res = await fetch(base + route, { method, headers, body: body ? JSON.stringify(body) : undefined });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${text}`);
+  return { json: text ? JSON.parse(text) : undefined, headers: res.headers };
+}
+
+function rssKiB(pid) {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) : 0;
+}
+
+const dataDir = await mkdtemp(path.join(os.tmpdir(), 'secr-bench-'));
+const database = await startEmbeddedPostgres({ dataDir, port: await freePort(), database: 'secr_bench' });
+const port = await freePort();
+const base = `http://127.0.0.1:${port}`;
+const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const server = spawn(process.execPath, [...nodeArgs, 'dist/src/main.js'], {
+  env: {
+    PATH: process.env.PATH,
+    NODE_ENV: 'production',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    DATABASE_URL: database.url,
+    SESSION_SECRET: randomBytes(32).toString('base64'),
+    SECR_MASTER_KEY: randomBytes(32).toString('base64'),
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+  },
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
+
+try {
+  for (let i = 0; ; i++) {
+    try {
+      if ((await fetch(`${base}/health/ready`)).ok) break;
+    } catch {}
+    if (i > 300) throw new Error('server did not become ready');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+
+  const email = `bench-${randomBytes(4).toString('hex')}@example.com`;
+  const registered = await api(base, 'POST', '/v1/auth/register', { body: { email, password: 'benchmark password', name: 'Bench' } });
+  const cookie = registered.headers.getSetCookie()[0].split(';')[0];
+  const org = registered.json.org;
+  await api(base, 'POST', `/v1/projects/${org.id}`, { cookie, body: { name: 'bench', slug: 'bench' } });
+  const secrets = Array.from({ length: SECRETS }, (_, i) => ({
+    key: `SECRET_${String(i).padStart(2, '0')}`,
+    value: `value-${i}-${randomBytes(24).toString('base64')}`,
+  }));
+  await api(base, 'POST', `/v1/secrets/${org.slug}/bench/production/bulk`, { cookie, body: { secrets } });
+  const { token } = (await api(base, 'POST', '/v1/auth/token', { cookie, body: { name: 'bench', access: 'read', orgId: org.id } })).json;
+  const url = `${base}/v1/secrets/${org.slug}/bench/production`;
+  const check = await api(base, 'GET', `/v1/secrets/${org.slug}/bench/production`, { token });
+  if (check.json.secrets.length !== SECRETS) throw new Error('the project does not hold the seeded secrets');
+
+  let peakRss = rssKiB(server.pid);
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssKiB(server.pid))), 100);
+  const result = await autocannon({ url, connections: CONNECTIONS, duration: DURATION, headers: { authorization: `Bearer ${token}` } });
+  clearInterval(sampler);
+
+  const db = new pg.Client({ connectionString: database.url });
+  await db.connect();
+  const { rows } = await db.query(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'secret.read'`);
+  await db.end();
+
+  const ok = result['2xx'];
+  console.log(`\nsecr bench:pull — ${SECRETS} secrets per pull, ${CONNECTIONS} connections, ${DURATION} s, Node ${process.version}, ${os.cpus().length} cores`);
+  console.log(`  requests/s   ${result.requests.average.toFixed(0)}  (${ok} pulls answered 2xx, ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts)`);
+  console.log(`  latency      p50 ${result.latency.p50} ms   p99 ${result.latency.p99} ms   max ${result.latency.max} ms`);
+  console.log(`  peak RSS     ${(peakRss / 1024).toFixed(0)} MB (server process)`);
+  console.log(`  audit rows   ${rows[0].n} secret.read rows for ${ok + 1} successful pulls`);
+  const targets = result.requests.average >= 1000 && result.latency.p99 < 50 && peakRss / 1024 < 300;
+  console.log(`  targets      ≥ 1000 req/s, p99 < 50 ms, RSS < 300 MB: ${targets ? 'met' : 'NOT met'}\n`);
+} finally {
+  server.kill('SIGTERM');
+  await new Promise((r) => server.once('exit', r));
+  await database.stop();
+  await rm(dataDir, { recursive: true, force: true });
+}
