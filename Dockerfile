@@ -21,5 +21,6 @@ COPY --chown=node:node package.json ./
 USER node
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+process.env.PORT+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-# main.js applies pending migrations (each in its own transaction) before it listens.
-CMD ["node", "dist/src/main.js"]
+# main.js applies pending migrations (each in its own transaction) before it listens. The V8 flag is
+# the one `npm start` uses: a 16 MB young generation keeps RSS well under 300 MB at full load.
+CMD ["node", "--max-semi-space-size=16", "dist/src/main.js"]

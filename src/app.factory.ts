@@ -2,11 +2,11 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import fastifyCookie from '@fastify/cookie';
-import helmet from '@fastify/helmet';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
+import { securityHeaders } from './common/http/security-headers.js';
 import type { AppConfig } from './config/config.js';
 import { buildOpenApiDocument, serveOpenApi } from './openapi/openapi.js';
 import { APP_VERSION } from './version.js';
@@ -45,21 +45,14 @@ export async function createApp(config: AppConfig, databaseUrl: string): Promise
   applyGlobalPrefix(app);
 
   await app.register(fastifyCookie);
-  await app.register(helmet, {
-    // Swagger UI at /docs runs an inline bootstrap script and inline styles.
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'", "'unsafe-inline'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        upgradeInsecureRequests: null,
-      },
-    },
-  });
-  app.getHttpAdapter().getInstance().addHook('onRequest', async (request, reply) => {
-    reply.header('x-request-id', request.id);
-  });
+  const headers = securityHeaders();
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRequest', (request, reply, done) => {
+      reply.headers(headers).header('x-request-id', request.id);
+      done();
+    });
 
   serveOpenApi(app, buildOpenApiDocument(app, APP_VERSION), config.swaggerUi);
   return app;

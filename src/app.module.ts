@@ -7,6 +7,7 @@ import { HttpErrorFilter } from './common/errors/http-error.filter.js';
 import { loggerOptions } from './common/logging/logger.options.js';
 import { createValidationPipe } from './common/validation/validation.pipe.js';
 import { CONFIG, type AppConfig } from './config/config.js';
+import { DatabaseModule } from './database/database.module.js';
 import { dataSourceOptions } from './database/data-source.js';
 import { AuditModule } from './modules/audit/audit.module.js';
 import { AuthModule } from './modules/auth/auth.module.js';
@@ -34,6 +35,7 @@ export class AppModule {
         ConfigModule.forRoot(config),
         LoggerModule.forRoot(loggerOptions(config)),
         TypeOrmModule.forRoot(dataSourceOptions({ url: databaseUrl, poolSize: config.databasePoolSize })),
+        DatabaseModule,
         AuditModule,
         KeysModule,
         AuthModule,

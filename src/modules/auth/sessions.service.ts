@@ -1,9 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
-import { DataSource, EntityManager, IsNull, Not } from 'typeorm';
+import { EntityManager, IsNull, Not } from 'typeorm';
 import type { Authenticated, RequestMeta } from '../../common/auth/actor.js';
-import { membershipFrom, membershipJoin, type OrgRef } from '../orgs/orgs.service.js';
+import { membershipFrom, membershipJoin, type MembershipColumns, type OrgRef } from '../orgs/orgs.service.js';
 import { CONFIG, type AppConfig } from '../../config/config.js';
+import { PreparedSql } from '../../database/prepared-sql.js';
 import { Session } from './session.entity.js';
 
 export const SESSION_COOKIE = '__secr_session';
@@ -20,7 +21,7 @@ interface SessionClaims {
 @Injectable()
 export class SessionsService {
   constructor(
-    private readonly db: DataSource,
+    private readonly sql: PreparedSql,
     private readonly jwt: JwtService,
     @Inject(CONFIG) private readonly config: AppConfig,
   ) {}
@@ -47,7 +48,8 @@ export class SessionsService {
     }
     if (typeof claims.sid !== 'string' || typeof claims.sub !== 'string') return null;
     const membership = membershipJoin('u.id', 3, org?.by);
-    const [row] = await this.db.query(
+    const [row] = await this.sql.query<MembershipColumns & Record<string, any>>(
+      `session-verify-${org?.by ?? 'account'}`,
       `SELECT u.id, u.email, u.is_admin, ${membership.select}
          FROM sessions s JOIN users u ON u.id = s.user_id ${membership.join}
         WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > now()`,

@@ -3,9 +3,10 @@ import { DataSource, EntityManager, IsNull, MoreThan } from 'typeorm';
 import { ValidationFailedError } from '../../common/errors/domain-error.js';
 import { canonicalEnvironment } from '../projects/environments.js';
 import type { Actor, Authenticated, RequestMeta } from '../../common/auth/actor.js';
-import { membershipFrom, membershipJoin, type OrgRef } from '../orgs/orgs.service.js';
+import { membershipFrom, membershipJoin, type MembershipColumns, type OrgRef } from '../orgs/orgs.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import { CONFIG, type AppConfig } from '../../config/config.js';
+import { PreparedSql } from '../../database/prepared-sql.js';
 import { Membership } from '../orgs/membership.entity.js';
 import { ApiToken } from './api-token.entity.js';
 import { CreatedTokenDto, CreateTokenDto, TokenDto } from './auth.dto.js';
@@ -21,6 +22,7 @@ export class TokensService {
 
   constructor(
     private readonly db: DataSource,
+    private readonly sql: PreparedSql,
     private readonly audit: AuditService,
     @Inject(CONFIG) private readonly config: AppConfig,
   ) {}
@@ -93,7 +95,8 @@ export class TokensService {
     if (!looksLikeToken(presented)) return null;
     const hash = sha256(presented);
     const membership = membershipJoin('u.id', 2, org?.by);
-    const [row] = await this.db.query(
+    const [row] = await this.sql.query<MembershipColumns & Record<string, any>>(
+      `token-verify-${org?.by ?? 'account'}`,
       `SELECT t.id, t.token_hash, t.org_id, t.project_id, t.environments, t.access, t.last_used_at,
               u.id AS user_id, u.email, u.is_admin, ${membership.select}
          FROM api_tokens t JOIN users u ON u.id = t.user_id ${membership.join}

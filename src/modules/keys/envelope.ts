@@ -31,10 +31,12 @@ export function encryptValue(dek: KeyObject, projectId: string, key: string, pla
 export function decryptValue(dek: KeyObject, projectId: string, key: string, stored: Buffer): string {
   if (stored.length < IV_BYTES + TAG_BYTES) throw new DecryptionError(key);
   try {
-    const decipher = createDecipheriv('aes-256-gcm', dek, stored.subarray(0, IV_BYTES));
+    const decipher = createDecipheriv('aes-256-gcm', dek, stored.subarray(0, IV_BYTES), { authTagLength: TAG_BYTES });
     decipher.setAAD(valueAad(projectId, key));
     decipher.setAuthTag(stored.subarray(stored.length - TAG_BYTES));
-    return Buffer.concat([decipher.update(stored.subarray(IV_BYTES, stored.length - TAG_BYTES)), decipher.final()]).toString('utf8');
+    const plaintext = decipher.update(stored.subarray(IV_BYTES, stored.length - TAG_BYTES));
+    decipher.final(); // verifies the tag; GCM emits no further bytes
+    return plaintext.toString('utf8');
   } catch {
     throw new DecryptionError(key);
   }

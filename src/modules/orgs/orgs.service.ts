@@ -113,6 +113,12 @@ export function membershipJoin(userIdColumn: string, param: number, by: OrgRef['
   };
 }
 
-export function membershipFrom(row: { member_org_id: string | null; member_org_slug: string | null; member_role: OrgContext['role'] | null }): OrgContext | null {
+export interface MembershipColumns {
+  member_org_id: string | null;
+  member_org_slug: string | null;
+  member_role: OrgContext['role'] | null;
+}
+
+export function membershipFrom(row: MembershipColumns): OrgContext | null {
   return row.member_org_id ? { id: row.member_org_id, slug: row.member_org_slug!, role: row.member_role! } : null;
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { PreparedSql } from '../../database/prepared-sql.js';
 import type { Actor, OrgContext } from '../../common/auth/actor.js';
 import { roleCanReadTier, type Tier } from '../../common/auth/permissions.js';
 import { canonicalEnvironment } from './environments.js';
@@ -51,7 +52,10 @@ interface TargetRow {
 export class VaultAccess {
   private readonly readTargets = new Map<string, { row: TargetRow; expiresAt: number }>();
 
-  constructor(private readonly db: DataSource) {}
+  constructor(
+    private readonly db: DataSource,
+    private readonly sql: PreparedSql,
+  ) {}
 
   async project(org: OrgContext, projectSlug: string, actor: Actor): Promise<ProjectRef> {
     const [row] = await this.db.query(
@@ -97,7 +101,8 @@ export class VaultAccess {
   }
 
   private async loadTarget(orgId: string, projectSlug: string, envSlug: string): Promise<TargetRow | undefined> {
-    const [row] = await this.db.query(
+    const [row] = await this.sql.query<TargetRow>(
+      'vault-target',
       `SELECT p.id, p.slug, p.current_key_version, e.id AS env_id, e.slug AS env_slug, e.tier
          FROM projects p LEFT JOIN environments e ON e.project_id = p.id AND e.slug = $3
         WHERE p.org_id = $1 AND p.slug = $2`,

@@ -145,7 +145,7 @@ export class SecretDto {
   version: number;
 
   @ApiProperty({ format: 'date-time' })
-  updatedAt: Date;
+  updatedAt: string;
 }
 
 export class PullSecretsDto {
@@ -167,7 +167,7 @@ export class SecretMetaDto {
   version: number;
 
   @ApiProperty({ format: 'date-time' })
-  updatedAt: Date;
+  updatedAt: string;
 }
 
 export class ListKeysDto {

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { PreparedSql } from '../../database/prepared-sql.js';
 import { auditInsert, type AuditEntry } from '../audit/audit.service.js';
 
 /** A stored value: ciphertext and the project-key version it is under. */
@@ -12,7 +13,8 @@ export interface CurrentSecretRow extends StoredValue {
   key: string;
   description: string | null;
   version: number;
-  updatedAt: Date;
+  /** ISO 8601, UTC, milliseconds. */
+  updatedAt: string;
 }
 
 export interface HistoryRow extends StoredValue {
@@ -46,10 +48,16 @@ export interface ListOptions {
   search?: string;
 }
 
+/**
+ * The timestamp as JavaScript's Date#toISOString writes it. Formatting it in SQL spares the pull path
+ * parsing 50 dates into Date objects and serialising them back (the largest CPU cost of a pull).
+ */
+const ISO_UPDATED_AT = `to_char(s.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS updated_at`;
+
 /** Sorted by key in byte order (COLLATE "C"): the same on every database, whatever its locale. */
 function currentSecretsQuery(environmentId: string, options: ListOptions, withValues: boolean): { sql: string; params: unknown[] } {
   return {
-    sql: `SELECT s.key, s.description, s.current_version, s.updated_at
+    sql: `SELECT s.key, s.description, s.current_version, ${ISO_UPDATED_AT}
                  ${withValues ? ', v.key_version, v.ciphertext' : ''}
             FROM secrets s
                  ${withValues ? 'JOIN secret_versions v ON v.secret_id = s.id AND v.version = s.current_version' : ''}
@@ -65,7 +73,7 @@ function toCurrentRow(r: Record<string, unknown>): CurrentSecretRow {
     key: r.key as string,
     description: r.description as string | null,
     version: r.current_version as number,
-    updatedAt: r.updated_at as Date,
+    updatedAt: r.updated_at as string,
     keyVersion: r.key_version as number,
     ciphertext: r.ciphertext as Buffer,
   };
@@ -77,6 +85,8 @@ function toCurrentRow(r: Record<string, unknown>): CurrentSecretRow {
  */
 @Injectable()
 export class SecretsRepository {
+  constructor(private readonly sql: PreparedSql) {}
+
   async listCurrent(em: EntityManager, environmentId: string, options: ListOptions, withValues: boolean): Promise<CurrentSecretRow[]> {
     const { sql, params } = currentSecretsQuery(environmentId, options, withValues);
     return (await em.query(sql, params)).map(toCurrentRow);
@@ -86,10 +96,11 @@ export class SecretsRepository {
    * The current values and the audit row of reading them, in one statement: the pull's hot path makes
    * one round trip for both, and if the audit row cannot be written no value is read (fail closed).
    */
-  async readCurrentAudited(em: EntityManager, environmentId: string, options: ListOptions, audit: AuditEntry): Promise<CurrentSecretRow[]> {
+  async readCurrentAudited(environmentId: string, options: ListOptions, audit: AuditEntry): Promise<CurrentSecretRow[]> {
     const page = currentSecretsQuery(environmentId, options, true);
     const insert = auditInsert(audit, page.params.length + 1, `jsonb_build_object('count', (SELECT count(*) FROM page))`);
-    const rows: Array<Record<string, unknown>> = await em.query(
+    const rows = await this.sql.query(
+      'secrets-pull-audited',
       `WITH page AS (${page.sql}), audited AS (${insert.sql}) SELECT * FROM page ORDER BY key COLLATE "C"`,
       [...page.params, ...insert.params],
     );

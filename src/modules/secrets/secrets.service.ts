@@ -42,7 +42,7 @@ export class SecretsService {
       metadata: { ...where(target), ...(query.search ? { search: query.search } : {}) },
     };
     const { rows, values } = await readThroughRotation(async () => {
-      const rows = await this.repo.readCurrentAudited(this.db.manager, environment.id, query, audit);
+      const rows = await this.repo.readCurrentAudited(environment.id, query, audit);
       return { rows, values: await this.cipher.decrypt(project.id, rows) };
     });
     const pagination = await this.pagination(environment.id, query, rows.length);
