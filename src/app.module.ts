@@ -16,7 +16,9 @@ import { KeysModule } from './modules/keys/keys.module.js';
 import { MembersModule } from './modules/members/members.module.js';
 import { OrgsModule } from './modules/orgs/orgs.module.js';
 import { ProjectsModule } from './modules/projects/projects.module.js';
+import { PromotionModule } from './modules/promotion/promotion.module.js';
 import { SecretsModule } from './modules/secrets/secrets.module.js';
+import { TemplatesModule } from './modules/templates/templates.module.js';
 
 /** Global providers: the config object, and nothing else. */
 @Module({})
@@ -43,6 +45,8 @@ export class AppModule {
         MembersModule,
         ProjectsModule,
         SecretsModule,
+        PromotionModule,
+        TemplatesModule,
       ],
       controllers: [HealthController],
       providers: [

@@ -268,6 +268,59 @@ const ROUTES: readonly RouteRow[] = [
     expect: { owner: 200, admin: 200, developer: 403, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 403 },
   },
 
+  // ── Promotion: read on the source tier, write on the target ──
+  {
+    route: 'POST /v1/secrets/:orgSlug/:project/promote',
+    variant: 'staging to development',
+    call: () => ({ body: { fromEnv: 'staging', toEnv: 'development', keys: ['MATRIX_KEY'], overwrite: true } }),
+    expect: { owner: 200, admin: 200, developer: 200, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 403 },
+  },
+  {
+    route: 'POST /v1/secrets/:orgSlug/:project/promote',
+    variant: 'production to staging',
+    call: () => ({ body: { fromEnv: 'production', toEnv: 'staging', keys: ['MATRIX_KEY'], overwrite: true, dryRun: true } }),
+    expect: { owner: 200, admin: 200, developer: 403, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 403 },
+  },
+
+  // ── Templates ──
+  {
+    route: 'GET /v1/templates/:orgSlug/:project',
+    expect: { owner: 200, admin: 200, developer: 200, viewer: 200, nonMember: 403, anonymous: 401, readOnlyToken: 200 },
+  },
+  {
+    route: 'POST /v1/templates/:orgSlug/:project',
+    call: () => ({ body: { key: `TPL_${unique()}` } }),
+    expect: { owner: 201, admin: 201, developer: 403, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 403 },
+  },
+  {
+    route: 'DELETE /v1/templates/:orgSlug/:project/:key',
+    // Fresh target: a template key added (by the owner) for this call.
+    call: async (fx, _who, ctx) => {
+      const key = `TPL_${unique()}`;
+      const res = await ctx.api.post(`/v1/templates/${fx.org.slug}/${fx.project.slug}`, { key }, { session: fx.owner.session });
+      if (res.status !== 201) throw new Error(`template add failed: ${res.status} ${res.text}`);
+      return { params: { key } };
+    },
+    expect: { owner: 204, admin: 204, developer: 403, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 403 },
+  },
+  ...(['development', 'production'] as const).map(
+    (env): RouteRow => ({
+      // Reveals the environment's key names: the access of listing its keys.
+      route: 'GET /v1/templates/:orgSlug/:project/validate/:env',
+      variant: env,
+      call: () => ({ params: { env } }),
+      expect: {
+        owner: 200,
+        admin: 200,
+        developer: env === 'production' ? 403 : 200,
+        viewer: env === 'production' ? 403 : 200,
+        nonMember: 403,
+        anonymous: 401,
+        readOnlyToken: 200,
+      },
+    }),
+  ),
+
   // ── Audit ──
   {
     route: 'GET /v1/audit/:orgId',

@@ -22,6 +22,9 @@ const EXPECTED: Readonly<Record<string, Readonly<Record<Role, boolean>>>> = {
   [Permission.SecretsRead]:       { owner: Y, admin: Y, developer: Y, viewer: Y },
   [Permission.SecretsWrite]:      { owner: Y, admin: Y, developer: Y, viewer: N },
   [Permission.SecretsBulkDelete]: { owner: Y, admin: Y, developer: N, viewer: N },
+  [Permission.SecretsPromote]:    { owner: Y, admin: Y, developer: Y, viewer: N },
+  [Permission.TemplatesRead]:     { owner: Y, admin: Y, developer: Y, viewer: Y },
+  [Permission.TemplatesManage]:   { owner: Y, admin: Y, developer: N, viewer: N },
   [Permission.AuditRead]:         { owner: Y, admin: Y, developer: N, viewer: N },
 };
 

@@ -27,6 +27,10 @@ export enum Permission {
   SecretsRead = 'secrets.read',
   SecretsWrite = 'secrets.write',
   SecretsBulkDelete = 'secrets.bulk_delete',
+  /** Also needs read on the source environment's tier and write on the target. */
+  SecretsPromote = 'secrets.promote',
+  TemplatesRead = 'templates.read',
+  TemplatesManage = 'templates.manage',
   AuditRead = 'audit.read',
 }
 
@@ -57,11 +61,14 @@ export const PERMISSION_INFO: Readonly<Record<Permission, PermissionInfo>> = {
   [Permission.SecretsRead]: { scope: 'org', access: 'read' },
   [Permission.SecretsWrite]: { scope: 'org', access: 'write' },
   [Permission.SecretsBulkDelete]: { scope: 'org', access: 'write' },
+  [Permission.SecretsPromote]: { scope: 'org', access: 'write' },
+  [Permission.TemplatesRead]: { scope: 'org', access: 'read' },
+  [Permission.TemplatesManage]: { scope: 'org', access: 'write' },
   [Permission.AuditRead]: { scope: 'org', access: 'read' },
 };
 
-const VIEWER: readonly Permission[] = [Permission.MembersRead, Permission.ProjectsRead, Permission.SecretsRead];
-const DEVELOPER: readonly Permission[] = [...VIEWER, Permission.SecretsWrite];
+const VIEWER: readonly Permission[] = [Permission.MembersRead, Permission.ProjectsRead, Permission.SecretsRead, Permission.TemplatesRead];
+const DEVELOPER: readonly Permission[] = [...VIEWER, Permission.SecretsWrite, Permission.SecretsPromote];
 const ADMIN: readonly Permission[] = [
   ...DEVELOPER,
   Permission.MembersInvite,
@@ -70,6 +77,7 @@ const ADMIN: readonly Permission[] = [
   Permission.EnvironmentsCreate,
   Permission.ProjectKeyRotate,
   Permission.SecretsBulkDelete,
+  Permission.TemplatesManage,
   Permission.AuditRead,
 ];
 const OWNER: readonly Permission[] = [...ADMIN, Permission.MembersChangeRole, Permission.OrgDelete, Permission.ProjectsDelete];

@@ -9,5 +9,6 @@ import { SecretsService } from './secrets.service.js';
   imports: [ProjectsModule],
   controllers: [SecretsController],
   providers: [SecretsService, SecretsRepository, SecretCipher],
+  exports: [SecretsRepository],
 })
 export class SecretsModule {}

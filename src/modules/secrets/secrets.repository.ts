@@ -232,6 +232,27 @@ export class SecretsRepository {
     return row ? { keyVersion: row.key_version, ciphertext: row.ciphertext, description: row.description } : null;
   }
 
+  /** The current stored value of each set key (all, or those named), for copying without decrypting. */
+  async currentStored(em: EntityManager, environmentId: string, keys?: string[]): Promise<Array<NewVersion>> {
+    const rows: Array<{ key: string; description: string | null; key_version: number; ciphertext: Buffer }> = await em.query(
+      `SELECT s.key, s.description, v.key_version, v.ciphertext
+         FROM secrets s JOIN secret_versions v ON v.secret_id = s.id AND v.version = s.current_version
+        WHERE s.environment_id = $1 AND s.deleted_at IS NULL AND ($2::text[] IS NULL OR s.key = ANY($2::text[]))
+        ORDER BY s.key COLLATE "C"`,
+      [environmentId, keys ?? null],
+    );
+    return rows.map((r) => ({ key: r.key, description: r.description, keyVersion: r.key_version, ciphertext: r.ciphertext }));
+  }
+
+  /** Which of `keys` are set (not deleted) in the environment. */
+  async setKeys(em: EntityManager, environmentId: string, keys: string[]): Promise<Set<string>> {
+    const rows: Array<{ key: string }> = await em.query(
+      'SELECT key FROM secrets WHERE environment_id = $1 AND deleted_at IS NULL AND key = ANY($2::text[])',
+      [environmentId, keys],
+    );
+    return new Set(rows.map((r) => r.key));
+  }
+
   /** Soft-deletes the keys that are set; returns those it deleted. */
   async softDelete(em: EntityManager, environmentId: string, keys: string[]): Promise<string[]> {
     await this.lockKeys(em, environmentId, keys);

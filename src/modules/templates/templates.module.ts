@@ -1,0 +1,7 @@
+import { Module } from '@nestjs/common';
+import { ProjectsModule } from '../projects/projects.module.js';
+import { TemplatesController } from './templates.controller.js';
+import { TemplatesService } from './templates.service.js';
+
+@Module({ imports: [ProjectsModule], controllers: [TemplatesController], providers: [TemplatesService] })
+export class TemplatesModule {}
