@@ -1,0 +1,4 @@
+export { createApi, DEFAULT_API_URL, DEFAULT_TIMEOUT_MS, unwrap, type ApiOptions, type SecrApi } from './client.js';
+export { SecrApiError } from './errors.js';
+export * from './sdk.js';
+export type { components, paths } from './generated/api.js';

@@ -1,0 +1,97 @@
+import { createApi, unwrap, type ApiOptions, type SecrApi } from './client.js';
+import type { components } from './generated/api.js';
+
+type Schemas = components['schemas'];
+export type Secret = Schemas['SecretDto'];
+export type SecretMeta = Schemas['SecretMetaDto'];
+export type PaginationInfo = Schemas['PaginationDto'];
+export type PullSecretsResult = Schemas['PullSecretsDto'];
+export type ListKeysResult = Schemas['ListKeysDto'];
+export type SetSecretResult = Schemas['SetSecretResultDto'];
+export type BulkSetSecretsResult = Schemas['BulkSetResultDto'];
+export type DeleteSecretResult = Schemas['DeleteSecretResultDto'];
+export type PromoteResult = Schemas['PromoteResultDto'];
+export type Template = Schemas['TemplateDto'];
+export type TemplateValidation = Schemas['TemplateValidationDto'];
+
+export interface SecrClientOptions extends ApiOptions {
+  /** `secr_tok_…` or `secr_cli_…`. */
+  token: string;
+}
+
+export interface ListOptions {
+  limit?: number;
+  offset?: number;
+  /** Case-sensitive key prefix. */
+  search?: string;
+}
+
+export interface PromoteOptions {
+  fromEnv: string;
+  toEnv: string;
+  keys?: string[];
+  overwrite?: boolean;
+  dryRun?: boolean;
+}
+
+/**
+ * The secr SDK (the methods of the product's SDK reference, in camelCase). Every method throws
+ * SecrApiError on failure. `api` is the full typed client for everything else.
+ */
+export class SecrClient {
+  readonly api: SecrApi;
+
+  constructor(options: SecrClientOptions) {
+    if (!options?.token) throw new TypeError('SecrClient needs a token');
+    this.api = createApi(options);
+  }
+
+  async pullSecrets(org: string, project: string, env: string, options: ListOptions = {}): Promise<PullSecretsResult> {
+    return unwrap(
+      await this.api.GET('/v1/secrets/{orgSlug}/{project}/{env}', { params: { path: { orgSlug: org, project, env }, query: options } }),
+    );
+  }
+
+  async listKeys(org: string, project: string, env: string, options: ListOptions = {}): Promise<ListKeysResult> {
+    return unwrap(
+      await this.api.GET('/v1/secrets/{orgSlug}/{project}/{env}/keys', { params: { path: { orgSlug: org, project, env }, query: options } }),
+    );
+  }
+
+  async setSecret(org: string, project: string, env: string, key: string, value: string, options: { description?: string } = {}): Promise<SetSecretResult> {
+    return unwrap(
+      await this.api.PUT('/v1/secrets/{orgSlug}/{project}/{env}', {
+        params: { path: { orgSlug: org, project, env } },
+        body: { key, value, ...(options.description !== undefined ? { description: options.description } : {}) },
+      }),
+    );
+  }
+
+  async bulkSetSecrets(
+    org: string,
+    project: string,
+    env: string,
+    secrets: Array<{ key: string; value: string; description?: string }>,
+  ): Promise<BulkSetSecretsResult> {
+    return unwrap(
+      await this.api.POST('/v1/secrets/{orgSlug}/{project}/{env}/bulk', { params: { path: { orgSlug: org, project, env } }, body: { secrets } }),
+    );
+  }
+
+  async deleteSecret(org: string, project: string, env: string, key: string): Promise<DeleteSecretResult> {
+    return unwrap(await this.api.DELETE('/v1/secrets/{orgSlug}/{project}/{env}/{key}', { params: { path: { orgSlug: org, project, env, key } } }));
+  }
+
+  async promoteSecrets(org: string, project: string, options: PromoteOptions): Promise<PromoteResult> {
+    return unwrap(await this.api.POST('/v1/secrets/{orgSlug}/{project}/promote', { params: { path: { orgSlug: org, project } }, body: options }));
+  }
+
+  async listTemplates(org: string, project: string): Promise<Template[]> {
+    const result = unwrap(await this.api.GET('/v1/templates/{orgSlug}/{project}', { params: { path: { orgSlug: org, project } } }));
+    return result.templates;
+  }
+
+  async validateTemplate(org: string, project: string, env: string): Promise<TemplateValidation> {
+    return unwrap(await this.api.GET('/v1/templates/{orgSlug}/{project}/validate/{env}', { params: { path: { orgSlug: org, project, env } } }));
+  }
+}

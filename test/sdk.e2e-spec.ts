@@ -1,0 +1,120 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { SecrApiError, SecrClient } from '../sdk/src/index.js';
+import { createOrg, createToken, registerUser, type TestOrg, type TestUser } from './factories/accounts.js';
+import { createProject, type TestProject } from './factories/vault.js';
+import { startTestContext, type TestContext } from './support/test-app.js';
+
+/** The TypeScript SDK (@secr/sdk) against the real server: spec 002's surface in camelCase. */
+describe('@secr/sdk', () => {
+  let ctx: TestContext;
+  let owner: TestUser;
+  let org: TestOrg;
+  let project: TestProject;
+  let client: SecrClient;
+  beforeAll(async () => {
+    ctx = await startTestContext();
+    owner = await registerUser(ctx.api, 'sdk');
+    org = await createOrg(ctx.api, owner, 'SDK');
+    project = await createProject(ctx.api, owner, org);
+    const { token } = await createToken(ctx.api, owner, { access: 'read_write', kind: 'cli' });
+    client = new SecrClient({ token, apiUrl: ctx.api.baseUrl, timeout: 5000 });
+  });
+  afterAll(() => ctx.close());
+
+  it('sets, pulls, lists, bulk-sets and deletes secrets', async () => {
+    expect(await client.setSecret(org.slug, project.slug, 'dev', 'API_KEY', 'sk-1', { description: 'Stripe' })).toEqual({
+      key: 'API_KEY',
+      version: 1,
+      created: true,
+    });
+    expect((await client.setSecret(org.slug, project.slug, 'dev', 'API_KEY', 'sk-2')).version).toBe(2);
+    expect(await client.bulkSetSecrets(org.slug, project.slug, 'dev', [{ key: 'A', value: '1' }, { key: 'API_KEY', value: 'sk-3' }])).toEqual({
+      created: 1,
+      updated: 1,
+      total: 2,
+    });
+
+    const pulled = await client.pullSecrets(org.slug, project.slug, 'development');
+    expect(pulled.secrets.map((s) => [s.key, s.value, s.version, s.description])).toEqual([
+      ['A', '1', 1, null],
+      ['API_KEY', 'sk-3', 3, 'Stripe'],
+    ]);
+    expect(pulled.pagination).toBeUndefined();
+    expect(typeof pulled.secrets[0].updatedAt).toBe('string');
+
+    const page = await client.listKeys(org.slug, project.slug, 'dev', { limit: 1, search: 'A' });
+    expect(page.keys.map((k) => k.key)).toEqual(['A']);
+    expect(page.pagination).toEqual({ limit: 1, offset: 0, total: 2 });
+
+    expect(await client.deleteSecret(org.slug, project.slug, 'dev', 'A')).toEqual({ deleted: true, key: 'A' });
+    expect((await client.listKeys(org.slug, project.slug, 'dev')).keys.map((k) => k.key)).toEqual(['API_KEY']);
+  });
+
+  it('promotes, and lists and validates templates', async () => {
+    await client.bulkSetSecrets(org.slug, project.slug, 'staging', [{ key: 'DATABASE_URL', value: 'db' }, { key: 'REDIS_URL', value: 'r' }]);
+    const dry = await client.promoteSecrets(org.slug, project.slug, { fromEnv: 'staging', toEnv: 'production', dryRun: true });
+    expect(dry).toMatchObject({ promoted: 2, created: 2, updated: 0, skipped: 0, dryRun: true });
+    expect((await client.promoteSecrets(org.slug, project.slug, { fromEnv: 'staging', toEnv: 'production', keys: ['REDIS_URL'] })).created).toBe(1);
+
+    await ctx.api.post(`/v1/templates/${org.slug}/${project.slug}`, { key: 'DATABASE_URL' }, { session: owner.session });
+    await ctx.api.post(`/v1/templates/${org.slug}/${project.slug}`, { key: 'SENTRY_DSN', required: false }, { session: owner.session });
+    const templates = await client.listTemplates(org.slug, project.slug);
+    expect(templates.map((t) => [t.key, t.required])).toEqual([
+      ['DATABASE_URL', true],
+      ['SENTRY_DSN', false],
+    ]);
+    expect(await client.validateTemplate(org.slug, project.slug, 'production')).toEqual({ valid: false, missing: ['DATABASE_URL'], extra: ['REDIS_URL'] });
+  });
+
+  it('throws SecrApiError with the API’s status, code and message', async () => {
+    const error = await client.pullSecrets(org.slug, 'no-such-project', 'dev').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SecrApiError);
+    expect(error).toMatchObject({ statusCode: 404, code: 'not_found', message: "Project 'no-such-project' not found" });
+
+    const bad = await client.setSecret(org.slug, project.slug, 'dev', '1-not-a-key', 'x').catch((e: unknown) => e);
+    expect(bad).toMatchObject({ statusCode: 400, code: 'validation_failed', errors: [expect.objectContaining({ field: 'key' })] });
+  });
+
+  it('answers unauthorized for a revoked token', async () => {
+    const { id, token } = await createToken(ctx.api, owner, { access: 'read' });
+    await ctx.api.delete(`/v1/auth/tokens/${id}`, { session: owner.session });
+    const revoked = new SecrClient({ token, apiUrl: ctx.api.baseUrl });
+    await expect(revoked.pullSecrets(org.slug, project.slug, 'dev')).rejects.toMatchObject({ statusCode: 401, code: 'unauthorized' });
+  });
+
+  it('reports a network failure as statusCode 0', async () => {
+    const offline = new SecrClient({ token: 'secr_tok_x', apiUrl: 'http://127.0.0.1:1', timeout: 2000 });
+    await expect(offline.pullSecrets('o', 'p', 'dev')).rejects.toMatchObject({ statusCode: 0, code: 'network_error' });
+  });
+
+  it('gives up after the timeout with code timeout', async () => {
+    const silent = http.createServer(() => undefined); // accepts, never answers
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const slow = new SecrClient({ token: 'secr_tok_x', apiUrl: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`, timeout: 200 });
+      await expect(slow.listTemplates('o', 'p')).rejects.toMatchObject({ statusCode: 0, code: 'timeout' });
+    } finally {
+      silent.closeAllConnections();
+      silent.close();
+    }
+  });
+
+  it('refuses to be built without a token', () => {
+    expect(() => new SecrClient({ token: '' })).toThrow(/token/);
+  });
+});
+
+describe('the generated API client', () => {
+  it('is up to date with openapi.json (run `npm run gen:client` when this fails)', async () => {
+    const bin = path.resolve('node_modules/openapi-typescript/bin/cli.js');
+    const run = promisify(execFile);
+    await expect(
+      run(process.execPath, [bin, 'openapi.json', '--default-non-nullable', 'false', '-o', 'sdk/src/generated/api.ts', '--check']),
+    ).resolves.toBeDefined();
+  });
+});
