@@ -45,7 +45,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Query the org’s audit log, newest first (owner/admin) */
+        /** Query the org’s audit log, newest first, 50 events a page unless `limit` says otherwise (owner/admin) */
         get: operations["queryAudit"];
         put?: never;
         post?: never;
@@ -607,7 +607,7 @@ export interface components {
         PaginationDto: {
             limit: number;
             offset: number;
-            /** @description Matching secrets in all pages */
+            /** @description Matching items in all pages */
             total: number;
         };
         AuditPageDto: {

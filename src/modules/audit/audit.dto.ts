@@ -1,24 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
-import { PaginationDto } from '../secrets/secrets.dto.js';
+import { IsOptional, IsString, Matches } from 'class-validator';
+import { PageQueryDto, PaginationDto } from '../../common/pagination/pagination.dto.js';
 
-export class AuditQueryDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  limit?: number;
-
-  @ApiPropertyOptional({ minimum: 0, default: 0 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  offset?: number;
-
+/** `limit` omitted = 50 events. */
+export class AuditQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ example: 'secret.read', description: 'Only events with this action' })
   @IsOptional()
   @IsString()

@@ -9,7 +9,6 @@ import {
   IsOptional,
   IsString,
   Matches,
-  Max,
   MaxLength,
   Min,
   ValidateNested,
@@ -18,6 +17,7 @@ import {
   ValidatorConstraintInterface,
   Validate,
 } from 'class-validator';
+import { PageQueryDto, PaginationDto } from '../../common/pagination/pagination.dto.js';
 
 export const SECRET_KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const SECRET_KEY_MAX = 256;
@@ -97,38 +97,12 @@ export class BulkDeleteSecretsDto {
 }
 
 /** `limit` omitted = everything; `search` = case-sensitive key prefix (DESIGN.md §6). */
-export class ListSecretsQueryDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: 500 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  limit?: number;
-
-  @ApiPropertyOptional({ minimum: 0, default: 0 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  offset?: number;
-
+export class ListSecretsQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ description: 'Case-sensitive key prefix', maxLength: SECRET_KEY_MAX })
   @IsOptional()
   @IsString()
   @MaxLength(SECRET_KEY_MAX)
   search?: string;
-}
-
-export class PaginationDto {
-  @ApiProperty()
-  limit: number;
-
-  @ApiProperty()
-  offset: number;
-
-  @ApiProperty({ description: 'Matching secrets in all pages' })
-  total: number;
 }
 
 export class SecretDto {
