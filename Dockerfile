@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # Production image: runs migrations against DATABASE_URL, then the API. No embedded database.
-#   docker build -t secr . && docker run -e DATABASE_URL=… -e SESSION_SECRET=… -p 8080:8080 secr
+#   docker build -t secr . && docker run -e DATABASE_URL=… -e SESSION_SECRET=… -e SECR_MASTER_KEY=… \
+#     -e SMTP_URL=… -e PUBLIC_URL=… -p 8080:8080 secr
 
 FROM node:24-bookworm-slim AS build
 WORKDIR /app

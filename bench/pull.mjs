@@ -64,6 +64,9 @@ const server = spawn(process.execPath, [...nodeArgs, 'dist/src/main.js'], {
     DATABASE_URL: database.url,
     SESSION_SECRET: randomBytes(32).toString('base64'),
     SECR_MASTER_KEY: randomBytes(32).toString('base64'),
+    // Required in production; the benchmark sends no mail.
+    SMTP_URL: 'smtp://127.0.0.1:9',
+    PUBLIC_URL: base,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
   },
   stdio: ['ignore', 'ignore', 'inherit'],

@@ -5,6 +5,7 @@ import { LoggerModule } from 'nestjs-pino';
 import { AuthGuard } from './common/auth/auth.guard.js';
 import { HttpErrorFilter } from './common/errors/http-error.filter.js';
 import { loggerOptions } from './common/logging/logger.options.js';
+import { JobsModule } from './common/jobs/jobs.module.js';
 import { createValidationPipe } from './common/validation/validation.pipe.js';
 import { CONFIG, type AppConfig } from './config/config.js';
 import { DatabaseModule } from './database/database.module.js';
@@ -19,6 +20,7 @@ import { ProjectsModule } from './modules/projects/projects.module.js';
 import { PromotionModule } from './modules/promotion/promotion.module.js';
 import { SecretsModule } from './modules/secrets/secrets.module.js';
 import { TemplatesModule } from './modules/templates/templates.module.js';
+import { WebhooksModule } from './modules/webhooks/webhooks.module.js';
 
 /** Global providers: the config object, and nothing else. */
 @Module({})
@@ -38,6 +40,7 @@ export class AppModule {
         LoggerModule.forRoot(loggerOptions(config)),
         TypeOrmModule.forRoot(dataSourceOptions({ url: databaseUrl, poolSize: config.databasePoolSize })),
         DatabaseModule,
+        JobsModule.forRoot(databaseUrl),
         AuditModule,
         KeysModule,
         AuthModule,
@@ -47,6 +50,7 @@ export class AppModule {
         SecretsModule,
         PromotionModule,
         TemplatesModule,
+        WebhooksModule,
       ],
       controllers: [HealthController],
       providers: [

@@ -129,6 +129,9 @@ describe('a rotation cut short by SIGKILL', () => {
       SESSION_SECRET: TEST_SESSION_SECRET,
       SECR_MASTER_KEY: TEST_MASTER_KEY,
       ROTATION_BATCH_SIZE: '20',
+      // Required in production; this test sends no mail.
+      SMTP_URL: 'smtp://127.0.0.1:9',
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
     };
     const api = new HttpClient(`http://127.0.0.1:${port}`);
     let server = launchServer(env);

@@ -14,6 +14,7 @@ import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { MetadataScanner, ModulesContainer } from '@nestjs/core';
 import { randomBytes } from 'node:crypto';
 import { createOrg, createTeam, createToken, DEFAULT_PASSWORD, registerUser, type TestOrg, type TestUser } from './factories/accounts.js';
+import { issueEmailToken } from './factories/mail.js';
 import { createProject, seedSecrets, type TestProject } from './factories/vault.js';
 import type { Credentials, Response } from './support/http.js';
 import { startTestContext, type TestContext } from './support/test-app.js';
@@ -128,6 +129,36 @@ const ROUTES: readonly RouteRow[] = [
     expect: { owner: 204, admin: 204, developer: 204, viewer: 204, nonMember: 204, anonymous: 401, readOnlyToken: 403 },
   },
 
+  {
+    route: 'POST /v1/auth/send-verification',
+    // Mails the caller's own address; nothing in the fixture changes.
+    expect: { owner: 204, admin: 204, developer: 204, viewer: 204, nonMember: 204, anonymous: 401, readOnlyToken: 403 },
+  },
+  {
+    route: 'POST /v1/auth/verify-email',
+    // Public: the token is the credential. Fresh target: a valid token of a newly registered user.
+    call: async (_fx, _who, ctx) => {
+      const user = await registerUser(ctx.api, 'verify');
+      return { body: { token: await issueEmailToken(ctx.db, user.id, 'verify_email') } };
+    },
+    expect: { owner: 204, admin: 204, developer: 204, viewer: 204, nonMember: 204, anonymous: 204, readOnlyToken: 204 },
+  },
+  {
+    route: 'POST /v1/auth/forgot-password',
+    // Public, and 202 whether or not the address has an account.
+    call: (fx, who) => ({ body: { email: (userOf(fx, who) ?? fx.stranger).email } }),
+    expect: { owner: 202, admin: 202, developer: 202, viewer: 202, nonMember: 202, anonymous: 202, readOnlyToken: 202 },
+  },
+  {
+    route: 'POST /v1/auth/reset-password',
+    // Public: the token is the credential. Fresh target: a valid reset token of a newly registered user.
+    call: async (_fx, _who, ctx) => {
+      const user = await registerUser(ctx.api, 'reset');
+      return { body: { token: await issueEmailToken(ctx.db, user.id, 'reset_password'), password: 'a brand new passphrase' } };
+    },
+    expect: { owner: 204, admin: 204, developer: 204, viewer: 204, nonMember: 204, anonymous: 204, readOnlyToken: 204 },
+  },
+
   // ── Orgs ──
   {
     route: 'POST /v1/orgs',
@@ -173,6 +204,17 @@ const ROUTES: readonly RouteRow[] = [
     route: 'DELETE /v1/members/:orgId/:id',
     fixture: 'freshOrg',
     call: (fx) => ({ params: { id: fx.viewer.id } }),
+    expect: { owner: 204, admin: 204, developer: 403, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 403 },
+  },
+
+  {
+    route: 'DELETE /v1/members/:orgId/invites/:inviteId',
+    // Fresh target: a new pending invitation of the team org, made by its owner.
+    call: async (fx, _who, ctx) => {
+      const res = await ctx.api.post(`/v1/members/${fx.org.id}/invite`, { email: `invitee-${unique()}@example.com`, role: 'developer' }, { session: fx.owner.session });
+      if (res.status !== 201) throw new Error(`invite failed: ${res.status} ${res.text}`);
+      return { params: { inviteId: res.body.invite.id } };
+    },
     expect: { owner: 204, admin: 204, developer: 403, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 403 },
   },
 
@@ -321,12 +363,66 @@ const ROUTES: readonly RouteRow[] = [
     }),
   ),
 
+  // ── Webhooks ──
+  {
+    route: 'GET /v1/webhooks/:orgId',
+    expect: { owner: 200, admin: 200, developer: 403, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 200 },
+  },
+  {
+    route: 'POST /v1/webhooks/:orgId',
+    call: () => ({ body: { url: `${MATRIX_WEBHOOK_URL}/${unique()}`, events: ['secret.created'], enabled: false } }),
+    expect: { owner: 201, admin: 201, developer: 403, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 403 },
+  },
+  {
+    route: 'GET /v1/webhooks/:orgId/:id',
+    call: async (fx, _who, ctx) => ({ params: { id: await matrixWebhook(ctx, fx) } }),
+    expect: { owner: 200, admin: 200, developer: 403, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 200 },
+  },
+  {
+    route: 'PATCH /v1/webhooks/:orgId/:id',
+    call: async (fx, _who, ctx) => ({ params: { id: await matrixWebhook(ctx, fx) }, body: { description: `matrix ${unique()}` } }),
+    expect: { owner: 200, admin: 200, developer: 403, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 403 },
+  },
+  {
+    route: 'DELETE /v1/webhooks/:orgId/:id',
+    // Fresh target: a new webhook of the team org.
+    call: async (fx, _who, ctx) => ({ params: { id: await createMatrixWebhook(ctx, fx) } }),
+    expect: { owner: 204, admin: 204, developer: 403, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 403 },
+  },
+  {
+    route: 'POST /v1/webhooks/:orgId/:id/test',
+    call: async (fx, _who, ctx) => ({ params: { id: await matrixWebhook(ctx, fx) } }),
+    expect: { owner: 202, admin: 202, developer: 403, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 403 },
+  },
+
   // ── Audit ──
   {
     route: 'GET /v1/audit/:orgId',
     expect: { owner: 200, admin: 200, developer: 403, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 200 },
   },
 ];
+
+/**
+ * The matrix's webhooks name a public address that is never contacted: the matrix's app sends no
+ * deliveries (WEBHOOK_CONCURRENCY=0), and the webhooks are created disabled besides. (An org holds at
+ * most 25 webhooks, so rows that leave the webhook in place share one per fixture.)
+ */
+const MATRIX_WEBHOOK_URL = 'https://1.1.1.1/matrix';
+const matrixWebhooks = new WeakMap<Fixture, Promise<string>>();
+
+/** A webhook of the fixture's org, created by its owner. */
+async function createMatrixWebhook(ctx: TestContext, fx: Fixture): Promise<string> {
+  const body = { url: `${MATRIX_WEBHOOK_URL}/${unique()}`, events: ['secret.created'], enabled: false };
+  const res = await ctx.api.post(`/v1/webhooks/${fx.org.id}`, body, { session: fx.owner.session });
+  if (res.status !== 201) throw new Error(`create webhook failed: ${res.status} ${res.text}`);
+  return res.body.id;
+}
+
+/** The one webhook of a fixture that reads, updates and test deliveries use. */
+function matrixWebhook(ctx: TestContext, fx: Fixture): Promise<string> {
+  if (!matrixWebhooks.has(fx)) matrixWebhooks.set(fx, createMatrixWebhook(ctx, fx));
+  return matrixWebhooks.get(fx)!;
+}
 
 /** A key set (by the owner) only for this call, so deleting it does not disturb other rows. */
 async function freshKey(ctx: TestContext, fx: Fixture, env: string): Promise<string> {
@@ -340,7 +436,8 @@ describe('role matrix', () => {
   let shared: Fixture;
 
   beforeAll(async () => {
-    ctx = await startTestContext();
+    // No deliveries: the matrix's webhooks name an address that must never be contacted.
+    ctx = await startTestContext({ WEBHOOK_CONCURRENCY: '0' });
     const [owner, admin, developer, viewer, nonMember, stranger] = await Promise.all(
       ['owner', 'admin', 'developer', 'viewer', 'non-member', 'stranger'].map((name) => registerUser(ctx.api, name)),
     );

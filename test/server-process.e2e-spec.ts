@@ -3,6 +3,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { TestMailServer, tokenOf } from './support/mail-server.js';
 import { freePort, launchServer, waitForOutput } from './support/server-process.js';
 import { TEST_MASTER_KEY } from './support/test-app.js';
 import { createTestDatabase } from './support/test-database.js';
@@ -27,7 +28,9 @@ function alive(pid: number): boolean {
 
 describe('the server process', () => {
   const dirs: string[] = [];
+  const mailServers: TestMailServer[] = [];
   afterAll(async () => {
+    await Promise.all(mailServers.map((m) => m.stop()));
     for (const dir of dirs) {
       const pid = postmasterPid(dir);
       if (pid && alive(pid)) process.kill(pid, 'SIGINT');
@@ -52,6 +55,11 @@ describe('the server process', () => {
       body: JSON.stringify({ email: 'proc@example.com', password: 'correct horse battery', name: 'Proc' }),
     });
     expect(registered.status).toBe(201);
+    // Without SMTP_URL, development writes each mail to the log, link included.
+    const cookie = registered.headers.getSetCookie()[0].split(';')[0];
+    const verification = await fetch(`${base}/v1/auth/send-verification`, { method: 'POST', headers: { cookie, 'x-requested-with': 'secr' } });
+    expect(verification.status).toBe(204);
+    await waitForOutput(first, `http://localhost:${env.PORT}/verify-email#token=`);
     // Dev secrets are generated into the data dir, readable only by their owner.
     expect(readFileSync(path.join(dataDir, 'session.secret'), 'utf8').trim().length).toBeGreaterThan(30);
     expect(Buffer.from(readFileSync(path.join(dataDir, 'master.key'), 'utf8').trim(), 'base64')).toHaveLength(32);
@@ -94,12 +102,24 @@ describe('the server process', () => {
     expect(await server.exited).toBe(0);
   });
 
-  it('never writes a password, token, session cookie or invitation token to its log', async () => {
+  it('never writes a password, token, session cookie, invitation token or mailed token to its log', async () => {
     const databaseUrl = await createTestDatabase();
     const port = String(await freePort());
-    const server = launchServer({ NODE_ENV: 'production', LOG_LEVEL: 'trace', PORT: port, DATABASE_URL: databaseUrl, SESSION_SECRET: 'y'.repeat(40), SECR_MASTER_KEY: TEST_MASTER_KEY });
-    await waitForOutput(server, 'Swagger UI');
+    // Production refuses to start without SMTP; the mailed tokens are read from this server.
+    const smtp = await TestMailServer.start();
+    mailServers.push(smtp);
     const base = `http://127.0.0.1:${port}`;
+    const server = launchServer({
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'trace',
+      PORT: port,
+      DATABASE_URL: databaseUrl,
+      SESSION_SECRET: 'y'.repeat(40),
+      SECR_MASTER_KEY: TEST_MASTER_KEY,
+      SMTP_URL: smtp.url,
+      PUBLIC_URL: base,
+    });
+    await waitForOutput(server, 'Swagger UI');
     const json = (body: unknown, headers: Record<string, string> = {}) => ({
       method: 'POST',
       headers: { 'content-type': 'application/json', ...headers },
@@ -114,15 +134,25 @@ describe('the server process', () => {
     const session = { cookie, 'x-requested-with': 'secr' };
     const { token } = (await (await fetch(`${base}/v1/auth/token`, json({ name: 't', access: 'read_write' }, session))).json()) as { token: string };
     await fetch(`${base}/v1/auth/me`, { headers: { authorization: `Bearer ${token}` } });
-    const invite = (await (await fetch(`${base}/v1/members/${org.id}/invite`, json({ email: 'x@example.com', role: 'viewer' }, session))).json()) as { token: string };
+    const invited = (await (await fetch(`${base}/v1/members/${org.id}/invite`, json({ email: 'x@example.com', role: 'viewer' }, session))).json()) as { token?: string };
+    expect(invited.token).toBeUndefined();
+    const invite = { token: tokenOf((await smtp.next('x@example.com', /^Join /)).links[0]) };
     await fetch(`${base}/v1/members/invite/${invite.token}/accept`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
     await fetch(`${base}/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"password":"${password}"` });
+    await fetch(`${base}/v1/auth/send-verification`, { method: 'POST', headers: session });
+    const verification = tokenOf((await smtp.next('logs@example.com', /Confirm/)).links[0]);
+    expect((await fetch(`${base}/v1/auth/verify-email`, json({ token: verification }))).status).toBe(204);
+    await fetch(`${base}/v1/auth/forgot-password`, json({ email: 'logs@example.com' }));
+    const reset = tokenOf((await smtp.next('logs@example.com', /Reset/)).links[0]);
+    const newPassword = 'N3w-password-that-must-not-leak';
+    expect((await fetch(`${base}/v1/auth/reset-password`, json({ token: reset, password: newPassword }))).status).toBe(204);
+    await smtp.next('logs@example.com', /password was changed/);
     server.child.kill('SIGTERM');
     await server.exited;
 
     const log = server.output();
     expect(log).toContain('/members/invite/[REDACTED]/accept');
-    for (const secret of [password, token, cookie.split('=')[1], invite.token]) {
+    for (const secret of [password, token, cookie.split('=')[1], invite.token, verification, reset, newPassword]) {
       expect(log).not.toContain(secret);
     }
   });
@@ -132,6 +162,10 @@ describe('the server process', () => {
     [{ NODE_ENV: 'production', DATABASE_URL: 'postgres://x@127.0.0.1:1/x' }, 'SESSION_SECRET'],
     [{ DATABASE_URL: 'mysql://nope' }, 'DATABASE_URL'],
     [{ TRUST_PROXY: 'sometimes' }, 'TRUST_PROXY'],
+    [
+      { NODE_ENV: 'production', DATABASE_URL: 'postgres://x@127.0.0.1:1/x', SESSION_SECRET: 'x'.repeat(40), SECR_MASTER_KEY: TEST_MASTER_KEY, PUBLIC_URL: 'https://secr.example.com' },
+      'SMTP_URL',
+    ],
     // A generated master key would be lost with the process: outside embedded mode it must be configured.
     [{ DATABASE_URL: 'postgres://x@127.0.0.1:1/x' }, 'SECR_MASTER_KEY'],
   ])('refuses to boot with %o and names %s', async (env, variable) => {

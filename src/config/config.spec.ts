@@ -33,12 +33,50 @@ describe('loadConfig', () => {
     expect(problems.join('\n')).toMatch(/SESSION_SECRET/);
   });
 
-  it('requires a session secret, an external database and a master key in production', () => {
+  it('requires a session secret, an external database, a master key, SMTP and a public URL in production', () => {
     expect(problemsOf({ NODE_ENV: 'production' })).toEqual([
       'SESSION_SECRET: required when NODE_ENV=production',
       'DATABASE_URL: required when NODE_ENV=production',
       'SECR_MASTER_KEY: required when NODE_ENV=production and KMS_PROVIDER=local',
+      'SMTP_URL: required when NODE_ENV=production (mail would only be logged)',
+      'PUBLIC_URL: required when NODE_ENV=production (the links in mails are built from it)',
     ]);
+  });
+
+  it('refuses to start in production without SMTP_URL, and names it', () => {
+    const production = {
+      NODE_ENV: 'production',
+      SESSION_SECRET: 'x'.repeat(40),
+      DATABASE_URL: 'postgres://secr@db/secr',
+      SECR_MASTER_KEY: Buffer.alloc(32, 1).toString('base64'),
+      PUBLIC_URL: 'https://secr.example.com',
+    };
+    expect(problemsOf(production)).toEqual(['SMTP_URL: required when NODE_ENV=production (mail would only be logged)']);
+    expect(loadConfig({ ...production, SMTP_URL: 'smtps://apikey:s3cret@smtp.example.com' }).mail.smtpUrl).toBe('smtps://apikey:s3cret@smtp.example.com');
+  });
+
+  it('logs mail in development when SMTP_URL is unset, sending from no-reply at the public host', () => {
+    expect(loadConfig({}).mail).toEqual({
+      smtpUrl: undefined,
+      from: 'secr <no-reply@localhost>',
+      rateLimit: { perIp: { limit: 20, windowSeconds: 3600 }, perAddress: { limit: 5, windowSeconds: 3600 } },
+    });
+    expect(loadConfig({ PUBLIC_URL: 'https://secr.example.com/' }).mail.from).toBe('secr <no-reply@secr.example.com>');
+    expect(loadConfig({}).requireVerifiedEmail).toBe(false);
+    expect(loadConfig({ REQUIRE_VERIFIED_EMAIL: 'true' }).requireVerifiedEmail).toBe(true);
+  });
+
+  it('names a malformed SMTP_URL or MAIL_FROM without repeating its value', () => {
+    for (const [name, value] of [
+      ['SMTP_URL', 'https://user:hunter2@mail.example.com'],
+      ['SMTP_URL', 'smtp://'],
+      ['MAIL_FROM', 'not an address hunter2'],
+    ]) {
+      const problems = problemsOf({ [name]: value }).join('\n');
+      expect(problems).toMatch(new RegExp(`^${name}: `));
+      expect(problems).not.toContain('hunter2');
+    }
+    expect(loadConfig({ MAIL_FROM: 'Acme secrets <vault@acme.example>' }).mail.from).toBe('Acme secrets <vault@acme.example>');
   });
 
   it('treats empty variables as unset', () => {
@@ -59,7 +97,34 @@ describe('loadConfig', () => {
     expect(problemsOf({ KMS_GCP_KEY_NAME: 'my-key' }).join()).toMatch(/KMS_GCP_KEY_NAME/);
   });
 
+  it('refuses private webhook targets, waits 10 s per attempt and tries 6 times by default', () => {
+    expect(loadConfig({}).webhooks).toEqual({
+      allowPrivate: false,
+      timeoutMs: 10_000,
+      maxAttempts: 6,
+      retryBaseSeconds: 30,
+      concurrency: 4,
+      pollIntervalMs: 2000,
+    });
+  });
+
+  it('reads the webhook settings and names a bad one', () => {
+    const config = loadConfig({
+      WEBHOOK_ALLOW_PRIVATE: 'true',
+      WEBHOOK_TIMEOUT_MS: '500',
+      WEBHOOK_MAX_ATTEMPTS: '3',
+      WEBHOOK_RETRY_BASE_SECONDS: '1',
+      WEBHOOK_CONCURRENCY: '0',
+      WEBHOOK_POLL_INTERVAL_MS: '500',
+    });
+    expect(config.webhooks).toEqual({ allowPrivate: true, timeoutMs: 500, maxAttempts: 3, retryBaseSeconds: 1, concurrency: 0, pollIntervalMs: 500 });
+    expect(problemsOf({ WEBHOOK_TIMEOUT_MS: '99' }).join()).toMatch(/WEBHOOK_TIMEOUT_MS/);
+    expect(problemsOf({ WEBHOOK_ALLOW_PRIVATE: 'maybe' }).join()).toMatch(/WEBHOOK_ALLOW_PRIVATE/);
+    expect(problemsOf({ WEBHOOK_POLL_INTERVAL_MS: '100' }).join()).toMatch(/WEBHOOK_POLL_INTERVAL_MS/);
+  });
+
   it('returns a frozen object', () => {
     expect(Object.isFrozen(loadConfig({}))).toBe(true);
+    expect(Object.isFrozen(loadConfig({}).webhooks)).toBe(true);
   });
 });

@@ -44,6 +44,18 @@ const envSchema = z.object({
   LOGIN_RATE_LIMIT_WINDOW_SECONDS: positiveInt.default(60),
   LOGIN_LOCKOUT_FAILURES: positiveInt.default(5),
   LOGIN_LOCKOUT_MINUTES: positiveInt.default(15),
+  SMTP_URL: z
+    .string()
+    .refine(isSmtpUrl, 'must be smtp://[user:password@]host[:port] or smtps://… (percent-encode special characters in the password)')
+    .optional(),
+  MAIL_FROM: z
+    .string()
+    .regex(/^(?:[^<>\r\n]*<[^\s@<>]+@[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+)$/, 'must be an address, or a name and an address: secr <no-reply@example.com>')
+    .optional(),
+  MAIL_RATE_LIMIT_PER_IP: positiveInt.default(20),
+  MAIL_RATE_LIMIT_PER_ADDRESS: positiveInt.default(5),
+  MAIL_RATE_LIMIT_WINDOW_SECONDS: positiveInt.default(3600),
+  REQUIRE_VERIFIED_EMAIL: booleanString.default(false),
   SWAGGER_UI: booleanString.default(true),
   KMS_PROVIDER: z.enum(['local', 'gcp']).default('local'),
   SECR_MASTER_KEY: z
@@ -60,6 +72,12 @@ const envSchema = z.object({
     .optional(),
   DEK_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
   ROTATION_BATCH_SIZE: positiveInt.max(10_000).default(500),
+  WEBHOOK_ALLOW_PRIVATE: booleanString.default(false),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(6),
+  WEBHOOK_RETRY_BASE_SECONDS: positiveInt.max(3600).default(30),
+  WEBHOOK_CONCURRENCY: z.coerce.number().int().min(0).max(100).default(4),
+  WEBHOOK_POLL_INTERVAL_MS: z.coerce.number().int().min(500).max(60_000).default(2000),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -93,6 +111,16 @@ export interface AppConfig {
     readonly lockoutFailures: number;
     readonly lockoutSeconds: number;
   };
+  readonly mail: {
+    /** `undefined` = mail is written to the log (development only). */
+    readonly smtpUrl: string | undefined;
+    /** The From header of every mail. */
+    readonly from: string;
+    /** Mails that forgot-password and send-verification may trigger per client address and per account address. */
+    readonly rateLimit: { readonly perIp: RateLimitRule; readonly perAddress: RateLimitRule };
+  };
+  /** Accepting an invitation also needs a verified address. */
+  readonly requireVerifiedEmail: boolean;
   readonly swaggerUi: boolean;
   readonly kms: {
     readonly provider: 'local' | 'gcp';
@@ -105,6 +133,23 @@ export interface AppConfig {
   };
   /** Values re-encrypted per transaction during a key rotation. */
   readonly rotationBatchSize: number;
+  readonly webhooks: {
+    /**
+     * Deliver to loopback, private, link-local, CGNAT and reserved addresses, and over plain http
+     * (development and tests only). Cloud metadata endpoints stay refused.
+     */
+    readonly allowPrivate: boolean;
+    /** One delivery attempt, connect to last byte read. */
+    readonly timeoutMs: number;
+    /** Attempts per delivery, the first included. */
+    readonly maxAttempts: number;
+    /** Retry n waits base × 2^(n-1) to base × 2^n seconds. */
+    readonly retryBaseSeconds: number;
+    /** Deliveries this instance sends at once; 0 = it sends none (an API-only replica). */
+    readonly concurrency: number;
+    /** How often an idle worker looks for due deliveries. */
+    readonly pollIntervalMs: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -130,17 +175,22 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     if (e.KMS_PROVIDER === 'local' && !e.SECR_MASTER_KEY) {
       problems.push('SECR_MASTER_KEY: required when NODE_ENV=production and KMS_PROVIDER=local');
     }
+    // Verification, password reset and invitations depend on mail that arrives, with working links.
+    if (!e.SMTP_URL) problems.push('SMTP_URL: required when NODE_ENV=production (mail would only be logged)');
+    if (!e.PUBLIC_URL) problems.push('PUBLIC_URL: required when NODE_ENV=production (the links in mails are built from it)');
   }
   if (e.KMS_PROVIDER === 'gcp' && !e.KMS_GCP_KEY_NAME) problems.push('KMS_GCP_KEY_NAME: required when KMS_PROVIDER=gcp');
   if (problems.length) throw new ConfigError(problems);
 
   const windowSeconds = e.LOGIN_RATE_LIMIT_WINDOW_SECONDS;
+  const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, '');
+  const mailWindowSeconds = e.MAIL_RATE_LIMIT_WINDOW_SECONDS;
   return Object.freeze({
     env: e.NODE_ENV,
     isProduction: e.NODE_ENV === 'production',
     port: e.PORT,
     host: e.HOST,
-    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ''),
+    publicUrl,
     logLevel: e.LOG_LEVEL,
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
@@ -156,6 +206,15 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       lockoutFailures: e.LOGIN_LOCKOUT_FAILURES,
       lockoutSeconds: e.LOGIN_LOCKOUT_MINUTES * 60,
     }),
+    mail: Object.freeze({
+      smtpUrl: e.SMTP_URL,
+      from: e.MAIL_FROM ?? `secr <no-reply@${new URL(publicUrl).hostname}>`,
+      rateLimit: Object.freeze({
+        perIp: { limit: e.MAIL_RATE_LIMIT_PER_IP, windowSeconds: mailWindowSeconds },
+        perAddress: { limit: e.MAIL_RATE_LIMIT_PER_ADDRESS, windowSeconds: mailWindowSeconds },
+      }),
+    }),
+    requireVerifiedEmail: e.REQUIRE_VERIFIED_EMAIL,
     swaggerUi: e.SWAGGER_UI,
     kms: Object.freeze({
       provider: e.KMS_PROVIDER,
@@ -165,7 +224,24 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       dekCacheTtlSeconds: e.DEK_CACHE_TTL_SECONDS,
     }),
     rotationBatchSize: e.ROTATION_BATCH_SIZE,
+    webhooks: Object.freeze({
+      allowPrivate: e.WEBHOOK_ALLOW_PRIVATE,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      maxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
+      retryBaseSeconds: e.WEBHOOK_RETRY_BASE_SECONDS,
+      concurrency: e.WEBHOOK_CONCURRENCY,
+      pollIntervalMs: e.WEBHOOK_POLL_INTERVAL_MS,
+    }),
   });
+}
+
+function isSmtpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'smtp:' || url.protocol === 'smtps:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
 }
 
 /** DI token under which the validated config is provided. */

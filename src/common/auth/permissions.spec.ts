@@ -25,6 +25,8 @@ const EXPECTED: Readonly<Record<string, Readonly<Record<Role, boolean>>>> = {
   [Permission.SecretsPromote]:    { owner: Y, admin: Y, developer: Y, viewer: N },
   [Permission.TemplatesRead]:     { owner: Y, admin: Y, developer: Y, viewer: Y },
   [Permission.TemplatesManage]:   { owner: Y, admin: Y, developer: N, viewer: N },
+  [Permission.WebhooksRead]:      { owner: Y, admin: Y, developer: N, viewer: N },
+  [Permission.WebhooksWrite]:     { owner: Y, admin: Y, developer: N, viewer: N },
   [Permission.AuditRead]:         { owner: Y, admin: Y, developer: N, viewer: N },
 };
 

@@ -31,6 +31,9 @@ export enum Permission {
   SecretsPromote = 'secrets.promote',
   TemplatesRead = 'templates.read',
   TemplatesManage = 'templates.manage',
+  /** Webhook URLs and delivery logs are operational data: owner/admin only, like changing them. */
+  WebhooksRead = 'webhooks.read',
+  WebhooksWrite = 'webhooks.write',
   AuditRead = 'audit.read',
 }
 
@@ -64,6 +67,8 @@ export const PERMISSION_INFO: Readonly<Record<Permission, PermissionInfo>> = {
   [Permission.SecretsPromote]: { scope: 'org', access: 'write' },
   [Permission.TemplatesRead]: { scope: 'org', access: 'read' },
   [Permission.TemplatesManage]: { scope: 'org', access: 'write' },
+  [Permission.WebhooksRead]: { scope: 'org', access: 'read' },
+  [Permission.WebhooksWrite]: { scope: 'org', access: 'write' },
   [Permission.AuditRead]: { scope: 'org', access: 'read' },
 };
 
@@ -78,6 +83,8 @@ const ADMIN: readonly Permission[] = [
   Permission.ProjectKeyRotate,
   Permission.SecretsBulkDelete,
   Permission.TemplatesManage,
+  Permission.WebhooksRead,
+  Permission.WebhooksWrite,
   Permission.AuditRead,
 ];
 const OWNER: readonly Permission[] = [...ADMIN, Permission.MembersChangeRole, Permission.OrgDelete, Permission.ProjectsDelete];

@@ -1,23 +1,30 @@
 import { Body, Controller, Delete, Get, Param, Post, Res } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import type { Actor, RequestMeta } from '../../common/auth/actor.js';
 import { Permission } from '../../common/auth/permissions.js';
 import { CurrentActor, ReqMeta } from '../../common/auth/request-context.decorators.js';
 import { Route } from '../../common/auth/route.decorator.js';
+import { ErrorResponseDto } from '../../common/errors/error-response.dto.js';
 import { ParseUuidPipe } from '../../common/validation/parse-uuid.pipe.js';
 import {
   ChangePasswordDto,
   CreatedTokenDto,
   CreateTokenDto,
+  ForgotPasswordDto,
+  ForgotPasswordResponseDto,
   LoginDto,
   LoginResponseDto,
   MeDto,
   RegisterDto,
   RegisterResponseDto,
+  ResetPasswordDto,
   TokenListDto,
+  VerifyEmailDto,
 } from './auth.dto.js';
 import { AuthService, SignedIn } from './auth.service.js';
+import { EmailVerificationService } from './email-verification.service.js';
+import { PasswordResetService } from './password-reset.service.js';
 import { SESSION_COOKIE } from './sessions.service.js';
 import { TokensService } from './tokens.service.js';
 
@@ -27,6 +34,8 @@ export class AuthController {
   constructor(
     private readonly auth: AuthService,
     private readonly tokens: TokensService,
+    private readonly verification: EmailVerificationService,
+    private readonly passwordReset: PasswordResetService,
   ) {}
 
   @Post('register')
@@ -62,6 +71,40 @@ export class AuthController {
   @Route({ permission: Permission.AccountCredentials, summary: 'Change password; ends every other session', status: 204 })
   changePassword(@CurrentActor() actor: Actor, @Body() dto: ChangePasswordDto, @ReqMeta() meta: RequestMeta): Promise<void> {
     return this.auth.changePassword(actor, dto, meta);
+  }
+
+  @Post('send-verification')
+  @Route({ permission: Permission.AccountWrite, summary: 'Mail a link that verifies your address (valid 24 h, single use)', status: 204 })
+  @ApiResponse({ status: 409, type: ErrorResponseDto, description: 'The address is already verified' })
+  @ApiResponse({ status: 429, type: ErrorResponseDto, description: 'Too many mails requested; see Retry-After' })
+  @ApiResponse({ status: 503, type: ErrorResponseDto, description: 'The mail server did not accept the mail' })
+  sendVerification(@CurrentActor() actor: Actor): Promise<void> {
+    return this.verification.send(actor);
+  }
+
+  @Post('verify-email')
+  @Route({ public: true, summary: 'Verify your address with the token of the mailed link', status: 204 })
+  verifyEmail(@Body() dto: VerifyEmailDto, @ReqMeta() meta: RequestMeta): Promise<void> {
+    return this.verification.verify(dto, meta);
+  }
+
+  @Post('forgot-password')
+  @Route({
+    public: true,
+    summary: 'Mail a password-reset link (valid 1 h, single use); answers 202 alike whether or not the account exists',
+    status: 202,
+    response: ForgotPasswordResponseDto,
+  })
+  @ApiResponse({ status: 429, type: ErrorResponseDto, description: 'Too many requests from this address or for this account; see Retry-After' })
+  async forgotPassword(@Body() dto: ForgotPasswordDto, @ReqMeta() meta: RequestMeta): Promise<ForgotPasswordResponseDto> {
+    await this.passwordReset.requestReset(dto, meta);
+    return { message: 'If an account uses this address, a link to reset its password is on its way' };
+  }
+
+  @Post('reset-password')
+  @Route({ public: true, summary: 'Set a new password with the token of the mailed link; ends every session', status: 204 })
+  resetPassword(@Body() dto: ResetPasswordDto, @ReqMeta() meta: RequestMeta): Promise<void> {
+    return this.passwordReset.resetPassword(dto, meta);
   }
 
   @Post('token')

@@ -58,6 +58,43 @@ export class ChangePasswordDto {
   newPassword: string;
 }
 
+export class ForgotPasswordDto {
+  @ApiProperty({ example: 'ada@example.com', maxLength: 254 })
+  @Transform(lowerTrim)
+  @IsEmail({}, { message: 'email must be a valid email address' })
+  @MaxLength(254)
+  email: string;
+}
+
+export class ForgotPasswordResponseDto {
+  @ApiProperty({ example: 'If an account uses this address, a link to reset its password is on its way' })
+  message: string;
+}
+
+const EMAIL_TOKEN_DESCRIPTION = 'The token from the link in the mail (the part after #token=)';
+
+export class ResetPasswordDto {
+  @ApiProperty({ description: EMAIL_TOKEN_DESCRIPTION, minLength: 1, maxLength: 128 })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(128)
+  token: string;
+
+  @ApiProperty({ minLength: PASSWORD_MIN, maxLength: PASSWORD_MAX, format: 'password', description: 'The new password' })
+  @IsString()
+  @MinLength(PASSWORD_MIN)
+  @MaxLength(PASSWORD_MAX)
+  password: string;
+}
+
+export class VerifyEmailDto {
+  @ApiProperty({ description: EMAIL_TOKEN_DESCRIPTION, minLength: 1, maxLength: 128 })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(128)
+  token: string;
+}
+
 export class CreateTokenDto {
   @ApiProperty({ example: 'GitHub Actions deploy', minLength: 1, maxLength: 100 })
   @IsString()

@@ -1,4 +1,4 @@
-import { ConflictError, ForbiddenError, NotFoundError, RateLimitedError, UnauthorizedError } from '../../common/errors/domain-error.js';
+import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, RateLimitedError, UnauthorizedError } from '../../common/errors/domain-error.js';
 
 export class InvalidCredentialsError extends UnauthorizedError {
   constructor() {
@@ -31,3 +31,22 @@ export class TokenNotFoundError extends NotFoundError {
 }
 
 export class TokenScopeError extends ForbiddenError {}
+
+/** One message for unknown, used, expired and superseded links: none says more than the others. */
+export class InvalidEmailLinkError extends BadRequestError {
+  constructor() {
+    super('This link is invalid, has expired or was already used; ask for a new one');
+  }
+}
+
+export class EmailAlreadyVerifiedError extends ConflictError {
+  constructor() {
+    super('Your email address is already verified');
+  }
+}
+
+export class TooManyMailRequestsError extends RateLimitedError {
+  constructor(retryAfterSeconds: number) {
+    super('Too many mails requested; try again later', retryAfterSeconds);
+  }
+}

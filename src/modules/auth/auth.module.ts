@@ -2,16 +2,21 @@ import { Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
 import { RateLimiter } from '../../common/rate-limit/rate-limiter.service.js';
 import { CONFIG, type AppConfig } from '../../config/config.js';
+import { MailModule } from '../mail/mail.module.js';
 import { OrgsModule } from '../orgs/orgs.module.js';
 import { AuthController } from './auth.controller.js';
 import { AuthService } from './auth.service.js';
 import { Authenticator } from './authenticator.service.js';
+import { EmailTokens } from './email-tokens.service.js';
+import { EmailVerificationService } from './email-verification.service.js';
+import { PasswordResetService } from './password-reset.service.js';
 import { SessionsService } from './sessions.service.js';
 import { TokensService } from './tokens.service.js';
 
 @Module({
   imports: [
     OrgsModule,
+    MailModule,
     JwtModule.registerAsync({
       inject: [CONFIG],
       useFactory: (config: AppConfig) => {
@@ -21,7 +26,7 @@ import { TokensService } from './tokens.service.js';
     }),
   ],
   controllers: [AuthController],
-  providers: [AuthService, SessionsService, TokensService, Authenticator, RateLimiter],
+  providers: [AuthService, SessionsService, TokensService, Authenticator, RateLimiter, EmailTokens, EmailVerificationService, PasswordResetService],
   exports: [Authenticator, OrgsModule],
 })
 export class AuthModule {}

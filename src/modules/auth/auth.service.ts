@@ -5,10 +5,13 @@ import { RateLimiter } from '../../common/rate-limit/rate-limiter.service.js';
 import { CONFIG, type AppConfig } from '../../config/config.js';
 import { isUniqueViolation } from '../../database/pg-errors.js';
 import { AuditService } from '../audit/audit.service.js';
+import { MailOutbox } from '../mail/mail-outbox.js';
+import { passwordChangedMail } from '../mail/messages.js';
 import { OrgsService } from '../orgs/orgs.service.js';
 import { ChangePasswordDto, LoginDto, MeDto, RegisterDto, RegisterResponseDto, UserDto } from './auth.dto.js';
 import { AccountLockedError, EmailTakenError, InvalidCredentialsError, TooManyLoginAttemptsError } from './auth.errors.js';
 import { burnPasswordVerification, hashPassword, verifyPassword } from './credentials.js';
+import { EmailTokens } from './email-tokens.service.js';
 import { SessionsService } from './sessions.service.js';
 import { TokensService } from './tokens.service.js';
 import { User } from './user.entity.js';
@@ -20,6 +23,11 @@ export interface SignedIn {
   expiresAt: Date;
 }
 
+/** The rate-limit key that counts wrong passwords for an address (and locks it out). */
+export function loginFailuresKey(email: string): string {
+  return `login:failures:${email}`;
+}
+
 @Injectable()
 export class AuthService {
   constructor(
@@ -29,6 +37,8 @@ export class AuthService {
     private readonly orgs: OrgsService,
     private readonly audit: AuditService,
     private readonly limiter: RateLimiter,
+    private readonly emailTokens: EmailTokens,
+    private readonly outbox: MailOutbox,
     @Inject(CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -58,7 +68,7 @@ export class AuthService {
     if (perAccount.count > rules.perAccount.limit) throw new TooManyLoginAttemptsError(perAccount.retryAfterSeconds);
     // Failures are counted per address whether or not an account exists, so a lock-out says nothing
     // about which addresses have accounts.
-    const failuresKey = `login:failures:${dto.email}`;
+    const failuresKey = loginFailuresKey(dto.email);
     const lockedFor = await this.limiter.lockedFor(failuresKey, rules.lockoutFailures);
     if (lockedFor > 0) throw new AccountLockedError(lockedFor);
 
@@ -113,8 +123,12 @@ export class AuthService {
     await this.db.transaction(async (em) => {
       await em.update(User, { id: user.id }, { passwordHash });
       await this.sessions.revokeAllOf(em, user.id, actor.sessionId);
+      // A reset link mailed before the change must not undo it.
+      await this.emailTokens.voidOpen(em, user.id, 'reset_password');
       await this.audit.record(em, { action: 'auth.password_changed', actor, meta });
     });
+    const notice = passwordChangedMail(this.config.publicUrl, user, { how: 'changed', at: new Date(), ip: meta.ip });
+    this.outbox.later('password changed notice', () => this.outbox.send(notice));
   }
 }
 

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { KeyManagementServiceClient } from '@google-cloud/kms';
-import { KeyContext, KeyProvider, KeyProviderUnavailableError, KeyUnwrapError } from './key-provider.js';
+import { describeKeyContext, KeyContext, keyContextAad, KeyProvider, KeyProviderUnavailableError, KeyUnwrapError } from './key-provider.js';
 
 export interface GcpKmsOptions {
   /** projects/…/locations/…/keyRings/…/cryptoKeys/… */
@@ -34,10 +34,11 @@ export class GcpKmsKeyProvider extends KeyProvider {
     this.masterKeyId = options.keyName;
   }
 
+  /** Cloud KMS binds the ciphertext to the context's AAD (DESIGN.md §4: the project id, and we add the version). */
   async wrap(dek: Buffer, context: KeyContext): Promise<Buffer> {
     const client = await this.getClient();
     const [response] = await this.call(() =>
-      client.encrypt({ name: this.options.keyName, plaintext: dek, additionalAuthenticatedData: aad(context) }, CALL_OPTIONS),
+      client.encrypt({ name: this.options.keyName, plaintext: dek, additionalAuthenticatedData: keyContextAad(context) }, CALL_OPTIONS),
     );
     return Buffer.from(response.ciphertext as Uint8Array);
   }
@@ -45,11 +46,11 @@ export class GcpKmsKeyProvider extends KeyProvider {
   async unwrap(wrapped: Buffer, context: KeyContext): Promise<Buffer> {
     const client = await this.getClient();
     try {
-      const [response] = await client.decrypt({ name: this.options.keyName, ciphertext: wrapped, additionalAuthenticatedData: aad(context) }, CALL_OPTIONS);
+      const [response] = await client.decrypt({ name: this.options.keyName, ciphertext: wrapped, additionalAuthenticatedData: keyContextAad(context) }, CALL_OPTIONS);
       return Buffer.from(response.plaintext as Uint8Array);
     } catch (error) {
       if ((error as { code?: number }).code === INVALID_ARGUMENT) {
-        throw new KeyUnwrapError(`Project key v${context.version} of project ${context.projectId} does not decrypt with ${this.masterKeyId}`);
+        throw new KeyUnwrapError(`${describeKeyContext(context)} does not decrypt with ${this.masterKeyId}`);
       }
       this.logger.error({ code: (error as { code?: number }).code, message: (error as Error).message }, 'Cloud KMS decrypt failed');
       throw new KeyProviderUnavailableError(this.name);
@@ -77,11 +78,6 @@ export class GcpKmsKeyProvider extends KeyProvider {
     })();
     return this.client;
   }
-}
-
-function aad(context: KeyContext): Buffer {
-  // Cloud KMS binds the ciphertext to this; DESIGN.md §4 names the project id (and we add the version).
-  return Buffer.from(`secr:dek:v1:${context.projectId}:${context.version}`, 'utf8');
 }
 
 function isLoopback(host: string): boolean {

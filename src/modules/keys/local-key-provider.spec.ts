@@ -65,6 +65,17 @@ describe('LocalKeyProvider', () => {
     expect(provider.masterKeyId).not.toContain(raw.toString('hex').slice(0, 16));
   });
 
+  it('wraps a webhook signing secret bound to its webhook, never usable as a project key or by another webhook', async () => {
+    const secret = Buffer.from('whsec_example');
+    const webhook = { webhookId: '5b0e7c3e-0d8f-4a0b-9f1e-00000000000a' };
+    const wrapped = await provider.wrap(secret, webhook);
+    expect(wrapped.includes(secret)).toBe(false);
+    expect((await provider.unwrap(wrapped, webhook)).equals(secret)).toBe(true);
+    await expect(provider.unwrap(wrapped, { webhookId: '5b0e7c3e-0d8f-4a0b-9f1e-00000000000b' })).rejects.toThrow(/signing secret of webhook/);
+    await expect(provider.unwrap(wrapped, { projectId: webhook.webhookId, version: 1 })).rejects.toThrow(KeyUnwrapError);
+    await expect(provider.unwrap(await provider.wrap(secret, { projectId: webhook.webhookId, version: 1 }), webhook)).rejects.toThrow(KeyUnwrapError);
+  });
+
   it.each([16, 31, 33])('refuses a %i-byte master key', (bytes) => {
     expect(() => new LocalKeyProvider(randomBytes(bytes).toString('base64'))).toThrow(/32 bytes/);
   });

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { KeyContext, KeyProvider, KeyUnwrapError } from './key-provider.js';
+import { describeKeyContext, KeyContext, keyContextAad, KeyProvider, KeyUnwrapError } from './key-provider.js';
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
@@ -24,22 +24,18 @@ export class LocalKeyProvider extends KeyProvider {
   async wrap(dek: Buffer, context: KeyContext): Promise<Buffer> {
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', this.masterKey, iv);
-    cipher.setAAD(aad(context));
+    cipher.setAAD(keyContextAad(context));
     return Buffer.concat([iv, cipher.update(dek), cipher.final(), cipher.getAuthTag()]);
   }
 
   async unwrap(wrapped: Buffer, context: KeyContext): Promise<Buffer> {
     try {
       const decipher = createDecipheriv('aes-256-gcm', this.masterKey, wrapped.subarray(0, IV_BYTES));
-      decipher.setAAD(aad(context));
+      decipher.setAAD(keyContextAad(context));
       decipher.setAuthTag(wrapped.subarray(wrapped.length - TAG_BYTES));
       return Buffer.concat([decipher.update(wrapped.subarray(IV_BYTES, wrapped.length - TAG_BYTES)), decipher.final()]);
     } catch {
-      throw new KeyUnwrapError(`Project key v${context.version} of project ${context.projectId} does not unwrap with ${this.masterKeyId}`);
+      throw new KeyUnwrapError(`${describeKeyContext(context)} does not unwrap with ${this.masterKeyId}`);
     }
   }
-}
-
-function aad(context: KeyContext): Buffer {
-  return Buffer.from(`secr:dek:v1:${context.projectId}:${context.version}`, 'utf8');
 }

@@ -37,6 +37,17 @@ export class MembersController {
     return this.members.accept(actor, token, meta);
   }
 
+  @Delete(':orgId/invites/:inviteId')
+  @Route({ permission: Permission.MembersInvite, summary: 'Revoke a pending invitation (owner/admin)', status: 204 })
+  revokeInvite(
+    @CurrentActor() actor: Actor,
+    @CurrentOrg() org: OrgContext,
+    @Param('inviteId', ParseUuidPipe) inviteId: string,
+    @ReqMeta() meta: RequestMeta,
+  ): Promise<void> {
+    return this.members.revokeInvite(actor, org, inviteId, meta);
+  }
+
   @Patch(':orgId/:id')
   @Route({ permission: Permission.MembersChangeRole, summary: 'Change a member’s role (owner only)', response: MemberDto })
   updateMemberRole(

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsIn, MaxLength } from 'class-validator';
 import { ROLES, type Role } from '../../common/auth/permissions.js';
@@ -70,8 +70,10 @@ export class CreatedInviteDto {
   @ApiProperty({ type: InviteDto })
   invite: InviteDto;
 
-  @ApiProperty({
-    description: 'The invitation token, for POST /v1/members/invite/{token}/accept. Shown once; it is mailed once mail delivery exists.',
+  @ApiPropertyOptional({
+    description:
+      'The invitation token, for POST /v1/members/invite/{token}/accept: only when the server has no SMTP ' +
+      'server configured (development), where mail is written to the log. Otherwise it is only in the mail.',
   })
-  token: string;
+  token?: string;
 }

@@ -18,6 +18,18 @@ export class InviteEmailMismatchError extends ForbiddenError {
   }
 }
 
+export class EmailNotVerifiedError extends ForbiddenError {
+  constructor() {
+    super('Verify your email address (POST /v1/auth/send-verification) before accepting an invitation');
+  }
+}
+
+export class InviteNotPendingError extends NotFoundError {
+  constructor(id: string) {
+    super(`Invitation '${id}' not found, or already accepted, revoked or expired`);
+  }
+}
+
 export class AlreadyMemberError extends ConflictError {
   constructor(email: string) {
     super(`${email} is already a member of this organization`);

@@ -1,11 +1,14 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager, IsNull, MoreThan } from 'typeorm';
 import type { Actor, OrgContext, RequestMeta } from '../../common/auth/actor.js';
 import { ROLE_RANK, type Role } from '../../common/auth/permissions.js';
 import { ForbiddenError } from '../../common/errors/domain-error.js';
+import { CONFIG, type AppConfig } from '../../config/config.js';
 import { AuditService } from '../audit/audit.service.js';
 import { randomBase62, sha256 } from '../auth/credentials.js';
 import { User } from '../auth/user.entity.js';
+import { MailOutbox } from '../mail/mail-outbox.js';
+import { invitationMail } from '../mail/messages.js';
 import { Membership } from '../orgs/membership.entity.js';
 import { OrgDto } from '../orgs/orgs.dto.js';
 import { LastOwnerError } from '../orgs/orgs.errors.js';
@@ -14,8 +17,10 @@ import { Invite } from './invite.entity.js';
 import { CreatedInviteDto, InviteDto, InviteMemberDto, MemberDto, MemberListDto, UpdateMemberDto } from './members.dto.js';
 import {
   AlreadyMemberError,
+  EmailNotVerifiedError,
   InviteEmailMismatchError,
   InviteNotFoundError,
+  InviteNotPendingError,
   MemberNotFoundError,
   OutrankedError,
 } from './members.errors.js';
@@ -27,6 +32,8 @@ export class MembersService {
   constructor(
     private readonly db: DataSource,
     private readonly audit: AuditService,
+    private readonly outbox: MailOutbox,
+    @Inject(CONFIG) private readonly config: AppConfig,
   ) {}
 
   async list(org: OrgContext): Promise<MemberListDto> {
@@ -74,9 +81,47 @@ export class MembersService {
         meta,
         metadata: { inviteId: created.id, email: dto.email, role: dto.role },
       });
+      // Mailed inside the transaction: an invitation whose mail was refused is not created (503).
+      await this.mailInvitation(em, actor, created, token);
       return created;
     });
-    return { invite: toInviteDto(invite), token };
+    // Where mail only goes to the log (development), the response carries the token as well.
+    return this.outbox.delivers ? { invite: toInviteDto(invite) } : { invite: toInviteDto(invite), token };
+  }
+
+  private async mailInvitation(em: EntityManager, actor: Actor, invite: Invite, token: string): Promise<void> {
+    const [names]: Array<{ org_name: string; inviter_name: string | null }> = await em.query(
+      'SELECT o.name AS org_name, u.name AS inviter_name FROM orgs o LEFT JOIN users u ON u.id = $2 WHERE o.id = $1',
+      [invite.orgId, actor.userId],
+    );
+    const details = { orgName: names.org_name, inviterName: names.inviter_name, role: invite.role, expiresAt: invite.expiresAt };
+    await this.outbox.send(invitationMail(this.config.publicUrl, invite.email, details, token));
+  }
+
+  /** Withdraws a pending invitation; its link stops working. An admin cannot withdraw an owner invitation. */
+  async revokeInvite(actor: Actor, org: OrgContext, inviteId: string, meta: RequestMeta): Promise<void> {
+    await this.db.transaction(async (em) => {
+      const invite = await em
+        .createQueryBuilder(Invite, 'i')
+        .setLock('pessimistic_write')
+        .where('i.id = :id AND i.orgId = :orgId AND i.acceptedAt IS NULL AND i.revokedAt IS NULL AND i.expiresAt > now()', {
+          id: inviteId,
+          orgId: org.id,
+        })
+        .getOne();
+      if (!invite) throw new InviteNotPendingError(inviteId);
+      if (ROLE_RANK[invite.role] > ROLE_RANK[org.role]) {
+        throw new OutrankedError(`Your role (${org.role}) cannot revoke an invitation for the role ${invite.role}`);
+      }
+      await em.update(Invite, { id: invite.id }, { revokedAt: new Date() });
+      await this.audit.record(em, {
+        action: 'member.invite_revoked',
+        orgId: org.id,
+        actor,
+        meta,
+        metadata: { inviteId: invite.id, email: invite.email, role: invite.role },
+      });
+    });
   }
 
   async accept(actor: Actor, token: string, meta: RequestMeta): Promise<OrgDto> {
@@ -90,6 +135,7 @@ export class MembersService {
         .getOne();
       if (!invite) throw new InviteNotFoundError();
       if (invite.email !== actor.email) throw new InviteEmailMismatchError();
+      if (this.config.requireVerifiedEmail && !(await isVerified(em, actor.userId))) throw new EmailNotVerifiedError();
       if (actor.token?.orgId && actor.token.orgId !== invite.orgId) {
         throw new ForbiddenError('A token scoped to one organization cannot join another; accept with a session or an unscoped token');
       }
@@ -146,6 +192,11 @@ export class MembersService {
       });
     });
   }
+}
+
+async function isVerified(em: EntityManager, userId: string): Promise<boolean> {
+  const [row]: Array<{ verified: boolean }> = await em.query('SELECT email_verified_at IS NOT NULL AS verified FROM users WHERE id = $1', [userId]);
+  return row?.verified === true;
 }
 
 /** Only an owner may hand out the owner role. */

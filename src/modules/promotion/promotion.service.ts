@@ -6,6 +6,7 @@ import { canonicalEnvironment } from '../projects/environments.js';
 import { VaultAccess, type VaultTarget } from '../projects/vault-access.service.js';
 import { lockProjectKey } from '../secrets/secrets.service.js';
 import { SecretsRepository, type NewVersion } from '../secrets/secrets.repository.js';
+import { WebhookEvents } from '../webhooks/webhook-events.service.js';
 import { PromoteResultDto, PromoteSecretsDto, PromotionAction } from './promotion.dto.js';
 import { KeysNotInSourceError, SameEnvironmentError } from './promotion.errors.js';
 
@@ -26,6 +27,7 @@ export class PromotionService {
     private readonly access: VaultAccess,
     private readonly repo: SecretsRepository,
     private readonly audit: AuditService,
+    private readonly events: WebhookEvents,
   ) {}
 
   async promote(actor: Actor, org: OrgContext, projectSlug: string, dto: PromoteSecretsDto, meta: RequestMeta): Promise<PromoteResultDto> {
@@ -55,6 +57,17 @@ export class PromotionService {
       }
       const result = summarize(plan, false);
       const byAction = (action: PromotionAction) => plan.results.filter((r) => r.action === action).map((r) => r.key);
+      if (result.promoted) {
+        await this.events.emit(em, {
+          event: 'secret.promoted',
+          orgId: org.id,
+          project: { id: target.project.id, slug: target.project.slug },
+          environment: { id: target.environment.id, slug: target.environment.slug },
+          key: null,
+          actor: { id: actor.userId, email: actor.email },
+          metadata: { fromEnvironment: source.environment.slug, promoted: result.promoted, created: byAction('created'), updated: byAction('updated') },
+        });
+      }
       await this.audit.record(em, {
         action: 'secret.promote',
         orgId: org.id,

@@ -3,6 +3,8 @@ import { DataSource, EntityManager } from 'typeorm';
 import type { Actor, RequestMeta } from '../../common/auth/actor.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { VaultTarget } from '../projects/vault-access.service.js';
+import type { SecretEvent } from '../webhooks/secret-event.js';
+import { WebhookEvents } from '../webhooks/webhook-events.service.js';
 import { readThroughRotation, SecretCipher } from './secret-cipher.service.js';
 import {
   BulkDeleteResultDto,
@@ -29,6 +31,7 @@ export class SecretsService {
     private readonly repo: SecretsRepository,
     private readonly cipher: SecretCipher,
     private readonly audit: AuditService,
+    private readonly events: WebhookEvents,
   ) {}
 
   /** Decrypted values; the read is audited in the same statement (fail closed: no audit row, no values). */
@@ -64,8 +67,10 @@ export class SecretsService {
   async set(target: VaultTarget, dto: SetSecretDto, actor: Actor, meta: RequestMeta): Promise<SetSecretResultDto> {
     return this.db.transaction(async (em) => {
       const [written] = await this.write(em, target, [dto], 'set', actor);
+      const action = written.created ? 'secret.created' : 'secret.updated';
+      await this.events.emit(em, secretEvent(action, target, actor, written.key, { version: written.version }));
       await this.audit.record(em, {
-        action: written.created ? 'secret.created' : 'secret.updated',
+        action,
         orgId: target.org.id,
         actor,
         meta,
@@ -83,6 +88,7 @@ export class SecretsService {
       const written = await this.write(em, target, secrets, 'import', actor);
       const created = written.filter((w) => w.created).length;
       const result = { created, updated: written.length - created, total: written.length };
+      await this.events.emit(em, secretEvent('secret.bulk_set', target, actor, null, { ...result, keys: written.map((w) => w.key) }));
       await this.audit.record(em, {
         action: 'secret.bulk_set',
         orgId: target.org.id,
@@ -139,6 +145,7 @@ export class SecretsService {
         authorOf(actor),
         'exact',
       );
+      await this.events.emit(em, secretEvent('secret.updated', target, actor, dto.key, { version: written.version, restoredFrom: dto.version }));
       await this.audit.record(em, {
         action: 'secret.rolled_back',
         orgId: target.org.id,
@@ -154,6 +161,7 @@ export class SecretsService {
     return this.db.transaction(async (em) => {
       const deleted = await this.repo.softDelete(em, target.environment.id, [key]);
       if (!deleted.length) throw new SecretNotFoundError(key);
+      await this.events.emit(em, secretEvent('secret.deleted', target, actor, key, {}));
       await this.audit.record(em, { action: 'secret.deleted', orgId: target.org.id, actor, meta, metadata: { ...where(target), key } });
       return { deleted: true, key };
     });
@@ -164,6 +172,7 @@ export class SecretsService {
     return this.db.transaction(async (em) => {
       const deleted = await this.repo.softDelete(em, target.environment.id, keys);
       if (deleted.length !== keys.length) throw new SecretsNotFoundError(keys.filter((k) => !deleted.includes(k)));
+      await this.events.emit(em, secretEvent('secret.bulk_delete', target, actor, null, { count: deleted.length, keys: deleted }));
       await this.audit.record(em, {
         action: 'secret.bulk_delete',
         orgId: target.org.id,
@@ -209,6 +218,19 @@ export async function lockProjectKey(em: EntityManager, projectId: string): Prom
 
 function authorOf(actor: Actor): Author {
   return { userId: actor.userId, tokenId: actor.token?.id ?? null };
+}
+
+/** A change for webhooks (delivered only if the transaction it is emitted in commits). Names and counts, never values. */
+function secretEvent(event: SecretEvent['event'], target: VaultTarget, actor: Actor, key: string | null, metadata: Record<string, unknown>): SecretEvent {
+  return {
+    event,
+    orgId: target.org.id,
+    project: { id: target.project.id, slug: target.project.slug },
+    environment: { id: target.environment.id, slug: target.environment.slug },
+    key,
+    actor: { id: actor.userId, email: actor.email },
+    metadata,
+  };
 }
 
 /** Where an audited secret event happened. */

@@ -1,0 +1,171 @@
+import { Command } from '@oclif/core/command';
+import * as Errors from '@oclif/core/errors';
+import * as Flags from '@oclif/core/flags';
+import type * as Interfaces from '@oclif/core/interfaces';
+import { createApi, unwrap, type components, type SecrApi } from '@secr/sdk';
+import { DEFAULT_API_URL, findLink, readCredentials, type ProjectLink, type StoredCredentials } from './lib/config.js';
+import { CliFailure, ExitCode, formatReport, reportFor, usageError } from './lib/errors.js';
+import { confirm } from './lib/prompt.js';
+
+export type OrgSummary = components['schemas']['OrgSummaryDto'];
+export type Me = components['schemas']['MeDto'];
+
+export type FlagsOf<C extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & C['flags']>;
+export type ArgsOf<C extends typeof Command> = Interfaces.InferredArgs<C['args']>;
+
+const orgFlag = Flags.string({ description: 'Org slug (default: from .secr.json)', helpGroup: 'PROJECT' });
+const projectFlag = Flags.string({ char: 'p', description: 'Project slug (default: from .secr.json)', helpGroup: 'PROJECT' });
+const envFlag = Flags.string({ char: 'e', description: 'Environment slug or alias: dev, stg, prod (default: from .secr.json)', helpGroup: 'PROJECT' });
+
+/** For org-scoped commands (members, projects, audit). */
+export const orgFlags = { org: orgFlag };
+/** For project-scoped commands that take no environment (promote, template, envs, rotate-key). */
+export const projectFlags = { org: orgFlag, project: projectFlag };
+/** For environment-scoped commands (set, get, ls, run, …). */
+export const envFlags = { org: orgFlag, project: projectFlag, env: envFlag };
+export const yesFlag = { yes: Flags.boolean({ char: 'y', description: 'Do not ask for confirmation' }) };
+
+const ENV_ALIASES: Record<string, string> = { dev: 'development', stg: 'staging', prod: 'production' };
+
+/** The API's aliases of the default environments, spelled out for messages. */
+export function canonicalEnv(env: string): string {
+  return ENV_ALIASES[env] ?? env;
+}
+
+/** Where a command acts, from its flags and the nearest `.secr.json`. */
+export interface Target {
+  org: string;
+  project: string;
+  env: string;
+}
+
+/**
+ * Every secr command (STYLE 15): parses the shared flags once, finds the credentials and the project
+ * link, builds the API client once, and turns every failure into the API's message and code on stderr
+ * (or `{ "error": … }` with `--json`) and an exit code (lib/errors.ts). `run()` returns the command's
+ * typed result; with `--json`, that result is exactly what is printed.
+ */
+export abstract class BaseCommand<C extends typeof Command, R> extends Command {
+  static override enableJsonFlag = true;
+  static override baseFlags = {
+    'api-url': Flags.string({
+      description: 'API base URL [default: $SECR_API_URL, else the URL you logged in to, else https://api.secr.dev]',
+      helpGroup: 'GLOBAL',
+    }),
+  };
+
+  protected flags!: FlagsOf<C>;
+  protected args!: ArgsOf<C>;
+  /** Arguments past the declared ones, for commands with `strict = false`. */
+  protected extraArgv: string[] = [];
+
+  private client?: SecrApi;
+  private stored?: StoredCredentials | null;
+  private me?: Promise<Me>;
+
+  abstract override run(): Promise<R>;
+
+  protected override async init(): Promise<void> {
+    await super.init();
+    const parsed = await this.parse(this.ctor, this.argvToParse());
+    this.flags = parsed.flags as FlagsOf<C>;
+    this.args = parsed.args as ArgsOf<C>;
+    this.extraArgv = parsed.argv as string[];
+  }
+
+  /** What the flag parser sees; `secr run` keeps its child's command line away from it. */
+  protected argvToParse(): string[] {
+    return this.argv;
+  }
+
+  protected override async catch(error: Error): Promise<void> {
+    if (error instanceof Errors.ExitError) throw error;
+    const report = reportFor(error);
+    if (this.jsonEnabled()) this.logJson({ error: report });
+    else process.stderr.write(`${formatReport(report)}\n`);
+    throw new Errors.ExitError(report.exitCode);
+  }
+
+  // ── credentials and the API client ─────────────────────────────────────────────────────────────
+
+  protected async storedCredentials(): Promise<StoredCredentials | null> {
+    if (this.stored === undefined) this.stored = await readCredentials();
+    return this.stored;
+  }
+
+  /** `--api-url`, else `$SECR_API_URL`, else the URL of the stored login, else the default. */
+  protected async apiUrl(): Promise<string> {
+    const flag = (this.flags as { 'api-url'?: string })['api-url'];
+    if (flag) return flag;
+    if (process.env.SECR_API_URL) return process.env.SECR_API_URL;
+    return (await this.storedCredentials())?.apiUrl ?? DEFAULT_API_URL;
+  }
+
+  /** `$SECR_TOKEN` (CI), else the token `secr login` stored. */
+  protected async resolveToken(): Promise<{ token: string; source: 'env' | 'file' }> {
+    if (process.env.SECR_TOKEN) return { token: process.env.SECR_TOKEN, source: 'env' };
+    const stored = await this.storedCredentials();
+    if (stored) return { token: stored.token, source: 'file' };
+    throw new CliFailure('Not logged in', 'not_logged_in', ExitCode.Unauthenticated);
+  }
+
+  /** The typed API client, authenticated; built once per command. */
+  protected async api(): Promise<SecrApi> {
+    if (!this.client) {
+      const { token } = await this.resolveToken();
+      this.client = createApi({ token, apiUrl: await this.apiUrl(), headers: { 'user-agent': this.config.userAgent } });
+    }
+    return this.client;
+  }
+
+  /** A client without the stored token (login), optionally with extra headers. */
+  protected async anonymousApi(headers: Record<string, string> = {}): Promise<SecrApi> {
+    return createApi({ apiUrl: await this.apiUrl(), headers: { 'user-agent': this.config.userAgent, ...headers } });
+  }
+
+  protected readonly unwrap = unwrap;
+
+  /** `GET /v1/auth/me`, once. */
+  protected whoAmI(): Promise<Me> {
+    this.me ??= this.api().then(async (api) => unwrap(await api.GET('/v1/auth/me')));
+    return this.me;
+  }
+
+  // ── where the command acts ─────────────────────────────────────────────────────────────────────
+
+  /** Org, project and environment from `--org`, `--project`, `--env`, else the nearest `.secr.json`. */
+  protected async target(): Promise<Target> {
+    const flags = this.flags as { org?: string; project?: string; env?: string };
+    const needsLink = !flags.org || !flags.project || !flags.env;
+    const link: Partial<ProjectLink> = needsLink ? ((await findLink())?.link ?? {}) : {};
+    const org = flags.org ?? link.org;
+    const project = flags.project ?? link.project;
+    const env = flags.env ?? link.environment;
+    if (!org || !project) {
+      throw usageError('No project: pass --org and --project, or run `secr init` to link this directory');
+    }
+    return { org, project, env: canonicalEnv(env || 'development') };
+  }
+
+  /** The org of `--org` or `.secr.json`, by slug or id, as the API lists it for you. */
+  protected async targetOrg(): Promise<OrgSummary> {
+    const flags = this.flags as { org?: string };
+    const ref = flags.org ?? (await findLink())?.link.org;
+    if (!ref) throw usageError('No org: pass --org, or run `secr init` to link this directory');
+    return this.resolveOrg(ref);
+  }
+
+  /** Finds an org of yours by slug or id (the projects, members and audit routes take ids). */
+  protected async resolveOrg(ref: string): Promise<OrgSummary> {
+    const { orgs } = await this.whoAmI();
+    const org = orgs.find((o) => o.slug === ref || o.id === ref);
+    if (!org) throw new CliFailure(`Organization '${ref}' not found among your orgs`, 'not_found', ExitCode.NotFound);
+    return org;
+  }
+
+  /** Asks unless `--yes`; without a terminal and without `--yes` it fails (exit 2). */
+  protected async confirmOrAbort(question: string, yes: boolean | undefined): Promise<void> {
+    if (yes) return;
+    if (!(await confirm(question))) throw new CliFailure('Aborted', 'aborted', ExitCode.Failure);
+  }
+}

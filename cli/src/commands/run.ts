@@ -1,0 +1,61 @@
+import * as Flags from '@oclif/core/flags';
+import { BaseCommand, envFlags } from '../base-command.js';
+import { CliFailure, usageError } from '../lib/errors.js';
+import { runChild } from '../lib/run-child.js';
+
+export interface RunResult {
+  org: string;
+  project: string;
+  env: string;
+  command: string[];
+  /** Names of the variables injected (never their values). */
+  injected: string[];
+  exitCode: number;
+  signal: string | null;
+}
+
+export default class Run extends BaseCommand<typeof Run, RunResult> {
+  static override summary = 'Run a command with the environment’s secrets in its environment variables';
+  static override description = `Fetches the secrets, then starts the command (no shell) with them added to its environment: nothing is written to disk and no value appears in any command line. Secrets win over variables already set, unless --preserve-env. SIGINT, SIGTERM and SIGHUP are forwarded to the command, and secr exits with its exit code (128 + n when a signal ended it).`;
+  static override examples = [
+    '<%= config.bin %> run -- npm start',
+    '<%= config.bin %> run --env production -- node server.js --port 8080',
+    `<%= config.bin %> run -- sh -c 'echo "$DATABASE_URL" | wc -c'`,
+  ];
+  static override strict = false;
+  static override usage = 'run [--env <env>] [--preserve-env] -- COMMAND [ARGS...]';
+  static override flags = {
+    ...envFlags,
+    'preserve-env': Flags.boolean({ description: 'Variables already set in your environment win over secrets of the same name' }),
+  };
+
+  private childArgv: string[] | undefined;
+
+  /** Everything after the first `--` belongs to the child, untouched by the flag parser. */
+  protected override argvToParse(): string[] {
+    const dashdash = this.argv.indexOf('--');
+    if (dashdash === -1) return this.argv;
+    this.childArgv = this.argv.slice(dashdash + 1);
+    return this.argv.slice(0, dashdash);
+  }
+
+  async run(): Promise<RunResult> {
+    const [command, ...args] = this.childArgv ?? this.extraArgv;
+    if (!command) throw usageError('No command to run: secr run -- COMMAND [ARGS...]');
+    const target = await this.target();
+    const api = await this.api();
+    const { secrets } = this.unwrap(
+      await api.GET('/v1/secrets/{orgSlug}/{project}/{env}', { params: { path: { orgSlug: target.org, project: target.project, env: target.env } } }),
+    );
+    const injected: NodeJS.ProcessEnv = Object.fromEntries(secrets.map((s) => [s.key, s.value]));
+    const env = this.flags['preserve-env'] ? { ...injected, ...process.env } : { ...process.env, ...injected };
+
+    const outcome = await runChild(command, args, env).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') throw new CliFailure(`Command not found: ${command}`, 'command_not_found', 127);
+      if (error.code === 'EACCES') throw new CliFailure(`Permission denied: ${command}`, 'command_not_executable', 126);
+      throw error;
+    });
+    process.exitCode = outcome.exitCode;
+    return { ...target, command: [command, ...args], injected: Object.keys(injected), ...outcome };
+  }
+}

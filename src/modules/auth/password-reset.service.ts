@@ -1,0 +1,74 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { RequestMeta } from '../../common/auth/actor.js';
+import { RateLimiter } from '../../common/rate-limit/rate-limiter.service.js';
+import { CONFIG, type AppConfig } from '../../config/config.js';
+import { AuditService } from '../audit/audit.service.js';
+import { MailOutbox } from '../mail/mail-outbox.js';
+import { passwordChangedMail, passwordResetMail } from '../mail/messages.js';
+import { ForgotPasswordDto, ResetPasswordDto } from './auth.dto.js';
+import { InvalidEmailLinkError, TooManyMailRequestsError } from './auth.errors.js';
+import { loginFailuresKey } from './auth.service.js';
+import { hashPassword } from './credentials.js';
+import { EMAIL_TOKEN_TTL_HOURS, EmailTokens } from './email-tokens.service.js';
+import { SessionsService } from './sessions.service.js';
+import { User } from './user.entity.js';
+
+/** Forgot-password and reset-password: a single-use link, valid for an hour, mailed to the account's address. */
+@Injectable()
+export class PasswordResetService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly tokens: EmailTokens,
+    private readonly sessions: SessionsService,
+    private readonly outbox: MailOutbox,
+    private readonly audit: AuditService,
+    private readonly limiter: RateLimiter,
+    @Inject(CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /**
+   * Answers the same way, in the same time, whether or not an account has this address: the request
+   * does only the rate-limit counting (per client address, and per email address whether or not it
+   * has an account); the lookup, the token and the mail happen after the response.
+   */
+  async requestReset(dto: ForgotPasswordDto, meta: RequestMeta): Promise<void> {
+    const { perIp, perAddress } = this.config.mail.rateLimit;
+    const byIp = await this.limiter.hit(`mail:reset:ip:${meta.ip}`, perIp);
+    if (byIp.count > perIp.limit) throw new TooManyMailRequestsError(byIp.retryAfterSeconds);
+    const byAddress = await this.limiter.hit(`mail:reset:address:${dto.email}`, perAddress);
+    if (byAddress.count > perAddress.limit) throw new TooManyMailRequestsError(byAddress.retryAfterSeconds);
+    this.outbox.later('password reset link', () => this.mailResetLink(dto.email, meta));
+  }
+
+  private async mailResetLink(email: string, meta: RequestMeta): Promise<void> {
+    const user = await this.db.getRepository(User).findOneBy({ email });
+    if (!user) return;
+    // Committed before the mail goes out, so the link works as soon as it arrives.
+    const token = await this.db.transaction(async (em) => {
+      await this.audit.record(em, { action: 'auth.password_reset_requested', actor: { userId: user.id }, meta });
+      return this.tokens.issue(em, user, 'reset_password');
+    });
+    await this.outbox.send(passwordResetMail(this.config.publicUrl, user, token, EMAIL_TOKEN_TTL_HOURS.reset_password));
+  }
+
+  /** Sets the password, ends every session of the user and clears a login lock-out; then mails a notice. */
+  async resetPassword(dto: ResetPasswordDto, meta: RequestMeta): Promise<void> {
+    const holder = await this.db.transaction(async (em) => {
+      const holder = await this.tokens.consume(em, dto.token, 'reset_password');
+      if (!holder) throw new InvalidEmailLinkError();
+      const passwordHash = await hashPassword(dto.password);
+      // The link reached the address, so the address is verified too.
+      await em.query(
+        `UPDATE users SET password_hash = $2, email_verified_at = coalesce(email_verified_at, now()), updated_at = now() WHERE id = $1`,
+        [holder.userId, passwordHash],
+      );
+      await this.sessions.revokeAllOf(em, holder.userId);
+      await this.audit.record(em, { action: 'auth.password_reset', actor: { userId: holder.userId }, meta });
+      return holder;
+    });
+    await this.limiter.reset(loginFailuresKey(holder.email));
+    const notice = passwordChangedMail(this.config.publicUrl, holder, { how: 'reset', at: new Date(), ip: meta.ip });
+    this.outbox.later('password reset notice', () => this.outbox.send(notice));
+  }
+}

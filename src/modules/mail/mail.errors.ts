@@ -1,0 +1,7 @@
+import { ServiceUnavailableError } from '../../common/errors/domain-error.js';
+
+export class MailDeliveryError extends ServiceUnavailableError {
+  constructor() {
+    super('The mail could not be sent; nothing was changed; try again later');
+  }
+}

@@ -1,0 +1,155 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
+/** The built `secr` binary (`npm run build:cli`), run on this Node (the pinned 24) like `secr` would be. */
+export const CLI_BIN = path.resolve('cli/bin/run.js');
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** stdout parsed as JSON (for `--json` runs); undefined when it is not JSON. */
+  json: any;
+}
+
+export interface CliOptions {
+  cwd?: string;
+  /** Replaces the sandbox's variables of the same name; `undefined` removes one. */
+  env?: Record<string, string | undefined>;
+  /** Written to stdin, which is then closed (stdin is never a TTY here). */
+  input?: string;
+  timeoutMs?: number;
+}
+
+/**
+ * A home for the CLI that touches nothing of the machine's: its own HOME, XDG config dir and
+ * SECR_CONFIG_DIR, and an API URL; no SECR_TOKEN inherited from the outside.
+ */
+export interface CliSandbox {
+  home: string;
+  configDir: string;
+  /** A fresh working directory (where `secr init` writes `.secr.json`). */
+  workDir: string;
+  env: Record<string, string | undefined>;
+  run(args: string[], options?: CliOptions): Promise<CliResult>;
+  spawn(args: string[], options?: CliOptions): ChildProcess;
+  /** On a pseudo-terminal, for prompts. */
+  spawnOnTerminal(args: string[], options?: CliOptions): ChildProcess;
+}
+
+const sandboxDirs = new Set<string>();
+
+/** Deletes every sandbox this test file created (call it in afterAll). */
+export async function removeCliSandboxes(): Promise<void> {
+  await Promise.all([...sandboxDirs].map((dir) => rm(dir, { recursive: true, force: true })));
+  sandboxDirs.clear();
+}
+
+export async function createCliSandbox(apiUrl: string): Promise<CliSandbox> {
+  const home = await mkdtemp(path.join(os.tmpdir(), 'secr-cli-home-'));
+  const configDir = path.join(home, 'config', 'secr');
+  const workDir = await mkdtemp(path.join(os.tmpdir(), 'secr-cli-work-'));
+  sandboxDirs.add(home).add(workDir);
+  const env: Record<string, string | undefined> = {
+    HOME: home,
+    XDG_CONFIG_HOME: path.join(home, 'config'),
+    XDG_DATA_HOME: path.join(home, 'data'),
+    XDG_CACHE_HOME: path.join(home, 'cache'),
+    SECR_CONFIG_DIR: configDir,
+    SECR_API_URL: apiUrl,
+    SECR_TOKEN: undefined,
+    NODE_OPTIONS: undefined,
+    FORCE_COLOR: '0',
+    NO_COLOR: '1',
+  };
+  const sandbox: CliSandbox = {
+    home,
+    configDir,
+    workDir,
+    env,
+    spawn: (args, options = {}) => spawnCli(args, { ...options, cwd: options.cwd ?? workDir, env: { ...env, ...options.env } }),
+    spawnOnTerminal: (args, options = {}) => spawnOnTerminal(args, { ...options, cwd: options.cwd ?? workDir, env: { ...env, ...options.env } }),
+    run: (args, options = {}) => runCli(args, { ...options, cwd: options.cwd ?? workDir, env: { ...env, ...options.env } }),
+  };
+  return sandbox;
+}
+
+export function spawnCli(args: string[], options: CliOptions = {}): ChildProcess {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const [name, value] of Object.entries(options.env ?? {})) {
+    if (value === undefined) delete env[name];
+    else env[name] = value;
+  }
+  const child = spawn(process.execPath, [CLI_BIN, ...args], { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdin!.end(options.input ?? '');
+  return child;
+}
+
+export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  const child = spawnCli(args, options);
+  return collect(child, options.timeoutMs ?? 20_000);
+}
+
+export function collect(child: ChildProcess, timeoutMs = 20_000): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`secr did not finish within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, timeoutMs);
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      let json: unknown;
+      try {
+        json = JSON.parse(stdout);
+      } catch {
+        json = undefined;
+      }
+      resolve({ code, signal, stdout, stderr, json });
+    });
+  });
+}
+
+/** Resolves once `text` has appeared on the child's stdout. */
+export function waitForOutput(child: ChildProcess, text: string, timeoutMs = 10_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`no '${text}' on stdout within ${timeoutMs} ms (got: ${seen})`)), timeoutMs);
+    child.stdout!.on('data', (d: Buffer | string) => {
+      seen += d.toString();
+      if (seen.includes(text)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+}
+
+const shellQuote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * Runs secr on a pseudo-terminal (util-linux `script`), for prompts: stdin and stdout are a TTY.
+ * Write answers with `answer()` once their prompt has appeared on stdout.
+ */
+export function spawnOnTerminal(args: string[], options: CliOptions = {}): ChildProcess {
+  const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'dumb' };
+  for (const [name, value] of Object.entries(options.env ?? {})) {
+    if (value === undefined) delete env[name];
+    else env[name] = value;
+  }
+  const command = [process.execPath, CLI_BIN, ...args].map(shellQuote).join(' ');
+  return spawn('script', ['-qec', command, '/dev/null'], { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+/** Waits for `prompt` on the terminal, then types `text` and Enter. */
+export async function answer(child: ChildProcess, prompt: string, text: string): Promise<void> {
+  await waitForOutput(child, prompt);
+  child.stdin!.write(`${text}\r`);
+}
