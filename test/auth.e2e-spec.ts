@@ -197,6 +197,16 @@ describe('auth', () => {
       expect((await ctx.api.get('/v1/auth/me', { token })).status).toBe(401);
     });
 
+    it('lets a read-only token revoke itself by logging out, but not other tokens', async () => {
+      const user = await registerUser(ctx.api, 'read-logout');
+      const other = await createToken(ctx.api, user, { access: 'read' });
+      const { token } = await createToken(ctx.api, user, { access: 'read' });
+      expect((await ctx.api.delete(`/v1/auth/tokens/${other.id}`, { token })).status).toBe(403);
+      expect((await ctx.api.post('/v1/auth/logout', undefined, { token })).status).toBe(204);
+      expect((await ctx.api.get('/v1/auth/me', { token })).status).toBe(401);
+      expect((await ctx.api.get('/v1/auth/me', { token: other.token })).status).toBe(200);
+    });
+
     it('refuses to scope a token to an org the user is not a member of', async () => {
       const user = await registerUser(ctx.api, 'scope');
       const stranger = await registerUser(ctx.api, 'stranger');

@@ -26,18 +26,17 @@ export default class Logout extends BaseCommand<typeof Logout, LogoutResult> {
       this.log('Not logged in.');
       return { loggedOut: false, revoked: false, credentialsFile };
     }
-    const revoked = this.flags['keep-token'] ? false : await this.revoke(stored.token, stored.tokenId);
+    const revoked = this.flags['keep-token'] ? false : await this.revoke(stored.token);
     await deleteCredentials();
     this.log(`Logged out${revoked ? ' (token revoked)' : ''}; deleted ${credentialsFile}`);
     return { loggedOut: true, revoked, credentialsFile };
   }
 
-  /** By id when `login` minted it; otherwise `POST /auth/logout`, which revokes the bearer token used. */
-  private async revoke(token: string, tokenId: string | undefined): Promise<boolean> {
+  /** `POST /auth/logout` revokes the bearer token that makes the call; any token may revoke itself. */
+  private async revoke(token: string): Promise<boolean> {
     const api = await this.anonymousApi({ authorization: `Bearer ${token}` });
     try {
-      if (tokenId) this.unwrap(await api.DELETE('/v1/auth/tokens/{tokenId}', { params: { path: { tokenId } } }));
-      else this.unwrap(await api.POST('/v1/auth/logout'));
+      this.unwrap(await api.POST('/v1/auth/logout'));
       return true;
     } catch (error) {
       // An expired or revoked token is as good as revoked; anything else is worth a warning.

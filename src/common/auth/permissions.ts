@@ -9,6 +9,8 @@ export enum Permission {
   // Account-level: any signed-in identity, on its own account.
   AccountRead = 'account.read',
   AccountWrite = 'account.write',
+  /** Ending the credential in use (logout): even a read-only token may revoke itself. */
+  AccountSignOut = 'account.sign_out',
   /** Password changes: only from a signed-in session, never with a bearer token. */
   AccountCredentials = 'account.credentials',
 
@@ -50,6 +52,7 @@ interface PermissionInfo {
 export const PERMISSION_INFO: Readonly<Record<Permission, PermissionInfo>> = {
   [Permission.AccountRead]: { scope: 'account', access: 'read' },
   [Permission.AccountWrite]: { scope: 'account', access: 'write' },
+  [Permission.AccountSignOut]: { scope: 'account', access: 'read' },
   [Permission.AccountCredentials]: { scope: 'account', access: 'write', sessionOnly: true },
   [Permission.OrgDelete]: { scope: 'org', access: 'write' },
   [Permission.MembersRead]: { scope: 'org', access: 'read' },

@@ -55,7 +55,7 @@ export class AuthController {
   }
 
   @Post('logout')
-  @Route({ permission: Permission.AccountWrite, summary: 'End the current session (or revoke the bearer token used)', status: 204 })
+  @Route({ permission: Permission.AccountSignOut, summary: 'End the current session (or revoke the bearer token used)', status: 204 })
   async logout(@CurrentActor() actor: Actor, @ReqMeta() meta: RequestMeta, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
     await this.auth.logout(actor, meta);
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
