@@ -10,12 +10,14 @@ import { createValidationPipe } from './common/validation/validation.pipe.js';
 import { CONFIG, type AppConfig } from './config/config.js';
 import { DatabaseModule } from './database/database.module.js';
 import { dataSourceOptions } from './database/data-source.js';
+import { AdminModule } from './modules/admin/admin.module.js';
 import { AuditModule } from './modules/audit/audit.module.js';
 import { AuthModule } from './modules/auth/auth.module.js';
 import { HealthController } from './modules/health/health.controller.js';
 import { KeysModule } from './modules/keys/keys.module.js';
 import { MembersModule } from './modules/members/members.module.js';
 import { OrgsModule } from './modules/orgs/orgs.module.js';
+import { PlansModule } from './modules/plans/plans.module.js';
 import { ProjectsModule } from './modules/projects/projects.module.js';
 import { PromotionModule } from './modules/promotion/promotion.module.js';
 import { SecretsModule } from './modules/secrets/secrets.module.js';
@@ -42,6 +44,7 @@ export class AppModule {
         DatabaseModule,
         JobsModule.forRoot(databaseUrl),
         AuditModule,
+        PlansModule,
         KeysModule,
         AuthModule,
         OrgsModule,
@@ -51,6 +54,7 @@ export class AppModule {
         PromotionModule,
         TemplatesModule,
         WebhooksModule,
+        AdminModule,
       ],
       controllers: [HealthController],
       providers: [

@@ -191,6 +191,8 @@ async function snapshot(db: pg.Pool): Promise<Record<string, string>> {
   return digests;
 }
 
+const SWEEP_ADMIN_EMAIL = 'bad-input-admin@example.com';
+
 describe('bad input', () => {
   let ctx: TestContext;
   let owner: TestUser;
@@ -222,8 +224,9 @@ describe('bad input', () => {
   }
 
   beforeAll(async () => {
-    ctx = await startTestContext();
-    owner = await registerUser(ctx.api, 'owner');
+    // The sweep's user is also an instance admin, so admin routes get past the guard to validation.
+    ctx = await startTestContext({ SECR_ADMIN_EMAILS: SWEEP_ADMIN_EMAIL });
+    owner = await registerUser(ctx.api, 'owner', SWEEP_ADMIN_EMAIL);
     org = await createOrg(ctx.api, owner, 'Bad Input');
     const member = await registerUser(ctx.api, 'member');
     await addMember(ctx.api, org, owner, member, 'developer');
@@ -243,6 +246,7 @@ describe('bad input', () => {
       project: project.slug,
       env: 'development',
       key: 'EXISTING_KEY',
+      planName: 'team',
     };
     // Warm-up: the owner's session is used once before any snapshot, so nothing the first use might
     // touch can show up as a change (session reads write nothing today; this keeps it honest if they do).

@@ -72,6 +72,9 @@ function userOf(fx: Fixture, who: Identity): TestUser | null {
   return who === 'readOnlyToken' ? fx.owner : fx[who];
 }
 
+/** Admin routes: every signed-in identity is refused, whatever its role in the org. */
+const NOT_INSTANCE_ADMIN = { owner: 403, admin: 403, developer: 403, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 403 } as const;
+
 const ROUTES: readonly RouteRow[] = [
   // ── Health (public, unversioned) ──
   {
@@ -396,6 +399,14 @@ const ROUTES: readonly RouteRow[] = [
     expect: { owner: 202, admin: 202, developer: 403, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 403 },
   },
 
+  // ── Admin: instance administrators only; none of the matrix's identities is one (admin.e2e-spec.ts covers an admin) ──
+  { route: 'GET /v1/admin/stats', expect: NOT_INSTANCE_ADMIN },
+  { route: 'GET /v1/admin/orgs', expect: NOT_INSTANCE_ADMIN },
+  { route: 'GET /v1/admin/orgs/:orgId', expect: NOT_INSTANCE_ADMIN },
+  { route: 'PATCH /v1/admin/orgs/:orgId', call: () => ({ body: { plan: 'enterprise' } }), expect: NOT_INSTANCE_ADMIN },
+  { route: 'GET /v1/admin/plans', expect: NOT_INSTANCE_ADMIN },
+  { route: 'PUT /v1/admin/plans/:planName', call: () => ({ params: { planName: 'free' }, body: { limits: {} } }), expect: NOT_INSTANCE_ADMIN },
+
   // ── Audit ──
   {
     route: 'GET /v1/audit/:orgId',
@@ -405,8 +416,8 @@ const ROUTES: readonly RouteRow[] = [
 
 /**
  * The matrix's webhooks name a public address that is never contacted: the matrix's app sends no
- * deliveries (WEBHOOK_CONCURRENCY=0), and the webhooks are created disabled besides. (An org holds at
- * most 25 webhooks, so rows that leave the webhook in place share one per fixture.)
+ * deliveries (WEBHOOK_CONCURRENCY=0), and the webhooks are created disabled besides. (Rows that leave
+ * the webhook in place share one per fixture.)
  */
 const MATRIX_WEBHOOK_URL = 'https://1.1.1.1/matrix';
 const matrixWebhooks = new WeakMap<Fixture, Promise<string>>();

@@ -178,12 +178,14 @@ describe('webhooks API', () => {
       expect((await ctx.api.get(`${base()}/${created.id}?limit=0`, as)).status).toBe(400);
     });
 
-    it('limits an org to 25 webhooks', async () => {
+    it("limits an org's webhooks to its plan's webhooksPerOrg", async () => {
       const org = await createOrg(ctx.api, owner, 'Many hooks');
-      for (let i = 0; i < 25; i++) await createWebhook(ctx.api, owner, org, { url: `${PUBLIC_URL}/${i}` });
+      await ctx.db.query(`UPDATE orgs SET limit_overrides = '{"webhooksPerOrg": 2}' WHERE id = $1`, [org.id]);
+      for (let i = 0; i < 2; i++) await createWebhook(ctx.api, owner, org, { url: `${PUBLIC_URL}/${i}` });
       const res = await ctx.api.post(`/v1/webhooks/${org.id}`, { url: PUBLIC_URL, events: ['secret.created'] }, as);
-      expect(res.status).toBe(409);
-      expect(res.body).toMatchObject({ code: 'conflict', message: 'An organization can have at most 25 webhooks' });
+      expect(res.status).toBe(403);
+      expect(res.body).toMatchObject({ code: 'plan_limit_exceeded' });
+      expect(res.body.message).toMatch(/webhooksPerOrg.*2.*current usage is 2/);
     });
   });
 

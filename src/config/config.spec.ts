@@ -123,6 +123,17 @@ describe('loadConfig', () => {
     expect(problemsOf({ WEBHOOK_POLL_INTERVAL_MS: '100' }).join()).toMatch(/WEBHOOK_POLL_INTERVAL_MS/);
   });
 
+  it('puts orgs without a plan on free, with no admin addresses, by default', () => {
+    expect(loadConfig({})).toMatchObject({ defaultPlan: 'free', adminEmails: [] });
+  });
+
+  it('reads DEFAULT_PLAN and the comma-separated SECR_ADMIN_EMAILS, lower-cased', () => {
+    const config = loadConfig({ DEFAULT_PLAN: 'enterprise', SECR_ADMIN_EMAILS: ' Ops@Example.com,root@example.com ,' });
+    expect(config).toMatchObject({ defaultPlan: 'enterprise', adminEmails: ['ops@example.com', 'root@example.com'] });
+    expect(problemsOf({ DEFAULT_PLAN: 'gold' }).join()).toMatch(/DEFAULT_PLAN/);
+    expect(problemsOf({ SECR_ADMIN_EMAILS: 'ops@example.com,not-an-address' }).join()).toMatch(/SECR_ADMIN_EMAILS: must be a comma-separated list/);
+  });
+
   it('returns a frozen object', () => {
     expect(Object.isFrozen(loadConfig({}))).toBe(true);
     expect(Object.isFrozen(loadConfig({}).webhooks)).toBe(true);

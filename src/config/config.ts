@@ -78,6 +78,12 @@ const envSchema = z.object({
   WEBHOOK_RETRY_BASE_SECONDS: positiveInt.max(3600).default(30),
   WEBHOOK_CONCURRENCY: z.coerce.number().int().min(0).max(100).default(4),
   WEBHOOK_POLL_INTERVAL_MS: z.coerce.number().int().min(500).max(60_000).default(2000),
+  DEFAULT_PLAN: z.enum(['free', 'pro', 'team', 'enterprise']).default('free'),
+  SECR_ADMIN_EMAILS: z
+    .string()
+    .transform((v) => v.split(',').map((e) => e.trim().toLowerCase()).filter(Boolean))
+    .refine((list) => list.every((e) => /^[^\s@]+@[^\s@]+$/.test(e)), 'must be a comma-separated list of email addresses')
+    .default([]),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -150,6 +156,10 @@ export interface AppConfig {
     /** How often an idle worker looks for due deliveries. */
     readonly pollIntervalMs: number;
   };
+  /** The plan of an org that has none; a self-hosted install sets `enterprise` (no limits). */
+  readonly defaultPlan: 'free' | 'pro' | 'team' | 'enterprise';
+  /** Lower-cased addresses whose accounts are instance administrators (at sign-up and at start-up). */
+  readonly adminEmails: readonly string[];
 }
 
 export class ConfigError extends Error {
@@ -232,6 +242,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       concurrency: e.WEBHOOK_CONCURRENCY,
       pollIntervalMs: e.WEBHOOK_POLL_INTERVAL_MS,
     }),
+    defaultPlan: e.DEFAULT_PLAN,
+    adminEmails: Object.freeze([...e.SECR_ADMIN_EMAILS]),
   });
 }
 

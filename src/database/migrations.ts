@@ -3,6 +3,7 @@ import { Vault1763900000000 } from '../../migrations/1763900000000-vault.js';
 import { Templates1764000000000 } from '../../migrations/1764000000000-templates.js';
 import { Webhooks1764100000000 } from '../../migrations/1764100000000-webhooks.js';
 import { EmailTokens1764200000000 } from '../../migrations/1764200000000-email-tokens.js';
+import { Plans1764300000000 } from '../../migrations/1764300000000-plans.js';
 
 /** Every migration, oldest first. A new migration file is added here too. */
-export const MIGRATIONS = [Foundation1763800000000, Vault1763900000000, Templates1764000000000, Webhooks1764100000000, EmailTokens1764200000000];
+export const MIGRATIONS = [Foundation1763800000000, Vault1763900000000, Templates1764000000000, Webhooks1764100000000, EmailTokens1764200000000, Plans1764300000000];

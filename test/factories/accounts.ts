@@ -19,8 +19,8 @@ export interface TestOrg {
 
 export const DEFAULT_PASSWORD = 'correct horse battery staple';
 
-export async function registerUser(api: HttpClient, name = 'user'): Promise<TestUser> {
-  const email = `${name}-${randomBytes(4).toString('hex')}@example.com`;
+/** `email` for a known address (e.g. one in SECR_ADMIN_EMAILS); a unique one otherwise. */
+export async function registerUser(api: HttpClient, name = 'user', email = `${name}-${randomBytes(4).toString('hex')}@example.com`): Promise<TestUser> {
   const res = await api.post('/v1/auth/register', { email, password: DEFAULT_PASSWORD, name });
   if (res.status !== 201) throw new Error(`register failed: ${res.status} ${res.text}`);
   return { id: res.body.user.id, email, password: DEFAULT_PASSWORD, session: sessionFrom(res), personalOrg: res.body.org };

@@ -60,6 +60,9 @@ async function startApp(databaseUrl: string, env: Record<string, string>): Promi
     SESSION_SECRET: TEST_SESSION_SECRET,
     SECR_MASTER_KEY: TEST_MASTER_KEY,
     DATABASE_POOL_SIZE: '5',
+    // Test apps run as a self-hosted install (no plan limits) so suites about other things never trip
+    // the free plan by accident; plan tests pass DEFAULT_PLAN (or set an org's plan) themselves.
+    DEFAULT_PLAN: 'enterprise',
     ...env,
   });
   const app = await createApp(config, databaseUrl);

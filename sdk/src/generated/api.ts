@@ -692,6 +692,92 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Counts of users, orgs, projects and secrets (instance admins) */
+        get: operations["stats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/orgs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every org with its plan and usage (instance admins) */
+        get: operations["listOrgs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/orgs/{orgId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An org with its usage and effective limits, and where each comes from (instance admins) */
+        get: operations["getOrg"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Set an org's plan and/or limit overrides (instance admins) */
+        patch: operations["updateOrg"];
+        trace?: never;
+    };
+    "/v1/admin/plans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The plans with their run-time and effective limits (instance admins) */
+        get: operations["listPlans"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/plans/{planName}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Replace a plan's run-time limits in plan_configs (instance admins) */
+        put: operations["updatePlan"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1456,6 +1542,122 @@ export interface components {
              * @description The X-Secr-Delivery of the test delivery; its attempt shows in the delivery log
              */
             deliveryId: string;
+        };
+        AdminStatsDto: {
+            users: number;
+            orgs: number;
+            projects: number;
+            /** @description Secrets currently set (deleted ones excluded) */
+            secrets: number;
+        };
+        OrgUsageDto: {
+            projects: number;
+            members: number;
+            pendingInvites: number;
+            webhooks: number;
+            /** @description Secrets currently set, over every project and environment */
+            secrets: number;
+        };
+        AdminOrgDto: {
+            /** Format: uuid */
+            id: string;
+            slug: string;
+            name: string;
+            /**
+             * @description The org’s own plan; null = DEFAULT_PLAN
+             * @enum {string|null}
+             */
+            plan: "free" | "pro" | "team" | "enterprise" | null;
+            /**
+             * @description The plan that applies
+             * @enum {string}
+             */
+            effectivePlan: "free" | "pro" | "team" | "enterprise";
+            usage: components["schemas"]["OrgUsageDto"];
+            /** Format: date-time */
+            createdAt: string;
+        };
+        AdminOrgListDto: {
+            orgs: components["schemas"]["AdminOrgDto"][];
+            /** @description Only when `limit` was given */
+            pagination?: components["schemas"]["PaginationDto"];
+        };
+        LimitValuesDto: {
+            /** @description -1 = unlimited */
+            projectsPerOrg?: number;
+            /** @description -1 = unlimited */
+            membersPerOrg?: number;
+            /** @description -1 = unlimited */
+            environmentsPerProject?: number;
+            /** @description -1 = unlimited */
+            secretsPerEnvironment?: number;
+            /** @description -1 = unlimited */
+            webhooksPerOrg?: number;
+            /** @description -1 = unlimited */
+            tokensPerUser?: number;
+        };
+        EffectiveLimitDto: {
+            /** @description -1 = unlimited */
+            value: number;
+            /** @enum {string} */
+            source: "override" | "plan_config" | "default";
+        };
+        EffectiveLimitsDto: {
+            projectsPerOrg: components["schemas"]["EffectiveLimitDto"];
+            membersPerOrg: components["schemas"]["EffectiveLimitDto"];
+            environmentsPerProject: components["schemas"]["EffectiveLimitDto"];
+            secretsPerEnvironment: components["schemas"]["EffectiveLimitDto"];
+            webhooksPerOrg: components["schemas"]["EffectiveLimitDto"];
+            tokensPerUser: components["schemas"]["EffectiveLimitDto"];
+        };
+        AdminOrgDetailDto: {
+            /** Format: uuid */
+            id: string;
+            slug: string;
+            name: string;
+            /**
+             * @description The org’s own plan; null = DEFAULT_PLAN
+             * @enum {string|null}
+             */
+            plan: "free" | "pro" | "team" | "enterprise" | null;
+            /**
+             * @description The plan that applies
+             * @enum {string}
+             */
+            effectivePlan: "free" | "pro" | "team" | "enterprise";
+            usage: components["schemas"]["OrgUsageDto"];
+            /** Format: date-time */
+            createdAt: string;
+            /** @description The org’s overrides as stored */
+            limitOverrides: components["schemas"]["LimitValuesDto"];
+            /** @description Effective limits and where each comes from */
+            limits: components["schemas"]["EffectiveLimitsDto"];
+        };
+        UpdateOrgPlanDto: {
+            /**
+             * @description null = the install’s DEFAULT_PLAN
+             * @enum {string|null}
+             */
+            plan?: "free" | "pro" | "team" | "enterprise" | null;
+            /** @description Replaces the org’s overrides; {} clears them */
+            limitOverrides?: components["schemas"]["LimitValuesDto"];
+        };
+        PlanDto: {
+            /** @enum {string} */
+            name: "free" | "pro" | "team" | "enterprise";
+            /** @description The plan of orgs without one (DEFAULT_PLAN) */
+            isDefault: boolean;
+            /** @description Run-time limits stored in plan_configs */
+            config: components["schemas"]["LimitValuesDto"];
+            /** @description plan_configs over PLAN_LIMITS */
+            limits: components["schemas"]["EffectiveLimitsDto"];
+        };
+        PlanListDto: {
+            plans: components["schemas"]["PlanDto"][];
+        };
+        UpdatePlanConfigDto: {
+            /** @description Replaces the plan’s run-time limits; a limit left out falls back to PLAN_LIMITS */
+            limits: components["schemas"]["LimitValuesDto"];
         };
     };
     responses: never;
@@ -4121,6 +4323,305 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    stats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminStatsDto"];
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not signed in, or the credential is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not allowed for this identity */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    listOrgs: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminOrgListDto"];
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not signed in, or the credential is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not allowed for this identity */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    getOrg: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminOrgDetailDto"];
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not signed in, or the credential is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not allowed for this identity */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    updateOrg: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateOrgPlanDto"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminOrgDetailDto"];
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not signed in, or the credential is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not allowed for this identity */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    listPlans: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlanListDto"];
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not signed in, or the credential is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not allowed for this identity */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    updatePlan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                planName: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdatePlanConfigDto"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlanDto"];
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not signed in, or the credential is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not allowed for this identity */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -41,6 +41,7 @@ export class AuthGuard implements CanActivate {
       throw new ForbiddenError(`Cookie-authenticated requests that change state must send the header X-Requested-With: ${CSRF_VALUE}`);
     }
     checkTokenScope(actor, route);
+    checkAdmin(actor, route);
     req.actor = actor;
 
     if (orgRef instanceof ValidationFailedError) throw orgRef;
@@ -68,6 +69,13 @@ function checkMembership(actor: Actor, membership: OrgContext | null, ref: OrgRe
     throw new ForbiddenError(`Your role (${membership.role}) does not allow this action`);
   }
   return membership;
+}
+
+/** The admin API is instance-wide: a token narrowed to one org may not use it, even an admin's. */
+function checkAdmin(actor: Actor, route: ProtectedRoute): void {
+  if (!PERMISSION_INFO[route.permission].adminOnly) return;
+  if (!actor.isAdmin) throw new ForbiddenError('Only instance administrators may use the admin API');
+  if (actor.token?.orgId) throw new ForbiddenError('The admin API needs a token that is not scoped to an organization');
 }
 
 /** Effective permission = role permission ∩ token scope. */

@@ -14,6 +14,10 @@ export enum Permission {
   /** Password changes: only from a signed-in session, never with a bearer token. */
   AccountCredentials = 'account.credentials',
 
+  // Instance administration: granted by no role, only to users with isAdmin (SECR_ADMIN_EMAILS).
+  AdminRead = 'admin.read',
+  AdminWrite = 'admin.write',
+
   // Org-level: granted by the member's role in the org named by the route.
   OrgDelete = 'org.delete',
   MembersRead = 'members.read',
@@ -47,6 +51,8 @@ interface PermissionInfo {
   readonly access: 'read' | 'write';
   /** Refused to bearer tokens whatever their scope. */
   readonly sessionOnly?: boolean;
+  /** Only instance administrators (`users.is_admin`); with a token, only an unscoped one. */
+  readonly adminOnly?: boolean;
 }
 
 export const PERMISSION_INFO: Readonly<Record<Permission, PermissionInfo>> = {
@@ -54,6 +60,8 @@ export const PERMISSION_INFO: Readonly<Record<Permission, PermissionInfo>> = {
   [Permission.AccountWrite]: { scope: 'account', access: 'write' },
   [Permission.AccountSignOut]: { scope: 'account', access: 'read' },
   [Permission.AccountCredentials]: { scope: 'account', access: 'write', sessionOnly: true },
+  [Permission.AdminRead]: { scope: 'account', access: 'read', adminOnly: true },
+  [Permission.AdminWrite]: { scope: 'account', access: 'write', adminOnly: true },
   [Permission.OrgDelete]: { scope: 'org', access: 'write' },
   [Permission.MembersRead]: { scope: 'org', access: 'read' },
   [Permission.MembersInvite]: { scope: 'org', access: 'write' },

@@ -46,7 +46,8 @@ export class AuthService {
     const passwordHash = await hashPassword(dto.password);
     try {
       return await this.db.transaction(async (em) => {
-        const user = em.create(User, { email: dto.email, name: dto.name, passwordHash, isAdmin: false, emailVerifiedAt: null });
+        const isAdmin = this.config.adminEmails.includes(dto.email.toLowerCase());
+        const user = em.create(User, { email: dto.email, name: dto.name, passwordHash, isAdmin, emailVerifiedAt: null });
         await em.insert(User, user);
         const actor = { userId: user.id, token: undefined };
         await this.audit.record(em, { action: 'user.registered', actor, meta, metadata: { userId: user.id } });

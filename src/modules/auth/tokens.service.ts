@@ -5,6 +5,8 @@ import { canonicalEnvironment } from '../projects/environments.js';
 import type { Actor, Authenticated, RequestMeta } from '../../common/auth/actor.js';
 import { membershipFrom, membershipJoin, type MembershipColumns, type OrgRef } from '../orgs/orgs.service.js';
 import { AuditService } from '../audit/audit.service.js';
+import { PlansService } from '../plans/plans.service.js';
+import { usage } from '../plans/usage.js';
 import { CONFIG, type AppConfig } from '../../config/config.js';
 import { PreparedSql } from '../../database/prepared-sql.js';
 import { Membership } from '../orgs/membership.entity.js';
@@ -24,6 +26,7 @@ export class TokensService {
     private readonly db: DataSource,
     private readonly sql: PreparedSql,
     private readonly audit: AuditService,
+    private readonly plans: PlansService,
     @Inject(CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -42,6 +45,7 @@ export class TokensService {
         throw new TokenScopeError(`You are not a member of organization '${orgId}'`);
       }
       if (projectId) await assertProjectHasEnvironments(em, orgId!, projectId, environments);
+      await this.plans.assertUserCanAdd(em, actor.userId, { limit: 'tokensPerUser', scopeId: actor.userId, adding: 1, usage: usage.tokens(actor.userId) });
       const token = em.create(ApiToken, {
         userId: actor.userId,
         name: dto.name,

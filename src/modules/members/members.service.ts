@@ -13,6 +13,8 @@ import { Membership } from '../orgs/membership.entity.js';
 import { OrgDto } from '../orgs/orgs.dto.js';
 import { LastOwnerError } from '../orgs/orgs.errors.js';
 import { Org } from '../orgs/org.entity.js';
+import { PlansService } from '../plans/plans.service.js';
+import { usage } from '../plans/usage.js';
 import { Invite } from './invite.entity.js';
 import { CreatedInviteDto, InviteDto, InviteMemberDto, MemberDto, MemberListDto, UpdateMemberDto } from './members.dto.js';
 import {
@@ -33,6 +35,7 @@ export class MembersService {
     private readonly db: DataSource,
     private readonly audit: AuditService,
     private readonly outbox: MailOutbox,
+    private readonly plans: PlansService,
     @Inject(CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -65,6 +68,7 @@ export class MembersService {
       if (alreadyMember) throw new AlreadyMemberError(dto.email);
       // Re-inviting an address replaces its open invitation.
       await em.update(Invite, { orgId: org.id, email: dto.email, acceptedAt: IsNull(), revokedAt: IsNull() }, { revokedAt: new Date() });
+      await this.plans.assertCanAdd(em, org.id, { limit: 'membersPerOrg', scopeId: org.id, adding: 1, usage: usage.members(org.id) });
       const created = em.create(Invite, {
         orgId: org.id,
         email: dto.email,
@@ -142,6 +146,13 @@ export class MembersService {
       if (await em.existsBy(Membership, { orgId: invite.orgId, userId: actor.userId })) {
         throw new AlreadyMemberError(actor.email);
       }
+      // The invitation already counted as a member; an org that went over its limit since cannot grow.
+      await this.plans.assertCanAdd(em, invite.orgId, {
+        limit: 'membersPerOrg',
+        scopeId: invite.orgId,
+        adding: 1,
+        usage: usage.members(invite.orgId, invite.id),
+      });
       await em.insert(Membership, { orgId: invite.orgId, userId: actor.userId, role: invite.role });
       await em.update(Invite, { id: invite.id }, { acceptedAt: new Date(), acceptedBy: actor.userId });
       await this.audit.record(em, {

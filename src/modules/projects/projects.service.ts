@@ -4,6 +4,8 @@ import type { Actor, OrgContext, RequestMeta } from '../../common/auth/actor.js'
 import { isUniqueViolation } from '../../database/pg-errors.js';
 import { AuditService } from '../audit/audit.service.js';
 import { ProjectKeys } from '../keys/project-keys.service.js';
+import { PlansService } from '../plans/plans.service.js';
+import { usage } from '../plans/usage.js';
 import { slugify } from '../orgs/orgs.service.js';
 import { DEFAULT_ENVIRONMENTS, ENVIRONMENT_ALIASES } from './environments.js';
 import { Environment } from './environment.entity.js';
@@ -22,6 +24,7 @@ export class ProjectsService {
     private readonly access: VaultAccess,
     private readonly keys: ProjectKeys,
     private readonly audit: AuditService,
+    private readonly plans: PlansService,
   ) {}
 
   async list(org: OrgContext, actor: Actor): Promise<ProjectDto[]> {
@@ -43,6 +46,7 @@ export class ProjectsService {
     const slug = dto.slug ?? slugify(dto.name);
     try {
       const project = await this.db.transaction(async (em) => {
+        await this.plans.assertCanAdd(em, org.id, { limit: 'projectsPerOrg', scopeId: org.id, adding: 1, usage: usage.projects(org.id) });
         const created = em.create(Project, {
           orgId: org.id,
           slug,
@@ -83,6 +87,12 @@ export class ProjectsService {
     if (ENVIRONMENT_ALIASES[dto.slug]) throw new EnvironmentSlugTakenError(dto.slug);
     try {
       return await this.db.transaction(async (em) => {
+        await this.plans.assertCanAdd(em, org.id, {
+          limit: 'environmentsPerProject',
+          scopeId: project.id,
+          adding: 1,
+          usage: usage.environments(project.id),
+        });
         const env = em.create(Environment, {
           projectId: project.id,
           slug: dto.slug,

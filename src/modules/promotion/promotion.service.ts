@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import type { Actor, OrgContext, RequestMeta } from '../../common/auth/actor.js';
 import { AuditService } from '../audit/audit.service.js';
+import { PlansService } from '../plans/plans.service.js';
+import { usage } from '../plans/usage.js';
 import { canonicalEnvironment } from '../projects/environments.js';
 import { VaultAccess, type VaultTarget } from '../projects/vault-access.service.js';
 import { lockProjectKey } from '../secrets/secrets.service.js';
@@ -28,6 +30,7 @@ export class PromotionService {
     private readonly repo: SecretsRepository,
     private readonly audit: AuditService,
     private readonly events: WebhookEvents,
+    private readonly plans: PlansService,
   ) {}
 
   async promote(actor: Actor, org: OrgContext, projectSlug: string, dto: PromoteSecretsDto, meta: RequestMeta): Promise<PromoteResultDto> {
@@ -45,6 +48,12 @@ export class PromotionService {
       // A rotation must not destroy the key version of a ciphertext this is copying (see lockProjectKey).
       await lockProjectKey(em, target.project.id);
       const plan = await this.plan(em, source, target, dto.keys, overwrite, true);
+      await this.plans.assertCanAdd(em, org.id, {
+        limit: 'secretsPerEnvironment',
+        scopeId: target.environment.id,
+        adding: plan.results.filter((r) => r.action === 'created').length,
+        usage: usage.secrets(target.environment.id),
+      });
       if (plan.copies.length) {
         await this.repo.writeVersions(
           em,

@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import type { Actor, RequestMeta } from '../../common/auth/actor.js';
 import { AuditService } from '../audit/audit.service.js';
+import { PlansService } from '../plans/plans.service.js';
+import { usage } from '../plans/usage.js';
 import type { VaultTarget } from '../projects/vault-access.service.js';
 import type { SecretEvent } from '../webhooks/secret-event.js';
 import { WebhookEvents } from '../webhooks/webhook-events.service.js';
@@ -32,6 +34,7 @@ export class SecretsService {
     private readonly cipher: SecretCipher,
     private readonly audit: AuditService,
     private readonly events: WebhookEvents,
+    private readonly plans: PlansService,
   ) {}
 
   /** Decrypted values; the read is audited in the same statement (fail closed: no audit row, no values). */
@@ -187,6 +190,7 @@ export class SecretsService {
   /** Encrypts under the project's current key version and writes, holding that version steady (see lockProjectKey). */
   private async write(em: EntityManager, target: VaultTarget, entries: SetSecretDto[], source: Source, actor: Actor): Promise<WrittenSecret[]> {
     const keyVersion = await lockProjectKey(em, target.project.id);
+    if (source !== 'rollback') await this.assertRoomFor(em, target, entries.map((e) => e.key));
     const ciphertexts = await this.cipher.encrypt(target.project.id, keyVersion, entries, em);
     return this.repo.writeVersions(
       em,
@@ -195,6 +199,20 @@ export class SecretsService {
       source,
       authorOf(actor),
     );
+  }
+
+  /**
+   * Only keys that are not set yet count against secretsPerEnvironment; updates are free. The keys are
+   * locked before the limit, as promotion does, so the two lock orders agree and cannot deadlock.
+   */
+  private async assertRoomFor(em: EntityManager, target: VaultTarget, keys: string[]): Promise<void> {
+    await this.repo.lockKeys(em, target.environment.id, keys);
+    await this.plans.assertCanAdd(em, target.org.id, {
+      limit: 'secretsPerEnvironment',
+      scopeId: target.environment.id,
+      adding: async (locked) => keys.length - (await this.repo.setKeys(locked, target.environment.id, keys)).size,
+      usage: usage.secrets(target.environment.id),
+    });
   }
 
   private async pagination(environmentId: string, query: ListSecretsQueryDto, returned: number) {

@@ -1,4 +1,4 @@
-import { ConflictError, ForbiddenError, NotFoundError, ValidationFailedError } from '../../common/errors/domain-error.js';
+import { ForbiddenError, NotFoundError, ValidationFailedError } from '../../common/errors/domain-error.js';
 
 export class WebhookNotFoundError extends NotFoundError {
   constructor(id: string) {
@@ -10,12 +10,6 @@ export class WebhookNotFoundError extends NotFoundError {
 export class WebhookUrlRefusedError extends ValidationFailedError {
   constructor(reason: string) {
     super([{ field: 'url', message: reason }]);
-  }
-}
-
-export class WebhookLimitError extends ConflictError {
-  constructor(limit: number) {
-    super(`An organization can have at most ${limit} webhooks`);
   }
 }
 

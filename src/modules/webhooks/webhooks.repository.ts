@@ -103,13 +103,6 @@ export class WebhooksRepository {
     return row ? toWebhook(row) : null;
   }
 
-  /** Locks the org's row: creations in one org queue up, so the per-org limit holds. */
-  async lockOrgAndCount(em: EntityManager, orgId: string): Promise<number> {
-    await em.query('SELECT 1 FROM orgs WHERE id = $1 FOR UPDATE', [orgId]);
-    const [row] = await em.query('SELECT count(*)::int AS n FROM webhooks WHERE org_id = $1', [orgId]);
-    return row.n;
-  }
-
   async insert(em: EntityManager, w: NewWebhook): Promise<void> {
     await em.query(
       `INSERT INTO webhooks (id, org_id, url, description, events, project_id, environments, enabled,

@@ -5,6 +5,8 @@ import type { Actor, OrgContext, RequestMeta } from '../../common/auth/actor.js'
 import { UUID_PATTERN } from '../../common/validation/parse-uuid.pipe.js';
 import { CONFIG, type AppConfig } from '../../config/config.js';
 import { AuditService } from '../audit/audit.service.js';
+import { PlansService } from '../plans/plans.service.js';
+import { usage } from '../plans/usage.js';
 import { canonicalEnvironment, DEFAULT_ENVIRONMENTS } from '../projects/environments.js';
 import { EnvironmentNotFoundError, ProjectNotFoundError } from '../projects/projects.errors.js';
 import { generateSigningSecret, secretHint } from './signing.js';
@@ -20,11 +22,9 @@ import {
   WebhookDetailDto,
   WebhookDto,
 } from './webhooks.dto.js';
-import { WebhookLimitError, WebhookNotFoundError, WebhookTokenScopeError, WebhookUrlRefusedError } from './webhooks.errors.js';
+import { WebhookNotFoundError, WebhookTokenScopeError, WebhookUrlRefusedError } from './webhooks.errors.js';
 import { WebhooksRepository, type WebhookChanges, type WebhookRow } from './webhooks.repository.js';
 
-/** Webhooks per org: each one is a job per matching event, enqueued inside the write that caused it. */
-export const WEBHOOKS_PER_ORG = 25;
 const DEFAULT_LOG_PAGE = 50;
 
 interface Filters {
@@ -45,6 +45,7 @@ export class WebhooksService {
     private readonly secrets: WebhookSecrets,
     private readonly events: WebhookEvents,
     private readonly audit: AuditService,
+    private readonly plans: PlansService,
     @Inject(CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -61,7 +62,8 @@ export class WebhooksService {
     const secret = generateSigningSecret();
     const sealed = await this.secrets.seal(id, secret);
     const webhook = await this.db.transaction(async (em) => {
-      if ((await this.repo.lockOrgAndCount(em, org.id)) >= WEBHOOKS_PER_ORG) throw new WebhookLimitError(WEBHOOKS_PER_ORG);
+      // Each webhook is a job per matching event, enqueued inside the write that caused it: the plan caps them.
+      await this.plans.assertCanAdd(em, org.id, { limit: 'webhooksPerOrg', scopeId: org.id, adding: 1, usage: usage.webhooks(org.id) });
       await this.repo.insert(em, {
         id,
         orgId: org.id,

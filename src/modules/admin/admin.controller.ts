@@ -1,0 +1,57 @@
+import { Body, Controller, Get, Param, Patch, Put, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import type { Actor, RequestMeta } from '../../common/auth/actor.js';
+import { Permission } from '../../common/auth/permissions.js';
+import { CurrentActor, ReqMeta } from '../../common/auth/request-context.decorators.js';
+import { Route } from '../../common/auth/route.decorator.js';
+import { PageQueryDto } from '../../common/pagination/pagination.dto.js';
+import { ParseUuidPipe } from '../../common/validation/parse-uuid.pipe.js';
+import { AdminOrgDetailDto, AdminOrgListDto, AdminStatsDto, PlanDto, PlanListDto, UpdateOrgPlanDto, UpdatePlanConfigDto } from './admin.dto.js';
+import { AdminService } from './admin.service.js';
+
+@ApiTags('Admin')
+@Controller('admin')
+export class AdminController {
+  constructor(private readonly admin: AdminService) {}
+
+  @Get('stats')
+  @Route({ permission: Permission.AdminRead, summary: 'Counts of users, orgs, projects and secrets (instance admins)', response: AdminStatsDto })
+  stats(): Promise<AdminStatsDto> {
+    return this.admin.stats();
+  }
+
+  @Get('orgs')
+  @Route({ permission: Permission.AdminRead, summary: 'Every org with its plan and usage (instance admins)', response: AdminOrgListDto })
+  listOrgs(@Query() query: PageQueryDto): Promise<AdminOrgListDto> {
+    return this.admin.listOrgs(query);
+  }
+
+  @Get('orgs/:orgId')
+  @Route({ permission: Permission.AdminRead, summary: 'An org with its usage and effective limits, and where each comes from (instance admins)', response: AdminOrgDetailDto })
+  getOrg(@Param('orgId', ParseUuidPipe) orgId: string): Promise<AdminOrgDetailDto> {
+    return this.admin.getOrg(orgId);
+  }
+
+  @Patch('orgs/:orgId')
+  @Route({ permission: Permission.AdminWrite, summary: "Set an org's plan and/or limit overrides (instance admins)", response: AdminOrgDetailDto })
+  updateOrg(
+    @CurrentActor() actor: Actor,
+    @Param('orgId', ParseUuidPipe) orgId: string,
+    @Body() dto: UpdateOrgPlanDto,
+    @ReqMeta() meta: RequestMeta,
+  ): Promise<AdminOrgDetailDto> {
+    return this.admin.updateOrg(actor, orgId, dto, meta);
+  }
+
+  @Get('plans')
+  @Route({ permission: Permission.AdminRead, summary: 'The plans with their run-time and effective limits (instance admins)', response: PlanListDto })
+  listPlans(): Promise<PlanListDto> {
+    return this.admin.listPlans();
+  }
+
+  @Put('plans/:planName')
+  @Route({ permission: Permission.AdminWrite, summary: "Replace a plan's run-time limits in plan_configs (instance admins)", response: PlanDto })
+  updatePlan(@CurrentActor() actor: Actor, @Param('planName') planName: string, @Body() dto: UpdatePlanConfigDto, @ReqMeta() meta: RequestMeta): Promise<PlanDto> {
+    return this.admin.updatePlan(actor, planName, dto, meta);
+  }
+}
