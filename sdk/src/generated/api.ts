@@ -1161,13 +1161,13 @@ export interface components {
         SecretDto: {
             /** @example DATABASE_URL */
             key: string;
-            /** @description The decrypted value */
-            value: string;
             description: string | null;
             /** @example 3 */
             version: number;
             /** Format: date-time */
             updatedAt: string;
+            /** @description The decrypted value */
+            value: string;
         };
         PullSecretsDto: {
             secrets: components["schemas"]["SecretDto"][];

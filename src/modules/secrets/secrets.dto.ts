@@ -105,31 +105,6 @@ export class ListSecretsQueryDto extends PageQueryDto {
   search?: string;
 }
 
-export class SecretDto {
-  @ApiProperty({ example: 'DATABASE_URL' })
-  key: string;
-
-  @ApiProperty({ description: 'The decrypted value' })
-  value: string;
-
-  @ApiProperty({ type: String, nullable: true })
-  description: string | null;
-
-  @ApiProperty({ example: 3 })
-  version: number;
-
-  @ApiProperty({ format: 'date-time' })
-  updatedAt: string;
-}
-
-export class PullSecretsDto {
-  @ApiProperty({ type: [SecretDto] })
-  secrets: SecretDto[];
-
-  @ApiPropertyOptional({ type: PaginationDto, description: 'Present when `limit` was given' })
-  pagination?: PaginationDto;
-}
-
 export class SecretMetaDto {
   @ApiProperty({ example: 'DATABASE_URL' })
   key: string;
@@ -142,6 +117,20 @@ export class SecretMetaDto {
 
   @ApiProperty({ format: 'date-time' })
   updatedAt: string;
+}
+
+/** A secret with its decrypted value. */
+export class SecretDto extends SecretMetaDto {
+  @ApiProperty({ description: 'The decrypted value' })
+  value: string;
+}
+
+export class PullSecretsDto {
+  @ApiProperty({ type: [SecretDto] })
+  secrets: SecretDto[];
+
+  @ApiPropertyOptional({ type: PaginationDto, description: 'Present when `limit` was given' })
+  pagination?: PaginationDto;
 }
 
 export class ListKeysDto {
