@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createOrg, createToken, registerUser, type TestOrg, type TestUser } from './factories/accounts.js';
+import { verifyEmail } from './factories/mail.js';
 import { createProject, seedSecrets } from './factories/vault.js';
 import { startTestContext, type TestContext } from './support/test-app.js';
 
@@ -15,6 +16,7 @@ describe('admin API', () => {
   beforeAll(async () => {
     ctx = await startTestContext({ DEFAULT_PLAN: 'free', SECR_ADMIN_EMAILS: `${ADMIN_EMAIL.toUpperCase()}, other@example.com` });
     admin = await registerUser(ctx.api, 'admin', ADMIN_EMAIL);
+    await verifyEmail(ctx.api, ctx.db, admin.id);
     owner = await registerUser(ctx.api, 'owner');
     org = await createOrg(ctx.api, owner, 'Customer');
     const project = await createProject(ctx.api, owner, org);
@@ -34,9 +36,19 @@ describe('admin API', () => {
 
   it('marks existing accounts as admins at start-up', async () => {
     const late = await registerUser(ctx.api, 'late', LATE_ADMIN_EMAIL);
+    await verifyEmail(ctx.api, ctx.db, late.id);
     expect((await ctx.api.get('/v1/admin/stats', { session: late.session })).status).toBe(403);
     await ctx.startInstance({ SECR_ADMIN_EMAILS: LATE_ADMIN_EMAIL });
     expect((await ctx.api.get('/v1/admin/stats', { session: late.session })).status).toBe(200);
+  });
+
+  it('refuses an admin address until it is verified: registering it first must not be enough', async () => {
+    const squatter = await registerUser(ctx.api, 'squatter', 'other@example.com');
+    const res = await ctx.api.get('/v1/admin/stats', { session: squatter.session });
+    expect(res.status).toBe(403);
+    expect(res.body.message).toMatch(/verify/);
+    await verifyEmail(ctx.api, ctx.db, squatter.id);
+    expect((await ctx.api.get('/v1/admin/stats', { session: squatter.session })).status).toBe(200);
   });
 
   it('refuses non-admins with 403 and the anonymous with 401', async () => {

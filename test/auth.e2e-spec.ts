@@ -207,6 +207,25 @@ describe('auth', () => {
       expect((await ctx.api.get('/v1/auth/me', { token: other.token })).status).toBe(200);
     });
 
+    it('never lets a token mint a token that outlives it', async () => {
+      const user = await registerUser(ctx.api, 'outlive');
+      const parent = await ctx.api.post('/v1/auth/token', { name: 'p', access: 'read_write', expiresInDays: 1 }, { session: user.session });
+      const child = await ctx.api.post('/v1/auth/token', { name: 'c', access: 'read', expiresInDays: 365 }, { token: parent.body.token });
+      expect(child.status).toBe(201);
+      expect(Date.parse(child.body.expiresAt)).toBeLessThanOrEqual(Date.parse(parent.body.expiresAt));
+    });
+
+    it('shows and revokes, for an org-scoped token, only tokens of that org', async () => {
+      const user = await registerUser(ctx.api, 'org-tokens');
+      const other = await createOrg(ctx.api, user, 'Elsewhere');
+      const scoped = await createToken(ctx.api, user, { access: 'read_write', orgId: user.personalOrg.id });
+      const elsewhere = await createToken(ctx.api, user, { access: 'read', orgId: other.id });
+      const listed = await ctx.api.get('/v1/auth/tokens', { token: scoped.token });
+      expect(listed.body.tokens.map((t: { id: string }) => t.id)).toEqual([scoped.id]);
+      expect((await ctx.api.delete(`/v1/auth/tokens/${elsewhere.id}`, { token: scoped.token })).status).toBe(404);
+      expect((await ctx.api.get('/v1/auth/me', { token: elsewhere.token })).status).toBe(200);
+    });
+
     it('refuses to scope a token to an org the user is not a member of', async () => {
       const user = await registerUser(ctx.api, 'scope');
       const stranger = await registerUser(ctx.api, 'stranger');

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type pg from 'pg';
 import { renderOpenApi } from '../src/openapi/write-openapi.js';
 import { addMember, createOrg, createToken, registerUser, type TestOrg, type TestUser } from './factories/accounts.js';
+import { verifyEmail } from './factories/mail.js';
 import { createProject, seedSecrets } from './factories/vault.js';
 import type { RequestOptions, Response } from './support/http.js';
 import { startTestContext, type TestContext } from './support/test-app.js';
@@ -227,6 +228,7 @@ describe('bad input', () => {
     // The sweep's user is also an instance admin, so admin routes get past the guard to validation.
     ctx = await startTestContext({ SECR_ADMIN_EMAILS: SWEEP_ADMIN_EMAIL });
     owner = await registerUser(ctx.api, 'owner', SWEEP_ADMIN_EMAIL);
+    await verifyEmail(ctx.api, ctx.db, owner.id);
     org = await createOrg(ctx.api, owner, 'Bad Input');
     const member = await registerUser(ctx.api, 'member');
     await addMember(ctx.api, org, owner, member, 'developer');

@@ -110,6 +110,26 @@ describe('projects and environments', () => {
     expect(list.body.projects.map((p: { slug: string }) => p.slug)).toEqual([a.slug]);
   });
 
+  it('keeps a project- or environment-narrowed token to secrets: org-wide actions are refused', async () => {
+    const project = await createProject(ctx.api, owner, org);
+    await seedSecrets(ctx.api, as(), org, project, 'development', { NARROW: 'ok' });
+    const narrowed = [
+      await ctx.api.post('/v1/auth/token', { name: 'p', access: 'read_write', orgId: org.id, projectId: project.id }, as()),
+      await ctx.api.post('/v1/auth/token', { name: 'e', access: 'read_write', orgId: org.id, environments: ['development'] }, as()),
+    ];
+    for (const { body } of narrowed) {
+      const token = body.token as string;
+      expect((await ctx.api.get(secretsPath(org, project, 'development'), { token })).status).toBe(200);
+      expect((await ctx.api.post(`/v1/members/${org.id}/invite`, { email: 'takeover@example.com', role: 'owner' }, { token })).status).toBe(403);
+      expect((await ctx.api.get(`/v1/audit/${org.id}`, { token })).status).toBe(403);
+      expect((await ctx.api.get(`/v1/members/${org.id}`, { token })).status).toBe(403);
+      expect((await ctx.api.post(`/v1/projects/${org.id}`, { name: 'Nope' }, { token })).status).toBe(403);
+      expect((await ctx.api.post(`/v1/projects/${org.id}/${project.slug}/rotate-key`, undefined, { token })).status).toBe(403);
+      expect((await ctx.api.delete(`/v1/orgs/${org.id}`, { token })).status).toBe(403);
+    }
+    expect((await ctx.db.query('SELECT count(*)::int AS n FROM orgs WHERE id = $1', [org.id])).rows[0].n).toBe(1);
+  });
+
   it('refuses project creation to a developer', async () => {
     const dev = await registerUser(ctx.api, 'dev2');
     await addMember(ctx.api, org, owner, dev, 'developer');

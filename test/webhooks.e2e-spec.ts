@@ -336,7 +336,7 @@ describe('webhooks API', () => {
         await ctx.api.post(base(), { url: PUBLIC_URL, events: ['secret.created'], project: project.slug }, { token: narrowed.token }),
       ]) {
         expect(res.status).toBe(403);
-        expect(res.body.message).toMatch(/org-wide/);
+        expect(res.body.message).toMatch(/whole organization/);
       }
     });
   });

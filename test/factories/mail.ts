@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { HttpClient } from '../support/http.js';
 import { randomBase62, sha256 } from '../../src/modules/auth/credentials.js';
 import type { EmailTokenPurpose } from '../../src/modules/auth/email-tokens.service.js';
 
@@ -14,4 +15,11 @@ export async function issueEmailToken(db: pg.Pool, userId: string, purpose: Emai
     [userId, purpose, sha256(token)],
   );
   return token;
+}
+
+/** Verifies `userId`'s address through the real route, with a token issued as above. */
+export async function verifyEmail(api: HttpClient, db: pg.Pool, userId: string): Promise<void> {
+  const token = await issueEmailToken(db, userId, 'verify_email');
+  const res = await api.post('/v1/auth/verify-email', { token });
+  if (res.status !== 204) throw new Error(`verify-email failed: ${res.status} ${res.text}`);
 }

@@ -6,6 +6,8 @@ export interface Actor {
   readonly userId: string;
   readonly email: string;
   readonly isAdmin: boolean;
+  /** Instance admin rights need a verified address too (SECR_ADMIN_EMAILS names addresses, not people). */
+  readonly emailVerified: boolean;
   readonly via: 'session' | 'token';
   readonly sessionId?: string;
   readonly token?: {
@@ -17,6 +19,8 @@ export interface Actor {
     /** Canonical environment slugs; `null` = every environment. */
     readonly environments: readonly string[] | null;
     readonly access: TokenAccess;
+    /** A token cannot mint tokens that outlive it. */
+    readonly expiresAt: Date;
   };
 }
 

@@ -75,6 +75,8 @@ function checkMembership(actor: Actor, membership: OrgContext | null, ref: OrgRe
 function checkAdmin(actor: Actor, route: ProtectedRoute): void {
   if (!PERMISSION_INFO[route.permission].adminOnly) return;
   if (!actor.isAdmin) throw new ForbiddenError('Only instance administrators may use the admin API');
+  // Whoever first registers an address of SECR_ADMIN_EMAILS is marked admin: proving the address counts.
+  if (!actor.emailVerified) throw new ForbiddenError('Instance administrators must verify their email address before using the admin API');
   if (actor.token?.orgId) throw new ForbiddenError('The admin API needs a token that is not scoped to an organization');
 }
 
@@ -85,5 +87,9 @@ function checkTokenScope(actor: Actor, route: ProtectedRoute): void {
   if (info.sessionOnly) throw new ForbiddenError('This action needs a signed-in session; API tokens cannot perform it');
   if (info.access === 'write' && actor.token.access === 'read') {
     throw new ForbiddenError('This token is read-only');
+  }
+  const narrowed = actor.token.projectId !== null || actor.token.environments !== null;
+  if (narrowed && info.scope === 'org' && !info.narrowable) {
+    throw new ForbiddenError('This token is limited to one project or to some environments; this action needs a token for the whole organization');
   }
 }

@@ -53,6 +53,11 @@ interface PermissionInfo {
   readonly sessionOnly?: boolean;
   /** Only instance administrators (`users.is_admin`); with a token, only an unscoped one. */
   readonly adminOnly?: boolean;
+  /**
+   * Usable by a token narrowed to one project or to some environments: the service checks that
+   * narrower scope (VaultAccess). Every other org permission needs a token for the whole org.
+   */
+  readonly narrowable?: boolean;
 }
 
 export const PERMISSION_INFO: Readonly<Record<Permission, PermissionInfo>> = {
@@ -67,16 +72,16 @@ export const PERMISSION_INFO: Readonly<Record<Permission, PermissionInfo>> = {
   [Permission.MembersInvite]: { scope: 'org', access: 'write' },
   [Permission.MembersRemove]: { scope: 'org', access: 'write' },
   [Permission.MembersChangeRole]: { scope: 'org', access: 'write' },
-  [Permission.ProjectsRead]: { scope: 'org', access: 'read' },
+  [Permission.ProjectsRead]: { scope: 'org', access: 'read', narrowable: true },
   [Permission.ProjectsCreate]: { scope: 'org', access: 'write' },
   [Permission.ProjectsDelete]: { scope: 'org', access: 'write' },
   [Permission.EnvironmentsCreate]: { scope: 'org', access: 'write' },
   [Permission.ProjectKeyRotate]: { scope: 'org', access: 'write' },
-  [Permission.SecretsRead]: { scope: 'org', access: 'read' },
-  [Permission.SecretsWrite]: { scope: 'org', access: 'write' },
-  [Permission.SecretsBulkDelete]: { scope: 'org', access: 'write' },
-  [Permission.SecretsPromote]: { scope: 'org', access: 'write' },
-  [Permission.TemplatesRead]: { scope: 'org', access: 'read' },
+  [Permission.SecretsRead]: { scope: 'org', access: 'read', narrowable: true },
+  [Permission.SecretsWrite]: { scope: 'org', access: 'write', narrowable: true },
+  [Permission.SecretsBulkDelete]: { scope: 'org', access: 'write', narrowable: true },
+  [Permission.SecretsPromote]: { scope: 'org', access: 'write', narrowable: true },
+  [Permission.TemplatesRead]: { scope: 'org', access: 'read', narrowable: true },
   [Permission.TemplatesManage]: { scope: 'org', access: 'write' },
   [Permission.WebhooksRead]: { scope: 'org', access: 'read' },
   [Permission.WebhooksWrite]: { scope: 'org', access: 'write' },

@@ -15,7 +15,9 @@ export class AdminEmails implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     if (!this.config.adminEmails.length) return;
     const promoted: Array<{ id: string }> = await this.db.query(
-      'UPDATE users SET is_admin = true, updated_at = now() WHERE email = ANY($1::text[]) AND NOT is_admin RETURNING id',
+      `WITH promoted AS (
+         UPDATE users SET is_admin = true, updated_at = now() WHERE email = ANY($1::text[]) AND NOT is_admin RETURNING id)
+       SELECT id FROM promoted`,
       [this.config.adminEmails],
     );
     if (promoted.length) this.logger.log(`Marked ${promoted.length} account(s) of SECR_ADMIN_EMAILS as instance admins`);

@@ -116,7 +116,7 @@ export class AuthController {
   @Get('tokens')
   @Route({ permission: Permission.AccountRead, summary: 'List your active tokens (never the tokens themselves)', response: TokenListDto })
   async listTokens(@CurrentActor() actor: Actor): Promise<TokenListDto> {
-    return { tokens: await this.tokens.list(actor.userId) };
+    return { tokens: await this.tokens.list(actor) };
   }
 
   @Delete('tokens/:tokenId')

@@ -50,14 +50,14 @@ export class SessionsService {
     const membership = membershipJoin('u.id', 3, org?.by);
     const [row] = await this.sql.query<MembershipColumns & Record<string, any>>(
       `session-verify-${org?.by ?? 'account'}`,
-      `SELECT u.id, u.email, u.is_admin, ${membership.select}
+      `SELECT u.id, u.email, u.is_admin, u.email_verified_at IS NOT NULL AS email_verified, ${membership.select}
          FROM sessions s JOIN users u ON u.id = s.user_id ${membership.join}
         WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > now()`,
       org ? [claims.sid, claims.sub, org.value] : [claims.sid, claims.sub],
     );
     if (!row) return null;
     return {
-      actor: { userId: row.id, email: row.email, isAdmin: row.is_admin, via: 'session', sessionId: claims.sid },
+      actor: { userId: row.id, email: row.email, isAdmin: row.is_admin, emailVerified: row.email_verified, via: 'session', sessionId: claims.sid },
       membership: membershipFrom(row),
     };
   }

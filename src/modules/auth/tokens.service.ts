@@ -56,7 +56,7 @@ export class TokensService {
         projectId,
         environments,
         access: dto.access,
-        expiresAt: new Date(Date.now() + days * 86_400_000),
+        expiresAt: expiryOf(actor, days),
       });
       await em.save(token);
       await this.audit.record(em, {
@@ -71,9 +71,10 @@ export class TokensService {
     return { ...toTokenDto(saved), token: secret.token };
   }
 
-  async list(userId: string): Promise<TokenDto[]> {
+  /** The user's active tokens; a token scoped to one org sees only that org's tokens. */
+  async list(actor: Actor): Promise<TokenDto[]> {
     const tokens = await this.db.getRepository(ApiToken).find({
-      where: { userId, revokedAt: IsNull(), expiresAt: MoreThan(new Date()) },
+      where: { userId: actor.userId, ...orgFilter(actor), revokedAt: IsNull(), expiresAt: MoreThan(new Date()) },
       order: { createdAt: 'DESC' },
     });
     return tokens.map(toTokenDto);
@@ -83,7 +84,7 @@ export class TokensService {
     await this.db.transaction(async (em) => {
       const result = await em.update(
         ApiToken,
-        { id: tokenId, userId: actor.userId, revokedAt: IsNull() },
+        { id: tokenId, userId: actor.userId, ...orgFilter(actor), revokedAt: IsNull() },
         { revokedAt: new Date() },
       );
       if (!result.affected) throw new TokenNotFoundError(tokenId);
@@ -101,8 +102,8 @@ export class TokensService {
     const membership = membershipJoin('u.id', 2, org?.by);
     const [row] = await this.sql.query<MembershipColumns & Record<string, any>>(
       `token-verify-${org?.by ?? 'account'}`,
-      `SELECT t.id, t.token_hash, t.org_id, t.project_id, t.environments, t.access, t.last_used_at,
-              u.id AS user_id, u.email, u.is_admin, ${membership.select}
+      `SELECT t.id, t.token_hash, t.org_id, t.project_id, t.environments, t.access, t.last_used_at, t.expires_at,
+              u.id AS user_id, u.email, u.is_admin, u.email_verified_at IS NOT NULL AS email_verified, ${membership.select}
          FROM api_tokens t JOIN users u ON u.id = t.user_id ${membership.join}
         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > now()`,
       org ? [hash, org.value] : [hash],
@@ -114,8 +115,16 @@ export class TokensService {
         userId: row.user_id,
         email: row.email,
         isAdmin: row.is_admin,
+        emailVerified: row.email_verified,
         via: 'token',
-        token: { id: row.id, orgId: row.org_id, projectId: row.project_id, environments: row.environments, access: row.access },
+        token: {
+          id: row.id,
+          orgId: row.org_id,
+          projectId: row.project_id,
+          environments: row.environments,
+          access: row.access,
+          expiresAt: row.expires_at,
+        },
       },
       membership: membershipFrom(row),
     };
@@ -127,6 +136,18 @@ export class TokensService {
       .query('UPDATE api_tokens SET last_used_at = now() WHERE id = $1', [tokenId])
       .catch((err: unknown) => this.logger.warn({ err }, 'Could not record token use'));
   }
+}
+
+/** A token minted by a token expires no later than its parent. */
+function expiryOf(actor: Actor, days: number): Date {
+  const requested = new Date(Date.now() + days * 86_400_000);
+  const parent = actor.token?.expiresAt;
+  return parent && parent < requested ? parent : requested;
+}
+
+/** An org-scoped token acts only on tokens of its org (it cannot list or revoke the user's others). */
+function orgFilter(actor: Actor): { orgId?: string } {
+  return actor.token?.orgId ? { orgId: actor.token.orgId } : {};
 }
 
 interface Scope {

@@ -30,7 +30,8 @@ export class LocalKeyProvider extends KeyProvider {
 
   async unwrap(wrapped: Buffer, context: KeyContext): Promise<Buffer> {
     try {
-      const decipher = createDecipheriv('aes-256-gcm', this.masterKey, wrapped.subarray(0, IV_BYTES));
+      if (wrapped.length < IV_BYTES + TAG_BYTES) throw new Error('too short');
+      const decipher = createDecipheriv('aes-256-gcm', this.masterKey, wrapped.subarray(0, IV_BYTES), { authTagLength: TAG_BYTES });
       decipher.setAAD(keyContextAad(context));
       decipher.setAuthTag(wrapped.subarray(wrapped.length - TAG_BYTES));
       return Buffer.concat([decipher.update(wrapped.subarray(IV_BYTES, wrapped.length - TAG_BYTES)), decipher.final()]);

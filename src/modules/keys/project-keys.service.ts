@@ -16,8 +16,10 @@ export class DataIntegrityError extends DomainError {
  * since been re-encrypted, so reading it again succeeds.
  */
 export class KeyVersionDestroyedError extends DataIntegrityError {
+  readonly detail: string;
   constructor(projectId: string, version: number) {
-    super(`Project key v${version} of project ${projectId} has been destroyed`);
+    super('A project key version has been destroyed');
+    this.detail = `project ${projectId}, key v${version}`;
   }
 }
 
@@ -89,11 +91,14 @@ export class ProjectKeys {
       'SELECT wrapped_key, provider, master_key FROM project_keys WHERE project_id = $1 AND version = $2',
       [projectId, version],
     );
-    if (!row) throw new DataIntegrityError(`Project key v${version} of project ${projectId} is missing`);
+    if (!row) {
+      this.logger.error(`Project key v${version} of project ${projectId} is missing`);
+      throw new DataIntegrityError('A project key is missing');
+    }
     if (!row.wrapped_key) throw new KeyVersionDestroyedError(projectId, version);
     if (row.provider !== this.provider.name || row.master_key !== this.provider.masterKeyId) {
       this.logger.error(`Project key v${version} of ${projectId} was wrapped by ${row.provider}/${row.master_key}, but this server uses ${this.provider.name}/${this.provider.masterKeyId}`);
-      throw new DataIntegrityError('This server is configured with another master key than the one that protects this project');
+      throw new DataIntegrityError('A project key cannot be unwrapped with the configured key provider');
     }
     try {
       return toKeyObject(await this.provider.unwrap(row.wrapped_key, { projectId, version }));

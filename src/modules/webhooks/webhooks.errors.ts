@@ -1,4 +1,4 @@
-import { ForbiddenError, NotFoundError, ValidationFailedError } from '../../common/errors/domain-error.js';
+import { NotFoundError, ValidationFailedError } from '../../common/errors/domain-error.js';
 
 export class WebhookNotFoundError extends NotFoundError {
   constructor(id: string) {
@@ -13,9 +13,3 @@ export class WebhookUrlRefusedError extends ValidationFailedError {
   }
 }
 
-/** Webhooks see every project of the org: a token narrowed to a project or environments may not manage them. */
-export class WebhookTokenScopeError extends ForbiddenError {
-  constructor() {
-    super('Webhooks are managed org-wide: this token is scoped to a project or to environments');
-  }
-}

@@ -22,7 +22,7 @@ import {
   WebhookDetailDto,
   WebhookDto,
 } from './webhooks.dto.js';
-import { WebhookNotFoundError, WebhookTokenScopeError, WebhookUrlRefusedError } from './webhooks.errors.js';
+import { WebhookNotFoundError, WebhookUrlRefusedError } from './webhooks.errors.js';
 import { WebhooksRepository, type WebhookChanges, type WebhookRow } from './webhooks.repository.js';
 
 const DEFAULT_LOG_PAGE = 50;
@@ -50,12 +50,10 @@ export class WebhooksService {
   ) {}
 
   async list(org: OrgContext, actor: Actor): Promise<WebhookDto[]> {
-    assertOrgWideToken(actor);
     return (await this.repo.list(org.id)).map(toDto);
   }
 
   async create(org: OrgContext, actor: Actor, dto: CreateWebhookDto, meta: RequestMeta): Promise<CreatedWebhookDto> {
-    assertOrgWideToken(actor);
     const url = await this.checkUrl(dto.url);
     const filters = await this.resolveFilters(org, dto.project ?? null, dto.environments ?? null);
     const id = randomUUID();
@@ -89,7 +87,6 @@ export class WebhooksService {
   }
 
   async get(org: OrgContext, actor: Actor, id: string, query: DeliveryLogQueryDto): Promise<WebhookDetailDto> {
-    assertOrgWideToken(actor);
     const webhook = await this.require(org, id);
     const limit = query.limit ?? DEFAULT_LOG_PAGE;
     const offset = query.offset ?? 0;
@@ -102,7 +99,6 @@ export class WebhooksService {
   }
 
   async update(org: OrgContext, actor: Actor, id: string, dto: UpdateWebhookDto, meta: RequestMeta): Promise<WebhookDto> {
-    assertOrgWideToken(actor);
     const current = await this.require(org, id);
     const changes: WebhookChanges = { events: dto.events, enabled: dto.enabled, description: dto.description };
     if (dto.url !== undefined) changes.url = (await this.checkUrl(dto.url)).href;
@@ -128,7 +124,6 @@ export class WebhooksService {
   }
 
   async remove(org: OrgContext, actor: Actor, id: string, meta: RequestMeta): Promise<void> {
-    assertOrgWideToken(actor);
     await this.db.transaction(async (em) => {
       const deleted = await this.repo.delete(em, org.id, id);
       if (!deleted) throw new WebhookNotFoundError(id);
@@ -144,7 +139,6 @@ export class WebhooksService {
 
   /** Enqueues one test delivery (a `webhook.test` event), even to a disabled webhook; its attempt shows in the log. */
   async test(org: OrgContext, actor: Actor, id: string, meta: RequestMeta): Promise<TestDeliveryDto> {
-    assertOrgWideToken(actor);
     return this.db.transaction(async (em) => {
       const webhook = await this.repo.find(org.id, id, em);
       if (!webhook) throw new WebhookNotFoundError(id);
@@ -192,10 +186,6 @@ export class WebhooksService {
     if (missing) throw new EnvironmentNotFoundError(missing);
     return { projectId, environments };
   }
-}
-
-function assertOrgWideToken(actor: Actor): void {
-  if (actor.token?.projectId || actor.token?.environments) throw new WebhookTokenScopeError();
 }
 
 function toDto(w: WebhookRow): WebhookDto {
