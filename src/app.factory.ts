@@ -6,6 +6,8 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
+import { STRIPE_WEBHOOK_PATH } from './modules/billing/billing.controller.js';
+import { MetricsService } from './modules/metrics/metrics.service.js';
 import { securityHeaders } from './common/http/security-headers.js';
 import type { AppConfig } from './config/config.js';
 import { buildOpenApiDocument, serveOpenApi } from './openapi/openapi.js';
@@ -28,6 +30,22 @@ export function applyGlobalPrefix(app: INestApplication): void {
   app.setGlobalPrefix('v1', { exclude: ['health', 'health/ready'] });
 }
 
+/**
+ * Fastify's own JSON parser stays the only parser, but reads the body as bytes first so that one path
+ * (the Stripe webhook, whose signature covers the exact bytes sent) also gets `request.rawBody`.
+ * Every other route sees no difference.
+ */
+function keepRawBodyFor(adapter: FastifyAdapter, path: string): void {
+  const fastify = adapter.getInstance();
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const buffer = body as Buffer;
+    if (request.url.split('?', 1)[0] === path) request.rawBody = buffer;
+    parseJson(request, buffer.toString('utf8'), done);
+  });
+}
+
 /** Builds the whole HTTP application (not yet listening): used by main.ts and by the tests. */
 export async function createApp(config: AppConfig, databaseUrl: string): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({ trustProxy: config.trustProxy, bodyLimit: BODY_LIMIT_BYTES, genReqId: requestId });
@@ -36,6 +54,7 @@ export async function createApp(config: AppConfig, databaseUrl: string): Promise
   // `bodyParser: false` stops Nest from adding its application/x-www-form-urlencoded one, which would
   // hand form posts (which a browser sends cross-site without a preflight) to the handlers.
   adapter.getInstance().removeContentTypeParser(['text/plain']);
+  keepRawBodyFor(adapter, STRIPE_WEBHOOK_PATH);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, databaseUrl), adapter, {
     bufferLogs: true,
     bodyParser: false,
@@ -51,6 +70,16 @@ export async function createApp(config: AppConfig, databaseUrl: string): Promise
     .getInstance()
     .addHook('onRequest', (request, reply, done) => {
       reply.headers(headers).header('x-request-id', request.id);
+      done();
+    });
+
+  // Request metrics: an in-memory add per response; MetricsService writes them in the background.
+  const metrics = app.get(MetricsService);
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onResponse', (request, reply, done) => {
+      metrics.record(request.method, request.routeOptions.url ?? '(unmatched)', reply.statusCode, reply.elapsedTime);
       done();
     });
 

@@ -11,6 +11,8 @@ import { CONFIG, type AppConfig } from './config/config.js';
 import { DatabaseModule } from './database/database.module.js';
 import { dataSourceOptions } from './database/data-source.js';
 import { AdminModule } from './modules/admin/admin.module.js';
+import { BillingModule } from './modules/billing/billing.module.js';
+import { MetricsModule } from './modules/metrics/metrics.module.js';
 import { AuditModule } from './modules/audit/audit.module.js';
 import { AuthModule } from './modules/auth/auth.module.js';
 import { HealthController } from './modules/health/health.controller.js';
@@ -45,6 +47,7 @@ export class AppModule {
         JobsModule.forRoot(databaseUrl),
         AuditModule,
         PlansModule,
+        MetricsModule,
         KeysModule,
         AuthModule,
         OrgsModule,
@@ -55,6 +58,7 @@ export class AppModule {
         TemplatesModule,
         WebhooksModule,
         AdminModule,
+        BillingModule,
       ],
       controllers: [HealthController],
       providers: [

@@ -406,6 +406,29 @@ const ROUTES: readonly RouteRow[] = [
   { route: 'PATCH /v1/admin/orgs/:orgId', call: () => ({ body: { plan: 'enterprise' } }), expect: NOT_INSTANCE_ADMIN },
   { route: 'GET /v1/admin/plans', expect: NOT_INSTANCE_ADMIN },
   { route: 'PUT /v1/admin/plans/:planName', call: () => ({ params: { planName: 'free' }, body: { limits: {} } }), expect: NOT_INSTANCE_ADMIN },
+  { route: 'GET /v1/admin/metrics/summary', expect: NOT_INSTANCE_ADMIN },
+
+  // ── Billing: the matrix app has no STRIPE_SECRET_KEY, so an owner's mutation passes the guard and gets
+  // 503 billing_not_configured (billing.e2e-spec.ts covers Stripe itself) ──
+  {
+    route: 'GET /v1/billing/:orgId',
+    expect: { owner: 200, admin: 200, developer: 403, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 200 },
+  },
+  {
+    route: 'POST /v1/billing/:orgId/checkout',
+    call: () => ({ body: { plan: 'pro' } }),
+    expect: { owner: 503, admin: 403, developer: 403, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 403 },
+  },
+  {
+    route: 'POST /v1/billing/:orgId/portal',
+    expect: { owner: 503, admin: 403, developer: 403, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 403 },
+  },
+  {
+    // Public: Stripe signs it, nobody signs in. An unsigned body is refused whoever sends it.
+    route: 'POST /v1/billing/webhook',
+    call: () => ({ body: { id: `evt_${unique()}`, type: 'checkout.session.completed', data: { object: {} } } }),
+    expect: { owner: 400, admin: 400, developer: 400, viewer: 400, nonMember: 400, anonymous: 400, readOnlyToken: 400 },
+  },
 
   // ── Audit ──
   {
@@ -543,6 +566,7 @@ const ERROR_CODES: Record<number, string[]> = {
   403: ['forbidden'],
   404: ['not_found'],
   409: ['conflict'],
+  503: ['billing_not_configured'], // billing mutations on the matrix app, which has no STRIPE_SECRET_KEY
 };
 
 /** Every handler of every controller, as `METHOD /path/{param}` without the global prefix. */

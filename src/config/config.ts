@@ -79,6 +79,11 @@ const envSchema = z.object({
   WEBHOOK_CONCURRENCY: z.coerce.number().int().min(0).max(100).default(4),
   WEBHOOK_POLL_INTERVAL_MS: z.coerce.number().int().min(500).max(60_000).default(2000),
   DEFAULT_PLAN: z.enum(['free', 'pro', 'team', 'enterprise']).default('free'),
+  STRIPE_SECRET_KEY: z.string().min(1).optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),
+  STRIPE_PRICE_PRO: z.string().min(1).optional(),
+  STRIPE_PRICE_TEAM: z.string().min(1).optional(),
+  STRIPE_API_URL: z.url().optional(),
   SECR_ADMIN_EMAILS: z
     .string()
     .transform((v) => v.split(',').map((e) => e.trim().toLowerCase()).filter(Boolean))
@@ -160,6 +165,16 @@ export interface AppConfig {
   readonly defaultPlan: 'free' | 'pro' | 'team' | 'enterprise';
   /** Lower-cased addresses whose accounts are instance administrators (at sign-up and at start-up). */
   readonly adminEmails: readonly string[];
+  readonly stripe: {
+    /** `undefined` = billing mutations answer 503 billing_not_configured. */
+    readonly secretKey: string | undefined;
+    /** Signing secret of the webhook endpoint (whsec_…); `undefined` = the webhook answers 503. */
+    readonly webhookSecret: string | undefined;
+    readonly pricePro: string | undefined;
+    readonly priceTeam: string | undefined;
+    /** Another Stripe API base URL (tests, stripe-mock); `undefined` = api.stripe.com. */
+    readonly apiUrl: string | undefined;
+  };
 }
 
 export class ConfigError extends Error {
@@ -244,6 +259,13 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     }),
     defaultPlan: e.DEFAULT_PLAN,
     adminEmails: Object.freeze([...e.SECR_ADMIN_EMAILS]),
+    stripe: Object.freeze({
+      secretKey: e.STRIPE_SECRET_KEY,
+      webhookSecret: e.STRIPE_WEBHOOK_SECRET,
+      pricePro: e.STRIPE_PRICE_PRO,
+      priceTeam: e.STRIPE_PRICE_TEAM,
+      apiUrl: e.STRIPE_API_URL,
+    }),
   });
 }
 

@@ -48,5 +48,7 @@ declare module 'fastify' {
   interface FastifyRequest {
     actor?: Actor;
     org?: OrgContext;
+    /** The exact request bytes; set only on the Stripe webhook route (app.factory.ts). */
+    rawBody?: Buffer;
   }
 }

@@ -28,6 +28,8 @@ const EXPECTED: Readonly<Record<string, Readonly<Record<Role, boolean>>>> = {
   [Permission.WebhooksRead]:      { owner: Y, admin: Y, developer: N, viewer: N },
   [Permission.WebhooksWrite]:     { owner: Y, admin: Y, developer: N, viewer: N },
   [Permission.AuditRead]:         { owner: Y, admin: Y, developer: N, viewer: N },
+  [Permission.BillingRead]:       { owner: Y, admin: Y, developer: N, viewer: N },
+  [Permission.BillingManage]:     { owner: Y, admin: N, developer: N, viewer: N },
 };
 
 /** Which environment tiers each role may read secrets in (spec 003: all / all / dev + staging / dev only). */

@@ -41,6 +41,10 @@ export enum Permission {
   WebhooksRead = 'webhooks.read',
   WebhooksWrite = 'webhooks.write',
   AuditRead = 'audit.read',
+  /** Plan, subscription and usage. Billing is org-wide: never usable by a narrowed token. */
+  BillingRead = 'billing.read',
+  /** Checkout and the customer portal. */
+  BillingManage = 'billing.manage',
 }
 
 export type PermissionScope = 'account' | 'org';
@@ -86,6 +90,8 @@ export const PERMISSION_INFO: Readonly<Record<Permission, PermissionInfo>> = {
   [Permission.WebhooksRead]: { scope: 'org', access: 'read' },
   [Permission.WebhooksWrite]: { scope: 'org', access: 'write' },
   [Permission.AuditRead]: { scope: 'org', access: 'read' },
+  [Permission.BillingRead]: { scope: 'org', access: 'read' },
+  [Permission.BillingManage]: { scope: 'org', access: 'write' },
 };
 
 const VIEWER: readonly Permission[] = [Permission.MembersRead, Permission.ProjectsRead, Permission.SecretsRead, Permission.TemplatesRead];
@@ -102,8 +108,9 @@ const ADMIN: readonly Permission[] = [
   Permission.WebhooksRead,
   Permission.WebhooksWrite,
   Permission.AuditRead,
+  Permission.BillingRead,
 ];
-const OWNER: readonly Permission[] = [...ADMIN, Permission.MembersChangeRole, Permission.OrgDelete, Permission.ProjectsDelete];
+const OWNER: readonly Permission[] = [...ADMIN, Permission.MembersChangeRole, Permission.OrgDelete, Permission.ProjectsDelete, Permission.BillingManage];
 
 export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
   owner: OWNER,

@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'plan_limit_exceeded'
   | 'rate_limited'
   | 'service_unavailable'
+  | 'billing_not_configured'
   | 'internal_error';
 
 export interface FieldError {

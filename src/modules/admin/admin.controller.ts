@@ -8,11 +8,16 @@ import { PageQueryDto } from '../../common/pagination/pagination.dto.js';
 import { ParseUuidPipe } from '../../common/validation/parse-uuid.pipe.js';
 import { AdminOrgDetailDto, AdminOrgListDto, AdminStatsDto, PlanDto, PlanListDto, UpdateOrgPlanDto, UpdatePlanConfigDto } from './admin.dto.js';
 import { AdminService } from './admin.service.js';
+import { MetricsQueryDto, MetricsSummaryDto } from '../metrics/metrics.dto.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 
 @ApiTags('Admin')
 @Controller('admin')
 export class AdminController {
-  constructor(private readonly admin: AdminService) {}
+  constructor(
+    private readonly admin: AdminService,
+    private readonly metrics: MetricsService,
+  ) {}
 
   @Get('stats')
   @Route({ permission: Permission.AdminRead, summary: 'Counts of users, orgs, projects and secrets (instance admins)', response: AdminStatsDto })
@@ -53,5 +58,12 @@ export class AdminController {
   @Route({ permission: Permission.AdminWrite, summary: "Replace a plan's run-time limits in plan_configs (instance admins)", response: PlanDto })
   updatePlan(@CurrentActor() actor: Actor, @Param('planName') planName: string, @Body() dto: UpdatePlanConfigDto, @ReqMeta() meta: RequestMeta): Promise<PlanDto> {
     return this.admin.updatePlan(actor, planName, dto, meta);
+  }
+
+  @Get('metrics/summary')
+  @Route({ permission: Permission.AdminRead, summary: 'Requests per hour and route: count, errors, p50/p95 latency (instance admins)', response: MetricsSummaryDto })
+  async metricsSummary(@Query() query: MetricsQueryDto): Promise<MetricsSummaryDto> {
+    const hours = query.hours ?? 24;
+    return { hours, rows: await this.metrics.summary(hours) };
   }
 }

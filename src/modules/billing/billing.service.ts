@@ -1,0 +1,240 @@
+import { Inject, Injectable } from '@nestjs/common';
+import Stripe from 'stripe';
+import { DataSource } from 'typeorm';
+import type { RequestMeta } from '../../common/auth/actor.js';
+import { BadRequestError, NotFoundError } from '../../common/errors/domain-error.js';
+import { CONFIG, type AppConfig } from '../../config/config.js';
+import { AuditService } from '../audit/audit.service.js';
+import { LIMIT_NAMES, UNLIMITED, type PlanName } from '../plans/plan-limits.js';
+import { PlansService } from '../plans/plans.service.js';
+import { usage } from '../plans/usage.js';
+import type { BillingStatusDto, BillingUrlDto, PaidPlan, WebhookReceivedDto } from './billing.dto.js';
+import { BillingNotConfiguredError } from './billing.errors.js';
+
+/** Seconds a signed webhook stays acceptable (Stripe's default): older timestamps are replays. */
+export const WEBHOOK_TOLERANCE_SECONDS = 300;
+
+/** Subscription statuses under which the paid plan applies; any other (but PENDING_STATUSES) falls back to DEFAULT_PLAN. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const LIVE_STATUSES = new Set(['active', 'trialing', 'past_due']);
+/**
+ * Not paid yet (the first invoice is open): the plan stays as it is, so a late `created` event cannot
+ * undo the checkout completion that arrived before it.
+ */
+const PENDING_STATUSES = new Set(['incomplete']);
+
+interface OrgBillingRow {
+  id: string;
+  plan: PlanName | null;
+  stripe_customer_id: string | null;
+  subscription_status: string | null;
+  current_period_end: Date | null;
+}
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/**
+ * Stripe billing: one customer per org, hosted Checkout and Customer Portal, and the webhook that
+ * sets an org's plan. The webhook is the only writer of the plan from Stripe's side; it is idempotent
+ * by event id (stripe_events) and audits every plan change. A downgrade only changes the plan: data
+ * over the new limits stays, the org just cannot create more.
+ */
+@Injectable()
+export class BillingService {
+  private readonly stripe: Stripe | null;
+  /** Only for signature checks, which need no API key. */
+  private readonly verifier = new Stripe('sk_unused');
+
+  constructor(
+    private readonly db: DataSource,
+    private readonly plans: PlansService,
+    private readonly audit: AuditService,
+    @Inject(CONFIG) private readonly config: AppConfig,
+  ) {
+    const { secretKey, apiUrl } = config.stripe;
+    if (!secretKey) {
+      this.stripe = null;
+    } else if (apiUrl) {
+      const url = new URL(apiUrl);
+      const protocol = url.protocol === 'http:' ? 'http' : 'https';
+      this.stripe = new Stripe(secretKey, { host: url.hostname, port: Number(url.port || (protocol === 'http' ? 80 : 443)), protocol, maxNetworkRetries: 0 });
+    } else {
+      this.stripe = new Stripe(secretKey);
+    }
+  }
+
+  async status(orgId: string): Promise<BillingStatusDto> {
+    const [row]: OrgBillingRow[] = await this.db.query(
+      'SELECT id, plan, stripe_customer_id, subscription_status, current_period_end FROM orgs WHERE id = $1',
+      [orgId],
+    );
+    if (!row) throw new NotFoundError('Organization not found');
+    const em = this.db.manager;
+    const [{ plan, planIsDefault, limits }, projects, members, webhooks] = await Promise.all([
+      this.plans.effectiveLimits(orgId),
+      usage.projects(orgId)(em),
+      usage.members(orgId)(em),
+      usage.webhooks(orgId)(em),
+    ]);
+    const limitsDto = {} as BillingStatusDto['limits'];
+    for (const name of LIMIT_NAMES) {
+      const { value, source } = limits[name];
+      limitsDto[name] = { value: value === Infinity ? UNLIMITED : value, source };
+    }
+    return {
+      orgId,
+      plan,
+      planIsDefault,
+      subscriptionStatus: row.subscription_status,
+      currentPeriodEnd: row.current_period_end ? row.current_period_end.toISOString() : null,
+      billingConfigured: this.stripe !== null,
+      usage: { projects, members, webhooks },
+      limits: limitsDto,
+    };
+  }
+
+  async checkout(orgId: string, plan: PaidPlan): Promise<BillingUrlDto> {
+    const stripe = this.requireStripe();
+    const price = plan === 'pro' ? this.config.stripe.pricePro : this.config.stripe.priceTeam;
+    if (!price) throw new BillingNotConfiguredError(`No Stripe price is configured for the '${plan}' plan (STRIPE_PRICE_${plan.toUpperCase()})`);
+    const customer = await this.customerFor(stripe, orgId);
+    const base = this.config.publicUrl;
+    const session = await stripe.checkout.sessions.create({
+      mode: 'subscription',
+      customer,
+      client_reference_id: orgId,
+      line_items: [{ price, quantity: 1 }],
+      metadata: { orgId, plan },
+      subscription_data: { metadata: { orgId, plan } },
+      success_url: `${base}/billing/success?session_id={CHECKOUT_SESSION_ID}`,
+      cancel_url: `${base}/billing/cancel`,
+    });
+    if (!session.url) throw new BadRequestError('Stripe returned a checkout session without a URL');
+    return { url: session.url };
+  }
+
+  async portal(orgId: string): Promise<BillingUrlDto> {
+    const stripe = this.requireStripe();
+    const customer = await this.customerFor(stripe, orgId);
+    const session = await stripe.billingPortal.sessions.create({ customer, return_url: `${this.config.publicUrl}/billing` });
+    return { url: session.url };
+  }
+
+  /**
+   * Verifies the signature over the raw body, then applies the event once: the event id goes into
+   * stripe_events in the same transaction as the plan change, so a replay (or a concurrent
+   * re-delivery) finds it there and changes nothing.
+   */
+  async handleWebhook(rawBody: Buffer | undefined, signature: string | undefined, meta: RequestMeta): Promise<WebhookReceivedDto> {
+    if (!signature) throw new BadRequestError('Missing Stripe-Signature header');
+    const secret = this.config.stripe.webhookSecret;
+    if (!secret) throw new BillingNotConfiguredError('The Stripe webhook is not configured on this server (STRIPE_WEBHOOK_SECRET is not set)');
+    if (!rawBody) throw new BadRequestError('Missing request body');
+    let event: Json;
+    try {
+      event = this.verifier.webhooks.constructEvent(rawBody, signature, secret, WEBHOOK_TOLERANCE_SECONDS) as unknown as Json;
+    } catch {
+      throw new BadRequestError('Invalid Stripe signature, or its timestamp is outside the tolerance');
+    }
+    return this.db.transaction(async (em) => {
+      const inserted = await em.query('INSERT INTO stripe_events (id, type) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING RETURNING id', [event.id, event.type]);
+      if (inserted.length === 0) return { received: true, duplicate: true };
+      const object: Json = event.data?.object ?? {};
+      let change: { orgId: string | null; customerId: string | null; plan: PlanName | null | undefined; subscriptionId: string | null; status: string | null; periodEnd: Date | null } | null = null;
+      switch (event.type) {
+        case 'checkout.session.completed': {
+          const plan = object.metadata?.plan;
+          if (object.mode !== 'subscription' || (plan !== 'pro' && plan !== 'team')) break;
+          change = {
+            orgId: object.client_reference_id ?? object.metadata?.orgId ?? null,
+            customerId: idOf(object.customer),
+            plan,
+            subscriptionId: idOf(object.subscription),
+            status: 'active',
+            periodEnd: null,
+          };
+          break;
+        }
+        case 'customer.subscription.created':
+        case 'customer.subscription.updated':
+        case 'customer.subscription.deleted': {
+          const deleted = event.type === 'customer.subscription.deleted';
+          const item: Json | undefined = object.items?.data?.[0];
+          const mapped = this.planForPrice(idOf(item?.price));
+          const status: string | null = deleted ? 'canceled' : (object.status ?? null);
+          // A live subscription to an unknown price leaves the plan alone (undefined); a dead one ends it (null).
+          const pending = !deleted && status !== null && PENDING_STATUSES.has(status);
+          const plan = pending ? undefined : deleted || !status || !LIVE_STATUSES.has(status) ? null : (mapped ?? undefined);
+          const end = item?.current_period_end ?? object.current_period_end;
+          change = {
+            orgId: object.metadata?.orgId ?? null,
+            customerId: idOf(object.customer),
+            plan,
+            subscriptionId: object.id ?? null,
+            status,
+            periodEnd: typeof end === 'number' ? new Date(end * 1000) : null,
+          };
+          break;
+        }
+      }
+      if (!change) return { received: true, duplicate: false };
+      // The customer id is ours (one per org); the org id in the metadata is only a fallback.
+      const select = 'SELECT id, plan, stripe_customer_id FROM orgs WHERE %s FOR UPDATE';
+      let [org]: OrgBillingRow[] = change.customerId ? await em.query(select.replace('%s', 'stripe_customer_id = $1'), [change.customerId]) : [];
+      if (!org && change.orgId && UUID.test(change.orgId)) {
+        [org] = await em.query(select.replace('%s', 'id = $1 AND (stripe_customer_id IS NULL OR $2::text IS NULL)'), [change.orgId, change.customerId]);
+      }
+      if (!org) return { received: true, duplicate: false };
+      const plan = change.plan === undefined ? org.plan : change.plan;
+      await em.query(
+        `UPDATE orgs SET plan = $2, stripe_customer_id = coalesce(stripe_customer_id, $3), stripe_subscription_id = $4,
+                         subscription_status = $5, current_period_end = coalesce($6, current_period_end)
+          WHERE id = $1`,
+        [org.id, plan, change.customerId, change.subscriptionId, change.status, change.periodEnd],
+      );
+      if (plan !== org.plan) {
+        await this.audit.record(em, {
+          action: 'billing.plan_changed',
+          orgId: org.id,
+          actor: null,
+          meta,
+          metadata: { before: org.plan, after: plan, stripeEventId: event.id, stripeEventType: event.type, subscriptionStatus: change.status },
+        });
+      }
+      return { received: true, duplicate: false };
+    });
+  }
+
+  private requireStripe(): Stripe {
+    if (!this.stripe) throw new BillingNotConfiguredError();
+    return this.stripe;
+  }
+
+  private planForPrice(priceId: string | null): PlanName | null {
+    if (!priceId) return null;
+    if (priceId === this.config.stripe.pricePro) return 'pro';
+    if (priceId === this.config.stripe.priceTeam) return 'team';
+    return null;
+  }
+
+  /** The org's Stripe customer, created on first use. The org row lock makes it one per org. */
+  private async customerFor(stripe: Stripe, orgId: string): Promise<string> {
+    return this.db.transaction(async (em) => {
+      const [org]: Array<{ id: string; slug: string; name: string; stripe_customer_id: string | null }> = await em.query(
+        'SELECT id, slug, name, stripe_customer_id FROM orgs WHERE id = $1 FOR UPDATE',
+        [orgId],
+      );
+      if (!org) throw new NotFoundError('Organization not found');
+      if (org.stripe_customer_id) return org.stripe_customer_id;
+      const customer = await stripe.customers.create({ name: org.name, metadata: { orgId, orgSlug: org.slug } }, { idempotencyKey: `secr-org-customer-${orgId}` });
+      await em.query('UPDATE orgs SET stripe_customer_id = $2 WHERE id = $1', [orgId, customer.id]);
+      return customer.id;
+    });
+  }
+}
+
+function idOf(value: unknown): string | null {
+  if (typeof value === 'string') return value;
+  if (value && typeof value === 'object' && typeof (value as Json).id === 'string') return (value as Json).id;
+  return null;
+}

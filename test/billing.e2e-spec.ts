@@ -1,0 +1,209 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import Stripe from 'stripe';
+import { createOrg, createTeam, registerUser, type OrgWithTeam } from './factories/accounts.js';
+import { createProject } from './factories/vault.js';
+import { FakeStripe } from './support/fake-stripe.js';
+import { startTestContext, type TestContext } from './support/test-app.js';
+
+const WEBHOOK_SECRET = 'whsec_test_secret_for_secr';
+const PRICE_PRO = 'price_pro_test';
+const PRICE_TEAM = 'price_team_test';
+const stripe = new Stripe('sk_test_unused');
+
+let eventSeq = 0;
+function event(type: string, object: Record<string, unknown>, id = `evt_test_${++eventSeq}_${Date.now()}`) {
+  return { id, object: 'event', api_version: '2025-01-01', created: Math.floor(Date.now() / 1000), livemode: false, type, data: { object } };
+}
+
+function subscription(customer: string, price: string, status: string, orgId?: string) {
+  const periodEnd = Math.floor(Date.now() / 1000) + 30 * 86400;
+  return {
+    id: 'sub_test_1',
+    object: 'subscription',
+    customer,
+    status,
+    metadata: orgId ? { orgId } : {},
+    current_period_end: periodEnd,
+    items: { object: 'list', data: [{ id: 'si_1', object: 'subscription_item', price: { id: price, object: 'price' }, current_period_end: periodEnd }] },
+  };
+}
+
+describe('billing with Stripe', () => {
+  let ctx: TestContext;
+  let fake: FakeStripe;
+  let team: OrgWithTeam;
+
+  const sendWebhook = (payload: unknown, options: { secret?: string; timestamp?: number; signature?: string } = {}) => {
+    const body = JSON.stringify(payload);
+    const signature =
+      options.signature ?? stripe.webhooks.generateTestHeaderString({ payload: body, secret: options.secret ?? WEBHOOK_SECRET, timestamp: options.timestamp });
+    return ctx.api.request('POST', '/v1/billing/webhook', { rawBody: body, headers: { 'stripe-signature': signature } });
+  };
+  const planOf = async (orgId: string) => (await ctx.db.query('SELECT plan FROM orgs WHERE id = $1', [orgId])).rows[0].plan;
+
+  beforeAll(async () => {
+    fake = await new FakeStripe().start();
+    ctx = await startTestContext({
+      DEFAULT_PLAN: 'free',
+      STRIPE_SECRET_KEY: 'sk_test_secr',
+      STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      STRIPE_PRICE_PRO: PRICE_PRO,
+      STRIPE_PRICE_TEAM: PRICE_TEAM,
+      STRIPE_API_URL: fake.url,
+    });
+    team = await createTeam(ctx.api);
+  });
+  afterAll(async () => {
+    await ctx.close();
+    await fake.close();
+  });
+
+  it('shows the plan, subscription and usage against limits to owners and admins', async () => {
+    await createProject(ctx.api, team.owner, team.org);
+    const res = await ctx.api.get(`/v1/billing/${team.org.id}`, { session: team.admin.session });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      orgId: team.org.id,
+      plan: 'free',
+      planIsDefault: true,
+      subscriptionStatus: null,
+      currentPeriodEnd: null,
+      billingConfigured: true,
+      usage: { projects: 1, members: 4, webhooks: 0 },
+      limits: { projectsPerOrg: { value: 3, source: 'default' } },
+    });
+    expect((await ctx.api.get(`/v1/billing/${team.org.id}`, { session: team.developer.session })).status).toBe(403);
+  });
+
+  it('creates one Stripe customer per org and returns Checkout and Portal URLs', async () => {
+    const first = await ctx.api.post(`/v1/billing/${team.org.id}/checkout`, { plan: 'pro' }, { session: team.owner.session });
+    expect(first.status).toBe(200);
+    expect(first.body.url).toMatch(/^https:\/\/checkout\.stripe\.com\/c\/pay\/cs_test_/);
+    const portal = await ctx.api.post(`/v1/billing/${team.org.id}/portal`, undefined, { session: team.owner.session });
+    expect(portal.status).toBe(200);
+    expect(portal.body.url).toMatch(/^https:\/\/billing\.stripe\.com\/p\/session\//);
+    await ctx.api.post(`/v1/billing/${team.org.id}/checkout`, { plan: 'team' }, { session: team.owner.session });
+
+    expect(fake.calls.filter((c) => c.path === '/v1/customers')).toHaveLength(1);
+    const { stripe_customer_id } = (await ctx.db.query('SELECT stripe_customer_id FROM orgs WHERE id = $1', [team.org.id])).rows[0];
+    const sessions = fake.calls.filter((c) => c.path === '/v1/checkout/sessions');
+    expect(sessions.map((c) => c.form.get('line_items[0][price]'))).toEqual([PRICE_PRO, PRICE_TEAM]);
+    for (const c of sessions) {
+      expect(c.form.get('customer')).toBe(stripe_customer_id);
+      expect(c.form.get('client_reference_id')).toBe(team.org.id);
+      expect(c.headers.authorization).toBe('Bearer sk_test_secr');
+    }
+    expect(fake.calls.find((c) => c.path === '/v1/billing_portal/sessions')?.form.get('customer')).toBe(stripe_customer_id);
+  });
+
+  it('refuses checkout for anything but pro or team, and to non-owners', async () => {
+    for (const plan of ['free', 'enterprise', 'gold']) {
+      const res = await ctx.api.post(`/v1/billing/${team.org.id}/checkout`, { plan }, { session: team.owner.session });
+      expect(res.status).toBe(400);
+    }
+    expect((await ctx.api.post(`/v1/billing/${team.org.id}/checkout`, { plan: 'pro' }, { session: team.admin.session })).status).toBe(403);
+    expect((await ctx.api.post(`/v1/billing/${team.org.id}/portal`, undefined, { session: team.admin.session })).status).toBe(403);
+  });
+
+  it('rejects unsigned, wrongly signed and stale webhooks with 400', async () => {
+    const payload = event('checkout.session.completed', { id: 'cs_x', object: 'checkout.session', mode: 'subscription', client_reference_id: team.org.id, metadata: { plan: 'team' } });
+    const unsigned = await ctx.api.request('POST', '/v1/billing/webhook', { body: payload });
+    expect(unsigned.status).toBe(400);
+    expect((await sendWebhook(payload, { secret: 'whsec_wrong' })).status).toBe(400);
+    expect((await sendWebhook(payload, { timestamp: Math.floor(Date.now() / 1000) - 3600 })).status).toBe(400);
+    expect((await sendWebhook(payload, { signature: 't=1,v1=deadbeef' })).status).toBe(400);
+    // The signature covers the exact bytes: re-serialising the same JSON differently breaks it.
+    const body = JSON.stringify(payload);
+    const header = stripe.webhooks.generateTestHeaderString({ payload: body, secret: WEBHOOK_SECRET });
+    const tampered = await ctx.api.request('POST', '/v1/billing/webhook', { rawBody: JSON.stringify(payload, null, 2), headers: { 'stripe-signature': header } });
+    expect(tampered.status).toBe(400);
+    expect(await planOf(team.org.id)).toBeNull();
+  });
+
+  it('sets the plan on checkout completion, is idempotent by event id, and audits the change', async () => {
+    const { stripe_customer_id: customer } = (await ctx.db.query('SELECT stripe_customer_id FROM orgs WHERE id = $1', [team.org.id])).rows[0];
+    const completed = event('checkout.session.completed', {
+      id: 'cs_test_done',
+      object: 'checkout.session',
+      mode: 'subscription',
+      customer,
+      subscription: 'sub_test_1',
+      client_reference_id: team.org.id,
+      metadata: { orgId: team.org.id, plan: 'pro' },
+    });
+    const res = await sendWebhook(completed);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ received: true, duplicate: false });
+    expect(await planOf(team.org.id)).toBe('pro');
+
+    // An admin changes the plan in between; replaying the old event must not put it back.
+    await ctx.db.query("UPDATE orgs SET plan = 'team' WHERE id = $1", [team.org.id]);
+    const replay = await sendWebhook(completed);
+    expect(replay.status).toBe(200);
+    expect(replay.body.duplicate).toBe(true);
+    expect(await planOf(team.org.id)).toBe('team');
+    await ctx.db.query("UPDATE orgs SET plan = 'pro' WHERE id = $1", [team.org.id]);
+
+    const { rows } = await ctx.db.query("SELECT org_id, actor_user_id, metadata FROM audit_events WHERE action = 'billing.plan_changed'");
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ org_id: team.org.id, actor_user_id: null, metadata: { before: null, after: 'pro', stripeEventId: completed.id } });
+  });
+
+  it('follows subscription updates by price id and falls back to the default plan on deletion, keeping the data', async () => {
+    const { stripe_customer_id: customer } = (await ctx.db.query('SELECT stripe_customer_id FROM orgs WHERE id = $1', [team.org.id])).rows[0];
+    // A late 'created' event of the still-unpaid subscription does not undo the completed checkout.
+    expect((await sendWebhook(event('customer.subscription.created', subscription(customer, PRICE_PRO, 'incomplete')))).status).toBe(200);
+    expect(await planOf(team.org.id)).toBe('pro');
+    expect((await sendWebhook(event('customer.subscription.updated', subscription(customer, PRICE_TEAM, 'active')))).status).toBe(200);
+    expect(await planOf(team.org.id)).toBe('team');
+    // Over the free limit of 3 projects while on team.
+    for (let i = 0; i < 3; i++) await createProject(ctx.api, team.owner, team.org);
+    let status = await ctx.api.get(`/v1/billing/${team.org.id}`, { session: team.owner.session });
+    expect(status.body).toMatchObject({ plan: 'team', planIsDefault: false, subscriptionStatus: 'active' });
+    expect(Date.parse(status.body.currentPeriodEnd)).toBeGreaterThan(Date.now());
+
+    expect((await sendWebhook(event('customer.subscription.deleted', subscription(customer, PRICE_TEAM, 'canceled')))).status).toBe(200);
+    expect(await planOf(team.org.id)).toBeNull();
+    status = await ctx.api.get(`/v1/billing/${team.org.id}`, { session: team.owner.session });
+    expect(status.body).toMatchObject({ plan: 'free', planIsDefault: true, subscriptionStatus: 'canceled', usage: { projects: 4 } });
+    // Downgrades delete nothing; the org just cannot create more.
+    const over = await ctx.api.post(`/v1/projects/${team.org.id}`, { name: 'one-too-many', slug: 'one-too-many' }, { session: team.owner.session });
+    expect(over.status).toBe(403);
+    expect(over.body.code).toBe('plan_limit_exceeded');
+
+    const actions = (await ctx.db.query("SELECT metadata FROM audit_events WHERE action = 'billing.plan_changed' AND org_id = $1 ORDER BY created_at", [team.org.id])).rows;
+    expect(actions.map((r: { metadata: { after: string | null } }) => r.metadata.after)).toEqual(['pro', 'team', null]);
+  });
+
+  it('finds the org of a subscription by its metadata when the customer is not yet linked, and ignores unknown events', async () => {
+    const owner = await registerUser(ctx.api, 'solo');
+    const org = await createOrg(ctx.api, owner, 'Solo');
+    expect((await sendWebhook(event('customer.subscription.created', subscription('cus_elsewhere', PRICE_PRO, 'trialing', org.id)))).status).toBe(200);
+    expect(await planOf(org.id)).toBe('pro');
+    expect((await sendWebhook(event('invoice.paid', { id: 'in_1', object: 'invoice' }))).body).toEqual({ received: true, duplicate: false });
+  });
+});
+
+describe('billing without Stripe configured', () => {
+  let ctx: TestContext;
+  beforeAll(async () => {
+    ctx = await startTestContext({ DEFAULT_PLAN: 'free' });
+  });
+  afterAll(() => ctx.close());
+
+  it('answers billing mutations with 503 billing_not_configured and still shows the status', async () => {
+    const owner = await registerUser(ctx.api, 'owner');
+    const org = await createOrg(ctx.api, owner, 'Unbilled');
+    for (const [path, body] of [[`/v1/billing/${org.id}/checkout`, { plan: 'pro' }], [`/v1/billing/${org.id}/portal`, undefined]] as const) {
+      const res = await ctx.api.post(path, body, { session: owner.session });
+      expect(res.status).toBe(503);
+      expect(res.body.code).toBe('billing_not_configured');
+    }
+    const status = await ctx.api.get(`/v1/billing/${org.id}`, { session: owner.session });
+    expect(status.status).toBe(200);
+    expect(status.body).toMatchObject({ plan: 'free', billingConfigured: false });
+    const hook = await ctx.api.request('POST', '/v1/billing/webhook', { body: { id: 'evt_1' }, headers: { 'stripe-signature': 't=1,v1=00' } });
+    expect(hook.status).toBe(503);
+    expect(hook.body.code).toBe('billing_not_configured');
+  });
+});
