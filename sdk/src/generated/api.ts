@@ -3295,10 +3295,12 @@ export interface operations {
             };
             header?: never;
             path: {
-                project: string;
-                env: string;
                 /** @description The org's slug */
                 orgSlug: string;
+                /** @description The environment: its slug, or dev / stg / prod */
+                env: unknown;
+                /** @description The project's slug */
+                project: unknown;
             };
             cookie?: never;
         };
@@ -3356,10 +3358,12 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                project: string;
-                env: string;
                 /** @description The org's slug */
                 orgSlug: string;
+                /** @description The environment: its slug, or dev / stg / prod */
+                env: unknown;
+                /** @description The project's slug */
+                project: unknown;
             };
             cookie?: never;
         };
@@ -3426,10 +3430,12 @@ export interface operations {
             };
             header?: never;
             path: {
-                project: string;
-                env: string;
                 /** @description The org's slug */
                 orgSlug: string;
+                /** @description The environment: its slug, or dev / stg / prod */
+                env: unknown;
+                /** @description The project's slug */
+                project: unknown;
             };
             cookie?: never;
         };
@@ -3487,10 +3493,12 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                project: string;
-                env: string;
                 /** @description The org's slug */
                 orgSlug: string;
+                /** @description The environment: its slug, or dev / stg / prod */
+                env: unknown;
+                /** @description The project's slug */
+                project: unknown;
             };
             cookie?: never;
         };
@@ -3552,11 +3560,13 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                project: string;
-                env: string;
                 key: string;
                 /** @description The org's slug */
                 orgSlug: string;
+                /** @description The environment: its slug, or dev / stg / prod */
+                env: unknown;
+                /** @description The project's slug */
+                project: unknown;
             };
             cookie?: never;
         };
@@ -3614,10 +3624,12 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                project: string;
-                env: string;
                 /** @description The org's slug */
                 orgSlug: string;
+                /** @description The environment: its slug, or dev / stg / prod */
+                env: unknown;
+                /** @description The project's slug */
+                project: unknown;
             };
             cookie?: never;
         };
@@ -3679,10 +3691,12 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                project: string;
-                env: string;
                 /** @description The org's slug */
                 orgSlug: string;
+                /** @description The environment: its slug, or dev / stg / prod */
+                env: unknown;
+                /** @description The project's slug */
+                project: unknown;
             };
             cookie?: never;
         };
@@ -3744,11 +3758,13 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                project: string;
-                env: string;
                 key: string;
                 /** @description The org's slug */
                 orgSlug: string;
+                /** @description The environment: its slug, or dev / stg / prod */
+                env: unknown;
+                /** @description The project's slug */
+                project: unknown;
             };
             cookie?: never;
         };
