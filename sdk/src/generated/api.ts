@@ -3295,12 +3295,10 @@ export interface operations {
             };
             header?: never;
             path: {
+                project: string;
+                env: string;
                 /** @description The org's slug */
                 orgSlug: string;
-                /** @description The environment: its slug, or dev / stg / prod */
-                env: unknown;
-                /** @description The project's slug */
-                project: unknown;
             };
             cookie?: never;
         };
@@ -3358,12 +3356,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                project: string;
+                env: string;
                 /** @description The org's slug */
                 orgSlug: string;
-                /** @description The environment: its slug, or dev / stg / prod */
-                env: unknown;
-                /** @description The project's slug */
-                project: unknown;
             };
             cookie?: never;
         };
@@ -3430,12 +3426,10 @@ export interface operations {
             };
             header?: never;
             path: {
+                project: string;
+                env: string;
                 /** @description The org's slug */
                 orgSlug: string;
-                /** @description The environment: its slug, or dev / stg / prod */
-                env: unknown;
-                /** @description The project's slug */
-                project: unknown;
             };
             cookie?: never;
         };
@@ -3493,12 +3487,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                project: string;
+                env: string;
                 /** @description The org's slug */
                 orgSlug: string;
-                /** @description The environment: its slug, or dev / stg / prod */
-                env: unknown;
-                /** @description The project's slug */
-                project: unknown;
             };
             cookie?: never;
         };
@@ -3560,13 +3552,11 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                project: string;
+                env: string;
                 key: string;
                 /** @description The org's slug */
                 orgSlug: string;
-                /** @description The environment: its slug, or dev / stg / prod */
-                env: unknown;
-                /** @description The project's slug */
-                project: unknown;
             };
             cookie?: never;
         };
@@ -3624,12 +3614,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                project: string;
+                env: string;
                 /** @description The org's slug */
                 orgSlug: string;
-                /** @description The environment: its slug, or dev / stg / prod */
-                env: unknown;
-                /** @description The project's slug */
-                project: unknown;
             };
             cookie?: never;
         };
@@ -3691,12 +3679,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                project: string;
+                env: string;
                 /** @description The org's slug */
                 orgSlug: string;
-                /** @description The environment: its slug, or dev / stg / prod */
-                env: unknown;
-                /** @description The project's slug */
-                project: unknown;
             };
             cookie?: never;
         };
@@ -3758,13 +3744,11 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                project: string;
+                env: string;
                 key: string;
                 /** @description The org's slug */
                 orgSlug: string;
-                /** @description The environment: its slug, or dev / stg / prod */
-                env: unknown;
-                /** @description The project's slug */
-                project: unknown;
             };
             cookie?: never;
         };

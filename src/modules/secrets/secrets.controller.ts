@@ -1,11 +1,10 @@
 import { Body, Controller, Delete, Get, Header, Param, Post, Put, Query } from '@nestjs/common';
-import { ApiParam, ApiTags } from '@nestjs/swagger';
-import type { Actor, RequestMeta } from '../../common/auth/actor.js';
+import { ApiTags } from '@nestjs/swagger';
+import type { Actor, OrgContext, RequestMeta } from '../../common/auth/actor.js';
 import { Permission } from '../../common/auth/permissions.js';
-import { CurrentActor, ReqMeta } from '../../common/auth/request-context.decorators.js';
+import { CurrentActor, CurrentOrg, ReqMeta } from '../../common/auth/request-context.decorators.js';
 import { Route } from '../../common/auth/route.decorator.js';
-import type { VaultTarget } from '../projects/vault-access.service.js';
-import { Target } from '../projects/vault-target.decorator.js';
+import { VaultAccess } from '../projects/vault-access.service.js';
 import {
   BulkDeleteResultDto,
   BulkDeleteSecretsDto,
@@ -29,49 +28,66 @@ const BY_SLUG = { param: 'orgSlug', by: 'slug' } as const;
 const NO_STORE = ['Cache-Control', 'no-store'] as const;
 
 @ApiTags('Secrets')
-@ApiParam({ name: 'project', description: "The project's slug" })
-@ApiParam({ name: 'env', description: 'The environment: its slug, or dev / stg / prod' })
 @Controller('secrets/:orgSlug/:project')
 export class SecretsController {
-  constructor(private readonly secrets: SecretsService) {}
+  constructor(
+    private readonly secrets: SecretsService,
+    private readonly access: VaultAccess,
+  ) {}
 
   @Get(':env')
   @Header(...NO_STORE)
   @Route({ permission: Permission.SecretsRead, org: BY_SLUG, summary: 'Pull the decrypted secrets of an environment', response: PullSecretsDto })
   async pullSecrets(
-    @Target('read') target: VaultTarget,
     @CurrentActor() actor: Actor,
+    @CurrentOrg() org: OrgContext,
+    @Param('project') project: string,
+    @Param('env') env: string,
     @Query() query: ListSecretsQueryDto,
     @ReqMeta() meta: RequestMeta,
   ): Promise<PullSecretsDto> {
+    const target = await this.access.environment(org, project, env, actor, 'read');
     return this.secrets.pull(target, query, actor, meta);
   }
 
   @Get(':env/keys')
   @Route({ permission: Permission.SecretsRead, org: BY_SLUG, summary: 'List the keys of an environment (no values)', response: ListKeysDto })
-  async listKeys(@Target('read') target: VaultTarget, @Query() query: ListSecretsQueryDto): Promise<ListKeysDto> {
+  async listKeys(
+    @CurrentActor() actor: Actor,
+    @CurrentOrg() org: OrgContext,
+    @Param('project') project: string,
+    @Param('env') env: string,
+    @Query() query: ListSecretsQueryDto,
+  ): Promise<ListKeysDto> {
+    const target = await this.access.environment(org, project, env, actor, 'read');
     return this.secrets.listKeys(target, query);
   }
 
   @Put(':env')
   @Route({ permission: Permission.SecretsWrite, org: BY_SLUG, summary: 'Set a secret (version 1, or the next version)', response: SetSecretResultDto })
   async setSecret(
-    @Target('write') target: VaultTarget,
     @CurrentActor() actor: Actor,
+    @CurrentOrg() org: OrgContext,
+    @Param('project') project: string,
+    @Param('env') env: string,
     @Body() dto: SetSecretDto,
     @ReqMeta() meta: RequestMeta,
   ): Promise<SetSecretResultDto> {
+    const target = await this.access.environment(org, project, env, actor, 'write');
     return this.secrets.set(target, dto, actor, meta);
   }
 
   @Post(':env/bulk')
   @Route({ permission: Permission.SecretsWrite, org: BY_SLUG, summary: 'Set many secrets at once, atomically', response: BulkSetResultDto })
   async bulkSetSecrets(
-    @Target('write') target: VaultTarget,
     @CurrentActor() actor: Actor,
+    @CurrentOrg() org: OrgContext,
+    @Param('project') project: string,
+    @Param('env') env: string,
     @Body() dto: BulkSetSecretsDto,
     @ReqMeta() meta: RequestMeta,
   ): Promise<BulkSetResultDto> {
+    const target = await this.access.environment(org, project, env, actor, 'write');
     return this.secrets.bulkSet(target, dto.secrets, actor, meta);
   }
 
@@ -79,11 +95,14 @@ export class SecretsController {
   @Header(...NO_STORE)
   @Route({ permission: Permission.SecretsRead, org: BY_SLUG, summary: 'Every version of a secret: value, who wrote it, when', response: SecretHistoryDto })
   async secretHistory(
-    @Target('read') target: VaultTarget,
     @CurrentActor() actor: Actor,
+    @CurrentOrg() org: OrgContext,
+    @Param('project') project: string,
+    @Param('env') env: string,
     @Param('key') key: string,
     @ReqMeta() meta: RequestMeta,
   ): Promise<SecretHistoryDto> {
+    const target = await this.access.environment(org, project, env, actor, 'read');
     return this.secrets.history(target, key, actor, meta);
   }
 
@@ -95,34 +114,43 @@ export class SecretsController {
     response: RollbackResultDto,
   })
   async rollbackSecret(
-    // Rolling back reveals nothing, but it writes a value the caller chooses by version: read it too.
-    @Target('read') target: VaultTarget,
     @CurrentActor() actor: Actor,
+    @CurrentOrg() org: OrgContext,
+    @Param('project') project: string,
+    @Param('env') env: string,
     @Body() dto: RollbackSecretDto,
     @ReqMeta() meta: RequestMeta,
   ): Promise<RollbackResultDto> {
+    // Rolling back reveals nothing, but it writes a value the caller chooses by version: read it too.
+    const target = await this.access.environment(org, project, env, actor, 'read');
     return this.secrets.rollback(target, dto, actor, meta);
   }
 
   @Post(':env/bulk-delete')
   @Route({ permission: Permission.SecretsBulkDelete, org: BY_SLUG, summary: 'Delete many secrets at once, atomically (owner/admin)', response: BulkDeleteResultDto })
   async bulkDeleteSecrets(
-    @Target('write') target: VaultTarget,
     @CurrentActor() actor: Actor,
+    @CurrentOrg() org: OrgContext,
+    @Param('project') project: string,
+    @Param('env') env: string,
     @Body() dto: BulkDeleteSecretsDto,
     @ReqMeta() meta: RequestMeta,
   ): Promise<BulkDeleteResultDto> {
+    const target = await this.access.environment(org, project, env, actor, 'write');
     return this.secrets.bulkRemove(target, dto.keys, actor, meta);
   }
 
   @Delete(':env/:key')
   @Route({ permission: Permission.SecretsWrite, org: BY_SLUG, summary: 'Soft-delete a secret (gone from pulls; history kept)', response: DeleteSecretResultDto })
   async deleteSecret(
-    @Target('write') target: VaultTarget,
     @CurrentActor() actor: Actor,
+    @CurrentOrg() org: OrgContext,
+    @Param('project') project: string,
+    @Param('env') env: string,
     @Param('key') key: string,
     @ReqMeta() meta: RequestMeta,
   ): Promise<DeleteSecretResultDto> {
+    const target = await this.access.environment(org, project, env, actor, 'write');
     return this.secrets.remove(target, key, actor, meta);
   }
 }
