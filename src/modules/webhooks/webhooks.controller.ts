@@ -24,8 +24,8 @@ export class WebhooksController {
 
   @Get(':orgId')
   @Route({ permission: Permission.WebhooksRead, summary: 'List the org’s webhooks (owner/admin)', response: WebhookListDto })
-  async listWebhooks(@CurrentOrg() org: OrgContext, @CurrentActor() actor: Actor): Promise<WebhookListDto> {
-    return { webhooks: await this.webhooks.list(org, actor) };
+  async listWebhooks(@CurrentOrg() org: OrgContext): Promise<WebhookListDto> {
+    return { webhooks: await this.webhooks.list(org) };
   }
 
   @Post(':orgId')
@@ -41,13 +41,8 @@ export class WebhooksController {
 
   @Get(':orgId/:id')
   @Route({ permission: Permission.WebhooksRead, summary: 'A webhook and its delivery log, newest attempt first (owner/admin)', response: WebhookDetailDto })
-  getWebhook(
-    @CurrentActor() actor: Actor,
-    @CurrentOrg() org: OrgContext,
-    @Param('id', ParseUuidPipe) id: string,
-    @Query() query: DeliveryLogQueryDto,
-  ): Promise<WebhookDetailDto> {
-    return this.webhooks.get(org, actor, id, query);
+  getWebhook(@CurrentOrg() org: OrgContext, @Param('id', ParseUuidPipe) id: string, @Query() query: DeliveryLogQueryDto): Promise<WebhookDetailDto> {
+    return this.webhooks.get(org, id, query);
   }
 
   @Patch(':orgId/:id')

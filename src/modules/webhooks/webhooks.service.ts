@@ -49,7 +49,7 @@ export class WebhooksService {
     @Inject(CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async list(org: OrgContext, actor: Actor): Promise<WebhookDto[]> {
+  async list(org: OrgContext): Promise<WebhookDto[]> {
     return (await this.repo.list(org.id)).map(toDto);
   }
 
@@ -86,7 +86,7 @@ export class WebhooksService {
     return { ...toDto(webhook), secret };
   }
 
-  async get(org: OrgContext, actor: Actor, id: string, query: DeliveryLogQueryDto): Promise<WebhookDetailDto> {
+  async get(org: OrgContext, id: string, query: DeliveryLogQueryDto): Promise<WebhookDetailDto> {
     const webhook = await this.require(org, id);
     const limit = query.limit ?? DEFAULT_LOG_PAGE;
     const offset = query.offset ?? 0;
