@@ -1,0 +1,53 @@
+/**
+ * Runs concurrent calls of one statement together: calls made while an execution is in flight wait
+ * and go as one execution after it (group commit, done in the app). Under load, N concurrent requests
+ * then cost one round trip, and for a write one commit, instead of N; a call made while nothing is in
+ * flight goes at the end of the current event-loop turn, with whatever else that turn asked for.
+ *
+ * Nothing is cached: every call reads or writes the database itself, in an execution that starts after
+ * the call was made. A failed execution of several calls is retried one call at a time, so a bad input
+ * fails its own call only.
+ *
+ * `execute` takes the inputs in call order and returns one output per input, in the same order. It
+ * must use a pooled connection of its own, never a caller's transaction: callers wait for each other.
+ */
+export class StatementBatcher<In, Out> {
+  private queue: Array<Waiter<In, Out>> = [];
+  private draining = false;
+
+  constructor(
+    private readonly execute: (inputs: readonly In[]) => Promise<Out[]>,
+    /** Bounds the size of one statement; the rest of the queue goes in the next execution. */
+    private readonly maxBatch = 256,
+  ) {}
+
+  run(input: In): Promise<Out> {
+    return new Promise<Out>((resolve, reject) => {
+      this.queue.push({ input, resolve, reject });
+      if (this.draining) return;
+      this.draining = true;
+      setImmediate(() => void this.drain());
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length) await this.executeBatch(this.queue.splice(0, this.maxBatch));
+    this.draining = false;
+  }
+
+  private async executeBatch(batch: Array<Waiter<In, Out>>): Promise<void> {
+    try {
+      const outputs = await this.execute(batch.map((w) => w.input));
+      batch.forEach((w, i) => w.resolve(outputs[i]));
+    } catch (error) {
+      if (batch.length === 1) return batch[0].reject(error);
+      await Promise.all(batch.map((w) => this.execute([w.input]).then(([output]) => w.resolve(output), w.reject)));
+    }
+  }
+}
+
+interface Waiter<In, Out> {
+  input: In;
+  resolve: (output: Out) => void;
+  reject: (error: unknown) => void;
+}
