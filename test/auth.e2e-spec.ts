@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import { createOrg, createToken, DEFAULT_PASSWORD, registerUser } from './factories/accounts.js';
+import { createProject, secretsPath } from './factories/vault.js';
 import { sessionFrom } from './support/http.js';
 import { startTestContext, type TestContext } from './support/test-app.js';
 
@@ -241,6 +242,38 @@ describe('auth', () => {
       const elsewhere = await ctx.api.post('/v1/auth/token', { name: 'x', access: 'read', orgId: other.id }, { token: scoped.token });
       const same = await ctx.api.post('/v1/auth/token', { name: 'x', access: 'read', orgId: user.personalOrg.id }, { token: scoped.token });
       expect([broader.status, elsewhere.status, same.status]).toEqual([403, 403, 201]);
+    });
+
+    // Concurrent token lookups go to PostgreSQL as one statement: each request must still get its own answer.
+    it('answers concurrent requests each by its own token and membership', async () => {
+      const alice = await registerUser(ctx.api, 'batch-alice');
+      const bob = await registerUser(ctx.api, 'batch-bob');
+      const [aliceToken, bobToken, revoked] = [
+        await createToken(ctx.api, alice, { access: 'read' }),
+        await createToken(ctx.api, bob, { access: 'read' }),
+        await createToken(ctx.api, bob, { access: 'read' }),
+      ];
+      await ctx.api.delete(`/v1/auth/tokens/${revoked.id}`, { session: bob.session });
+      const aliceOrg = alice.personalOrg;
+      const project = await createProject(ctx.api, alice, aliceOrg);
+      const pull = secretsPath(aliceOrg, project, 'development'); // the org by slug
+      const projects = `/v1/projects/${aliceOrg.id}`; // the org by id
+      const cases: Array<[string, string, number, string?]> = [];
+      for (let round = 0; round < 5; round++) {
+        cases.push(
+          ['/v1/auth/me', aliceToken.token, 200, alice.email],
+          ['/v1/auth/me', bobToken.token, 200, bob.email],
+          ['/v1/auth/me', revoked.token, 401],
+          [pull, aliceToken.token, 200],
+          [pull, bobToken.token, 403],
+          [pull, revoked.token, 401],
+          [projects, aliceToken.token, 200],
+          [projects, bobToken.token, 403],
+        );
+      }
+      const responses = await Promise.all(cases.map(([path, token]) => ctx.api.get(path, { token })));
+      const seen = responses.map((res, i) => [cases[i][0], res.status, res.status === 200 && cases[i][0] === '/v1/auth/me' ? res.body.user.email : undefined]);
+      expect(seen).toEqual(cases.map(([path, , status, email]) => [path, status, email]));
     });
   });
 

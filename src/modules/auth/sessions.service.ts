@@ -47,7 +47,7 @@ export class SessionsService {
       return null;
     }
     if (typeof claims.sid !== 'string' || typeof claims.sub !== 'string') return null;
-    const membership = membershipJoin('u.id', 3, org?.by);
+    const membership = membershipJoin('u.id', '$3', org?.by);
     const [row] = await this.sql.query<MembershipColumns & Record<string, any>>(
       `session-verify-${org?.by ?? 'account'}`,
       `SELECT u.id, u.email, u.is_admin, u.email_verified_at IS NOT NULL AS email_verified, ${membership.select}

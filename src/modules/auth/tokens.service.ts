@@ -9,11 +9,20 @@ import { PlansService } from '../plans/plans.service.js';
 import { usage } from '../plans/usage.js';
 import { CONFIG, type AppConfig } from '../../config/config.js';
 import { PreparedSql } from '../../database/prepared-sql.js';
+import { StatementBatcher } from '../../database/statement-batcher.js';
 import { Membership } from '../orgs/membership.entity.js';
 import { ApiToken } from './api-token.entity.js';
 import { CreatedTokenDto, CreateTokenDto, TokenDto } from './auth.dto.js';
 import { TokenNotFoundError, TokenScopeError } from './auth.errors.js';
 import { generateToken, hashesEqual, looksLikeToken, sha256 } from './credentials.js';
+
+interface TokenLookup {
+  hash: Buffer;
+  /** The org's id or slug, as the route names it; null without one. */
+  org: string | null;
+}
+
+type TokenRow = MembershipColumns & Record<string, any> & { ord: string };
 
 /** Write `last_used_at` at most this often per token, to keep writes off the hot read path. */
 const LAST_USED_RESOLUTION_MS = 60_000;
@@ -99,15 +108,7 @@ export class TokensService {
   async verify(presented: string, org?: OrgRef): Promise<Authenticated | null> {
     if (!looksLikeToken(presented)) return null;
     const hash = sha256(presented);
-    const membership = membershipJoin('u.id', 2, org?.by);
-    const [row] = await this.sql.query<MembershipColumns & Record<string, any>>(
-      `token-verify-${org?.by ?? 'account'}`,
-      `SELECT t.id, t.token_hash, t.org_id, t.project_id, t.environments, t.access, t.last_used_at, t.expires_at,
-              u.id AS user_id, u.email, u.is_admin, u.email_verified_at IS NOT NULL AS email_verified, ${membership.select}
-         FROM api_tokens t JOIN users u ON u.id = t.user_id ${membership.join}
-        WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > now()`,
-      org ? [hash, org.value] : [hash],
-    );
+    const row = await this.lookups[org?.by ?? 'account'].run({ hash, org: org?.value ?? null });
     if (!row || !hashesEqual(row.token_hash, hash)) return null;
     this.touch(row.id, row.last_used_at);
     return {
@@ -128,6 +129,33 @@ export class TokensService {
       },
       membership: membershipFrom(row),
     };
+  }
+
+  /**
+   * Every request with a token looks it up; the lookups of concurrent requests go to PostgreSQL as one
+   * statement (StatementBatcher), one per kind of org reference. Each row answers the lookup at its
+   * position (`ord`), so no request can see another's token.
+   */
+  private readonly lookups = {
+    account: this.lookupBatcher(undefined),
+    id: this.lookupBatcher('id'),
+    slug: this.lookupBatcher('slug'),
+  };
+
+  private lookupBatcher(by: OrgRef['by'] | undefined): StatementBatcher<TokenLookup, TokenRow | undefined> {
+    const membership = membershipJoin('u.id', 'r.org', by);
+    const text = `
+      SELECT r.ord, t.id, t.token_hash, t.org_id, t.project_id, t.environments, t.access, t.last_used_at, t.expires_at,
+             u.id AS user_id, u.email, u.is_admin, u.email_verified_at IS NOT NULL AS email_verified, ${membership.select}
+        FROM unnest($1::bytea[], $2::text[]) WITH ORDINALITY AS r(hash, org, ord)
+        JOIN api_tokens t ON t.token_hash = r.hash
+        JOIN users u ON u.id = t.user_id ${membership.join}
+       WHERE t.revoked_at IS NULL AND t.expires_at > now()`;
+    return new StatementBatcher(async (lookups) => {
+      const rows = await this.sql.query<TokenRow>(`token-verify-${by ?? 'account'}`, text, [lookups.map((l) => l.hash), lookups.map((l) => l.org)]);
+      const byPosition = new Map(rows.map((row) => [Number(row.ord), row]));
+      return lookups.map((_, i) => byPosition.get(i + 1));
+    });
   }
 
   private touch(tokenId: string, lastUsedAt: Date | null): void {

@@ -100,13 +100,14 @@ export interface OrgRef {
 }
 
 /**
- * SQL that joins the caller's membership in the org named by parameter `$<param>`, for the credential
- * lookups (AuthGuard resolves credential and membership in one query). Selects `member_org_id`,
- * `member_org_slug` and `member_role`, all NULL when the caller is not a member or there is no such org.
+ * SQL that joins the caller's membership in the org whose id or slug is the SQL expression `org` (a
+ * parameter such as `$2`, or a column), for the credential lookups: AuthGuard resolves credential and
+ * membership in one query. Selects `member_org_id`, `member_org_slug` and `member_role`, all NULL when
+ * the caller is not a member or there is no such org.
  */
-export function membershipJoin(userIdColumn: string, param: number, by: OrgRef['by'] | undefined): { select: string; join: string } {
+export function membershipJoin(userIdColumn: string, org: string, by: OrgRef['by'] | undefined): { select: string; join: string } {
   if (!by) return { select: 'NULL AS member_org_id, NULL AS member_org_slug, NULL AS member_role', join: '' };
-  const match = by === 'id' ? `mo.id = $${param}::uuid` : `mo.slug = $${param}`;
+  const match = by === 'id' ? `mo.id = ${org}::uuid` : `mo.slug = ${org}`;
   return {
     select: 'mo.id AS member_org_id, mo.slug AS member_org_slug, mm.role AS member_role',
     join: `LEFT JOIN (orgs mo JOIN memberships mm ON mm.org_id = mo.id) ON ${match} AND mm.user_id = ${userIdColumn}`,
