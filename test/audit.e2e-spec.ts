@@ -71,6 +71,18 @@ describe('audit log', () => {
     }
   });
 
+  it('writes one row per pull when many pulls run at once', async () => {
+    await seedSecrets(ctx.api, as(), org, project, 'staging', { CONCURRENT_A: 'a', CONCURRENT_B: 'b' });
+    const ids = Array.from({ length: 24 }, (_, i) => `concurrent-pull-${i}-${randomBytes(4).toString('hex')}`);
+    const pulls = await Promise.all(ids.map((id) => ctx.api.get(secretsPath(org, project, 'staging'), { ...as(), headers: { 'x-request-id': id } })));
+    expect(pulls.map((res) => res.status)).toEqual(ids.map(() => 200));
+    const { rows } = await ctx.db.query(
+      `SELECT request_id, action, metadata->>'count' AS count FROM audit_events WHERE request_id = ANY($1) ORDER BY request_id`,
+      [ids],
+    );
+    expect(rows).toEqual([...ids].sort().map((id) => ({ request_id: id, action: 'secret.read', count: String(pulls[0].body.secrets.length) })));
+  });
+
   it('pages newest first and filters by action', async () => {
     await seedSecrets(ctx.api, as(), org, project, 'staging', { PAGED: 'x' });
     const first = await events('?limit=2&offset=0');
@@ -104,8 +116,8 @@ describe('audit log', () => {
   describe('fail closed', () => {
     // A constraint makes PostgreSQL refuse one action's audit rows, as a full disk or a broken
     // audit table would.
-    async function refuseAudit(action: string, run: () => Promise<void>): Promise<void> {
-      await ctx.db.query(`ALTER TABLE audit_events ADD CONSTRAINT refuse_for_test CHECK (action <> '${action}') NOT VALID`);
+    async function refuseAudit(action: string, run: () => Promise<void>, onlyWhere = 'true'): Promise<void> {
+      await ctx.db.query(`ALTER TABLE audit_events ADD CONSTRAINT refuse_for_test CHECK (NOT (action = '${action}' AND ${onlyWhere})) NOT VALID`);
       try {
         await run();
       } finally {
@@ -120,6 +132,20 @@ describe('audit log', () => {
         expect(res.status).toBe(500);
         expect(res.text).not.toContain('must-not-leak');
       });
+    });
+
+    it('fails only the pulls whose rows are refused when pulls run at once', async () => {
+      await seedSecrets(ctx.api, as(), org, project, 'staging', { STAGED: 'staged-must-not-leak' });
+      await refuseAudit(
+        'secret.read',
+        async () => {
+          const envs = Array.from({ length: 12 }, (_, i) => (i % 2 ? 'staging' : 'development'));
+          const pulls = await Promise.all(envs.map((env) => ctx.api.get(secretsPath(org, project, env), as())));
+          expect(pulls.map((res) => res.status)).toEqual(envs.map((env) => (env === 'staging' ? 500 : 200)));
+          for (const res of pulls.filter((r) => r.status === 500)) expect(res.text).not.toContain('staged-must-not-leak');
+        },
+        `metadata->>'environment' = 'staging'`,
+      );
     });
 
     it('rolls the write back when its audit row cannot be written', async () => {

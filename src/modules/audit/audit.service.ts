@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import { PreparedSql } from '../../database/prepared-sql.js';
+import { StatementBatcher } from '../../database/statement-batcher.js';
 import type { Actor, RequestMeta } from '../../common/auth/actor.js';
 import type { AuditPageDto, AuditQueryDto } from './audit.dto.js';
 
@@ -16,12 +18,21 @@ export interface AuditEntry {
 }
 
 /**
- * Writes audit rows inside the caller's transaction, so a change and its audit row commit or fail
- * together (DESIGN.md §5: fail closed).
+ * Writes audit rows (DESIGN.md §5: fail closed). A change writes its row inside its own transaction, so
+ * both commit or neither does; a read, which changes nothing, commits its row before it answers.
  */
 @Injectable()
 export class AuditService {
-  constructor(private readonly db: DataSource) {}
+  /** Concurrent reads' rows go in one INSERT and one commit: every pull writes one, under load too. */
+  private readonly reads = new StatementBatcher<AuditEntry, void>(async (entries) => {
+    await this.sql.query('audit-insert-many', INSERT_MANY, AUDIT_COLUMNS.map((column) => entries.map(column)));
+    return entries.map(() => undefined);
+  });
+
+  constructor(
+    private readonly db: DataSource,
+    private readonly sql: PreparedSql,
+  ) {}
 
   async query(orgId: string, query: AuditQueryDto): Promise<AuditPageDto> {
     const limit = query.limit ?? DEFAULT_PAGE;
@@ -58,34 +69,33 @@ export class AuditService {
     };
   }
 
+  /** The row of a change, in the change's transaction. */
   async record(em: EntityManager, entry: AuditEntry): Promise<void> {
-    const { sql, params } = auditInsert(entry, 1);
-    await em.query(sql, params);
+    await em.query(INSERT_ONE, AUDIT_COLUMNS.map((column) => column(entry)));
   }
 
-
+  /**
+   * The row of a read, outside any transaction: resolves once it has committed, rejects if it could
+   * not be written. Callers return nothing of what they read until it resolves.
+   */
+  recordCommitted(entry: AuditEntry): Promise<void> {
+    return this.reads.run(entry);
+  }
 }
 
-/**
- * The INSERT of one audit row as SQL whose parameters start at `$<first>`, so that a read and its audit
- * row can go to PostgreSQL as one statement (the pull does). `metadataSql` is an SQL expression of
- * jsonb merged into the metadata (for counts only the statement knows).
- */
-export function auditInsert(entry: AuditEntry, first: number, metadataSql?: string): { sql: string; params: unknown[] } {
-  const p = (i: number) => `$${first + i}`;
-  const metadata = metadataSql ? `${p(7)}::jsonb || ${metadataSql}` : `${p(7)}::jsonb`;
-  return {
-    sql: `INSERT INTO audit_events (action, org_id, actor_user_id, actor_token_id, ip, user_agent, request_id, metadata)
-          SELECT ${p(0)}, ${p(1)}::uuid, ${p(2)}::uuid, ${p(3)}::uuid, ${p(4)}, ${p(5)}, ${p(6)}, ${metadata}`,
-    params: [
-      entry.action,
-      entry.orgId ?? null,
-      entry.actor?.userId ?? null,
-      entry.actor?.token?.id ?? null,
-      entry.meta.ip,
-      entry.meta.userAgent,
-      entry.meta.requestId,
-      JSON.stringify(entry.metadata ?? {}),
-    ],
-  };
-}
+/** The values of an audit row, in the column order of the INSERTs below. */
+const AUDIT_COLUMNS: ReadonlyArray<(entry: AuditEntry) => unknown> = [
+  (e) => e.action,
+  (e) => e.orgId ?? null,
+  (e) => e.actor?.userId ?? null,
+  (e) => e.actor?.token?.id ?? null,
+  (e) => e.meta.ip,
+  (e) => e.meta.userAgent,
+  (e) => e.meta.requestId,
+  (e) => JSON.stringify(e.metadata ?? {}),
+];
+
+const COLUMN_LIST = 'action, org_id, actor_user_id, actor_token_id, ip, user_agent, request_id, metadata';
+const INSERT_ONE = `INSERT INTO audit_events (${COLUMN_LIST}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`;
+const INSERT_MANY = `INSERT INTO audit_events (${COLUMN_LIST})
+  SELECT * FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::jsonb[])`;

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { PreparedSql } from '../../database/prepared-sql.js';
-import { auditInsert, type AuditEntry } from '../audit/audit.service.js';
 
 /** A stored value: ciphertext and the project-key version it is under. */
 export interface StoredValue {
@@ -92,19 +91,10 @@ export class SecretsRepository {
     return (await em.query(sql, params)).map(toCurrentRow);
   }
 
-  /**
-   * The current values and the audit row of reading them, in one statement: the pull's hot path makes
-   * one round trip for both, and if the audit row cannot be written no value is read (fail closed).
-   */
-  async readCurrentAudited(environmentId: string, options: ListOptions, audit: AuditEntry): Promise<CurrentSecretRow[]> {
-    const page = currentSecretsQuery(environmentId, options, true);
-    const insert = auditInsert(audit, page.params.length + 1, `jsonb_build_object('count', (SELECT count(*) FROM page))`);
-    const rows = await this.sql.query(
-      'secrets-pull-audited',
-      `WITH page AS (${page.sql}), audited AS (${insert.sql}) SELECT * FROM page ORDER BY key COLLATE "C"`,
-      [...page.params, ...insert.params],
-    );
-    return rows.map(toCurrentRow);
+  /** The current values of an environment: the pull's read, on a prepared statement. */
+  async readCurrent(environmentId: string, options: ListOptions): Promise<CurrentSecretRow[]> {
+    const { sql, params } = currentSecretsQuery(environmentId, options, true);
+    return (await this.sql.query('secrets-pull', sql, params)).map(toCurrentRow);
   }
 
   async countCurrent(em: EntityManager, environmentId: string, search?: string): Promise<number> {

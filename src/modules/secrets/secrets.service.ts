@@ -40,16 +40,17 @@ export class SecretsService {
   /** Decrypted values; the read is audited in the same statement (fail closed: no audit row, no values). */
   async pull(target: VaultTarget, query: ListSecretsQueryDto, actor: Actor, meta: RequestMeta): Promise<PullSecretsDto> {
     const { project, environment } = target;
-    const audit = {
+    const { rows, values } = await readThroughRotation(async () => {
+      const rows = await this.repo.readCurrent(environment.id, query);
+      return { rows, values: await this.cipher.decrypt(project.id, rows) };
+    });
+    // Fail closed: no value leaves before the read's audit row has committed.
+    await this.audit.recordCommitted({
       action: 'secret.read',
       orgId: target.org.id,
       actor,
       meta,
-      metadata: { ...where(target), ...(query.search ? { search: query.search } : {}) },
-    };
-    const { rows, values } = await readThroughRotation(async () => {
-      const rows = await this.repo.readCurrentAudited(environment.id, query, audit);
-      return { rows, values: await this.cipher.decrypt(project.id, rows) };
+      metadata: { ...where(target), ...(query.search ? { search: query.search } : {}), count: rows.length },
     });
     const pagination = await this.pagination(environment.id, query, rows.length);
     return {
