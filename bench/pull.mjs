@@ -9,7 +9,8 @@
  * values and writes its audit row. Prints requests/s, latency p50/p99, errors and the server's peak RSS.
  *
  * Options (environment): BENCH_CONNECTIONS (32), BENCH_DURATION (10 s), BENCH_WARMUP (3 s; 0 for none),
- * BENCH_SECRETS (50), BENCH_NODE_ARGS (extra flags for the server's node, e.g. --cpu-prof).
+ * BENCH_SECRETS (50), BENCH_NODE_ARGS (extra flags for the server's node, e.g. --cpu-prof); the server's
+ * DECRYPT_WORKERS and DATABASE_POOL_SIZE are passed through when set, to compare settings.
  */
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
@@ -70,6 +71,7 @@ const server = spawn(process.execPath, [...nodeArgs, 'dist/src/main.js'], {
     SMTP_URL: 'smtp://127.0.0.1:9',
     PUBLIC_URL: base,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+    ...Object.fromEntries(['DECRYPT_WORKERS', 'DATABASE_POOL_SIZE'].filter((name) => process.env[name]).map((name) => [name, process.env[name]])),
   },
   stdio: ['ignore', 'ignore', 'inherit'],
 });

@@ -75,6 +75,22 @@ describe('encryption at rest', () => {
     expect(res.text).not.toContain('target-value');
   });
 
+  it('decrypts a large pull on the worker threads, and fails it the same way when one value was moved', async () => {
+    const project = await createProject(ctx.api, owner, org);
+    const seeded = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`MANY_${String(i).padStart(2, '0')}`, `many-value-${i}`]));
+    await seedSecrets(ctx.api, as(), org, project, 'development', seeded);
+    const pulled = await ctx.api.get(secretsPath(org, project, 'development'), as());
+    expect(Object.fromEntries(pulled.body.secrets.map((s: { key: string; value: string }) => [s.key, s.value]))).toEqual(seeded);
+
+    const source = await storedCiphertext(project, 'development', 'MANY_03');
+    const target = await storedCiphertext(project, 'development', 'MANY_17');
+    await ctx.db.query('UPDATE secret_versions SET ciphertext = $1 WHERE secret_id = $2', [source.ciphertext, target.secretId]);
+    const res = await ctx.api.get(secretsPath(org, project, 'development'), as());
+    expect(res.status).toBe(500);
+    expect(res.body.message).toMatch(/'MANY_17' failed authentication/);
+    expect(res.text).not.toContain('many-value');
+  });
+
   it('fails to decrypt a ciphertext moved to another project', async () => {
     const a = await createProject(ctx.api, owner, org);
     const b = await createProject(ctx.api, owner, org);

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { z } from 'zod';
 
 /**
@@ -23,6 +24,8 @@ const envSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional(),
   DATABASE_POOL_SIZE: positiveInt.max(200).default(10),
+  // Worker threads that decrypt pulls; 0 decrypts on the main thread. Default: one per core but one.
+  DECRYPT_WORKERS: z.coerce.number().int().min(0).max(64).default(Math.min(4, os.availableParallelism() - 1)),
   SECR_DATA_DIR: z.string().min(1).default('.secr-data'),
   EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
@@ -109,6 +112,7 @@ export interface AppConfig {
   /** `undefined` = start the embedded PostgreSQL in `dataDir`. */
   readonly databaseUrl: string | undefined;
   readonly databasePoolSize: number;
+  readonly decryptWorkers: number;
   readonly dataDir: string;
   readonly embeddedPgPort: number;
   /** `undefined` only before start-up resolved it (generated in embedded dev mode). */
@@ -219,6 +223,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     logLevel: e.LOG_LEVEL,
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
+    decryptWorkers: e.DECRYPT_WORKERS,
     dataDir: e.SECR_DATA_DIR,
     embeddedPgPort: e.EMBEDDED_PG_PORT,
     sessionSecret: e.SESSION_SECRET,

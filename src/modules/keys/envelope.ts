@@ -11,8 +11,11 @@ const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
 export class DecryptionError extends Error {
-  constructor(readonly key: string) {
+  readonly key: string;
+
+  constructor(key: string) {
     super(`The stored value of '${key}' failed authentication: it was altered, moved, or encrypted under another key`);
+    this.key = key;
     this.name = 'DecryptionError';
   }
 }

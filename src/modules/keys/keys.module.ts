@@ -3,6 +3,7 @@ import { CONFIG, type AppConfig } from '../../config/config.js';
 import { GcpKmsKeyProvider } from './gcp-kms-key-provider.js';
 import { KeyProvider } from './key-provider.js';
 import { LocalKeyProvider } from './local-key-provider.js';
+import { DecryptionWorkers } from './decryption-workers.js';
 import { ProjectKeys } from './project-keys.service.js';
 
 export function createKeyProvider(config: AppConfig): KeyProvider {
@@ -15,7 +16,7 @@ export function createKeyProvider(config: AppConfig): KeyProvider {
 
 @Global()
 @Module({
-  providers: [{ provide: KeyProvider, inject: [CONFIG], useFactory: createKeyProvider }, ProjectKeys],
-  exports: [KeyProvider, ProjectKeys],
+  providers: [{ provide: KeyProvider, inject: [CONFIG], useFactory: createKeyProvider }, ProjectKeys, DecryptionWorkers],
+  exports: [KeyProvider, ProjectKeys, DecryptionWorkers],
 })
 export class KeysModule {}

@@ -1,0 +1,58 @@
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { createSecretKey, randomBytes } from 'node:crypto';
+import type { AppConfig } from '../../config/config.js';
+import { DecryptionWorkers, type EncryptedValue } from './decryption-workers.js';
+import { DecryptionError, encryptValue } from './envelope.js';
+
+const project = '5b0e7c3e-0d8f-4a0b-9f1e-000000000001';
+const [dekV1, dekV2] = [createSecretKey(randomBytes(32)), createSecretKey(randomBytes(32))];
+
+/** Values as a pull in the middle of a key rotation reads them: some under each key version. */
+function values(count: number, prefix = 'value'): { encrypted: EncryptedValue[]; plaintexts: string[] } {
+  const plaintexts = Array.from({ length: count }, (_, i) => `${prefix}-${i}-${'é'.repeat(i)}`);
+  const encrypted = plaintexts.map((plaintext, i) => {
+    const dek = i % 3 ? dekV1 : dekV2;
+    return { key: `KEY_${i}`, dek, ciphertext: encryptValue(dek, project, `KEY_${i}`, plaintext) };
+  });
+  return { encrypted, plaintexts };
+}
+
+describe('DecryptionWorkers', () => {
+  const workers = new DecryptionWorkers({ decryptWorkers: 2 } as AppConfig);
+  afterAll(() => workers.onModuleDestroy());
+
+  it('decrypts values under several keys on a worker thread, in order', async () => {
+    const { encrypted, plaintexts } = values(50);
+    await expect(workers.decrypt(project, encrypted)).resolves.toEqual(plaintexts);
+  });
+
+  it('answers concurrent jobs each with its own values', async () => {
+    const jobs = Array.from({ length: 6 }, (_, j) => values(10 + j, `job${j}`));
+    const results = await Promise.all(jobs.map((job) => workers.decrypt(project, job.encrypted)));
+    expect(results).toEqual(jobs.map((job) => job.plaintexts));
+  });
+
+  it('rejects with a DecryptionError naming the first value that fails authentication', async () => {
+    const { encrypted } = values(12);
+    const tampered = Buffer.from(encrypted[7].ciphertext);
+    tampered[20] ^= 1;
+    encrypted[7] = { ...encrypted[7], ciphertext: tampered };
+    const error = await workers.decrypt(project, encrypted).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DecryptionError);
+    expect((error as DecryptionError).key).toBe('KEY_7');
+  });
+
+  it('refuses a value bound to another project, as on the main thread', async () => {
+    const { encrypted } = values(9);
+    const error = await workers.decrypt('5b0e7c3e-0d8f-4a0b-9f1e-000000000002', encrypted).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DecryptionError);
+  });
+
+  it('starts a new thread when one has died', async () => {
+    const threads = (workers as unknown as { threads: Array<{ worker: { terminate(): Promise<number> } }> }).threads;
+    expect(threads.length).toBeGreaterThan(0);
+    await Promise.all(threads.map((t) => t.worker.terminate()));
+    const { encrypted, plaintexts } = values(10);
+    await expect(workers.decrypt(project, encrypted)).resolves.toEqual(plaintexts);
+  });
+});
