@@ -11,14 +11,15 @@ const PRICE_TEAM = 'price_team_test';
 const stripe = new Stripe('sk_test_unused');
 
 let eventSeq = 0;
-function event(type: string, object: Record<string, unknown>, id = `evt_test_${++eventSeq}_${Date.now()}`) {
-  return { id, object: 'event', api_version: '2025-01-01', created: Math.floor(Date.now() / 1000), livemode: false, type, data: { object } };
+/** `createdAgo`: how many seconds before now Stripe created the event. */
+function event(type: string, object: Record<string, unknown>, id = `evt_test_${++eventSeq}_${Date.now()}`, createdAgo = 0) {
+  return { id, object: 'event', api_version: '2025-01-01', created: Math.floor(Date.now() / 1000) - createdAgo, livemode: false, type, data: { object } };
 }
 
-function subscription(customer: string, price: string, status: string, orgId?: string) {
+function subscription(customer: string, price: string, status: string, orgId?: string, id = 'sub_test_1') {
   const periodEnd = Math.floor(Date.now() / 1000) + 30 * 86400;
   return {
-    id: 'sub_test_1',
+    id,
     object: 'subscription',
     customer,
     status,
@@ -173,6 +174,38 @@ describe('billing with Stripe', () => {
 
     const actions = (await ctx.db.query("SELECT metadata FROM audit_events WHERE action = 'billing.plan_changed' AND org_id = $1 ORDER BY created_at", [team.org.id])).rows;
     expect(actions.map((r: { metadata: { after: string | null } }) => r.metadata.after)).toEqual(['pro', 'team', null]);
+  });
+
+  it('ignores an event created before the newest one applied (Stripe does not promise order)', async () => {
+    const owner = await registerUser(ctx.api, 'ordered');
+    const org = await createOrg(ctx.api, owner, 'Ordered');
+    const customer = `cus_ordered_${eventSeq}`;
+    await ctx.db.query('UPDATE orgs SET stripe_customer_id = $2 WHERE id = $1', [org.id, customer]);
+    const newer = event('customer.subscription.updated', subscription(customer, PRICE_TEAM, 'active', undefined, 'sub_ordered'), undefined, 60);
+    const older = event('customer.subscription.updated', subscription(customer, PRICE_PRO, 'active', undefined, 'sub_ordered'), undefined, 120);
+    expect((await sendWebhook(newer)).status).toBe(200);
+    expect((await sendWebhook(older)).body).toEqual({ received: true, duplicate: false });
+    expect(await planOf(org.id)).toBe('team');
+    // A newer event still applies, and a redelivery of the stale one is a duplicate.
+    expect((await sendWebhook(event('customer.subscription.updated', subscription(customer, PRICE_PRO, 'active', undefined, 'sub_ordered'))))).toMatchObject({ status: 200 });
+    expect(await planOf(org.id)).toBe('pro');
+    expect((await sendWebhook(older)).body).toEqual({ received: true, duplicate: true });
+  });
+
+  it('does not let the end of a replaced subscription end the current one', async () => {
+    const owner = await registerUser(ctx.api, 'switcher');
+    const org = await createOrg(ctx.api, owner, 'Switcher');
+    const customer = `cus_switch_${eventSeq}`;
+    await ctx.db.query('UPDATE orgs SET stripe_customer_id = $2 WHERE id = $1', [org.id, customer]);
+    await sendWebhook(event('customer.subscription.created', subscription(customer, PRICE_PRO, 'active', undefined, 'sub_first')));
+    await sendWebhook(event('customer.subscription.created', subscription(customer, PRICE_TEAM, 'incomplete', undefined, 'sub_second')));
+    expect(await ctx.db.query('SELECT plan, stripe_subscription_id FROM orgs WHERE id = $1', [org.id]).then((r) => r.rows[0])).toEqual({ plan: 'pro', stripe_subscription_id: 'sub_first' });
+    await sendWebhook(event('customer.subscription.updated', subscription(customer, PRICE_TEAM, 'active', undefined, 'sub_second')));
+    await sendWebhook(event('customer.subscription.deleted', subscription(customer, PRICE_PRO, 'canceled', undefined, 'sub_first')));
+    expect(await ctx.db.query('SELECT plan, stripe_subscription_id FROM orgs WHERE id = $1', [org.id]).then((r) => r.rows[0])).toEqual({ plan: 'team', stripe_subscription_id: 'sub_second' });
+    // Its own end does end it.
+    await sendWebhook(event('customer.subscription.deleted', subscription(customer, PRICE_TEAM, 'canceled', undefined, 'sub_second')));
+    expect(await planOf(org.id)).toBeNull();
   });
 
   it('finds the org of a subscription by its metadata when the customer is not yet linked, and ignores unknown events', async () => {

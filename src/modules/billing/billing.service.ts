@@ -23,6 +23,15 @@ const LIVE_STATUSES = new Set(['active', 'trialing', 'past_due']);
  */
 const PENDING_STATUSES = new Set(['incomplete']);
 
+interface OrgEventRow {
+  id: string;
+  plan: PlanName | null;
+  stripe_customer_id: string | null;
+  stripe_subscription_id: string | null;
+  /** `created` of the newest Stripe event applied to this org. */
+  stripe_event_at: Date | null;
+}
+
 interface OrgBillingRow {
   id: string;
   plan: PlanName | null;
@@ -179,18 +188,27 @@ export class BillingService {
       }
       if (!change) return { received: true, duplicate: false };
       // The customer id is ours (one per org); the org id in the metadata is only a fallback.
-      const select = 'SELECT id, plan, stripe_customer_id FROM orgs WHERE %s FOR UPDATE';
-      let [org]: OrgBillingRow[] = change.customerId ? await em.query(select.replace('%s', 'stripe_customer_id = $1'), [change.customerId]) : [];
+      const select = 'SELECT id, plan, stripe_customer_id, stripe_subscription_id, stripe_event_at FROM orgs WHERE %s FOR UPDATE';
+      let [org]: OrgEventRow[] = change.customerId ? await em.query(select.replace('%s', 'stripe_customer_id = $1'), [change.customerId]) : [];
       if (!org && change.orgId && UUID.test(change.orgId)) {
         [org] = await em.query(select.replace('%s', 'id = $1 AND (stripe_customer_id IS NULL OR $2::text IS NULL)'), [change.orgId, change.customerId]);
       }
       if (!org) return { received: true, duplicate: false };
+      // Stripe does not promise delivery order: an event created before the newest one applied is stale.
+      // (`created` has a resolution of one second; events of the same second apply in arrival order.)
+      const createdAt = typeof event.created === 'number' ? new Date(event.created * 1000) : new Date();
+      if (org.stripe_event_at && createdAt < org.stripe_event_at) return { received: true, duplicate: false };
+      // Another subscription than the org's takes over only once it is live on a plan: the end (or an
+      // unpaid start) of a subscription the org has since replaced does not touch the one it has now.
+      const other = change.subscriptionId && org.stripe_subscription_id && change.subscriptionId !== org.stripe_subscription_id;
+      if (other && !change.plan) return { received: true, duplicate: false };
       const plan = change.plan === undefined ? org.plan : change.plan;
       await em.query(
         `UPDATE orgs SET plan = $2, stripe_customer_id = coalesce(stripe_customer_id, $3), stripe_subscription_id = $4,
-                         subscription_status = $5, current_period_end = coalesce($6, current_period_end)
+                         subscription_status = $5, current_period_end = coalesce($6, current_period_end),
+                         stripe_event_at = greatest(stripe_event_at, $7)
           WHERE id = $1`,
-        [org.id, plan, change.customerId, change.subscriptionId, change.status, change.periodEnd],
+        [org.id, plan, change.customerId, change.subscriptionId, change.status, change.periodEnd, createdAt],
       );
       if (plan !== org.plan) {
         await this.audit.record(em, {
