@@ -50,6 +50,16 @@ describe('request metrics', () => {
     expect(res.body.rows.some((r: { route: string }) => r.route.includes(org.id))).toBe(false);
   });
 
+  it('deletes rows older than the longest summary window (168 h) when an instance flushes', async () => {
+    const insert = `INSERT INTO request_metrics (minute, method, route, count, errors, client_errors, histogram)
+                    VALUES (now() - $1::interval, 'GET', '/v1/pruning-test', 1, 0, 0, '{}')`;
+    await ctx.db.query(insert, ['9 days']);
+    await ctx.db.query(insert, ['6 days']);
+    await (await ctx.startInstance()).app.get(MetricsService).flush(); // a new instance prunes at its first flush
+    const { rows } = await ctx.db.query(`SELECT extract(day FROM now() - minute)::int AS days FROM request_metrics WHERE route = '/v1/pruning-test'`);
+    expect(rows).toEqual([{ days: 6 }]);
+  });
+
   it('validates hours (1–168) and refuses non-admins', async () => {
     expect((await ctx.api.get('/v1/admin/metrics/summary?hours=168', { session: admin.session })).body.hours).toBe(168);
     for (const hours of ['0', '169', 'x']) {

@@ -1,8 +1,13 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { METRICS_MAX_HOURS } from './metrics.dto.js';
 
 /** How often an instance writes what it has aggregated. */
 export const METRICS_FLUSH_INTERVAL_MS = 15_000;
+
+/** Rows older than the longest summary window (plus a day) are never read again: flushes delete them, hourly. */
+const RETENTION_MS = (METRICS_MAX_HOURS + 24) * 3_600_000;
+const PRUNE_INTERVAL_MS = 3_600_000;
 
 /**
  * Latency buckets: bucket i holds durations up to 2^(i/4) ms (each ~19% wider than the last), so
@@ -63,6 +68,7 @@ export class MetricsService implements OnModuleInit, BeforeApplicationShutdown {
   private pending = new Map<string, Aggregate>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
+  private prunedAt = 0;
 
   constructor(private readonly db: DataSource) {}
 
@@ -95,6 +101,7 @@ export class MetricsService implements OnModuleInit, BeforeApplicationShutdown {
   /** Writes everything aggregated so far. Flushes never overlap; a failed one keeps nothing twice and loses only its batch. */
   flush(): Promise<void> {
     this.flushing = this.flushing.then(async () => {
+      await this.pruneWhenDue();
       if (this.pending.size === 0) return;
       const batch = [...this.pending.values()];
       this.pending = new Map();
@@ -117,6 +124,16 @@ export class MetricsService implements OnModuleInit, BeforeApplicationShutdown {
       }
     });
     return this.flushing;
+  }
+
+  private async pruneWhenDue(now = Date.now()): Promise<void> {
+    if (now - this.prunedAt < PRUNE_INTERVAL_MS) return;
+    this.prunedAt = now;
+    try {
+      await this.db.query('DELETE FROM request_metrics WHERE minute < $1', [new Date(now - RETENTION_MS)]);
+    } catch (err) {
+      this.logger.warn(`Could not delete old request metrics: ${(err as Error).message}`);
+    }
   }
 
   /** Per hour and route over the last `hours` hours, newest hour first. */
