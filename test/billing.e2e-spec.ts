@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import Stripe from 'stripe';
 import { createOrg, createTeam, registerUser, type OrgWithTeam } from './factories/accounts.js';
-import { createProject } from './factories/vault.js';
+import { createProject, secretsPath } from './factories/vault.js';
 import { FakeStripe } from './support/fake-stripe.js';
 import { startTestContext, type TestContext } from './support/test-app.js';
 
@@ -95,6 +95,24 @@ describe('billing with Stripe', () => {
       expect(c.headers.authorization).toBe('Bearer sk_test_secr');
     }
     expect(fake.calls.find((c) => c.path === '/v1/billing_portal/sessions')?.form.get('customer')).toBe(stripe_customer_id);
+  });
+
+  it('keeps serving an org’s pulls while its Stripe customer is being created', async () => {
+    const owner = await registerUser(ctx.api, 'slow-stripe');
+    const org = await createOrg(ctx.api, owner, 'Slow Stripe');
+    const project = await createProject(ctx.api, owner, org);
+    const held = fake.hold('/v1/customers');
+    const checkout = ctx.api.post(`/v1/billing/${org.id}/checkout`, { plan: 'pro' }, { session: owner.session });
+    await held.arrived; // checkout holds the org's row lock while it waits for Stripe
+    try {
+      // The pull's audit row references the org: it must not wait for the lock.
+      const pull = ctx.api.get(secretsPath(org, project, 'development'), { session: owner.session }).then((res) => res.status);
+      const waited = new Promise((resolve) => setTimeout(() => resolve('still waiting after 5 s'), 5000));
+      expect(await Promise.race([pull, waited])).toBe(200);
+    } finally {
+      held.release();
+    }
+    expect((await checkout).status).toBe(200);
   });
 
   it('refuses checkout for anything but pro or team, and to non-owners', async () => {

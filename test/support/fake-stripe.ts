@@ -18,6 +18,16 @@ export class FakeStripe {
   readonly calls: StripeCall[] = [];
   private server!: Server;
   private seq = 0;
+  private holds = new Map<string, { arrived: () => void; released: Promise<void> }>();
+
+  /** Holds the next request to `path` unanswered until `release()`, as a slow Stripe would. */
+  hold(path: string): { arrived: Promise<void>; release: () => void } {
+    let arrived!: () => void;
+    let release!: () => void;
+    const arrival = new Promise<void>((resolve) => (arrived = resolve));
+    this.holds.set(path, { arrived, released: new Promise<void>((resolve) => (release = resolve)) });
+    return { arrived: arrival, release };
+  }
 
   get url(): string {
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
@@ -27,10 +37,16 @@ export class FakeStripe {
     this.server = createServer((req, res) => {
       let data = '';
       req.on('data', (c) => (data += c));
-      req.on('end', () => {
+      req.on('end', async () => {
         const path = (req.url ?? '').split('?')[0];
         const form = new URLSearchParams(data);
         this.calls.push({ method: req.method ?? '', path, form, headers: req.headers });
+        const hold = this.holds.get(path);
+        if (hold) {
+          this.holds.delete(path);
+          hold.arrived();
+          await hold.released;
+        }
         const [status, body] = this.answer(req.method ?? '', path, form);
         res.writeHead(status, { 'content-type': 'application/json', 'request-id': `req_${++this.seq}` });
         res.end(JSON.stringify(body));

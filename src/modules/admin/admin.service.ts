@@ -85,9 +85,10 @@ export class AdminService {
 
   async updateOrg(actor: Actor, orgId: string, dto: UpdateOrgPlanDto, meta: RequestMeta): Promise<AdminOrgDetailDto> {
     return this.db.transaction(async (em) => {
-      // The row lock queues this behind (and ahead of) other plan changes of the org.
+      // The row lock queues this behind (and ahead of) other plan changes of the org. NO KEY: rows that
+      // reference the org (every pull's audit row) need not wait for it.
       const [before]: Array<{ plan: PlanName | null; limit_overrides: unknown }> = await em.query(
-        'SELECT plan, limit_overrides FROM orgs WHERE id = $1 FOR UPDATE',
+        'SELECT plan, limit_overrides FROM orgs WHERE id = $1 FOR NO KEY UPDATE',
         [orgId],
       );
       if (!before) throw new AdminOrgNotFoundError(orgId);

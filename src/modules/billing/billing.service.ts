@@ -188,7 +188,7 @@ export class BillingService {
       }
       if (!change) return { received: true, duplicate: false };
       // The customer id is ours (one per org); the org id in the metadata is only a fallback.
-      const select = 'SELECT id, plan, stripe_customer_id, stripe_subscription_id, stripe_event_at FROM orgs WHERE %s FOR UPDATE';
+      const select = 'SELECT id, plan, stripe_customer_id, stripe_subscription_id, stripe_event_at FROM orgs WHERE %s FOR NO KEY UPDATE';
       let [org]: OrgEventRow[] = change.customerId ? await em.query(select.replace('%s', 'stripe_customer_id = $1'), [change.customerId]) : [];
       if (!org && change.orgId && UUID.test(change.orgId)) {
         [org] = await em.query(select.replace('%s', 'id = $1 AND (stripe_customer_id IS NULL OR $2::text IS NULL)'), [change.orgId, change.customerId]);
@@ -235,11 +235,15 @@ export class BillingService {
     return null;
   }
 
-  /** The org's Stripe customer, created on first use. The org row lock makes it one per org. */
+  /**
+   * The org's Stripe customer, created on first use. The org row lock makes it one per org; it is held
+   * across the call to Stripe, so it is NO KEY: inserts of rows that reference the org (audit rows of
+   * pulls, written for many orgs at once) do not wait for Stripe.
+   */
   private async customerFor(stripe: Stripe, orgId: string): Promise<string> {
     return this.db.transaction(async (em) => {
       const [org]: Array<{ id: string; slug: string; name: string; stripe_customer_id: string | null }> = await em.query(
-        'SELECT id, slug, name, stripe_customer_id FROM orgs WHERE id = $1 FOR UPDATE',
+        'SELECT id, slug, name, stripe_customer_id FROM orgs WHERE id = $1 FOR NO KEY UPDATE',
         [orgId],
       );
       if (!org) throw new NotFoundError('Organization not found');
