@@ -49,20 +49,39 @@ describe('StatementBatcher', () => {
     await expect(batcher.run(4)).resolves.toBe(8); // and again, once idle
   });
 
-  it('retries a failed execution call by call, so only the bad input fails', async () => {
+  /** A PostgreSQL error as pg raises it: `code` is the SQLSTATE. */
+  const pgError = (code: string, message: string) => Object.assign(new Error(message), { code });
+
+  it('retries an execution refused for its data call by call, so only the bad input fails', async () => {
     const executions: number[][] = [];
+    const violation = pgError('23514', 'check constraint violated');
     const batcher = new StatementBatcher(async (inputs: readonly number[]) => {
       executions.push([...inputs]);
-      if (inputs.includes(13)) throw new Error('constraint violated');
+      if (inputs.includes(13)) throw violation;
       return inputs.map(String);
     });
     const results = await Promise.allSettled([batcher.run(12), batcher.run(13), batcher.run(14)]);
     expect(results).toEqual([
       { status: 'fulfilled', value: '12' },
-      { status: 'rejected', reason: new Error('constraint violated') },
+      { status: 'rejected', reason: violation },
       { status: 'fulfilled', value: '14' },
     ]);
     expect(executions).toEqual([[12, 13, 14], [12], [13], [14]]);
+  });
+
+  it('fails every call at once when the execution fails for another reason, and carries on after', async () => {
+    const executions: number[][] = [];
+    let down = true;
+    const batcher = new StatementBatcher(async (inputs: readonly number[]) => {
+      executions.push([...inputs]);
+      if (down) throw pgError('57P01', 'terminating connection due to administrator command');
+      return inputs.map(String);
+    });
+    const results = await Promise.allSettled([1, 2, 3].map((n) => batcher.run(n)));
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    expect(executions).toEqual([[1, 2, 3]]); // no retries that would only fail again
+    down = false;
+    expect(await Promise.all([batcher.run(4), batcher.run(5)])).toEqual(['4', '5']);
   });
 
   it('splits a queue longer than maxBatch over several executions', async () => {

@@ -1,3 +1,5 @@
+import { isDataError } from './pg-errors.js';
+
 /**
  * Runs concurrent calls of one statement together: calls made while an execution is in flight wait
  * and go as one execution after it (group commit, done in the app). Under load, N concurrent requests
@@ -5,8 +7,9 @@
  * flight goes at the end of the current event-loop turn, with whatever else that turn asked for.
  *
  * Nothing is cached: every call reads or writes the database itself, in an execution that starts after
- * the call was made. A failed execution of several calls is retried one call at a time, so a bad input
- * fails its own call only.
+ * the call was made. An execution of several calls that PostgreSQL refused for its data (a constraint,
+ * a bad value) is retried one call at a time, so a bad input fails its own call only; any other
+ * failure (a lost connection, a timeout) fails every call of the execution at once.
  *
  * `execute` takes the inputs in call order and returns one output per input, in the same order. It
  * must use a pooled connection of its own, never a caller's transaction: callers wait for each other.
@@ -19,6 +22,8 @@ export class StatementBatcher<In, Out> {
     private readonly execute: (inputs: readonly In[]) => Promise<Out[]>,
     /** Bounds the size of one statement; the rest of the queue goes in the next execution. */
     private readonly maxBatch = 256,
+    /** Which failures may be one input's fault, and so are worth retrying call by call. */
+    private readonly mayBeOneInput: (error: unknown) => boolean = isDataError,
   ) {}
 
   run(input: In): Promise<Out> {
@@ -40,7 +45,7 @@ export class StatementBatcher<In, Out> {
       const outputs = await this.execute(batch.map((w) => w.input));
       batch.forEach((w, i) => w.resolve(outputs[i]));
     } catch (error) {
-      if (batch.length === 1) return batch[0].reject(error);
+      if (batch.length === 1 || !this.mayBeOneInput(error)) return batch.forEach((w) => w.reject(error));
       await Promise.all(batch.map((w) => this.execute([w.input]).then(([output]) => w.resolve(output), w.reject)));
     }
   }
