@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import { createOrg, createToken, DEFAULT_PASSWORD, registerUser } from './factories/accounts.js';
 import { createProject, secretsPath } from './factories/vault.js';
+import { PreparedSql } from '../src/database/prepared-sql.js';
+import { TokensService } from '../src/modules/auth/tokens.service.js';
 import { sessionFrom } from './support/http.js';
 import { startTestContext, type TestContext } from './support/test-app.js';
 
@@ -254,26 +256,73 @@ describe('auth', () => {
         await createToken(ctx.api, bob, { access: 'read' }),
       ];
       await ctx.api.delete(`/v1/auth/tokens/${revoked.id}`, { session: bob.session });
-      const aliceOrg = alice.personalOrg;
-      const project = await createProject(ctx.api, alice, aliceOrg);
-      const pull = secretsPath(aliceOrg, project, 'development'); // the org by slug
-      const projects = `/v1/projects/${aliceOrg.id}`; // the org by id
+      const alicePull = secretsPath(alice.personalOrg, await createProject(ctx.api, alice, alice.personalOrg), 'development'); // org by slug
+      const bobPull = secretsPath(bob.personalOrg, await createProject(ctx.api, bob, bob.personalOrg), 'development');
+      const aliceProjects = `/v1/projects/${alice.personalOrg.id}`; // org by id
       const cases: Array<[string, string, number, string?]> = [];
       for (let round = 0; round < 5; round++) {
         cases.push(
           ['/v1/auth/me', aliceToken.token, 200, alice.email],
           ['/v1/auth/me', bobToken.token, 200, bob.email],
           ['/v1/auth/me', revoked.token, 401],
-          [pull, aliceToken.token, 200],
-          [pull, bobToken.token, 403],
-          [pull, revoked.token, 401],
-          [projects, aliceToken.token, 200],
-          [projects, bobToken.token, 403],
+          [alicePull, aliceToken.token, 200],
+          [alicePull, bobToken.token, 403],
+          [bobPull, bobToken.token, 200],
+          [bobPull, aliceToken.token, 403],
+          [alicePull, revoked.token, 401],
+          [aliceProjects, aliceToken.token, 200],
+          [aliceProjects, bobToken.token, 403],
         );
       }
       const responses = await Promise.all(cases.map(([path, token]) => ctx.api.get(path, { token })));
       const seen = responses.map((res, i) => [cases[i][0], res.status, res.status === 200 && cases[i][0] === '/v1/auth/me' ? res.body.user.email : undefined]);
       expect(seen).toEqual(cases.map(([path, , status, email]) => [path, status, email]));
+    });
+
+    it('resolves lookups made together in one statement per kind of org reference, each to its own row', async () => {
+      const alice = await registerUser(ctx.api, 'one-batch-alice');
+      const bob = await registerUser(ctx.api, 'one-batch-bob');
+      const aliceToken = await createToken(ctx.api, alice, { access: 'read' });
+      const bobToken = await createToken(ctx.api, bob, { access: 'read' });
+      const app = ctx.instances[0].app;
+      const sql = app.get(PreparedSql);
+      const query = sql.query.bind(sql);
+      const executions: string[] = [];
+      sql.query = ((name: string, text: string, values: unknown[]) => {
+        executions.push(name);
+        return query(name, text, values);
+      }) as typeof sql.query;
+      try {
+        const tokens = app.get(TokensService);
+        const bySlug = (org: { slug: string }) => ({ by: 'slug' as const, value: org.slug });
+        const byId = (org: { id: string }) => ({ by: 'id' as const, value: org.id });
+        // All made in one event-loop turn: one execution per kind of reference.
+        const results = await Promise.all([
+          tokens.verify(aliceToken.token, bySlug(alice.personalOrg)),
+          tokens.verify(bobToken.token, bySlug(alice.personalOrg)),
+          tokens.verify(aliceToken.token, bySlug(bob.personalOrg)),
+          tokens.verify(bobToken.token, bySlug(bob.personalOrg)),
+          tokens.verify('secr_tok_' + 'x'.repeat(43), bySlug(bob.personalOrg)),
+          tokens.verify(bobToken.token, byId(bob.personalOrg)),
+          tokens.verify(aliceToken.token, byId(bob.personalOrg)),
+          tokens.verify(aliceToken.token),
+          tokens.verify(bobToken.token),
+        ]);
+        expect(results.map((r) => r && [r.actor.email, r.membership?.slug ?? null])).toEqual([
+          [alice.email, alice.personalOrg.slug],
+          [bob.email, null],
+          [alice.email, null],
+          [bob.email, bob.personalOrg.slug],
+          null,
+          [bob.email, bob.personalOrg.slug],
+          [alice.email, null],
+          [alice.email, null],
+          [bob.email, null],
+        ]);
+        expect(executions.sort()).toEqual(['token-verify-account', 'token-verify-id', 'token-verify-slug']);
+      } finally {
+        sql.query = query;
+      }
     });
   });
 

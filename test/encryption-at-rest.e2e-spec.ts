@@ -10,7 +10,7 @@ describe('encryption at rest', () => {
   let owner: TestUser;
   let org: TestOrg;
   beforeAll(async () => {
-    ctx = await startTestContext();
+    ctx = await startTestContext({ DECRYPT_WORKERS: '1' }); // large pulls decrypt on a worker thread, whatever the cores
     owner = await registerUser(ctx.api, 'crypto');
     org = await createOrg(ctx.api, owner, 'Crypto');
   });

@@ -19,7 +19,7 @@ function values(count: number, prefix = 'value'): { encrypted: EncryptedValue[];
 
 describe('DecryptionWorkers', () => {
   const workers = new DecryptionWorkers({ decryptWorkers: 2 } as AppConfig);
-  afterAll(() => workers.onModuleDestroy());
+  afterAll(() => workers.onApplicationShutdown());
 
   it('decrypts values under several keys on a worker thread, in order', async () => {
     const { encrypted, plaintexts } = values(50);
@@ -48,10 +48,12 @@ describe('DecryptionWorkers', () => {
     expect(error).toBeInstanceOf(DecryptionError);
   });
 
-  it('starts a new thread when one has died', async () => {
+  it('fails the jobs of a thread that dies, and starts a new thread for the next ones', async () => {
     const threads = (workers as unknown as { threads: Array<{ worker: { terminate(): Promise<number> } }> }).threads;
-    expect(threads.length).toBeGreaterThan(0);
+    const big = values(20_000).encrypted; // still being decrypted when its thread dies
+    const inFlight = workers.decrypt(project, big);
     await Promise.all(threads.map((t) => t.worker.terminate()));
+    await expect(inFlight).rejects.toThrow(/exited/);
     const { encrypted, plaintexts } = values(10);
     await expect(workers.decrypt(project, encrypted)).resolves.toEqual(plaintexts);
   });

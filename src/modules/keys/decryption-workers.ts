@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import type { KeyObject } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { CONFIG, type AppConfig } from '../../config/config.js';
@@ -30,7 +30,7 @@ interface Thread {
  * decryption on the main thread.
  */
 @Injectable()
-export class DecryptionWorkers implements OnModuleDestroy {
+export class DecryptionWorkers implements OnApplicationShutdown {
   private readonly logger = new Logger(DecryptionWorkers.name);
   private readonly threads: Thread[] = [];
   private nextId = 0;
@@ -63,11 +63,17 @@ export class DecryptionWorkers implements OnModuleDestroy {
     const thread = this.leastBusy();
     return new Promise<string[]>((resolve, reject) => {
       thread.pending.set(id, { resolve, reject });
-      thread.worker.postMessage(job, [blob.buffer, dekOf.buffer, ends.buffer]);
+      try {
+        thread.worker.postMessage(job, [blob.buffer, dekOf.buffer, ends.buffer]);
+      } catch (error) {
+        thread.pending.delete(id);
+        reject(error);
+      }
     });
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /** After the HTTP server has closed, so the pulls it was still answering have had their values. */
+  async onApplicationShutdown(): Promise<void> {
     this.closed = true;
     await Promise.all(this.threads.splice(0).map((t) => t.worker.terminate()));
   }
@@ -98,6 +104,12 @@ export class DecryptionWorkers implements OnModuleDestroy {
     worker.on('error', (error) => {
       this.logger.error({ err: error }, 'A decryption worker failed');
       fail(error);
+    });
+    // An answer that cannot be read cannot be matched to its job: end the thread, failing its jobs.
+    worker.on('messageerror', (error) => {
+      this.logger.error({ err: error }, 'A decryption worker sent a message that could not be read');
+      fail(error);
+      void worker.terminate();
     });
     worker.on('exit', (code) => fail(new Error(`The decryption worker exited (code ${code})`)));
     this.threads.push(thread);
