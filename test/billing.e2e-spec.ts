@@ -16,10 +16,12 @@ function event(type: string, object: Record<string, unknown>, id = `evt_test_${+
   return { id, object: 'event', api_version: '2025-01-01', created: Math.floor(Date.now() / 1000) - createdAgo, livemode: false, type, data: { object } };
 }
 
-function subscription(customer: string, price: string, status: string, orgId?: string, id = 'sub_test_1') {
+/** `createdAgo`: how many seconds before now the subscription was created. */
+function subscription(customer: string, price: string, status: string, orgId?: string, id = 'sub_test_1', createdAgo = 0) {
   const periodEnd = Math.floor(Date.now() / 1000) + 30 * 86400;
   return {
     id,
+    created: Math.floor(Date.now() / 1000) - createdAgo,
     object: 'subscription',
     customer,
     status,
@@ -224,6 +226,31 @@ describe('billing with Stripe', () => {
     // Its own end does end it.
     await sendWebhook(event('customer.subscription.deleted', subscription(customer, PRICE_TEAM, 'canceled', undefined, 'sub_second')));
     expect(await planOf(org.id)).toBeNull();
+  });
+
+  it('keeps the newer subscription when the org cancels the one it replaced', async () => {
+    const owner = await registerUser(ctx.api, 'upgrader');
+    const org = await createOrg(ctx.api, owner, 'Upgrader');
+    const customer = `cus_upgrade_${eventSeq}`;
+    await ctx.db.query('UPDATE orgs SET stripe_customer_id = $2 WHERE id = $1', [org.id, customer]);
+    const subA = (status: string) => subscription(customer, PRICE_PRO, status, undefined, 'sub_a', 3600);
+    await sendWebhook(event('customer.subscription.created', subA('active')));
+    // Buys Team through a second checkout (sub_b), then cancels Pro at the end of its period.
+    await sendWebhook(event('checkout.session.completed', { object: 'checkout.session', mode: 'subscription', customer, subscription: 'sub_b', client_reference_id: org.id, metadata: { orgId: org.id, plan: 'team' } }));
+    await sendWebhook(event('customer.subscription.updated', { ...subA('active'), cancel_at_period_end: true }));
+    expect(await planOf(org.id)).toBe('team');
+    await sendWebhook(event('customer.subscription.deleted', subA('canceled')));
+    expect(await ctx.db.query('SELECT plan, stripe_subscription_id FROM orgs WHERE id = $1', [org.id]).then((r) => r.rows[0])).toEqual({ plan: 'team', stripe_subscription_id: 'sub_b' });
+  });
+
+  it('does not let a late not-yet-paid status overwrite a live one of the same subscription', async () => {
+    const owner = await registerUser(ctx.api, 'same-second');
+    const org = await createOrg(ctx.api, owner, 'Same Second');
+    const customer = `cus_second_${eventSeq}`;
+    await ctx.db.query('UPDATE orgs SET stripe_customer_id = $2 WHERE id = $1', [org.id, customer]);
+    await sendWebhook(event('customer.subscription.updated', subscription(customer, PRICE_PRO, 'active', undefined, 'sub_same')));
+    await sendWebhook(event('customer.subscription.created', subscription(customer, PRICE_PRO, 'incomplete', undefined, 'sub_same')));
+    expect(await ctx.db.query('SELECT plan, subscription_status FROM orgs WHERE id = $1', [org.id]).then((r) => r.rows[0])).toEqual({ plan: 'pro', subscription_status: 'active' });
   });
 
   it('finds the org of a subscription by its metadata when the customer is not yet linked, and ignores unknown events', async () => {

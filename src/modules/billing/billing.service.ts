@@ -28,8 +28,41 @@ interface OrgEventRow {
   plan: PlanName | null;
   stripe_customer_id: string | null;
   stripe_subscription_id: string | null;
+  stripe_subscription_created_at: Date | null;
+  subscription_status: string | null;
   /** `created` of the newest Stripe event applied to this org. */
   stripe_event_at: Date | null;
+}
+
+interface BillingChange {
+  orgId: string | null;
+  customerId: string | null;
+  /** undefined: the event leaves the plan as it is; null: back to DEFAULT_PLAN. */
+  plan: PlanName | null | undefined;
+  subscriptionId: string | null;
+  subscriptionCreatedAt: Date;
+  status: string | null;
+  periodEnd: Date | null;
+  /** When Stripe created the event. */
+  eventAt: Date;
+}
+
+/**
+ * Whether an event arrived too late to change the org: Stripe does not promise delivery order.
+ * - An event created before the newest one applied is stale. (`created` has a resolution of one
+ *   second: events of the same second apply in arrival order.)
+ * - Another subscription than the org's takes over only if it is live on a plan and was created after
+ *   the org's: the end, unpaid start or later update of a subscription the org has since replaced
+ *   (say, the old plan cancelled after buying the new one) does not touch the one it pays for now.
+ * - A not-yet-paid status does not overwrite a live one of the same subscription.
+ */
+function supersededFor(org: OrgEventRow, change: BillingChange): boolean {
+  if (org.stripe_event_at && change.eventAt < org.stripe_event_at) return true;
+  if (change.subscriptionId && org.stripe_subscription_id && change.subscriptionId !== org.stripe_subscription_id) {
+    const olderThanCurrent = org.stripe_subscription_created_at !== null && change.subscriptionCreatedAt < org.stripe_subscription_created_at;
+    return !change.plan || olderThanCurrent;
+  }
+  return change.status !== null && PENDING_STATUSES.has(change.status) && org.subscription_status !== null && LIVE_STATUSES.has(org.subscription_status);
 }
 
 interface OrgBillingRow {
@@ -148,67 +181,25 @@ export class BillingService {
     return this.db.transaction(async (em) => {
       const inserted = await em.query('INSERT INTO stripe_events (id, type) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING RETURNING id', [event.id, event.type]);
       if (inserted.length === 0) return { received: true, duplicate: true };
-      const object: Json = event.data?.object ?? {};
-      let change: { orgId: string | null; customerId: string | null; plan: PlanName | null | undefined; subscriptionId: string | null; status: string | null; periodEnd: Date | null } | null = null;
-      switch (event.type) {
-        case 'checkout.session.completed': {
-          const plan = object.metadata?.plan;
-          if (object.mode !== 'subscription' || (plan !== 'pro' && plan !== 'team')) break;
-          change = {
-            orgId: object.client_reference_id ?? object.metadata?.orgId ?? null,
-            customerId: idOf(object.customer),
-            plan,
-            subscriptionId: idOf(object.subscription),
-            status: 'active',
-            periodEnd: null,
-          };
-          break;
-        }
-        case 'customer.subscription.created':
-        case 'customer.subscription.updated':
-        case 'customer.subscription.deleted': {
-          const deleted = event.type === 'customer.subscription.deleted';
-          const item: Json | undefined = object.items?.data?.[0];
-          const mapped = this.planForPrice(idOf(item?.price));
-          const status: string | null = deleted ? 'canceled' : (object.status ?? null);
-          // A live subscription to an unknown price leaves the plan alone (undefined); a dead one ends it (null).
-          const pending = !deleted && status !== null && PENDING_STATUSES.has(status);
-          const plan = pending ? undefined : deleted || !status || !LIVE_STATUSES.has(status) ? null : (mapped ?? undefined);
-          const end = item?.current_period_end ?? object.current_period_end;
-          change = {
-            orgId: object.metadata?.orgId ?? null,
-            customerId: idOf(object.customer),
-            plan,
-            subscriptionId: object.id ?? null,
-            status,
-            periodEnd: typeof end === 'number' ? new Date(end * 1000) : null,
-          };
-          break;
-        }
-      }
+      const change = this.changeOf(event);
       if (!change) return { received: true, duplicate: false };
       // The customer id is ours (one per org); the org id in the metadata is only a fallback.
-      const select = 'SELECT id, plan, stripe_customer_id, stripe_subscription_id, stripe_event_at FROM orgs WHERE %s FOR NO KEY UPDATE';
+      const select = `SELECT id, plan, stripe_customer_id, stripe_subscription_id, stripe_subscription_created_at, subscription_status, stripe_event_at
+                        FROM orgs WHERE %s FOR NO KEY UPDATE`;
       let [org]: OrgEventRow[] = change.customerId ? await em.query(select.replace('%s', 'stripe_customer_id = $1'), [change.customerId]) : [];
       if (!org && change.orgId && UUID.test(change.orgId)) {
         [org] = await em.query(select.replace('%s', 'id = $1 AND (stripe_customer_id IS NULL OR $2::text IS NULL)'), [change.orgId, change.customerId]);
       }
-      if (!org) return { received: true, duplicate: false };
-      // Stripe does not promise delivery order: an event created before the newest one applied is stale.
-      // (`created` has a resolution of one second; events of the same second apply in arrival order.)
-      const createdAt = typeof event.created === 'number' ? new Date(event.created * 1000) : new Date();
-      if (org.stripe_event_at && createdAt < org.stripe_event_at) return { received: true, duplicate: false };
-      // Another subscription than the org's takes over only once it is live on a plan: the end (or an
-      // unpaid start) of a subscription the org has since replaced does not touch the one it has now.
-      const other = change.subscriptionId && org.stripe_subscription_id && change.subscriptionId !== org.stripe_subscription_id;
-      if (other && !change.plan) return { received: true, duplicate: false };
+      if (!org || supersededFor(org, change)) return { received: true, duplicate: false };
       const plan = change.plan === undefined ? org.plan : change.plan;
+      const switched = change.subscriptionId !== org.stripe_subscription_id;
       await em.query(
         `UPDATE orgs SET plan = $2, stripe_customer_id = coalesce(stripe_customer_id, $3), stripe_subscription_id = $4,
                          subscription_status = $5, current_period_end = coalesce($6, current_period_end),
-                         stripe_event_at = greatest(stripe_event_at, $7)
+                         stripe_event_at = greatest(stripe_event_at, $7),
+                         stripe_subscription_created_at = CASE WHEN $8 THEN $9 ELSE coalesce(stripe_subscription_created_at, $9) END
           WHERE id = $1`,
-        [org.id, plan, change.customerId, change.subscriptionId, change.status, change.periodEnd, createdAt],
+        [org.id, plan, change.customerId, change.subscriptionId, change.status, change.periodEnd, change.eventAt, switched, change.subscriptionCreatedAt],
       );
       if (plan !== org.plan) {
         await this.audit.record(em, {
@@ -221,6 +212,53 @@ export class BillingService {
       }
       return { received: true, duplicate: false };
     });
+  }
+
+  /** What a Stripe event says about an org's subscription; null for events that say nothing. */
+  private changeOf(event: Json): BillingChange | null {
+    const object: Json = event.data?.object ?? {};
+    const eventAt = typeof event.created === 'number' ? new Date(event.created * 1000) : new Date();
+    switch (event.type) {
+      case 'checkout.session.completed': {
+        const plan = object.metadata?.plan;
+        if (object.mode !== 'subscription' || (plan !== 'pro' && plan !== 'team')) return null;
+        return {
+          orgId: object.client_reference_id ?? object.metadata?.orgId ?? null,
+          customerId: idOf(object.customer),
+          plan,
+          subscriptionId: idOf(object.subscription),
+          // The session names its subscription but not when it was created: just before it completed.
+          subscriptionCreatedAt: eventAt,
+          status: 'active',
+          periodEnd: null,
+          eventAt,
+        };
+      }
+      case 'customer.subscription.created':
+      case 'customer.subscription.updated':
+      case 'customer.subscription.deleted': {
+        const deleted = event.type === 'customer.subscription.deleted';
+        const item: Json | undefined = object.items?.data?.[0];
+        const mapped = this.planForPrice(idOf(item?.price));
+        const status: string | null = deleted ? 'canceled' : (object.status ?? null);
+        // A live subscription to an unknown price leaves the plan alone (undefined); a dead one ends it (null).
+        const pending = !deleted && status !== null && PENDING_STATUSES.has(status);
+        const plan = pending ? undefined : deleted || !status || !LIVE_STATUSES.has(status) ? null : (mapped ?? undefined);
+        const end = item?.current_period_end ?? object.current_period_end;
+        return {
+          orgId: object.metadata?.orgId ?? null,
+          customerId: idOf(object.customer),
+          plan,
+          subscriptionId: object.id ?? null,
+          subscriptionCreatedAt: typeof object.created === 'number' ? new Date(object.created * 1000) : eventAt,
+          status,
+          periodEnd: typeof end === 'number' ? new Date(end * 1000) : null,
+          eventAt,
+        };
+      }
+      default:
+        return null;
+    }
   }
 
   private requireStripe(): Stripe {
