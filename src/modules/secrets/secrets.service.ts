@@ -37,7 +37,7 @@ export class SecretsService {
     private readonly plans: PlansService,
   ) {}
 
-  /** Decrypted values; the read is audited in the same statement (fail closed: no audit row, no values). */
+  /** Decrypted values, returned only once the read's audit row has committed (fail closed: no audit row, no values). */
   async pull(target: VaultTarget, query: ListSecretsQueryDto, actor: Actor, meta: RequestMeta): Promise<PullSecretsDto> {
     const { project, environment } = target;
     const { rows, values } = await readThroughRotation(async () => {
