@@ -1,9 +1,13 @@
 import { QueryFailedError } from 'typeorm';
 
+/** PostgreSQL's error fields, whether pg raised the error itself or TypeORM wrapped it. */
+function pgErrorOf(error: unknown): { code?: unknown; constraint?: unknown } | null {
+  return error instanceof QueryFailedError ? (error.driverError as { code?: unknown }) : (error as { code?: unknown } | null);
+}
+
 /** True when `error` is PostgreSQL's unique_violation (23505), optionally on the named constraint. */
 export function isUniqueViolation(error: unknown, constraint?: string): boolean {
-  const driverError = error instanceof QueryFailedError ? (error.driverError as { code?: string; constraint?: string }) : undefined;
-  const pgError = driverError ?? (error as { code?: string; constraint?: string } | null);
+  const pgError = pgErrorOf(error);
   return pgError?.code === '23505' && (constraint === undefined || pgError.constraint === constraint);
 }
 
@@ -12,7 +16,6 @@ export function isUniqueViolation(error: unknown, constraint?: string): boolean 
  * integrity constraint violation (class 23). Not for lost connections, timeouts or server errors.
  */
 export function isDataError(error: unknown): boolean {
-  const driverError = error instanceof QueryFailedError ? (error.driverError as { code?: string }) : undefined;
-  const code = (driverError ?? (error as { code?: unknown } | null))?.code;
+  const code = pgErrorOf(error)?.code;
   return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
 }

@@ -22,8 +22,6 @@ export class StatementBatcher<In, Out> {
     private readonly execute: (inputs: readonly In[]) => Promise<Out[]>,
     /** Bounds the size of one statement; the rest of the queue goes in the next execution. */
     private readonly maxBatch = 256,
-    /** Which failures may be one input's fault, and so are worth retrying call by call. */
-    private readonly mayBeOneInput: (error: unknown) => boolean = isDataError,
   ) {}
 
   run(input: In): Promise<Out> {
@@ -45,7 +43,7 @@ export class StatementBatcher<In, Out> {
       const outputs = await this.execute(batch.map((w) => w.input));
       batch.forEach((w, i) => w.resolve(outputs[i]));
     } catch (error) {
-      if (batch.length === 1 || !this.mayBeOneInput(error)) return batch.forEach((w) => w.reject(error));
+      if (batch.length === 1 || !isDataError(error)) return batch.forEach((w) => w.reject(error));
       await Promise.all(batch.map((w) => this.execute([w.input]).then(([output]) => w.resolve(output), w.reject)));
     }
   }

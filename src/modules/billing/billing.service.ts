@@ -23,13 +23,10 @@ const LIVE_STATUSES = new Set(['active', 'trialing', 'past_due']);
  */
 const PENDING_STATUSES = new Set(['incomplete']);
 
-interface OrgEventRow {
-  id: string;
-  plan: PlanName | null;
-  stripe_customer_id: string | null;
+/** What the webhook reads of an org, under its row lock. */
+interface OrgEventRow extends Omit<OrgBillingRow, 'current_period_end'> {
   stripe_subscription_id: string | null;
   stripe_subscription_created_at: Date | null;
-  subscription_status: string | null;
   /** `created` of the newest Stripe event applied to this org. */
   stripe_event_at: Date | null;
 }

@@ -86,15 +86,10 @@ function toCurrentRow(r: Record<string, unknown>): CurrentSecretRow {
 export class SecretsRepository {
   constructor(private readonly sql: PreparedSql) {}
 
-  async listCurrent(em: EntityManager, environmentId: string, options: ListOptions, withValues: boolean): Promise<CurrentSecretRow[]> {
+  /** The current secrets of an environment, with their stored values (a pull) or without (the key list). */
+  async readCurrent(environmentId: string, options: ListOptions, withValues: boolean): Promise<CurrentSecretRow[]> {
     const { sql, params } = currentSecretsQuery(environmentId, options, withValues);
-    return (await em.query(sql, params)).map(toCurrentRow);
-  }
-
-  /** The current values of an environment: the pull's read, on a prepared statement. */
-  async readCurrent(environmentId: string, options: ListOptions): Promise<CurrentSecretRow[]> {
-    const { sql, params } = currentSecretsQuery(environmentId, options, true);
-    return (await this.sql.query('secrets-pull', sql, params)).map(toCurrentRow);
+    return (await this.sql.query(withValues ? 'secrets-pull' : 'secrets-keys', sql, params)).map(toCurrentRow);
   }
 
   async countCurrent(em: EntityManager, environmentId: string, search?: string): Promise<number> {

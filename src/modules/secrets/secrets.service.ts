@@ -41,7 +41,7 @@ export class SecretsService {
   async pull(target: VaultTarget, query: ListSecretsQueryDto, actor: Actor, meta: RequestMeta): Promise<PullSecretsDto> {
     const { project, environment } = target;
     const { rows, values } = await readThroughRotation(async () => {
-      const rows = await this.repo.readCurrent(environment.id, query);
+      const rows = await this.repo.readCurrent(environment.id, query, true);
       return { rows, values: await this.cipher.decrypt(project.id, rows) };
     });
     // Fail closed: no value leaves before the read's audit row has committed.
@@ -60,7 +60,7 @@ export class SecretsService {
   }
 
   async listKeys(target: VaultTarget, query: ListSecretsQueryDto): Promise<ListKeysDto> {
-    const rows = await this.repo.listCurrent(this.db.manager, target.environment.id, query, false);
+    const rows = await this.repo.readCurrent(target.environment.id, query, false);
     const pagination = await this.pagination(target.environment.id, query, rows.length);
     return {
       keys: rows.map((r) => ({ key: r.key, description: r.description, version: r.version, updatedAt: r.updatedAt })),
