@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import fastifyCookie from '@fastify/cookie';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Logger } from 'nestjs-pino';
@@ -9,6 +10,7 @@ import { AppModule } from './app.module.js';
 import { STRIPE_WEBHOOK_PATH } from './modules/billing/billing.controller.js';
 import { MetricsService } from './modules/metrics/metrics.service.js';
 import { securityHeaders } from './common/http/security-headers.js';
+import { depthError, installInputChecks } from './common/validation/input-checks.js';
 import type { AppConfig } from './config/config.js';
 import { buildOpenApiDocument, serveOpenApi } from './openapi/openapi.js';
 import { APP_VERSION } from './version.js';
@@ -25,6 +27,22 @@ function requestId(req: IncomingMessage): string {
   return id;
 }
 
+/**
+ * The router refuses a URL that is not valid percent-encoded UTF-8 (400) and an over-long path segment
+ * (414) before any hook or Nest filter runs, and Fastify's own answer quotes the URL: answer in the
+ * error shape of DESIGN.md §6 instead, with the headers every response carries, echoing nothing.
+ */
+function answerFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
+  const statusCode = tooLong ? 414 : 400;
+  const message = tooLong ? 'A path segment is too long' : 'The URL is not valid: bad percent-encoding or invalid UTF-8';
+  reply
+    .headers(securityHeaders())
+    .header('x-request-id', request.id)
+    .code(statusCode)
+    .send({ statusCode, code: 'bad_request', message, requestId: request.id });
+}
+
 /** Every route lives under /v1 but the health probes, which load balancers call unversioned. */
 export function applyGlobalPrefix(app: INestApplication): void {
   app.setGlobalPrefix('v1', { exclude: ['health', 'health/ready'] });
@@ -32,8 +50,8 @@ export function applyGlobalPrefix(app: INestApplication): void {
 
 /**
  * Fastify's own JSON parser stays the only parser, but reads the body as bytes first so that one path
- * (the Stripe webhook, whose signature covers the exact bytes sent) also gets `request.rawBody`.
- * Every other route sees no difference.
+ * (the Stripe webhook, whose signature covers the exact bytes sent) also gets `request.rawBody`, and
+ * refuses a body nested more than MAX_BODY_DEPTH levels before any DTO work (input-checks.ts).
  */
 function keepRawBodyFor(adapter: FastifyAdapter, path: string): void {
   const fastify = adapter.getInstance();
@@ -42,19 +60,29 @@ function keepRawBodyFor(adapter: FastifyAdapter, path: string): void {
   fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     const buffer = body as Buffer;
     if (request.url.split('?', 1)[0] === path) request.rawBody = buffer;
-    parseJson(request, buffer.toString('utf8'), done);
+    parseJson(request, buffer.toString('utf8'), (error, parsed) => {
+      if (error) return done(error, undefined);
+      const tooDeep = depthError(parsed);
+      return tooDeep ? done(tooDeep, undefined) : done(null, parsed);
+    });
   });
 }
 
 /** Builds the whole HTTP application (not yet listening): used by main.ts and by the tests. */
 export async function createApp(config: AppConfig, databaseUrl: string): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({ trustProxy: config.trustProxy, bodyLimit: BODY_LIMIT_BYTES, genReqId: requestId });
+  const adapter = new FastifyAdapter({
+    trustProxy: config.trustProxy,
+    bodyLimit: BODY_LIMIT_BYTES,
+    genReqId: requestId,
+    frameworkErrors: answerFrameworkError,
+  });
   // Only JSON bodies are accepted: anything else is a 415, never a string handed to a DTO. Fastify's
   // built-in JSON parser (bodyLimit, __proto__/constructor poisoning refused) is the only parser left:
   // `bodyParser: false` stops Nest from adding its application/x-www-form-urlencoded one, which would
   // hand form posts (which a browser sends cross-site without a preflight) to the handlers.
   adapter.getInstance().removeContentTypeParser(['text/plain']);
   keepRawBodyFor(adapter, STRIPE_WEBHOOK_PATH);
+  installInputChecks(adapter.getInstance());
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, databaseUrl), adapter, {
     bufferLogs: true,
     bodyParser: false,
