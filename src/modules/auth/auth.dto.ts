@@ -4,6 +4,7 @@ import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsEmail, IsIn, IsInt,
 import { SLUG_PATTERN } from '../orgs/orgs.dto.js';
 import { ROLES, type Role } from '../../common/auth/permissions.js';
 import type { TokenAccess, TokenKind } from './api-token.entity.js';
+import { IsSingleLineText } from '../../common/validation/text.validators.js';
 
 export const PASSWORD_MIN = 10;
 export const PASSWORD_MAX = 256;
@@ -27,6 +28,7 @@ export class RegisterDto {
   @IsString()
   @MinLength(1)
   @MaxLength(100)
+  @IsSingleLineText()
   name: string;
 }
 
@@ -78,6 +80,7 @@ export class ResetPasswordDto {
   @IsString()
   @MinLength(1)
   @MaxLength(128)
+  @IsSingleLineText()
   token: string;
 
   @ApiProperty({ minLength: PASSWORD_MIN, maxLength: PASSWORD_MAX, format: 'password', description: 'The new password' })
@@ -92,6 +95,7 @@ export class VerifyEmailDto {
   @IsString()
   @MinLength(1)
   @MaxLength(128)
+  @IsSingleLineText()
   token: string;
 }
 
@@ -100,6 +104,7 @@ export class CreateTokenDto {
   @IsString()
   @MinLength(1)
   @MaxLength(100)
+  @IsSingleLineText()
   name: string;
 
   @ApiProperty({ enum: ['read', 'read_write'], description: 'read: pull and list only; read_write: also change' })

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
 import { ROLES, type Role } from '../../common/auth/permissions.js';
+import { IsSingleLineText } from '../../common/validation/text.validators.js';
 
 export const SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
@@ -9,6 +10,7 @@ export class CreateOrgDto {
   @IsString()
   @MinLength(1)
   @MaxLength(100)
+  @IsSingleLineText()
   name: string;
 
   @ApiPropertyOptional({ example: 'acme', pattern: SLUG_PATTERN.source, description: 'Derived from the name when omitted' })

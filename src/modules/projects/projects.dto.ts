@@ -2,12 +2,14 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
 import { TIERS, type Tier } from '../../common/auth/permissions.js';
 import { SLUG_PATTERN } from '../orgs/orgs.dto.js';
+import { IsMultiLineText, IsSingleLineText } from '../../common/validation/text.validators.js';
 
 export class CreateProjectDto {
   @ApiProperty({ example: 'Billing API', minLength: 1, maxLength: 100 })
   @IsString()
   @MinLength(1)
   @MaxLength(100)
+  @IsSingleLineText()
   name: string;
 
   @ApiPropertyOptional({ example: 'billing-api', pattern: SLUG_PATTERN.source, description: 'Derived from the name when omitted' })
@@ -20,6 +22,7 @@ export class CreateProjectDto {
   @IsOptional()
   @IsString()
   @MaxLength(1024)
+  @IsMultiLineText()
   description?: string;
 }
 
@@ -34,6 +37,7 @@ export class CreateEnvironmentDto {
   @IsString()
   @MinLength(1)
   @MaxLength(100)
+  @IsSingleLineText()
   name?: string;
 
   @ApiPropertyOptional({ enum: TIERS, default: 'production', description: 'Decides which roles may read its secrets' })

@@ -9,6 +9,7 @@ import {
   IsOptional,
   IsString,
   Matches,
+  Max,
   MaxLength,
   Min,
   ValidateNested,
@@ -17,7 +18,8 @@ import {
   ValidatorConstraintInterface,
   Validate,
 } from 'class-validator';
-import { PageQueryDto, PaginationDto } from '../../common/pagination/pagination.dto.js';
+import { INT4_MAX, PageQueryDto, PaginationDto } from '../../common/pagination/pagination.dto.js';
+import { IsMultiLineText, IsSingleLineText } from '../../common/validation/text.validators.js';
 
 export const SECRET_KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const SECRET_KEY_MAX = 256;
@@ -54,6 +56,7 @@ class SecretInputDto {
   @IsOptional()
   @IsString()
   @Validate(MaxBytes, [DESCRIPTION_MAX_BYTES])
+  @IsMultiLineText()
   description?: string;
 }
 
@@ -78,9 +81,10 @@ export class RollbackSecretDto {
   @Matches(SECRET_KEY_PATTERN, keyMessage)
   key: string;
 
-  @ApiProperty({ minimum: 1, description: 'The earlier version whose value becomes the new current version' })
+  @ApiProperty({ minimum: 1, maximum: INT4_MAX, description: 'The earlier version whose value becomes the new current version' })
   @IsInt()
   @Min(1)
+  @Max(INT4_MAX)
   version: number;
 }
 
@@ -102,6 +106,7 @@ export class ListSecretsQueryDto extends PageQueryDto {
   @IsOptional()
   @IsString()
   @MaxLength(SECRET_KEY_MAX)
+  @IsSingleLineText()
   search?: string;
 }
 

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { SECRET_KEY_MAX, SECRET_KEY_PATTERN } from '../secrets/secrets.dto.js';
+import { IsMultiLineText } from '../../common/validation/text.validators.js';
 
 export class AddTemplateDto {
   @ApiProperty({ example: 'DATABASE_URL', pattern: SECRET_KEY_PATTERN.source, maxLength: SECRET_KEY_MAX })
@@ -13,6 +14,7 @@ export class AddTemplateDto {
   @IsOptional()
   @IsString()
   @MaxLength(1024)
+  @IsMultiLineText()
   description?: string;
 
   @ApiPropertyOptional({ default: true, description: 'Optional keys are neither missing nor extra' })

@@ -16,6 +16,7 @@ import {
 import { SLUG_PATTERN } from '../orgs/orgs.dto.js';
 import { PageQueryDto, PaginationDto } from '../../common/pagination/pagination.dto.js';
 import { SECRET_EVENTS, type SecretEventName } from './secret-event.js';
+import { IsMultiLineText, IsSingleLineText } from '../../common/validation/text.validators.js';
 
 export const URL_MAX = 2048;
 export const DESCRIPTION_MAX = 1024;
@@ -33,6 +34,7 @@ export class CreateWebhookDto {
   @IsString()
   @MinLength(1)
   @MaxLength(URL_MAX)
+  @IsSingleLineText()
   url: string;
 
   @ApiProperty({ enum: SECRET_EVENTS, isArray: true, example: ['secret.updated'], minItems: 1, maxItems: SECRET_EVENTS.length })
@@ -48,6 +50,7 @@ export class CreateWebhookDto {
   @IsString()
   @MinLength(1)
   @MaxLength(PROJECT_REF_MAX)
+  @IsSingleLineText()
   project?: string;
 
   @ApiPropertyOptional({
@@ -75,6 +78,7 @@ export class CreateWebhookDto {
   @IsOptional()
   @IsString()
   @MaxLength(DESCRIPTION_MAX)
+  @IsMultiLineText()
   description?: string;
 }
 
@@ -85,6 +89,7 @@ export class UpdateWebhookDto {
   @IsString()
   @MinLength(1)
   @MaxLength(URL_MAX)
+  @IsSingleLineText()
   url?: string;
 
   @ApiPropertyOptional({ enum: SECRET_EVENTS, isArray: true, example: ['secret.updated', 'secret.deleted'], minItems: 1, maxItems: SECRET_EVENTS.length })
@@ -101,6 +106,7 @@ export class UpdateWebhookDto {
   @IsString()
   @MinLength(1)
   @MaxLength(PROJECT_REF_MAX)
+  @IsSingleLineText()
   project?: string | null;
 
   @ApiPropertyOptional({ type: [String], nullable: true, example: ['production'], minItems: 1, maxItems: ENVIRONMENTS_MAX, description: 'null = every environment' })
@@ -122,6 +128,7 @@ export class UpdateWebhookDto {
   @IsOptional()
   @IsString()
   @MaxLength(DESCRIPTION_MAX)
+  @IsMultiLineText()
   description?: string | null;
 }
 
