@@ -31,10 +31,22 @@ export function createValidationPipe(): ValidationPipe {
   });
 }
 
+/**
+ * Checks of what a value is rather than of its size or form: when one of these fails, the field's other
+ * failures say nothing useful (`limit=abc` is not "greater than 500", `value: 123` is not "more than
+ * 65536 bytes"), so only these are reported.
+ */
+const TYPE_CONSTRAINTS = new Set(['isString', 'isInt', 'isNumber', 'isBoolean', 'isArray', 'isObject', 'isIn', 'isEnum', 'isEmail', 'isUuid']);
+
+function constraintsToReport(constraints: Record<string, string>): Record<string, string> {
+  const typeFailures = Object.entries(constraints).filter(([name]) => TYPE_CONSTRAINTS.has(name));
+  return typeFailures.length ? Object.fromEntries(typeFailures) : constraints;
+}
+
 function flatten(errors: ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((error) => {
     const field = parent ? `${parent}.${error.property}` : error.property;
-    const own = Object.values(error.constraints ?? {}).map((message) => ({
+    const own = Object.values(constraintsToReport(error.constraints ?? {})).map((message) => ({
       field,
       message: error.constraints?.whitelistValidation === message ? `${field} is not an allowed field` : message,
     }));

@@ -1,13 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { QueryInteger } from '../../common/pagination/pagination.dto.js';
 
 export const METRICS_MAX_HOURS = 168;
 
 export class MetricsQueryDto {
   @ApiPropertyOptional({ minimum: 1, maximum: METRICS_MAX_HOURS, default: 24, description: 'How many hours back, the current one included' })
   @IsOptional()
-  @Type(() => Number)
+  @QueryInteger()
   @IsInt()
   @Min(1)
   @Max(METRICS_MAX_HOURS)
