@@ -165,6 +165,24 @@ describe('orgs and members', () => {
       expect((await accept(second.body.token, people.outsider)).body.role).toBe('developer');
     });
 
+    it('answers 8 parallel invitations of one address with 201 or 409 conflict, never 500, and keeps one open invitation', async () => {
+      const { org, owner } = await team();
+      const email = `race-${suffix()}@example.com`;
+      const results = await Promise.all(Array.from({ length: 8 }, () => invite(org, owner, email, 'viewer')));
+      const statuses = results.map((r) => r.status);
+      expect(statuses.filter((s) => s !== 201 && s !== 409)).toEqual([]);
+      expect(statuses).toContain(201);
+      for (const conflict of results.filter((r) => r.status === 409)) {
+        expect(conflict.body).toMatchObject({ statusCode: 409, code: 'conflict', requestId: expect.any(String) });
+      }
+      const { rows } = await ctx.db.query(
+        'SELECT count(*)::int AS open FROM org_invites WHERE org_id = $1 AND email = $2 AND accepted_at IS NULL AND revoked_at IS NULL',
+        [org.id, email],
+      );
+      expect(rows[0].open).toBe(1);
+      expect((await listMembers(org, owner)).body.invites.filter((i: { email: string }) => i.email === email)).toHaveLength(1);
+    });
+
     it('refuses to invite someone who is already a member (409)', async () => {
       const { org, owner, developer } = await team();
       const res = await invite(org, owner, developer.email, 'admin');

@@ -37,3 +37,9 @@ export class AlreadyMemberError extends ConflictError {
 }
 
 export class OutrankedError extends ForbiddenError {}
+
+export class InviteRaceError extends ConflictError {
+  constructor() {
+    super('Another invitation for this address was created at the same time; list the invitations, or retry');
+  }
+}

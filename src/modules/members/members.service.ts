@@ -4,6 +4,7 @@ import type { Actor, OrgContext, RequestMeta } from '../../common/auth/actor.js'
 import { ROLE_RANK, type Role } from '../../common/auth/permissions.js';
 import { ForbiddenError } from '../../common/errors/domain-error.js';
 import { CONFIG, type AppConfig } from '../../config/config.js';
+import { isUniqueViolation } from '../../database/pg-errors.js';
 import { AuditService } from '../audit/audit.service.js';
 import { randomBase62, sha256 } from '../auth/credentials.js';
 import { User } from '../auth/user.entity.js';
@@ -23,6 +24,7 @@ import {
   InviteEmailMismatchError,
   InviteNotFoundError,
   InviteNotPendingError,
+  InviteRaceError,
   MemberNotFoundError,
   OutrankedError,
 } from './members.errors.js';
@@ -77,7 +79,7 @@ export class MembersService {
         invitedBy: actor.userId,
         expiresAt: new Date(Date.now() + INVITE_TTL_MS),
       });
-      await em.save(created);
+      await saveInvite(em, created);
       await this.audit.record(em, {
         action: 'member.invited',
         orgId: org.id,
@@ -238,4 +240,18 @@ async function findMember(em: EntityManager, orgId: string, userId: string): Pro
 
 function toInviteDto(i: Invite): InviteDto {
   return { id: i.id, email: i.email, role: i.role, invitedBy: i.invitedBy, createdAt: i.createdAt, expiresAt: i.expiresAt };
+}
+
+/**
+ * Inserts an invitation. Two invitations of one address racing each other both pass the "replace the open
+ * one" step; the unique index on open invitations lets one in and refuses the other, answered 409 like
+ * every other uniqueness race, not 500.
+ */
+async function saveInvite(em: EntityManager, invite: Invite): Promise<void> {
+  try {
+    await em.save(invite);
+  } catch (error) {
+    if (isUniqueViolation(error, 'org_invites_open_idx')) throw new InviteRaceError();
+    throw error;
+  }
 }
