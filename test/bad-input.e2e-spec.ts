@@ -9,6 +9,7 @@ import { renderOpenApi } from '../src/openapi/write-openapi.js';
 import { addMember, createOrg, createToken, registerUser, type TestOrg, type TestUser } from './factories/accounts.js';
 import { verifyEmail } from './factories/mail.js';
 import { createProject, seedSecrets } from './factories/vault.js';
+import { createWebhook } from './factories/webhooks.js';
 import type { RequestOptions, Response } from './support/http.js';
 import { startTestContext, type TestContext } from './support/test-app.js';
 
@@ -24,6 +25,8 @@ interface Operation {
   operationId: string;
   /** The resolved JSON request body schema, when the operation takes one. */
   body?: Schema;
+  /** Path and query parameters, with their resolved schemas. */
+  params: { name: string; in: 'path' | 'query'; schema: Schema }[];
 }
 
 const document = JSON.parse(await renderOpenApi()) as { paths: Record<string, Record<string, any>>; components: { schemas: Record<string, Schema> } };
@@ -47,12 +50,17 @@ const operations: Operation[] = Object.entries(document.paths).flatMap(([path, i
       // The Stripe webhook (POST /v1/billing/webhook) declares no JSON body: it verifies a signature over
       // the raw bytes and answers 400 to any unsigned body, so it is not swept here (billing.e2e-spec.ts covers it).
       const json = op.requestBody?.content?.['application/json']?.schema;
-      return { method: method.toUpperCase(), path, operationId: op.operationId, body: json ? resolve(json) : undefined };
+      const params = ((op.parameters ?? []) as { name: string; in: string; schema?: Schema }[])
+        .filter((p) => p.in === 'path' || p.in === 'query')
+        .map((p) => ({ name: p.name, in: p.in as 'path' | 'query', schema: resolve(p.schema ?? {}) }));
+      return { method: method.toUpperCase(), path, operationId: op.operationId, body: json ? resolve(json) : undefined, params };
     }),
 );
 const bodyOperations = operations.filter((op) => op.body);
 /** Routes without a body that Fastify still parses one for (GET and HEAD bodies are never parsed). */
 const bodilessWriteOperations = operations.filter((op) => !op.body && !['GET', 'HEAD', 'OPTIONS'].includes(op.method));
+const pathParamOperations = operations.filter((op) => op.params.some((p) => p.in === 'path'));
+const queryParamOperations = operations.filter((op) => op.params.some((p) => p.in === 'query'));
 
 // ---------------------------------------------------------------------------------------------
 // Values: a valid-looking body per schema, and the malformed variants of each property.
@@ -119,6 +127,171 @@ function isStringProperty(schema: Schema): boolean {
   return types.includes('string') || (Array.isArray(schema.enum) && schema.enum.every((v: unknown) => typeof v === 'string'));
 }
 
+
+/** Every value of a body down to its scalars: nested objects and arrays (one item) included. */
+interface Leaf {
+  /** Where the value sits, array items as '0' (as class-validator names them: `secrets.0.value`). */
+  path: string[];
+  /** The field an error must name: for an item of an array of scalars, the array itself (or the item). */
+  field: string;
+  schema: Schema;
+}
+
+function leaves(schema: Schema, prefix: string[] = []): Leaf[] {
+  return Object.entries(schema.properties ?? {}).flatMap(([name, raw]) => {
+    const prop = resolve(raw as Schema);
+    const path = [...prefix, name];
+    if (typeOf(prop) === 'object' && prop.properties) return leaves(prop, path);
+    if (typeOf(prop) === 'array' && prop.items) {
+      const item = resolve(prop.items);
+      if (typeOf(item) === 'object' && item.properties) return leaves(item, [...path, '0']);
+      return [{ path: [...path, '0'], field: path.join('.'), schema: item }];
+    }
+    return [{ path, field: path.join('.'), schema: prop }];
+  });
+}
+
+function typeOf(schema: Schema): string | undefined {
+  return Array.isArray(schema.type) ? schema.type.find((t: string) => t !== 'null') : schema.type;
+}
+
+/** A valid-looking body with `value` at `path` (arrays on the way get one valid-looking item). */
+function bodyWith(schema: Schema, uniq: string, path: string[], value: unknown): Schema {
+  const body = validLooking(schema, uniq);
+  let container: any = body;
+  let current = schema;
+  for (let i = 0; i < path.length - 1; i++) {
+    const prop = resolve(current.properties[path[i]]);
+    if (typeOf(prop) === 'array') {
+      const item = resolve(prop.items);
+      container[path[i]] = [validValue(item, uniq)];
+      if (i + 1 === path.length - 1) {
+        container = container[path[i]];
+        break;
+      }
+      container = container[path[i]][0];
+      current = item;
+      i++;
+    } else {
+      container[path[i]] ??= validLooking(prop, uniq);
+      container = container[path[i]];
+      current = prop;
+    }
+  }
+  container[path[path.length - 1]] = value;
+  return body;
+}
+
+/**
+ * Fields whose text is opaque to secr and may hold any character but NUL and lone surrogates: secret
+ * values (hashed or encrypted, never rendered by the server) and passwords (hashed; refusing characters
+ * there could lock a user out). Every other string refuses C0/C1 control characters.
+ */
+const OPAQUE_FIELDS = new Set(['value', 'password', 'currentPassword', 'newPassword']);
+/** Multi-line free text: tab, LF and CR are allowed (and no other control character). */
+const MULTILINE_FIELDS = new Set(['description']);
+const lastName = (leaf: Leaf) => leaf.path.filter((p) => p !== '0').at(-1)!;
+
+/** NUL and unpaired UTF-16 surrogates: no string anywhere may hold them. */
+const NUL_AND_SURROGATES: [string, string][] = [
+  ['NUL', `${SENTINEL}\u0000`],
+  ['only NUL', '\u0000'],
+  ['lone high surrogate', `${SENTINEL}\ud800`],
+  ['lone low surrogate', `\udc00${SENTINEL}`],
+  ['reversed pair', `\udc00\ud800`],
+];
+/** C0 (but tab, LF, CR), DEL and C1 controls: refused in every string that is not opaque. */
+const CONTROL_CHARACTERS: [string, string][] = [
+  ['U+0001', `${SENTINEL}\u0001`],
+  ['ESC sequence', `\u001b[2J${SENTINEL}`],
+  ['DEL', `a\u007f`],
+  ['U+0085 (NEL)', `a\u0085b`],
+  ['U+009B (CSI)', `\u009b31m`],
+];
+/** Tab, LF and CR: allowed in multi-line text only. */
+const LINE_BREAKS: [string, string][] = [
+  ['LF', `${SENTINEL}\nInjected: header`],
+  ['CR', `a\rb`],
+  ['tab', `a\tb`],
+];
+
+/** Integers outside PostgreSQL's int4, fractions and non-finite numbers, as raw JSON. */
+const BAD_INTEGERS = ['2147483648', '-2147483649', '99999999999999999999', '1e400', '1.5', '9007199254740993'];
+
+/** What a wrong-type message must say about the expected type. */
+function typeWording(schema: Schema): RegExp {
+  if (Array.isArray(schema.enum)) return /one of/;
+  // An address field says what it must be ("a valid email address"), which a number or an object is not.
+  if (schema.format === 'email' || /^[^@\s:/]+@[^@\s:/]+\.[a-z]+$/i.test(String(schema.example ?? ''))) return /email/;
+  if (schema.format === 'uuid') return /UUID/i;
+  switch (typeOf(schema)) {
+    case 'integer':
+      return /integer/;
+    case 'number':
+      return /number/;
+    case 'boolean':
+      return /boolean/;
+    case 'array':
+      return /array/;
+    case 'object':
+      return /object/;
+    default:
+      return /string/;
+  }
+}
+
+/** A body nested `depth` levels deep under `key`: arrays, or objects. */
+const deepArrays = (key: string, depth: number) => `{"${key}": ${'['.repeat(depth)}"${SENTINEL}"${']'.repeat(depth)}}`;
+const deepObjects = (key: string, depth: number) => `{"${key}": ${'{"a":'.repeat(depth)}"${SENTINEL}"${'}'.repeat(depth)}}`;
+
+/** Path-segment encodings every path parameter must survive with a 4xx in the error shape. */
+const PATH_SEGMENTS: { name: string; segment: string; nul?: boolean }[] = [
+  { name: '%00', segment: '%00', nul: true },
+  { name: 'NUL inside', segment: `zqx%00sentinel`, nul: true },
+  { name: '%01', segment: 'a%01b' },
+  { name: 'ESC', segment: '%1B%5B2J' },
+  { name: '%2F', segment: 'a%2Fb' },
+  { name: '..', segment: '..' },
+  { name: '%2E%2E', segment: '%2E%2E' },
+  { name: '.', segment: '.' },
+  { name: '%2E%2E%2F..', segment: '%2E%2E%2F..' },
+  { name: 'very long', segment: 'x'.repeat(5_000) },
+  { name: 'overlong UTF-8 %C0%AF', segment: '%C0%AF' },
+  { name: 'invalid UTF-8 %FF', segment: '%FF' },
+  { name: 'UTF-8 of a lone surrogate', segment: '%ED%A0%80' },
+  { name: 'truncated escape', segment: 'a%E2%82' },
+  { name: 'bad escape %ZZ', segment: '%ZZ' },
+];
+
+/** Query-string values for every query parameter. */
+const QUERY_VALUES: { name: string; value: string; nul?: boolean }[] = [
+  { name: '%00', value: '%00', nul: true },
+  { name: 'NUL inside', value: 'A%00B', nul: true },
+  { name: '%01', value: 'A%01' },
+  { name: 'ESC', value: '%1B%5B2J' },
+  { name: 'invalid UTF-8 %FF', value: '%FF' },
+  { name: 'overlong UTF-8 %C0%AF', value: '%C0%AF' },
+  { name: 'UTF-8 of a lone surrogate', value: '%ED%A0%80' },
+  { name: 'very long', value: 'x'.repeat(5_000) },
+  { name: 'repeated parameter', value: '1&{name}=2' },
+];
+const QUERY_NUMBERS = ['abc', '99999999999999999999', '2147483648', '-1', '1.5', 'Infinity', 'NaN', '', '1e400'];
+
+/** Runs `tasks` with at most `width` in flight (the suite runs on 2 shared cores). */
+async function pool<T>(tasks: (() => Promise<T>)[], width = 8): Promise<T[]> {
+  const results: T[] = new Array(tasks.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(width, tasks.length) }, async () => {
+      while (next < tasks.length) {
+        const i = next++;
+        results[i] = await tasks[i]();
+      }
+    }),
+  );
+  return results;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The error shape of DESIGN.md §6.
 // ---------------------------------------------------------------------------------------------
@@ -139,10 +312,20 @@ const ERROR_CODES = [
 ];
 
 /** Everything wrong with one response, as readable lines (empty = fine). */
-function problemsWith(res: Response, expected: { status: number; code?: string; field?: string }): string[] {
+interface Expected {
+  /** A status, or '4xx' where any client error is a fair answer (never a 5xx, never a success). */
+  status: number | '4xx';
+  code?: string;
+  field?: string;
+  /** Every error about `field` must say this (for example what type the field must have). */
+  wording?: RegExp;
+}
+
+function problemsWith(res: Response, expected: Expected): string[] {
   const problems: string[] = [];
   const body = res.body as Record<string, unknown> | undefined;
-  if (res.status !== expected.status) problems.push(`status ${res.status}, expected ${expected.status}: ${res.text.slice(0, 300)}`);
+  const statusOk = expected.status === '4xx' ? res.status >= 400 && res.status < 500 : res.status === expected.status;
+  if (!statusOk) problems.push(`status ${res.status}, expected ${expected.status}: ${res.text.slice(0, 300)}`);
   if (!res.headers.get('content-type')?.includes('application/json') || !body || typeof body !== 'object') {
     return [...problems, `not a JSON error body: ${res.headers.get('content-type')} ${res.text.slice(0, 200)}`];
   }
@@ -166,6 +349,10 @@ function problemsWith(res: Response, expected: { status: number; code?: string; 
     if (!wellFormed) problems.push(`validation_failed without errors[{ field, message }]: ${JSON.stringify(errors)}`);
     else if (expected.field && !(errors as { field: string }[]).some((e) => e.field === expected.field || e.field.startsWith(`${expected.field}.`))) {
       problems.push(`errors do not name ${expected.field}: ${JSON.stringify(errors)}`);
+    } else if (expected.field && expected.wording) {
+      const about = (errors as { field: string; message: string }[]).filter((e) => e.field === expected.field || e.field.startsWith(`${expected.field}.`));
+      const off = about.filter((e) => !expected.wording!.test(e.message));
+      if (off.length) problems.push(`errors about ${expected.field} do not say ${expected.wording}: ${JSON.stringify(off)}`);
     }
   } else if ('errors' in body) {
     problems.push(`errors[] on a ${String(body.code)} response`);
@@ -207,28 +394,39 @@ describe('bad input', () => {
 
   function pathOf(op: Operation): string {
     return op.path.replace(/\{(\w+)\}/g, (_, name: string) => {
-      const value = pathParams[name];
+      const value = paramValue(op, name);
       if (!value) throw new Error(`no fixture for path parameter {${name}} of ${op.method} ${op.path}: add one to pathParams`);
       return value;
     });
   }
 
+  /** The operation's path with one parameter replaced by a raw (already encoded) segment. */
+  function pathWith(op: Operation, param: string, segment: string): string {
+    return op.path.replace(/\{(\w+)\}/g, (_, name: string) => (name === param ? segment : encodeURIComponent(paramValue(op, name))));
+  }
+
+  /** A fixture for a path parameter: `webhooks.id` for the `{id}` of /v1/webhooks/…, else by name alone. */
+  function paramValue(op: Operation, name: string): string {
+    return pathParams[`${op.path.split('/')[2]}.${name}`] ?? pathParams[name];
+  }
+
   /** Sends every case and reports all problems at once, naming the case. */
-  async function sweep(
-    op: Operation,
-    cases: { name: string; options: RequestOptions; status: number; code?: string; field?: string }[],
-  ): Promise<string[]> {
-    const problems: string[] = [];
-    for (const c of cases) {
-      const res = await ctx.api.request(op.method, pathOf(op), { ...auth(), ...c.options });
-      problems.push(...problemsWith(res, c).map((p) => `${c.name}: ${p}`));
-    }
-    return problems;
+  async function sweep(op: Operation, cases: ({ name: string; options: RequestOptions; path?: string } & Expected)[]): Promise<string[]> {
+    const results = await pool(
+      cases.map((c) => async () => {
+        const res = c.path
+          ? await ctx.api.requestRawPath(op.method, c.path, { ...auth(), ...c.options })
+          : await ctx.api.request(op.method, pathOf(op), { ...auth(), ...c.options });
+        return problemsWith(res, c).map((p) => `${c.name}: ${p}`);
+      }),
+    );
+    return results.flat();
   }
 
   beforeAll(async () => {
     // The sweep's user is also an instance admin, so admin routes get past the guard to validation.
-    ctx = await startTestContext({ SECR_ADMIN_EMAILS: SWEEP_ADMIN_EMAIL });
+    // No instance sends webhook deliveries (WEBHOOK_CONCURRENCY=0): the seeded webhook only has to exist.
+    ctx = await startTestContext({ SECR_ADMIN_EMAILS: SWEEP_ADMIN_EMAIL, WEBHOOK_CONCURRENCY: '0' });
     owner = await registerUser(ctx.api, 'owner', SWEEP_ADMIN_EMAIL);
     await verifyEmail(ctx.api, ctx.db, owner.id);
     org = await createOrg(ctx.api, owner, 'Bad Input');
@@ -239,6 +437,11 @@ describe('bad input', () => {
     if (invited.status !== 201) throw new Error(`invite failed: ${invited.status} ${invited.text}`);
     const project = await createProject(ctx.api, owner, org, 'bad-input');
     await seedSecrets(ctx.api, auth(), org, project, 'development', { EXISTING_KEY: 'existing value' });
+    // A row in every table a route may change, so that "changes no row" compares something: a webhook
+    // and a template that a malformed PATCH or DELETE must leave as they are.
+    const webhook = await createWebhook(ctx.api, owner, org, { url: 'https://1.1.1.1/bad-input', description: 'seeded' });
+    const template = await ctx.api.post(`/v1/templates/${org.slug}/${project.slug}`, { key: 'EXISTING_KEY', description: 'seeded' }, auth());
+    if (template.status !== 201) throw new Error(`template failed: ${template.status} ${template.text}`);
     pathParams = {
       orgId: org.id,
       orgSlug: org.slug,
@@ -251,6 +454,7 @@ describe('bad input', () => {
       env: 'development',
       key: 'EXISTING_KEY',
       planName: 'team',
+      'webhooks.id': webhook.id,
     };
     // Warm-up: the owner's session is used once before any snapshot, so nothing the first use might
     // touch can show up as a change (session reads write nothing today; this keeps it honest if they do).
@@ -374,6 +578,89 @@ describe('bad input', () => {
       expect(problems).toEqual([]);
     });
 
+
+    it('refuses a body nested deeper than 32 levels with 400 bad_request, before any DTO work', async () => {
+      const key = properties[0]?.[0] ?? 'a';
+      const problems = await sweep(
+        op,
+        [
+          ['arrays 3,000 deep', deepArrays(key, 3_000)],
+          ['objects 3,000 deep', deepObjects(key, 3_000)],
+          ['arrays 40 deep', deepArrays(key, 40)],
+          ['objects 33 deep', deepObjects(key, 33)],
+          ['top-level arrays 3,000 deep', `${'['.repeat(3_000)}${']'.repeat(3_000)}`],
+        ].map(([name, rawBody]) => ({ name, options: { rawBody }, status: 400, code: 'bad_request' })),
+      );
+      expect(problems).toEqual([]);
+    });
+
+    it('rejects NUL and lone surrogates in every string, nested ones included, naming the field', async () => {
+      const cases = leaves(schema)
+        .filter((leaf) => isStringProperty(leaf.schema))
+        .flatMap((leaf) =>
+          NUL_AND_SURROGATES.map(([what, value]) => ({
+            name: `${leaf.path.join('.')} with ${what}`,
+            options: { body: bodyWith(schema, `${op.operationId.toLowerCase()}-${++n}`, leaf.path, value) },
+            status: 400,
+            code: 'validation_failed',
+            field: leaf.field,
+          })),
+        );
+      expect(await sweep(op, cases)).toEqual([]);
+    });
+
+    it('rejects NUL and lone surrogates in a field name', async () => {
+      const problems = await sweep(op, [
+        { name: 'NUL in a key', options: { body: { ...body(), [`${SENTINEL}\u0000`]: 1 } }, status: 400, code: 'validation_failed' },
+        { name: 'lone surrogate in a key', options: { body: { ...body(), [`\ud800${SENTINEL}`]: 1 } }, status: 400, code: 'validation_failed' },
+      ]);
+      expect(problems).toEqual([]);
+    });
+
+    it('rejects C0/C1 control characters in every string that is not opaque (values, passwords), naming the field', async () => {
+      const cases = leaves(schema)
+        .filter((leaf) => isStringProperty(leaf.schema) && !OPAQUE_FIELDS.has(lastName(leaf)))
+        .flatMap((leaf) =>
+          [...CONTROL_CHARACTERS, ...(MULTILINE_FIELDS.has(lastName(leaf)) ? [] : LINE_BREAKS)].map(([what, value]) => ({
+            name: `${leaf.path.join('.')} with ${what}`,
+            options: { body: bodyWith(schema, `${op.operationId.toLowerCase()}-${++n}`, leaf.path, value) },
+            status: 400,
+            code: 'validation_failed',
+            field: leaf.field,
+          })),
+        );
+      expect(await sweep(op, cases)).toEqual([]);
+    });
+
+    it('rejects integers beyond PostgreSQL int4, fractions and non-finite numbers in every number, naming the field', async () => {
+      const cases = leaves(schema)
+        .filter((leaf) => ['integer', 'number'].includes(typeOf(leaf.schema) ?? ''))
+        .flatMap((leaf) =>
+          BAD_INTEGERS.map((raw) => ({
+            name: `${leaf.path.join('.')} = ${raw}`,
+            options: { rawBody: JSON.stringify(bodyWith(schema, `${op.operationId.toLowerCase()}-${++n}`, leaf.path, '__NUMBER__')).replace('"__NUMBER__"', raw) },
+            status: 400,
+            code: 'validation_failed',
+            field: leaf.field,
+          })),
+        );
+      expect(await sweep(op, cases)).toEqual([]);
+    });
+
+    it('says what type a property must have when it is sent with the wrong type', async () => {
+      const cases = leaves(schema).flatMap((leaf) =>
+        wrongTypes(leaf.schema).map((value) => ({
+          name: `${leaf.path.join('.')} = ${JSON.stringify(value)}`,
+          options: { body: bodyWith(schema, `${op.operationId.toLowerCase()}-${++n}`, leaf.path, value) },
+          status: 400,
+          code: 'validation_failed',
+          field: leaf.field,
+          wording: typeWording(leaf.schema),
+        })),
+      );
+      expect(await sweep(op, cases)).toEqual([]);
+    });
+
     it('changes no row in any table', async () => {
       expect(await snapshot(ctx.db)).toEqual(before);
     });
@@ -389,6 +676,7 @@ describe('bad input', () => {
     it('refuses a malformed or non-JSON body before the handler runs', async () => {
       const problems = await sweep(op, [
         { name: 'invalid JSON', options: { rawBody: `{"a": "${SENTINEL}"` }, status: 400, code: 'bad_request' },
+        { name: 'nested 3,000 deep', options: { rawBody: deepArrays('a', 3_000) }, status: 400, code: 'bad_request' },
         { name: 'text/plain', options: { rawBody: SENTINEL, contentType: 'text/plain' }, status: 415, code: 'unsupported_media_type' },
         { name: 'form', options: { rawBody: `a=${SENTINEL}`, contentType: 'application/x-www-form-urlencoded' }, status: 415, code: 'unsupported_media_type' },
       ]);
@@ -397,6 +685,99 @@ describe('bad input', () => {
 
     it('changes no row in any table', async () => {
       expect(await snapshot(ctx.db)).toEqual(before);
+    });
+  });
+
+  describe.each(pathParamOperations.map((op) => [`${op.method} ${op.path}`, op] as const))('%s (path parameters)', (_, op) => {
+    let before: Record<string, string>;
+    let n = 0;
+    const body = () => (op.body ? validLooking(op.body, `${op.operationId.toLowerCase()}-path-${++n}`) : undefined);
+
+    beforeAll(async () => {
+      before = await snapshot(ctx.db);
+    });
+
+    it('answers NUL, control characters and odd encodings in every path segment with a 4xx in the error shape', async () => {
+      const cases = op.params
+        .filter((p) => p.in === 'path')
+        .flatMap((param) =>
+          PATH_SEGMENTS.map((variant) => ({
+            name: `{${param.name}} = ${variant.name}`,
+            path: pathWith(op, param.name, variant.segment),
+            options: { body: body() },
+            ...(variant.nul ? { status: 400, code: 'validation_failed', field: param.name } : { status: '4xx' as const }),
+          })),
+        );
+      expect(await sweep(op, cases)).toEqual([]);
+    });
+
+    it('changes no row in any table', async () => {
+      expect(await snapshot(ctx.db)).toEqual(before);
+    });
+  });
+
+  describe.each(queryParamOperations.map((op) => [`${op.method} ${op.path}`, op] as const))('%s (query parameters)', (_, op) => {
+    let before: Record<string, string>;
+
+    beforeAll(async () => {
+      before = await snapshot(ctx.db);
+    });
+
+    it('answers NUL, control characters and odd encodings in every query parameter with a 4xx in the error shape', async () => {
+      const cases = op.params
+        .filter((p) => p.in === 'query')
+        .flatMap((param) =>
+          QUERY_VALUES.map((variant) => ({
+            name: `?${param.name}=${variant.name}`,
+            path: `${pathWith(op, '', '')}?${param.name}=${variant.value.replace('{name}', param.name)}`,
+            options: {},
+            ...(variant.nul ? { status: 400, code: 'validation_failed', field: param.name } : { status: '4xx' as const }),
+          })),
+        );
+      expect(await sweep(op, cases)).toEqual([]);
+    });
+
+    it('rejects non-integers and integers beyond int4 in every numeric query parameter, saying it must be an integer', async () => {
+      const cases = op.params
+        .filter((p) => p.in === 'query' && ['integer', 'number'].includes(typeOf(p.schema) ?? ''))
+        .flatMap((param) =>
+          QUERY_NUMBERS.map((value) => ({
+            name: `?${param.name}=${value}`,
+            path: `${pathWith(op, '', '')}?${param.name}=${value}`,
+            options: {},
+            status: 400,
+            code: 'validation_failed',
+            field: param.name,
+            ...(['abc', '1.5', 'Infinity', 'NaN', '', '1e400'].includes(value) ? { wording: /integer/ } : {}),
+          })),
+        );
+      expect(await sweep(op, cases)).toEqual([]);
+    });
+
+    it('changes no row in any table', async () => {
+      expect(await snapshot(ctx.db)).toEqual(before);
+    });
+  });
+
+  describe('text policy (these requests succeed and change rows, so they run last)', () => {
+    it('keeps a secret value with tabs, line breaks, ESC and C1 controls exactly as sent (values are opaque)', async () => {
+      const value = '-----BEGIN KEY-----\r\n\tline\u001b[0m\u0001\u0085\u009b\u007f\n-----END KEY-----\n';
+      const path = `/v1/secrets/${org.slug}/${pathParams.project}/development`;
+      const set = await ctx.api.put(path, { key: 'OPAQUE_VALUE', value, description: 'line one\nline two\twith a tab\r\n' }, auth());
+      expect(set.status).toBe(200);
+      const pulled = await ctx.api.get(path, auth());
+      expect(pulled.body.secrets.find((s: { key: string }) => s.key === 'OPAQUE_VALUE')).toMatchObject({
+        value,
+        description: 'line one\nline two\twith a tab\r\n',
+      });
+    });
+
+    it('refuses a line break in a name but takes one in a description', async () => {
+      const named = await ctx.api.post('/v1/orgs', { name: 'Acme\nInjected: yes' }, auth());
+      expect(problemsWith(named, { status: 400, code: 'validation_failed', field: 'name' })).toEqual([]);
+      const described = await ctx.api.post(`/v1/projects/${org.id}`, { name: 'Described', description: 'first line\nsecond line' }, auth());
+      expect(described.status).toBe(201);
+      expect(described.body.description).toBe('first line\nsecond line');
     });
   });
 

@@ -1,3 +1,5 @@
+import http from 'node:http';
+
 /** A small HTTP client over real sockets (fetch), with the credentials secr understands. */
 export interface Credentials {
   /** Bearer token (secr_tok_… / secr_cli_…). */
@@ -45,6 +47,45 @@ export class HttpClient {
     let parsed: unknown = undefined;
     if (text && res.headers.get('content-type')?.includes('application/json')) parsed = JSON.parse(text);
     return { status: res.status, headers: res.headers, body: parsed as T, text };
+  }
+
+  /**
+   * Like `request`, but sends `rawPath` byte for byte: fetch would resolve `..` and `%2E%2E` segments and
+   * re-encode what it does not like, so a test of path-segment encodings could never reach the server.
+   */
+  async requestRawPath<T = any>(method: string, rawPath: string, options: RequestOptions = {}): Promise<Response<T>> {
+    const headers: Record<string, string> = { ...options.headers };
+    let body: string | undefined;
+    if (options.rawBody !== undefined || options.body !== undefined) {
+      body = options.rawBody ?? JSON.stringify(options.body);
+      headers['content-type'] = options.contentType ?? 'application/json';
+      headers['content-length'] = String(Buffer.byteLength(body));
+    }
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    if (options.session) {
+      headers.cookie = `__secr_session=${options.session}`;
+      if (options.csrf !== false) headers['x-requested-with'] = 'secr';
+    }
+    const url = new URL(this.baseUrl);
+    return new Promise((resolve, reject) => {
+      const req = http.request({ host: url.hostname, port: url.port, method, path: rawPath, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          const responseHeaders = new Headers();
+          for (const [name, value] of Object.entries(res.headers)) {
+            for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) responseHeaders.append(name, v);
+          }
+          let parsed: unknown = undefined;
+          if (text && responseHeaders.get('content-type')?.includes('application/json')) parsed = JSON.parse(text);
+          resolve({ status: res.statusCode ?? 0, headers: responseHeaders, body: parsed as T, text });
+        });
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
   }
 
   get<T = any>(path: string, options?: RequestOptions) {
