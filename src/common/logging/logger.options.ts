@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Params } from 'nestjs-pino';
 import type { AppConfig } from '../../config/config.js';
+import { safeError } from './safe-error.js';
 
 /**
  * Paths whose segments are credentials (the spec puts invitation tokens in the path): the logger
@@ -32,14 +33,19 @@ export function loggerOptions(config: AppConfig): Params {
       redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },
       // Fastify already assigned the id (from a valid X-Request-Id or fresh); reuse it.
       genReqId: (req: IncomingMessage) => (req as IncomingMessage & { id: string }).id,
+      // Our serializers see the raw objects: pino's standard error serializer, which copies every
+      // property of an error (a query's parameters among them), never runs first.
+      wrapSerializers: false,
       serializers: {
-        req: (req: { id: string; method: string; url: string; remoteAddress?: string }) => ({
+        req: (req: IncomingMessage & { id: string; originalUrl?: string }) => ({
           id: req.id,
           method: req.method,
-          url: redactUrl(req.url),
-          remoteAddress: req.remoteAddress,
+          url: redactUrl(req.originalUrl ?? req.url ?? ''),
+          remoteAddress: req.socket?.remoteAddress,
         }),
-        res: (res: ServerResponse & { statusCode: number }) => ({ statusCode: res.statusCode }),
+        res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
+        err: safeError,
+        error: safeError,
       },
       customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) =>
         err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
