@@ -268,6 +268,20 @@ describe('log safety: a failing query logs no credential', () => {
     await expectLoggedFailure(res);
   });
 
+  it("logs a caller's well-formed X-Request-Id only as clientRequestId, beside the server's own request id", async () => {
+    const callerId = `caller-${randomBytes(6).toString('hex')}`;
+    const res = await api.get('/v1/auth/me', { session: owner.session, headers: { 'x-request-id': callerId } });
+    expect(res.status).toBe(200);
+    const serverId = res.headers.get('x-request-id')!;
+    expect(serverId).not.toBe(callerId);
+    const lines = (await logAfter(serverId))
+      .split('\n')
+      .filter((l) => l.includes(serverId))
+      .map((l) => JSON.parse(l) as { req?: { id?: string }; clientRequestId?: string });
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(line).toMatchObject({ req: { id: serverId }, clientRequestId: callerId });
+  });
+
   it('the whole log, read after the server stopped, holds none of the credentials nor the stored password hashes', async () => {
     const { rows } = await db.query<{ password_hash: string }>('SELECT password_hash FROM users');
     expect(rows.length).toBeGreaterThan(1);

@@ -11,16 +11,19 @@ export interface ErrorBody {
   errors?: FieldError[];
 }
 
-const CODE_BY_STATUS: Record<number, ErrorCode> = {
+export const CODE_BY_STATUS: Readonly<Record<number, ErrorCode>> = {
   400: 'bad_request',
   401: 'unauthorized',
   403: 'forbidden',
   404: 'not_found',
   405: 'bad_request',
+  408: 'bad_request',
   409: 'conflict',
   413: 'payload_too_large',
+  414: 'bad_request',
   415: 'unsupported_media_type',
   429: 'rate_limited',
+  431: 'bad_request',
   503: 'service_unavailable',
 };
 
@@ -67,6 +70,11 @@ export class HttpErrorFilter implements ExceptionFilter {
     this.logger.error({ err: exception, requestId }, 'Unhandled error');
     return { statusCode: 500, code: 'internal_error', message: 'Internal server error', requestId };
   }
+}
+
+/** The error body for a status the framework answers itself (before any route or filter runs). */
+export function frameworkErrorBody(statusCode: number, message: string, requestId: string): ErrorBody {
+  return { statusCode, code: CODE_BY_STATUS[statusCode] ?? (statusCode >= 500 ? 'internal_error' : 'bad_request'), message, requestId };
 }
 
 /** Status of Nest HttpExceptions and of Fastify's own errors (invalid JSON, wrong content type, body too large). */

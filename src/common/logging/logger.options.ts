@@ -26,13 +26,26 @@ export const REDACTED_PATHS = [
   '*.secret',
 ];
 
+const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
+
+/** The caller's X-Request-Id when it is well-formed (8–128 of `A-Za-z0-9._:-`), else undefined. */
+export function clientRequestIdOf(req: IncomingMessage): string | undefined {
+  const header = req.headers['x-request-id'];
+  return typeof header === 'string' && CLIENT_REQUEST_ID.test(header) ? header : undefined;
+}
+
 export function loggerOptions(config: AppConfig): Params {
   return {
     pinoHttp: {
       level: config.logLevel,
       redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },
-      // Fastify already assigned the id (from a valid X-Request-Id or fresh); reuse it.
+      // Fastify already assigned the id (always the server's own); reuse it.
       genReqId: (req: IncomingMessage) => (req as IncomingMessage & { id: string }).id,
+      // A caller's own X-Request-Id, when well-formed, is kept beside ours for correlation, never as ours.
+      customProps: (req: IncomingMessage) => {
+        const clientRequestId = clientRequestIdOf(req);
+        return clientRequestId ? { clientRequestId } : {};
+      },
       // Our serializers see the raw objects: pino's standard error serializer, which copies every
       // property of an error (a query's parameters among them), never runs first.
       wrapSerializers: false,
