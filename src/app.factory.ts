@@ -36,8 +36,10 @@ function setBaseHeaders(request: FastifyRequest, reply: FastifyReply, headers: R
   if (isApiPath(request.url)) reply.header('cache-control', 'no-store');
 }
 
+/** True for the API's paths, also when the request line has the absolute form (`GET http://host/v1/…`) or doubled slashes. */
 function isApiPath(url: string): boolean {
-  return url === '/v1' || url.startsWith('/v1/') || url.startsWith('/v1?');
+  const path = url.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, '').replace(/^\/+/, '/');
+  return path === '/v1' || path.startsWith('/v1/') || path.startsWith('/v1?');
 }
 
 /**
@@ -61,23 +63,24 @@ function frameworkErrors(headers: Readonly<Record<string, string>>) {
  * Node's HTTP parser refuses a request it cannot read (headers too large, 431; a malformed request,
  * 400; the request time-out, 408) on the socket, before Fastify: the answer still has the error shape.
  */
-function clientErrorHandler(error: Error & { code?: string }, socket: Duplex): void {
-  if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  const [status, message] =
-    error.code === 'HPE_HEADER_OVERFLOW' || error.code === 'HPE_URI_TOO_LONG'
-      ? [431, 'The request line or headers are too large']
-      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? [408, 'The request took too long to arrive']
-        : [400, 'The request is not valid HTTP'];
-  const id = randomUUID();
-  const body = JSON.stringify(frameworkErrorBody(status, message, id));
-  if (socket.writable) {
-    socket.write(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-        `x-request-id: ${id}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,
-    );
-  }
-  socket.destroy();
+function clientErrorHandler(headers: Readonly<Record<string, string>>) {
+  return (error: Error & { code?: string }, socket: Duplex): void => {
+    if (error.code === 'ECONNRESET' || socket.destroyed) return;
+    const [status, message] =
+      error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'The request line or headers are too large']
+        : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? [408, 'The request took too long to arrive']
+          : [400, 'The request is not valid HTTP'];
+    const id = randomUUID();
+    const body = JSON.stringify(frameworkErrorBody(status, message, id));
+    const fields = { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), 'x-request-id': id, 'cache-control': 'no-store', connection: 'close' };
+    const head = Object.entries(fields)
+      .map(([name, value]) => `${name}: ${value}\r\n`)
+      .join('');
+    if (socket.writable) socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${head}\r\n${body}`);
+    socket.destroy();
+  };
 }
 
 /** Every route lives under /v1 but the health probes, which load balancers call unversioned. */
@@ -109,7 +112,7 @@ export async function createApp(config: AppConfig, databaseUrl: string): Promise
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: requestId,
     frameworkErrors: frameworkErrors(headers),
-    clientErrorHandler,
+    clientErrorHandler: clientErrorHandler(headers),
   });
   // Only JSON bodies are accepted: anything else is a 415, never a string handed to a DTO. Fastify's
   // built-in JSON parser (bodyLimit, __proto__/constructor poisoning refused) is the only parser left:

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
+import net from 'node:net';
 import { createToken, registerUser } from './factories/accounts.js';
 import { createProject, secretsPath } from './factories/vault.js';
 import type { Response } from './support/http.js';
@@ -56,6 +57,8 @@ describe('HTTP basics', () => {
     it('answers a request line beyond the header size limit with 431 in the error shape', async () => {
       const res = await ctx.api.get(`/v1/auth/me?q=${'a'.repeat(20_000)}`);
       expectErrorShape(res, 431, 'bad_request');
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('cache-control')).toBe('no-store');
     });
   });
 
@@ -102,6 +105,19 @@ describe('HTTP basics', () => {
       for (const res of [await ctx.api.get('/v1/auth/me', { token }), await ctx.api.get('/v1/no-such-route'), await ctx.api.get('/v1/auth/me')]) {
         expect(res.headers.get('cache-control')).toBe('no-store');
       }
+    });
+
+    it('sends no-store when the request line names the API in absolute form (GET http://host/v1/…)', async () => {
+      const { port } = new URL(ctx.api.baseUrl);
+      const head = await new Promise<string>((resolve, reject) => {
+        const socket = net.connect(Number(port), '127.0.0.1', () => socket.write(`GET http://127.0.0.1:${port}/v1/auth/me HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`));
+        let text = '';
+        socket.on('data', (chunk) => (text += chunk));
+        socket.on('end', () => resolve(text.split('\r\n\r\n')[0]));
+        socket.on('error', reject);
+      });
+      expect(head).toMatch(/^HTTP\/1\.1 401 /);
+      expect(head.toLowerCase()).toContain('\r\ncache-control: no-store');
     });
   });
 });
