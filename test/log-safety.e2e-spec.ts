@@ -187,6 +187,22 @@ describe('log safety: a failing query logs no credential', () => {
     await expectLoggedFailure(res);
   });
 
+  it('forgot-password: the reset token made in the background, whose insert fails, stays out of the log (mail outbox)', async () => {
+    await withFailingWrites(['email_tokens'], async () => {
+      const res = await api.post('/v1/auth/forgot-password', { email: member.email });
+      expect(res.status).toBe(202);
+      await logAfter('Background mail work failed');
+    });
+    const line = (await logAfter('Background mail work failed')).split('\n').find((l) => l.includes('Background mail work failed'))!;
+    expect(JSON.parse(line).err).toMatchObject({ type: 'QueryFailedError', sqlstate: 'P0001', statement: 'INSERT email_tokens' });
+    expectNoCredential(await logAfter('Background mail work failed'));
+  });
+
+  it('send-verification: the verification token whose insert fails stays out of the log', async () => {
+    const res = await withFailingWrites(['email_tokens'], () => api.post('/v1/auth/send-verification', undefined, { session: owner.session }));
+    await expectLoggedFailure(res);
+  });
+
   it('verify-email: the mailed token and its hash stay out of the log', async () => {
     const token = await issueEmailToken(db, member.id, 'verify_email');
     addCredential('verification token', token);
