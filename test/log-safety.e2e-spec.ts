@@ -77,7 +77,9 @@ describe('log safety: a failing query logs no credential', () => {
       SECR_MASTER_KEY: TEST_MASTER_KEY,
       SMTP_URL: mail.url,
       WEBHOOK_ALLOW_PRIVATE: 'true',
-      WEBHOOK_CONCURRENCY: '0',
+      WEBHOOK_CONCURRENCY: '1',
+      WEBHOOK_POLL_INTERVAL_MS: '500',
+      WEBHOOK_TIMEOUT_MS: '1000',
     });
     await waitForOutput(server, 'secr API listening on');
     api = new HttpClient(`http://127.0.0.1:${port}`);
@@ -270,6 +272,18 @@ describe('log safety: a failing query logs no credential', () => {
       api.patch(`/v1/webhooks/${org.id}/${webhookId}`, { url: `http://127.0.0.1:9/up?token=${hookToken}` }, { session: owner.session }),
     );
     await expectLoggedFailure(res);
+  });
+
+  it('webhook delivery: an attempt whose record fails is logged without the URL token or the signing secret (job worker)', async () => {
+    await withFailingWrites(['webhook_deliveries'], async () => {
+      const res = await api.post(`/v1/webhooks/${org.id}/${webhookId}/test`, undefined, { session: owner.session });
+      expect(res.status).toBeLessThan(300);
+      await waitForOutput(server, 'Webhook delivery could not be processed', 20_000);
+    });
+    const log = await logAfter('Webhook delivery could not be processed');
+    const line = log.split('\n').find((l) => l.includes('Webhook delivery could not be processed'))!;
+    expect(JSON.parse(line).err).toMatchObject({ type: 'QueryFailedError', sqlstate: 'P0001', statement: 'INSERT webhook_deliveries' });
+    expectNoCredential(log);
   });
 
   it('invite create and accept: the invitation token and its hash stay out of the log', async () => {
