@@ -39,8 +39,12 @@ function lineWith(log: string, text: string): string {
   return line.slice(Math.max(0, at - 200), at + text.length + 100);
 }
 
-/** Credential patterns that must never appear at all, whoever's they are (hashes of refused writes are unknowable). */
-const FORBIDDEN_PATTERNS = [/\$argon2/, /secr_(tok|cli)_[0-9A-Za-z]{8}/, /whsec_[0-9A-Za-z]{8}/];
+/**
+ * Credential patterns that must never appear at all, whoever's they are (the hashes of refused writes are
+ * unknowable): an argon2 hash, a token, a signing secret, any 64-digit hex run (a SHA-256, as bytea or
+ * text) and a serialised Buffer (how a bytea parameter prints).
+ */
+const FORBIDDEN_PATTERNS = [/\$argon2/, /secr_(tok|cli)_[0-9A-Za-z]{8}/, /whsec_[0-9A-Za-z]{8}/, /(?<![0-9a-fA-F])[0-9a-fA-F]{64}(?![0-9a-fA-F])/, /"type":"Buffer"/];
 
 describe('log safety: a failing query logs no credential', () => {
   let server: ServerProcess;
@@ -195,9 +199,10 @@ describe('log safety: a failing query logs no credential', () => {
       expect(res.status).toBe(202);
       await logAfter('Background mail work failed');
     });
-    const line = (await logAfter('Background mail work failed')).split('\n').find((l) => l.includes('Background mail work failed'))!;
+    const log = await logAfter('Background mail work failed');
+    expectNoCredential(log);
+    const line = log.split('\n').find((l) => l.includes('Background mail work failed'))!;
     expect(JSON.parse(line).err).toMatchObject({ type: 'QueryFailedError', sqlstate: 'P0001', statement: 'INSERT email_tokens' });
-    expectNoCredential(await logAfter('Background mail work failed'));
   });
 
   it('send-verification: the verification token whose insert fails stays out of the log', async () => {
@@ -281,9 +286,9 @@ describe('log safety: a failing query logs no credential', () => {
       await waitForOutput(server, 'Webhook delivery could not be processed', 20_000);
     });
     const log = await logAfter('Webhook delivery could not be processed');
+    expectNoCredential(log);
     const line = log.split('\n').find((l) => l.includes('Webhook delivery could not be processed'))!;
     expect(JSON.parse(line).err).toMatchObject({ type: 'QueryFailedError', sqlstate: 'P0001', statement: 'INSERT webhook_deliveries' });
-    expectNoCredential(log);
   });
 
   it('invite create and accept: the invitation token and its hash stay out of the log', async () => {
