@@ -24,6 +24,12 @@ export const REDACTED_PATHS = [
   '*.token',
   '*.value',
   '*.secret',
+  // Defence in depth behind safeError: what a query error or an entity would carry.
+  '*.passwordHash',
+  '*.password_hash',
+  '*.tokenHash',
+  '*.token_hash',
+  '*.parameters',
 ];
 
 const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
