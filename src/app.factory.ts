@@ -2,13 +2,15 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import fastifyCookie from '@fastify/cookie';
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { STRIPE_WEBHOOK_PATH } from './modules/billing/billing.controller.js';
 import { MetricsService } from './modules/metrics/metrics.service.js';
+import { frameworkErrorBody } from './common/errors/http-error.filter.js';
 import { securityHeaders } from './common/http/security-headers.js';
 import { depthError, installInputChecks } from './common/validation/input-checks.js';
 import type { AppConfig } from './config/config.js';
@@ -17,30 +19,69 @@ import { APP_VERSION } from './version.js';
 
 /** Request bodies above this are refused with 413 before they are parsed. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
-const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{8,128}$/;
 
-/** A caller's X-Request-Id is kept when it is well-formed; otherwise the request gets a fresh one. */
+/**
+ * Every request gets an id of the server's own making: it is the id of responses, logs and audit rows.
+ * A caller's X-Request-Id is never adopted (a client could otherwise forge or collide the ids stored in
+ * audit rows); logs keep a well-formed one as `clientRequestId`, for correlation (see logger.options.ts).
+ */
 function requestId(req: IncomingMessage): string {
-  const header = req.headers['x-request-id'];
-  const id = typeof header === 'string' && REQUEST_ID_PATTERN.test(header) ? header : randomUUID();
+  const id = randomUUID();
   (req as IncomingMessage & { id: string }).id = id; // the logger middleware reads it from the raw request
   return id;
 }
 
+/** Headers of every response: helmet's set, the request id, and `no-store` on the API (credentials, secret values, keys). */
+function setBaseHeaders(request: FastifyRequest, reply: FastifyReply, headers: Readonly<Record<string, string>>): void {
+  reply.headers(headers).header('x-request-id', request.id);
+  if (isApiPath(request.url)) reply.header('cache-control', 'no-store');
+}
+
+/** True for the API's paths, also when the request line has the absolute form (`GET http://host/v1/…`) or doubled slashes. */
+function isApiPath(url: string): boolean {
+  const path = url.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, '').replace(/^\/+/, '/');
+  return path === '/v1' || path.startsWith('/v1/') || path.startsWith('/v1?');
+}
+
 /**
- * The router refuses a URL that is not valid percent-encoded UTF-8 (400) and an over-long path segment
- * (414) before any hook or Nest filter runs, and Fastify's own answer quotes the URL: answer in the
- * error shape of DESIGN.md §6 instead, with the headers every response carries, echoing nothing.
+ * The router refuses a malformed URL (FST_ERR_BAD_URL, 400) or an over-long path parameter
+ * (FST_ERR_MAX_PARAM_LENGTH, 414) before any hook or Nest filter runs: answer in the error shape here.
  */
-function answerFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
-  const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
-  const statusCode = tooLong ? 414 : 400;
-  const message = tooLong ? 'A path segment is too long' : 'The URL is not valid: bad percent-encoding or invalid UTF-8';
-  reply
-    .headers(securityHeaders())
-    .header('x-request-id', request.id)
-    .code(statusCode)
-    .send({ statusCode, code: 'bad_request', message, requestId: request.id });
+function frameworkErrors(headers: Readonly<Record<string, string>>) {
+  return (error: Error & { code?: string }, request: FastifyRequest, reply: FastifyReply) => {
+    const [status, message] =
+      error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? [414, 'A path segment is too long']
+        : error.code === 'FST_ERR_BAD_URL'
+          ? [400, 'The URL is not validly encoded']
+          : [500, 'Internal server error'];
+    setBaseHeaders(request, reply, headers);
+    void reply.status(status).send(frameworkErrorBody(status, message, request.id));
+  };
+}
+
+/**
+ * Node's HTTP parser refuses a request it cannot read (headers too large, 431; a malformed request,
+ * 400; the request time-out, 408) on the socket, before Fastify: the answer still has the error shape.
+ */
+function clientErrorHandler(headers: Readonly<Record<string, string>>) {
+  return (error: Error & { code?: string }, socket: Duplex): void => {
+    if (error.code === 'ECONNRESET' || socket.destroyed) return;
+    const [status, message] =
+      error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'The request line or headers are too large']
+        : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? [408, 'The request took too long to arrive']
+          : [400, 'The request is not valid HTTP'];
+    const id = randomUUID();
+    const body = JSON.stringify(frameworkErrorBody(status, message, id));
+    const fields = { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), 'x-request-id': id, 'cache-control': 'no-store', connection: 'close' };
+    const head = Object.entries(fields)
+      .map(([name, value]) => `${name}: ${value}\r\n`)
+      .join('');
+    if (socket.writable) socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${head}\r\n${body}`);
+    socket.destroy();
+  };
 }
 
 /** Every route lives under /v1 but the health probes, which load balancers call unversioned. */
@@ -70,11 +111,13 @@ function keepRawBodyFor(adapter: FastifyAdapter, path: string): void {
 
 /** Builds the whole HTTP application (not yet listening): used by main.ts and by the tests. */
 export async function createApp(config: AppConfig, databaseUrl: string): Promise<NestFastifyApplication> {
+  const headers = securityHeaders();
   const adapter = new FastifyAdapter({
     trustProxy: config.trustProxy,
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: requestId,
-    frameworkErrors: answerFrameworkError,
+    frameworkErrors: frameworkErrors(headers),
+    clientErrorHandler: clientErrorHandler(headers),
   });
   // Only JSON bodies are accepted: anything else is a 415, never a string handed to a DTO. Fastify's
   // built-in JSON parser (bodyLimit, __proto__/constructor poisoning refused) is the only parser left:
@@ -92,12 +135,11 @@ export async function createApp(config: AppConfig, databaseUrl: string): Promise
   applyGlobalPrefix(app);
 
   await app.register(fastifyCookie);
-  const headers = securityHeaders();
   app
     .getHttpAdapter()
     .getInstance()
     .addHook('onRequest', (request, reply, done) => {
-      reply.headers(headers).header('x-request-id', request.id);
+      setBaseHeaders(request, reply, headers);
       done();
     });
 

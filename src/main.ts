@@ -4,9 +4,11 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import pino from 'pino';
 import { createApp } from './app.factory.js';
+import { safeError } from './common/logging/safe-error.js';
 import { loadOrCreateDevSecret } from './bootstrap/dev-secrets.js';
 import { ConfigError, loadConfig, type AppConfig } from './config/config.js';
 import { runMigrations } from './database/data-source.js';
+import { postgresLogLine } from './database/postgres-log.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './database/embedded-postgres.js';
 
 const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -25,8 +27,18 @@ async function main(): Promise<void> {
   const log = pino({
     level: config.logLevel,
     name: 'secr',
+    serializers: { err: safeError, error: safeError },
     transport: config.env === 'development' ? { target: 'pino-pretty', options: { singleLine: true } } : undefined,
   });
+
+  // Node's default report of an uncaught error prints its message and every property (a query's
+  // parameters among them) to stderr: report it through the safe serializer instead, then exit as Node would.
+  const crash = (kind: string) => (error: unknown) => {
+    log.fatal({ err: error }, kind);
+    process.exit(1);
+  };
+  process.on('uncaughtException', crash('Uncaught exception'));
+  process.on('unhandledRejection', crash('Unhandled promise rejection'));
 
   // embedded-postgres stops its servers on these signals on its own, racing our orderly shutdown
   // (close HTTP and the pool first, then the database): we take the signals over.
@@ -40,7 +52,7 @@ async function main(): Promise<void> {
       dataDir: config.dataDir,
       port: config.embeddedPgPort,
       database: 'secr',
-      log: (line) => log.debug({ component: 'postgres' }, line),
+      log: (line) => log.debug({ component: 'postgres' }, postgresLogLine(line)),
     });
     databaseUrl = embedded.url;
   }

@@ -795,21 +795,17 @@ describe('bad input', () => {
       }
     });
 
-    it('echoes a well-formed caller X-Request-Id on success and on error', async () => {
+    it('answers with its own request id, never a caller X-Request-Id, well-formed or not, on success and on error', async () => {
       const id = 'caller-req-0123456789';
       const ok = await ctx.api.get('/v1/auth/me', { ...auth(), headers: { 'x-request-id': id } });
       expect(ok.status).toBe(200);
-      expect(ok.headers.get('x-request-id')).toBe(id);
+      expect(ok.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
       const bad = await ctx.api.post('/v1/orgs', { [UNKNOWN_FIELD]: SENTINEL }, { ...auth(), headers: { 'x-request-id': id } });
       expect(problemsWith(bad, { status: 400, code: 'validation_failed' })).toEqual([]);
-      expect(bad.body.requestId).toBe(id);
-    });
-
-    it('replaces a malformed caller X-Request-Id with a fresh one', async () => {
+      expect(bad.body.requestId).toMatch(/^[0-9a-f-]{36}$/);
       for (const supplied of ['short', 'has spaces in it', `${'x'.repeat(129)}`, '<script>alert(1)</script>']) {
         const res = await ctx.api.get('/v1/no-such-route', { headers: { 'x-request-id': supplied } });
         expect(problemsWith(res, { status: 404 })).toEqual([]);
-        expect(res.body.requestId).not.toBe(supplied);
         expect(res.body.requestId).toMatch(/^[0-9a-f-]{36}$/);
       }
     });

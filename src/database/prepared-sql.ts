@@ -19,7 +19,13 @@ export class PreparedSql {
 
   /** `name` identifies `text`: one name, one SQL text, for the life of the process. */
   async query<T = Record<string, unknown>>(name: string, text: string, values: unknown[]): Promise<T[]> {
-    const result = await this.pool.query({ name, text, values });
-    return result.rows as T[];
+    try {
+      const result = await this.pool.query({ name, text, values });
+      return result.rows as T[];
+    } catch (error) {
+      // The name is what a log shows of a failed statement (safeError): never its text or values.
+      if (error !== null && typeof error === 'object') Object.assign(error, { statement: name });
+      throw error;
+    }
   }
 }

@@ -1,9 +1,11 @@
 import { Logger as NestLogger } from '@nestjs/common';
 import type { Logger as TypeOrmLogger } from 'typeorm';
+import { safeError, statementName } from '../common/logging/safe-error.js';
 
 /**
  * TypeORM's own loggers print query parameters, which hold password hashes, token hashes and
- * ciphertexts. This one logs failures with the SQL text and PostgreSQL's error code only.
+ * ciphertexts. This one logs a statement by its name only (SQL verb and table, see `statementName`),
+ * never its text or parameters, and a failure by its SQLSTATE.
  */
 export class SafeQueryLogger implements TypeOrmLogger {
   private readonly logger = new NestLogger('Database');
@@ -11,12 +13,12 @@ export class SafeQueryLogger implements TypeOrmLogger {
   logQuery(): void {}
 
   logQueryError(error: string | Error, query: string): void {
-    const code = typeof error === 'object' ? (error as { code?: string }).code : undefined;
-    this.logger.debug({ code, query: query.slice(0, 500) }, 'Query failed');
+    const { sqlstate, code } = typeof error === 'object' ? safeError(error) : { sqlstate: undefined, code: undefined };
+    this.logger.debug({ statement: statementName(query), sqlstate, code }, 'Query failed');
   }
 
   logQuerySlow(time: number, query: string): void {
-    this.logger.warn({ ms: time, query: query.slice(0, 500) }, 'Slow query');
+    this.logger.warn({ ms: time, statement: statementName(query) }, 'Slow query');
   }
 
   logSchemaBuild(): void {}

@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isDatabaseUnavailable } from '../../database/pg-errors.js';
 import { DomainError, ErrorCode, FieldError, RateLimitedError, ValidationFailedError } from './domain-error.js';
 
 export interface ErrorBody {
@@ -10,18 +11,25 @@ export interface ErrorBody {
   errors?: FieldError[];
 }
 
-const CODE_BY_STATUS: Record<number, ErrorCode> = {
+export const CODE_BY_STATUS: Readonly<Record<number, ErrorCode>> = {
   400: 'bad_request',
   401: 'unauthorized',
   403: 'forbidden',
   404: 'not_found',
   405: 'bad_request',
+  408: 'bad_request',
   409: 'conflict',
   413: 'payload_too_large',
+  414: 'bad_request',
   415: 'unsupported_media_type',
   429: 'rate_limited',
+  431: 'bad_request',
   503: 'service_unavailable',
 };
+
+/** What a 503 for an unreachable, stalled or restarting database asks the client to wait, in seconds. */
+export const DATABASE_RETRY_AFTER_SECONDS = 5;
+export const DATABASE_UNAVAILABLE_MESSAGE = 'The database is unavailable; retry shortly';
 
 /** The one exception filter: every error leaves the API in the shape of DESIGN.md §6. */
 @Catch()
@@ -36,6 +44,8 @@ export class HttpErrorFilter implements ExceptionFilter {
 
     if (exception instanceof RateLimitedError) {
       reply.header('retry-after', String(Math.max(1, Math.ceil(exception.retryAfterSeconds))));
+    } else if (body.code === 'service_unavailable' && !reply.hasHeader('retry-after')) {
+      reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
     }
     reply.status(body.statusCode).send(body);
   }
@@ -46,14 +56,25 @@ export class HttpErrorFilter implements ExceptionFilter {
       if (exception instanceof ValidationFailedError) body.errors = exception.errors;
       return body;
     }
+    if (isDatabaseUnavailable(exception)) {
+      // Not a bug: the database is down, stalled or restarting. The client may retry.
+      this.logger.warn({ err: exception, requestId }, 'Database unavailable');
+      return { statusCode: 503, code: 'service_unavailable', message: DATABASE_UNAVAILABLE_MESSAGE, requestId };
+    }
     const status = statusOf(exception);
     if (status !== undefined && status < 500) {
       return { statusCode: status, code: CODE_BY_STATUS[status] ?? 'bad_request', message: clientMessage(exception, status), requestId };
     }
-    // Anything else is a bug: log it with its stack, tell the client nothing about internals.
+    // Anything else is a bug: log it (class, statement, SQLSTATE and stack frames only: see safeError),
+    // tell the client nothing about internals.
     this.logger.error({ err: exception, requestId }, 'Unhandled error');
     return { statusCode: 500, code: 'internal_error', message: 'Internal server error', requestId };
   }
+}
+
+/** The error body for a status the framework answers itself (before any route or filter runs). */
+export function frameworkErrorBody(statusCode: number, message: string, requestId: string): ErrorBody {
+  return { statusCode, code: CODE_BY_STATUS[statusCode] ?? (statusCode >= 500 ? 'internal_error' : 'bad_request'), message, requestId };
 }
 
 /** Status of Nest HttpExceptions and of Fastify's own errors (invalid JSON, wrong content type, body too large). */

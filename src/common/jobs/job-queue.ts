@@ -30,9 +30,11 @@ export class JobQueue implements OnModuleInit, OnModuleDestroy {
   constructor(@Inject(JOB_DATABASE_URL) databaseUrl: string, @Inject(CONFIG) config: AppConfig) {
     this.boss = new PgBoss({ connectionString: databaseUrl, schema: JOB_SCHEMA, max: POOL_SIZE, schedule: false });
     // pg-boss reports its own failures (a lost connection, a failed maintenance pass) as events; a
-    // failing job is not one of them (it is retried).
+    // failing job is not one of them (it is retried). The error goes through the logger's `err`
+    // serializer (safeError: class, SQLSTATE, code, frames); a warning's `data` holds the SQL and the
+    // values of a slow statement (job payloads), so only its message is logged.
     this.boss.on('error', (error) => this.logger.error({ err: error }, 'Job queue error'));
-    this.boss.on('warning', (warning) => this.logger.warn({ data: warning.data }, `Job queue: ${warning.message}`));
+    this.boss.on('warning', (warning) => this.logger.warn(`Job queue: ${warning.message}`));
     this.stopTimeoutMs = config.webhooks.timeoutMs + 2_000;
   }
 

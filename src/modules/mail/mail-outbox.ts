@@ -38,8 +38,9 @@ export class MailOutbox implements OnApplicationBootstrap, BeforeApplicationShut
    */
   later(what: string, work: () => Promise<void>): void {
     const task = work().catch((error: unknown) => {
-      // Only the message: a query error would carry its parameters (addresses, token hashes).
-      if (!(error instanceof MailDeliveryError)) this.logger.error(`Background mail work failed (${what}): ${describeError(error)}`);
+      // Through the `err` serializer (safeError): a query error's message and parameters hold
+      // addresses and token hashes.
+      if (!(error instanceof MailDeliveryError)) this.logger.error({ err: error }, `Background mail work failed (${what})`);
     });
     this.pending.add(task);
     void task.finally(() => this.pending.delete(task));

@@ -57,7 +57,11 @@ export class SmtpMailer extends Mailer {
   }
 }
 
-/** An SMTP error's code and message: never the message being sent (it may hold a link with a token). */
+/**
+ * An SMTP (nodemailer) error's code and message, which quote the server's reply: never the message being
+ * sent (it may hold a link with a token). Only for errors of the SMTP transport; anything else is logged
+ * as `{ err }` (safeError).
+ */
 export function describeError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const code = (error as Error & { code?: string }).code;

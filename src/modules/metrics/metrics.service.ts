@@ -120,7 +120,7 @@ export class MetricsService implements OnModuleInit, BeforeApplicationShutdown {
           ],
         );
       } catch (err) {
-        this.logger.warn(`Could not write ${batch.length} request metric rows: ${(err as Error).message}`);
+        this.logger.warn({ err }, `Could not write ${batch.length} request metric rows`);
       }
     });
     return this.flushing;
@@ -132,7 +132,7 @@ export class MetricsService implements OnModuleInit, BeforeApplicationShutdown {
     try {
       await this.db.query('DELETE FROM request_metrics WHERE minute < $1', [new Date(now - RETENTION_MS)]);
     } catch (err) {
-      this.logger.warn(`Could not delete old request metrics: ${(err as Error).message}`);
+      this.logger.warn({ err }, 'Could not delete old request metrics');
     }
   }
 

@@ -95,7 +95,8 @@ export class WebhookDeliveryWorker implements OnModuleInit, OnApplicationBootstr
     // The host only: a webhook URL's path or query may itself be a credential (chat webhooks are).
     const where = { webhookId, deliveryId: job.id, event, attempt, host: hostOf(webhook.url), status: result.statusCode, ms: result.durationMs };
     if (outcome === 'delivered') this.logger.log(where, 'Webhook delivered');
-    else this.logger.warn({ ...where, error: result.error, outcome }, 'Webhook delivery failed');
+    // `reason`, not `error`: the logger's `error` key goes through safeError, which keeps no text.
+    else this.logger.warn({ ...where, reason: result.error, outcome }, 'Webhook delivery failed');
     // A failed job is retried by pg-boss, or (attempts used up) stays failed; a completed one is done.
     return !result.delivered && result.retryable ? `Attempt ${attempt} failed: ${result.error}` : null;
   }
