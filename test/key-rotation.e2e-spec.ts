@@ -137,9 +137,7 @@ describe('a rotation cut short by SIGKILL', () => {
     let server = launchServer(env);
     try {
       await waitForOutput(server, 'listening');
-      const reg = await api.post('/v1/auth/register', { email: 'killer@example.com', password: 'correct horse battery', name: 'K' });
-      const session = sessionFrom(reg);
-      const org = reg.body.org as TestOrg;
+      const { session, personalOrg: org } = await registerUser(api, 'K', 'killer@example.com');
       const project: TestProject = await createProject(api, { session } as TestUser, org);
       const expected: Record<string, string> = {};
       for (const [env, tag] of [['development', 'd'], ['staging', 's'], ['production', 'p']] as const) {
