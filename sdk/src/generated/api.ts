@@ -954,7 +954,10 @@ export interface components {
             name: string;
         };
         RegisterResponseDto: {
-            /** @example Thank you: a mail is on its way to this address with what to do next; then sign in with POST /v1/auth/login */
+            /**
+             * @description The same for every address, whether or not it has an account
+             * @example Thank you: a mail to this address says what comes next. Then sign in with POST /v1/auth/login
+             */
             message: string;
         };
         LoginDto: {

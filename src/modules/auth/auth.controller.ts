@@ -20,6 +20,7 @@ import {
   LoginResponseDto,
   MeDto,
   RegisterDto,
+  REGISTERED_MESSAGE,
   RegisterResponseDto,
   ResetPasswordDto,
   TokenListDto,
@@ -158,9 +159,6 @@ export class AuthController {
     return this.tokens.revoke(actor, tokenId, meta);
   }
 }
-
-/** The one answer of POST /auth/register, for new and existing addresses alike. */
-export const REGISTERED_MESSAGE = 'Thank you: a mail to this address says what comes next. Then sign in with POST /v1/auth/login';
 
 /**
  * `Secure` whenever the API is reached over https: by its PUBLIC_URL (behind a TLS-terminating load

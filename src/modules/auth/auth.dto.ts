@@ -203,8 +203,11 @@ export class MeDto {
   orgs: OrgSummaryDto[];
 }
 
+/** The one answer of POST /auth/register, for new and existing addresses alike. */
+export const REGISTERED_MESSAGE = 'Thank you: a mail to this address says what comes next. Then sign in with POST /v1/auth/login';
+
 export class RegisterResponseDto {
-  @ApiProperty({ example: 'Thank you: a mail is on its way to this address with what to do next; then sign in with POST /v1/auth/login' })
+  @ApiProperty({ example: REGISTERED_MESSAGE, description: 'The same for every address, whether or not it has an account' })
   message: string;
 }
 

@@ -61,7 +61,7 @@ export class AuthService {
     if (byAddress.count > rules.perAddress.limit) throw new TooManyRegistrationsError(byAddress.retryAfterSeconds);
     const passwordHash = await hashPassword(dto.password);
 
-    const outcome = await this.db.transaction(async (em): Promise<{ created: boolean; user: Recipient & { id: string } }> => {
+    const outcome = await this.db.transaction(async (em): Promise<{ created: boolean; user: Recipient & { id: string } } | null> => {
       const isAdmin = this.config.adminEmails.includes(dto.email);
       // ON CONFLICT: an existing address is an answer, not an error (no failed statement, no log line).
       const inserted: Array<{ id: string }> = await em.query(
@@ -76,11 +76,13 @@ export class AuthService {
         return { created: true, user };
       }
       const [existing]: Array<{ id: string; name: string }> = await em.query('SELECT id, name FROM users WHERE email = $1', [dto.email]);
+      if (!existing) return null; // deleted in between: nobody to tell
       // Shown to the owner in their account activity; the name and password given are not kept.
       await this.audit.record(em, { action: 'user.register_attempted', actor: { userId: existing.id }, meta });
       return { created: false, user: { id: existing.id, email: dto.email, name: existing.name } };
     });
 
+    if (!outcome) return;
     const { user } = outcome;
     if (outcome.created) {
       this.outbox.later('welcome mail', async () => {
