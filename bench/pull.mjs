@@ -86,9 +86,10 @@ try {
   }
 
   const email = `bench-${randomBytes(4).toString('hex')}@example.com`;
-  const registered = await api(base, 'POST', '/v1/auth/register', { body: { email, password: 'benchmark password', name: 'Bench' } });
-  const cookie = registered.headers.getSetCookie()[0].split(';')[0];
-  const org = registered.json.org;
+  await api(base, 'POST', '/v1/auth/register', { body: { email, password: 'benchmark password', name: 'Bench' } });
+  const signedIn = await api(base, 'POST', '/v1/auth/login', { body: { email, password: 'benchmark password' } });
+  const cookie = signedIn.headers.getSetCookie()[0].split(';')[0];
+  const org = (await api(base, 'GET', '/v1/auth/me', { cookie })).json.orgs[0];
   await api(base, 'POST', `/v1/projects/${org.id}`, { cookie, body: { name: 'bench', slug: 'bench' } });
   const secrets = Array.from({ length: SECRETS }, (_, i) => ({
     key: `SECRET_${String(i).padStart(2, '0')}`,

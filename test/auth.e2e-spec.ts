@@ -15,15 +15,18 @@ describe('auth', () => {
   afterAll(() => ctx.close());
 
   describe('register', () => {
-    it('creates the user, a personal org the user owns, and a session', async () => {
+    it('creates the user and a personal org the user owns, answers 202 without a session, and the user then signs in', async () => {
       const res = await ctx.api.post('/v1/auth/register', { email: 'Grace@Example.COM', password: DEFAULT_PASSWORD, name: 'Grace' });
-      expect(res.status).toBe(201);
-      expect(res.body.user).toMatchObject({ email: 'grace@example.com', name: 'Grace', emailVerified: false, isAdmin: false });
-      expect(res.body.org).toMatchObject({ role: 'owner', slug: 'grace-s-org' });
+      expect(res.status).toBe(202);
+      expect(res.body).toEqual({ message: expect.stringContaining('sign in') });
+      expect(res.headers.getSetCookie()).toEqual([]);
 
-      const me = await ctx.api.get('/v1/auth/me', { session: sessionFrom(res) });
+      const login = await ctx.api.post('/v1/auth/login', { email: 'grace@example.com', password: DEFAULT_PASSWORD });
+      expect(login.status).toBe(200);
+      expect(login.body.user).toMatchObject({ email: 'grace@example.com', name: 'Grace', emailVerified: false, isAdmin: false });
+      const me = await ctx.api.get('/v1/auth/me', { session: sessionFrom(login) });
       expect(me.status).toBe(200);
-      expect(me.body.orgs).toEqual([expect.objectContaining({ id: res.body.org.id, role: 'owner' })]);
+      expect(me.body.orgs).toEqual([expect.objectContaining({ role: 'owner', slug: 'grace-s-org' })]);
     });
 
     it('stores an argon2id hash, never the password', async () => {
@@ -33,11 +36,14 @@ describe('auth', () => {
       expect(rows[0].password_hash).not.toContain(DEFAULT_PASSWORD);
     });
 
-    it('refuses a second account with the same address, in any case', async () => {
+    it('creates no second account with the same address, in any case, and keeps the first one as it was', async () => {
       const user = await registerUser(ctx.api, 'dupe');
-      const res = await ctx.api.post('/v1/auth/register', { email: user.email.toUpperCase(), password: DEFAULT_PASSWORD, name: 'X' });
-      expect(res.status).toBe(409);
-      expect(res.body.code).toBe('conflict');
+      const res = await ctx.api.post('/v1/auth/register', { email: user.email.toUpperCase(), password: 'another fine passphrase', name: 'X' });
+      expect(res.status).toBe(202);
+      const { rows } = await ctx.db.query('SELECT id, name FROM users WHERE email = $1', [user.email]);
+      expect(rows).toEqual([{ id: user.id, name: 'dupe' }]);
+      expect((await ctx.api.post('/v1/auth/login', { email: user.email, password: 'another fine passphrase' })).status).toBe(401);
+      expect((await ctx.api.post('/v1/auth/login', { email: user.email, password: user.password })).status).toBe(200);
     });
 
     it('gives two people with the same name distinct personal org slugs', async () => {

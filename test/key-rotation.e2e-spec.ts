@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createOrg, registerUser, type TestOrg, type TestUser } from './factories/accounts.js';
+import { createOrg, DEFAULT_PASSWORD, registerUser, type TestOrg, type TestUser } from './factories/accounts.js';
 import { createProject, secretsPath, seedSecrets, type TestProject } from './factories/vault.js';
 import { HttpClient, sessionFrom } from './support/http.js';
 import { freePort, launchServer, waitForOutput } from './support/server-process.js';
@@ -137,9 +137,7 @@ describe('a rotation cut short by SIGKILL', () => {
     let server = launchServer(env);
     try {
       await waitForOutput(server, 'listening');
-      const reg = await api.post('/v1/auth/register', { email: 'killer@example.com', password: 'correct horse battery', name: 'K' });
-      const session = sessionFrom(reg);
-      const org = reg.body.org as TestOrg;
+      const { session, personalOrg: org } = await registerUser(api, 'K', 'killer@example.com');
       const project: TestProject = await createProject(api, { session } as TestUser, org);
       const expected: Record<string, string> = {};
       for (const [env, tag] of [['development', 'd'], ['staging', 's'], ['production', 'p']] as const) {
@@ -166,7 +164,7 @@ describe('a rotation cut short by SIGKILL', () => {
 
         server = launchServer(env);
         await waitForOutput(server, 'listening');
-        const login = await api.post('/v1/auth/login', { email: 'killer@example.com', password: 'correct horse battery' });
+        const login = await api.post('/v1/auth/login', { email: 'killer@example.com', password: DEFAULT_PASSWORD });
         const fresh = { session: sessionFrom(login) };
         const readAll = async () => {
           const got: Record<string, string> = {};

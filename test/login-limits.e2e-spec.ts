@@ -52,8 +52,8 @@ describe('login abuse limits', () => {
     afterAll(() => ctx.close());
 
     it('answers 429 with Retry-After past the limit of attempts for one address', async () => {
-      const user = await registerUser(ctx.api, 'busy');
-      for (let i = 0; i < 3; i++) {
+      const user = await registerUser(ctx.api, 'busy'); // signs in once: the first of the 3 attempts
+      for (let i = 0; i < 2; i++) {
         expect((await ctx.api.post('/v1/auth/login', { email: user.email, password: user.password })).status).toBe(200);
       }
       const res = await ctx.api.post('/v1/auth/login', { email: user.email, password: user.password });

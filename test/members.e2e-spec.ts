@@ -285,7 +285,8 @@ describe('orgs and members', () => {
       const res = await ctx.api.delete(`/v1/members/${org.id}/${developer.id}`, { session: admin.session });
       expect(res.status).toBe(204);
       expect((await listMembers(org, developer)).status).toBe(403);
-      expect((await ctx.api.get(`/v1/members/${org.id}`, { token: token.token })).status).toBe(403);
+      // The token scoped to the org was revoked with the membership (issue 11).
+      expect((await ctx.api.get(`/v1/members/${org.id}`, { token: token.token })).status).toBe(401);
       const me = await ctx.api.get('/v1/auth/me', { session: developer.session });
       expect(me.body.orgs.map((o: { id: string }) => o.id)).not.toContain(org.id);
       expect((await listMembers(org, owner)).body.members.map((m: { userId: string }) => m.userId)).not.toContain(developer.id);
@@ -293,7 +294,7 @@ describe('orgs and members', () => {
       const { rows } = await ctx.db.query(`SELECT actor_user_id, metadata FROM audit_events WHERE org_id = $1 AND action = 'member.removed'`, [
         org.id,
       ]);
-      expect(rows).toEqual([{ actor_user_id: admin.id, metadata: { userId: developer.id, email: developer.email, role: 'developer' } }]);
+      expect(rows).toEqual([{ actor_user_id: admin.id, metadata: { userId: developer.id, email: developer.email, role: 'developer', revokedTokens: 1 } }]);
     });
 
     it('answers 404 for a member id that is not in the org, whether or not the user exists', async () => {

@@ -90,7 +90,14 @@ const ROUTES: readonly RouteRow[] = [
   {
     route: 'POST /v1/auth/register',
     call: () => ({ body: { email: `matrix-${unique()}@example.com`, password: DEFAULT_PASSWORD, name: 'Matrix' } }),
-    expect: { owner: 201, admin: 201, developer: 201, viewer: 201, nonMember: 201, anonymous: 201, readOnlyToken: 201 },
+    // 202 alike for a new and an existing address: sign-up never says which addresses have accounts.
+    expect: { owner: 202, admin: 202, developer: 202, viewer: 202, nonMember: 202, anonymous: 202, readOnlyToken: 202 },
+  },
+  {
+    route: 'POST /v1/auth/register',
+    variant: 'existing address',
+    call: (fx, who) => ({ body: { email: (userOf(fx, who) ?? fx.stranger).email, password: DEFAULT_PASSWORD, name: 'Matrix' } }),
+    expect: { owner: 202, admin: 202, developer: 202, viewer: 202, nonMember: 202, anonymous: 202, readOnlyToken: 202 },
   },
   {
     route: 'POST /v1/auth/login',
@@ -107,6 +114,11 @@ const ROUTES: readonly RouteRow[] = [
   {
     route: 'GET /v1/auth/me',
     expect: { owner: 200, admin: 200, developer: 200, viewer: 200, nonMember: 200, anonymous: 401, readOnlyToken: 200 },
+  },
+  {
+    route: 'GET /v1/auth/activity',
+    // The account's own sign-ins and password changes: a session or an unscoped token, not an org-scoped one.
+    expect: { owner: 200, admin: 200, developer: 200, viewer: 200, nonMember: 200, anonymous: 401, readOnlyToken: 403 },
   },
   {
     route: 'POST /v1/auth/change-password',

@@ -54,9 +54,16 @@ describe('the server process', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ email: 'proc@example.com', password: 'correct horse battery', name: 'Proc' }),
     });
-    expect(registered.status).toBe(201);
-    // Without SMTP_URL, development writes each mail to the log, link included.
-    const cookie = registered.headers.getSetCookie()[0].split(';')[0];
+    expect(registered.status).toBe(202);
+    // Without SMTP_URL, development writes each mail to the log, link included: the welcome mail's first.
+    await waitForOutput(first, `http://localhost:${env.PORT}/verify-email#token=`);
+    const signedIn = await fetch(`${base}/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'proc@example.com', password: 'correct horse battery' }),
+    });
+    expect(signedIn.status).toBe(200);
+    const cookie = signedIn.headers.getSetCookie()[0].split(';')[0];
     const verification = await fetch(`${base}/v1/auth/send-verification`, { method: 'POST', headers: { cookie, 'x-requested-with': 'secr' } });
     expect(verification.status).toBe(204);
     await waitForOutput(first, `http://localhost:${env.PORT}/verify-email#token=`);
@@ -126,12 +133,14 @@ describe('the server process', () => {
       body: JSON.stringify(body),
     });
     const password = 'Pa55word-that-must-not-leak';
-    const reg = await fetch(`${base}/v1/auth/register`, json({ email: 'logs@example.com', password, name: 'Logs' }));
-    const org = ((await reg.json()) as { org: { id: string } }).org;
-    await fetch(`${base}/v1/auth/register`, json({ email: 'logs@example.com', password, name: 'Again' })); // unique violation
+    await fetch(`${base}/v1/auth/register`, json({ email: 'logs@example.com', password, name: 'Logs' }));
+    const welcome = tokenOf((await smtp.next('logs@example.com', /^Welcome/)).links.find((l) => l.includes('/verify-email#'))!);
+    await fetch(`${base}/v1/auth/register`, json({ email: 'logs@example.com', password, name: 'Again' })); // an existing address
+    await smtp.next('logs@example.com', /tried to create/);
     const login = await fetch(`${base}/v1/auth/login`, json({ email: 'logs@example.com', password }));
     const cookie = login.headers.getSetCookie()[0].split(';')[0];
     const session = { cookie, 'x-requested-with': 'secr' };
+    const org = ((await (await fetch(`${base}/v1/auth/me`, { headers: session })).json()) as { orgs: Array<{ id: string }> }).orgs[0];
     const { token } = (await (await fetch(`${base}/v1/auth/token`, json({ name: 't', access: 'read_write' }, session))).json()) as { token: string };
     await fetch(`${base}/v1/auth/me`, { headers: { authorization: `Bearer ${token}` } });
     const invited = (await (await fetch(`${base}/v1/members/${org.id}/invite`, json({ email: 'x@example.com', role: 'viewer' }, session))).json()) as { token?: string };
@@ -152,7 +161,7 @@ describe('the server process', () => {
 
     const log = server.output();
     expect(log).toContain('/members/invite/[REDACTED]/accept');
-    for (const secret of [password, token, cookie.split('=')[1], invite.token, verification, reset, newPassword]) {
+    for (const secret of [password, token, cookie.split('=')[1], invite.token, welcome, verification, reset, newPassword]) {
       expect(log).not.toContain(secret);
     }
   });

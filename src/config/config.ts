@@ -47,6 +47,9 @@ const envSchema = z.object({
   LOGIN_RATE_LIMIT_WINDOW_SECONDS: positiveInt.default(60),
   LOGIN_LOCKOUT_FAILURES: positiveInt.default(5),
   LOGIN_LOCKOUT_MINUTES: positiveInt.default(15),
+  REGISTER_RATE_LIMIT_PER_IP: positiveInt.default(20),
+  REGISTER_RATE_LIMIT_PER_ADDRESS: positiveInt.default(3),
+  REGISTER_RATE_LIMIT_WINDOW_SECONDS: positiveInt.default(3600),
   SMTP_URL: z
     .string()
     .refine(isSmtpUrl, 'must be smtp://[user:password@]host[:port] or smtps://… (percent-encode special characters in the password)')
@@ -125,6 +128,11 @@ export interface AppConfig {
     readonly perAccount: RateLimitRule;
     readonly lockoutFailures: number;
     readonly lockoutSeconds: number;
+  };
+  /** Sign-ups per client address and per email address in a window (each one costs an argon2 hash and mails). */
+  readonly registerRateLimit: {
+    readonly perIp: RateLimitRule;
+    readonly perAddress: RateLimitRule;
   };
   readonly mail: {
     /** `undefined` = mail is written to the log (development only). */
@@ -235,6 +243,10 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       perAccount: { limit: e.LOGIN_RATE_LIMIT_PER_ACCOUNT, windowSeconds },
       lockoutFailures: e.LOGIN_LOCKOUT_FAILURES,
       lockoutSeconds: e.LOGIN_LOCKOUT_MINUTES * 60,
+    }),
+    registerRateLimit: Object.freeze({
+      perIp: { limit: e.REGISTER_RATE_LIMIT_PER_IP, windowSeconds: e.REGISTER_RATE_LIMIT_WINDOW_SECONDS },
+      perAddress: { limit: e.REGISTER_RATE_LIMIT_PER_ADDRESS, windowSeconds: e.REGISTER_RATE_LIMIT_WINDOW_SECONDS },
     }),
     mail: Object.freeze({
       smtpUrl: e.SMTP_URL,

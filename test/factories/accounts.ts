@@ -19,11 +19,21 @@ export interface TestOrg {
 
 export const DEFAULT_PASSWORD = 'correct horse battery staple';
 
-/** `email` for a known address (e.g. one in SECR_ADMIN_EMAILS); a unique one otherwise. */
+/**
+ * Registers (202, no session) and signs in, as a person would: `email` for a known address (e.g. one
+ * in SECR_ADMIN_EMAILS); a unique one otherwise. Test apps raise the sign-up and login rate limits
+ * (test-app.ts) so that suites can register as many users as they need.
+ */
 export async function registerUser(api: HttpClient, name = 'user', email = `${name}-${randomBytes(4).toString('hex')}@example.com`): Promise<TestUser> {
   const res = await api.post('/v1/auth/register', { email, password: DEFAULT_PASSWORD, name });
-  if (res.status !== 201) throw new Error(`register failed: ${res.status} ${res.text}`);
-  return { id: res.body.user.id, email, password: DEFAULT_PASSWORD, session: sessionFrom(res), personalOrg: res.body.org };
+  if (res.status !== 202) throw new Error(`register failed: ${res.status} ${res.text}`);
+  const login = await api.post('/v1/auth/login', { email, password: DEFAULT_PASSWORD });
+  if (login.status !== 200) throw new Error(`login after register failed: ${login.status} ${login.text}`);
+  const session = sessionFrom(login);
+  const me = await api.get('/v1/auth/me', { session });
+  if (me.status !== 200 || me.body.orgs.length !== 1) throw new Error(`me after register failed: ${me.status} ${me.text}`);
+  const { id, slug } = me.body.orgs[0];
+  return { id: login.body.user.id, email, password: DEFAULT_PASSWORD, session, personalOrg: { id, slug } };
 }
 
 export async function createOrg(api: HttpClient, owner: TestUser, name = 'Org'): Promise<TestOrg> {

@@ -63,6 +63,9 @@ async function startApp(databaseUrl: string, env: Record<string, string>): Promi
     // Test apps run as a self-hosted install (no plan limits) so suites about other things never trip
     // the free plan by accident; plan tests pass DEFAULT_PLAN (or set an org's plan) themselves.
     DEFAULT_PLAN: 'enterprise',
+    // Every test registers and signs in its users from 127.0.0.1: rate-limit tests set their own limits.
+    REGISTER_RATE_LIMIT_PER_IP: '100000',
+    LOGIN_RATE_LIMIT_PER_IP: '100000',
     ...env,
   });
   const app = await createApp(config, databaseUrl);

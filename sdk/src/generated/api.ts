@@ -64,7 +64,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Create an account and its personal org; signs in */
+        /** Create an account and its personal org, then sign in with POST /auth/login; answers 202 alike whether or not the address has an account (its owner is mailed instead) */
         post: operations["register"];
         delete?: never;
         options?: never;
@@ -132,8 +132,25 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Change password; ends every other session */
+        /** Change password; ends every other session, and with revokeTokens every API and CLI token */
         post: operations["changePassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/activity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your account activity: sign-ins, failed sign-ins, password and token changes (newest first) */
+        get: operations["accountActivity"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -200,7 +217,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Set a new password with the token of the mailed link; ends every session */
+        /** Set a new password with the token of the mailed link; ends every session, and with revokeTokens every API and CLI token */
         post: operations["resetPassword"];
         delete?: never;
         options?: never;
@@ -928,10 +945,26 @@ export interface components {
         RegisterDto: {
             /** @example ada@example.com */
             email: string;
-            /** Format: password */
+            /**
+             * Format: password
+             * @description 10–256 characters, any characters, spaces too; refused if it is only spaces, one character or a short pattern repeated, a simple sequence, your email address or a variation of it, or on a list of common and breached passwords
+             */
             password: string;
             /** @example Ada Lovelace */
             name: string;
+        };
+        RegisterResponseDto: {
+            /**
+             * @description The same for every address, whether or not it has an account
+             * @example Thank you: a mail to this address says what comes next. Then sign in with POST /v1/auth/login
+             */
+            message: string;
+        };
+        LoginDto: {
+            /** @example ada@example.com */
+            email: string;
+            /** Format: password */
+            password: string;
         };
         UserDto: {
             /** Format: uuid */
@@ -943,6 +976,11 @@ export interface components {
             /** Format: date-time */
             createdAt: string;
         };
+        LoginResponseDto: {
+            user: components["schemas"]["UserDto"];
+            /** Format: date-time */
+            sessionExpiresAt: string;
+        };
         OrgSummaryDto: {
             /** Format: uuid */
             id: string;
@@ -953,22 +991,6 @@ export interface components {
             /** @enum {string} */
             role: "owner" | "admin" | "developer" | "viewer";
         };
-        RegisterResponseDto: {
-            user: components["schemas"]["UserDto"];
-            /** @description The personal org created with the account */
-            org: components["schemas"]["OrgSummaryDto"];
-        };
-        LoginDto: {
-            /** @example ada@example.com */
-            email: string;
-            /** Format: password */
-            password: string;
-        };
-        LoginResponseDto: {
-            user: components["schemas"]["UserDto"];
-            /** Format: date-time */
-            sessionExpiresAt: string;
-        };
         MeDto: {
             user: components["schemas"]["UserDto"];
             orgs: components["schemas"]["OrgSummaryDto"][];
@@ -976,8 +998,43 @@ export interface components {
         ChangePasswordDto: {
             /** Format: password */
             currentPassword: string;
-            /** Format: password */
+            /**
+             * Format: password
+             * @description 10–256 characters, any characters, spaces too; refused if it is only spaces, one character or a short pattern repeated, a simple sequence, your email address or a variation of it, or on a list of common and breached passwords
+             */
             newPassword: string;
+            /**
+             * @description Also revoke every API and CLI token of the account
+             * @default false
+             */
+            revokeTokens?: boolean;
+        };
+        AccountActivityEventDto: {
+            /** @example 1042 */
+            id: string;
+            /** Format: date-time */
+            createdAt: string;
+            /**
+             * @description auth.login, auth.login_failed, auth.logout, auth.password_changed, auth.password_reset, token.created, token.revoked, …
+             * @example auth.login
+             */
+            action: string;
+            /**
+             * Format: uuid
+             * @description The token used, if any
+             */
+            actorTokenId: string | null;
+            ip: string | null;
+            userAgent: string | null;
+            /** @description Names, counts, ids: never a password or token */
+            metadata: {
+                [key: string]: unknown;
+            };
+        };
+        AccountActivityPageDto: {
+            /** @description Newest first */
+            events: components["schemas"]["AccountActivityEventDto"][];
+            pagination: components["schemas"]["PaginationDto"];
         };
         VerifyEmailDto: {
             /** @description The token from the link in the mail (the part after #token=) */
@@ -996,9 +1053,14 @@ export interface components {
             token: string;
             /**
              * Format: password
-             * @description The new password
+             * @description The new password: 10–256 characters, any characters, spaces too; refused if it is only spaces, one character or a short pattern repeated, a simple sequence, your email address or a variation of it, or on a list of common and breached passwords
              */
             password: string;
+            /**
+             * @description Also revoke every API and CLI token of the account (after a compromise)
+             * @default false
+             */
+            revokeTokens?: boolean;
         };
         CreateTokenDto: {
             /** @example GitHub Actions deploy */
@@ -1948,7 +2010,7 @@ export interface operations {
         };
         responses: {
             /** @description Success */
-            201: {
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1958,6 +2020,15 @@ export interface operations {
             };
             /** @description Invalid input */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Too many sign-ups from this address or for this email address; see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2111,6 +2182,56 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not signed in, or the credential is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not allowed for this identity */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    accountActivity: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountActivityPageDto"];
+                };
             };
             /** @description Invalid input */
             400: {

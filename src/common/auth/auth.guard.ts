@@ -88,6 +88,9 @@ function checkTokenScope(actor: Actor, route: ProtectedRoute): void {
   if (info.access === 'write' && actor.token.access === 'read') {
     throw new ForbiddenError('This token is read-only');
   }
+  if (info.wholeAccount && actor.token.orgId !== null) {
+    throw new ForbiddenError('This action needs a signed-in session or a token that is not scoped to an organization');
+  }
   const narrowed = actor.token.projectId !== null || actor.token.environments !== null;
   if (narrowed && info.scope === 'org' && !info.narrowable) {
     throw new ForbiddenError('This token is limited to one project or to some environments; this action needs a token for the whole organization');

@@ -13,6 +13,13 @@ export enum Permission {
   AccountSignOut = 'account.sign_out',
   /** Password changes: only from a signed-in session, never with a bearer token. */
   AccountCredentials = 'account.credentials',
+  /**
+   * Account-wide changes (verification mails, new orgs, accepting invitations): a session or a token
+   * for the whole account, never one scoped to an org or narrower.
+   */
+  AccountManage = 'account.manage',
+  /** The account's own activity log (sign-ins, password and token changes): as AccountManage, read-only. */
+  AccountActivity = 'account.activity',
 
   // Instance administration: granted by no role, only to users with isAdmin (SECR_ADMIN_EMAILS).
   AdminRead = 'admin.read',
@@ -55,6 +62,8 @@ interface PermissionInfo {
   readonly access: 'read' | 'write';
   /** Refused to bearer tokens whatever their scope. */
   readonly sessionOnly?: boolean;
+  /** Refused to tokens scoped to an org (or narrower): a session or an unscoped token only. */
+  readonly wholeAccount?: boolean;
   /** Only instance administrators (`users.is_admin`); with a token, only an unscoped one. */
   readonly adminOnly?: boolean;
   /**
@@ -69,6 +78,8 @@ export const PERMISSION_INFO: Readonly<Record<Permission, PermissionInfo>> = {
   [Permission.AccountWrite]: { scope: 'account', access: 'write' },
   [Permission.AccountSignOut]: { scope: 'account', access: 'read' },
   [Permission.AccountCredentials]: { scope: 'account', access: 'write', sessionOnly: true },
+  [Permission.AccountManage]: { scope: 'account', access: 'write', wholeAccount: true },
+  [Permission.AccountActivity]: { scope: 'account', access: 'read', wholeAccount: true },
   [Permission.AdminRead]: { scope: 'account', access: 'read', adminOnly: true },
   [Permission.AdminWrite]: { scope: 'account', access: 'write', adminOnly: true },
   [Permission.OrgDelete]: { scope: 'org', access: 'write' },

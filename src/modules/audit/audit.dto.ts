@@ -50,3 +50,37 @@ export class AuditPageDto {
   @ApiProperty({ type: PaginationDto })
   pagination: PaginationDto;
 }
+
+/** `limit` omitted = 50 events. */
+export class AccountActivityQueryDto extends PageQueryDto {}
+
+export class AccountActivityEventDto {
+  @ApiProperty({ example: '1042' })
+  id: string;
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt: Date;
+
+  @ApiProperty({ example: 'auth.login', description: 'auth.login, auth.login_failed, auth.logout, auth.password_changed, auth.password_reset, token.created, token.revoked, …' })
+  action: string;
+
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'The token used, if any' })
+  actorTokenId: string | null;
+
+  @ApiProperty({ type: String, nullable: true })
+  ip: string | null;
+
+  @ApiProperty({ type: String, nullable: true })
+  userAgent: string | null;
+
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'Names, counts, ids: never a password or token' })
+  metadata: Record<string, unknown>;
+}
+
+export class AccountActivityPageDto {
+  @ApiProperty({ type: [AccountActivityEventDto], description: 'Newest first' })
+  events: AccountActivityEventDto[];
+
+  @ApiProperty({ type: PaginationDto })
+  pagination: PaginationDto;
+}

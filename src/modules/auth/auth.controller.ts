@@ -1,10 +1,13 @@
-import { Body, Controller, Delete, Get, Param, Post, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Inject, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import type { Actor, RequestMeta } from '../../common/auth/actor.js';
 import { Permission } from '../../common/auth/permissions.js';
 import { CurrentActor, ReqMeta } from '../../common/auth/request-context.decorators.js';
 import { Route } from '../../common/auth/route.decorator.js';
+import { CONFIG, type AppConfig } from '../../config/config.js';
+import { AccountActivityPageDto, AccountActivityQueryDto } from '../audit/audit.dto.js';
+import { AuditService } from '../audit/audit.service.js';
 import { ErrorResponseDto } from '../../common/errors/error-response.dto.js';
 import { ParseUuidPipe } from '../../common/validation/parse-uuid.pipe.js';
 import {
@@ -17,6 +20,7 @@ import {
   LoginResponseDto,
   MeDto,
   RegisterDto,
+  REGISTERED_MESSAGE,
   RegisterResponseDto,
   ResetPasswordDto,
   TokenListDto,
@@ -36,21 +40,29 @@ export class AuthController {
     private readonly tokens: TokensService,
     private readonly verification: EmailVerificationService,
     private readonly passwordReset: PasswordResetService,
+    private readonly activityLog: AuditService,
+    @Inject(CONFIG) private readonly config: AppConfig,
   ) {}
 
   @Post('register')
-  @Route({ public: true, summary: 'Create an account and its personal org; signs in', status: 201, response: RegisterResponseDto })
-  async register(@Body() dto: RegisterDto, @ReqMeta() meta: RequestMeta, @Res({ passthrough: true }) reply: FastifyReply): Promise<RegisterResponseDto> {
-    const { user, org, ...session } = await this.auth.register(dto, meta);
-    setSessionCookie(reply, session);
-    return { user, org };
+  @Route({
+    public: true,
+    summary:
+      'Create an account and its personal org, then sign in with POST /auth/login; answers 202 alike whether or not the address has an account (its owner is mailed instead)',
+    status: 202,
+    response: RegisterResponseDto,
+  })
+  @ApiResponse({ status: 429, type: ErrorResponseDto, description: 'Too many sign-ups from this address or for this email address; see Retry-After' })
+  async register(@Body() dto: RegisterDto, @ReqMeta() meta: RequestMeta): Promise<RegisterResponseDto> {
+    await this.auth.register(dto, meta);
+    return { message: REGISTERED_MESSAGE };
   }
 
   @Post('login')
   @Route({ public: true, summary: 'Sign in; sets the __secr_session cookie', response: LoginResponseDto })
   async login(@Body() dto: LoginDto, @ReqMeta() meta: RequestMeta, @Res({ passthrough: true }) reply: FastifyReply): Promise<LoginResponseDto> {
     const session = await this.auth.login(dto, meta);
-    setSessionCookie(reply, session);
+    setSessionCookie(reply, session, this.config.publicUrl);
     return { user: session.user, sessionExpiresAt: session.expiresAt };
   }
 
@@ -68,13 +80,27 @@ export class AuthController {
   }
 
   @Post('change-password')
-  @Route({ permission: Permission.AccountCredentials, summary: 'Change password; ends every other session', status: 204 })
+  @Route({
+    permission: Permission.AccountCredentials,
+    summary: 'Change password; ends every other session, and with revokeTokens every API and CLI token',
+    status: 204,
+  })
   changePassword(@CurrentActor() actor: Actor, @Body() dto: ChangePasswordDto, @ReqMeta() meta: RequestMeta): Promise<void> {
     return this.auth.changePassword(actor, dto, meta);
   }
 
+  @Get('activity')
+  @Route({
+    permission: Permission.AccountActivity,
+    summary: 'Your account activity: sign-ins, failed sign-ins, password and token changes (newest first)',
+    response: AccountActivityPageDto,
+  })
+  accountActivity(@CurrentActor() actor: Actor, @Query() query: AccountActivityQueryDto): Promise<AccountActivityPageDto> {
+    return this.activityLog.forUser(actor.userId, query);
+  }
+
   @Post('send-verification')
-  @Route({ permission: Permission.AccountWrite, summary: 'Mail a link that verifies your address (valid 24 h, single use)', status: 204 })
+  @Route({ permission: Permission.AccountManage, summary: 'Mail a link that verifies your address (valid 24 h, single use)', status: 204 })
   @ApiResponse({ status: 409, type: ErrorResponseDto, description: 'The address is already verified' })
   @ApiResponse({ status: 429, type: ErrorResponseDto, description: 'Too many mails requested; see Retry-After' })
   @ApiResponse({ status: 503, type: ErrorResponseDto, description: 'The mail server did not accept the mail' })
@@ -102,7 +128,11 @@ export class AuthController {
   }
 
   @Post('reset-password')
-  @Route({ public: true, summary: 'Set a new password with the token of the mailed link; ends every session', status: 204 })
+  @Route({
+    public: true,
+    summary: 'Set a new password with the token of the mailed link; ends every session, and with revokeTokens every API and CLI token',
+    status: 204,
+  })
   resetPassword(@Body() dto: ResetPasswordDto, @ReqMeta() meta: RequestMeta): Promise<void> {
     return this.passwordReset.resetPassword(dto, meta);
   }
@@ -130,11 +160,15 @@ export class AuthController {
   }
 }
 
-function setSessionCookie(reply: FastifyReply, session: Pick<SignedIn, 'jwt' | 'expiresAt'>): void {
+/**
+ * `Secure` whenever the API is reached over https: by its PUBLIC_URL (behind a TLS-terminating load
+ * balancer the request itself is plain http unless TRUST_PROXY is set), or by the request.
+ */
+function setSessionCookie(reply: FastifyReply, session: Pick<SignedIn, 'jwt' | 'expiresAt'>, publicUrl: string): void {
   reply.setCookie(SESSION_COOKIE, session.jwt, {
     httpOnly: true,
     sameSite: 'lax',
-    secure: reply.request.protocol === 'https',
+    secure: publicUrl.startsWith('https:') || reply.request.protocol === 'https',
     path: '/',
     expires: session.expiresAt,
   });

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsEmail, IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsEmail, IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { SLUG_PATTERN } from '../orgs/orgs.dto.js';
 import { ROLES, type Role } from '../../common/auth/permissions.js';
 import type { TokenAccess, TokenKind } from './api-token.entity.js';
@@ -8,6 +8,20 @@ import { IsSingleLineText } from '../../common/validation/text.validators.js';
 
 export const PASSWORD_MIN = 10;
 export const PASSWORD_MAX = 256;
+
+/** Length rules of a new password, with messages that say what to do (the rest: password-policy.ts). */
+function NewPasswordLength(): PropertyDecorator {
+  return (target, property) => {
+    const field = String(property);
+    IsString({ message: `${field} must be a string` })(target, property);
+    MinLength(PASSWORD_MIN, { message: `${field} must be at least ${PASSWORD_MIN} characters long; choose a longer or less common password` })(target, property);
+    MaxLength(PASSWORD_MAX, { message: `${field} must be at most ${PASSWORD_MAX} characters long` })(target, property);
+  };
+}
+
+const NEW_PASSWORD_DESCRIPTION =
+  `${PASSWORD_MIN}–${PASSWORD_MAX} characters, any characters, spaces too; refused if it is only spaces, one character or a short ` +
+  'pattern repeated, a simple sequence, your email address or a variation of it, or on a list of common and breached passwords';
 
 const lowerTrim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value);
 
@@ -18,10 +32,8 @@ export class RegisterDto {
   @MaxLength(254)
   email: string;
 
-  @ApiProperty({ minLength: PASSWORD_MIN, maxLength: PASSWORD_MAX, format: 'password' })
-  @IsString()
-  @MinLength(PASSWORD_MIN)
-  @MaxLength(PASSWORD_MAX)
+  @ApiProperty({ minLength: PASSWORD_MIN, maxLength: PASSWORD_MAX, format: 'password', description: NEW_PASSWORD_DESCRIPTION })
+  @NewPasswordLength()
   password: string;
 
   @ApiProperty({ example: 'Ada Lovelace', minLength: 1, maxLength: 100 })
@@ -53,11 +65,14 @@ export class ChangePasswordDto {
   @MaxLength(PASSWORD_MAX)
   currentPassword: string;
 
-  @ApiProperty({ minLength: PASSWORD_MIN, maxLength: PASSWORD_MAX, format: 'password' })
-  @IsString()
-  @MinLength(PASSWORD_MIN)
-  @MaxLength(PASSWORD_MAX)
+  @ApiProperty({ minLength: PASSWORD_MIN, maxLength: PASSWORD_MAX, format: 'password', description: NEW_PASSWORD_DESCRIPTION })
+  @NewPasswordLength()
   newPassword: string;
+
+  @ApiPropertyOptional({ default: false, description: 'Also revoke every API and CLI token of the account' })
+  @IsOptional()
+  @IsBoolean()
+  revokeTokens?: boolean;
 }
 
 export class ForgotPasswordDto {
@@ -83,11 +98,14 @@ export class ResetPasswordDto {
   @IsSingleLineText()
   token: string;
 
-  @ApiProperty({ minLength: PASSWORD_MIN, maxLength: PASSWORD_MAX, format: 'password', description: 'The new password' })
-  @IsString()
-  @MinLength(PASSWORD_MIN)
-  @MaxLength(PASSWORD_MAX)
+  @ApiProperty({ minLength: PASSWORD_MIN, maxLength: PASSWORD_MAX, format: 'password', description: `The new password: ${NEW_PASSWORD_DESCRIPTION}` })
+  @NewPasswordLength()
   password: string;
+
+  @ApiPropertyOptional({ default: false, description: 'Also revoke every API and CLI token of the account (after a compromise)' })
+  @IsOptional()
+  @IsBoolean()
+  revokeTokens?: boolean;
 }
 
 export class VerifyEmailDto {
@@ -190,12 +208,12 @@ export class MeDto {
   orgs: OrgSummaryDto[];
 }
 
-export class RegisterResponseDto {
-  @ApiProperty({ type: UserDto })
-  user: UserDto;
+/** The one answer of POST /auth/register, for new and existing addresses alike. */
+export const REGISTERED_MESSAGE = 'Thank you: a mail to this address says what comes next. Then sign in with POST /v1/auth/login';
 
-  @ApiProperty({ type: OrgSummaryDto, description: 'The personal org created with the account' })
-  org: OrgSummaryDto;
+export class RegisterResponseDto {
+  @ApiProperty({ example: REGISTERED_MESSAGE, description: 'The same for every address, whether or not it has an account' })
+  message: string;
 }
 
 export class LoginResponseDto {

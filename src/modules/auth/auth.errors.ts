@@ -6,15 +6,15 @@ export class InvalidCredentialsError extends UnauthorizedError {
   }
 }
 
-export class EmailTakenError extends ConflictError {
-  constructor() {
-    super('An account with this email already exists');
-  }
-}
-
 export class TooManyLoginAttemptsError extends RateLimitedError {
   constructor(retryAfterSeconds: number) {
     super('Too many sign-in attempts; try again later', retryAfterSeconds);
+  }
+}
+
+export class TooManyRegistrationsError extends RateLimitedError {
+  constructor(retryAfterSeconds: number) {
+    super('Too many sign-ups; try again later', retryAfterSeconds);
   }
 }
 

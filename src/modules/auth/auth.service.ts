@@ -3,17 +3,17 @@ import { DataSource } from 'typeorm';
 import type { Actor, RequestMeta } from '../../common/auth/actor.js';
 import { RateLimiter } from '../../common/rate-limit/rate-limiter.service.js';
 import { CONFIG, type AppConfig } from '../../config/config.js';
-import { isUniqueViolation } from '../../database/pg-errors.js';
 import { AuditService } from '../audit/audit.service.js';
 import { MailOutbox } from '../mail/mail-outbox.js';
-import { passwordChangedMail } from '../mail/messages.js';
+import { passwordChangedMail, registrationAttemptMail, welcomeMail, type Recipient } from '../mail/messages.js';
 import { OrgsService } from '../orgs/orgs.service.js';
-import { ChangePasswordDto, LoginDto, MeDto, RegisterDto, RegisterResponseDto, UserDto } from './auth.dto.js';
-import { AccountLockedError, EmailTakenError, InvalidCredentialsError, TooManyLoginAttemptsError } from './auth.errors.js';
+import { ChangePasswordDto, LoginDto, MeDto, RegisterDto, UserDto } from './auth.dto.js';
+import { AccountLockedError, InvalidCredentialsError, TooManyLoginAttemptsError, TooManyRegistrationsError } from './auth.errors.js';
 import { burnPasswordVerification, hashPassword, verifyPassword } from './credentials.js';
-import { EmailTokens } from './email-tokens.service.js';
+import { EMAIL_TOKEN_TTL_HOURS, EmailTokens } from './email-tokens.service.js';
+import { assertPasswordQuality } from './password-policy.js';
 import { SessionsService } from './sessions.service.js';
-import { TokensService } from './tokens.service.js';
+import { revokeTokensOf, TokensService } from './tokens.service.js';
 import { User } from './user.entity.js';
 
 export interface SignedIn {
@@ -42,22 +42,55 @@ export class AuthService {
     @Inject(CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async register(dto: RegisterDto, meta: RequestMeta): Promise<RegisterResponseDto & SignedIn> {
+  /**
+   * Answers the same way for a new and an existing address (202, same body, no cookie), after the same
+   * work: rate limits, the password rules, an argon2 hash and one transaction with an audit row. A new
+   * address gets its account, its personal org and a welcome mail with a verification link; an
+   * existing one gets a mail telling its owner that someone tried, and nothing else changes. Both mails
+   * go out after the response, so mail latency tells nothing either. The caller then signs in with
+   * POST /auth/login.
+   */
+  async register(dto: RegisterDto, meta: RequestMeta): Promise<void> {
+    // Before the rate limits: a refused password costs little, says nothing about the address, and a
+    // person trying a few should not be locked out of signing up by it.
+    await assertPasswordQuality(dto.password, { field: 'password', email: dto.email });
+    const rules = this.config.registerRateLimit;
+    const byIp = await this.limiter.hit(`register:ip:${meta.ip}`, rules.perIp);
+    if (byIp.count > rules.perIp.limit) throw new TooManyRegistrationsError(byIp.retryAfterSeconds);
+    const byAddress = await this.limiter.hit(`register:address:${dto.email}`, rules.perAddress);
+    if (byAddress.count > rules.perAddress.limit) throw new TooManyRegistrationsError(byAddress.retryAfterSeconds);
     const passwordHash = await hashPassword(dto.password);
-    try {
-      return await this.db.transaction(async (em) => {
-        const isAdmin = this.config.adminEmails.includes(dto.email.toLowerCase());
-        const user = em.create(User, { email: dto.email, name: dto.name, passwordHash, isAdmin, emailVerifiedAt: null });
-        await em.insert(User, user);
+
+    const outcome = await this.db.transaction(async (em): Promise<{ created: boolean; user: Recipient & { id: string } } | null> => {
+      const isAdmin = this.config.adminEmails.includes(dto.email);
+      // ON CONFLICT: an existing address is an answer, not an error (no failed statement, no log line).
+      const inserted: Array<{ id: string }> = await em.query(
+        `INSERT INTO users (email, name, password_hash, is_admin) VALUES ($1, $2, $3, $4) ON CONFLICT (email) DO NOTHING RETURNING id`,
+        [dto.email, dto.name, passwordHash, isAdmin],
+      );
+      if (inserted.length) {
+        const user = { id: inserted[0].id, email: dto.email, name: dto.name };
         const actor = { userId: user.id, token: undefined };
         await this.audit.record(em, { action: 'user.registered', actor, meta, metadata: { userId: user.id } });
-        const org = await this.orgs.createWithOwner(em, { name: `${dto.name}'s org`, ownerId: user.id, actor, meta });
-        const session = await this.sessions.create(em, user.id, meta);
-        return { user: toUserDto(user), org, ...session };
+        await this.orgs.createWithOwner(em, { name: `${dto.name}'s org`, ownerId: user.id, actor, meta });
+        return { created: true, user };
+      }
+      const [existing]: Array<{ id: string; name: string }> = await em.query('SELECT id, name FROM users WHERE email = $1', [dto.email]);
+      if (!existing) return null; // deleted in between: nobody to tell
+      // Shown to the owner in their account activity; the name and password given are not kept.
+      await this.audit.record(em, { action: 'user.register_attempted', actor: { userId: existing.id }, meta });
+      return { created: false, user: { id: existing.id, email: dto.email, name: existing.name } };
+    });
+
+    if (!outcome) return;
+    const { user } = outcome;
+    if (outcome.created) {
+      this.outbox.later('welcome mail', async () => {
+        const token = await this.db.transaction((em) => this.emailTokens.issue(em, user, 'verify_email'));
+        await this.outbox.send(welcomeMail(this.config.publicUrl, user, token, EMAIL_TOKEN_TTL_HOURS.verify_email));
       });
-    } catch (error) {
-      if (isUniqueViolation(error, 'users_email_key')) throw new EmailTakenError();
-      throw error;
+    } else {
+      this.outbox.later('registration attempt notice', () => this.outbox.send(registrationAttemptMail(this.config.publicUrl, user)));
     }
   }
 
@@ -107,7 +140,10 @@ export class AuthService {
 
   async me(actor: Actor): Promise<MeDto> {
     const user = await this.db.getRepository(User).findOneByOrFail({ id: actor.userId });
-    return { user: toUserDto(user), orgs: await this.orgs.listForUser(actor.userId) };
+    const orgs = await this.orgs.listForUser(actor.userId);
+    // A token scoped to one org shows that org only: the others are beyond its scope.
+    const scopedTo = actor.token?.orgId;
+    return { user: toUserDto(user), orgs: scopedTo ? orgs.filter((org) => org.id === scopedTo) : orgs };
   }
 
   async changePassword(actor: Actor, dto: ChangePasswordDto, meta: RequestMeta): Promise<void> {
@@ -120,13 +156,15 @@ export class AuthService {
     if (!(await verifyPassword(user.passwordHash, dto.currentPassword))) {
       throw new InvalidCredentialsError();
     }
+    await assertPasswordQuality(dto.newPassword, { field: 'newPassword', email: user.email });
     const passwordHash = await hashPassword(dto.newPassword);
     await this.db.transaction(async (em) => {
       await em.update(User, { id: user.id }, { passwordHash });
       await this.sessions.revokeAllOf(em, user.id, actor.sessionId);
       // A reset link mailed before the change must not undo it.
       await this.emailTokens.voidOpen(em, user.id, 'reset_password');
-      await this.audit.record(em, { action: 'auth.password_changed', actor, meta });
+      const revokedTokens = dto.revokeTokens ? await revokeTokensOf(em, this.audit, { userId: user.id }, { actor, meta, reason: 'password_changed' }) : 0;
+      await this.audit.record(em, { action: 'auth.password_changed', actor, meta, metadata: { revokedTokens } });
     });
     const notice = passwordChangedMail(this.config.publicUrl, user, { how: 'changed', at: new Date(), ip: meta.ip });
     this.outbox.later('password changed notice', () => this.outbox.send(notice));

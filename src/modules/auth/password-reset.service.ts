@@ -11,7 +11,9 @@ import { InvalidEmailLinkError, TooManyMailRequestsError } from './auth.errors.j
 import { loginFailuresKey } from './auth.service.js';
 import { hashPassword } from './credentials.js';
 import { EMAIL_TOKEN_TTL_HOURS, EmailTokens } from './email-tokens.service.js';
+import { assertPasswordQuality } from './password-policy.js';
 import { SessionsService } from './sessions.service.js';
+import { revokeTokensOf } from './tokens.service.js';
 import { User } from './user.entity.js';
 
 /** Forgot-password and reset-password: a single-use link, valid for an hour, mailed to the account's address. */
@@ -57,6 +59,8 @@ export class PasswordResetService {
     const holder = await this.db.transaction(async (em) => {
       const holder = await this.tokens.consume(em, dto.token, 'reset_password');
       if (!holder) throw new InvalidEmailLinkError();
+      // Refused here, the transaction rolls back: the link stays usable for a better password.
+      await assertPasswordQuality(dto.password, { field: 'password', email: holder.email });
       const passwordHash = await hashPassword(dto.password);
       // The link reached the address, so the address is verified too.
       await em.query(
@@ -64,7 +68,9 @@ export class PasswordResetService {
         [holder.userId, passwordHash],
       );
       await this.sessions.revokeAllOf(em, holder.userId);
-      await this.audit.record(em, { action: 'auth.password_reset', actor: { userId: holder.userId }, meta });
+      const actor = { userId: holder.userId };
+      const revokedTokens = dto.revokeTokens ? await revokeTokensOf(em, this.audit, { userId: holder.userId }, { actor, meta, reason: 'password_reset' }) : 0;
+      await this.audit.record(em, { action: 'auth.password_reset', actor, meta, metadata: { revokedTokens } });
       return holder;
     });
     await this.limiter.reset(loginFailuresKey(holder.email));

@@ -82,22 +82,44 @@ export class TokensService {
 
   /** The user's active tokens; a token scoped to one org sees only that org's tokens. */
   async list(actor: Actor): Promise<TokenDto[]> {
-    const tokens = await this.db.getRepository(ApiToken).find({
-      where: { userId: actor.userId, ...orgFilter(actor), revokedAt: IsNull(), expiresAt: MoreThan(new Date()) },
-      order: { createdAt: 'DESC' },
-    });
-    return tokens.map(toTokenDto);
+    const scope = scopeFilter(actor);
+    const rows: Array<Record<string, any>> = await this.db.query(
+      `SELECT t.id, t.name, t.kind, t.hint, t.org_id, t.project_id, t.environments, t.access, t.created_at, t.expires_at, t.last_used_at
+         FROM api_tokens t
+        WHERE t.user_id = $1 AND t.revoked_at IS NULL AND t.expires_at > now() AND ${scope.sql(2)}
+        ORDER BY t.created_at DESC`,
+      [actor.userId, ...scope.params],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      name: r.name,
+      kind: r.kind,
+      hint: r.hint,
+      orgId: r.org_id,
+      projectId: r.project_id,
+      environments: r.environments,
+      access: r.access,
+      createdAt: r.created_at,
+      expiresAt: r.expires_at,
+      lastUsedAt: r.last_used_at,
+    }));
   }
 
   async revoke(actor: Actor, tokenId: string, meta: RequestMeta): Promise<void> {
     await this.db.transaction(async (em) => {
-      const result = await em.update(
-        ApiToken,
-        { id: tokenId, userId: actor.userId, ...orgFilter(actor), revokedAt: IsNull() },
-        { revokedAt: new Date() },
+      const scope = scopeFilter(actor);
+      const rows: Array<{ org_id: string | null }> = await em.query(
+        // In a CTE: TypeORM returns [rows, count] for a bare UPDATE … RETURNING.
+        `WITH revoked AS (
+           UPDATE api_tokens t SET revoked_at = now()
+            WHERE t.id = $1 AND t.user_id = $2 AND t.revoked_at IS NULL AND ${scope.sql(3)}
+            RETURNING t.org_id)
+         SELECT org_id FROM revoked`,
+        [tokenId, actor.userId, ...scope.params],
       );
-      if (!result.affected) throw new TokenNotFoundError(tokenId);
-      await this.audit.record(em, { action: 'token.revoked', actor, meta, metadata: { tokenId } });
+      if (!rows.length) throw new TokenNotFoundError(tokenId);
+      // In the org's audit log too when the token was scoped to one.
+      await this.audit.record(em, { action: 'token.revoked', orgId: rows[0].org_id, actor, meta, metadata: { tokenId } });
     });
   }
 
@@ -173,9 +195,54 @@ function expiryOf(actor: Actor, days: number): Date {
   return parent && parent < requested ? parent : requested;
 }
 
-/** An org-scoped token acts only on tokens of its org (it cannot list or revoke the user's others). */
-function orgFilter(actor: Actor): { orgId?: string } {
-  return actor.token?.orgId ? { orgId: actor.token.orgId } : {};
+/**
+ * The tokens a caller may see and revoke: all of the user's with a session or an unscoped token; with a
+ * scoped token only those no broader than it: of its org, and when it is narrowed, of its project and
+ * within its environments. SQL on the alias `t`, parameters numbered from `first`.
+ */
+function scopeFilter(actor: Actor): { sql: (first: number) => string; params: unknown[] } {
+  const token = actor.token;
+  if (!token?.orgId) return { sql: () => 'TRUE', params: [] };
+  const params: unknown[] = [token.orgId, token.projectId, token.environments];
+  return {
+    sql: (n) =>
+      `t.org_id = $${n}::uuid` +
+      ` AND ($${n + 1}::uuid IS NULL OR t.project_id = $${n + 1}::uuid)` +
+      ` AND ($${n + 2}::text[] IS NULL OR (t.environments IS NOT NULL AND t.environments <@ $${n + 2}::text[]))`,
+    params,
+  };
+}
+
+export interface TokenRevocation {
+  actor: Pick<Actor, 'userId' | 'token'> | null;
+  meta: RequestMeta;
+  /** Why, for the audit rows: `password_changed`, `password_reset`, `member_removed`. */
+  reason: string;
+}
+
+/**
+ * Revokes the user's active tokens (only those scoped to `orgId` when given), in the caller's
+ * transaction, with one `token.revoked` audit row per token, in its org's log when it has one.
+ * Returns how many were revoked.
+ */
+export async function revokeTokensOf(
+  em: EntityManager,
+  audit: AuditService,
+  which: { userId: string; orgId?: string },
+  how: TokenRevocation,
+): Promise<number> {
+  const rows: Array<{ id: string; org_id: string | null }> = await em.query(
+    `WITH revoked AS (
+       UPDATE api_tokens SET revoked_at = now()
+        WHERE user_id = $1 AND ($2::uuid IS NULL OR org_id = $2::uuid) AND revoked_at IS NULL AND expires_at > now()
+        RETURNING id, org_id, created_at)
+     SELECT id, org_id FROM revoked ORDER BY created_at, id`,
+    [which.userId, which.orgId ?? null],
+  );
+  for (const row of rows) {
+    await audit.record(em, { action: 'token.revoked', orgId: row.org_id, actor: how.actor, meta: how.meta, metadata: { tokenId: row.id, userId: which.userId, reason: how.reason } });
+  }
+  return rows.length;
 }
 
 interface Scope {

@@ -28,6 +28,35 @@ export function verificationMail(publicUrl: string, to: Recipient, token: string
   });
 }
 
+/** To a new account: welcome, and the link that verifies its address. */
+export function welcomeMail(publicUrl: string, to: Recipient, token: string, validHours: number): OutgoingMail {
+  return compose({
+    to: to.email,
+    subject: 'Welcome to secr',
+    greeting: `Hello ${to.name},`,
+    paragraphs: [
+      `Your secr account ${to.email} is ready: sign in at ${publicUrl} with the password you chose.`,
+      `Confirm that ${to.email} is your address by opening this link within ${hours(validHours)}:`,
+    ],
+    action: { label: 'Confirm my address', url: tokenLink(publicUrl, LINK_PATHS.verifyEmail, token) },
+    after: ['If you did not create this account, you can ignore this mail.'],
+  });
+}
+
+/** To an existing account whose address someone tried to register again (sign-up never says "taken"). */
+export function registrationAttemptMail(publicUrl: string, to: Recipient): OutgoingMail {
+  return compose({
+    to: to.email,
+    subject: 'Someone tried to create a secr account with your address',
+    greeting: `Hello ${to.name},`,
+    paragraphs: [
+      `Someone tried to create a new secr account with ${to.email}, which already has one. No new account was created.`,
+      `If it was you, sign in at ${publicUrl} with your password, or choose a new one at ${publicUrl}${LINK_PATHS.forgotPassword}.`,
+    ],
+    after: ['If it was not you, you can ignore this mail: your account has not changed.'],
+  });
+}
+
 export function passwordResetMail(publicUrl: string, to: Recipient, token: string, validHours: number): OutgoingMail {
   return compose({
     to: to.email,

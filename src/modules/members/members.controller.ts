@@ -32,7 +32,7 @@ export class MembersController {
   }
 
   @Post('invite/:token/accept')
-  @Route({ permission: Permission.AccountWrite, summary: 'Accept an invitation sent to your address', response: OrgDto })
+  @Route({ permission: Permission.AccountManage, summary: 'Accept an invitation sent to your address', response: OrgDto })
   acceptInvite(@CurrentActor() actor: Actor, @Param('token') token: string, @ReqMeta() meta: RequestMeta): Promise<OrgDto> {
     return this.members.accept(actor, token, meta);
   }

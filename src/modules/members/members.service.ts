@@ -10,6 +10,7 @@ import { randomBase62, sha256 } from '../auth/credentials.js';
 import { User } from '../auth/user.entity.js';
 import { MailOutbox } from '../mail/mail-outbox.js';
 import { invitationMail } from '../mail/messages.js';
+import { revokeTokensOf } from '../auth/tokens.service.js';
 import { Membership } from '../orgs/membership.entity.js';
 import { OrgDto } from '../orgs/orgs.dto.js';
 import { LastOwnerError } from '../orgs/orgs.errors.js';
@@ -196,12 +197,14 @@ export class MembersService {
       }
       if (member.role === 'owner' && owners.length <= 1) throw new LastOwnerError();
       await em.delete(Membership, { orgId: org.id, userId });
+      // Tokens scoped to the org end with the membership: a later invitation must not revive them.
+      const revokedTokens = await revokeTokensOf(em, this.audit, { userId, orgId: org.id }, { actor, meta, reason: 'member_removed' });
       await this.audit.record(em, {
         action: 'member.removed',
         orgId: org.id,
         actor,
         meta,
-        metadata: { userId, email: member.email, role: member.role },
+        metadata: { userId, email: member.email, role: member.role, revokedTokens },
       });
     });
   }

@@ -13,7 +13,7 @@ export class OrgsController {
   constructor(private readonly orgs: OrgsService) {}
 
   @Post()
-  @Route({ permission: Permission.AccountWrite, summary: 'Create an organization (you become its owner)', status: 201, response: OrgDto })
+  @Route({ permission: Permission.AccountManage, summary: 'Create an organization (you become its owner)', status: 201, response: OrgDto })
   createOrg(@CurrentActor() actor: Actor, @Body() dto: CreateOrgDto, @ReqMeta() meta: RequestMeta): Promise<OrgDto> {
     return this.orgs.create(actor, dto, meta);
   }

@@ -33,13 +33,13 @@ export class ProjectsService {
       where: scoped ? { orgId: org.id, id: scoped } : { orgId: org.id },
       order: { slug: 'ASC' },
     });
-    return this.withEnvironments(projects);
+    return this.withEnvironments(projects, actor);
   }
 
   async get(org: OrgContext, slug: string, actor: Actor): Promise<ProjectDto> {
     const ref = await this.access.project(org, slug, actor);
     const project = await this.db.getRepository(Project).findOneByOrFail({ id: ref.id });
-    return (await this.withEnvironments([project]))[0];
+    return (await this.withEnvironments([project], actor))[0];
   }
 
   async create(actor: Actor, org: OrgContext, dto: CreateProjectDto, meta: RequestMeta): Promise<ProjectDto> {
@@ -115,7 +115,9 @@ export class ProjectsService {
     }
   }
 
-  private async withEnvironments(projects: Project[]): Promise<ProjectDto[]> {
+  /** With `actor`, only the environments a token narrowed to some environments may see. */
+  private async withEnvironments(projects: Project[], actor?: Actor): Promise<ProjectDto[]> {
+    const visible = actor?.token?.environments ?? null;
     if (!projects.length) return [];
     const rows: Array<{ id: string; project_id: string; slug: string; name: string; tier: EnvironmentDto['tier']; created_at: Date; secret_count: number }> =
       await this.db.query(
@@ -133,7 +135,7 @@ export class ProjectsService {
       keyVersion: p.currentKeyVersion,
       createdAt: p.createdAt,
       environments: rows
-        .filter((r) => r.project_id === p.id)
+        .filter((r) => r.project_id === p.id && (!visible || visible.includes(r.slug)))
         .map((r) => toEnvironmentDto({ id: r.id, slug: r.slug, name: r.name, tier: r.tier, createdAt: r.created_at }, r.secret_count)),
     }));
   }
