@@ -56,7 +56,7 @@ export async function startTestContext(env: Record<string, string> = {}): Promis
 async function startApp(databaseUrl: string, env: Record<string, string>): Promise<TestApp> {
   const config = loadConfig({
     NODE_ENV: 'test',
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     SESSION_SECRET: TEST_SESSION_SECRET,
     SECR_MASTER_KEY: TEST_MASTER_KEY,
     DATABASE_POOL_SIZE: '5',
