@@ -48,7 +48,18 @@ function keepRawBodyFor(adapter: FastifyAdapter, path: string): void {
 
 /** Builds the whole HTTP application (not yet listening): used by main.ts and by the tests. */
 export async function createApp(config: AppConfig, databaseUrl: string): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({ trustProxy: config.trustProxy, bodyLimit: BODY_LIMIT_BYTES, genReqId: requestId });
+  const adapter = new FastifyAdapter({
+    trustProxy: config.trustProxy,
+    bodyLimit: BODY_LIMIT_BYTES,
+    genReqId: requestId,
+    // A client that sends its headers or body too slowly (a trickle) gets 408 and the socket closes,
+    // instead of holding a connection open forever. Node checks every connectionsCheckingInterval.
+    requestTimeout: config.http.requestTimeoutMs,
+    http: {
+      headersTimeout: config.http.headersTimeoutMs,
+      connectionsCheckingInterval: Math.min(1_000, config.http.headersTimeoutMs),
+    },
+  });
   // Only JSON bodies are accepted: anything else is a 415, never a string handed to a DTO. Fastify's
   // built-in JSON parser (bodyLimit, __proto__/constructor poisoning refused) is the only parser left:
   // `bodyParser: false` stops Nest from adding its application/x-www-form-urlencoded one, which would

@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isDatabaseUnavailable } from '../../database/pg-errors.js';
 import { DomainError, ErrorCode, FieldError, RateLimitedError, ValidationFailedError } from './domain-error.js';
 
 export interface ErrorBody {
@@ -50,10 +51,23 @@ export class HttpErrorFilter implements ExceptionFilter {
     if (status !== undefined && status < 500) {
       return { statusCode: status, code: CODE_BY_STATUS[status] ?? 'bad_request', message: clientMessage(exception, status), requestId };
     }
+    if (isDatabaseUnavailable(exception)) {
+      // The database is stalled, down or restarting: the request may succeed later. Logged without the
+      // statement or its parameters (they can hold credentials): the SQLSTATE or error code only.
+      const code = databaseErrorCode(exception);
+      this.logger.warn({ code, requestId }, 'Database unavailable');
+      return { statusCode: 503, code: 'service_unavailable', message: 'The database is unavailable; try again shortly', requestId };
+    }
     // Anything else is a bug: log it with its stack, tell the client nothing about internals.
     this.logger.error({ err: exception, requestId }, 'Unhandled error');
     return { statusCode: 500, code: 'internal_error', message: 'Internal server error', requestId };
   }
+}
+
+function databaseErrorCode(exception: unknown): string | undefined {
+  const { code, driverError } = exception as { code?: unknown; driverError?: { code?: unknown } };
+  const value = driverError?.code ?? code;
+  return typeof value === 'string' ? value : undefined;
 }
 
 /** Status of Nest HttpExceptions and of Fastify's own errors (invalid JSON, wrong content type, body too large). */

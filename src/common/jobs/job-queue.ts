@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { PgBoss, type Db } from 'pg-boss';
 import type { EntityManager } from 'typeorm';
 import { CONFIG, type AppConfig } from '../../config/config.js';
+import { pgTimeoutOptions } from '../../database/pg-connection.js';
 
 /** DI token of the database URL the app was started with (pg-boss opens its own small pool on it). */
 export const JOB_DATABASE_URL = Symbol('JobDatabaseUrl');
@@ -28,10 +29,21 @@ export class JobQueue implements OnModuleInit, OnModuleDestroy {
   private readonly stopTimeoutMs: number;
 
   constructor(@Inject(JOB_DATABASE_URL) databaseUrl: string, @Inject(CONFIG) config: AppConfig) {
-    this.boss = new PgBoss({ connectionString: databaseUrl, schema: JOB_SCHEMA, max: POOL_SIZE, schedule: false });
+    this.boss = new PgBoss({
+      connectionString: databaseUrl,
+      schema: JOB_SCHEMA,
+      max: POOL_SIZE,
+      schedule: false,
+      // The same bounded waits as the app's own pool: a stalled database fails a send within seconds.
+      // pg-boss's pool logs and drops a failed idle connection itself (its 'error' event, below).
+      ...pgTimeoutOptions(config.databaseTimeouts),
+    });
     // pg-boss reports its own failures (a lost connection, a failed maintenance pass) as events; a
     // failing job is not one of them (it is retried).
-    this.boss.on('error', (error) => this.logger.error({ err: error }, 'Job queue error'));
+    this.boss.on('error', (error) => {
+      const { code } = error as { code?: unknown };
+      this.logger.error({ code: typeof code === 'string' ? code : undefined }, `Job queue error: ${error.message}`);
+    });
     this.boss.on('warning', (warning) => this.logger.warn({ data: warning.data }, `Job queue: ${warning.message}`));
     this.stopTimeoutMs = config.webhooks.timeoutMs + 2_000;
   }
