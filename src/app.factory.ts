@@ -69,6 +69,9 @@ export async function createApp(config: AppConfig, databaseUrl: string): Promise
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, databaseUrl), adapter, {
     bufferLogs: true,
     bodyParser: false,
+    // A failure while building the app (the database unreachable for longer than TypeORM's retries) is
+    // thrown to the caller, which reports it and exits, instead of process.abort() with a core dump.
+    abortOnError: false,
   });
   app.useLogger(app.get(Logger));
   app.flushLogs();

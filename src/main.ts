@@ -7,6 +7,7 @@ import { loadOrCreateDevSecret } from './bootstrap/dev-secrets.js';
 import { ConfigError, loadConfig, type AppConfig } from './config/config.js';
 import { runMigrations } from './database/data-source.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './database/embedded-postgres.js';
+import { retryWhileUnavailable } from './database/pg-connection.js';
 
 const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
@@ -46,10 +47,29 @@ async function main(): Promise<void> {
     kms: { ...config.kms, masterKey: config.kms.masterKey ?? (await devMasterKey(config, embedded !== undefined, log)) },
   };
 
-  const applied = await runMigrations(databaseUrl, config.databaseTimeouts);
+  // A connection lost during start-up (a restart, pg_terminate_backend) fails a step: try it again.
+  const migrationUrl = databaseUrl;
+  const applied = await retryWhileUnavailable('Applying migrations', () => runMigrations(migrationUrl, config.databaseTimeouts), {
+    onRetry: (message) => log.warn(message),
+  });
   if (applied.length) log.info({ migrations: applied }, `Applied ${applied.length} migration(s)`);
 
-  const app = await createApp(config, databaseUrl);
+  const appConfig = config;
+  const appUrl = databaseUrl;
+  const app = await retryWhileUnavailable(
+    'Starting the API',
+    async () => {
+      const candidate = await createApp(appConfig, appUrl);
+      try {
+        await candidate.init(); // every module's start-up work (job queue, workers) runs here
+        return candidate;
+      } catch (error) {
+        await candidate.close().catch(() => undefined);
+        throw error;
+      }
+    },
+    { onRetry: (message) => log.warn(message) },
+  );
   await app.listen({ port: config.port, host: config.host });
   log.info(`secr API listening on ${config.publicUrl} — Swagger UI: ${config.publicUrl}/docs`);
 

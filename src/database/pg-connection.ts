@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type pg from 'pg';
 import type { DatabaseTimeouts } from '../config/config.js';
+import { isDatabaseUnavailable } from './pg-errors.js';
 
 /** The message of pg's client-side query time-out (`query_timeout`). */
 export const QUERY_TIMEOUT_MESSAGE = 'Query read timeout';
@@ -73,4 +74,27 @@ export function guardClient<C extends pg.Client>(client: C, source: string): C {
 function hasUnansweredQuery(client: pg.PoolClient): boolean {
   const internal = client as unknown as { _getActiveQuery?: () => unknown; _queryQueue?: unknown[] };
   return Boolean(internal._getActiveQuery?.()) || (internal._queryQueue?.length ?? 0) > 0;
+}
+
+/**
+ * Runs a start-up step again while it fails because the database is unavailable for a moment (a
+ * connection terminated, a restart, a refused connect): up to `attempts` tries, `delayMs` × 2^n apart
+ * (at most 5 s). Any other error, and the last one, is thrown.
+ */
+export async function retryWhileUnavailable<T>(
+  what: string,
+  step: () => Promise<T>,
+  { attempts = 6, delayMs = 500, onRetry }: { attempts?: number; delayMs?: number; onRetry?: (message: string) => void } = {},
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (error) {
+      if (attempt >= attempts || !isDatabaseUnavailable(error)) throw error;
+      const wait = Math.min(delayMs * 2 ** (attempt - 1), 5_000);
+      const { code, message } = error as { code?: unknown; message?: unknown };
+      onRetry?.(`${what} failed (${typeof code === 'string' ? code : String(message)}): the database is unavailable; trying again in ${wait} ms`);
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
 }

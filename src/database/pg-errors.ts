@@ -31,6 +31,7 @@ const UNAVAILABLE_MESSAGES = [
   'timeout expired', // pg: connectionTimeoutMillis while connecting
   'Client has encountered a connection error and is not queryable',
   'Client was closed and is not queryable',
+  'Query runner already released', // TypeORM: the transaction's connection was lost under it
 ];
 
 /**

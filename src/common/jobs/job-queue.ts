@@ -54,7 +54,9 @@ export class JobQueue implements OnModuleInit, OnModuleDestroy {
 
   /** The started queue; starts it on first call. */
   ready(): Promise<PgBoss> {
-    this.started ??= this.boss.start();
+    // A connection lost while pg-boss installs or starts (a restart, pg_terminate_backend) fails that
+    // attempt only: pg-boss tries again, 1, 2, 4 and 8 s later.
+    this.started ??= this.boss.start({ attempts: 5 });
     return this.started;
   }
 
