@@ -34,13 +34,17 @@ export function dataSourceOptions({ url, poolSize = 10, timeouts = DEFAULT_DATAB
   };
 }
 
+/** The time-outs of a migration run (server start-up, the TypeORM CLI): connecting and lock waits only. */
+export function migrationTimeouts(timeouts: DatabaseTimeouts = DEFAULT_DATABASE_TIMEOUTS): DatabaseTimeouts {
+  return { ...timeouts, statementMs: 0, idleInTransactionMs: 0, queryMs: 0, lockMs: Math.max(timeouts.lockMs, 30_000) };
+}
+
 /**
  * Applies every pending migration, each in its own transaction. A migration may legitimately run
  * long (an index on a big table), so only connecting and waiting for locks are bounded here.
  */
 export async function runMigrations(url: string, timeouts: DatabaseTimeouts = DEFAULT_DATABASE_TIMEOUTS): Promise<string[]> {
-  const migrationTimeouts: DatabaseTimeouts = { ...timeouts, statementMs: 0, idleInTransactionMs: 0, queryMs: 0, lockMs: Math.max(timeouts.lockMs, 30_000) };
-  const dataSource = new DataSource(dataSourceOptions({ url, poolSize: 1, timeouts: migrationTimeouts }));
+  const dataSource = new DataSource(dataSourceOptions({ url, poolSize: 1, timeouts: migrationTimeouts(timeouts) }));
   await dataSource.initialize();
   try {
     const applied = await dataSource.runMigrations({ transaction: 'each' });
