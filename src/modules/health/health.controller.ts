@@ -5,7 +5,7 @@ import { Route } from '../../common/auth/route.decorator.js';
 import { ServiceUnavailableError } from '../../common/errors/domain-error.js';
 
 /** /health/ready answers within this, whatever the database does (load balancers give up after ~2 s). */
-export const READY_PROBE_TIMEOUT_MS = 1_500;
+export const READY_PROBE_TIMEOUT_MS = 1_000;
 
 export class HealthDto {
   @ApiProperty({ example: 'ok' })
