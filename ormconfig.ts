@@ -5,9 +5,10 @@
  */
 import { DataSource } from 'typeorm';
 // @ts-ignore -- compiled output, present after `npm run build`
-import { dataSourceOptions } from './dist/src/database/data-source.js';
+import { dataSourceOptions, migrationTimeouts } from './dist/src/database/data-source.js';
 
 const url = process.env.DATABASE_URL;
 if (!url) throw new Error('DATABASE_URL must be set to run migrations from the CLI');
 
-export default new DataSource(dataSourceOptions({ url, poolSize: 1 }));
+// Migrations may run long: only connecting and lock waits are bounded (as at server start-up).
+export default new DataSource(dataSourceOptions({ url, poolSize: 1, timeouts: migrationTimeouts() }));

@@ -118,6 +118,13 @@ export async function createApp(config: AppConfig, databaseUrl: string): Promise
     genReqId: requestId,
     frameworkErrors: frameworkErrors(headers),
     clientErrorHandler: clientErrorHandler(headers),
+    // A client that sends its headers or body too slowly (a trickle) gets 408 and the socket closes,
+    // instead of holding a connection open forever. Node checks every connectionsCheckingInterval.
+    requestTimeout: config.http.requestTimeoutMs,
+    http: {
+      headersTimeout: config.http.headersTimeoutMs,
+      connectionsCheckingInterval: Math.min(1_000, config.http.headersTimeoutMs),
+    },
   });
   // Only JSON bodies are accepted: anything else is a 415, never a string handed to a DTO. Fastify's
   // built-in JSON parser (bodyLimit, __proto__/constructor poisoning refused) is the only parser left:
@@ -129,6 +136,9 @@ export async function createApp(config: AppConfig, databaseUrl: string): Promise
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, databaseUrl), adapter, {
     bufferLogs: true,
     bodyParser: false,
+    // A failure while building the app (the database unreachable for longer than TypeORM's retries) is
+    // thrown to the caller, which reports it and exits, instead of process.abort() with a core dump.
+    abortOnError: false,
   });
   app.useLogger(app.get(Logger));
   app.flushLogs();

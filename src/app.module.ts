@@ -42,7 +42,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         LoggerModule.forRoot(loggerOptions(config)),
-        TypeOrmModule.forRoot(dataSourceOptions({ url: databaseUrl, poolSize: config.databasePoolSize })),
+        TypeOrmModule.forRoot(dataSourceOptions({ url: databaseUrl, poolSize: config.databasePoolSize, timeouts: config.databaseTimeouts })),
         DatabaseModule,
         JobsModule.forRoot(databaseUrl),
         AuditModule,

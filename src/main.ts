@@ -1,5 +1,4 @@
 import 'reflect-metadata';
-import exitHook from 'async-exit-hook';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import pino from 'pino';
@@ -10,6 +9,7 @@ import { ConfigError, loadConfig, type AppConfig } from './config/config.js';
 import { runMigrations } from './database/data-source.js';
 import { postgresLogLine } from './database/postgres-log.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './database/embedded-postgres.js';
+import { retryWhileUnavailable } from './database/pg-connection.js';
 
 const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
@@ -40,10 +40,6 @@ async function main(): Promise<void> {
   process.on('uncaughtException', crash('Uncaught exception'));
   process.on('unhandledRejection', crash('Unhandled promise rejection'));
 
-  // embedded-postgres stops its servers on these signals on its own, racing our orderly shutdown
-  // (close HTTP and the pool first, then the database): we take the signals over.
-  for (const signal of SHUTDOWN_SIGNALS) exitHook.unhookEvent(signal);
-
   let embedded: EmbeddedDatabase | undefined;
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
@@ -63,10 +59,29 @@ async function main(): Promise<void> {
     kms: { ...config.kms, masterKey: config.kms.masterKey ?? (await devMasterKey(config, embedded !== undefined, log)) },
   };
 
-  const applied = await runMigrations(databaseUrl);
+  // A connection lost during start-up (a restart, pg_terminate_backend) fails a step: try it again.
+  const migrationUrl = databaseUrl;
+  const applied = await retryWhileUnavailable('Applying migrations', () => runMigrations(migrationUrl, config.databaseTimeouts), {
+    onRetry: (message) => log.warn(message),
+  });
   if (applied.length) log.info({ migrations: applied }, `Applied ${applied.length} migration(s)`);
 
-  const app = await createApp(config, databaseUrl);
+  const appConfig = config;
+  const appUrl = databaseUrl;
+  const app = await retryWhileUnavailable(
+    'Starting the API',
+    async () => {
+      const candidate = await createApp(appConfig, appUrl);
+      try {
+        await candidate.init(); // every module's start-up work (job queue, workers) runs here
+        return candidate;
+      } catch (error) {
+        await candidate.close().catch(() => undefined);
+        throw error;
+      }
+    },
+    { onRetry: (message) => log.warn(message) },
+  );
   await app.listen({ port: config.port, host: config.host });
   log.info(`secr API listening on ${config.publicUrl} — Swagger UI: ${config.publicUrl}/docs`);
 

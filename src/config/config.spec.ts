@@ -26,6 +26,16 @@ describe('loadConfig', () => {
     });
   });
 
+  it('bounds every wait by default: database statement, lock, idle-in-transaction, connect and query time-outs, HTTP request and header time-outs', () => {
+    const config = loadConfig({});
+    expect(config.databaseTimeouts).toEqual({ statementMs: 5000, lockMs: 3000, idleInTransactionMs: 30000, connectMs: 5000, queryMs: 6000 });
+    expect(config.http).toEqual({ requestTimeoutMs: 30000, headersTimeoutMs: 10000 });
+    expect(loadConfig({ DATABASE_STATEMENT_TIMEOUT_MS: '2000' }).databaseTimeouts.queryMs).toBe(3000);
+    expect(loadConfig({ DATABASE_QUERY_TIMEOUT_MS: '800' }).databaseTimeouts.queryMs).toBe(800);
+    expect(problemsOf({ DATABASE_CONNECT_TIMEOUT_MS: '0' }).join('\n')).toMatch(/DATABASE_CONNECT_TIMEOUT_MS/);
+    expect(problemsOf({ HTTP_REQUEST_TIMEOUT_MS: '1000', HTTP_HEADERS_TIMEOUT_MS: '2000' }).join('\n')).toMatch(/HTTP_HEADERS_TIMEOUT_MS/);
+  });
+
   it('names every bad variable in its error', () => {
     const problems = problemsOf({ PORT: '99999', DATABASE_URL: 'mysql://x', SESSION_SECRET: 'short' });
     expect(problems.join('\n')).toMatch(/PORT/);

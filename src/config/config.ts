@@ -24,6 +24,14 @@ const envSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional(),
   DATABASE_POOL_SIZE: positiveInt.max(200).default(10),
+  // Bounded waits on the database (milliseconds; 0 turns a PostgreSQL-side limit off).
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(5_000),
+  DATABASE_LOCK_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(3_000),
+  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
+  DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+  DATABASE_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).optional(),
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
   // Worker threads that decrypt pulls; 0 decrypts on the main thread. Default: one per core but one.
   DECRYPT_WORKERS: z.coerce.number().int().min(0).max(64).default(Math.min(4, os.availableParallelism() - 1)),
   SECR_DATA_DIR: z.string().min(1).default('.secr-data'),
@@ -115,6 +123,14 @@ export interface AppConfig {
   /** `undefined` = start the embedded PostgreSQL in `dataDir`. */
   readonly databaseUrl: string | undefined;
   readonly databasePoolSize: number;
+  /** Time-outs on every connection of the app's pools (TypeORM's, pg-boss's). */
+  readonly databaseTimeouts: DatabaseTimeouts;
+  readonly http: {
+    /** Receiving a whole request (headers and body) from the client; then 408 and the socket closes. */
+    readonly requestTimeoutMs: number;
+    /** Receiving a request's headers. */
+    readonly headersTimeoutMs: number;
+  };
   readonly decryptWorkers: number;
   readonly dataDir: string;
   readonly embeddedPgPort: number;
@@ -189,6 +205,23 @@ export interface AppConfig {
   };
 }
 
+/** Bounded waits on the database, in milliseconds (see DATABASE_*_TIMEOUT_MS in the README). */
+export interface DatabaseTimeouts {
+  /** PostgreSQL's statement_timeout (0 = off). */
+  readonly statementMs: number;
+  /** PostgreSQL's lock_timeout: waiting for a row, table or advisory lock (0 = off). */
+  readonly lockMs: number;
+  /** PostgreSQL's idle_in_transaction_session_timeout (0 = off). */
+  readonly idleInTransactionMs: number;
+  /** Opening a connection, and waiting for a free one of the pool. */
+  readonly connectMs: number;
+  /**
+   * Client side: a query without an answer after this long fails and its connection is discarded.
+   * Catches a server that cannot enforce its own statement_timeout (stopped, partitioned).
+   */
+  readonly queryMs: number;
+}
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
@@ -216,6 +249,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     if (!e.SMTP_URL) problems.push('SMTP_URL: required when NODE_ENV=production (mail would only be logged)');
     if (!e.PUBLIC_URL) problems.push('PUBLIC_URL: required when NODE_ENV=production (the links in mails are built from it)');
   }
+  if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
+    problems.push('HTTP_HEADERS_TIMEOUT_MS: must not be greater than HTTP_REQUEST_TIMEOUT_MS');
+  }
   if (e.KMS_PROVIDER === 'gcp' && !e.KMS_GCP_KEY_NAME) problems.push('KMS_GCP_KEY_NAME: required when KMS_PROVIDER=gcp');
   if (problems.length) throw new ConfigError(problems);
 
@@ -231,6 +267,16 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     logLevel: e.LOG_LEVEL,
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
+    databaseTimeouts: Object.freeze({
+      statementMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+      lockMs: e.DATABASE_LOCK_TIMEOUT_MS,
+      idleInTransactionMs: e.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+      connectMs: e.DATABASE_CONNECT_TIMEOUT_MS,
+      // By default a little longer than statement_timeout, so that a server that answers cancels the
+      // statement itself (a clean 57014) and the client-side limit only catches one that does not answer.
+      queryMs: e.DATABASE_QUERY_TIMEOUT_MS ?? (e.DATABASE_STATEMENT_TIMEOUT_MS > 0 ? e.DATABASE_STATEMENT_TIMEOUT_MS + 1_000 : 30_000),
+    }),
+    http: Object.freeze({ requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS, headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS }),
     decryptWorkers: e.DECRYPT_WORKERS,
     dataDir: e.SECR_DATA_DIR,
     embeddedPgPort: e.EMBEDDED_PG_PORT,

@@ -1,16 +1,20 @@
 import { DataSource, DataSourceOptions } from 'typeorm';
+import type { DatabaseTimeouts } from '../config/config.js';
 import { ENTITIES } from './entities.js';
 import { MIGRATIONS } from './migrations.js';
+import { DEFAULT_DATABASE_TIMEOUTS, logConnectionError, pgTimeoutOptions } from './pg-connection.js';
 import { SafeQueryLogger } from './query-logger.js';
 import { SnakeNamingStrategy } from './snake-naming.strategy.js';
 
 export interface DatabaseOptions {
   url: string;
   poolSize?: number;
+  /** Bounded waits on every connection of the pool; the documented defaults when omitted. */
+  timeouts?: DatabaseTimeouts;
 }
 
 /** The one description of our database connection: used by the app, the TypeORM CLI (ormconfig.ts) and tests. */
-export function dataSourceOptions({ url, poolSize = 10 }: DatabaseOptions): DataSourceOptions {
+export function dataSourceOptions({ url, poolSize = 10, timeouts = DEFAULT_DATABASE_TIMEOUTS }: DatabaseOptions): DataSourceOptions {
   return {
     type: 'postgres',
     url,
@@ -23,13 +27,24 @@ export function dataSourceOptions({ url, poolSize = 10 }: DatabaseOptions): Data
     // Failed queries are usually expected (a unique violation becomes a 409): debug level, no parameters.
     logger: new SafeQueryLogger(),
     maxQueryExecutionTime: 1000,
-    extra: { max: poolSize, application_name: 'secr' },
+    extra: { max: poolSize, application_name: 'secr', ...pgTimeoutOptions(timeouts) },
+    // An idle pooled connection that fails (terminated backend, server gone) is logged and dropped;
+    // the pool opens a new one when needed. (A checked-out one fails its query instead.)
+    poolErrorHandler: (error: unknown) => logConnectionError('pool', error),
   };
 }
 
-/** Applies every pending migration, each in its own transaction. */
-export async function runMigrations(url: string): Promise<string[]> {
-  const dataSource = new DataSource(dataSourceOptions({ url, poolSize: 1 }));
+/** The time-outs of a migration run (server start-up, the TypeORM CLI): connecting and lock waits only. */
+export function migrationTimeouts(timeouts: DatabaseTimeouts = DEFAULT_DATABASE_TIMEOUTS): DatabaseTimeouts {
+  return { ...timeouts, statementMs: 0, idleInTransactionMs: 0, queryMs: 0, lockMs: Math.max(timeouts.lockMs, 30_000) };
+}
+
+/**
+ * Applies every pending migration, each in its own transaction. A migration may legitimately run
+ * long (an index on a big table), so only connecting and waiting for locks are bounded here.
+ */
+export async function runMigrations(url: string, timeouts: DatabaseTimeouts = DEFAULT_DATABASE_TIMEOUTS): Promise<string[]> {
+  const dataSource = new DataSource(dataSourceOptions({ url, poolSize: 1, timeouts: migrationTimeouts(timeouts) }));
   await dataSource.initialize();
   try {
     const applied = await dataSource.runMigrations({ transaction: 'each' });

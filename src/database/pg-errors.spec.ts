@@ -30,6 +30,9 @@ describe('isDatabaseUnavailable', () => {
     ['one wrapped by TypeORM', new QueryFailedError('SELECT 1', [], databaseError('57P01'))],
     ['one of an AggregateError (every address refused)', Object.assign(new AggregateError([systemError('ECONNREFUSED')], 'connect failed'), {})],
     ['a cause', new Error('outer', { cause: databaseError('08003') })],
+    ['57P04/57P05 (database dropped, idle session time-out)', databaseError('57P05')],
+    ['pg: connect time-out', new Error('timeout expired')],
+    ['TypeORM: the transaction lost its connection', new Error('Query runner already released. Cannot run queries anymore.')],
   ])('is true for %s', (_name, error) => {
     expect(isDatabaseUnavailable(error)).toBe(true);
   });

@@ -26,7 +26,7 @@ export function isDataError(error: unknown): boolean {
  * a lost or refused connection (class 08), a statement or lock time-out (57014 query_canceled, 55P03
  * lock_not_available), no connection slot left (53300 too_many_connections).
  */
-const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '57014', '55P03', '53300']);
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '57P04', '57P05', '57014', '55P03', '53300']);
 
 /** Socket-level failures reaching the database (Node's system error codes). */
 const UNAVAILABLE_SYSTEM_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
@@ -42,6 +42,8 @@ const UNAVAILABLE_MESSAGES = [
   /^Query read timeout$/i,
   /^Client has encountered a connection error and is not queryable$/i,
   /^Client was closed and is not queryable$/i,
+  /^timeout expired$/i, // pg: connectionTimeoutMillis ran out while connecting
+  /^Query runner already released\b/i, // TypeORM: the transaction's connection was lost under it
 ];
 
 /**

@@ -13,6 +13,9 @@ import { isDataError } from './pg-errors.js';
  *
  * `execute` takes the inputs in call order and returns one output per input, in the same order. It
  * must use a pooled connection of its own, never a caller's transaction: callers wait for each other.
+ * Its waits are the pool's: an execution on a stalled database fails within the pool's acquire and
+ * query time-outs (pg-connection.ts), failing its calls, and the next queued batch goes on a fresh
+ * connection; nothing here waits without bound.
  */
 export class StatementBatcher<In, Out> {
   private queue: Array<Waiter<In, Out>> = [];

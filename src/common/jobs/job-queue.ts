@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { PgBoss, type Db } from 'pg-boss';
 import type { EntityManager } from 'typeorm';
 import { CONFIG, type AppConfig } from '../../config/config.js';
+import { pgTimeoutOptions } from '../../database/pg-connection.js';
 
 /** DI token of the database URL the app was started with (pg-boss opens its own small pool on it). */
 export const JOB_DATABASE_URL = Symbol('JobDatabaseUrl');
@@ -28,7 +29,15 @@ export class JobQueue implements OnModuleInit, OnModuleDestroy {
   private readonly stopTimeoutMs: number;
 
   constructor(@Inject(JOB_DATABASE_URL) databaseUrl: string, @Inject(CONFIG) config: AppConfig) {
-    this.boss = new PgBoss({ connectionString: databaseUrl, schema: JOB_SCHEMA, max: POOL_SIZE, schedule: false });
+    this.boss = new PgBoss({
+      connectionString: databaseUrl,
+      schema: JOB_SCHEMA,
+      max: POOL_SIZE,
+      schedule: false,
+      // The same bounded waits as the app's own pool: a stalled database fails a send within seconds.
+      // pg-boss's pool logs and drops a failed idle connection itself (its 'error' event, below).
+      ...pgTimeoutOptions(config.databaseTimeouts),
+    });
     // pg-boss reports its own failures (a lost connection, a failed maintenance pass) as events; a
     // failing job is not one of them (it is retried). The error goes through the logger's `err`
     // serializer (safeError: class, SQLSTATE, code, frames); a warning's `data` holds the SQL and the
@@ -44,7 +53,9 @@ export class JobQueue implements OnModuleInit, OnModuleDestroy {
 
   /** The started queue; starts it on first call. */
   ready(): Promise<PgBoss> {
-    this.started ??= this.boss.start();
+    // A connection lost while pg-boss installs or starts (a restart, pg_terminate_backend) fails that
+    // attempt only: pg-boss tries again, 1, 2, 4 and 8 s later.
+    this.started ??= this.boss.start({ attempts: 5 });
     return this.started;
   }
 

@@ -4,6 +4,9 @@ import { DataSource } from 'typeorm';
 import { Route } from '../../common/auth/route.decorator.js';
 import { ServiceUnavailableError } from '../../common/errors/domain-error.js';
 
+/** /health/ready answers within this, whatever the database does (load balancers give up after ~2 s). */
+export const READY_PROBE_TIMEOUT_MS = 1_000;
+
 export class HealthDto {
   @ApiProperty({ example: 'ok' })
   status: string;
@@ -23,10 +26,19 @@ export class HealthController {
   @Get('ready')
   @Route({ public: true, summary: 'Readiness: the database answers', response: HealthDto })
   async ready(): Promise<HealthDto> {
+    // Raced against a timer: a stopped database (SIGSTOP, a partition) never answers, and the pool's
+    // own time-outs may be longer than a probe should take. The probe itself still ends with them.
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), READY_PROBE_TIMEOUT_MS)));
+    const probe = this.db.query('SELECT 1').then(
+      () => 'ok' as const,
+      () => 'failed' as const,
+    );
     try {
-      await this.db.query('SELECT 1');
-    } catch {
-      throw new ServiceUnavailableError('Database unreachable');
+      const outcome = await Promise.race([probe, timedOut]);
+      if (outcome !== 'ok') throw new ServiceUnavailableError(outcome === 'timeout' ? 'Database not answering' : 'Database unreachable');
+    } finally {
+      clearTimeout(timer);
     }
     return { status: 'ok' };
   }
