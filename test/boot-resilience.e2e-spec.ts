@@ -66,7 +66,15 @@ describe('the server process, while its database connections are terminated', ()
         body: JSON.stringify({ email: `boot${run}@example.com`, password: 'correct horse battery staple', name: 'Boot' }),
         signal: AbortSignal.timeout(10_000),
       });
-      expect(registered.status).toBe(201);
+      expect(registered.status).toBe(202);
+      // 202 is also the answer for an address that exists: signing in shows the account was written.
+      const signedIn = await fetch(`${base}/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: `boot${run}@example.com`, password: 'correct horse battery staple' }),
+        signal: AbortSignal.timeout(10_000),
+      });
+      expect(signedIn.status).toBe(200);
 
       server.child.kill('SIGTERM');
       expect(await server.exited).toBe(0);
