@@ -1,19 +1,28 @@
-import { Global, Injectable, Module } from '@nestjs/common';
+import { Global, Inject, Injectable, Module, type OnModuleDestroy } from '@nestjs/common';
 import type pg from 'pg';
 import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
-import { guardPoolReleases } from './pg-connection.js';
+import { CONFIG, type AppConfig } from '../config/config.js';
+import { guardPoolReleases, watchStalledQueries } from './pg-connection.js';
 import { PreparedSql } from './prepared-sql.js';
 
 /**
- * TypeORM's pool, guarded: a connection handed back with a query still unanswered (the client-side
- * query time-out fired: the server stopped answering) is closed instead of being reused. Idle
- * connection errors are handled by the pool's `poolErrorHandler` (data-source.ts).
+ * TypeORM's pool, guarded: a query the server leaves unanswered for DATABASE_QUERY_TIMEOUT_MS fails on
+ * the client side, and its connection, handed back with that query still unanswered, is closed instead
+ * of being reused. Idle connection errors are handled by the pool's `poolErrorHandler` (data-source.ts).
  */
 @Injectable()
-export class DatabasePoolGuard {
-  constructor(db: DataSource) {
-    guardPoolReleases((db.driver as PostgresDriver).master as pg.Pool);
+export class DatabasePoolGuard implements OnModuleDestroy {
+  private readonly stopWatching: () => void;
+
+  constructor(db: DataSource, @Inject(CONFIG) config: AppConfig) {
+    const pool = (db.driver as PostgresDriver).master as pg.Pool;
+    guardPoolReleases(pool);
+    this.stopWatching = watchStalledQueries(pool, config.databaseTimeouts.queryMs);
+  }
+
+  onModuleDestroy(): void {
+    this.stopWatching();
   }
 }
 

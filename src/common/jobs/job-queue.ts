@@ -36,7 +36,8 @@ export class JobQueue implements OnModuleInit, OnModuleDestroy {
       schedule: false,
       // The same bounded waits as the app's own pool: a stalled database fails a send within seconds.
       // pg-boss's pool logs and drops a failed idle connection itself (its 'error' event, below).
-      ...pgTimeoutOptions(config.databaseTimeouts),
+      // Off the request path, pg's per-query client time-out (a timer per query) is cheap enough.
+      ...{ ...pgTimeoutOptions(config.databaseTimeouts), query_timeout: config.databaseTimeouts.queryMs },
     });
     // pg-boss reports its own failures (a lost connection, a failed maintenance pass) as events; a
     // failing job is not one of them (it is retried). The error goes through the logger's `err`
