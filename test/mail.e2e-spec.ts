@@ -130,6 +130,18 @@ describe('accounts by email', () => {
       expect(notice.html).toContain('reset with a link');
     });
 
+    it('ends a lock-out: after five wrong passwords a reset by mail lets the owner sign in at once', async () => {
+      const user = await registerUser(api, 'locked');
+      for (let i = 0; i < 5; i++) expect((await api.post('/v1/auth/login', { email: user.email, password: `wrong guess ${i}` })).status).toBe(401);
+      const locked = await api.post('/v1/auth/login', { email: user.email, password: user.password });
+      expect([locked.status, locked.body.code]).toEqual([429, 'rate_limited']);
+
+      expect((await api.post('/v1/auth/forgot-password', { email: user.email })).status).toBe(202);
+      const token = tokenOf((await smtp.next(user.email, /Reset your secr password/)).links[0]);
+      expect((await api.post('/v1/auth/reset-password', { token, password: NEW_PASSWORD })).status).toBe(204);
+      expect((await api.post('/v1/auth/login', { email: user.email, password: NEW_PASSWORD })).status).toBe(200);
+    });
+
     it('keeps the token when the new password is too weak, and refuses it once expired or used', async () => {
       const user = await registerUser(api, 'reset-rules');
       const request = async (skip: number) => {
