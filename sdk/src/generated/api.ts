@@ -1014,10 +1014,7 @@ export interface components {
             id: string;
             /** Format: date-time */
             createdAt: string;
-            /**
-             * @description auth.login, auth.login_failed, auth.logout, auth.password_changed, auth.password_reset, token.created, token.revoked, …
-             * @example auth.login
-             */
+            /** @example secret.updated */
             action: string;
             /**
              * Format: uuid
@@ -1026,7 +1023,7 @@ export interface components {
             actorTokenId: string | null;
             ip: string | null;
             userAgent: string | null;
-            /** @description Names, counts, ids: never a password or token */
+            /** @description Names, counts, versions: never a value */
             metadata: {
                 [key: string]: unknown;
             };

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { IsOptional, IsString, Matches } from 'class-validator';
 import { PageQueryDto, PaginationDto } from '../../common/pagination/pagination.dto.js';
 
@@ -54,28 +54,8 @@ export class AuditPageDto {
 /** `limit` omitted = 50 events. */
 export class AccountActivityQueryDto extends PageQueryDto {}
 
-export class AccountActivityEventDto {
-  @ApiProperty({ example: '1042' })
-  id: string;
-
-  @ApiProperty({ format: 'date-time' })
-  createdAt: Date;
-
-  @ApiProperty({ example: 'auth.login', description: 'auth.login, auth.login_failed, auth.logout, auth.password_changed, auth.password_reset, token.created, token.revoked, …' })
-  action: string;
-
-  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'The token used, if any' })
-  actorTokenId: string | null;
-
-  @ApiProperty({ type: String, nullable: true })
-  ip: string | null;
-
-  @ApiProperty({ type: String, nullable: true })
-  userAgent: string | null;
-
-  @ApiProperty({ type: 'object', additionalProperties: true, description: 'Names, counts, ids: never a password or token' })
-  metadata: Record<string, unknown>;
-}
+/** An account's own events: an audit event without the fields that name the actor (the caller) or a request. */
+export class AccountActivityEventDto extends OmitType(AuditEventDto, ['actorUserId', 'actorEmail', 'requestId'] as const) {}
 
 export class AccountActivityPageDto {
   @ApiProperty({ type: [AccountActivityEventDto], description: 'Newest first' })

@@ -3,7 +3,8 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { PreparedSql } from '../../database/prepared-sql.js';
 import { StatementBatcher } from '../../database/statement-batcher.js';
 import type { Actor, RequestMeta } from '../../common/auth/actor.js';
-import type { AccountActivityPageDto, AccountActivityQueryDto, AuditPageDto, AuditQueryDto } from './audit.dto.js';
+import type { PageQueryDto, PaginationDto } from '../../common/pagination/pagination.dto.js';
+import type { AccountActivityPageDto, AccountActivityQueryDto, AuditEventDto, AuditPageDto, AuditQueryDto } from './audit.dto.js';
 
 const DEFAULT_PAGE = 50;
 
@@ -35,25 +36,35 @@ export class AuditService {
   ) {}
 
   async query(orgId: string, query: AuditQueryDto): Promise<AuditPageDto> {
+    return this.page('a.org_id = $1 AND ($2::text IS NULL OR a.action = $2)', [orgId, query.action ?? null], query, (event) => event);
+  }
+
+  /**
+   * A user's own account activity: the rows without an org whose actor is the user (sign-ins, failed
+   * sign-ins, password changes and resets, tokens not scoped to an org, sign-up attempts with the address).
+   */
+  async forUser(userId: string, query: AccountActivityQueryDto): Promise<AccountActivityPageDto> {
+    return this.page('a.actor_user_id = $1 AND a.org_id IS NULL', [userId], query, ({ actorUserId, actorEmail, requestId, ...event }) => event);
+  }
+
+  /** One page of audit rows matching `where` (SQL on alias `a`, parameters from $1), newest first. */
+  private async page<T>(where: string, params: unknown[], query: PageQueryDto, shape: (event: AuditEventDto) => T): Promise<{ events: T[]; pagination: PaginationDto }> {
     const limit = query.limit ?? DEFAULT_PAGE;
     const offset = query.offset ?? 0;
     const rows: Array<Record<string, unknown>> = await this.db.query(
       `SELECT a.id::text, a.created_at, a.action, a.actor_user_id, u.email, a.actor_token_id, a.ip, a.user_agent,
               a.request_id, a.metadata, count(*) OVER () AS total
          FROM audit_events a LEFT JOIN users u ON u.id = a.actor_user_id
-        WHERE a.org_id = $1 AND ($2::text IS NULL OR a.action = $2)
+        WHERE ${where}
         ORDER BY a.created_at DESC, a.id DESC
-        LIMIT $3 OFFSET $4`,
-      [orgId, query.action ?? null, limit, offset],
+        LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+      [...params, limit, offset],
     );
     const total = rows.length
       ? Number(rows[0].total)
-      : Number((await this.db.query(
-          'SELECT count(*) AS n FROM audit_events WHERE org_id = $1 AND ($2::text IS NULL OR action = $2)',
-          [orgId, query.action ?? null],
-        ))[0].n);
-    return {
-      events: rows.map((r) => ({
+      : Number((await this.db.query(`SELECT count(*) AS n FROM audit_events a WHERE ${where}`, params))[0].n);
+    const events = rows.map((r) =>
+      shape({
         id: r.id as string,
         createdAt: r.created_at as Date,
         action: r.action as string,
@@ -64,41 +75,9 @@ export class AuditService {
         userAgent: r.user_agent as string | null,
         requestId: r.request_id as string | null,
         metadata: r.metadata as Record<string, unknown>,
-      })),
-      pagination: { limit, offset, total },
-    };
-  }
-
-  /**
-   * A user's own account activity: the rows without an org whose actor is the user (sign-ins, failed
-   * sign-ins, password changes and resets, tokens not scoped to an org, sign-up attempts with the address).
-   */
-  async forUser(userId: string, query: AccountActivityQueryDto): Promise<AccountActivityPageDto> {
-    const limit = query.limit ?? DEFAULT_PAGE;
-    const offset = query.offset ?? 0;
-    const rows: Array<Record<string, unknown>> = await this.db.query(
-      `SELECT a.id::text, a.created_at, a.action, a.actor_token_id, a.ip, a.user_agent, a.metadata, count(*) OVER () AS total
-         FROM audit_events a
-        WHERE a.actor_user_id = $1 AND a.org_id IS NULL
-        ORDER BY a.created_at DESC, a.id DESC
-        LIMIT $2 OFFSET $3`,
-      [userId, limit, offset],
+      }),
     );
-    const total = rows.length
-      ? Number(rows[0].total)
-      : Number((await this.db.query('SELECT count(*) AS n FROM audit_events WHERE actor_user_id = $1 AND org_id IS NULL', [userId]))[0].n);
-    return {
-      events: rows.map((r) => ({
-        id: r.id as string,
-        createdAt: r.created_at as Date,
-        action: r.action as string,
-        actorTokenId: r.actor_token_id as string | null,
-        ip: r.ip as string | null,
-        userAgent: r.user_agent as string | null,
-        metadata: r.metadata as Record<string, unknown>,
-      })),
-      pagination: { limit, offset, total },
-    };
+    return { events, pagination: { limit, offset, total } };
   }
 
   /** The row of a change, in the change's transaction. */
