@@ -60,8 +60,15 @@ describe('account tokens and activity', () => {
   });
 
   describe('password changes', () => {
+    /** Proves the user's mailbox with a verification link, as its owner would. */
+    async function verify(user: TestUser): Promise<void> {
+      const verified = await ctx.api.post('/v1/auth/verify-email', { token: await issueEmailToken(ctx.db, user.id, 'verify_email') });
+      expect(verified.status).toBe(204);
+    }
+
     it('reset-password with revokeTokens ends every API and CLI token, audited; without it they stay', async () => {
       const user = await registerUser(ctx.api, 'reset-tokens');
+      await verify(user);
       const tokens = [
         await createToken(ctx.api, user, { access: 'read' }),
         await createToken(ctx.api, user, { access: 'read_write', kind: 'cli' }),
@@ -87,6 +94,31 @@ describe('account tokens and activity', () => {
       expect(activity.find((e) => e.action === 'auth.password_reset')?.metadata).toEqual({ revokedTokens: 3 });
       const [inOrg] = await auditOf({ ...user, session }, user.personalOrg.id, 'token.revoked');
       expect(inOrg.metadata).toEqual({ tokenId: tokens[2].id, userId: user.id, reason: 'password_reset' });
+    });
+
+    it("a reset that first proves an unverified address ends every token the account minted before (a squatter's), audited", async () => {
+      // Sign-up does not prove the mailbox: someone may have opened the account with another's address.
+      const squatted = await registerUser(ctx.api, 'squatted');
+      const minted = [
+        await createToken(ctx.api, squatted, { access: 'read_write' }),
+        await createToken(ctx.api, squatted, { access: 'read', kind: 'cli' }),
+      ];
+      // The mailbox's owner resets the password through the mailed link, without asking for revocation.
+      const reset = await ctx.api.post('/v1/auth/reset-password', { token: await issueEmailToken(ctx.db, squatted.id, 'reset_password'), password: 'the owner takes over' });
+      expect(reset.status).toBe(204);
+      for (const t of minted) expect(await works(t.token)).toBe(401);
+
+      const session = sessionFrom(await ctx.api.post('/v1/auth/login', { email: squatted.email, password: 'the owner takes over' }));
+      const activity = (await ctx.api.get('/v1/auth/activity', { session })).body.events as Array<Record<string, any>>;
+      const revoked = activity.filter((e) => e.action === 'token.revoked');
+      expect(revoked.map((e) => e.metadata.tokenId).sort()).toEqual(minted.map((t) => t.id).sort());
+      expect(revoked.every((e) => e.metadata.reason === 'address_proven')).toBe(true);
+
+      // Once the address is proven, a later reset keeps tokens unless asked.
+      const kept = await createToken(ctx.api, { ...squatted, session }, { access: 'read' });
+      const again = await ctx.api.post('/v1/auth/reset-password', { token: await issueEmailToken(ctx.db, squatted.id, 'reset_password'), password: 'a second new passphrase' });
+      expect(again.status).toBe(204);
+      expect(await works(kept.token)).toBe(200);
     });
 
     it('change-password with revokeTokens ends every token too, and keeps the current session', async () => {

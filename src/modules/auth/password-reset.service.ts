@@ -63,13 +63,23 @@ export class PasswordResetService {
       await assertPasswordQuality(dto.password, { field: 'password', email: holder.email });
       const passwordHash = await hashPassword(dto.password);
       // The link reached the address, so the address is verified too.
-      await em.query(
-        `UPDATE users SET password_hash = $2, email_verified_at = coalesce(email_verified_at, now()), updated_at = now() WHERE id = $1`,
+      const [{ was_verified: wasVerified }]: Array<{ was_verified: boolean }> = await em.query(
+        // In a CTE: TypeORM returns [rows, count] for a bare UPDATE … RETURNING. The self-join reads the
+        // row as it was before the update.
+        `WITH updated AS (
+           UPDATE users u SET password_hash = $2, email_verified_at = coalesce(u.email_verified_at, now()), updated_at = now()
+             FROM users before WHERE u.id = $1 AND before.id = u.id
+           RETURNING before.email_verified_at IS NOT NULL AS was_verified)
+         SELECT was_verified FROM updated`,
         [holder.userId, passwordHash],
       );
       await this.sessions.revokeAllOf(em, holder.userId);
       const actor = { userId: holder.userId };
-      const revokedTokens = dto.revokeTokens ? await revokeTokensOf(em, this.audit, { userId: holder.userId }, { actor, meta, reason: 'password_reset' }) : 0;
+      // An unverified account may have been opened by someone else with this address (sign-up does not
+      // prove the mailbox): the first proof of the mailbox ends every token that account minted, too.
+      const revokeTokens = dto.revokeTokens || !wasVerified;
+      const reason = dto.revokeTokens ? 'password_reset' : 'address_proven';
+      const revokedTokens = revokeTokens ? await revokeTokensOf(em, this.audit, { userId: holder.userId }, { actor, meta, reason }) : 0;
       await this.audit.record(em, { action: 'auth.password_reset', actor, meta, metadata: { revokedTokens } });
       return holder;
     });
