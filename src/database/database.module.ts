@@ -3,13 +3,13 @@ import type pg from 'pg';
 import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import { CONFIG, type AppConfig } from '../config/config.js';
-import { guardPoolReleases, watchStalledQueries } from './pg-connection.js';
+import { watchStalledQueries } from './pg-connection.js';
 import { PreparedSql } from './prepared-sql.js';
 
 /**
  * TypeORM's pool, guarded: a query the server leaves unanswered for DATABASE_QUERY_TIMEOUT_MS fails on
- * the client side, and its connection, handed back with that query still unanswered, is closed instead
- * of being reused. Idle connection errors are handled by the pool's `poolErrorHandler` (data-source.ts).
+ * the client side and its connection is closed (watchStalledQueries). Idle connection errors are handled
+ * by the pool's `poolErrorHandler` (data-source.ts).
  */
 @Injectable()
 export class DatabasePoolGuard implements OnModuleDestroy {
@@ -17,7 +17,6 @@ export class DatabasePoolGuard implements OnModuleDestroy {
 
   constructor(db: DataSource, @Inject(CONFIG) config: AppConfig) {
     const pool = (db.driver as PostgresDriver).master as pg.Pool;
-    guardPoolReleases(pool);
     this.stopWatching = watchStalledQueries(pool, config.databaseTimeouts.queryMs);
   }
 

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type pg from 'pg';
 import type { DatabaseTimeouts } from '../config/config.js';
+import { safeError } from '../common/logging/safe-error.js';
 import { isDatabaseUnavailable } from './pg-errors.js';
 
 /** The message of pg's client-side query time-out (`query_timeout`). */
@@ -38,34 +39,14 @@ export function pgTimeoutOptions(t: DatabaseTimeouts): pg.PoolConfig {
 }
 
 const logger = new Logger('Database');
-const GUARDED = Symbol('secr.guardedPool');
-
-/** Logs a connection-level error: its message and SQLSTATE, never a statement or its parameters. */
-export function logConnectionError(source: string, error: unknown): void {
-  const { message, code } = (error ?? {}) as { message?: unknown; code?: unknown };
-  logger.warn({ source, code: typeof code === 'string' ? code : undefined }, `${source}: connection error: ${String(message ?? error)}`);
-}
 
 /**
- * Makes a pool safe to lose connections: an idle connection that fails (the backend was terminated,
- * the server went away) is logged and dropped, and the pool opens a new one on demand; a connection
- * handed back while a query of it is still unanswered (the client-side query time-out fired) is
- * closed and dropped instead of going back into the pool, where the next request would queue behind
- * a query that may never answer.
+ * Logs a connection-level error as safeError describes it (class, SQLSTATE, code, frames): never a
+ * message, statement or parameter. Made safe here, not by the app logger's serializer, because this
+ * also runs before the app's logger exists (the embedded database's admin connections).
  */
-export function guardPool(pool: pg.Pool, source: string): pg.Pool {
-  pool.on('error', (error) => logConnectionError(source, error));
-  return guardPoolReleases(pool);
-}
-
-/** The release half of guardPool, for a pool that already has an `'error'` listener (TypeORM's). */
-export function guardPoolReleases(pool: pg.Pool): pg.Pool {
-  if ((pool as { [GUARDED]?: boolean })[GUARDED]) return pool;
-  (pool as { [GUARDED]?: boolean })[GUARDED] = true;
-  pool.on('release', (error: Error | undefined, client: pg.PoolClient) => {
-    if (!error && hasUnansweredQuery(client)) void client.end().catch(() => undefined); // ends it now: the pool removes it
-  });
-  return pool;
+export function logConnectionError(source: string, error: unknown): void {
+  logger.warn({ source, failure: safeError(error) }, `${source}: connection error`);
 }
 
 /** Adds the missing `'error'` listener to a standalone client (a pg.Client without one crashes the process). */
@@ -74,10 +55,12 @@ export function guardClient<C extends pg.Client>(client: C, source: string): C {
   return client;
 }
 
-/** pg's internals that the guards read: the query on the wire and those queued behind it. */
-interface ClientQueries {
+/** pg's internals that the watchdog reads: the pool's connections and the query each has on the wire. */
+interface WatchedClient {
   _getActiveQuery?: () => PendingQuery | null | undefined;
-  _queryQueue?: PendingQuery[];
+  /** pg-pool drops a connection handed back with this false instead of reusing it. */
+  _queryable?: boolean;
+  connection?: { stream?: { destroy(): void } };
 }
 
 interface PendingQuery {
@@ -85,34 +68,32 @@ interface PendingQuery {
   handleError?: (error: Error, connection: unknown) => void;
 }
 
-function hasUnansweredQuery(client: pg.PoolClient): boolean {
-  const internal = client as unknown as ClientQueries;
-  return Boolean(internal._getActiveQuery?.()) || (internal._queryQueue?.length ?? 0) > 0;
-}
-
 /**
  * The client-side query time-out of a pool, at no cost per query: every `queryMs / 4` (at most 1 s)
- * one pass over the pool's connections notes when each running or queued query was first seen, and
+ * one pass over the pool's connections notes when each connection's running query was first seen, and
  * fails one seen `queryMs` ago with pg's own "Query read timeout" error (a database-unavailable error:
- * 503). Its connection is then closed when it is handed back (guardPoolReleases). A query so fails
- * between `queryMs` and `queryMs` + one pass after it started. Returns the function that stops it.
+ * 503), then closes its connection, as pg itself does for a pipelined query: what was queued behind
+ * the stalled query (a ROLLBACK) fails at once instead of waiting out a time-out of its own, the pool
+ * drops the connection, and the server rolls back its transaction. A query so fails between `queryMs`
+ * and `queryMs` + one pass after it was sent; the outcome of a COMMIT that fails so is unknown, as
+ * with any lost connection. Returns the function that stops the watchdog.
  */
 export function watchStalledQueries(pool: pg.Pool, queryMs: number): () => void {
+  const clients = () => (pool as unknown as { _clients?: WatchedClient[] })._clients;
+  if (!Array.isArray(clients())) {
+    logger.warn('pg-pool no longer exposes its connections: the client-side query time-out is off (the server-side time-outs still hold)');
+    return () => undefined;
+  }
   const firstSeen = new WeakMap<PendingQuery, number>();
-  const failed = new WeakSet<PendingQuery>();
   const timer = setInterval(
     () => {
       const now = Date.now();
-      for (const client of (pool as unknown as { _clients?: ClientQueries[] })._clients ?? []) {
-        const active = client._getActiveQuery?.();
-        for (const query of active ? [active, ...(client._queryQueue ?? [])] : (client._queryQueue ?? [])) {
-          const seen = firstSeen.get(query);
-          if (seen === undefined) firstSeen.set(query, now);
-          else if (now - seen >= queryMs && !failed.has(query)) {
-            failed.add(query);
-            failQuery(client, query);
-          }
-        }
+      for (const client of clients() ?? []) {
+        const query = client._getActiveQuery?.();
+        if (!query) continue;
+        const seen = firstSeen.get(query);
+        if (seen === undefined) firstSeen.set(query, now);
+        else if (now - seen >= queryMs) failStalled(client, query);
       }
     },
     Math.max(50, Math.min(1_000, Math.floor(queryMs / 4))),
@@ -121,15 +102,16 @@ export function watchStalledQueries(pool: pg.Pool, queryMs: number): () => void 
   return () => clearInterval(timer);
 }
 
-/** What pg's own `query_timeout` does to a query: out of the queue, its caller told, later answers ignored. */
-function failQuery(client: ClientQueries, query: PendingQuery): void {
-  const queued = client._queryQueue?.indexOf(query) ?? -1;
-  if (queued >= 0) client._queryQueue?.splice(queued, 1);
-  const error = new Error(QUERY_TIMEOUT_MESSAGE);
+function failStalled(client: WatchedClient, query: PendingQuery): void {
+  // Unusable before the caller hears of it: the caller hands the connection back at once, and the pool
+  // must drop it then, not lend it to the next request before its end is noticed.
+  client._queryable = false;
+  client.connection?.stream?.destroy();
   const { callback } = query;
-  query.callback = () => undefined;
+  query.callback = () => undefined; // the connection's end is not reported to this query again
+  const error = new Error(QUERY_TIMEOUT_MESSAGE);
   if (callback) callback(error);
-  else query.handleError?.(error, (client as { connection?: unknown }).connection);
+  else query.handleError?.(error, client.connection);
 }
 
 /**
@@ -148,8 +130,8 @@ export async function retryWhileUnavailable<T>(
     } catch (error) {
       if (attempt >= attempts || !isDatabaseUnavailable(error)) throw error;
       const wait = Math.min(delayMs * 2 ** (attempt - 1), 5_000);
-      const { code, message } = error as { code?: unknown; message?: unknown };
-      onRetry?.(`${what} failed (${typeof code === 'string' ? code : String(message)}): the database is unavailable; trying again in ${wait} ms`);
+      const { sqlstate, code, type } = safeError(error);
+      onRetry?.(`${what} failed (${sqlstate ?? code ?? type}): the database is unavailable; trying again in ${wait} ms`);
       await new Promise((resolve) => setTimeout(resolve, wait));
     }
   }
