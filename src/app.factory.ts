@@ -1,4 +1,4 @@
-import type { INestApplication } from '@nestjs/common';
+import { Logger as NestLogger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import fastifyCookie from '@fastify/cookie';
@@ -16,6 +16,8 @@ import { depthError, installInputChecks } from './common/validation/input-checks
 import type { AppConfig } from './config/config.js';
 import { buildOpenApiDocument, serveOpenApi } from './openapi/openapi.js';
 import { APP_VERSION } from './version.js';
+
+const frameworkLog = new NestLogger('Http');
 
 /** Request bodies above this are refused with 413 before they are parsed. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -55,6 +57,7 @@ function frameworkErrors(headers: Readonly<Record<string, string>>) {
         : error.code === 'FST_ERR_BAD_URL'
           ? [400, 'The URL is not validly encoded']
           : [500, 'Internal server error'];
+    if (status === 500) frameworkLog.error({ err: error, requestId: request.id }, 'Unexpected framework error');
     setBaseHeaders(request, reply, headers);
     void reply.status(status).send(frameworkErrorBody(status, message, request.id));
   };
@@ -66,7 +69,12 @@ function frameworkErrors(headers: Readonly<Record<string, string>>) {
  */
 function clientErrorHandler(headers: Readonly<Record<string, string>>) {
   return (error: Error & { code?: string }, socket: Duplex): void => {
-    if (error.code === 'ECONNRESET' || socket.destroyed) return;
+    // A reset needs no answer; nor does a socket whose response has begun (a second one would corrupt it).
+    const answering = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent;
+    if (error.code === 'ECONNRESET' || socket.destroyed || answering) {
+      socket.destroy();
+      return;
+    }
     const [status, message] =
       error.code === 'HPE_HEADER_OVERFLOW'
         ? [431, 'The request line or headers are too large']
@@ -132,7 +140,7 @@ export async function createApp(config: AppConfig, databaseUrl: string): Promise
   // hand form posts (which a browser sends cross-site without a preflight) to the handlers.
   adapter.getInstance().removeContentTypeParser(['text/plain']);
   keepRawBodyFor(adapter, STRIPE_WEBHOOK_PATH);
-  installInputChecks(adapter.getInstance());
+  installInputChecks(adapter.getInstance(), { signedBodyPaths: [STRIPE_WEBHOOK_PATH] });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, databaseUrl), adapter, {
     bufferLogs: true,
     bodyParser: false,

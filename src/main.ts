@@ -131,6 +131,10 @@ main().catch((error: unknown) => {
     process.stderr.write(`${error.message}\n`);
     process.exit(1);
   }
-  process.stderr.write(`secr failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  // A database error's message can quote values (PostgreSQL's "invalid input syntax … \"…\""): such
+  // an error is reported as safeError describes it; any other keeps its message, which says what to fix.
+  const safe = safeError(error);
+  const report = safe.sqlstate || safe.statement ? JSON.stringify(safe) : error instanceof Error ? (error.stack ?? error.message) : String(error);
+  process.stderr.write(`secr failed to start: ${report}\n`);
   process.exit(1);
 });

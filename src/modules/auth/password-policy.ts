@@ -24,6 +24,10 @@ let common: Promise<ReadonlySet<string>> | undefined;
 function commonPasswords(): Promise<ReadonlySet<string>> {
   common ??= import('@zxcvbn-ts/language-common/dist/passwords.json.mjs' as string).then(
     (module: { default: string[] }) => new Set(module.default.map((p) => p.toLowerCase())),
+    (error: unknown) => {
+      common = undefined; // the next check tries again, rather than every sign-up failing until a restart
+      throw error;
+    },
   );
   return common;
 }

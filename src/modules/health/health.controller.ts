@@ -15,6 +15,8 @@ export class HealthDto {
 @ApiTags('Health')
 @Controller('health')
 export class HealthController {
+  private running: Promise<'ok' | 'failed'> | undefined;
+
   constructor(private readonly db: DataSource) {}
 
   @Get()
@@ -30,16 +32,24 @@ export class HealthController {
     // own time-outs may be longer than a probe should take. The probe itself still ends with them.
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), READY_PROBE_TIMEOUT_MS)));
-    const probe = this.db.query('SELECT 1').then(
-      () => 'ok' as const,
-      () => 'failed' as const,
-    );
     try {
-      const outcome = await Promise.race([probe, timedOut]);
+      const outcome = await Promise.race([this.probe(), timedOut]);
       if (outcome !== 'ok') throw new ServiceUnavailableError(outcome === 'timeout' ? 'Database not answering' : 'Database unreachable');
     } finally {
       clearTimeout(timer);
     }
     return { status: 'ok' };
+  }
+
+  /**
+   * `SELECT 1`, shared by the probes that arrive while it runs: on a stalled database each probe would
+   * otherwise hold a pooled connection until the query time-out, and frequent probes would fill the pool.
+   */
+  private probe(): Promise<'ok' | 'failed'> {
+    this.running ??= this.db.query('SELECT 1').then(
+      () => 'ok' as const,
+      () => 'failed' as const,
+    ).finally(() => (this.running = undefined));
+    return this.running;
   }
 }
