@@ -58,8 +58,9 @@ describe('two app instances on one database: shared counters and caches', () => 
   it('an instance holding the cached project key still reads and writes correctly after another instance rotated it', async () => {
     const project = await createProject(a, owner, org);
     const path = secretsPath(org, project, 'development');
-    await seedSecrets(a, as(), org, project, 'development', { BEFORE: 'before-rotation' });
-    // B unwraps and caches DEK 1 (DEK_CACHE_TTL_SECONDS is 300: it stays cached through the test).
+    // B writes and reads with DEK 1, which it unwraps and caches (DEK_CACHE_TTL_SECONDS is 300: it stays
+    // cached through the test); A rotates.
+    await seedSecrets(b, as(), org, project, 'development', { BEFORE: 'before-rotation' });
     expect(valuesOf(await b.get(path, as()))).toEqual({ BEFORE: 'before-rotation' });
 
     const rotated = await a.post(`/v1/projects/${org.id}/${project.slug}/rotate-key`, undefined, as());
