@@ -74,7 +74,7 @@ describe('the server log, at trace level, of successful work', () => {
     }
   }
 
-  it('holds no secret value written, pulled, listed by version, rolled back, exported or promoted', async () => {
+  it('holds no secret value written, pulled, listed by version, rolled back or promoted', async () => {
     const start = server.output().length;
     const values = [unique('putvalue'), unique('newvalue'), unique('bulkvalue'), unique('bulkvalue')];
     const path = secretsPath(org, project, 'development');
