@@ -80,7 +80,9 @@ describe('two app instances on one database: shared counters and caches', () => 
   });
 
   describe('the read cache of project/environment resolution', () => {
-    afterAll(() => jest.useRealTimers());
+    afterAll(() => {
+      jest.useRealTimers();
+    });
 
     it('serves a deleted project as empty for 5 seconds after its last resolution, and answers 404 from then on', async () => {
       const project = await createProject(a, owner, org);
