@@ -338,15 +338,19 @@ describe('auth', () => {
     await ctx.api.post('/v1/auth/login', { email: user.email, password: user.password });
     const { id, token } = await createToken(ctx.api, user, { access: 'read' });
     await ctx.api.delete(`/v1/auth/tokens/${id}`, { session: user.session });
+    const newPassword = 'an audited new passphrase';
+    const changed = await ctx.api.post('/v1/auth/change-password', { currentPassword: user.password, newPassword }, { session: user.session });
+    expect(changed.status).toBe(204);
     const { rows } = await ctx.db.query(
       `SELECT action, metadata::text AS metadata FROM audit_events WHERE actor_user_id = $1 ORDER BY id`,
       [user.id],
     );
     expect(rows.map((r) => r.action)).toEqual(
-      expect.arrayContaining(['user.registered', 'org.created', 'auth.login_failed', 'auth.login', 'token.created', 'token.revoked']),
+      expect.arrayContaining(['user.registered', 'org.created', 'auth.login_failed', 'auth.login', 'token.created', 'token.revoked', 'auth.password_changed']),
     );
     const dump = JSON.stringify(rows);
     expect(dump).not.toContain(token);
     expect(dump).not.toContain(user.password);
+    expect(dump).not.toContain(newPassword);
   });
 });

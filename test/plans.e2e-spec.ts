@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import { createOrg, registerUser, type TestOrg, type TestUser } from './factories/accounts.js';
+import { addMember, createOrg, registerUser, type TestOrg, type TestUser } from './factories/accounts.js';
 import { createProject, secretsPath, seedSecrets } from './factories/vault.js';
 import type { Response } from './support/http.js';
 import { startTestContext, type TestContext } from './support/test-app.js';
@@ -141,13 +141,22 @@ describe('plans and limits', () => {
 
   it("limits a user's active tokens by the most generous plan among their orgs", async () => {
     const user = await registerUser(ctx.api, 'tokens');
-    await ctx.db.query(`UPDATE orgs SET limit_overrides = '{"tokensPerUser": 2}' WHERE id = $1`, [user.personalOrg.id]);
+    // Three orgs with three limits, the most generous neither the user's own org nor the last one joined.
+    const generous = await createOrg(ctx.api, owner, 'Generous');
+    const stingy = await createOrg(ctx.api, owner, 'Stingy');
+    await override(user.personalOrg, { tokensPerUser: 2 });
+    await override(generous, { tokensPerUser: 3 });
+    await override(stingy, { tokensPerUser: 1 });
+    await addMember(ctx.api, generous, owner, user, 'viewer');
+    await addMember(ctx.api, stingy, owner, user, 'viewer');
     const create = () => ctx.api.post('/v1/auth/token', { name: 't', access: 'read' }, { session: user.session });
     const first = await create();
+    expect(first.status).toBe(201);
+    expect((await create()).status).toBe(201);
     expect((await create()).status).toBe(201);
     const refused = await create();
     expect(refused.status).toBe(403);
-    expect(refused.body.message).toMatch(/tokensPerUser .*current usage is 2/);
+    expect(refused.body.message).toMatch(/tokensPerUser .*is 3 .*current usage is 3/);
     // Revoked tokens do not count.
     expect((await ctx.api.delete(`/v1/auth/tokens/${first.body.id}`, { session: user.session })).status).toBeLessThan(300);
     expect((await create()).status).toBe(201);

@@ -71,16 +71,22 @@ describe('templates', () => {
 
   it('lets developers and viewers read the template but not change it, and audits changes', async () => {
     const project = await createProject(ctx.api, owner, org);
-    const dev = await registerUser(ctx.api, 'dev');
-    await addMember(ctx.api, org, owner, dev, 'developer');
-    expect((await ctx.api.get(base(project), { session: dev.session })).status).toBe(200);
-    expect((await ctx.api.post(base(project), { key: 'NOPE' }, { session: dev.session })).status).toBe(403);
-    await ctx.api.post(base(project), { key: 'AUDITED' }, as());
-    await ctx.api.delete(`${base(project)}/AUDITED`, as());
+    expect((await ctx.api.post(base(project), { key: 'KEPT' }, as())).status).toBe(201);
+    for (const role of ['developer', 'viewer'] as const) {
+      const member = await registerUser(ctx.api, role);
+      await addMember(ctx.api, org, owner, member, role);
+      const read = await ctx.api.get(base(project), { session: member.session });
+      expect(read.status).toBe(200);
+      expect(JSON.stringify(read.body)).toContain('KEPT');
+      expect((await ctx.api.post(base(project), { key: 'NOPE' }, { session: member.session })).status).toBe(403);
+      expect((await ctx.api.delete(`${base(project)}/KEPT`, { session: member.session })).status).toBe(403);
+    }
+    expect((await ctx.api.post(base(project), { key: 'AUDITED' }, as())).status).toBe(201);
+    expect((await ctx.api.delete(`${base(project)}/AUDITED`, as())).status).toBe(204);
     const { rows } = await ctx.db.query(
       `SELECT action FROM audit_events WHERE metadata->>'projectId' = $1 AND action LIKE 'template.%' ORDER BY id`,
       [project.id],
     );
-    expect(rows.map((r) => r.action)).toEqual(['template.added', 'template.removed']);
+    expect(rows.map((r) => r.action)).toEqual(['template.added', 'template.added', 'template.removed']);
   });
 });
