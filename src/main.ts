@@ -59,11 +59,11 @@ async function main(): Promise<void> {
     kms: { ...config.kms, masterKey: config.kms.masterKey ?? (await devMasterKey(config, embedded !== undefined, log)) },
   };
 
-  // A connection lost during start-up (a restart, pg_terminate_backend) fails a step: try it again.
+  // A connection lost during start-up (a restart, pg_terminate_backend) fails a step: try it again, for
+  // about 45 s (12 tries, at most 5 s apart) before giving up with exit code 1.
+  const bootRetry = { attempts: 12, onRetry: (message: string) => log.warn(message) };
   const migrationUrl = databaseUrl;
-  const applied = await retryWhileUnavailable('Applying migrations', () => runMigrations(migrationUrl, config.databaseTimeouts), {
-    onRetry: (message) => log.warn(message),
-  });
+  const applied = await retryWhileUnavailable('Applying migrations', () => runMigrations(migrationUrl, config.databaseTimeouts), bootRetry);
   if (applied.length) log.info({ migrations: applied }, `Applied ${applied.length} migration(s)`);
 
   const appConfig = config;
@@ -80,7 +80,7 @@ async function main(): Promise<void> {
         throw error;
       }
     },
-    { onRetry: (message) => log.warn(message) },
+    bootRetry,
   );
   await app.listen({ port: config.port, host: config.host });
   log.info(`secr API listening on ${config.publicUrl} — Swagger UI: ${config.publicUrl}/docs`);

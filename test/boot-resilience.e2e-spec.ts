@@ -47,7 +47,13 @@ describe('the server process, while its database connections are terminated', ()
         await new Promise((r) => setTimeout(r, 150 + Math.random() * 450));
       }
       // Still running, and never an unhandled 'error' event (the crash of the issue).
-      expect({ exitCode: server.child.exitCode, unhandledError: server.output().includes("Unhandled 'error' event") }).toEqual({ exitCode: null, unhandledError: false });
+      const exitCode = server.child.exitCode;
+      expect({
+        exitCode,
+        unhandledError: server.output().includes("Unhandled 'error' event"),
+        // Shown only when the server has exited, to say why.
+        lastOutput: exitCode === null ? undefined : server.output().slice(-3000),
+      }).toEqual({ exitCode: null, unhandledError: false, lastOutput: undefined });
       expect(terminated).toBeGreaterThan(3);
 
       // It is (or becomes) ready by itself, and serves a request that writes and reads.
