@@ -10,6 +10,8 @@ import { startEmbeddedPostgres } from '../../dist/src/database/embedded-postgres
 
 export const TEMPLATE_DB = 'secr_template';
 export const TEST_PG_ENV = 'SECR_TEST_PG';
+/** Node's module compile cache of the processes the tests spawn (the CLI, the server): see test/support/node-compile-cache.ts. */
+export const COMPILE_CACHE_ENV = 'SECR_TEST_COMPILE_CACHE';
 
 /**
  * One embedded PostgreSQL for the whole run, in a temp dir. The schema is migrated once into a
@@ -26,6 +28,8 @@ export default async function globalSetup() {
   await admin.end();
 
   process.env[TEST_PG_ENV] = JSON.stringify({ url: server.url, dataDir });
+  // Inside the run's temp dir, so the teardown removes it with the cluster.
+  process.env[COMPILE_CACHE_ENV] = path.join(dataDir, 'node-compile-cache');
   globalThis.__secrTestPg = server;
 }
 
