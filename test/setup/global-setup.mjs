@@ -21,9 +21,14 @@ export default async function globalSetup() {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'secr-test-'));
   const port = await freePort();
   const server = await startEmbeddedPostgres({ dataDir, port, database: TEMPLATE_DB });
-  await runMigrations(server.url);
   const admin = new pg.Client({ connectionString: server.url.replace(`/${TEMPLATE_DB}`, '/postgres') });
   await admin.connect();
+  // A throw-away cluster: no flush to disk on every commit and every CREATE DATABASE (each test file
+  // clones the template). What a crash would lose is gone with the temp dir anyway; the tests that
+  // stop, pause, kill or restart a database run clusters of their own, with the defaults.
+  for (const setting of ['fsync', 'synchronous_commit', 'full_page_writes']) await admin.query(`ALTER SYSTEM SET ${setting} = off`);
+  await admin.query('SELECT pg_reload_conf()');
+  await runMigrations(server.url);
   await admin.query(`ALTER DATABASE ${TEMPLATE_DB} WITH IS_TEMPLATE true`);
   await admin.end();
 
