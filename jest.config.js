@@ -10,7 +10,9 @@ export default {
   globalTeardown: '<rootDir>/test/setup/global-teardown.mjs',
   // The slowest files first, from jest's cache or, on a fresh clone, a committed list.
   testSequencer: '<rootDir>/test/setup/sequencer.mjs',
-  maxWorkers: 2,
+  // Three workers on two cores: much of a test file's time is waiting (real boots of the server and of
+  // PostgreSQL, retry back-off, time-outs), which a third file's work fills.
+  maxWorkers: 3,
   testTimeout: 60_000,
   verbose: false,
 };
