@@ -32,11 +32,11 @@ describe('the server process', () => {
   const mailServers: TestMailServer[] = [];
   afterAll(async () => {
     await Promise.all(mailServers.map((m) => m.stop()));
-    for (const dir of dirs) {
-      const pid = postmasterPid(dir);
-      if (pid && alive(pid)) process.kill(pid, 'SIGINT');
-    }
-    await new Promise((r) => setTimeout(r, 500));
+    // A PostgreSQL a failed test left behind: a fast shutdown, then wait (by polling) until it is gone.
+    const left = dirs.map(postmasterPid).filter((pid): pid is number => pid !== undefined && alive(pid));
+    for (const pid of left) process.kill(pid, 'SIGINT');
+    const deadline = Date.now() + 10_000;
+    while (left.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
   });
 
