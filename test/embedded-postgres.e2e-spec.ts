@@ -33,6 +33,7 @@ function postmasterPid(dataDir: string): number | undefined {
   return existsSync(file) ? Number.parseInt(readFileSync(file, 'utf8').split('\n')[0], 10) : undefined;
 }
 
+/** Each test starts clusters of its own (own data dirs and ports), so the tests run concurrently. */
 describe('the embedded PostgreSQL', () => {
   const dirs: string[] = [];
   const servers: EmbeddedDatabase[] = [];
@@ -55,7 +56,7 @@ describe('the embedded PostgreSQL', () => {
     await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
   });
 
-  it('gets a random superuser password, kept in <dataDir>/pg.password with mode 0600, different for every new cluster', async () => {
+  it.concurrent('gets a random superuser password, kept in <dataDir>/pg.password with mode 0600, different for every new cluster', async () => {
     const [dirA, dirB] = [await newDir(), await newDir()];
     const [a, b] = [await start(dirA), await start(dirB)];
     const passwordOf = (dir: string) => readFileSync(path.join(dir, PASSWORD_FILE), 'utf8').trim();
@@ -78,7 +79,7 @@ describe('the embedded PostgreSQL', () => {
     expect(await query(again.url, 'SELECT 1 AS one')).toEqual([{ one: 1 }]);
   });
 
-  it('migrates a cluster created with the old fixed password to a generated one, keeping its data', async () => {
+  it.concurrent('migrates a cluster created with the old fixed password to a generated one, keeping its data', async () => {
     // A cluster as older versions left it: superuser password 'secr-embedded', no password file.
     const dataDir = await newDir();
     const first = await start(dataDir);
@@ -96,7 +97,7 @@ describe('the embedded PostgreSQL', () => {
     await expect(query(legacyUrl, 'SELECT 1')).rejects.toMatchObject({ code: '28P01' });
   });
 
-  it("does not pass the server's environment to PostgreSQL: a secret set for the server is not in the postmaster's environment, read from /proc or through SQL", async () => {
+  it.concurrent("does not pass the server's environment to PostgreSQL: a secret set for the server is not in the postmaster's environment, read from /proc or through SQL", async () => {
     const dataDir = await newDir();
     const marker = `sk_test_marker_${Date.now()}`;
     const port = String(await freePort());

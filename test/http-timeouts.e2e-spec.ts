@@ -33,6 +33,7 @@ function sendAndWait(port: number, chunks: string[], waitMs: number): Promise<Ou
   });
 }
 
+/** Each test has its own connection (the time-outs are per connection), so the tests run concurrently. */
 describe('HTTP time-outs', () => {
   let ctx: TestContext;
   let port: number;
@@ -42,20 +43,20 @@ describe('HTTP time-outs', () => {
   });
   afterAll(() => ctx.close());
 
-  it('answers 408 and closes a request whose body never arrives in full (declares 1,000 bytes, sends 9)', async () => {
+  it.concurrent('answers 408 and closes a request whose body never arrives in full (declares 1,000 bytes, sends 9)', async () => {
     const head = 'POST /v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n';
     const outcome = await sendAndWait(port, [head, '{"email":'], 10_000);
     expect(outcome.closed).toBe(true);
     expect(outcome.response).toMatch(/^HTTP\/1\.1 408 /);
   });
 
-  it('closes a connection whose headers never end', async () => {
+  it.concurrent('closes a connection whose headers never end', async () => {
     const outcome = await sendAndWait(port, ['GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: a'], 10_000);
     expect(outcome.closed).toBe(true);
     expect(outcome.response).toMatch(/^HTTP\/1\.1 408 /);
   });
 
-  it('still serves a request that arrives in time', async () => {
+  it.concurrent('still serves a request that arrives in time', async () => {
     expect((await ctx.api.get('/health')).status).toBe(200);
   });
 });

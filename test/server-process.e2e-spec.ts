@@ -10,7 +10,8 @@ import { createTestDatabase } from './support/test-database.js';
 
 /**
  * The real server process (dist/src/main.js, built by `npm test`), as `npm start` runs it: embedded
- * PostgreSQL, migrations, signals, a stale database left by a killed run, config errors.
+ * PostgreSQL, migrations, signals, a stale database left by a killed run, config errors. Each test
+ * launches its own processes on its own ports, data dirs and databases, so they run concurrently.
  */
 function postmasterPid(dataDir: string): number | undefined {
   const file = path.join(dataDir, 'pg', 'postmaster.pid');
@@ -31,15 +32,15 @@ describe('the server process', () => {
   const mailServers: TestMailServer[] = [];
   afterAll(async () => {
     await Promise.all(mailServers.map((m) => m.stop()));
-    for (const dir of dirs) {
-      const pid = postmasterPid(dir);
-      if (pid && alive(pid)) process.kill(pid, 'SIGINT');
-    }
-    await new Promise((r) => setTimeout(r, 500));
+    // A PostgreSQL a failed test left behind: a fast shutdown, then wait (by polling) until it is gone.
+    const left = dirs.map(postmasterPid).filter((pid): pid is number => pid !== undefined && alive(pid));
+    for (const pid of left) process.kill(pid, 'SIGINT');
+    const deadline = Date.now() + 10_000;
+    while (left.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
   });
 
-  it('serves the API on an embedded PostgreSQL it starts, survives a SIGKILL, and stops the database on SIGTERM', async () => {
+  it.concurrent('serves the API on an embedded PostgreSQL it starts, survives a SIGKILL, and stops the database on SIGTERM', async () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'secr-proc-'));
     dirs.push(dataDir);
     const env = { SECR_DATA_DIR: dataDir, PORT: String(await freePort()), EMBEDDED_PG_PORT: String(await freePort()) };
@@ -96,7 +97,7 @@ describe('the server process', () => {
     expect(postmasterPid(dataDir)).toBeUndefined();
   });
 
-  it('starts nothing embedded when DATABASE_URL is set, and migrates that database', async () => {
+  it.concurrent('starts nothing embedded when DATABASE_URL is set, and migrates that database', async () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'secr-proc-'));
     dirs.push(dataDir);
     const databaseUrl = await createTestDatabase();
@@ -109,7 +110,7 @@ describe('the server process', () => {
     expect(await server.exited).toBe(0);
   });
 
-  it('never writes a password, token, session cookie, invitation token or mailed token to its log', async () => {
+  it.concurrent('never writes a password, token, session cookie, invitation token or mailed token to its log', async () => {
     const databaseUrl = await createTestDatabase();
     const port = String(await freePort());
     // Production refuses to start without SMTP; the mailed tokens are read from this server.
@@ -166,7 +167,7 @@ describe('the server process', () => {
     }
   });
 
-  it.each([
+  it.concurrent.each([
     [{ PORT: 'eighty' }, 'PORT'],
     [{ NODE_ENV: 'production', DATABASE_URL: 'postgres://x@127.0.0.1:1/x' }, 'SESSION_SECRET'],
     [{ DATABASE_URL: 'mysql://nope' }, 'DATABASE_URL'],

@@ -10,6 +10,8 @@ import { startEmbeddedPostgres } from '../../dist/src/database/embedded-postgres
 
 export const TEMPLATE_DB = 'secr_template';
 export const TEST_PG_ENV = 'SECR_TEST_PG';
+/** Node's module compile cache of the processes the tests spawn (the CLI, the server): see test/support/node-compile-cache.ts. */
+export const COMPILE_CACHE_ENV = 'SECR_TEST_COMPILE_CACHE';
 
 /**
  * One embedded PostgreSQL for the whole run, in a temp dir. The schema is migrated once into a
@@ -19,13 +21,20 @@ export default async function globalSetup() {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'secr-test-'));
   const port = await freePort();
   const server = await startEmbeddedPostgres({ dataDir, port, database: TEMPLATE_DB });
-  await runMigrations(server.url);
   const admin = new pg.Client({ connectionString: server.url.replace(`/${TEMPLATE_DB}`, '/postgres') });
   await admin.connect();
+  // A throw-away cluster: no flush to disk on every commit and every CREATE DATABASE (each test file
+  // clones the template). What a crash would lose is gone with the temp dir anyway; the tests that
+  // stop, pause, kill or restart a database run clusters of their own, with the defaults.
+  for (const setting of ['fsync', 'synchronous_commit', 'full_page_writes']) await admin.query(`ALTER SYSTEM SET ${setting} = off`);
+  await admin.query('SELECT pg_reload_conf()');
+  await runMigrations(server.url);
   await admin.query(`ALTER DATABASE ${TEMPLATE_DB} WITH IS_TEMPLATE true`);
   await admin.end();
 
   process.env[TEST_PG_ENV] = JSON.stringify({ url: server.url, dataDir });
+  // Inside the run's temp dir, so the teardown removes it with the cluster.
+  process.env[COMPILE_CACHE_ENV] = path.join(dataDir, 'node-compile-cache');
   globalThis.__secrTestPg = server;
 }
 

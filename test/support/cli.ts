@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { NODE_COMPILE_CACHE_DIR } from './node-compile-cache.js';
 
 /** The built `secr` binary (`npm run build:cli`), run on this Node (the pinned 24) like `secr` would be. */
 export const CLI_BIN = path.resolve('cli/bin/run.js');
@@ -62,6 +63,7 @@ export async function createCliSandbox(apiUrl: string): Promise<CliSandbox> {
     SECR_API_URL: apiUrl,
     SECR_TOKEN: undefined,
     NODE_OPTIONS: undefined,
+    NODE_COMPILE_CACHE: NODE_COMPILE_CACHE_DIR,
     FORCE_COLOR: '0',
     NO_COLOR: '1',
   };
@@ -78,7 +80,7 @@ export async function createCliSandbox(apiUrl: string): Promise<CliSandbox> {
 }
 
 export function spawnCli(args: string[], options: CliOptions = {}): ChildProcess {
-  const env: NodeJS.ProcessEnv = { ...process.env };
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_COMPILE_CACHE: NODE_COMPILE_CACHE_DIR };
   for (const [name, value] of Object.entries(options.env ?? {})) {
     if (value === undefined) delete env[name];
     else env[name] = value;
@@ -139,7 +141,7 @@ const shellQuote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
  * Write answers with `answer()` once their prompt has appeared on stdout.
  */
 export function spawnOnTerminal(args: string[], options: CliOptions = {}): ChildProcess {
-  const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'dumb' };
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_COMPILE_CACHE: NODE_COMPILE_CACHE_DIR, TERM: 'dumb' };
   for (const [name, value] of Object.entries(options.env ?? {})) {
     if (value === undefined) delete env[name];
     else env[name] = value;

@@ -2,6 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { NODE_COMPILE_CACHE_DIR } from './node-compile-cache.js';
 
 /** The built server (dist/src/main.js; `npm test` builds first), run as a real process. */
 const MAIN = path.resolve('dist/src/main.js');
@@ -15,7 +16,7 @@ export interface ServerProcess {
 /** Like test apps, a launched server runs as a self-hosted install (DEFAULT_PLAN=enterprise) unless told otherwise. */
 export function launchServer(env: Record<string, string>): ServerProcess {
   const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH ?? '', HOME: os.tmpdir(), NODE_ENV: 'development', LOG_LEVEL: 'info', DEFAULT_PLAN: 'enterprise', ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: os.tmpdir(), NODE_COMPILE_CACHE: NODE_COMPILE_CACHE_DIR, NODE_ENV: 'development', LOG_LEVEL: 'info', DEFAULT_PLAN: 'enterprise', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -7,9 +7,12 @@ import { DecryptionError, encryptValue } from './envelope.js';
 const project = '5b0e7c3e-0d8f-4a0b-9f1e-000000000001';
 const [dekV1, dekV2] = [createSecretKey(randomBytes(32)), createSecretKey(randomBytes(32))];
 
-/** Values as a pull in the middle of a key rotation reads them: some under each key version. */
+/**
+ * Values as a pull in the middle of a key rotation reads them: some under each key version, of varied
+ * lengths with multi-byte characters (up to 100 'é', so a large count stays a few MB, not hundreds).
+ */
 function values(count: number, prefix = 'value'): { encrypted: EncryptedValue[]; plaintexts: string[] } {
-  const plaintexts = Array.from({ length: count }, (_, i) => `${prefix}-${i}-${'é'.repeat(i)}`);
+  const plaintexts = Array.from({ length: count }, (_, i) => `${prefix}-${i}-${'é'.repeat(i % 101)}`);
   const encrypted = plaintexts.map((plaintext, i) => {
     const dek = i % 3 ? dekV1 : dekV2;
     return { key: `KEY_${i}`, dek, ciphertext: encryptValue(dek, project, `KEY_${i}`, plaintext) };
@@ -50,7 +53,9 @@ describe('DecryptionWorkers', () => {
 
   it('fails the jobs of a thread that dies, and starts a new thread for the next ones', async () => {
     const threads = (workers as unknown as { threads: Array<{ worker: { terminate(): Promise<number> } }> }).threads;
-    const big = values(20_000).encrypted; // still being decrypted when its thread dies
+    // 20,000 values are still being decrypted when the thread dies: it is terminated in the same turn
+    // of the event loop that posted them, and decrypting them takes the thread tens of milliseconds.
+    const big = values(20_000).encrypted;
     const inFlight = workers.decrypt(project, big);
     await Promise.all(threads.map((t) => t.worker.terminate()));
     await expect(inFlight).rejects.toThrow(/exited/);

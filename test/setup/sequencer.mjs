@@ -1,0 +1,50 @@
+import Sequencer from '@jest/test-sequencer';
+import path from 'node:path';
+
+/**
+ * Seconds each slow test file took in a full run on a loaded 2-core machine (rounded; the order is
+ * what matters). Jest starts the slowest files first when its cache has their durations, so that no
+ * worker is left running one long file alone at the end; a fresh clone (CI) has no cache, and jest's
+ * fallback, the biggest file first, put the slowest file last (boot-resilience: 60 s alone at the end).
+ * Files not listed take a few seconds or less. Update the numbers when a file becomes much slower or faster.
+ */
+export const RECORDED_SECONDS = {
+  'test/boot-resilience.e2e-spec.ts': 60,
+  'test/server-process.e2e-spec.ts': 46,
+  'test/bad-input.e2e-spec.ts': 34,
+  'test/role-matrix.e2e-spec.ts': 29,
+  'test/key-rotation.e2e-spec.ts': 25,
+  'test/embedded-postgres.e2e-spec.ts': 20,
+  'test/secrets-concurrency.e2e-spec.ts': 19,
+  'test/cli/cli-workflow.e2e-spec.ts': 16,
+  'test/secrets.e2e-spec.ts': 17,
+  'test/mail.e2e-spec.ts': 15,
+  'test/webhook-delivery.e2e-spec.ts': 15,
+  'test/kms-gcp.e2e-spec.ts': 14,
+  'test/cli/cli-commands.e2e-spec.ts': 13,
+  'test/password-quality.e2e-spec.ts': 13,
+  'test/database-outage.e2e-spec.ts': 12,
+  'test/plans.e2e-spec.ts': 10,
+  'test/members.e2e-spec.ts': 10,
+  'test/audit.e2e-spec.ts': 10,
+  'test/cli/cli-run.e2e-spec.ts': 10,
+  'test/webhook-resilience.e2e-spec.ts': 9,
+};
+/** A test file with neither a cached nor a recorded duration: an e2e file boots an app (a few seconds), a unit spec less. */
+const UNLISTED_E2E_SECONDS = 6;
+const UNLISTED_SPEC_SECONDS = 1;
+
+export default class SlowestFirstSequencer extends (Sequencer.default ?? Sequencer) {
+  sort(tests) {
+    const seconds = (test) => {
+      const cached = this.time(test); // ms, from jest's cache of the previous run on this machine
+      if (cached != null) return cached / 1000;
+      const relative = path.relative(test.context.config.rootDir, test.path).split(path.sep).join('/');
+      return RECORDED_SECONDS[relative] ?? (relative.endsWith('.e2e-spec.ts') ? UNLISTED_E2E_SECONDS : UNLISTED_SPEC_SECONDS);
+    };
+    const keyed = tests.map((test) => ({ test, failed: this.hasFailed(test), seconds: seconds(test) }));
+    // Files that failed last time first (quick feedback, as jest does), then the slowest first; ties by path.
+    keyed.sort((a, b) => Number(b.failed) - Number(a.failed) || b.seconds - a.seconds || (a.test.path < b.test.path ? -1 : 1));
+    return keyed.map(({ test }) => test);
+  }
+}
