@@ -171,6 +171,6 @@ export async function createApp(config: AppConfig, databaseUrl: string): Promise
       done();
     });
 
-  serveOpenApi(app, buildOpenApiDocument(app, APP_VERSION), config.swaggerUi);
+  serveOpenApi(app, () => buildOpenApiDocument(app, APP_VERSION), config.swaggerUi);
   return app;
 }
