@@ -312,9 +312,9 @@ describe('log safety: a failing query logs no credential', () => {
     const lines = (await logAfter(serverId))
       .split('\n')
       .filter((l) => l.includes(serverId))
-      .map((l) => JSON.parse(l) as { req?: { id?: string }; clientRequestId?: string });
+      .map((l) => JSON.parse(l) as { req?: { id?: string; clientRequestId?: string } });
     expect(lines.length).toBeGreaterThan(0);
-    for (const line of lines) expect(line).toMatchObject({ req: { id: serverId }, clientRequestId: callerId });
+    for (const line of lines) expect(line).toMatchObject({ req: { id: serverId, clientRequestId: callerId } });
   });
 
   it('the whole log, read after the server stopped, holds none of the credentials nor the stored password hashes', async () => {

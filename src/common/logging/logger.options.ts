@@ -47,11 +47,6 @@ export function loggerOptions(config: AppConfig): Params {
       redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },
       // Fastify already assigned the id (always the server's own); reuse it.
       genReqId: (req: IncomingMessage) => (req as IncomingMessage & { id: string }).id,
-      // A caller's own X-Request-Id, when well-formed, is kept beside ours for correlation, never as ours.
-      customProps: (req: IncomingMessage) => {
-        const clientRequestId = clientRequestIdOf(req);
-        return clientRequestId ? { clientRequestId } : {};
-      },
       // Our serializers see the raw objects: pino's standard error serializer, which copies every
       // property of an error (a query's parameters among them), never runs first.
       wrapSerializers: false,
@@ -61,6 +56,9 @@ export function loggerOptions(config: AppConfig): Params {
           method: req.method,
           url: redactUrl(req.originalUrl ?? req.url ?? ''),
           remoteAddress: req.socket?.remoteAddress,
+          // A caller's own X-Request-Id, when well-formed, is kept beside ours for correlation, never as
+          // ours. (Here rather than in pino-http's customProps, which makes a child logger per request.)
+          clientRequestId: clientRequestIdOf(req),
         }),
         res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
         err: safeError,
