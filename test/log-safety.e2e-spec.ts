@@ -6,9 +6,7 @@ import { DEFAULT_PASSWORD, registerUser, type TestOrg, type TestUser } from './f
 import { createProject, secretsPath, type TestProject } from './factories/vault.js';
 import { HttpClient, type Response } from './support/http.js';
 import { TestMailServer, tokenOf } from './support/mail-server.js';
-import { freePort, launchServer, waitForOutput, type ServerProcess } from './support/server-process.js';
-import { TEST_MASTER_KEY, TEST_SESSION_SECRET } from './support/test-app.js';
-import { createTestDatabase } from './support/test-database.js';
+import { launchTracingServer, waitForOutput, type ServerProcess } from './support/server-process.js';
 
 /**
  * No credential in any log (issue #11): the real server process logs at its most verbose level while a
@@ -66,27 +64,8 @@ describe('log safety: a failing query logs no credential', () => {
   let webhookId: string;
 
   beforeAll(async () => {
-    const databaseUrl = await createTestDatabase();
-    db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
     mail = await TestMailServer.start();
-    const port = await freePort();
-    server = launchServer({
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'trace',
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      PUBLIC_URL: `http://127.0.0.1:${port}`,
-      DATABASE_URL: databaseUrl,
-      SESSION_SECRET: TEST_SESSION_SECRET,
-      SECR_MASTER_KEY: TEST_MASTER_KEY,
-      SMTP_URL: mail.url,
-      WEBHOOK_ALLOW_PRIVATE: 'true',
-      WEBHOOK_CONCURRENCY: '1',
-      WEBHOOK_POLL_INTERVAL_MS: '500',
-      WEBHOOK_TIMEOUT_MS: '1000',
-    });
-    await waitForOutput(server, 'secr API listening on');
-    api = new HttpClient(`http://127.0.0.1:${port}`);
+    ({ server, api, db } = await launchTracingServer({ SMTP_URL: mail.url, WEBHOOK_CONCURRENCY: '1', WEBHOOK_TIMEOUT_MS: '1000' }));
     await db.query(FAIL_FUNCTION);
 
     owner = await registerUser(api, 'owner');

@@ -5,9 +5,7 @@ import { createOrg, registerUser, type TestOrg, type TestUser } from '../factori
 import { createProject, secretsPath, seedSecrets, type TestProject } from '../factories/vault.js';
 import { createWebhook } from '../factories/webhooks.js';
 import { HttpClient } from '../support/http.js';
-import { freePort, launchServer, waitForOutput, type ServerProcess } from '../support/server-process.js';
-import { TEST_MASTER_KEY, TEST_SESSION_SECRET } from '../support/test-app.js';
-import { createTestDatabase } from '../support/test-database.js';
+import { launchTracingServer, waitForOutput, type ServerProcess } from '../support/server-process.js';
 import { WebhookReceiver } from '../support/webhook-receiver.js';
 
 /**
@@ -28,25 +26,8 @@ describe('the server log, at trace level, of successful work', () => {
   const unique = (label: string) => `${label}${randomBytes(10).toString('hex')}`;
 
   beforeAll(async () => {
-    const databaseUrl = await createTestDatabase();
-    db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
     receiver = await WebhookReceiver.start();
-    const port = await freePort();
-    server = launchServer({
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'trace',
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      PUBLIC_URL: `http://127.0.0.1:${port}`,
-      DATABASE_URL: databaseUrl,
-      SESSION_SECRET: TEST_SESSION_SECRET,
-      SECR_MASTER_KEY: TEST_MASTER_KEY,
-      WEBHOOK_ALLOW_PRIVATE: 'true',
-      WEBHOOK_POLL_INTERVAL_MS: '500',
-      WEBHOOK_TIMEOUT_MS: '2000',
-    });
-    await waitForOutput(server, 'secr API listening on');
-    api = new HttpClient(`http://127.0.0.1:${port}`);
+    ({ server, api, db } = await launchTracingServer({ WEBHOOK_TIMEOUT_MS: '2000' }));
     owner = await registerUser(api, 'logger');
     org = await createOrg(api, owner, 'Logs');
     project = await createProject(api, owner, org);

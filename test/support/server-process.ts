@@ -2,7 +2,11 @@ import { ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
+import { HttpClient } from './http.js';
 import { NODE_COMPILE_CACHE_DIR } from './node-compile-cache.js';
+import { TEST_MASTER_KEY, TEST_SESSION_SECRET } from './test-app.js';
+import { createTestDatabase } from './test-database.js';
 
 /** The built server (dist/src/main.js; `npm test` builds first), run as a real process. */
 const MAIN = path.resolve('dist/src/main.js');
@@ -45,4 +49,36 @@ export function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+export interface TracingServer {
+  server: ServerProcess;
+  api: HttpClient;
+  /** Direct SQL on the server's database. */
+  db: pg.Pool;
+}
+
+/**
+ * The real server as a process at LOG_LEVEL=trace, on a fresh test database, started and listening: for
+ * tests that read everything it logs. Webhooks may go to loopback. `env` adds or overrides settings.
+ */
+export async function launchTracingServer(env: Record<string, string> = {}): Promise<TracingServer> {
+  const databaseUrl = await createTestDatabase();
+  const db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+  const port = await freePort();
+  const server = launchServer({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'trace',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    DATABASE_URL: databaseUrl,
+    SESSION_SECRET: TEST_SESSION_SECRET,
+    SECR_MASTER_KEY: TEST_MASTER_KEY,
+    WEBHOOK_ALLOW_PRIVATE: 'true',
+    WEBHOOK_POLL_INTERVAL_MS: '500',
+    ...env,
+  });
+  await waitForOutput(server, 'secr API listening on');
+  return { server, api: new HttpClient(`http://127.0.0.1:${port}`), db };
 }
