@@ -394,6 +394,23 @@ describe('bad input', () => {
 
   const auth = (): RequestOptions => ({ session: owner.session });
 
+  /**
+   * Snapshots every table before the tests of the describe block that calls it; `itChangesNoRow`, called
+   * last in that block, adds the test that no row changed since.
+   */
+  function watchRows(): { itChangesNoRow: () => void } {
+    let before: Record<string, string>;
+    beforeAll(async () => {
+      before = await snapshot(ctx.db);
+    });
+    return {
+      itChangesNoRow: () =>
+        it('changes no row in any table', async () => {
+          expect(await snapshot(ctx.db)).toEqual(before);
+        }),
+    };
+  }
+
   function pathOf(op: Operation): string {
     return op.path.replace(/\{(\w+)\}/g, (_, name: string) => {
       const value = paramValue(op, name);
@@ -477,13 +494,9 @@ describe('bad input', () => {
     const schema = op.body!;
     const properties = Object.entries(schema.properties ?? {}).map(([name, raw]) => [name, resolve(raw as Schema)] as const);
     const hasRequired = Array.isArray(schema.required) && schema.required.length > 0;
-    let before: Record<string, string>;
+    const rows = watchRows();
     let n = 0;
     const body = () => validLooking(schema, `${op.operationId.toLowerCase()}-${++n}`);
-
-    beforeAll(async () => {
-      before = await snapshot(ctx.db);
-    });
 
     it('refuses a body that is not valid JSON with 400 bad_request', async () => {
       const raws = [
@@ -663,17 +676,11 @@ describe('bad input', () => {
       expect(await sweep(op, cases)).toEqual([]);
     });
 
-    it('changes no row in any table', async () => {
-      expect(await snapshot(ctx.db)).toEqual(before);
-    });
+    rows.itChangesNoRow();
   });
 
   describe.each(bodilessWriteOperations.map((op) => [`${op.method} ${op.path}`, op] as const))('%s (no request body)', (_, op) => {
-    let before: Record<string, string>;
-
-    beforeAll(async () => {
-      before = await snapshot(ctx.db);
-    });
+    const rows = watchRows();
 
     it('refuses a malformed or non-JSON body before the handler runs', async () => {
       const problems = await sweep(op, [
@@ -685,19 +692,13 @@ describe('bad input', () => {
       expect(problems).toEqual([]);
     });
 
-    it('changes no row in any table', async () => {
-      expect(await snapshot(ctx.db)).toEqual(before);
-    });
+    rows.itChangesNoRow();
   });
 
   describe.each(pathParamOperations.map((op) => [`${op.method} ${op.path}`, op] as const))('%s (path parameters)', (_, op) => {
-    let before: Record<string, string>;
+    const rows = watchRows();
     let n = 0;
     const body = () => (op.body ? validLooking(op.body, `${op.operationId.toLowerCase()}-path-${++n}`) : undefined);
-
-    beforeAll(async () => {
-      before = await snapshot(ctx.db);
-    });
 
     it('answers NUL, control characters and odd encodings in every path segment with a 4xx in the error shape', async () => {
       const cases = op.params
@@ -713,17 +714,11 @@ describe('bad input', () => {
       expect(await sweep(op, cases)).toEqual([]);
     });
 
-    it('changes no row in any table', async () => {
-      expect(await snapshot(ctx.db)).toEqual(before);
-    });
+    rows.itChangesNoRow();
   });
 
   describe.each(queryParamOperations.map((op) => [`${op.method} ${op.path}`, op] as const))('%s (query parameters)', (_, op) => {
-    let before: Record<string, string>;
-
-    beforeAll(async () => {
-      before = await snapshot(ctx.db);
-    });
+    const rows = watchRows();
 
     it('answers NUL, control characters and odd encodings in every query parameter with a 4xx in the error shape', async () => {
       const cases = op.params
@@ -756,9 +751,7 @@ describe('bad input', () => {
       expect(await sweep(op, cases)).toEqual([]);
     });
 
-    it('changes no row in any table', async () => {
-      expect(await snapshot(ctx.db)).toEqual(before);
-    });
+    rows.itChangesNoRow();
   });
 
   describe('text policy (these requests succeed and change rows, so they run last)', () => {
