@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import TemplateAdd from '../../cli/src/commands/template/add.js';
 import TemplateList from '../../cli/src/commands/template/list.js';
 import TemplateRemove from '../../cli/src/commands/template/remove.js';
-import { createOrg, createToken, registerUser, type TestOrg, type TestUser } from '../factories/accounts.js';
-import { createProject, type TestProject } from '../factories/vault.js';
-import { createCliSandbox, removeCliSandboxes, type CliSandbox } from '../support/cli.js';
+import type { TestOrg, TestUser } from '../factories/accounts.js';
+import type { TestProject } from '../factories/vault.js';
+import { createLinkedCli, removeCliSandboxes, type CliSandbox } from '../support/cli.js';
 import { runCommand } from '../support/cli-in-process.js';
 import { startTestContext, type TestContext } from '../support/test-app.js';
 
@@ -25,13 +25,8 @@ describe('secr CLI claims (real server)', () => {
 
   beforeAll(async () => {
     ctx = await startTestContext();
-    owner = await registerUser(ctx.api, 'claims');
-    org = await createOrg(ctx.api, owner, 'Claims');
-    project = await createProject(ctx.api, owner, org);
-    token = (await createToken(ctx.api, owner, { access: 'read_write' })).token;
-    cli = await createCliSandbox(ctx.api.baseUrl);
+    ({ owner, org, project, token, cli } = await createLinkedCli(ctx.api, 'claims', 'Claims'));
     cli.env.SECR_TOKEN = token;
-    writeFileSync(path.join(cli.workDir, '.secr.json'), JSON.stringify({ org: org.slug, project: project.slug, environment: 'development' }));
   });
   afterAll(async () => {
     await ctx.close();

@@ -31,9 +31,9 @@ import TokensCreate from '../../cli/src/commands/tokens/create.js';
 import Tokens from '../../cli/src/commands/tokens/index.js';
 import TokensRevoke from '../../cli/src/commands/tokens/revoke.js';
 import Whoami from '../../cli/src/commands/whoami.js';
-import { createOrg, createToken, registerUser, type TestOrg, type TestUser } from '../factories/accounts.js';
+import { createToken, registerUser, type TestOrg, type TestUser } from '../factories/accounts.js';
 import { createProject, seedSecrets, type TestProject } from '../factories/vault.js';
-import { answer, collect, createCliSandbox, removeCliSandboxes, type CliResult, type CliSandbox } from '../support/cli.js';
+import { answer, collect, createCliSandbox, createLinkedCli, removeCliSandboxes, type CliResult, type CliSandbox } from '../support/cli.js';
 import { runCommand, type CommandClass } from '../support/cli-in-process.js';
 import { startTestContext, type TestContext } from '../support/test-app.js';
 
@@ -105,12 +105,7 @@ describe('secr commands (real server)', () => {
 
   beforeAll(async () => {
     ctx = await startTestContext();
-    owner = await registerUser(ctx.api, 'owner');
-    org = await createOrg(ctx.api, owner, 'Cmd');
-    project = await createProject(ctx.api, owner, org);
-    token = (await createToken(ctx.api, owner, { access: 'read_write' })).token;
-    cli = await createCliSandbox(ctx.api.baseUrl);
-    writeFileSync(path.join(cli.workDir, '.secr.json'), JSON.stringify({ org: org.slug, project: project.slug, environment: 'development' }));
+    ({ owner, org, project, token, cli } = await createLinkedCli(ctx.api, 'owner', 'Cmd'));
     secr = (args, options = {}) => runSecr(args, { cwd: options.cwd ?? cli.workDir, env: { ...cliEnv(cli), SECR_TOKEN: token, ...options.env } });
     spawnSecr = (args, options = {}) => cli.run(args, { ...options, env: { SECR_TOKEN: token, ...options.env } });
   });

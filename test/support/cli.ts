@@ -2,6 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { createOrg, createToken, registerUser, type TestOrg, type TestUser } from '../factories/accounts.js';
+import { createProject, type TestProject } from '../factories/vault.js';
+import type { HttpClient } from './http.js';
 import { NODE_COMPILE_CACHE_DIR } from './node-compile-cache.js';
 
 /** The built `secr` binary (`npm run build:cli`), run on this Node (the pinned 24) like `secr` would be. */
@@ -154,4 +158,25 @@ export function spawnOnTerminal(args: string[], options: CliOptions = {}): Child
 export async function answer(child: ChildProcess, prompt: string, text: string): Promise<void> {
   await waitForOutput(child, prompt);
   child.stdin!.write(`${text}\r`);
+}
+
+export interface LinkedCli {
+  owner: TestUser;
+  org: TestOrg;
+  project: TestProject;
+  /** A read-write token of the owner (not put in the sandbox's environment). */
+  token: string;
+  /** A sandbox whose work dir is linked (`.secr.json`) to the project's development environment. */
+  cli: CliSandbox;
+}
+
+/** A user with an org, a project and a read-write token, and a CLI sandbox linked to the project. */
+export async function createLinkedCli(api: HttpClient, userName: string, orgName: string): Promise<LinkedCli> {
+  const owner = await registerUser(api, userName);
+  const org = await createOrg(api, owner, orgName);
+  const project = await createProject(api, owner, org);
+  const token = (await createToken(api, owner, { access: 'read_write' })).token;
+  const cli = await createCliSandbox(api.baseUrl);
+  writeFileSync(path.join(cli.workDir, '.secr.json'), JSON.stringify({ org: org.slug, project: project.slug, environment: 'development' }));
+  return { owner, org, project, token, cli };
 }
