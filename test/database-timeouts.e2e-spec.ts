@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type pg from 'pg';
 import { DataSource } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
+import { dataSourceOptions } from '../src/database/data-source.js';
 import { JobQueue } from '../src/common/jobs/job-queue.js';
 import { isDatabaseUnavailable } from '../src/database/pg-errors.js';
 import { PreparedSql } from '../src/database/prepared-sql.js';
@@ -54,6 +57,23 @@ describe('database time-outs', () => {
     } finally {
       await holder.query('ROLLBACK');
       holder.release();
+    }
+  });
+
+  it("survives the termination of a pooled connection held between queries (no listener of pg-pool's or TypeORM's on it)", async () => {
+    // As TypeORM's start-up holds one: checked out of the pool bare, not through a query runner.
+    const other = new DataSource(dataSourceOptions({ url: ctx.databaseUrl, poolSize: 1 }));
+    await other.initialize();
+    try {
+      const client = await ((other.driver as PostgresDriver).master as pg.Pool).connect();
+      const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      const ended = new Promise((resolve) => client.once('end', resolve));
+      await ctx.db.query('SELECT pg_terminate_backend($1)', [rows[0].pid]);
+      await ended; // the 57P01 has arrived; without a listener it would have crashed the process
+      await expect(client.query('SELECT 1')).rejects.toThrow();
+      client.release(true);
+    } finally {
+      await other.destroy();
     }
   });
 

@@ -2,7 +2,7 @@ import { DataSource, DataSourceOptions } from 'typeorm';
 import type { DatabaseTimeouts } from '../config/config.js';
 import { ENTITIES } from './entities.js';
 import { MIGRATIONS } from './migrations.js';
-import { DEFAULT_DATABASE_TIMEOUTS, logConnectionError, pgTimeoutOptions } from './pg-connection.js';
+import { DEFAULT_DATABASE_TIMEOUTS, ListenedClient, logConnectionError, pgTimeoutOptions } from './pg-connection.js';
 import { SafeQueryLogger } from './query-logger.js';
 import { SnakeNamingStrategy } from './snake-naming.strategy.js';
 
@@ -27,7 +27,7 @@ export function dataSourceOptions({ url, poolSize = 10, timeouts = DEFAULT_DATAB
     // Failed queries are usually expected (a unique violation becomes a 409): debug level, no parameters.
     logger: new SafeQueryLogger(),
     maxQueryExecutionTime: 1000,
-    extra: { max: poolSize, application_name: 'secr', ...pgTimeoutOptions(timeouts) },
+    extra: { max: poolSize, application_name: 'secr', Client: ListenedClient, ...pgTimeoutOptions(timeouts) },
     // An idle pooled connection that fails (terminated backend, server gone) is logged and dropped;
     // the pool opens a new one when needed. (A checked-out one fails its query instead.)
     poolErrorHandler: (error: unknown) => logConnectionError('pool', error),

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type pg from 'pg';
+import pg from 'pg';
 import type { DatabaseTimeouts } from '../config/config.js';
 import { safeError } from '../common/logging/safe-error.js';
 import { isDatabaseUnavailable } from './pg-errors.js';
@@ -47,6 +47,20 @@ const logger = new Logger('Database');
  */
 export function logConnectionError(source: string, error: unknown): void {
   logger.warn({ source, failure: safeError(error) }, `${source}: connection error`);
+}
+
+/**
+ * pg's Client with an `'error'` listener from its creation on. pg-pool listens to a connection only while
+ * it is idle, and TypeORM only while a query runner holds it; a connection held bare between queries
+ * (TypeORM's start-up holds one so) whose backend is terminated emits `'error'` to nobody, which kills
+ * the process. Here it is logged at debug level (the pool logs an idle one's itself); the connection is
+ * unusable from then on, and its holder's next query fails and is handled.
+ */
+export class ListenedClient extends pg.Client {
+  constructor(config?: string | pg.ClientConfig) {
+    super(config);
+    this.on('error', (error) => logger.debug({ failure: safeError(error) }, 'A pooled connection failed'));
+  }
 }
 
 /** Adds the missing `'error'` listener to a standalone client (a pg.Client without one crashes the process). */
