@@ -13,13 +13,10 @@ import { dataSourceOptions } from './database/data-source.js';
 import { AdminModule } from './modules/admin/admin.module.js';
 import { BillingModule } from './modules/billing/billing.module.js';
 import { MetricsModule } from './modules/metrics/metrics.module.js';
-import { AuditModule } from './modules/audit/audit.module.js';
 import { AuthModule } from './modules/auth/auth.module.js';
 import { HealthController } from './modules/health/health.controller.js';
-import { KeysModule } from './modules/keys/keys.module.js';
 import { MembersModule } from './modules/members/members.module.js';
 import { OrgsModule } from './modules/orgs/orgs.module.js';
-import { PlansModule } from './modules/plans/plans.module.js';
 import { ProjectsModule } from './modules/projects/projects.module.js';
 import { PromotionModule } from './modules/promotion/promotion.module.js';
 import { SecretsModule } from './modules/secrets/secrets.module.js';
@@ -42,13 +39,13 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         LoggerModule.forRoot(loggerOptions(config)),
-        TypeOrmModule.forRoot(dataSourceOptions({ url: databaseUrl, poolSize: config.databasePoolSize, timeouts: config.databaseTimeouts })),
+        TypeOrmModule.forRoot({
+          ...dataSourceOptions({ url: databaseUrl, poolSize: config.databasePoolSize, timeouts: config.databaseTimeouts }),
+          autoLoadEntities: true,
+        }),
         DatabaseModule,
         JobsModule.forRoot(databaseUrl),
-        AuditModule,
-        PlansModule,
         MetricsModule,
-        KeysModule,
         AuthModule,
         OrgsModule,
         MembersModule,

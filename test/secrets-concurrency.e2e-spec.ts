@@ -156,4 +156,57 @@ describe('secrets under concurrent writes', () => {
       expect({ key, versions }).toEqual({ key, versions: range(current) });
     }
   });
+
+  it('neither deadlocks nor loses a version when promotions and bulk sets of the same keys race, in both orders', async () => {
+    // An org on a plan with a secrets limit: both writers then also take the limit's lock.
+    const racer = await registerUser(ctx.api, 'racer');
+    const org = racer.personalOrg;
+    await ctx.db.query(`UPDATE orgs SET plan = 'team' WHERE id = $1`, [org.id]);
+    const as = { token: (await createVaultToken(ctx.api, racer, { access: 'read_write', orgId: org.id })).token };
+    const p = await createProject(ctx.api, racer, org);
+    const path = secretsPath(org, p, 'development');
+    const keys = ['P1', 'P2', 'P3', 'P4', 'P5'];
+    const promote = () => ctx.api.post(`/v1/secrets/${org.slug}/${p.slug}/promote`, { fromEnv: 'staging', toEnv: 'development', overwrite: true }, as);
+    const bulk = (value: string, order: string[]) => ctx.api.post(`${path}/bulk`, { secrets: order.map((key) => ({ key, value: `${value}:${key}` })) }, as);
+    const valuesByVersion = async (key: string) => {
+      const res = await ctx.api.get(`${path}/versions/${key}`, as);
+      expect(res.status).toBe(200);
+      return new Map<number, string>(res.body.versions.map((v: { version: number; value: string }) => [v.version, v.value]));
+    };
+    const developmentVersions = async () => {
+      const { rows } = await ctx.db.query(
+        `SELECT s.key, s.current_version, array_agg(v.version ORDER BY v.version) AS versions
+           FROM secrets s JOIN secret_versions v ON v.secret_id = s.id JOIN environments e ON e.id = s.environment_id
+          WHERE s.project_id = $1 AND e.slug = 'development' GROUP BY s.id`,
+        [p.id],
+      );
+      return new Map<string, { current: number; versions: number[] }>(rows.map((r) => [r.key, { current: r.current_version, versions: r.versions }]));
+    };
+
+    let expected = 0;
+    for (let round = 0; round < 16; round++) {
+      const seeded = await ctx.api.post(`${secretsPath(org, p, 'staging')}/bulk`, { secrets: keys.map((key) => ({ key, value: `stg-${round}:${key}` })) }, as);
+      expect(seeded.status).toBe(200);
+      // Both orders: promotions sent first on even rounds, bulk sets first on odd ones, with the keys reversed.
+      const order = round % 2 ? [...keys].reverse() : keys;
+      const writes = [promote, () => bulk(`bulk-a-${round}`, order), promote, () => bulk(`bulk-b-${round}`, [...order].reverse())];
+      const responses = await Promise.all((round % 2 ? [...writes].reverse() : writes).map((write) => write()));
+      expectNoServerErrors(responses);
+      expected += 4;
+
+      const stored = await developmentVersions();
+      const pulled = await ctx.api.get(path, as);
+      expect(pulled.status).toBe(200);
+      const current = new Map(pulled.body.secrets.map((s: { key: string; value: string; version: number }) => [s.key, { value: s.value, version: s.version }]));
+      for (const key of keys) {
+        // Four writes of every key per round: versions 1…n, no gap, no duplicate, none lost.
+        expect({ key, ...stored.get(key) }).toEqual({ key, current: expected, versions: range(expected) });
+        const history = await valuesByVersion(key);
+        const thisRound = range(4).map((i) => history.get(expected - 4 + i)).sort();
+        expect(thisRound).toEqual([`bulk-a-${round}:${key}`, `bulk-b-${round}:${key}`, `stg-${round}:${key}`, `stg-${round}:${key}`].sort());
+        // The last write is what a pull sees.
+        expect(current.get(key)).toEqual({ value: history.get(expected), version: expected });
+      }
+    }
+  });
 });

@@ -1,6 +1,5 @@
 import { DataSource, DataSourceOptions } from 'typeorm';
 import type { DatabaseTimeouts } from '../config/config.js';
-import { ENTITIES } from './entities.js';
 import { MIGRATIONS } from './migrations.js';
 import { DEFAULT_DATABASE_TIMEOUTS, ListenedClient, logConnectionError, pgTimeoutOptions } from './pg-connection.js';
 import { SafeQueryLogger } from './query-logger.js';
@@ -18,7 +17,9 @@ export function dataSourceOptions({ url, poolSize = 10, timeouts = DEFAULT_DATAB
   return {
     type: 'postgres',
     url,
-    entities: ENTITIES,
+    // No entities here: each feature module registers its own (TypeOrmModule.forFeature, loaded by the
+    // app with autoLoadEntities). Migrations are SQL written by hand and need none, nor does the CLI.
+    entities: [],
     migrations: MIGRATIONS,
     migrationsTableName: 'schema_migrations',
     migrationsTransactionMode: 'each',

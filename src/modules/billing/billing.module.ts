@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module.js';
+import { PlansModule } from '../plans/plans.module.js';
 import { BillingController } from './billing.controller.js';
 import { BillingService } from './billing.service.js';
 
-@Module({ controllers: [BillingController], providers: [BillingService] })
+@Module({ imports: [AuditModule, PlansModule], controllers: [BillingController], providers: [BillingService] })
 export class BillingModule {}

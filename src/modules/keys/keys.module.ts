@@ -1,4 +1,4 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { CONFIG, type AppConfig } from '../../config/config.js';
 import { GcpKmsKeyProvider } from './gcp-kms-key-provider.js';
 import { KeyProvider } from './key-provider.js';
@@ -14,7 +14,6 @@ export function createKeyProvider(config: AppConfig): KeyProvider {
   return new LocalKeyProvider(config.kms.masterKey);
 }
 
-@Global()
 @Module({
   providers: [{ provide: KeyProvider, inject: [CONFIG], useFactory: createKeyProvider }, ProjectKeys, DecryptionWorkers],
   exports: [KeyProvider, ProjectKeys, DecryptionWorkers],

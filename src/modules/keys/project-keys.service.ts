@@ -81,6 +81,28 @@ export class ProjectKeys {
     return dek;
   }
 
+  /** How many versions older than `version` still have their key (an unfinished rotation when > 0). */
+  async countLiveBelow(em: EntityManager, projectId: string, version: number): Promise<number> {
+    const [row]: Array<{ live: number }> = await em.query(
+      'SELECT count(*)::int AS live FROM project_keys WHERE project_id = $1 AND version < $2 AND wrapped_key IS NOT NULL',
+      [projectId, version],
+    );
+    return row.live;
+  }
+
+  /** Destroys every version older than `version` that still has its key; returns them, ascending. */
+  async destroyBelow(em: EntityManager, projectId: string, version: number): Promise<number[]> {
+    const destroyed: Array<{ version: number }> = await em.query(
+      `WITH destroyed AS (
+         UPDATE project_keys SET wrapped_key = NULL, destroyed_at = now()
+          WHERE project_id = $1 AND version < $2 AND wrapped_key IS NOT NULL
+          RETURNING version)
+       SELECT version FROM destroyed`,
+      [projectId, version],
+    );
+    return destroyed.map((d) => d.version).sort((a, b) => a - b);
+  }
+
   /** Drops a destroyed version from this instance's cache. */
   forget(projectId: string, version: number): void {
     this.cache.delete(`${projectId}:${version}`);

@@ -1,7 +1,6 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { MetricsService } from './metrics.service.js';
 
-/** Global: the HTTP layer records into it and the admin API reads from it. */
-@Global()
+/** The HTTP layer records into it (app.factory.ts, through the app) and the admin API reads from it. */
 @Module({ providers: [MetricsService], exports: [MetricsService] })
 export class MetricsModule {}

@@ -1,7 +1,6 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { PlansService } from './plans.service.js';
 
-/** Global: every module with a creating route checks plan limits. */
-@Global()
+/** Plan limits: every module with a creating route imports it. */
 @Module({ providers: [PlansService], exports: [PlansService] })
 export class PlansModule {}

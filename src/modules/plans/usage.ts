@@ -21,8 +21,6 @@ export const usage = {
         [orgId, exceptInvite],
       ),
   environments: (projectId: string) => (em: EntityManager) => count(em, 'SELECT count(*)::int AS n FROM environments WHERE project_id = $1', [projectId]),
-  secrets: (environmentId: string) => (em: EntityManager) =>
-    count(em, 'SELECT count(*)::int AS n FROM secrets WHERE environment_id = $1 AND deleted_at IS NULL', [environmentId]),
   webhooks: (orgId: string) => (em: EntityManager) => count(em, 'SELECT count(*)::int AS n FROM webhooks WHERE org_id = $1', [orgId]),
   /** Tokens that still work: not revoked, not expired. */
   tokens: (userId: string) => (em: EntityManager) =>

@@ -3,8 +3,10 @@ import { DataSource } from 'typeorm';
 import type { Actor, OrgContext, RequestMeta } from '../../common/auth/actor.js';
 import { CONFIG, type AppConfig } from '../../config/config.js';
 import { AuditService } from '../audit/audit.service.js';
-import { decryptValue, encryptValue } from '../keys/envelope.js';
 import { ProjectKeys } from '../keys/project-keys.service.js';
+import { SecretCipher } from '../secrets/secret-cipher.service.js';
+import { SecretsRepository } from '../secrets/secrets.repository.js';
+import { ProjectsRepository } from './projects.repository.js';
 import { RotateKeyResultDto } from './projects.dto.js';
 import { VaultAccess, type ProjectRef } from './vault-access.service.js';
 
@@ -22,6 +24,9 @@ export class KeyRotationService {
     private readonly db: DataSource,
     private readonly access: VaultAccess,
     private readonly keys: ProjectKeys,
+    private readonly projects: ProjectsRepository,
+    private readonly secrets: SecretsRepository,
+    private readonly cipher: SecretCipher,
     private readonly audit: AuditService,
     @Inject(CONFIG) config: AppConfig,
   ) {
@@ -42,16 +47,11 @@ export class KeyRotationService {
   /** Switches the project to a new key version, or resumes an unfinished rotation. */
   private begin(project: ProjectRef, actor: Actor, meta: RequestMeta): Promise<{ keyVersion: number; resumed: boolean }> {
     return this.db.transaction(async (em) => {
-      const [row] = await em.query('SELECT current_key_version FROM projects WHERE id = $1 FOR UPDATE', [project.id]);
-      const current: number = row.current_key_version;
-      const [{ unfinished }] = await em.query(
-        'SELECT count(*)::int AS unfinished FROM project_keys WHERE project_id = $1 AND version < $2 AND wrapped_key IS NOT NULL',
-        [project.id, current],
-      );
-      if (unfinished > 0) return { keyVersion: current, resumed: true };
+      const current = await this.projects.lockKeyVersion(em, project.id, 'update');
+      if ((await this.keys.countLiveBelow(em, project.id, current)) > 0) return { keyVersion: current, resumed: true };
       const next = current + 1;
       await this.keys.create(em, project.id, next);
-      await em.query('UPDATE projects SET current_key_version = $2 WHERE id = $1', [project.id, next]);
+      await this.projects.setKeyVersion(em, project.id, next);
       await this.audit.record(em, {
         action: 'project.key_rotation_started',
         orgId: project.orgId,
@@ -63,29 +63,14 @@ export class KeyRotationService {
     });
   }
 
+  /** Re-encrypts through the same cipher as reads and writes, a batch per transaction. */
   private async reencryptAll(projectId: string, keyVersion: number): Promise<number> {
-    const dek = await this.keys.get(projectId, keyVersion);
     let total = 0;
     for (;;) {
       const count = await this.db.transaction(async (em) => {
-        const rows: Array<{ secret_id: string; version: number; key_version: number; ciphertext: Buffer; key: string }> = await em.query(
-          `SELECT v.secret_id, v.version, v.key_version, v.ciphertext, s.key
-             FROM secret_versions v JOIN secrets s ON s.id = v.secret_id
-            WHERE v.project_id = $1 AND v.key_version < $2
-            LIMIT $3
-              FOR UPDATE OF v SKIP LOCKED`,
-          [projectId, keyVersion, this.batchSize],
-        );
+        const rows = await this.secrets.lockStale(em, projectId, keyVersion, this.batchSize);
         if (!rows.length) return 0;
-        const reencrypted = await Promise.all(
-          rows.map(async (r) => encryptValue(dek, projectId, r.key, decryptValue(await this.keys.get(projectId, r.key_version, em), projectId, r.key, r.ciphertext))),
-        );
-        await em.query(
-          `UPDATE secret_versions v SET ciphertext = u.ciphertext, key_version = $1
-             FROM unnest($2::uuid[], $3::int[], $4::bytea[]) AS u(secret_id, version, ciphertext)
-            WHERE v.secret_id = u.secret_id AND v.version = u.version`,
-          [keyVersion, rows.map((r) => r.secret_id), rows.map((r) => r.version), reencrypted],
-        );
+        await this.secrets.replaceCiphertexts(em, keyVersion, rows, await this.cipher.reencrypt(projectId, keyVersion, rows, em));
         return rows.length;
       });
       if (!count) return total;
@@ -100,21 +85,9 @@ export class KeyRotationService {
    */
   private finish(project: ProjectRef, keyVersion: number, reencrypted: number, resumed: boolean, actor: Actor, meta: RequestMeta): Promise<number[] | null> {
     return this.db.transaction(async (em) => {
-      await em.query('SELECT 1 FROM projects WHERE id = $1 FOR UPDATE', [project.id]);
-      const [{ remaining }] = await em.query(
-        'SELECT count(*)::int AS remaining FROM secret_versions WHERE project_id = $1 AND key_version < $2',
-        [project.id, keyVersion],
-      );
-      if (remaining > 0) return null;
-      const destroyed: Array<{ version: number }> = await em.query(
-        `WITH destroyed AS (
-           UPDATE project_keys SET wrapped_key = NULL, destroyed_at = now()
-            WHERE project_id = $1 AND version < $2 AND wrapped_key IS NOT NULL
-            RETURNING version)
-         SELECT version FROM destroyed`,
-        [project.id, keyVersion],
-      );
-      const versions = destroyed.map((d) => d.version).sort((a, b) => a - b);
+      await this.projects.lockKeyVersion(em, project.id, 'update');
+      if ((await this.secrets.countStale(em, project.id, keyVersion)) > 0) return null;
+      const versions = await this.keys.destroyBelow(em, project.id, keyVersion);
       await this.audit.record(em, {
         action: 'project.key_rotated',
         orgId: project.orgId,

@@ -1,9 +1,8 @@
 import { Module } from '@nestjs/common';
 import { ProjectsModule } from '../projects/projects.module.js';
 import { SecretsModule } from '../secrets/secrets.module.js';
-import { WebhooksModule } from '../webhooks/webhooks.module.js';
 import { PromotionController } from './promotion.controller.js';
 import { PromotionService } from './promotion.service.js';
 
-@Module({ imports: [ProjectsModule, SecretsModule, WebhooksModule], controllers: [PromotionController], providers: [PromotionService] })
+@Module({ imports: [ProjectsModule, SecretsModule], controllers: [PromotionController], providers: [PromotionService] })
 export class PromotionModule {}

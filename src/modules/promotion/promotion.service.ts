@@ -1,14 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import type { Actor, OrgContext, RequestMeta } from '../../common/auth/actor.js';
-import { AuditService } from '../audit/audit.service.js';
-import { PlansService } from '../plans/plans.service.js';
-import { usage } from '../plans/usage.js';
 import { canonicalEnvironment } from '../projects/environments.js';
 import { VaultAccess, type VaultTarget } from '../projects/vault-access.service.js';
-import { lockProjectKey } from '../secrets/secrets.service.js';
+import { SecretWriter } from '../secrets/secret-writer.service.js';
 import { SecretsRepository, type NewVersion } from '../secrets/secrets.repository.js';
-import { WebhookEvents } from '../webhooks/webhook-events.service.js';
 import { PromoteResultDto, PromoteSecretsDto, PromotionAction } from './promotion.dto.js';
 import { KeysNotInSourceError, SameEnvironmentError } from './promotion.errors.js';
 
@@ -28,9 +24,7 @@ export class PromotionService {
     private readonly db: DataSource,
     private readonly access: VaultAccess,
     private readonly repo: SecretsRepository,
-    private readonly audit: AuditService,
-    private readonly events: WebhookEvents,
-    private readonly plans: PlansService,
+    private readonly writer: SecretWriter,
   ) {}
 
   async promote(actor: Actor, org: OrgContext, projectSlug: string, dto: PromoteSecretsDto, meta: RequestMeta): Promise<PromoteResultDto> {
@@ -41,74 +35,65 @@ export class PromotionService {
     const overwrite = dto.overwrite ?? false;
 
     if (dto.dryRun) {
-      const plan = await this.plan(this.db.manager, source, target, dto.keys, overwrite);
-      return summarize(plan, true);
+      const stored = await this.sourceValues(this.db.manager, source, dto.keys);
+      return summarize(await this.plan(this.db.manager, target, stored, overwrite), true);
     }
-    return this.db.transaction(async (em) => {
-      // A rotation must not destroy the key version of a ciphertext this is copying (see lockProjectKey).
-      await lockProjectKey(em, target.project.id);
-      const plan = await this.plan(em, source, target, dto.keys, overwrite, true);
-      await this.plans.assertCanAdd(em, org.id, {
-        limit: 'secretsPerEnvironment',
-        scopeId: target.environment.id,
-        adding: plan.results.filter((r) => r.action === 'created').length,
-        usage: usage.secrets(target.environment.id),
-      });
-      if (plan.copies.length) {
-        await this.repo.writeVersions(
-          em,
-          { projectId: target.project.id, environmentId: target.environment.id },
-          plan.copies,
-          'promote',
-          { userId: actor.userId, tokenId: actor.token?.id ?? null },
-          'exact',
-        );
-      }
-      const result = summarize(plan, false);
-      const byAction = (action: PromotionAction) => plan.results.filter((r) => r.action === action).map((r) => r.key);
-      if (result.promoted) {
-        await this.events.emit(em, {
-          event: 'secret.promoted',
-          orgId: org.id,
-          project: { id: target.project.id, slug: target.project.slug },
-          environment: { id: target.environment.id, slug: target.environment.slug },
-          key: null,
-          actor: { id: actor.userId, email: actor.email },
-          metadata: { fromEnvironment: source.environment.slug, promoted: result.promoted, created: byAction('created'), updated: byAction('updated') },
-        });
-      }
-      await this.audit.record(em, {
-        action: 'secret.promote',
-        orgId: org.id,
-        actor,
-        meta,
-        metadata: {
-          projectId: target.project.id,
-          project: target.project.slug,
-          fromEnvironment: source.environment.slug,
-          toEnvironment: target.environment.slug,
-          overwrite,
-          promoted: result.promoted,
-          created: byAction('created'),
-          updated: byAction('updated'),
-          skipped: byAction('skipped'),
-        },
-      });
-      return result;
+    // The writer locks the project key first: a rotation cannot destroy the key version of a ciphertext
+    // being copied. The source is read under that lock, the plan made with the target's keys locked.
+    let stored: NewVersion[] = [];
+    let plan: Plan;
+    return this.writer.apply(target, actor, meta, {
+      keys: async (em) => (stored = await this.sourceValues(em, source, dto.keys)).map((s) => s.key),
+      limited: true,
+      mutation: async (em) => {
+        plan = await this.plan(em, target, stored, overwrite);
+        return { versions: plan.copies, source: 'promote', descriptions: 'exact' };
+      },
+      record: () => {
+        const result = summarize(plan, false);
+        const byAction = (action: PromotionAction) => plan.results.filter((r) => r.action === action).map((r) => r.key);
+        return {
+          result,
+          event: result.promoted
+            ? {
+                event: 'secret.promoted',
+                key: null,
+                metadata: { fromEnvironment: source.environment.slug, promoted: result.promoted, created: byAction('created'), updated: byAction('updated') },
+              }
+            : null,
+          audit: {
+            action: 'secret.promote',
+            metadata: {
+              projectId: target.project.id,
+              project: target.project.slug,
+              fromEnvironment: source.environment.slug,
+              toEnvironment: target.environment.slug,
+              overwrite,
+              promoted: result.promoted,
+              created: byAction('created'),
+              updated: byAction('updated'),
+              skipped: byAction('skipped'),
+            },
+          },
+        };
+      },
     });
   }
 
-  /** What promotion does to each key; with `lock`, the target's keys are locked first so the plan holds. */
-  private async plan(em: EntityManager, source: VaultTarget, target: VaultTarget, keys: string[] | undefined, overwrite: boolean, lock = false): Promise<Plan> {
+  /** The source's current stored values (of `keys`, all of which must be set there). */
+  private async sourceValues(em: EntityManager, source: VaultTarget, keys: string[] | undefined): Promise<NewVersion[]> {
     const stored = await this.repo.currentStored(em, source.environment.id, keys);
     if (keys) {
       const found = new Set(stored.map((s) => s.key));
       const missing = keys.filter((k) => !found.has(k));
       if (missing.length) throw new KeysNotInSourceError(missing, source.environment.slug);
     }
-    const names = stored.map((s) => s.key);
-    if (lock) await this.repo.lockKeys(em, target.environment.id, names);
-    const existing = await this.repo.setKeys(em, target.environment.id, names);
+    return stored;
+  }
+
+  /** What promotion does to each key of the target. */
+  private async plan(em: EntityManager, target: VaultTarget, stored: NewVersion[], overwrite: boolean): Promise<Plan> {
+    const existing = await this.repo.setKeys(em, target.environment.id, stored.map((s) => s.key));
     const results = stored.map((s) => ({
       key: s.key,
       action: (!existing.has(s.key) ? 'created' : overwrite ? 'updated' : 'skipped') as PromotionAction,

@@ -24,13 +24,19 @@ export class SecretCipher {
     return entries.map((e) => encryptValue(dek, projectId, e.key, e.value));
   }
 
+  /** Each row's value under `keyVersion` (a key rotation), in order; `em`: the caller's transaction. */
+  async reencrypt(projectId: string, keyVersion: number, rows: ReadonlyArray<StoredValue & { key: string }>, em: EntityManager): Promise<Buffer[]> {
+    const values = await this.decrypt(projectId, rows, em);
+    return this.encrypt(projectId, keyVersion, rows.map((r, i) => ({ key: r.key, value: values[i] })), em);
+  }
+
   /**
    * Plaintext of each row, in order. Rows may be under different key versions (mid-rotation). Many
    * values are decrypted on the worker threads, a few right here (a thread's round trip costs more).
    */
-  async decrypt(projectId: string, rows: ReadonlyArray<StoredValue & { key: string }>): Promise<string[]> {
+  async decrypt(projectId: string, rows: ReadonlyArray<StoredValue & { key: string }>, em?: EntityManager): Promise<string[]> {
     const versions = [...new Set(rows.map((r) => r.keyVersion))];
-    const deks = new Map(await Promise.all(versions.map(async (v) => [v, await this.keys.get(projectId, v)] as const)));
+    const deks = new Map(await Promise.all(versions.map(async (v) => [v, await this.keys.get(projectId, v, em)] as const)));
     try {
       if (rows.length >= OFFLOAD_MIN_VALUES && this.workers.enabled) {
         return await this.workers.decrypt(projectId, rows.map((r) => ({ key: r.key, ciphertext: r.ciphertext, dek: deks.get(r.keyVersion)! })));

@@ -1,15 +1,18 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module.js';
+import { PlansModule } from '../plans/plans.module.js';
 import { ProjectsModule } from '../projects/projects.module.js';
 import { WebhooksModule } from '../webhooks/webhooks.module.js';
-import { SecretCipher } from './secret-cipher.service.js';
+import { SecretStoreModule } from './secret-store.module.js';
+import { SecretWriter } from './secret-writer.service.js';
 import { SecretsController } from './secrets.controller.js';
-import { SecretsRepository } from './secrets.repository.js';
 import { SecretsService } from './secrets.service.js';
 
+/** Secrets: reads, and the one write pipeline (SecretWriter) that every change to secrets goes through. */
 @Module({
-  imports: [ProjectsModule, WebhooksModule],
+  imports: [SecretStoreModule, ProjectsModule, WebhooksModule, AuditModule, PlansModule],
   controllers: [SecretsController],
-  providers: [SecretsService, SecretsRepository, SecretCipher],
-  exports: [SecretsRepository],
+  providers: [SecretsService, SecretWriter],
+  exports: [SecretWriter, SecretStoreModule],
 })
 export class SecretsModule {}

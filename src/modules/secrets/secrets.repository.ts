@@ -30,6 +30,13 @@ export interface NewVersion extends StoredValue {
   description: string | null;
 }
 
+/** A stored value under an old key version, to re-encrypt. */
+export interface StaleValue extends StoredValue {
+  secretId: string;
+  version: number;
+  key: string;
+}
+
 export interface WrittenSecret {
   key: string;
   version: number;
@@ -102,8 +109,8 @@ export class SecretsRepository {
   }
 
   /**
-   * Transaction-scoped advisory locks on (environment, key), taken by every writer of secrets rows
-   * (writeVersions, lockVersion, softDelete) before it touches them, all at once and in one global
+   * Transaction-scoped advisory locks on (environment, key), taken by the write pipeline (SecretWriter)
+   * before writeVersions, lockVersion or softDelete touch the rows, all at once and in one global
    * order (by lock id): concurrent writers of overlapping keys queue instead of deadlocking. Row locks
    * alone cannot give that order: a key that does not exist yet has no row to lock, so a writer locked
    * the existing keys first and met the new ones later, out of order (PostgreSQL 40P01 under load).
@@ -119,8 +126,8 @@ export class SecretsRepository {
   }
 
   /**
-   * Writes a new version of each key (version 1 for new keys), in one statement per table. The keys
-   * are locked first (lockKeys), so concurrent writers of the same keys queue instead of deadlocking,
+   * Writes a new version of each key (version 1 for new keys), in one statement per table. The caller
+   * (SecretWriter) has locked the keys (lockKeys), so concurrent writers of the same keys queue instead of deadlocking,
    * and each gets the next version number: no gap, no duplicate, no lost update.
    */
   async writeVersions(
@@ -134,7 +141,6 @@ export class SecretsRepository {
   ): Promise<WrittenSecret[]> {
     const sorted = [...values].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     const keys = sorted.map((v) => v.key);
-    await this.lockKeys(em, target.environmentId, keys);
     const existing: Array<{ key: string; deleted: boolean }> = await em.query(
       `SELECT key, deleted_at IS NOT NULL AS deleted FROM secrets
         WHERE environment_id = $1 AND key = ANY($2::text[]) ORDER BY key FOR UPDATE`,
@@ -205,9 +211,8 @@ export class SecretsRepository {
     };
   }
 
-  /** One version of a key, with the row lock on the key held until the transaction ends. */
+  /** One version of a key (locked by the caller), with the row lock on the key held until the transaction ends. */
   async lockVersion(em: EntityManager, environmentId: string, key: string, version: number): Promise<(StoredValue & { description: string | null }) | null | 'no-key'> {
-    await this.lockKeys(em, environmentId, [key]);
     const [secret] = await em.query(`SELECT id FROM secrets WHERE environment_id = $1 AND key = $2 FOR UPDATE`, [environmentId, key]);
     if (!secret) return 'no-key';
     const [row] = await em.query(
@@ -238,9 +243,8 @@ export class SecretsRepository {
     return new Set(rows.map((r) => r.key));
   }
 
-  /** Soft-deletes the keys that are set; returns those it deleted. */
+  /** Soft-deletes the keys that are set (locked by the caller); returns those it deleted. */
   async softDelete(em: EntityManager, environmentId: string, keys: string[]): Promise<string[]> {
-    await this.lockKeys(em, environmentId, keys);
     // Wrapped in a CTE: TypeORM returns [rows, count] for a bare UPDATE … RETURNING.
     const rows: Array<{ key: string }> = await em.query(
       `WITH deleted AS (
@@ -251,5 +255,48 @@ export class SecretsRepository {
       [environmentId, keys],
     );
     return rows.map((r) => r.key);
+  }
+
+  /** How many keys are set (not deleted) in the environment: what secretsPerEnvironment counts. */
+  async countSet(em: EntityManager, environmentId: string): Promise<number> {
+    const [row]: Array<{ n: number }> = await em.query('SELECT count(*)::int AS n FROM secrets WHERE environment_id = $1 AND deleted_at IS NULL', [
+      environmentId,
+    ]);
+    return row.n;
+  }
+
+  /**
+   * A batch of a project's stored values under a key version older than `keyVersion` (a rotation),
+   * current and history, row-locked (SKIP LOCKED: concurrent rotations share the work).
+   */
+  async lockStale(em: EntityManager, projectId: string, keyVersion: number, limit: number): Promise<StaleValue[]> {
+    const rows: Array<{ secret_id: string; version: number; key_version: number; ciphertext: Buffer; key: string }> = await em.query(
+      `SELECT v.secret_id, v.version, v.key_version, v.ciphertext, s.key
+         FROM secret_versions v JOIN secrets s ON s.id = v.secret_id
+        WHERE v.project_id = $1 AND v.key_version < $2
+        LIMIT $3
+          FOR UPDATE OF v SKIP LOCKED`,
+      [projectId, keyVersion, limit],
+    );
+    return rows.map((r) => ({ secretId: r.secret_id, version: r.version, key: r.key, keyVersion: r.key_version, ciphertext: r.ciphertext }));
+  }
+
+  /** Stores re-encrypted values (`ciphertexts[i]` is `rows[i]`'s) under `keyVersion`. */
+  async replaceCiphertexts(em: EntityManager, keyVersion: number, rows: readonly StaleValue[], ciphertexts: readonly Buffer[]): Promise<void> {
+    await em.query(
+      `UPDATE secret_versions v SET ciphertext = u.ciphertext, key_version = $1
+         FROM unnest($2::uuid[], $3::int[], $4::bytea[]) AS u(secret_id, version, ciphertext)
+        WHERE v.secret_id = u.secret_id AND v.version = u.version`,
+      [keyVersion, rows.map((r) => r.secretId), rows.map((r) => r.version), ciphertexts],
+    );
+  }
+
+  /** How many of a project's stored values are still under a key version older than `keyVersion`. */
+  async countStale(em: EntityManager, projectId: string, keyVersion: number): Promise<number> {
+    const [row]: Array<{ remaining: number }> = await em.query(
+      'SELECT count(*)::int AS remaining FROM secret_versions WHERE project_id = $1 AND key_version < $2',
+      [projectId, keyVersion],
+    );
+    return row.remaining;
   }
 }

@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module.js';
 import { ProjectsModule } from '../projects/projects.module.js';
 import { TemplatesController } from './templates.controller.js';
 import { TemplatesService } from './templates.service.js';
 
-@Module({ imports: [ProjectsModule], controllers: [TemplatesController], providers: [TemplatesService] })
+@Module({ imports: [ProjectsModule, AuditModule], controllers: [TemplatesController], providers: [TemplatesService] })
 export class TemplatesModule {}

@@ -1,4 +1,7 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module.js';
+import { KeysModule } from '../keys/keys.module.js';
+import { PlansModule } from '../plans/plans.module.js';
 import { WebhookDeliveryWorker } from './webhook-delivery.worker.js';
 import { WebhookEvents } from './webhook-events.service.js';
 import { WebhookSecrets } from './webhook-secrets.service.js';
@@ -11,6 +14,7 @@ import { WebhooksService } from './webhooks.service.js';
  * secrets call inside their transactions, and the worker that delivers. Needs the global JobsModule.
  */
 @Module({
+  imports: [AuditModule, PlansModule, KeysModule],
   controllers: [WebhooksController],
   providers: [WebhooksService, WebhooksRepository, WebhookSecrets, WebhookEvents, WebhookDeliveryWorker],
   exports: [WebhookEvents],

@@ -1,0 +1,130 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import type { Actor, RequestMeta } from '../../common/auth/actor.js';
+import { AuditService } from '../audit/audit.service.js';
+import { PlansService } from '../plans/plans.service.js';
+import { ProjectsRepository } from '../projects/projects.repository.js';
+import type { VaultTarget } from '../projects/vault-access.service.js';
+import type { SecretEvent } from '../webhooks/secret-event.js';
+import { WebhookEvents } from '../webhooks/webhook-events.service.js';
+import { SecretsRepository, type NewVersion, type WrittenSecret } from './secrets.repository.js';
+
+export type SecretSource = 'set' | 'import' | 'rollback' | 'promote';
+
+/** What a change does to the target environment, decided once its keys are locked. */
+export type SecretMutation =
+  | {
+      versions: NewVersion[];
+      source: SecretSource;
+      /** A null description keeps the current one (set, import); `exact`: it is written as is (rollback, promotion). */
+      descriptions: 'keep-when-null' | 'exact';
+    }
+  | { deleteKeys: string[] };
+
+/** What was written: new versions, or the keys a delete found set. */
+export interface WriteOutcome {
+  written: WrittenSecret[];
+  deleted: string[];
+}
+
+/** The change's answer, webhook event (null: none) and audit row. Names, counts and versions, never values. */
+export interface ChangeRecord<R> {
+  result: R;
+  event: { event: SecretEvent['event']; key: string | null; metadata: Record<string, unknown> } | null;
+  audit: { action: string; metadata: Record<string, unknown> };
+}
+
+/** One change to the secrets of an environment, described for the write pipeline. */
+export interface SecretChange<R> {
+  /** The target environment's keys the change touches; called with the project key locked. */
+  keys(em: EntityManager): Promise<readonly string[]> | readonly string[];
+  /** Keys not set yet count against the plan's secretsPerEnvironment (writes that create; not rollback or delete). */
+  limited: boolean;
+  /** What to write, with the project key and the keys locked; `keyVersion` is the project's current one. */
+  mutation(em: EntityManager, keyVersion: number): Promise<SecretMutation> | SecretMutation;
+  /** May throw (a key not found) to roll the whole change back. */
+  record(outcome: WriteOutcome): ChangeRecord<R>;
+}
+
+/**
+ * The one write path of secrets: set, bulk set, delete, bulk delete, rollback and promotion. One
+ * transaction per change, and always the same lock order, so no two writers can deadlock:
+ *   1. the project key, shared (a rotation takes it exclusively to switch or destroy key versions, so
+ *      no value is written under a version being destroyed);
+ *   2. the target keys, all at once in one global order (SecretsRepository.lockKeys);
+ *   3. the plan limit's lock (PlansService, always last);
+ * then the versions (or soft deletes), the webhook event and the audit row, in that transaction.
+ */
+@Injectable()
+export class SecretWriter {
+  constructor(
+    private readonly db: DataSource,
+    private readonly repo: SecretsRepository,
+    private readonly projects: ProjectsRepository,
+    private readonly audit: AuditService,
+    private readonly events: WebhookEvents,
+    private readonly plans: PlansService,
+  ) {}
+
+  apply<R>(target: VaultTarget, actor: Actor, meta: RequestMeta, change: SecretChange<R>): Promise<R> {
+    const { project, environment } = target;
+    return this.db.transaction(async (em) => {
+      const keyVersion = await this.projects.lockKeyVersion(em, project.id, 'share');
+      const keys = [...new Set(await change.keys(em))];
+      await this.repo.lockKeys(em, environment.id, keys);
+      if (change.limited) {
+        await this.plans.assertCanAdd(em, target.org.id, {
+          limit: 'secretsPerEnvironment',
+          scopeId: environment.id,
+          adding: async (locked) => keys.length - (await this.repo.setKeys(locked, environment.id, keys)).size,
+          usage: (locked) => this.repo.countSet(locked, environment.id),
+        });
+      }
+      const mutation = await change.mutation(em, keyVersion);
+      const touched = 'versions' in mutation ? mutation.versions.map((v) => v.key) : mutation.deleteKeys;
+      const unlocked = touched.filter((k) => !keys.includes(k));
+      if (unlocked.length) throw new Error(`A secret change touched keys it did not lock first: ${unlocked.length}`);
+
+      const outcome: WriteOutcome = { written: [], deleted: [] };
+      if ('deleteKeys' in mutation) {
+        outcome.deleted = await this.repo.softDelete(em, environment.id, mutation.deleteKeys);
+      } else if (mutation.versions.length) {
+        outcome.written = await this.repo.writeVersions(
+          em,
+          { projectId: project.id, environmentId: environment.id },
+          mutation.versions,
+          mutation.source,
+          { userId: actor.userId, tokenId: actor.token?.id ?? null },
+          mutation.descriptions,
+        );
+      }
+      const { result, event, audit } = change.record(outcome);
+      if (event) await this.events.emit(em, secretEvent(target, actor, event));
+      await this.audit.record(em, { action: audit.action, orgId: target.org.id, actor, meta, metadata: audit.metadata });
+      return result;
+    });
+  }
+}
+
+/** A change for webhooks (delivered only if the transaction it is emitted in commits). */
+function secretEvent(target: VaultTarget, actor: Actor, event: NonNullable<ChangeRecord<unknown>['event']>): SecretEvent {
+  return {
+    event: event.event,
+    orgId: target.org.id,
+    project: { id: target.project.id, slug: target.project.slug },
+    environment: { id: target.environment.id, slug: target.environment.slug },
+    key: event.key,
+    actor: { id: actor.userId, email: actor.email },
+    metadata: event.metadata,
+  };
+}
+
+/** Where an audited secret event happened. */
+export function where(target: VaultTarget) {
+  return {
+    projectId: target.project.id,
+    project: target.project.slug,
+    environmentId: target.environment.id,
+    environment: target.environment.slug,
+  };
+}
