@@ -7,6 +7,7 @@ import { AuditModule } from '../audit/audit.module.js';
 import { MailModule } from '../mail/mail.module.js';
 import { OrgsModule } from '../orgs/orgs.module.js';
 import { PlansModule } from '../plans/plans.module.js';
+import { ProjectsModule } from '../projects/projects.module.js';
 import { ApiToken } from './api-token.entity.js';
 import { Session } from './session.entity.js';
 import { User } from './user.entity.js';
@@ -18,6 +19,7 @@ import { EmailVerificationService } from './email-verification.service.js';
 import { PasswordResetService } from './password-reset.service.js';
 import { SessionsService } from './sessions.service.js';
 import { TokensService } from './tokens.service.js';
+import { UsersRepository } from './users.repository.js';
 
 @Module({
   imports: [
@@ -26,6 +28,7 @@ import { TokensService } from './tokens.service.js';
     MailModule,
     AuditModule,
     PlansModule,
+    ProjectsModule,
     JwtModule.registerAsync({
       inject: [CONFIG],
       useFactory: (config: AppConfig) => {
@@ -35,7 +38,7 @@ import { TokensService } from './tokens.service.js';
     }),
   ],
   controllers: [AuthController],
-  providers: [AuthService, SessionsService, TokensService, Authenticator, RateLimiter, EmailTokens, EmailVerificationService, PasswordResetService],
-  exports: [Authenticator, OrgsModule],
+  providers: [AuthService, SessionsService, TokensService, Authenticator, RateLimiter, EmailTokens, EmailVerificationService, PasswordResetService, UsersRepository],
+  exports: [Authenticator, OrgsModule, UsersRepository],
 })
 export class AuthModule {}

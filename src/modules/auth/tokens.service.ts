@@ -6,11 +6,11 @@ import type { Actor, Authenticated, RequestMeta } from '../../common/auth/actor.
 import { membershipFrom, membershipJoin, type MembershipColumns, type OrgRef } from '../orgs/orgs.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import { PlansService } from '../plans/plans.service.js';
-import { usage } from '../plans/usage.js';
 import { CONFIG, type AppConfig } from '../../config/config.js';
 import { PreparedSql } from '../../database/prepared-sql.js';
 import { StatementBatcher } from '../../database/statement-batcher.js';
-import { Membership } from '../orgs/membership.entity.js';
+import { OrgsRepository } from '../orgs/orgs.repository.js';
+import { ProjectsRepository } from '../projects/projects.repository.js';
 import { ApiToken } from './api-token.entity.js';
 import { CreatedTokenDto, CreateTokenDto, TokenDto } from './auth.dto.js';
 import { TokenNotFoundError, TokenScopeError } from './auth.errors.js';
@@ -36,6 +36,8 @@ export class TokensService {
     private readonly sql: PreparedSql,
     private readonly audit: AuditService,
     private readonly plans: PlansService,
+    private readonly orgs: OrgsRepository,
+    private readonly projects: ProjectsRepository,
     @Inject(CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -50,11 +52,16 @@ export class TokensService {
     const secret = generateToken(kind);
 
     const saved = await this.db.transaction(async (em) => {
-      if (orgId && !(await em.existsBy(Membership, { orgId, userId: actor.userId }))) {
+      if (orgId && !(await this.orgs.isMember(em, orgId, actor.userId))) {
         throw new TokenScopeError(`You are not a member of organization '${orgId}'`);
       }
-      if (projectId) await assertProjectHasEnvironments(em, orgId!, projectId, environments);
-      await this.plans.assertUserCanAdd(em, actor.userId, { limit: 'tokensPerUser', scopeId: actor.userId, adding: 1, usage: usage.tokens(actor.userId) });
+      if (projectId) assertProjectHasEnvironments(await this.projects.environmentSlugsOf(em, orgId!, projectId), environments);
+      await this.plans.assertUserCanAdd(em, actor.userId, {
+        limit: 'tokensPerUser',
+        scopeId: actor.userId,
+        adding: 1,
+        usage: (locked) => countLiveTokens(locked, actor.userId),
+      });
       const token = em.create(ApiToken, {
         userId: actor.userId,
         name: dto.name,
@@ -266,13 +273,19 @@ function assertNoBroaderThan(actor: Actor, scope: Scope): void {
   }
 }
 
-async function assertProjectHasEnvironments(em: EntityManager, orgId: string, projectId: string, environments: string[] | null): Promise<void> {
-  const rows: Array<{ slug: string | null }> = await em.query(
-    `SELECT e.slug FROM projects p LEFT JOIN environments e ON e.project_id = p.id WHERE p.id = $1 AND p.org_id = $2`,
-    [projectId, orgId],
+/** What tokensPerUser counts: tokens that still work (not revoked, not expired). */
+async function countLiveTokens(em: EntityManager, userId: string): Promise<number> {
+  const [row]: Array<{ n: number }> = await em.query(
+    'SELECT count(*)::int AS n FROM api_tokens WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now()',
+    [userId],
   );
-  if (!rows.length) throw new ValidationFailedError([{ field: 'projectId', message: 'projectId is not a project of orgId' }]);
-  const missing = (environments ?? []).filter((env) => !rows.some((r) => r.slug === env));
+  return row.n;
+}
+
+/** `slugs`: the environments of the project, null when it is not a project of the org. */
+function assertProjectHasEnvironments(slugs: string[] | null, environments: string[] | null): void {
+  if (!slugs) throw new ValidationFailedError([{ field: 'projectId', message: 'projectId is not a project of orgId' }]);
+  const missing = (environments ?? []).filter((env) => !slugs.includes(env));
   if (missing.length) {
     throw new ValidationFailedError([{ field: 'environments', message: `No such environments in the project: ${missing.join(', ')}` }]);
   }

@@ -7,7 +7,10 @@ import { CONFIG, type AppConfig } from '../../config/config.js';
 import { AuditService } from '../audit/audit.service.js';
 import { LIMIT_NAMES, UNLIMITED, type PlanName } from '../plans/plan-limits.js';
 import { PlansService } from '../plans/plans.service.js';
-import { usage } from '../plans/usage.js';
+import { MembersUsage } from '../members/members-usage.js';
+import { OrgsRepository, type OrgStripeRow } from '../orgs/orgs.repository.js';
+import { ProjectsRepository } from '../projects/projects.repository.js';
+import { WebhooksRepository } from '../webhooks/webhooks.repository.js';
 import type { BillingStatusDto, BillingUrlDto, PaidPlan, WebhookReceivedDto } from './billing.dto.js';
 import { BillingNotConfiguredError } from './billing.errors.js';
 
@@ -24,13 +27,6 @@ const LIVE_STATUSES = new Set(['active', 'trialing', 'past_due']);
 const PENDING_STATUSES = new Set(['incomplete']);
 
 /** What the webhook reads of an org, under its row lock. */
-interface OrgEventRow extends Omit<OrgBillingRow, 'current_period_end'> {
-  stripe_subscription_id: string | null;
-  stripe_subscription_created_at: Date | null;
-  /** `created` of the newest Stripe event applied to this org. */
-  stripe_event_at: Date | null;
-}
-
 interface BillingChange {
   orgId: string | null;
   customerId: string | null;
@@ -53,21 +49,13 @@ interface BillingChange {
  *   (say, the old plan cancelled after buying the new one) does not touch the one it pays for now.
  * - A not-yet-paid status does not overwrite a live one of the same subscription.
  */
-function supersededFor(org: OrgEventRow, change: BillingChange): boolean {
+function supersededFor(org: OrgStripeRow, change: BillingChange): boolean {
   if (org.stripe_event_at && change.eventAt < org.stripe_event_at) return true;
   if (change.subscriptionId && org.stripe_subscription_id && change.subscriptionId !== org.stripe_subscription_id) {
     const olderThanCurrent = org.stripe_subscription_created_at !== null && change.subscriptionCreatedAt < org.stripe_subscription_created_at;
     return !change.plan || olderThanCurrent;
   }
   return change.status !== null && PENDING_STATUSES.has(change.status) && org.subscription_status !== null && LIVE_STATUSES.has(org.subscription_status);
-}
-
-interface OrgBillingRow {
-  id: string;
-  plan: PlanName | null;
-  stripe_customer_id: string | null;
-  subscription_status: string | null;
-  current_period_end: Date | null;
 }
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -88,6 +76,10 @@ export class BillingService {
     private readonly db: DataSource,
     private readonly plans: PlansService,
     private readonly audit: AuditService,
+    private readonly orgs: OrgsRepository,
+    private readonly projects: ProjectsRepository,
+    private readonly members: MembersUsage,
+    private readonly webhooks: WebhooksRepository,
     @Inject(CONFIG) private readonly config: AppConfig,
   ) {
     const { secretKey, apiUrl } = config.stripe;
@@ -103,17 +95,14 @@ export class BillingService {
   }
 
   async status(orgId: string): Promise<BillingStatusDto> {
-    const [row]: OrgBillingRow[] = await this.db.query(
-      'SELECT id, plan, stripe_customer_id, subscription_status, current_period_end FROM orgs WHERE id = $1',
-      [orgId],
-    );
+    const row = await this.orgs.billingOf(orgId);
     if (!row) throw new NotFoundError('Organization not found');
     const em = this.db.manager;
     const [{ plan, planIsDefault, limits }, projects, members, webhooks] = await Promise.all([
       this.plans.effectiveLimits(orgId),
-      usage.projects(orgId)(em),
-      usage.members(orgId)(em),
-      usage.webhooks(orgId)(em),
+      this.projects.countInOrg(em, orgId),
+      this.members.count(em, orgId),
+      this.webhooks.countInOrg(em, orgId),
     ]);
     const limitsDto = {} as BillingStatusDto['limits'];
     for (const name of LIMIT_NAMES) {
@@ -181,23 +170,23 @@ export class BillingService {
       const change = this.changeOf(event);
       if (!change) return { received: true, duplicate: false };
       // The customer id is ours (one per org); the org id in the metadata is only a fallback.
-      const select = `SELECT id, plan, stripe_customer_id, stripe_subscription_id, stripe_subscription_created_at, subscription_status, stripe_event_at
-                        FROM orgs WHERE %s FOR NO KEY UPDATE`;
-      let [org]: OrgEventRow[] = change.customerId ? await em.query(select.replace('%s', 'stripe_customer_id = $1'), [change.customerId]) : [];
+      let org = change.customerId ? await this.orgs.lockForStripe(em, { customerId: change.customerId }) : null;
       if (!org && change.orgId && UUID.test(change.orgId)) {
-        [org] = await em.query(select.replace('%s', 'id = $1 AND (stripe_customer_id IS NULL OR $2::text IS NULL)'), [change.orgId, change.customerId]);
+        org = await this.orgs.lockForStripe(em, { orgId: change.orgId, customerId: change.customerId });
       }
       if (!org || supersededFor(org, change)) return { received: true, duplicate: false };
       const plan = change.plan === undefined ? org.plan : change.plan;
       const switched = change.subscriptionId !== org.stripe_subscription_id;
-      await em.query(
-        `UPDATE orgs SET plan = $2, stripe_customer_id = coalesce(stripe_customer_id, $3), stripe_subscription_id = $4,
-                         subscription_status = $5, current_period_end = coalesce($6, current_period_end),
-                         stripe_event_at = greatest(stripe_event_at, $7),
-                         stripe_subscription_created_at = CASE WHEN $8 THEN $9 ELSE coalesce(stripe_subscription_created_at, $9) END
-          WHERE id = $1`,
-        [org.id, plan, change.customerId, change.subscriptionId, change.status, change.periodEnd, change.eventAt, switched, change.subscriptionCreatedAt],
-      );
+      await this.orgs.applySubscription(em, org.id, {
+        plan,
+        customerId: change.customerId,
+        subscriptionId: change.subscriptionId,
+        status: change.status,
+        periodEnd: change.periodEnd,
+        eventAt: change.eventAt,
+        switched,
+        subscriptionCreatedAt: change.subscriptionCreatedAt,
+      });
       if (plan !== org.plan) {
         await this.audit.record(em, {
           action: 'billing.plan_changed',
@@ -277,14 +266,11 @@ export class BillingService {
    */
   private async customerFor(stripe: Stripe, orgId: string): Promise<string> {
     return this.db.transaction(async (em) => {
-      const [org]: Array<{ id: string; slug: string; name: string; stripe_customer_id: string | null }> = await em.query(
-        'SELECT id, slug, name, stripe_customer_id FROM orgs WHERE id = $1 FOR NO KEY UPDATE',
-        [orgId],
-      );
+      const org = await this.orgs.lockCustomer(em, orgId);
       if (!org) throw new NotFoundError('Organization not found');
       if (org.stripe_customer_id) return org.stripe_customer_id;
       const customer = await stripe.customers.create({ name: org.name, metadata: { orgId, orgSlug: org.slug } }, { idempotencyKey: `secr-org-customer-${orgId}` });
-      await em.query('UPDATE orgs SET stripe_customer_id = $2 WHERE id = $1', [orgId, customer.id]);
+      await this.orgs.setCustomer(em, orgId, customer.id);
       return customer.id;
     });
   }

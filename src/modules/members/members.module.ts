@@ -1,15 +1,18 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '../audit/audit.module.js';
+import { AuthModule } from '../auth/auth.module.js';
 import { MailModule } from '../mail/mail.module.js';
+import { OrgsModule } from '../orgs/orgs.module.js';
 import { PlansModule } from '../plans/plans.module.js';
-import { Invite } from './invite.entity.js';
+import { InvitesRepository } from './invites.repository.js';
+import { MembersUsage } from './members-usage.js';
 import { MembersController } from './members.controller.js';
 import { MembersService } from './members.service.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Invite]), MailModule, AuditModule, PlansModule],
+  imports: [MailModule, AuditModule, PlansModule, OrgsModule, AuthModule],
   controllers: [MembersController],
-  providers: [MembersService],
+  providers: [MembersService, InvitesRepository, MembersUsage],
+  exports: [InvitesRepository, MembersUsage],
 })
 export class MembersModule {}

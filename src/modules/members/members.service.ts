@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource, EntityManager, IsNull, MoreThan } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import type { Actor, OrgContext, RequestMeta } from '../../common/auth/actor.js';
 import { ROLE_RANK, type Role } from '../../common/auth/permissions.js';
 import { ForbiddenError } from '../../common/errors/domain-error.js';
@@ -7,17 +7,16 @@ import { CONFIG, type AppConfig } from '../../config/config.js';
 import { isUniqueViolation } from '../../database/pg-errors.js';
 import { AuditService } from '../audit/audit.service.js';
 import { randomBase62, sha256 } from '../auth/credentials.js';
-import { User } from '../auth/user.entity.js';
 import { MailOutbox } from '../mail/mail-outbox.js';
 import { invitationMail } from '../mail/messages.js';
 import { revokeTokensOf } from '../auth/tokens.service.js';
-import { Membership } from '../orgs/membership.entity.js';
+import { UsersRepository } from '../auth/users.repository.js';
 import { OrgDto } from '../orgs/orgs.dto.js';
 import { LastOwnerError } from '../orgs/orgs.errors.js';
-import { Org } from '../orgs/org.entity.js';
+import { OrgsRepository } from '../orgs/orgs.repository.js';
 import { PlansService } from '../plans/plans.service.js';
-import { usage } from '../plans/usage.js';
-import { Invite } from './invite.entity.js';
+import { InvitesRepository, type InviteRow } from './invites.repository.js';
+import { MembersUsage } from './members-usage.js';
 import { CreatedInviteDto, InviteDto, InviteMemberDto, MemberDto, MemberListDto, UpdateMemberDto } from './members.dto.js';
 import {
   AlreadyMemberError,
@@ -39,40 +38,33 @@ export class MembersService {
     private readonly audit: AuditService,
     private readonly outbox: MailOutbox,
     private readonly plans: PlansService,
+    private readonly orgs: OrgsRepository,
+    private readonly invites: InvitesRepository,
+    private readonly usage: MembersUsage,
+    private readonly users: UsersRepository,
     @Inject(CONFIG) private readonly config: AppConfig,
   ) {}
 
   async list(org: OrgContext): Promise<MemberListDto> {
-    const members: Array<{ user_id: string; email: string; name: string; role: Role; created_at: Date }> = await this.db.query(
-      `SELECT m.user_id, u.email, u.name, m.role, m.created_at
-         FROM memberships m JOIN users u ON u.id = m.user_id
-        WHERE m.org_id = $1 ORDER BY m.created_at, u.email`,
-      [org.id],
-    );
-    const invites = await this.db.getRepository(Invite).find({
-      where: { orgId: org.id, acceptedAt: IsNull(), revokedAt: IsNull(), expiresAt: MoreThan(new Date()) },
-      order: { createdAt: 'ASC' },
-    });
-    return {
-      members: members.map((m) => ({ userId: m.user_id, email: m.email, name: m.name, role: m.role, joinedAt: m.created_at })),
-      invites: invites.map(toInviteDto),
-    };
+    const members = await this.orgs.members(org.id);
+    const invites = await this.invites.pending(org.id);
+    return { members, invites: invites.map(toInviteDto) };
   }
 
   async invite(actor: Actor, org: OrgContext, dto: InviteMemberDto, meta: RequestMeta): Promise<CreatedInviteDto> {
     assertMayGrant(org.role, dto.role);
     const token = randomBase62();
     const invite = await this.db.transaction(async (em) => {
-      const alreadyMember = await em
-        .createQueryBuilder(Membership, 'm')
-        .innerJoin(User, 'u', 'u.id = m.userId')
-        .where('m.orgId = :orgId AND u.email = :email', { orgId: org.id, email: dto.email })
-        .getExists();
-      if (alreadyMember) throw new AlreadyMemberError(dto.email);
+      if (await this.orgs.isMemberByEmail(em, org.id, dto.email)) throw new AlreadyMemberError(dto.email);
       // Re-inviting an address replaces its open invitation.
-      await em.update(Invite, { orgId: org.id, email: dto.email, acceptedAt: IsNull(), revokedAt: IsNull() }, { revokedAt: new Date() });
-      await this.plans.assertCanAdd(em, org.id, { limit: 'membersPerOrg', scopeId: org.id, adding: 1, usage: usage.members(org.id) });
-      const created = em.create(Invite, {
+      await this.invites.revokeOpenFor(em, org.id, dto.email);
+      await this.plans.assertCanAdd(em, org.id, {
+        limit: 'membersPerOrg',
+        scopeId: org.id,
+        adding: 1,
+        usage: (locked) => this.usage.count(locked, org.id),
+      });
+      const created = await this.insertInvite(em, {
         orgId: org.id,
         email: dto.email,
         role: dto.role,
@@ -80,7 +72,6 @@ export class MembersService {
         invitedBy: actor.userId,
         expiresAt: new Date(Date.now() + INVITE_TTL_MS),
       });
-      await saveInvite(em, created);
       await this.audit.record(em, {
         action: 'member.invited',
         orgId: org.id,
@@ -96,31 +87,21 @@ export class MembersService {
     return this.outbox.delivers ? { invite: toInviteDto(invite) } : { invite: toInviteDto(invite), token };
   }
 
-  private async mailInvitation(em: EntityManager, actor: Actor, invite: Invite, token: string): Promise<void> {
-    const [names]: Array<{ org_name: string; inviter_name: string | null }> = await em.query(
-      'SELECT o.name AS org_name, u.name AS inviter_name FROM orgs o LEFT JOIN users u ON u.id = $2 WHERE o.id = $1',
-      [invite.orgId, actor.userId],
-    );
-    const details = { orgName: names.org_name, inviterName: names.inviter_name, role: invite.role, expiresAt: invite.expiresAt };
+  private async mailInvitation(em: EntityManager, actor: Actor, invite: InviteRow, token: string): Promise<void> {
+    const org = (await this.orgs.get(em, invite.orgId))!;
+    const details = { orgName: org.name, inviterName: await this.users.nameOf(em, actor.userId), role: invite.role, expiresAt: invite.expiresAt };
     await this.outbox.send(invitationMail(this.config.publicUrl, invite.email, details, token));
   }
 
   /** Withdraws a pending invitation; its link stops working. An admin cannot withdraw an owner invitation. */
   async revokeInvite(actor: Actor, org: OrgContext, inviteId: string, meta: RequestMeta): Promise<void> {
     await this.db.transaction(async (em) => {
-      const invite = await em
-        .createQueryBuilder(Invite, 'i')
-        .setLock('pessimistic_write')
-        .where('i.id = :id AND i.orgId = :orgId AND i.acceptedAt IS NULL AND i.revokedAt IS NULL AND i.expiresAt > now()', {
-          id: inviteId,
-          orgId: org.id,
-        })
-        .getOne();
+      const invite = await this.invites.lockPending(em, { id: inviteId, orgId: org.id });
       if (!invite) throw new InviteNotPendingError(inviteId);
       if (ROLE_RANK[invite.role] > ROLE_RANK[org.role]) {
         throw new OutrankedError(`Your role (${org.role}) cannot revoke an invitation for the role ${invite.role}`);
       }
-      await em.update(Invite, { id: invite.id }, { revokedAt: new Date() });
+      await this.invites.revoke(em, invite.id);
       await this.audit.record(em, {
         action: 'member.invite_revoked',
         orgId: org.id,
@@ -133,20 +114,14 @@ export class MembersService {
 
   async accept(actor: Actor, token: string, meta: RequestMeta): Promise<OrgDto> {
     return this.db.transaction(async (em) => {
-      const invite = await em
-        .createQueryBuilder(Invite, 'i')
-        .setLock('pessimistic_write')
-        .where('i.tokenHash = :hash AND i.acceptedAt IS NULL AND i.revokedAt IS NULL AND i.expiresAt > now()', {
-          hash: sha256(token),
-        })
-        .getOne();
+      const invite = await this.invites.lockPending(em, { tokenHash: sha256(token) });
       if (!invite) throw new InviteNotFoundError();
       if (invite.email !== actor.email) throw new InviteEmailMismatchError();
-      if (this.config.requireVerifiedEmail && !(await isVerified(em, actor.userId))) throw new EmailNotVerifiedError();
+      if (this.config.requireVerifiedEmail && !(await this.users.isVerified(em, actor.userId))) throw new EmailNotVerifiedError();
       if (actor.token?.orgId && actor.token.orgId !== invite.orgId) {
         throw new ForbiddenError('A token scoped to one organization cannot join another; accept with a session or an unscoped token');
       }
-      if (await em.existsBy(Membership, { orgId: invite.orgId, userId: actor.userId })) {
+      if (await this.orgs.isMember(em, invite.orgId, actor.userId)) {
         throw new AlreadyMemberError(actor.email);
       }
       // The invitation already counted as a member; an org that went over its limit since cannot grow.
@@ -154,10 +129,10 @@ export class MembersService {
         limit: 'membersPerOrg',
         scopeId: invite.orgId,
         adding: 1,
-        usage: usage.members(invite.orgId, invite.id),
+        usage: (locked) => this.usage.count(locked, invite.orgId, invite.id),
       });
-      await em.insert(Membership, { orgId: invite.orgId, userId: actor.userId, role: invite.role });
-      await em.update(Invite, { id: invite.id }, { acceptedAt: new Date(), acceptedBy: actor.userId });
+      await this.orgs.addMember(em, invite.orgId, actor.userId, invite.role);
+      await this.invites.markAccepted(em, invite.id, actor.userId);
       await this.audit.record(em, {
         action: 'member.joined',
         orgId: invite.orgId,
@@ -165,18 +140,18 @@ export class MembersService {
         meta,
         metadata: { inviteId: invite.id, userId: actor.userId, role: invite.role },
       });
-      const org = await em.findOneByOrFail(Org, { id: invite.orgId });
+      const org = (await this.orgs.get(em, invite.orgId))!;
       return { id: org.id, slug: org.slug, name: org.name, role: invite.role, createdAt: org.createdAt };
     });
   }
 
   async changeRole(actor: Actor, org: OrgContext, userId: string, dto: UpdateMemberDto, meta: RequestMeta): Promise<MemberDto> {
     return this.db.transaction(async (em) => {
-      const owners = await lockOwners(em, org.id);
-      const member = await findMember(em, org.id, userId);
+      const owners = await this.orgs.lockOwners(em, org.id);
+      const member = await this.findMember(em, org.id, userId);
       if (member.role === 'owner' && dto.role !== 'owner' && owners.length <= 1) throw new LastOwnerError();
       const previous = member.role;
-      await em.update(Membership, { orgId: org.id, userId }, { role: dto.role });
+      await this.orgs.setRole(em, org.id, userId, dto.role);
       await this.audit.record(em, {
         action: 'member.role_changed',
         orgId: org.id,
@@ -190,13 +165,13 @@ export class MembersService {
 
   async remove(actor: Actor, org: OrgContext, userId: string, meta: RequestMeta): Promise<void> {
     await this.db.transaction(async (em) => {
-      const owners = await lockOwners(em, org.id);
-      const member = await findMember(em, org.id, userId);
+      const owners = await this.orgs.lockOwners(em, org.id);
+      const member = await this.findMember(em, org.id, userId);
       if (ROLE_RANK[member.role] > ROLE_RANK[org.role]) {
         throw new OutrankedError(`Your role (${org.role}) cannot remove a member with role ${member.role}`);
       }
       if (member.role === 'owner' && owners.length <= 1) throw new LastOwnerError();
-      await em.delete(Membership, { orgId: org.id, userId });
+      await this.orgs.removeMember(em, org.id, userId);
       // Tokens scoped to the org end with the membership: a later invitation must not revive them.
       const revokedTokens = await revokeTokensOf(em, this.audit, { userId, orgId: org.id }, { actor, meta, reason: 'member_removed' });
       await this.audit.record(em, {
@@ -208,11 +183,26 @@ export class MembersService {
       });
     });
   }
-}
 
-async function isVerified(em: EntityManager, userId: string): Promise<boolean> {
-  const [row]: Array<{ verified: boolean }> = await em.query('SELECT email_verified_at IS NOT NULL AS verified FROM users WHERE id = $1', [userId]);
-  return row?.verified === true;
+  private async findMember(em: EntityManager, orgId: string, userId: string): Promise<MemberDto> {
+    const member = await this.orgs.member(em, orgId, userId);
+    if (!member) throw new MemberNotFoundError(userId);
+    return member;
+  }
+
+  /**
+   * Inserts an invitation. Two invitations of one address racing each other both pass the "replace the open
+   * one" step; the unique index on open invitations lets one in and refuses the other, answered 409 like
+   * every other uniqueness race, not 500.
+   */
+  private async insertInvite(em: EntityManager, invite: Parameters<InvitesRepository['insert']>[1]): Promise<InviteRow> {
+    try {
+      return await this.invites.insert(em, invite);
+    } catch (error) {
+      if (isUniqueViolation(error, 'org_invites_open_idx')) throw new InviteRaceError();
+      throw error;
+    }
+  }
 }
 
 /** Only an owner may hand out the owner role. */
@@ -222,39 +212,6 @@ function assertMayGrant(granterRole: Role, role: Role): void {
   }
 }
 
-/** Locks the owner rows so that two concurrent demotions cannot both pass the last-owner check. */
-async function lockOwners(em: EntityManager, orgId: string): Promise<string[]> {
-  const rows: Array<{ user_id: string }> = await em.query(
-    `SELECT user_id FROM memberships WHERE org_id = $1 AND role = 'owner' FOR UPDATE`,
-    [orgId],
-  );
-  return rows.map((r) => r.user_id);
-}
-
-async function findMember(em: EntityManager, orgId: string, userId: string): Promise<MemberDto> {
-  const [row] = await em.query(
-    `SELECT m.user_id, u.email, u.name, m.role, m.created_at
-       FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 AND m.user_id = $2`,
-    [orgId, userId],
-  );
-  if (!row) throw new MemberNotFoundError(userId);
-  return { userId: row.user_id, email: row.email, name: row.name, role: row.role, joinedAt: row.created_at };
-}
-
-function toInviteDto(i: Invite): InviteDto {
+function toInviteDto(i: InviteRow): InviteDto {
   return { id: i.id, email: i.email, role: i.role, invitedBy: i.invitedBy, createdAt: i.createdAt, expiresAt: i.expiresAt };
-}
-
-/**
- * Inserts an invitation. Two invitations of one address racing each other both pass the "replace the open
- * one" step; the unique index on open invitations lets one in and refuses the other, answered 409 like
- * every other uniqueness race, not 500.
- */
-async function saveInvite(em: EntityManager, invite: Invite): Promise<void> {
-  try {
-    await em.save(invite);
-  } catch (error) {
-    if (isUniqueViolation(error, 'org_invites_open_idx')) throw new InviteRaceError();
-    throw error;
-  }
 }

@@ -5,8 +5,7 @@ import type { Actor, OrgContext, RequestMeta } from '../../common/auth/actor.js'
 import { ForbiddenError } from '../../common/errors/domain-error.js';
 import { isUniqueViolation } from '../../database/pg-errors.js';
 import { AuditService } from '../audit/audit.service.js';
-import { Membership } from './membership.entity.js';
-import { Org } from './org.entity.js';
+import { OrgsRepository, type OrgRow } from './orgs.repository.js';
 import { CreateOrgDto, OrgDto } from './orgs.dto.js';
 import { OrgSlugTakenError } from './orgs.errors.js';
 
@@ -22,6 +21,7 @@ interface NewOrg {
 export class OrgsService {
   constructor(
     private readonly db: DataSource,
+    private readonly repo: OrgsRepository,
     private readonly audit: AuditService,
   ) {}
 
@@ -35,15 +35,15 @@ export class OrgsService {
   /** Creates an org and makes `ownerId` its owner, in the caller's transaction. */
   async createWithOwner(em: EntityManager, input: NewOrg): Promise<OrgDto> {
     const slug = input.slug ?? (await this.freeSlug(em, input.name));
-    const org = em.create(Org, { name: input.name, slug });
+    let org: OrgRow;
     try {
       // A savepoint, so a taken slug leaves the surrounding transaction usable for the error path.
-      await em.transaction((inner) => inner.insert(Org, org));
+      org = await em.transaction((inner) => this.repo.insert(inner, { name: input.name, slug }));
     } catch (error) {
       if (isUniqueViolation(error, 'orgs_slug_key')) throw new OrgSlugTakenError(slug);
       throw error;
     }
-    await em.insert(Membership, { orgId: org.id, userId: input.ownerId, role: 'owner' });
+    await this.repo.addMember(em, org.id, input.ownerId, 'owner');
     await this.audit.record(em, {
       action: 'org.created',
       orgId: org.id,
@@ -58,24 +58,18 @@ export class OrgsService {
     await this.db.transaction(async (em) => {
       // Cascades to memberships, invites, tokens scoped to the org and the org's audit rows; this
       // row outlives them, with no org to point at.
-      await em.delete(Org, { id: org.id });
+      await this.repo.delete(em, org.id);
       await this.audit.record(em, { action: 'org.deleted', actor, meta, metadata: { orgId: org.id, slug: org.slug } });
     });
   }
 
   async listForUser(userId: string): Promise<OrgDto[]> {
-    const rows: Array<{ id: string; slug: string; name: string; role: OrgDto['role']; created_at: Date }> = await this.db.query(
-      `SELECT o.id, o.slug, o.name, m.role, o.created_at
-         FROM memberships m JOIN orgs o ON o.id = m.org_id
-        WHERE m.user_id = $1 ORDER BY o.created_at, o.slug`,
-      [userId],
-    );
-    return rows.map((r) => ({ id: r.id, slug: r.slug, name: r.name, role: r.role, createdAt: r.created_at }));
+    return this.repo.orgsOf(userId);
   }
 
   private async freeSlug(em: EntityManager, name: string): Promise<string> {
     const base = slugify(name);
-    if (!(await em.existsBy(Org, { slug: base }))) return base;
+    if (!(await this.repo.slugTaken(em, base))) return base;
     return `${base.slice(0, 56)}-${randomBytes(3).toString('hex')}`;
   }
 }

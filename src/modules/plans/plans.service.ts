@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { CONFIG, type AppConfig } from '../../config/config.js';
 import { resolveLimits, sanitizeLimits, type EffectiveLimits, type LimitName, type PlanName, type StoredLimits } from './plan-limits.js';
+import { OrgsRepository } from '../orgs/orgs.repository.js';
 import { PlanLimitExceededError } from './plans.errors.js';
 
 export interface OrgLimits {
@@ -32,21 +33,17 @@ export interface LimitCheck {
 export class PlansService {
   constructor(
     private readonly db: DataSource,
+    private readonly orgs: OrgsRepository,
     @Inject(CONFIG) private readonly config: AppConfig,
   ) {}
 
   async effectiveLimits(orgId: string, em: EntityManager = this.db.manager): Promise<OrgLimits> {
-    const [row]: Array<{ plan: PlanName | null; limit_overrides: unknown; config_limits: unknown }> = await em.query(
-      `SELECT o.plan, o.limit_overrides, pc.limits AS config_limits
-         FROM orgs o LEFT JOIN plan_configs pc ON pc.plan_name = coalesce(o.plan, $2)
-        WHERE o.id = $1`,
-      [orgId, this.config.defaultPlan],
-    );
-    const plan = row?.plan ?? this.config.defaultPlan;
+    const org = await this.orgs.planOf(em, orgId);
+    const plan = org?.plan ?? this.config.defaultPlan;
     return {
       plan,
-      planIsDefault: !row?.plan,
-      limits: resolveLimits(plan, sanitizeLimits(row?.config_limits), sanitizeLimits(row?.limit_overrides)),
+      planIsDefault: !org?.plan,
+      limits: resolveLimits(plan, org ? await this.planConfig(em, plan) : {}, sanitizeLimits(org?.limitOverrides)),
     };
   }
 
@@ -63,9 +60,8 @@ export class PlansService {
    */
   async assertUserCanAdd(em: EntityManager, userId: string, check: LimitCheck): Promise<void> {
     if (check.adding === 0) return;
-    const orgs: Array<{ org_id: string }> = await em.query('SELECT org_id FROM memberships WHERE user_id = $1', [userId]);
     let best: { plan: PlanName; max: number } | undefined;
-    for (const { org_id } of orgs) {
+    for (const org_id of await this.orgs.orgIdsOf(em, userId)) {
       const { plan, limits } = await this.effectiveLimits(org_id, em);
       if (!best || limits[check.limit].value > best.max) best = { plan, max: limits[check.limit].value };
     }
@@ -79,6 +75,23 @@ export class PlansService {
   async planConfig(em: EntityManager, plan: PlanName): Promise<StoredLimits> {
     const [row] = await em.query('SELECT limits FROM plan_configs WHERE plan_name = $1', [plan]);
     return sanitizeLimits(row?.limits);
+  }
+
+  /** Every plan's stored configuration (plans without one are absent). */
+  async planConfigs(): Promise<Map<PlanName, StoredLimits>> {
+    const rows: Array<{ plan_name: PlanName; limits: unknown }> = await this.db.query('SELECT plan_name, limits FROM plan_configs');
+    return new Map(rows.map((r) => [r.plan_name, sanitizeLimits(r.limits)]));
+  }
+
+  /** Replaces a plan's stored configuration; returns the one before, read under a row lock. */
+  async replacePlanConfig(em: EntityManager, plan: PlanName, limits: StoredLimits): Promise<StoredLimits> {
+    const [before]: Array<{ limits: unknown }> = await em.query('SELECT limits FROM plan_configs WHERE plan_name = $1 FOR UPDATE', [plan]);
+    await em.query(
+      `INSERT INTO plan_configs (plan_name, limits) VALUES ($1, $2)
+       ON CONFLICT (plan_name) DO UPDATE SET limits = EXCLUDED.limits, updated_at = now()`,
+      [plan, JSON.stringify(limits)],
+    );
+    return sanitizeLimits(before?.limits);
   }
 
   private async enforce(em: EntityManager, plan: PlanName, max: number, check: LimitCheck): Promise<void> {

@@ -1,19 +1,16 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '../audit/audit.module.js';
 import { KeysModule } from '../keys/keys.module.js';
 import { PlansModule } from '../plans/plans.module.js';
 import { SecretStoreModule } from '../secrets/secret-store.module.js';
-import { Environment } from './environment.entity.js';
 import { KeyRotationService } from './key-rotation.service.js';
-import { Project } from './project.entity.js';
 import { ProjectsController } from './projects.controller.js';
 import { ProjectsRepository } from './projects.repository.js';
 import { ProjectsService } from './projects.service.js';
 import { VaultAccess } from './vault-access.service.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Project, Environment]), AuditModule, PlansModule, KeysModule, SecretStoreModule],
+  imports: [AuditModule, PlansModule, KeysModule, SecretStoreModule],
   controllers: [ProjectsController],
   providers: [ProjectsService, ProjectsRepository, KeyRotationService, VaultAccess],
   exports: [VaultAccess, ProjectsRepository],

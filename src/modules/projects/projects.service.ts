@@ -5,13 +5,12 @@ import { isUniqueViolation } from '../../database/pg-errors.js';
 import { AuditService } from '../audit/audit.service.js';
 import { ProjectKeys } from '../keys/project-keys.service.js';
 import { PlansService } from '../plans/plans.service.js';
-import { usage } from '../plans/usage.js';
 import { slugify } from '../orgs/orgs.service.js';
 import { DEFAULT_ENVIRONMENTS, ENVIRONMENT_ALIASES } from './environments.js';
-import { Environment } from './environment.entity.js';
-import { Project } from './project.entity.js';
+import { SecretsRepository } from '../secrets/secrets.repository.js';
 import { CreateEnvironmentDto, CreateProjectDto, EnvironmentDto, ProjectDto } from './projects.dto.js';
-import { EnvironmentSlugTakenError, ProjectSlugTakenError } from './projects.errors.js';
+import { EnvironmentSlugTakenError, ProjectNotFoundError, ProjectSlugTakenError } from './projects.errors.js';
+import { ProjectsRepository, type EnvironmentRow, type ProjectRow } from './projects.repository.js';
 import { VaultAccess } from './vault-access.service.js';
 
 /** The first DEK version of a project. */
@@ -21,6 +20,8 @@ const FIRST_KEY_VERSION = 1;
 export class ProjectsService {
   constructor(
     private readonly db: DataSource,
+    private readonly repo: ProjectsRepository,
+    private readonly secrets: SecretsRepository,
     private readonly access: VaultAccess,
     private readonly keys: ProjectKeys,
     private readonly audit: AuditService,
@@ -28,17 +29,13 @@ export class ProjectsService {
   ) {}
 
   async list(org: OrgContext, actor: Actor): Promise<ProjectDto[]> {
-    const scoped = actor.token?.projectId;
-    const projects = await this.db.getRepository(Project).find({
-      where: scoped ? { orgId: org.id, id: scoped } : { orgId: org.id },
-      order: { slug: 'ASC' },
-    });
-    return this.withEnvironments(projects, actor);
+    return this.withEnvironments(await this.repo.listInOrg(org.id, actor.token?.projectId ?? undefined), actor);
   }
 
   async get(org: OrgContext, slug: string, actor: Actor): Promise<ProjectDto> {
     const ref = await this.access.project(org, slug, actor);
-    const project = await this.db.getRepository(Project).findOneByOrFail({ id: ref.id });
+    const project = await this.repo.get(ref.id);
+    if (!project) throw new ProjectNotFoundError(slug);
     return (await this.withEnvironments([project], actor))[0];
   }
 
@@ -46,16 +43,20 @@ export class ProjectsService {
     const slug = dto.slug ?? slugify(dto.name);
     try {
       const project = await this.db.transaction(async (em) => {
-        await this.plans.assertCanAdd(em, org.id, { limit: 'projectsPerOrg', scopeId: org.id, adding: 1, usage: usage.projects(org.id) });
-        const created = em.create(Project, {
+        await this.plans.assertCanAdd(em, org.id, {
+          limit: 'projectsPerOrg',
+          scopeId: org.id,
+          adding: 1,
+          usage: (locked) => this.repo.countInOrg(locked, org.id),
+        });
+        const created = await this.repo.insert(em, {
           orgId: org.id,
           slug,
           name: dto.name,
           description: dto.description ?? null,
           currentKeyVersion: FIRST_KEY_VERSION,
         });
-        await em.insert(Project, created);
-        await em.insert(Environment, DEFAULT_ENVIRONMENTS.map((env) => ({ ...env, projectId: created.id })));
+        await this.repo.insertEnvironments(em, created.id, DEFAULT_ENVIRONMENTS);
         await this.keys.create(em, created.id, FIRST_KEY_VERSION);
         await this.audit.record(em, {
           action: 'project.created',
@@ -77,7 +78,7 @@ export class ProjectsService {
     const project = await this.access.project(org, slug, actor);
     await this.db.transaction(async (em) => {
       // Cascades to environments, secrets with their history, project keys and tokens scoped to it.
-      await em.delete(Project, { id: project.id });
+      await this.repo.delete(em, project.id);
       await this.audit.record(em, { action: 'project.deleted', orgId: org.id, actor, meta, metadata: { projectId: project.id, slug } });
     });
   }
@@ -91,15 +92,9 @@ export class ProjectsService {
           limit: 'environmentsPerProject',
           scopeId: project.id,
           adding: 1,
-          usage: usage.environments(project.id),
+          usage: (locked) => this.repo.countEnvironments(locked, project.id),
         });
-        const env = em.create(Environment, {
-          projectId: project.id,
-          slug: dto.slug,
-          name: dto.name ?? dto.slug,
-          tier: dto.tier ?? 'production',
-        });
-        await em.insert(Environment, env);
+        const [env] = await this.repo.insertEnvironments(em, project.id, [{ slug: dto.slug, name: dto.name ?? dto.slug, tier: dto.tier ?? 'production' }]);
         await this.audit.record(em, {
           action: 'environment.created',
           orgId: org.id,
@@ -116,17 +111,11 @@ export class ProjectsService {
   }
 
   /** With `actor`, only the environments a token narrowed to some environments may see. */
-  private async withEnvironments(projects: Project[], actor?: Actor): Promise<ProjectDto[]> {
+  private async withEnvironments(projects: ProjectRow[], actor?: Actor): Promise<ProjectDto[]> {
     const visible = actor?.token?.environments ?? null;
     if (!projects.length) return [];
-    const rows: Array<{ id: string; project_id: string; slug: string; name: string; tier: EnvironmentDto['tier']; created_at: Date; secret_count: number }> =
-      await this.db.query(
-        `SELECT e.id, e.project_id, e.slug, e.name, e.tier, e.created_at,
-                (SELECT count(*)::int FROM secrets s WHERE s.environment_id = e.id AND s.deleted_at IS NULL) AS secret_count
-           FROM environments e WHERE e.project_id = ANY($1)
-          ORDER BY array_position(ARRAY['development', 'staging', 'production'], e.slug), e.slug`,
-        [projects.map((p) => p.id)],
-      );
+    const environments = await this.repo.environmentsOf(projects.map((p) => p.id));
+    const counts = await this.secrets.countSetByEnvironment(environments.map((e) => e.id));
     return projects.map((p) => ({
       id: p.id,
       slug: p.slug,
@@ -134,13 +123,13 @@ export class ProjectsService {
       description: p.description,
       keyVersion: p.currentKeyVersion,
       createdAt: p.createdAt,
-      environments: rows
-        .filter((r) => r.project_id === p.id && (!visible || visible.includes(r.slug)))
-        .map((r) => toEnvironmentDto({ id: r.id, slug: r.slug, name: r.name, tier: r.tier, createdAt: r.created_at }, r.secret_count)),
+      environments: environments
+        .filter((e) => e.projectId === p.id && (!visible || visible.includes(e.slug)))
+        .map((e) => toEnvironmentDto(e, counts.get(e.id) ?? 0)),
     }));
   }
 }
 
-function toEnvironmentDto(env: Pick<Environment, 'id' | 'slug' | 'name' | 'tier' | 'createdAt'>, secretCount: number): EnvironmentDto {
+function toEnvironmentDto(env: Pick<EnvironmentRow, 'id' | 'slug' | 'name' | 'tier' | 'createdAt'>, secretCount: number): EnvironmentDto {
   return { id: env.id, slug: env.slug, name: env.name, tier: env.tier, secretCount, createdAt: env.createdAt };
 }

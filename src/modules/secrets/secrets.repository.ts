@@ -265,6 +265,42 @@ export class SecretsRepository {
     return row.n;
   }
 
+  /** How many keys are set in each of the environments (those with none are absent). */
+  async countSetByEnvironment(environmentIds: string[]): Promise<Map<string, number>> {
+    const rows: Array<{ environment_id: string; n: number }> = await this.sql.query(
+      'secrets-count-by-environment',
+      `SELECT environment_id, count(*)::int AS n FROM secrets
+        WHERE environment_id = ANY($1::uuid[]) AND deleted_at IS NULL GROUP BY environment_id`,
+      [environmentIds],
+    );
+    return new Map(rows.map((r) => [r.environment_id, r.n]));
+  }
+
+  /** How many keys are set in each of the projects (those with none are absent). */
+  async countSetByProject(em: EntityManager, projectIds: string[]): Promise<Map<string, number>> {
+    const rows: Array<{ project_id: string; n: number }> = await em.query(
+      'SELECT project_id, count(*)::int AS n FROM secrets WHERE project_id = ANY($1::uuid[]) AND deleted_at IS NULL GROUP BY project_id',
+      [projectIds],
+    );
+    return new Map(rows.map((r) => [r.project_id, r.n]));
+  }
+
+  /** How many keys are set, in every environment of every project. */
+  async countAllSet(em: EntityManager): Promise<number> {
+    const [row]: Array<{ n: number }> = await em.query('SELECT count(*)::int AS n FROM secrets WHERE deleted_at IS NULL');
+    return row.n;
+  }
+
+  /** Every key set in the environment, in byte order. */
+  async keysOf(environmentId: string): Promise<string[]> {
+    const rows: Array<{ key: string }> = await this.sql.query(
+      'secrets-keys-of',
+      'SELECT key FROM secrets WHERE environment_id = $1 AND deleted_at IS NULL ORDER BY key COLLATE "C"',
+      [environmentId],
+    );
+    return rows.map((r) => r.key);
+  }
+
   /**
    * A batch of a project's stored values under a key version older than `keyVersion` (a rotation),
    * current and history, row-locked (SKIP LOCKED: concurrent rotations share the work).

@@ -5,6 +5,7 @@ import { ConflictError, NotFoundError } from '../../common/errors/domain-error.j
 import { isUniqueViolation } from '../../database/pg-errors.js';
 import { AuditService } from '../audit/audit.service.js';
 import { VaultAccess } from '../projects/vault-access.service.js';
+import { SecretsRepository } from '../secrets/secrets.repository.js';
 import { AddTemplateDto, TemplateDto, TemplateValidationDto } from './templates.dto.js';
 
 /** A project's template: the keys its environments are expected to set (spec 003, Templates). */
@@ -14,6 +15,7 @@ export class TemplatesService {
     private readonly db: DataSource,
     private readonly access: VaultAccess,
     private readonly audit: AuditService,
+    private readonly secrets: SecretsRepository,
   ) {}
 
   async list(org: OrgContext, projectSlug: string, actor: Actor): Promise<TemplateDto[]> {
@@ -73,14 +75,21 @@ export class TemplatesService {
   async validate(org: OrgContext, projectSlug: string, envRef: string, actor: Actor): Promise<TemplateValidationDto> {
     // Key names of the environment are revealed: the same access as listing its keys.
     const target = await this.access.environment(org, projectSlug, envRef, actor, 'read');
-    const [row] = await this.db.query(
-      `WITH tpl AS (SELECT key, required FROM templates WHERE project_id = $1),
-            env AS (SELECT key FROM secrets WHERE environment_id = $2 AND deleted_at IS NULL)
-       SELECT
-         ARRAY(SELECT key FROM tpl WHERE required AND key NOT IN (SELECT key FROM env) ORDER BY key COLLATE "C") AS missing,
-         ARRAY(SELECT key FROM env WHERE key NOT IN (SELECT key FROM tpl) ORDER BY key COLLATE "C") AS extra`,
-      [target.project.id, target.environment.id],
-    );
+    const [template, set]: [Array<{ key: string; required: boolean }>, string[]] = await Promise.all([
+      this.db.query('SELECT key, required FROM templates WHERE project_id = $1', [target.project.id]),
+      this.secrets.keysOf(target.environment.id),
+    ]);
+    const listed = new Set(template.map((t) => t.key));
+    const setKeys = new Set(set);
+    const row = {
+      missing: template.filter((t) => t.required && !setKeys.has(t.key)).map((t) => t.key).sort(byteOrder),
+      extra: set.filter((key) => !listed.has(key)),
+    };
     return { valid: row.missing.length === 0, missing: row.missing, extra: row.extra };
   }
+}
+
+/** As COLLATE "C" sorts (keys are ASCII, so UTF-16 code units are bytes). */
+function byteOrder(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

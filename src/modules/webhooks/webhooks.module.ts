@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module.js';
 import { KeysModule } from '../keys/keys.module.js';
 import { PlansModule } from '../plans/plans.module.js';
+import { ProjectsModule } from '../projects/projects.module.js';
 import { WebhookDeliveryWorker } from './webhook-delivery.worker.js';
 import { WebhookEvents } from './webhook-events.service.js';
 import { WebhookSecrets } from './webhook-secrets.service.js';
@@ -14,9 +15,9 @@ import { WebhooksService } from './webhooks.service.js';
  * secrets call inside their transactions, and the worker that delivers. Needs the global JobsModule.
  */
 @Module({
-  imports: [AuditModule, PlansModule, KeysModule],
+  imports: [AuditModule, PlansModule, KeysModule, ProjectsModule],
   controllers: [WebhooksController],
   providers: [WebhooksService, WebhooksRepository, WebhookSecrets, WebhookEvents, WebhookDeliveryWorker],
-  exports: [WebhookEvents],
+  exports: [WebhookEvents, WebhooksRepository],
 })
 export class WebhooksModule {}

@@ -212,19 +212,18 @@ export class WebhooksRepository {
     };
   }
 
-  /** A project of the org, by id or slug. */
-  async project(orgId: string, ref: string, byId: boolean): Promise<{ id: string; slug: string } | null> {
-    const [row] = await this.db.query(`SELECT id, slug FROM projects WHERE org_id = $1 AND ${byId ? 'id = $2::uuid' : 'slug = $2'}`, [orgId, ref]);
-    return row ?? null;
+  /** What webhooksPerOrg counts. */
+  async countInOrg(em: EntityManager, orgId: string): Promise<number> {
+    const [row]: Array<{ n: number }> = await em.query('SELECT count(*)::int AS n FROM webhooks WHERE org_id = $1', [orgId]);
+    return row.n;
   }
 
-  /** Which of `slugs` are environments: of the project, or (without one) of any project of the org. */
-  async existingEnvironments(orgId: string, projectId: string | null, slugs: string[]): Promise<Set<string>> {
-    const rows: Array<{ slug: string }> = await this.db.query(
-      `SELECT DISTINCT e.slug FROM environments e JOIN projects p ON p.id = e.project_id
-        WHERE p.org_id = $1 AND ($2::uuid IS NULL OR p.id = $2) AND e.slug = ANY($3::text[])`,
-      [orgId, projectId, slugs],
+  /** How many webhooks each org has (those with none are absent). */
+  async countByOrg(em: EntityManager, orgIds: string[]): Promise<Map<string, number>> {
+    const rows: Array<{ org_id: string; n: number }> = await em.query(
+      'SELECT org_id, count(*)::int AS n FROM webhooks WHERE org_id = ANY($1::uuid[]) GROUP BY org_id',
+      [orgIds],
     );
-    return new Set(rows.map((r) => r.slug));
+    return new Map(rows.map((r) => [r.org_id, r.n]));
   }
 }

@@ -6,7 +6,7 @@ import { UUID_PATTERN } from '../../common/validation/parse-uuid.pipe.js';
 import { CONFIG, type AppConfig } from '../../config/config.js';
 import { AuditService } from '../audit/audit.service.js';
 import { PlansService } from '../plans/plans.service.js';
-import { usage } from '../plans/usage.js';
+import { ProjectsRepository } from '../projects/projects.repository.js';
 import { canonicalEnvironment, DEFAULT_ENVIRONMENTS } from '../projects/environments.js';
 import { EnvironmentNotFoundError, ProjectNotFoundError } from '../projects/projects.errors.js';
 import { generateSigningSecret, secretHint } from './signing.js';
@@ -46,6 +46,7 @@ export class WebhooksService {
     private readonly events: WebhookEvents,
     private readonly audit: AuditService,
     private readonly plans: PlansService,
+    private readonly projects: ProjectsRepository,
     @Inject(CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -61,7 +62,7 @@ export class WebhooksService {
     const sealed = await this.secrets.seal(id, secret);
     const webhook = await this.db.transaction(async (em) => {
       // Each webhook is a job per matching event, enqueued inside the write that caused it: the plan caps them.
-      await this.plans.assertCanAdd(em, org.id, { limit: 'webhooksPerOrg', scopeId: org.id, adding: 1, usage: usage.webhooks(org.id) });
+      await this.plans.assertCanAdd(em, org.id, { limit: 'webhooksPerOrg', scopeId: org.id, adding: 1, usage: (locked) => this.repo.countInOrg(locked, org.id) });
       await this.repo.insert(em, {
         id,
         orgId: org.id,
@@ -173,13 +174,13 @@ export class WebhooksService {
   private async resolveFilters(org: OrgContext, projectRef: string | null, environmentRefs: string[] | null): Promise<Filters> {
     let projectId: string | null = null;
     if (projectRef !== null) {
-      const project = await this.repo.project(org.id, projectRef, UUID_PATTERN.test(projectRef));
+      const project = await this.projects.findInOrg(org.id, projectRef, UUID_PATTERN.test(projectRef));
       if (!project) throw new ProjectNotFoundError(projectRef);
       projectId = project.id;
     }
     if (environmentRefs === null) return { projectId, environments: null };
     const environments = [...new Set(environmentRefs.map(canonicalEnvironment))];
-    const existing = await this.repo.existingEnvironments(org.id, projectId, environments);
+    const existing = await this.projects.existingEnvironmentSlugs(org.id, projectId, environments);
     // The default environments exist in every project, including those not created yet.
     const defaults = new Set(DEFAULT_ENVIRONMENTS.map((e) => e.slug));
     const missing = environments.find((slug) => !existing.has(slug) && !(projectId === null && defaults.has(slug)));
