@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module.js';
-import { AuthModule } from '../auth/auth.module.js';
+import { UsersModule } from '../auth/users.module.js';
 import { MembersModule } from '../members/members.module.js';
 import { MetricsModule } from '../metrics/metrics.module.js';
 import { OrgsModule } from '../orgs/orgs.module.js';
@@ -13,7 +13,7 @@ import { AdminController } from './admin.controller.js';
 import { AdminService } from './admin.service.js';
 
 @Module({
-  imports: [AuditModule, MetricsModule, PlansModule, AuthModule, OrgsModule, ProjectsModule, SecretStoreModule, MembersModule, WebhooksModule],
+  imports: [AuditModule, MetricsModule, PlansModule, UsersModule, OrgsModule, ProjectsModule, SecretStoreModule, MembersModule, WebhooksModule],
   controllers: [AdminController],
   providers: [AdminService, AdminEmails],
 })

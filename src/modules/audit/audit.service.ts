@@ -4,6 +4,7 @@ import { PreparedSql } from '../../database/prepared-sql.js';
 import { StatementBatcher } from '../../database/statement-batcher.js';
 import type { Actor, RequestMeta } from '../../common/auth/actor.js';
 import type { PageQueryDto, PaginationDto } from '../../common/pagination/pagination.dto.js';
+import { UsersRepository } from '../auth/users.repository.js';
 import type { AccountActivityPageDto, AccountActivityQueryDto, AuditEventDto, AuditPageDto, AuditQueryDto } from './audit.dto.js';
 
 const DEFAULT_PAGE = 50;
@@ -33,6 +34,7 @@ export class AuditService {
   constructor(
     private readonly db: DataSource,
     private readonly sql: PreparedSql,
+    private readonly users: UsersRepository,
   ) {}
 
   async query(orgId: string, query: AuditQueryDto): Promise<AuditPageDto> {
@@ -52,9 +54,9 @@ export class AuditService {
     const limit = query.limit ?? DEFAULT_PAGE;
     const offset = query.offset ?? 0;
     const rows: Array<Record<string, unknown>> = await this.db.query(
-      `SELECT a.id::text, a.created_at, a.action, a.actor_user_id, u.email, a.actor_token_id, a.ip, a.user_agent,
+      `SELECT a.id::text, a.created_at, a.action, a.actor_user_id, a.actor_token_id, a.ip, a.user_agent,
               a.request_id, a.metadata, count(*) OVER () AS total
-         FROM audit_events a LEFT JOIN users u ON u.id = a.actor_user_id
+         FROM audit_events a
         WHERE ${where}
         ORDER BY a.created_at DESC, a.id DESC
         LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
@@ -63,13 +65,14 @@ export class AuditService {
     const total = rows.length
       ? Number(rows[0].total)
       : Number((await this.db.query(`SELECT count(*) AS n FROM audit_events a WHERE ${where}`, params))[0].n);
+    const actors = await this.users.profiles(this.db.manager, rows.flatMap((r) => (r.actor_user_id ? [r.actor_user_id as string] : [])));
     const events = rows.map((r) =>
       shape({
         id: r.id as string,
         createdAt: r.created_at as Date,
         action: r.action as string,
         actorUserId: r.actor_user_id as string | null,
-        actorEmail: r.email as string | null,
+        actorEmail: actors.get(r.actor_user_id as string)?.email ?? null,
         actorTokenId: r.actor_token_id as string | null,
         ip: r.ip as string | null,
         userAgent: r.user_agent as string | null,

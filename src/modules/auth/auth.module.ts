@@ -19,11 +19,12 @@ import { EmailVerificationService } from './email-verification.service.js';
 import { PasswordResetService } from './password-reset.service.js';
 import { SessionsService } from './sessions.service.js';
 import { TokensService } from './tokens.service.js';
-import { UsersRepository } from './users.repository.js';
+import { UsersModule } from './users.module.js';
 
 @Module({
   imports: [
     TypeOrmModule.forFeature([User, Session, ApiToken]),
+    UsersModule,
     OrgsModule,
     MailModule,
     AuditModule,
@@ -38,7 +39,7 @@ import { UsersRepository } from './users.repository.js';
     }),
   ],
   controllers: [AuthController],
-  providers: [AuthService, SessionsService, TokensService, Authenticator, RateLimiter, EmailTokens, EmailVerificationService, PasswordResetService, UsersRepository],
-  exports: [Authenticator, OrgsModule, UsersRepository],
+  providers: [AuthService, SessionsService, TokensService, Authenticator, RateLimiter, EmailTokens, EmailVerificationService, PasswordResetService],
+  exports: [Authenticator, OrgsModule, UsersModule],
 })
 export class AuthModule {}

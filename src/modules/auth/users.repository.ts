@@ -6,6 +6,20 @@ import { DataSource, EntityManager } from 'typeorm';
 export class UsersRepository {
   constructor(private readonly db: DataSource) {}
 
+  /** Email and name of each user that exists. */
+  async profiles(em: EntityManager, userIds: readonly string[]): Promise<Map<string, { email: string; name: string }>> {
+    if (!userIds.length) return new Map();
+    const rows: Array<{ id: string; email: string; name: string }> = await em.query('SELECT id, email, name FROM users WHERE id = ANY($1::uuid[])', [
+      [...new Set(userIds)],
+    ]);
+    return new Map(rows.map((r) => [r.id, { email: r.email, name: r.name }]));
+  }
+
+  async idByEmail(em: EntityManager, email: string): Promise<string | null> {
+    const [row]: Array<{ id: string }> = await em.query('SELECT id FROM users WHERE email = $1', [email]);
+    return row?.id ?? null;
+  }
+
   async nameOf(em: EntityManager, userId: string): Promise<string | null> {
     const [row]: Array<{ name: string }> = await em.query('SELECT name FROM users WHERE id = $1', [userId]);
     return row?.name ?? null;

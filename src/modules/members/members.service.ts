@@ -46,7 +46,12 @@ export class MembersService {
   ) {}
 
   async list(org: OrgContext): Promise<MemberListDto> {
-    const members = await this.orgs.members(org.id);
+    const memberships = await this.orgs.members(org.id);
+    const profiles = await this.users.profiles(this.db.manager, memberships.map((m) => m.userId));
+    const members = memberships
+      .filter((m) => profiles.has(m.userId))
+      .map((m) => ({ userId: m.userId, ...profiles.get(m.userId)!, role: m.role, joinedAt: m.joinedAt }))
+      .sort((a, b) => a.joinedAt.getTime() - b.joinedAt.getTime() || (a.email < b.email ? -1 : a.email > b.email ? 1 : 0));
     const invites = await this.invites.pending(org.id);
     return { members, invites: invites.map(toInviteDto) };
   }
@@ -55,7 +60,8 @@ export class MembersService {
     assertMayGrant(org.role, dto.role);
     const token = randomBase62();
     const invite = await this.db.transaction(async (em) => {
-      if (await this.orgs.isMemberByEmail(em, org.id, dto.email)) throw new AlreadyMemberError(dto.email);
+      const invitee = await this.users.idByEmail(em, dto.email);
+      if (invitee && (await this.orgs.isMember(em, org.id, invitee))) throw new AlreadyMemberError(dto.email);
       // Re-inviting an address replaces its open invitation.
       await this.invites.revokeOpenFor(em, org.id, dto.email);
       await this.plans.assertCanAdd(em, org.id, {
@@ -185,9 +191,10 @@ export class MembersService {
   }
 
   private async findMember(em: EntityManager, orgId: string, userId: string): Promise<MemberDto> {
-    const member = await this.orgs.member(em, orgId, userId);
-    if (!member) throw new MemberNotFoundError(userId);
-    return member;
+    const membership = await this.orgs.membership(em, orgId, userId);
+    const profile = membership && (await this.users.profiles(em, [userId])).get(userId);
+    if (!membership || !profile) throw new MemberNotFoundError(userId);
+    return { userId, email: profile.email, name: profile.name, role: membership.role, joinedAt: membership.joinedAt };
   }
 
   /**

@@ -50,9 +50,8 @@ export interface OrgSubscriptionUpdate {
 
 /**
  * SQL over `orgs` (with its plan and Stripe columns) and `memberships`. Writers pass their
- * transaction's EntityManager. Membership reads that show who a member is join `users` for the email
- * and name. The credential lookups join memberships through `membershipJoin` (orgs.service.ts) in one
- * statement of the auth module.
+ * transaction's EntityManager. The credential lookups join memberships through `membershipJoin`
+ * (orgs.service.ts) in one statement of the auth module.
  */
 @Injectable()
 export class OrgsRepository {
@@ -178,23 +177,15 @@ export class OrgsRepository {
     return new Map(rows.map((r) => [r.org_id, r.n]));
   }
 
-  /** The members of the org with their email and name, by joining date. */
-  async members(orgId: string): Promise<MemberRow[]> {
-    const rows: RawMember[] = await this.db.query(`${SELECT_MEMBER} WHERE m.org_id = $1 ORDER BY m.created_at, u.email`, [orgId]);
-    return rows.map(toMember);
+  /** The memberships of the org, by joining date. */
+  async members(orgId: string): Promise<MembershipRow[]> {
+    const rows: RawMembership[] = await this.db.query(`${SELECT_MEMBERSHIP} WHERE org_id = $1 ORDER BY created_at`, [orgId]);
+    return rows.map(toMembership);
   }
 
-  async member(em: EntityManager, orgId: string, userId: string): Promise<MemberRow | null> {
-    const [row]: RawMember[] = await em.query(`${SELECT_MEMBER} WHERE m.org_id = $1 AND m.user_id = $2`, [orgId, userId]);
-    return row ? toMember(row) : null;
-  }
-
-  async isMemberByEmail(em: EntityManager, orgId: string, email: string): Promise<boolean> {
-    const [row]: Array<{ member: boolean }> = await em.query(
-      'SELECT EXISTS (SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 AND u.email = $2) AS member',
-      [orgId, email],
-    );
-    return row.member;
+  async membership(em: EntityManager, orgId: string, userId: string): Promise<MembershipRow | null> {
+    const [row]: RawMembership[] = await em.query(`${SELECT_MEMBERSHIP} WHERE org_id = $1 AND user_id = $2`, [orgId, userId]);
+    return row ? toMembership(row) : null;
   }
 
   // ── Stripe columns ──
@@ -246,24 +237,20 @@ export class OrgsRepository {
   }
 }
 
-export interface MemberRow {
+export interface MembershipRow {
   userId: string;
-  email: string;
-  name: string;
   role: Role;
   joinedAt: Date;
 }
 
-interface RawMember {
+interface RawMembership {
   user_id: string;
-  email: string;
-  name: string;
   role: Role;
   created_at: Date;
 }
 
-const SELECT_MEMBER = 'SELECT m.user_id, u.email, u.name, m.role, m.created_at FROM memberships m JOIN users u ON u.id = m.user_id';
+const SELECT_MEMBERSHIP = 'SELECT user_id, role, created_at FROM memberships';
 
-function toMember(r: RawMember): MemberRow {
-  return { userId: r.user_id, email: r.email, name: r.name, role: r.role, joinedAt: r.created_at };
+function toMembership(r: RawMembership): MembershipRow {
+  return { userId: r.user_id, role: r.role, joinedAt: r.created_at };
 }

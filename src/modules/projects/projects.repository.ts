@@ -75,6 +75,13 @@ export class ProjectsRepository {
     return row ? toProject(row) : null;
   }
 
+  /** The slug of each project that exists. */
+  async slugsOf(em: EntityManager, ids: readonly string[]): Promise<Map<string, string>> {
+    if (!ids.length) return new Map();
+    const rows: Array<{ id: string; slug: string }> = await em.query('SELECT id, slug FROM projects WHERE id = ANY($1::uuid[])', [[...new Set(ids)]]);
+    return new Map(rows.map((r) => [r.id, r.slug]));
+  }
+
   /** A project of the org, by id or slug. */
   async findInOrg(orgId: string, ref: string, byId: boolean): Promise<{ id: string; slug: string } | null> {
     const [row]: Array<{ id: string; slug: string }> = await this.db.query(

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module.js';
+import { UsersModule } from '../auth/users.module.js';
 import { PlansModule } from '../plans/plans.module.js';
 import { ProjectsModule } from '../projects/projects.module.js';
 import { WebhooksModule } from '../webhooks/webhooks.module.js';
@@ -10,7 +11,7 @@ import { SecretsService } from './secrets.service.js';
 
 /** Secrets: reads, and the one write pipeline (SecretWriter) that every change to secrets goes through. */
 @Module({
-  imports: [SecretStoreModule, ProjectsModule, WebhooksModule, AuditModule, PlansModule],
+  imports: [SecretStoreModule, ProjectsModule, WebhooksModule, AuditModule, PlansModule, UsersModule],
   controllers: [SecretsController],
   providers: [SecretsService, SecretWriter],
   exports: [SecretWriter, SecretStoreModule],

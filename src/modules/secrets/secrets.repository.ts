@@ -21,8 +21,8 @@ export interface HistoryRow extends StoredValue {
   description: string | null;
   source: string;
   createdAt: Date;
-  createdById: string | null;
-  createdByEmail: string | null;
+  /** The author's user id. */
+  createdBy: string | null;
 }
 
 export interface NewVersion extends StoredValue {
@@ -187,10 +187,9 @@ export class SecretsRepository {
   async history(em: EntityManager, environmentId: string, key: string): Promise<{ deleted: boolean; versions: HistoryRow[] } | null> {
     const rows: Array<Record<string, unknown>> = await em.query(
       `SELECT s.deleted_at IS NOT NULL AS deleted, v.version, v.key_version, v.ciphertext, v.description, v.source,
-              v.created_at, u.id AS user_id, u.email
+              v.created_at, v.created_by
          FROM secrets s
          JOIN secret_versions v ON v.secret_id = s.id
-         LEFT JOIN users u ON u.id = v.created_by
         WHERE s.environment_id = $1 AND s.key = $2
         ORDER BY v.version DESC`,
       [environmentId, key],
@@ -205,8 +204,7 @@ export class SecretsRepository {
         description: r.description as string | null,
         source: r.source as string,
         createdAt: r.created_at as Date,
-        createdById: r.user_id as string | null,
-        createdByEmail: r.email as string | null,
+        createdBy: r.created_by as string | null,
       })),
     };
   }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import type { Actor, RequestMeta } from '../../common/auth/actor.js';
 import { AuditService } from '../audit/audit.service.js';
+import { UsersRepository } from '../auth/users.repository.js';
 import type { VaultTarget } from '../projects/vault-access.service.js';
 import { readThroughRotation, SecretCipher } from './secret-cipher.service.js';
 import { SecretWriter, where } from './secret-writer.service.js';
@@ -29,6 +30,7 @@ export class SecretsService {
     private readonly cipher: SecretCipher,
     private readonly audit: AuditService,
     private readonly writer: SecretWriter,
+    private readonly users: UsersRepository,
   ) {}
 
   /** Decrypted values, returned only once the read's audit row has committed (fail closed: no audit row, no values). */
@@ -105,6 +107,7 @@ export class SecretsService {
       if (!history) throw new SecretNotFoundError(key);
       return { history, values: await this.cipher.decrypt(target.project.id, history.versions.map((v) => ({ ...v, key }))) };
     });
+    const authors = await this.users.profiles(this.db.manager, history.versions.flatMap((v) => (v.createdBy ? [v.createdBy] : [])));
     await this.audit.record(this.db.manager, {
       action: 'secret.history_read',
       orgId: target.org.id,
@@ -121,7 +124,7 @@ export class SecretsService {
         description: v.description,
         source: v.source,
         createdAt: v.createdAt,
-        createdBy: v.createdById ? { id: v.createdById, email: v.createdByEmail! } : null,
+        createdBy: v.createdBy && authors.has(v.createdBy) ? { id: v.createdBy, email: authors.get(v.createdBy)!.email } : null,
       })),
     };
   }

@@ -9,7 +9,7 @@ export interface WebhookRow {
   url: string;
   description: string | null;
   events: string[];
-  project: { id: string; slug: string } | null;
+  projectId: string | null;
   environments: string[] | null;
   enabled: boolean;
   secretHint: string;
@@ -68,9 +68,9 @@ export interface AttemptRow extends Omit<AttemptRecord, 'webhookId'> {
 }
 
 const SELECT_WEBHOOK = `
-  SELECT w.id, w.org_id, w.url, w.description, w.events, w.project_id, p.slug AS project_slug, w.environments,
+  SELECT w.id, w.org_id, w.url, w.description, w.events, w.project_id, w.environments,
          w.enabled, w.secret_hint, w.created_at, w.updated_at
-    FROM webhooks w LEFT JOIN projects p ON p.id = w.project_id`;
+    FROM webhooks w`;
 
 function toWebhook(r: Record<string, unknown>): WebhookRow {
   return {
@@ -79,7 +79,7 @@ function toWebhook(r: Record<string, unknown>): WebhookRow {
     url: r.url as string,
     description: r.description as string | null,
     events: r.events as string[],
-    project: r.project_id ? { id: r.project_id as string, slug: r.project_slug as string } : null,
+    projectId: r.project_id as string | null,
     environments: r.environments as string[] | null,
     enabled: r.enabled as boolean,
     secretHint: r.secret_hint as string,

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import type { Actor, OrgContext, RequestMeta } from '../../common/auth/actor.js';
 import { UUID_PATTERN } from '../../common/validation/parse-uuid.pipe.js';
 import { CONFIG, type AppConfig } from '../../config/config.js';
@@ -51,7 +51,7 @@ export class WebhooksService {
   ) {}
 
   async list(org: OrgContext): Promise<WebhookDto[]> {
-    return (await this.repo.list(org.id)).map(toDto);
+    return this.toDtos(this.db.manager, await this.repo.list(org.id));
   }
 
   async create(org: OrgContext, actor: Actor, dto: CreateWebhookDto, meta: RequestMeta): Promise<CreatedWebhookDto> {
@@ -82,9 +82,9 @@ export class WebhooksService {
         meta,
         metadata: { webhookId: id, host: url.host, events: dto.events, ...filters, enabled: dto.enabled ?? true },
       });
-      return (await this.repo.find(org.id, id, em))!;
+      return (await this.toDtos(em, [(await this.repo.find(org.id, id, em))!]))[0];
     });
-    return { ...toDto(webhook), secret };
+    return { ...webhook, secret };
   }
 
   async get(org: OrgContext, id: string, query: DeliveryLogQueryDto): Promise<WebhookDetailDto> {
@@ -93,7 +93,7 @@ export class WebhooksService {
     const offset = query.offset ?? 0;
     const { rows, total } = await this.repo.attempts(id, limit, offset);
     return {
-      ...toDto(webhook),
+      ...(await this.toDtos(this.db.manager, [webhook]))[0],
       deliveries: rows.map(({ responseBody, ...row }) => ({ ...row, response: responseBody })),
       pagination: { limit, offset, total },
     };
@@ -105,7 +105,7 @@ export class WebhooksService {
     if (dto.url !== undefined) changes.url = (await this.checkUrl(dto.url)).href;
     if (dto.project !== undefined || dto.environments !== undefined) {
       // The filters are checked together: environments must exist in the project they end up with.
-      const project = dto.project !== undefined ? dto.project : (current.project?.id ?? null);
+      const project = dto.project !== undefined ? dto.project : current.projectId;
       const environments = dto.environments !== undefined ? dto.environments : current.environments;
       Object.assign(changes, await this.resolveFilters(org, project, environments));
     }
@@ -120,7 +120,7 @@ export class WebhooksService {
         meta,
         metadata: { webhookId: id, host: new URL(updated.url).host, changed, events: updated.events, enabled: updated.enabled },
       });
-      return toDto(updated);
+      return (await this.toDtos(em, [updated]))[0];
     });
   }
 
@@ -153,6 +153,12 @@ export class WebhooksService {
       });
       return { deliveryId };
     });
+  }
+
+  /** The API's view of webhooks: their project named by id and slug. */
+  private async toDtos(em: EntityManager, rows: WebhookRow[]): Promise<WebhookDto[]> {
+    const slugs = await this.projects.slugsOf(em, rows.flatMap((w) => (w.projectId ? [w.projectId] : [])));
+    return rows.map((w) => toDto(w, w.projectId && slugs.has(w.projectId) ? { id: w.projectId, slug: slugs.get(w.projectId)! } : null));
   }
 
   private async require(org: OrgContext, id: string): Promise<WebhookRow> {
@@ -189,13 +195,13 @@ export class WebhooksService {
   }
 }
 
-function toDto(w: WebhookRow): WebhookDto {
+function toDto(w: WebhookRow, project: WebhookDto['project']): WebhookDto {
   return {
     id: w.id,
     url: w.url,
     description: w.description,
     events: w.events,
-    project: w.project,
+    project,
     environments: w.environments,
     enabled: w.enabled,
     secretHint: w.secretHint,
