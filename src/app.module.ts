@@ -39,10 +39,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         LoggerModule.forRoot(loggerOptions(config)),
-        TypeOrmModule.forRoot({
-          ...dataSourceOptions({ url: databaseUrl, poolSize: config.databasePoolSize, timeouts: config.databaseTimeouts }),
-          autoLoadEntities: true,
-        }),
+        TypeOrmModule.forRoot(dataSourceOptions({ url: databaseUrl, poolSize: config.databasePoolSize, timeouts: config.databaseTimeouts })),
         DatabaseModule,
         JobsModule.forRoot(databaseUrl),
         MetricsModule,

@@ -165,14 +165,9 @@ describe('secrets under concurrent writes', () => {
     const as = { token: (await createVaultToken(ctx.api, racer, { access: 'read_write', orgId: org.id })).token };
     const p = await createProject(ctx.api, racer, org);
     const path = secretsPath(org, p, 'development');
-    const keys = ['P1', 'P2', 'P3', 'P4', 'P5'];
+    const keys = ['P1', 'P2', 'P3', 'P4'];
     const promote = () => ctx.api.post(`/v1/secrets/${org.slug}/${p.slug}/promote`, { fromEnv: 'staging', toEnv: 'development', overwrite: true }, as);
     const bulk = (value: string, order: string[]) => ctx.api.post(`${path}/bulk`, { secrets: order.map((key) => ({ key, value: `${value}:${key}` })) }, as);
-    const valuesByVersion = async (key: string) => {
-      const res = await ctx.api.get(`${path}/versions/${key}`, as);
-      expect(res.status).toBe(200);
-      return new Map<number, string>(res.body.versions.map((v: { version: number; value: string }) => [v.version, v.value]));
-    };
     const developmentVersions = async () => {
       const { rows } = await ctx.db.query(
         `SELECT s.key, s.current_version, array_agg(v.version ORDER BY v.version) AS versions
@@ -183,8 +178,8 @@ describe('secrets under concurrent writes', () => {
       return new Map<string, { current: number; versions: number[] }>(rows.map((r) => [r.key, { current: r.current_version, versions: r.versions }]));
     };
 
-    let expected = 0;
-    for (let round = 0; round < 16; round++) {
+    const rounds = 12;
+    for (let round = 0; round < rounds; round++) {
       const seeded = await ctx.api.post(`${secretsPath(org, p, 'staging')}/bulk`, { secrets: keys.map((key) => ({ key, value: `stg-${round}:${key}` })) }, as);
       expect(seeded.status).toBe(200);
       // Both orders: promotions sent first on even rounds, bulk sets first on odd ones, with the keys reversed.
@@ -192,21 +187,30 @@ describe('secrets under concurrent writes', () => {
       const writes = [promote, () => bulk(`bulk-a-${round}`, order), promote, () => bulk(`bulk-b-${round}`, [...order].reverse())];
       const responses = await Promise.all((round % 2 ? [...writes].reverse() : writes).map((write) => write()));
       expectNoServerErrors(responses);
-      expected += 4;
 
+      // Four writes of every key per round: versions 1…n, no gap, no duplicate, none lost.
       const stored = await developmentVersions();
+      const expected = 4 * (round + 1);
+      for (const key of keys) expect({ key, ...stored.get(key) }).toEqual({ key, current: expected, versions: range(expected) });
+      // The last write is what a pull sees.
       const pulled = await ctx.api.get(path, as);
       expect(pulled.status).toBe(200);
-      const current = new Map(pulled.body.secrets.map((s: { key: string; value: string; version: number }) => [s.key, { value: s.value, version: s.version }]));
-      for (const key of keys) {
-        // Four writes of every key per round: versions 1…n, no gap, no duplicate, none lost.
-        expect({ key, ...stored.get(key) }).toEqual({ key, current: expected, versions: range(expected) });
-        const history = await valuesByVersion(key);
-        const thisRound = range(4).map((i) => history.get(expected - 4 + i)).sort();
-        expect(thisRound).toEqual([`bulk-a-${round}:${key}`, `bulk-b-${round}:${key}`, `stg-${round}:${key}`, `stg-${round}:${key}`].sort());
-        // The last write is what a pull sees.
-        expect(current.get(key)).toEqual({ value: history.get(expected), version: expected });
+      for (const s of pulled.body.secrets as Array<{ key: string; version: number }>) expect({ key: s.key, version: s.version }).toEqual({ key: s.key, version: expected });
+      expect(pulled.body.secrets).toHaveLength(keys.length);
+    }
+
+    // Every write kept its own version: each round's four versions hold that round's four values.
+    for (const key of keys) {
+      const res = await ctx.api.get(`${path}/versions/${key}`, as);
+      expect(res.status).toBe(200);
+      const history = new Map<number, string>(res.body.versions.map((v: { version: number; value: string }) => [v.version, v.value]));
+      for (let round = 0; round < rounds; round++) {
+        const values = range(4).map((i) => history.get(4 * round + i)).sort();
+        expect({ key, round, values }).toEqual({ key, round, values: [`bulk-a-${round}:${key}`, `bulk-b-${round}:${key}`, `stg-${round}:${key}`, `stg-${round}:${key}`].sort() });
       }
+      const pulled = await ctx.api.get(path, as);
+      const current = pulled.body.secrets.find((s: { key: string }) => s.key === key);
+      expect(current.value).toBe(history.get(4 * rounds));
     }
   });
 });

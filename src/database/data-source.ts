@@ -17,8 +17,8 @@ export function dataSourceOptions({ url, poolSize = 10, timeouts = DEFAULT_DATAB
   return {
     type: 'postgres',
     url,
-    // No entities here: each feature module registers its own (TypeOrmModule.forFeature, loaded by the
-    // app with autoLoadEntities). Migrations are SQL written by hand and need none, nor does the CLI.
+    // No entities: every table is read and written with typed raw SQL by the one module that owns it
+    // (README, Architecture). The schema is the hand-written SQL of migrations/.
     entities: [],
     migrations: MIGRATIONS,
     migrationsTableName: 'schema_migrations',

@@ -2,15 +2,11 @@ import { Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
 import { RateLimiter } from '../../common/rate-limit/rate-limiter.service.js';
 import { CONFIG, type AppConfig } from '../../config/config.js';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '../audit/audit.module.js';
 import { MailModule } from '../mail/mail.module.js';
 import { OrgsModule } from '../orgs/orgs.module.js';
 import { PlansModule } from '../plans/plans.module.js';
 import { ProjectsModule } from '../projects/projects.module.js';
-import { ApiToken } from './api-token.entity.js';
-import { Session } from './session.entity.js';
-import { User } from './user.entity.js';
 import { AuthController } from './auth.controller.js';
 import { AuthService } from './auth.service.js';
 import { Authenticator } from './authenticator.service.js';
@@ -23,7 +19,6 @@ import { UsersModule } from './users.module.js';
 
 @Module({
   imports: [
-    TypeOrmModule.forFeature([User, Session, ApiToken]),
     UsersModule,
     OrgsModule,
     MailModule,

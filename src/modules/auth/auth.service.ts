@@ -14,7 +14,7 @@ import { EMAIL_TOKEN_TTL_HOURS, EmailTokens } from './email-tokens.service.js';
 import { assertPasswordQuality } from './password-policy.js';
 import { SessionsService } from './sessions.service.js';
 import { revokeTokensOf, TokensService } from './tokens.service.js';
-import { User } from './user.entity.js';
+import { UsersRepository, type UserRow } from './users.repository.js';
 
 export interface SignedIn {
   user: UserDto;
@@ -32,6 +32,7 @@ export function loginFailuresKey(email: string): string {
 export class AuthService {
   constructor(
     private readonly db: DataSource,
+    private readonly users: UsersRepository,
     private readonly sessions: SessionsService,
     private readonly tokens: TokensService,
     private readonly orgs: OrgsService,
@@ -106,12 +107,7 @@ export class AuthService {
     const lockedFor = await this.limiter.lockedFor(failuresKey, rules.lockoutFailures);
     if (lockedFor > 0) throw new AccountLockedError(lockedFor);
 
-    const user = await this.db
-      .getRepository(User)
-      .createQueryBuilder('u')
-      .addSelect('u.passwordHash')
-      .where('u.email = :email', { email: dto.email })
-      .getOne();
+    const user = await this.users.withPasswordHash({ email: dto.email });
     const valid = user ? await verifyPassword(user.passwordHash, dto.password) : (await burnPasswordVerification(dto.password), false);
 
     if (!user || !valid) {
@@ -139,7 +135,8 @@ export class AuthService {
   }
 
   async me(actor: Actor): Promise<MeDto> {
-    const user = await this.db.getRepository(User).findOneByOrFail({ id: actor.userId });
+    const user = await this.users.get(actor.userId);
+    if (!user) throw new Error(`User ${actor.userId} not found`);
     const orgs = await this.orgs.listForUser(actor.userId);
     // A token scoped to one org shows that org only: the others are beyond its scope.
     const scopedTo = actor.token?.orgId;
@@ -147,19 +144,15 @@ export class AuthService {
   }
 
   async changePassword(actor: Actor, dto: ChangePasswordDto, meta: RequestMeta): Promise<void> {
-    const user = await this.db
-      .getRepository(User)
-      .createQueryBuilder('u')
-      .addSelect('u.passwordHash')
-      .where('u.id = :id', { id: actor.userId })
-      .getOneOrFail();
+    const user = await this.users.withPasswordHash({ id: actor.userId });
+    if (!user) throw new Error(`User ${actor.userId} not found`);
     if (!(await verifyPassword(user.passwordHash, dto.currentPassword))) {
       throw new InvalidCredentialsError();
     }
     await assertPasswordQuality(dto.newPassword, { field: 'newPassword', email: user.email });
     const passwordHash = await hashPassword(dto.newPassword);
     await this.db.transaction(async (em) => {
-      await em.update(User, { id: user.id }, { passwordHash });
+      await this.users.setPasswordHash(em, user.id, passwordHash);
       await this.sessions.revokeAllOf(em, user.id, actor.sessionId);
       // A reset link mailed before the change must not undo it.
       await this.emailTokens.voidOpen(em, user.id, 'reset_password');
@@ -171,7 +164,7 @@ export class AuthService {
   }
 }
 
-export function toUserDto(u: User): UserDto {
+export function toUserDto(u: UserRow): UserDto {
   return {
     id: u.id,
     email: u.email,

@@ -9,13 +9,14 @@ import { verificationMail } from '../mail/messages.js';
 import { VerifyEmailDto } from './auth.dto.js';
 import { EmailAlreadyVerifiedError, InvalidEmailLinkError, TooManyMailRequestsError } from './auth.errors.js';
 import { EMAIL_TOKEN_TTL_HOURS, EmailTokens } from './email-tokens.service.js';
-import { User } from './user.entity.js';
+import { UsersRepository } from './users.repository.js';
 
 /** Proof that a user reads the mailbox of their address: a link mailed there, followed. */
 @Injectable()
 export class EmailVerificationService {
   constructor(
     private readonly db: DataSource,
+    private readonly users: UsersRepository,
     private readonly tokens: EmailTokens,
     private readonly outbox: MailOutbox,
     private readonly audit: AuditService,
@@ -25,7 +26,8 @@ export class EmailVerificationService {
 
   /** Mails a verification link; the caller learns at once if the mail server refused it (503). */
   async send(actor: Actor): Promise<void> {
-    const user = await this.db.getRepository(User).findOneByOrFail({ id: actor.userId });
+    const user = await this.users.get(actor.userId);
+    if (!user) throw new Error(`User ${actor.userId} not found`);
     if (user.emailVerifiedAt) throw new EmailAlreadyVerifiedError();
     // Anyone can register with someone else's address: cap the mails that address can be sent.
     const rule = this.config.mail.rateLimit.perAddress;

@@ -14,13 +14,14 @@ import { EMAIL_TOKEN_TTL_HOURS, EmailTokens } from './email-tokens.service.js';
 import { assertPasswordQuality } from './password-policy.js';
 import { SessionsService } from './sessions.service.js';
 import { revokeTokensOf } from './tokens.service.js';
-import { User } from './user.entity.js';
+import { UsersRepository } from './users.repository.js';
 
 /** Forgot-password and reset-password: a single-use link, valid for an hour, mailed to the account's address. */
 @Injectable()
 export class PasswordResetService {
   constructor(
     private readonly db: DataSource,
+    private readonly users: UsersRepository,
     private readonly tokens: EmailTokens,
     private readonly sessions: SessionsService,
     private readonly outbox: MailOutbox,
@@ -44,7 +45,7 @@ export class PasswordResetService {
   }
 
   private async mailResetLink(email: string, meta: RequestMeta): Promise<void> {
-    const user = await this.db.getRepository(User).findOneBy({ email });
+    const user = await this.users.byEmail(email);
     if (!user) return;
     // Committed before the mail goes out, so the link works as soon as it arrives.
     const token = await this.db.transaction(async (em) => {

@@ -1,11 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
-import { EntityManager, IsNull, Not } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import type { Authenticated, RequestMeta } from '../../common/auth/actor.js';
 import { membershipFrom, membershipJoin, type MembershipColumns, type OrgRef } from '../orgs/orgs.service.js';
 import { CONFIG, type AppConfig } from '../../config/config.js';
 import { PreparedSql } from '../../database/prepared-sql.js';
-import { Session } from './session.entity.js';
 
 export const SESSION_COOKIE = '__secr_session';
 
@@ -28,8 +27,10 @@ export class SessionsService {
 
   async create(em: EntityManager, userId: string, meta: RequestMeta): Promise<{ jwt: string; expiresAt: Date }> {
     const expiresAt = new Date(Date.now() + this.config.sessionTtlSeconds * 1000);
-    const { identifiers } = await em.insert(Session, { userId, ip: meta.ip, userAgent: meta.userAgent, expiresAt });
-    const sid = identifiers[0].id as string;
+    const [{ id: sid }]: Array<{ id: string }> = await em.query(
+      'INSERT INTO sessions (user_id, ip, user_agent, expires_at) VALUES ($1, $2, $3, $4) RETURNING id',
+      [userId, meta.ip ?? null, meta.userAgent ?? null, expiresAt],
+    );
     const claims: SessionClaims = { sub: userId, sid };
     const jwt = await this.jwt.signAsync(claims, { expiresIn: this.config.sessionTtlSeconds });
     return { jwt, expiresAt };
@@ -63,14 +64,14 @@ export class SessionsService {
   }
 
   async revoke(em: EntityManager, sessionId: string): Promise<void> {
-    await em.update(Session, { id: sessionId, revokedAt: IsNull() }, { revokedAt: new Date() });
+    await em.query('UPDATE sessions SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL', [sessionId]);
   }
 
   /** Ends every session of a user but `keepSessionId` (the one changing the password). */
   async revokeAllOf(em: EntityManager, userId: string, keepSessionId?: string): Promise<void> {
-    const where = keepSessionId
-      ? { userId, revokedAt: IsNull(), id: Not(keepSessionId) }
-      : { userId, revokedAt: IsNull() };
-    await em.update(Session, where, { revokedAt: new Date() });
+    await em.query('UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL AND ($2::uuid IS NULL OR id <> $2::uuid)', [
+      userId,
+      keepSessionId ?? null,
+    ]);
   }
 }

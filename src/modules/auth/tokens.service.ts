@@ -11,7 +11,6 @@ import { PreparedSql } from '../../database/prepared-sql.js';
 import { StatementBatcher } from '../../database/statement-batcher.js';
 import { OrgsRepository } from '../orgs/orgs.repository.js';
 import { ProjectsRepository } from '../projects/projects.repository.js';
-import { ApiToken } from './api-token.entity.js';
 import { CreatedTokenDto, CreateTokenDto, TokenDto } from './auth.dto.js';
 import { TokenNotFoundError, TokenScopeError } from './auth.errors.js';
 import { generateToken, hashesEqual, looksLikeToken, sha256 } from './credentials.js';
@@ -62,19 +61,13 @@ export class TokensService {
         adding: 1,
         usage: (locked) => countLiveTokens(locked, actor.userId),
       });
-      const token = em.create(ApiToken, {
-        userId: actor.userId,
-        name: dto.name,
-        kind,
-        tokenHash: secret.hash,
-        hint: secret.hint,
-        orgId,
-        projectId,
-        environments,
-        access: dto.access,
-        expiresAt: expiryOf(actor, days),
-      });
-      await em.save(token);
+      const [row]: Array<Record<string, any>> = await em.query(
+        `INSERT INTO api_tokens (user_id, name, kind, token_hash, hint, org_id, project_id, environments, access, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         RETURNING id, name, kind, hint, org_id, project_id, environments, access, created_at, expires_at, last_used_at`,
+        [actor.userId, dto.name, kind, secret.hash, secret.hint, orgId, projectId, environments, dto.access, expiryOf(actor, days)],
+      );
+      const token = toTokenDto(row);
       await this.audit.record(em, {
         action: 'token.created',
         orgId,
@@ -84,7 +77,7 @@ export class TokensService {
       });
       return token;
     });
-    return { ...toTokenDto(saved), token: secret.token };
+    return { ...saved, token: secret.token };
   }
 
   /** The user's active tokens; a token scoped to one org sees only that org's tokens. */
@@ -97,19 +90,7 @@ export class TokensService {
         ORDER BY t.created_at DESC`,
       [actor.userId, ...scope.params],
     );
-    return rows.map((r) => ({
-      id: r.id,
-      name: r.name,
-      kind: r.kind,
-      hint: r.hint,
-      orgId: r.org_id,
-      projectId: r.project_id,
-      environments: r.environments,
-      access: r.access,
-      createdAt: r.created_at,
-      expiresAt: r.expires_at,
-      lastUsedAt: r.last_used_at,
-    }));
+    return rows.map(toTokenDto);
   }
 
   async revoke(actor: Actor, tokenId: string, meta: RequestMeta): Promise<void> {
@@ -291,18 +272,19 @@ function assertProjectHasEnvironments(slugs: string[] | null, environments: stri
   }
 }
 
-export function toTokenDto(t: ApiToken): TokenDto {
+/** A row of api_tokens (without its hash) as the API shows it. */
+export function toTokenDto(r: Record<string, any>): TokenDto {
   return {
-    id: t.id,
-    name: t.name,
-    kind: t.kind,
-    hint: t.hint,
-    orgId: t.orgId,
-    projectId: t.projectId,
-    environments: t.environments,
-    access: t.access,
-    createdAt: t.createdAt,
-    expiresAt: t.expiresAt,
-    lastUsedAt: t.lastUsedAt,
+    id: r.id,
+    name: r.name,
+    kind: r.kind,
+    hint: r.hint,
+    orgId: r.org_id,
+    projectId: r.project_id,
+    environments: r.environments,
+    access: r.access,
+    createdAt: r.created_at,
+    expiresAt: r.expires_at,
+    lastUsedAt: r.last_used_at,
   };
 }
