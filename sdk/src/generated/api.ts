@@ -38,23 +38,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/audit/{orgId}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Query the org’s audit log, newest first, 50 events a page unless `limit` says otherwise (owner/admin) */
-        get: operations["queryAudit"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/v1/auth/register": {
         parameters: {
             query?: never;
@@ -880,6 +863,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/audit/{orgId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Query the org’s audit log, newest first, 50 events a page unless `limit` says otherwise (owner/admin) */
+        get: operations["queryAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -907,40 +907,6 @@ export interface components {
             /** @example 6f1c0d1e-7f0b-4c39-9b43-0f1f5b0a2f55 */
             requestId: string;
             errors?: components["schemas"]["FieldErrorDto"][];
-        };
-        AuditEventDto: {
-            /** @example 1042 */
-            id: string;
-            /** Format: date-time */
-            createdAt: string;
-            /** @example secret.updated */
-            action: string;
-            /** Format: uuid */
-            actorUserId: string | null;
-            actorEmail: string | null;
-            /**
-             * Format: uuid
-             * @description The token used, if any
-             */
-            actorTokenId: string | null;
-            ip: string | null;
-            userAgent: string | null;
-            requestId: string | null;
-            /** @description Names, counts, versions: never a value */
-            metadata: {
-                [key: string]: unknown;
-            };
-        };
-        PaginationDto: {
-            limit: number;
-            offset: number;
-            /** @description Matching items in all pages */
-            total: number;
-        };
-        AuditPageDto: {
-            /** @description Newest first */
-            events: components["schemas"]["AuditEventDto"][];
-            pagination: components["schemas"]["PaginationDto"];
         };
         RegisterDto: {
             /** @example ada@example.com */
@@ -1027,6 +993,12 @@ export interface components {
             metadata: {
                 [key: string]: unknown;
             };
+        };
+        PaginationDto: {
+            limit: number;
+            offset: number;
+            /** @description Matching items in all pages */
+            total: number;
         };
         AccountActivityPageDto: {
             /** @description Newest first */
@@ -1862,6 +1834,34 @@ export interface components {
             /** @description Where to send the user (Stripe-hosted page) */
             url: string;
         };
+        AuditEventDto: {
+            /** @example 1042 */
+            id: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** @example secret.updated */
+            action: string;
+            /** Format: uuid */
+            actorUserId: string | null;
+            actorEmail: string | null;
+            /**
+             * Format: uuid
+             * @description The token used, if any
+             */
+            actorTokenId: string | null;
+            ip: string | null;
+            userAgent: string | null;
+            requestId: string | null;
+            /** @description Names, counts, versions: never a value */
+            metadata: {
+                [key: string]: unknown;
+            };
+        };
+        AuditPageDto: {
+            /** @description Newest first */
+            events: components["schemas"]["AuditEventDto"][];
+            pagination: components["schemas"]["PaginationDto"];
+        };
     };
     responses: never;
     parameters: never;
@@ -1920,70 +1920,6 @@ export interface operations {
             };
             /** @description Invalid input */
             400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-        };
-    };
-    queryAudit: {
-        parameters: {
-            query?: {
-                limit?: number;
-                offset?: number;
-                /** @description Only events with this action */
-                action?: string;
-            };
-            header?: never;
-            path: {
-                /** @description The org's id */
-                orgId: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Success */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["AuditPageDto"];
-                };
-            };
-            /** @description Invalid input */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Not signed in, or the credential is invalid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Not allowed for this identity */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Not found */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5113,6 +5049,70 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BillingUrlDto"];
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not signed in, or the credential is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not allowed for this identity */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    queryAudit: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+                /** @description Only events with this action */
+                action?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The org's id */
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPageDto"];
                 };
             };
             /** @description Invalid input */
