@@ -1,8 +1,8 @@
 import { Body, Controller, Get, Param, Patch, Put, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import type { Actor, RequestMeta } from '../../common/auth/actor.js';
+import type { Actor, RequestMeta } from '../auth/request-context.js';
 import { Permission } from '../../common/auth/permissions.js';
-import { CurrentActor, ReqMeta } from '../../common/auth/request-context.decorators.js';
+import { CurrentActor, ReqMeta } from '../auth/request-context.decorators.js';
 import { Route } from '../../common/auth/route.decorator.js';
 import { PageQueryDto } from '../../common/pagination/pagination.dto.js';
 import { ParseUuidPipe } from '../../common/validation/parse-uuid.pipe.js';

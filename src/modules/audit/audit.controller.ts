@@ -1,8 +1,8 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import type { OrgContext } from '../../common/auth/actor.js';
+import type { OrgContext } from '../auth/request-context.js';
 import { Permission } from '../../common/auth/permissions.js';
-import { CurrentOrg } from '../../common/auth/request-context.decorators.js';
+import { CurrentOrg } from '../auth/request-context.decorators.js';
 import { Route } from '../../common/auth/route.decorator.js';
 import { AuditPageDto, AuditQueryDto } from './audit.dto.js';
 import { AuditService } from './audit.service.js';

@@ -1,9 +1,9 @@
 import { Body, Controller, Delete, Get, Inject, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import type { Actor, RequestMeta } from '../../common/auth/actor.js';
+import type { Actor, RequestMeta } from './request-context.js';
 import { Permission } from '../../common/auth/permissions.js';
-import { CurrentActor, ReqMeta } from '../../common/auth/request-context.decorators.js';
+import { CurrentActor, ReqMeta } from './request-context.decorators.js';
 import { Route } from '../../common/auth/route.decorator.js';
 import { CONFIG, type AppConfig } from '../../config/config.js';
 import { AccountActivityPageDto, AccountActivityQueryDto } from '../audit/audit.dto.js';

@@ -1,15 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { EntityManager, IsNull, Not } from 'typeorm';
-import type { Authenticated, RequestMeta } from '../../common/auth/actor.js';
-import { membershipFrom, membershipJoin, type MembershipColumns, type OrgRef } from '../orgs/orgs.service.js';
+import type { Authenticated, OrgRef, RequestMeta } from './request-context.js';
+import { membershipFrom, membershipJoin, type MembershipColumns } from './caller-membership.js';
 import { CONFIG, type AppConfig } from '../../config/config.js';
 import { PreparedSql } from '../../database/prepared-sql.js';
 import { Session } from './session.entity.js';
 
 export const SESSION_COOKIE = '__secr_session';
 
-interface SessionClaims {
+export interface SessionClaims {
   sub: string;
   sid: string;
 }
@@ -36,16 +36,11 @@ export class SessionsService {
   }
 
   /**
-   * The actor for a session cookie, or `null` when it is invalid, expired or revoked; with `org`, also
-   * the actor's membership in that org, from the same query.
+   * The actor for the verified claims of a session cookie (`SessionJwtStrategy` checks the signature
+   * and expiry), or `null` when its session is revoked or expired; with `org`, also the actor's
+   * membership in that org, from the same query.
    */
-  async verify(jwt: string, org?: OrgRef): Promise<Authenticated | null> {
-    let claims: SessionClaims;
-    try {
-      claims = await this.jwt.verifyAsync<SessionClaims>(jwt, { algorithms: ['HS256'] });
-    } catch {
-      return null;
-    }
+  async resolve(claims: SessionClaims, org?: OrgRef): Promise<Authenticated | null> {
     if (typeof claims.sid !== 'string' || typeof claims.sub !== 'string') return null;
     const membership = membershipJoin('u.id', '$3', org?.by);
     const [row] = await this.sql.query<MembershipColumns & Record<string, any>>(

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager, IsNull, MoreThan } from 'typeorm';
-import type { Actor, OrgContext, RequestMeta } from '../../common/auth/actor.js';
+import type { Actor, OrgContext, RequestMeta } from '../auth/request-context.js';
 import { ROLE_RANK, type Role } from '../../common/auth/permissions.js';
 import { ForbiddenError } from '../../common/errors/domain-error.js';
 import { CONFIG, type AppConfig } from '../../config/config.js';

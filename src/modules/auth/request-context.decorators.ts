@@ -1,6 +1,6 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import type { Actor, OrgContext, RequestMeta } from './actor.js';
+import type { Actor, OrgContext, RequestMeta } from './request-context.js';
 
 const request = (ctx: ExecutionContext): FastifyRequest => ctx.switchToHttp().getRequest<FastifyRequest>();
 
