@@ -4,14 +4,13 @@ import type { Actor, RequestMeta } from '../auth/request-context.js';
 import type { PageQueryDto } from '../../common/pagination/pagination.dto.js';
 import { CONFIG, type AppConfig } from '../../config/config.js';
 import { AuditService } from '../audit/audit.service.js';
-import { LIMIT_NAMES, PLANS, resolveLimits, sanitizeLimits, UNLIMITED, type EffectiveLimits, type PlanName, type StoredLimits } from '../plans/plan-limits.js';
+import { limitsForApi, PLANS, resolveLimits, sanitizeLimits, type PlanName, type StoredLimits } from '../plans/plan-limits.js';
 import { PlansService } from '../plans/plans.service.js';
 import {
   AdminOrgDetailDto,
   AdminOrgDto,
   AdminOrgListDto,
   AdminStatsDto,
-  EffectiveLimitsDto,
   PlanDto,
   PlanListDto,
   UpdateOrgPlanDto,
@@ -80,7 +79,7 @@ export class AdminService {
     const [row]: OrgRow[] = await em.query(`${ORG_WITH_USAGE} WHERE o.id = $1`, [orgId]);
     if (!row) throw new AdminOrgNotFoundError(orgId);
     const { limits } = await this.plans.effectiveLimits(orgId, em);
-    return { ...this.toOrgDto(row), limitOverrides: sanitizeLimits(row.limit_overrides), limits: toLimitsDto(limits) };
+    return { ...this.toOrgDto(row), limitOverrides: sanitizeLimits(row.limit_overrides), limits: limitsForApi(limits) };
   }
 
   async updateOrg(actor: Actor, orgId: string, dto: UpdateOrgPlanDto, meta: RequestMeta): Promise<AdminOrgDetailDto> {
@@ -148,15 +147,6 @@ export class AdminService {
   }
 
   private toPlanDto(name: PlanName, config: StoredLimits): PlanDto {
-    return { name, isDefault: name === this.config.defaultPlan, config, limits: toLimitsDto(resolveLimits(name, config, {})) };
+    return { name, isDefault: name === this.config.defaultPlan, config, limits: limitsForApi(resolveLimits(name, config, {})) };
   }
-}
-
-function toLimitsDto(limits: EffectiveLimits): EffectiveLimitsDto {
-  const dto = {} as Record<string, { value: number; source: string }>;
-  for (const name of LIMIT_NAMES) {
-    const { value, source } = limits[name];
-    dto[name] = { value: value === Infinity ? UNLIMITED : value, source };
-  }
-  return dto as unknown as EffectiveLimitsDto;
 }

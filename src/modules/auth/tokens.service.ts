@@ -14,7 +14,8 @@ import { Membership } from '../orgs/membership.entity.js';
 import { ApiToken } from './api-token.entity.js';
 import { CreatedTokenDto, CreateTokenDto, TokenDto } from './auth.dto.js';
 import { TokenNotFoundError, TokenScopeError } from './auth.errors.js';
-import { generateToken, hashesEqual, looksLikeToken, sha256 } from './credentials.js';
+import { hashesEqual, sha256 } from '../../common/crypto/hash.js';
+import { generateToken, looksLikeToken } from './credentials.js';
 
 interface TokenLookup {
   hash: Buffer;

@@ -3,9 +3,10 @@ import Stripe from 'stripe';
 import { DataSource } from 'typeorm';
 import type { RequestMeta } from '../auth/request-context.js';
 import { BadRequestError, NotFoundError } from '../../common/errors/domain-error.js';
+import { UUID_PATTERN } from '../../common/validation/parse-uuid.pipe.js';
 import { CONFIG, type AppConfig } from '../../config/config.js';
 import { AuditService } from '../audit/audit.service.js';
-import { LIMIT_NAMES, UNLIMITED, type PlanName } from '../plans/plan-limits.js';
+import { limitsForApi, type PlanName } from '../plans/plan-limits.js';
 import { PlansService } from '../plans/plans.service.js';
 import { usage } from '../plans/usage.js';
 import type { BillingStatusDto, BillingUrlDto, PaidPlan, WebhookReceivedDto } from './billing.dto.js';
@@ -15,7 +16,6 @@ import { BillingNotConfiguredError } from './billing.errors.js';
 export const WEBHOOK_TOLERANCE_SECONDS = 300;
 
 /** Subscription statuses under which the paid plan applies; any other (but PENDING_STATUSES) falls back to DEFAULT_PLAN. */
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const LIVE_STATUSES = new Set(['active', 'trialing', 'past_due']);
 /**
  * Not paid yet (the first invoice is open): the plan stays as it is, so a late `created` event cannot
@@ -115,11 +115,6 @@ export class BillingService {
       usage.members(orgId)(em),
       usage.webhooks(orgId)(em),
     ]);
-    const limitsDto = {} as BillingStatusDto['limits'];
-    for (const name of LIMIT_NAMES) {
-      const { value, source } = limits[name];
-      limitsDto[name] = { value: value === Infinity ? UNLIMITED : value, source };
-    }
     return {
       orgId,
       plan,
@@ -128,7 +123,7 @@ export class BillingService {
       currentPeriodEnd: row.current_period_end ? row.current_period_end.toISOString() : null,
       billingConfigured: this.stripe !== null,
       usage: { projects, members, webhooks },
-      limits: limitsDto,
+      limits: limitsForApi(limits),
     };
   }
 
@@ -184,7 +179,7 @@ export class BillingService {
       const select = `SELECT id, plan, stripe_customer_id, stripe_subscription_id, stripe_subscription_created_at, subscription_status, stripe_event_at
                         FROM orgs WHERE %s FOR NO KEY UPDATE`;
       let [org]: OrgEventRow[] = change.customerId ? await em.query(select.replace('%s', 'stripe_customer_id = $1'), [change.customerId]) : [];
-      if (!org && change.orgId && UUID.test(change.orgId)) {
+      if (!org && change.orgId && UUID_PATTERN.test(change.orgId)) {
         [org] = await em.query(select.replace('%s', 'id = $1 AND (stripe_customer_id IS NULL OR $2::text IS NULL)'), [change.orgId, change.customerId]);
       }
       if (!org || supersededFor(org, change)) return { received: true, duplicate: false };

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import type { Actor, OrgContext, RequestMeta } from '../auth/request-context.js';
+import { slugify } from '../../common/text/slugify.js';
 import { ForbiddenError } from '../../common/errors/domain-error.js';
 import { isUniqueViolation } from '../../database/pg-errors.js';
 import { AuditService } from '../audit/audit.service.js';
@@ -78,17 +79,4 @@ export class OrgsService {
     if (!(await em.existsBy(Org, { slug: base }))) return base;
     return `${base.slice(0, 56)}-${randomBytes(3).toString('hex')}`;
   }
-}
-
-export function slugify(name: string): string {
-  const slug = name
-    // NFKD splits 'é' into 'e' + a combining accent; dropping the marks keeps 'creme', not 'cre-me'.
-    .normalize('NFKD')
-    .replace(/\p{M}+/gu, '')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 63)
-    .replace(/-+$/, '');
-  return slug || `org-${randomBytes(3).toString('hex')}`;
 }

@@ -6,7 +6,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { ProjectKeys } from '../keys/project-keys.service.js';
 import { PlansService } from '../plans/plans.service.js';
 import { usage } from '../plans/usage.js';
-import { slugify } from '../orgs/orgs.service.js';
+import { slugify } from '../../common/text/slugify.js';
 import { DEFAULT_ENVIRONMENTS, ENVIRONMENT_ALIASES } from './environments.js';
 import { Environment } from './environment.entity.js';
 import { Project } from './project.entity.js';
