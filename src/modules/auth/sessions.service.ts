@@ -9,6 +9,14 @@ import { Session } from './session.entity.js';
 
 export const SESSION_COOKIE = '__secr_session';
 
+/** The caller's columns of `users`, as both credential lookups select them. */
+export interface UserColumns {
+  id: string;
+  email: string;
+  is_admin: boolean;
+  email_verified: boolean;
+}
+
 export interface SessionClaims {
   sub: string;
   sid: string;
@@ -43,7 +51,7 @@ export class SessionsService {
   async resolve(claims: SessionClaims, org?: OrgRef): Promise<Authenticated | null> {
     if (typeof claims.sid !== 'string' || typeof claims.sub !== 'string') return null;
     const membership = membershipJoin('u.id', '$3', org?.by);
-    const [row] = await this.sql.query<MembershipColumns & Record<string, any>>(
+    const [row] = await this.sql.query<MembershipColumns & UserColumns>(
       `session-verify-${org?.by ?? 'account'}`,
       `SELECT u.id, u.email, u.is_admin, u.email_verified_at IS NOT NULL AS email_verified, ${membership.select}
          FROM sessions s JOIN users u ON u.id = s.user_id ${membership.join}

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DataSource, EntityManager, IsNull, MoreThan } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { ValidationFailedError } from '../../common/errors/domain-error.js';
 import { canonicalEnvironment } from '../projects/environments.js';
 import type { Actor, Authenticated, OrgRef, RequestMeta } from './request-context.js';
@@ -11,7 +11,8 @@ import { CONFIG, type AppConfig } from '../../config/config.js';
 import { PreparedSql } from '../../database/prepared-sql.js';
 import { StatementBatcher } from '../../database/statement-batcher.js';
 import { Membership } from '../orgs/membership.entity.js';
-import { ApiToken } from './api-token.entity.js';
+import { ApiToken, type TokenAccess, type TokenKind } from './api-token.entity.js';
+import type { UserColumns } from './sessions.service.js';
 import { CreatedTokenDto, CreateTokenDto, TokenDto } from './auth.dto.js';
 import { TokenNotFoundError, TokenScopeError } from './auth.errors.js';
 import { hashesEqual, sha256 } from '../../common/crypto/hash.js';
@@ -23,7 +24,33 @@ interface TokenLookup {
   org: string | null;
 }
 
-type TokenRow = MembershipColumns & Record<string, any> & { ord: string };
+type TokenRow = MembershipColumns &
+  Omit<UserColumns, 'id'> & {
+    ord: string;
+    id: string;
+    token_hash: Buffer;
+    org_id: string | null;
+    project_id: string | null;
+    environments: string[] | null;
+    access: TokenAccess;
+    last_used_at: Date | null;
+    expires_at: Date;
+    user_id: string;
+  };
+
+interface TokenListRow {
+  id: string;
+  name: string;
+  kind: TokenKind;
+  hint: string;
+  org_id: string | null;
+  project_id: string | null;
+  environments: string[] | null;
+  access: TokenAccess;
+  created_at: Date;
+  expires_at: Date;
+  last_used_at: Date | null;
+}
 
 /** Write `last_used_at` at most this often per token, to keep writes off the hot read path. */
 const LAST_USED_RESOLUTION_MS = 60_000;
@@ -84,7 +111,7 @@ export class TokensService {
   /** The user's active tokens; a token scoped to one org sees only that org's tokens. */
   async list(actor: Actor): Promise<TokenDto[]> {
     const scope = scopeFilter(actor);
-    const rows: Array<Record<string, any>> = await this.db.query(
+    const rows: TokenListRow[] = await this.db.query(
       `SELECT t.id, t.name, t.kind, t.hint, t.org_id, t.project_id, t.environments, t.access, t.created_at, t.expires_at, t.last_used_at
          FROM api_tokens t
         WHERE t.user_id = $1 AND t.revoked_at IS NULL AND t.expires_at > now() AND ${scope.sql(2)}
