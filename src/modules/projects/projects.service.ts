@@ -12,7 +12,7 @@ import { Environment } from './environment.entity.js';
 import { Project } from './project.entity.js';
 import { CreateEnvironmentDto, CreateProjectDto, EnvironmentDto, ProjectDto } from './projects.dto.js';
 import { EnvironmentSlugTakenError, ProjectSlugTakenError } from './projects.errors.js';
-import { VaultAccess } from './vault-access.service.js';
+import type { ProjectRef } from './vault-access.service.js';
 
 /** The first DEK version of a project. */
 const FIRST_KEY_VERSION = 1;
@@ -21,7 +21,6 @@ const FIRST_KEY_VERSION = 1;
 export class ProjectsService {
   constructor(
     private readonly db: DataSource,
-    private readonly access: VaultAccess,
     private readonly keys: ProjectKeys,
     private readonly audit: AuditService,
     private readonly plans: PlansService,
@@ -36,8 +35,7 @@ export class ProjectsService {
     return this.withEnvironments(projects, actor);
   }
 
-  async get(org: OrgContext, slug: string, actor: Actor): Promise<ProjectDto> {
-    const ref = await this.access.project(org, slug, actor);
+  async get(ref: ProjectRef, actor: Actor): Promise<ProjectDto> {
     const project = await this.db.getRepository(Project).findOneByOrFail({ id: ref.id });
     return (await this.withEnvironments([project], actor))[0];
   }
@@ -73,21 +71,19 @@ export class ProjectsService {
     }
   }
 
-  async remove(actor: Actor, org: OrgContext, slug: string, meta: RequestMeta): Promise<void> {
-    const project = await this.access.project(org, slug, actor);
+  async remove(actor: Actor, project: ProjectRef, meta: RequestMeta): Promise<void> {
     await this.db.transaction(async (em) => {
       // Cascades to environments, secrets with their history, project keys and tokens scoped to it.
       await em.delete(Project, { id: project.id });
-      await this.audit.record(em, { action: 'project.deleted', orgId: org.id, actor, meta, metadata: { projectId: project.id, slug } });
+      await this.audit.record(em, { action: 'project.deleted', orgId: project.orgId, actor, meta, metadata: { projectId: project.id, slug: project.slug } });
     });
   }
 
-  async createEnvironment(actor: Actor, org: OrgContext, slug: string, dto: CreateEnvironmentDto, meta: RequestMeta): Promise<EnvironmentDto> {
-    const project = await this.access.project(org, slug, actor);
+  async createEnvironment(actor: Actor, project: ProjectRef, dto: CreateEnvironmentDto, meta: RequestMeta): Promise<EnvironmentDto> {
     if (ENVIRONMENT_ALIASES[dto.slug]) throw new EnvironmentSlugTakenError(dto.slug);
     try {
       return await this.db.transaction(async (em) => {
-        await this.plans.assertCanAdd(em, org.id, {
+        await this.plans.assertCanAdd(em, project.orgId, {
           limit: 'environmentsPerProject',
           scopeId: project.id,
           adding: 1,
@@ -102,7 +98,7 @@ export class ProjectsService {
         await em.insert(Environment, env);
         await this.audit.record(em, {
           action: 'environment.created',
-          orgId: org.id,
+          orgId: project.orgId,
           actor,
           meta,
           metadata: { projectId: project.id, environmentId: env.id, slug: env.slug, tier: env.tier },

@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import type { Actor, OrgContext, RequestMeta } from '../auth/request-context.js';
+import type { Actor, RequestMeta } from '../auth/request-context.js';
 import { AuditService } from '../audit/audit.service.js';
 import { PlansService } from '../plans/plans.service.js';
 import { usage } from '../plans/usage.js';
 import { canonicalEnvironment } from '../projects/environments.js';
-import { VaultAccess, type VaultTarget } from '../projects/vault-access.service.js';
+import type { VaultTarget } from '../projects/vault-access.service.js';
 import { lockProjectKey } from '../secrets/secrets.service.js';
 import { SecretsRepository, type NewVersion } from '../secrets/secrets.repository.js';
 import { WebhookEvents } from '../webhooks/webhook-events.service.js';
@@ -26,18 +26,14 @@ interface Plan {
 export class PromotionService {
   constructor(
     private readonly db: DataSource,
-    private readonly access: VaultAccess,
     private readonly repo: SecretsRepository,
     private readonly audit: AuditService,
     private readonly events: WebhookEvents,
     private readonly plans: PlansService,
   ) {}
 
-  async promote(actor: Actor, org: OrgContext, projectSlug: string, dto: PromoteSecretsDto, meta: RequestMeta): Promise<PromoteResultDto> {
-    if (canonicalEnvironment(dto.fromEnv) === canonicalEnvironment(dto.toEnv)) throw new SameEnvironmentError();
-    // Read on the source, write on the target: a developer cannot copy production into a tier they can read.
-    const source = await this.access.environment(org, projectSlug, dto.fromEnv, actor, 'read');
-    const target = await this.access.environment(org, projectSlug, dto.toEnv, actor, 'write');
+  /** `source` resolved with read access and `target` with write access (the controller, after `assertDistinctEnvironments`). */
+  async promote(actor: Actor, source: VaultTarget, target: VaultTarget, dto: PromoteSecretsDto, meta: RequestMeta): Promise<PromoteResultDto> {
     const overwrite = dto.overwrite ?? false;
 
     if (dto.dryRun) {
@@ -48,7 +44,7 @@ export class PromotionService {
       // A rotation must not destroy the key version of a ciphertext this is copying (see lockProjectKey).
       await lockProjectKey(em, target.project.id);
       const plan = await this.plan(em, source, target, dto.keys, overwrite, true);
-      await this.plans.assertCanAdd(em, org.id, {
+      await this.plans.assertCanAdd(em, target.org.id, {
         limit: 'secretsPerEnvironment',
         scopeId: target.environment.id,
         adding: plan.results.filter((r) => r.action === 'created').length,
@@ -69,7 +65,7 @@ export class PromotionService {
       if (result.promoted) {
         await this.events.emit(em, {
           event: 'secret.promoted',
-          orgId: org.id,
+          orgId: target.org.id,
           project: { id: target.project.id, slug: target.project.slug },
           environment: { id: target.environment.id, slug: target.environment.slug },
           key: null,
@@ -79,7 +75,7 @@ export class PromotionService {
       }
       await this.audit.record(em, {
         action: 'secret.promote',
-        orgId: org.id,
+        orgId: target.org.id,
         actor,
         meta,
         metadata: {
@@ -122,4 +118,9 @@ function summarize(plan: Plan, dryRun: boolean): PromoteResultDto {
   const created = count('created');
   const updated = count('updated');
   return { promoted: created + updated, created, updated, skipped: count('skipped'), dryRun, results: plan.results };
+}
+
+/** Checked before either environment is resolved: promoting an environment onto itself is a 400, whatever exists. */
+export function assertDistinctEnvironments(dto: Pick<PromoteSecretsDto, 'fromEnv' | 'toEnv'>): void {
+  if (canonicalEnvironment(dto.fromEnv) === canonicalEnvironment(dto.toEnv)) throw new SameEnvironmentError();
 }
