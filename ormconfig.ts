@@ -4,6 +4,7 @@
  * the CLI and the server share one description of the database (src/database/data-source.ts).
  */
 import { DataSource } from 'typeorm';
+// eslint-disable-next-line @typescript-eslint/ban-ts-comment -- absent before a build, so not an expected error either
 // @ts-ignore -- compiled output, present after `npm run build`
 import { dataSourceOptions, migrationTimeouts } from './dist/src/database/data-source.js';
 

@@ -80,7 +80,9 @@ try {
   for (let i = 0; ; i++) {
     try {
       if ((await fetch(`${base}/health/ready`)).ok) break;
-    } catch {}
+    } catch {
+      // not listening yet
+    }
     if (i > 300) throw new Error('server did not become ready');
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -3,9 +3,9 @@
  * `npm test`: builds what the tests run, type-checks, and runs jest (arguments go to jest).
  *
  * Same steps as before, less waiting: the SDK builds first (the type-check and the CLI read its
- * declarations); then the type-check (tsc, ~20 s and one core) runs beside the server build, the CLI
- * build and jest, which need only what they build. The type-check's output is printed after jest's,
- * and `npm test` fails if any step fails.
+ * declarations); then the type-check (tsc, ~20 s and one core) and the lint (`npm run lint`: ESLint and Prettier)
+ * run beside the server build, the CLI build and jest, which need only what they build. Their output
+ * is printed after jest's, and `npm test` fails if any step fails.
  */
 import { spawn } from 'node:child_process';
 
@@ -30,6 +30,7 @@ const step = async (script) => {
 
 await step('build:sdk');
 const typecheck = run(npm, ['run', '-s', 'typecheck'], { quiet: true });
+const lint = run(npm, ['run', '-s', 'lint'], { quiet: true });
 await step('build');
 await step('build:cli');
 const jest = await run(process.execPath, ['node_modules/jest/bin/jest.js', ...process.argv.slice(2)], {
@@ -37,4 +38,6 @@ const jest = await run(process.execPath, ['node_modules/jest/bin/jest.js', ...pr
 });
 const checked = await typecheck;
 process.stdout.write(`\n> typecheck (tsc -p tsconfig.json): ${checked.code === 0 ? 'no errors' : 'FAILED'}\n${checked.output}`);
-process.exit(jest.code || checked.code);
+const linted = await lint;
+process.stdout.write(`\n> lint (eslint, prettier --check): ${linted.code === 0 ? 'no problems' : 'FAILED'}\n${linted.code === 0 ? '' : linted.output}`);
+process.exit(jest.code || checked.code || linted.code);

@@ -1,8 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
-import { AuthGuard } from './common/auth/auth.guard.js';
 import { HttpErrorFilter } from './common/errors/http-error.filter.js';
 import { loggerOptions } from './common/logging/logger.options.js';
 import { JobsModule } from './common/jobs/jobs.module.js';
@@ -56,7 +55,6 @@ export class AppModule {
       ],
       controllers: [HealthController],
       providers: [
-        { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: HttpErrorFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },
       ],

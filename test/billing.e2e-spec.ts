@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import Stripe from 'stripe';
-import { createOrg, createTeam, registerUser, type OrgWithTeam } from './factories/accounts.js';
+import { createOrg, createTeam, registerUser } from './factories/accounts.js';
 import { createProject, secretsPath } from './factories/vault.js';
 import { FakeStripe } from './support/fake-stripe.js';
 import { startTestContext, type TestContext } from './support/test-app.js';

@@ -2,7 +2,7 @@ import { Command } from '@oclif/core/command';
 import * as Errors from '@oclif/core/errors';
 import * as Flags from '@oclif/core/flags';
 import type * as Interfaces from '@oclif/core/interfaces';
-import { createApi, unwrap, type components, type SecrApi } from '@secr/sdk';
+import { canonicalEnvironment, createApi, unwrap, type components, type SecrApi } from '@secr/sdk';
 import { DEFAULT_API_URL, findLink, readCredentials, type ProjectLink, type StoredCredentials } from './lib/config.js';
 import { CliFailure, ExitCode, formatReport, reportFor, usageError } from './lib/errors.js';
 import { confirm } from './lib/prompt.js';
@@ -24,13 +24,6 @@ export const projectFlags = { org: orgFlag, project: projectFlag };
 /** For environment-scoped commands (set, get, ls, run, …). */
 export const envFlags = { org: orgFlag, project: projectFlag, env: envFlag };
 export const yesFlag = { yes: Flags.boolean({ char: 'y', description: 'Do not ask for confirmation' }) };
-
-const ENV_ALIASES: Record<string, string> = { dev: 'development', stg: 'staging', prod: 'production' };
-
-/** The API's aliases of the default environments, spelled out for messages. */
-export function canonicalEnv(env: string): string {
-  return ENV_ALIASES[env] ?? env;
-}
 
 /** Where a command acts, from its flags and the nearest `.secr.json`. */
 export interface Target {
@@ -144,7 +137,7 @@ export abstract class BaseCommand<C extends typeof Command, R> extends Command {
     if (!org || !project) {
       throw usageError('No project: pass --org and --project, or run `secr init` to link this directory');
     }
-    return { org, project, env: canonicalEnv(env || 'development') };
+    return { org, project, env: canonicalEnvironment(env || 'development') };
   }
 
   /** The org of `--org` or `.secr.json`, by slug or id, as the API lists it for you. */

@@ -2,3 +2,4 @@ export { createApi, DEFAULT_API_URL, DEFAULT_TIMEOUT_MS, unwrap, type ApiOptions
 export { SecrApiError } from './errors.js';
 export * from './sdk.js';
 export type { components, paths } from './generated/api.js';
+export { canonicalEnvironment, ENVIRONMENT_ALIASES, ROLES, TIERS, type Role, type Tier } from './vocabulary.js';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import TemplateAdd from '../../cli/src/commands/template/add.js';
 import TemplateList from '../../cli/src/commands/template/list.js';
 import TemplateRemove from '../../cli/src/commands/template/remove.js';
-import type { TestOrg, TestUser } from '../factories/accounts.js';
+import type { TestOrg } from '../factories/accounts.js';
 import type { TestProject } from '../factories/vault.js';
 import { createLinkedCli, removeCliSandboxes, type CliSandbox } from '../support/cli.js';
 import { runCommand } from '../support/cli-in-process.js';
@@ -17,7 +17,6 @@ import { startTestContext, type TestContext } from '../support/test-app.js';
  */
 describe('secr CLI claims (real server)', () => {
   let ctx: TestContext;
-  let owner: TestUser;
   let org: TestOrg;
   let project: TestProject;
   let token: string;
@@ -25,7 +24,7 @@ describe('secr CLI claims (real server)', () => {
 
   beforeAll(async () => {
     ctx = await startTestContext();
-    ({ owner, org, project, token, cli } = await createLinkedCli(ctx.api, 'claims', 'Claims'));
+    ({ org, project, token, cli } = await createLinkedCli(ctx.api, 'claims', 'Claims'));
     cli.env.SECR_TOKEN = token;
   });
   afterAll(async () => {

@@ -32,7 +32,7 @@ import Tokens from '../../cli/src/commands/tokens/index.js';
 import TokensRevoke from '../../cli/src/commands/tokens/revoke.js';
 import Whoami from '../../cli/src/commands/whoami.js';
 import { createToken, registerUser, type TestOrg, type TestUser } from '../factories/accounts.js';
-import { createProject, seedSecrets, type TestProject } from '../factories/vault.js';
+import { seedSecrets, type TestProject } from '../factories/vault.js';
 import { answer, collect, createCliSandbox, createLinkedCli, removeCliSandboxes, type CliResult, type CliSandbox } from '../support/cli.js';
 import { runCommand, type CommandClass } from '../support/cli-in-process.js';
 import { startTestContext, type TestContext } from '../support/test-app.js';

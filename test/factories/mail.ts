@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { HttpClient } from '../support/http.js';
-import { randomBase62, sha256 } from '../../src/modules/auth/credentials.js';
+import { sha256 } from '../../src/common/crypto/hash.js';
+import { randomBase62 } from '../../src/common/crypto/random.js';
 import type { EmailTokenPurpose } from '../../src/modules/auth/email-tokens.service.js';
 
 /**

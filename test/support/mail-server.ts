@@ -40,6 +40,7 @@ export class TestMailServer {
   ) {}
 
   static async start(options: MailServerOptions = {}): Promise<TestMailServer> {
+    // eslint-disable-next-line prefer-const -- assigned below, after the server that its callbacks close over
     let self: TestMailServer | undefined;
     const server = new SMTPServer({
       hideSTARTTLS: true,

@@ -1,5 +1,6 @@
 import * as Flags from '@oclif/core/flags';
-import { BaseCommand, canonicalEnv, type OrgSummary } from '../base-command.js';
+import { canonicalEnvironment } from '@secr/sdk';
+import { BaseCommand, type OrgSummary } from '../base-command.js';
 import { writeLink, type ProjectLink } from '../lib/config.js';
 import { CliFailure, ExitCode, usageError } from '../lib/errors.js';
 import { ask, isInteractive } from '../lib/prompt.js';
@@ -29,7 +30,7 @@ export default class Init extends BaseCommand<typeof Init, InitResult> {
 
     const envs = project.environments.map((e) => e.slug);
     const wanted = this.flags.env ?? (isInteractive() ? await this.choose('Default environment', envs, 'development') : 'development');
-    const environment = canonicalEnv(wanted);
+    const environment = canonicalEnvironment(wanted);
     if (!envs.includes(environment)) {
       throw new CliFailure(`Environment '${wanted}' not found in ${org.slug}/${project.slug} (has: ${envs.join(', ')})`, 'not_found', ExitCode.NotFound);
     }

@@ -1,8 +1,7 @@
 import { unwrap, type components, type SecrApi } from '@secr/sdk';
 import { CliFailure, ExitCode } from './errors.js';
 
-export const ROLES = ['owner', 'admin', 'developer', 'viewer'] as const;
-export type Role = (typeof ROLES)[number];
+export { ROLES, type Role } from '@secr/sdk';
 type Member = components['schemas']['MemberDto'];
 
 /** A member by email (case-insensitive) or user id: the member routes take user ids. */

@@ -68,7 +68,7 @@ interface PermissionInfo {
   readonly adminOnly?: boolean;
   /**
    * Usable by a token narrowed to one project or to some environments: the service checks that
-   * narrower scope (VaultAccess). Every other org permission needs a token for the whole org.
+   * narrower scope (VaultAccess, in the controller). Every other org permission needs a token for the whole org.
    */
   readonly narrowable?: boolean;
 }

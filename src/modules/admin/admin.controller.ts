@@ -1,8 +1,8 @@
 import { Body, Controller, Get, Param, Patch, Put, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import type { Actor, RequestMeta } from '../../common/auth/actor.js';
+import type { RequestContext } from '../auth/request-context.js';
 import { Permission } from '../../common/auth/permissions.js';
-import { CurrentActor, ReqMeta } from '../../common/auth/request-context.decorators.js';
+import { Ctx } from '../auth/request-context.decorators.js';
 import { Route } from '../../common/auth/route.decorator.js';
 import { PageQueryDto } from '../../common/pagination/pagination.dto.js';
 import { ParseUuidPipe } from '../../common/validation/parse-uuid.pipe.js';
@@ -40,10 +40,9 @@ export class AdminController {
   @Patch('orgs/:orgId')
   @Route({ permission: Permission.AdminWrite, summary: "Set an org's plan and/or limit overrides (instance admins)", response: AdminOrgDetailDto })
   updateOrg(
-    @CurrentActor() actor: Actor,
+    @Ctx() { actor, meta }: RequestContext,
     @Param('orgId', ParseUuidPipe) orgId: string,
     @Body() dto: UpdateOrgPlanDto,
-    @ReqMeta() meta: RequestMeta,
   ): Promise<AdminOrgDetailDto> {
     return this.admin.updateOrg(actor, orgId, dto, meta);
   }
@@ -56,7 +55,7 @@ export class AdminController {
 
   @Put('plans/:planName')
   @Route({ permission: Permission.AdminWrite, summary: "Replace a plan's run-time limits in plan_configs (instance admins)", response: PlanDto })
-  updatePlan(@CurrentActor() actor: Actor, @Param('planName') planName: string, @Body() dto: UpdatePlanConfigDto, @ReqMeta() meta: RequestMeta): Promise<PlanDto> {
+  updatePlan(@Ctx() { actor, meta }: RequestContext, @Param('planName') planName: string, @Body() dto: UpdatePlanConfigDto): Promise<PlanDto> {
     return this.admin.updatePlan(actor, planName, dto, meta);
   }
 

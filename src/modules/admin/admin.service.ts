@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import type { Actor, RequestMeta } from '../../common/auth/actor.js';
+import type { Actor, RequestMeta } from '../auth/request-context.js';
 import type { PageQueryDto } from '../../common/pagination/pagination.dto.js';
 import { CONFIG, type AppConfig } from '../../config/config.js';
 import { AuditService } from '../audit/audit.service.js';
-import { LIMIT_NAMES, PLANS, resolveLimits, sanitizeLimits, UNLIMITED, type EffectiveLimits, type PlanName, type StoredLimits } from '../plans/plan-limits.js';
+import { limitsForApi, PLANS, resolveLimits, sanitizeLimits, type PlanName, type StoredLimits } from '../plans/plan-limits.js';
 import { PlansService } from '../plans/plans.service.js';
 import { UsersRepository } from '../auth/users.repository.js';
 import { InvitesRepository } from '../members/invites.repository.js';
@@ -17,7 +17,6 @@ import {
   AdminOrgDto,
   AdminOrgListDto,
   AdminStatsDto,
-  EffectiveLimitsDto,
   PlanDto,
   PlanListDto,
   UpdateOrgPlanDto,
@@ -63,7 +62,7 @@ export class AdminService {
     if (!row) throw new AdminOrgNotFoundError(orgId);
     const [org] = await this.withUsage(em, [row]);
     const { limits } = await this.plans.effectiveLimits(orgId, em);
-    return { ...org, limitOverrides: sanitizeLimits(row.limitOverrides), limits: toLimitsDto(limits) };
+    return { ...org, limitOverrides: sanitizeLimits(row.limitOverrides), limits: limitsForApi(limits) };
   }
 
   async updateOrg(actor: Actor, orgId: string, dto: UpdateOrgPlanDto, meta: RequestMeta): Promise<AdminOrgDetailDto> {
@@ -142,15 +141,6 @@ export class AdminService {
   }
 
   private toPlanDto(name: PlanName, config: StoredLimits): PlanDto {
-    return { name, isDefault: name === this.config.defaultPlan, config, limits: toLimitsDto(resolveLimits(name, config, {})) };
+    return { name, isDefault: name === this.config.defaultPlan, config, limits: limitsForApi(resolveLimits(name, config, {})) };
   }
-}
-
-function toLimitsDto(limits: EffectiveLimits): EffectiveLimitsDto {
-  const dto = {} as Record<string, { value: number; source: string }>;
-  for (const name of LIMIT_NAMES) {
-    const { value, source } = limits[name];
-    dto[name] = { value: value === Infinity ? UNLIMITED : value, source };
-  }
-  return dto as unknown as EffectiveLimitsDto;
 }

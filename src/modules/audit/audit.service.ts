@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { PreparedSql } from '../../database/prepared-sql.js';
 import { StatementBatcher } from '../../database/statement-batcher.js';
-import type { Actor, RequestMeta } from '../../common/auth/actor.js';
+import type { Actor, RequestMeta } from '../auth/request-context.js';
 import type { PageQueryDto, PaginationDto } from '../../common/pagination/pagination.dto.js';
 import { UsersRepository } from '../auth/users.repository.js';
 import type { AccountActivityPageDto, AccountActivityQueryDto, AuditEventDto, AuditPageDto, AuditQueryDto } from './audit.dto.js';

@@ -1,9 +1,9 @@
 import { Body, Controller, Delete, Get, Inject, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import type { Actor, RequestMeta } from '../../common/auth/actor.js';
+import type { RequestContext, RequestMeta } from './request-context.js';
 import { Permission } from '../../common/auth/permissions.js';
-import { CurrentActor, ReqMeta } from '../../common/auth/request-context.decorators.js';
+import { Ctx, ReqMeta } from './request-context.decorators.js';
 import { Route } from '../../common/auth/route.decorator.js';
 import { CONFIG, type AppConfig } from '../../config/config.js';
 import { AccountActivityPageDto, AccountActivityQueryDto } from '../audit/audit.dto.js';
@@ -68,14 +68,14 @@ export class AuthController {
 
   @Post('logout')
   @Route({ permission: Permission.AccountSignOut, summary: 'End the current session (or revoke the bearer token used)', status: 204 })
-  async logout(@CurrentActor() actor: Actor, @ReqMeta() meta: RequestMeta, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
+  async logout(@Ctx() { actor, meta }: RequestContext, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
     await this.auth.logout(actor, meta);
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
   }
 
   @Get('me')
   @Route({ permission: Permission.AccountRead, summary: 'The signed-in user and their orgs with roles', response: MeDto })
-  me(@CurrentActor() actor: Actor): Promise<MeDto> {
+  me(@Ctx() { actor }: RequestContext): Promise<MeDto> {
     return this.auth.me(actor);
   }
 
@@ -85,7 +85,7 @@ export class AuthController {
     summary: 'Change password; ends every other session, and with revokeTokens every API and CLI token',
     status: 204,
   })
-  changePassword(@CurrentActor() actor: Actor, @Body() dto: ChangePasswordDto, @ReqMeta() meta: RequestMeta): Promise<void> {
+  changePassword(@Ctx() { actor, meta }: RequestContext, @Body() dto: ChangePasswordDto): Promise<void> {
     return this.auth.changePassword(actor, dto, meta);
   }
 
@@ -95,7 +95,7 @@ export class AuthController {
     summary: 'Your account activity: sign-ins, failed sign-ins, password and token changes (newest first)',
     response: AccountActivityPageDto,
   })
-  accountActivity(@CurrentActor() actor: Actor, @Query() query: AccountActivityQueryDto): Promise<AccountActivityPageDto> {
+  accountActivity(@Ctx() { actor }: RequestContext, @Query() query: AccountActivityQueryDto): Promise<AccountActivityPageDto> {
     return this.activityLog.forUser(actor.userId, query);
   }
 
@@ -104,7 +104,7 @@ export class AuthController {
   @ApiResponse({ status: 409, type: ErrorResponseDto, description: 'The address is already verified' })
   @ApiResponse({ status: 429, type: ErrorResponseDto, description: 'Too many mails requested; see Retry-After' })
   @ApiResponse({ status: 503, type: ErrorResponseDto, description: 'The mail server did not accept the mail' })
-  sendVerification(@CurrentActor() actor: Actor): Promise<void> {
+  sendVerification(@Ctx() { actor }: RequestContext): Promise<void> {
     return this.verification.send(actor);
   }
 
@@ -139,22 +139,21 @@ export class AuthController {
 
   @Post('token')
   @Route({ permission: Permission.AccountWrite, summary: 'Create a scoped API or CLI token (shown once)', status: 201, response: CreatedTokenDto })
-  createToken(@CurrentActor() actor: Actor, @Body() dto: CreateTokenDto, @ReqMeta() meta: RequestMeta): Promise<CreatedTokenDto> {
+  createToken(@Ctx() { actor, meta }: RequestContext, @Body() dto: CreateTokenDto): Promise<CreatedTokenDto> {
     return this.tokens.create(actor, dto, meta);
   }
 
   @Get('tokens')
   @Route({ permission: Permission.AccountRead, summary: 'List your active tokens (never the tokens themselves)', response: TokenListDto })
-  async listTokens(@CurrentActor() actor: Actor): Promise<TokenListDto> {
+  async listTokens(@Ctx() { actor }: RequestContext): Promise<TokenListDto> {
     return { tokens: await this.tokens.list(actor) };
   }
 
   @Delete('tokens/:tokenId')
   @Route({ permission: Permission.AccountWrite, summary: 'Revoke one of your tokens', status: 204 })
   revokeToken(
-    @CurrentActor() actor: Actor,
+    @Ctx() { actor, meta }: RequestContext,
     @Param('tokenId', ParseUuidPipe) tokenId: string,
-    @ReqMeta() meta: RequestMeta,
   ): Promise<void> {
     return this.tokens.revoke(actor, tokenId, meta);
   }

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { RateLimiter } from '../../common/rate-limit/rate-limiter.service.js';
 import { CONFIG, type AppConfig } from '../../config/config.js';
@@ -9,10 +10,12 @@ import { PlansModule } from '../plans/plans.module.js';
 import { ProjectsModule } from '../projects/projects.module.js';
 import { AuthController } from './auth.controller.js';
 import { AuthService } from './auth.service.js';
-import { Authenticator } from './authenticator.service.js';
+import { AuthGuard } from './auth.guard.js';
+import { BearerTokenStrategy } from './bearer-token.strategy.js';
 import { EmailTokens } from './email-tokens.service.js';
 import { EmailVerificationService } from './email-verification.service.js';
 import { PasswordResetService } from './password-reset.service.js';
+import { SessionJwtStrategy } from './session-jwt.strategy.js';
 import { SessionsService } from './sessions.service.js';
 import { TokensService } from './tokens.service.js';
 import { UsersModule } from './users.module.js';
@@ -34,7 +37,18 @@ import { UsersModule } from './users.module.js';
     }),
   ],
   controllers: [AuthController],
-  providers: [AuthService, SessionsService, TokensService, Authenticator, RateLimiter, EmailTokens, EmailVerificationService, PasswordResetService],
-  exports: [Authenticator, OrgsModule, UsersModule],
+  providers: [
+    AuthService,
+    SessionsService,
+    TokensService,
+    BearerTokenStrategy,
+    SessionJwtStrategy,
+    { provide: APP_GUARD, useClass: AuthGuard },
+    RateLimiter,
+    EmailTokens,
+    EmailVerificationService,
+    PasswordResetService,
+  ],
+  exports: [OrgsModule, UsersModule],
 })
 export class AuthModule {}

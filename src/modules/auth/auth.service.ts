@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { Actor, RequestMeta } from '../../common/auth/actor.js';
+import type { Actor, RequestMeta } from './request-context.js';
 import { RateLimiter } from '../../common/rate-limit/rate-limiter.service.js';
 import { CONFIG, type AppConfig } from '../../config/config.js';
 import { AuditService } from '../audit/audit.service.js';

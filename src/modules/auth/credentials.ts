@@ -1,5 +1,7 @@
 import { hash, verify } from '@node-rs/argon2';
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { randomBase62 } from '../../common/crypto/random.js';
+import { sha256 } from '../../common/crypto/hash.js';
 import type { TokenKind } from './api-token.entity.js';
 
 /** argon2id with the OWASP-recommended minimums; runs on libuv's thread pool, never blocking the event loop. */
@@ -27,20 +29,6 @@ export async function burnPasswordVerification(password: string): Promise<void> 
 
 export const TOKEN_PREFIX: Readonly<Record<TokenKind, string>> = { api: 'secr_tok_', cli: 'secr_cli_' };
 const TOKEN_PATTERN = /^secr_(tok|cli)_[0-9A-Za-z]{43}$/;
-const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-
-/** 32 random bytes as exactly 43 base62 characters (62^43 > 2^256). */
-export function randomBase62(bytes = 32): string {
-  let n = BigInt(`0x${randomBytes(bytes).toString('hex')}`);
-  let out = '';
-  const length = Math.ceil((bytes * 8) / Math.log2(62));
-  for (let i = 0; i < length; i++) {
-    out = BASE62[Number(n % 62n)] + out;
-    n /= 62n;
-  }
-  return out;
-}
-
 export interface NewToken {
   /** Shown once to its owner; never stored, logged or audited. */
   token: string;
@@ -55,12 +43,4 @@ export function generateToken(kind: TokenKind): NewToken {
 
 export function looksLikeToken(value: string): boolean {
   return TOKEN_PATTERN.test(value);
-}
-
-export function sha256(value: string): Buffer {
-  return createHash('sha256').update(value, 'utf8').digest();
-}
-
-export function hashesEqual(a: Buffer, b: Buffer): boolean {
-  return a.length === b.length && timingSafeEqual(a, b);
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { randomBase62, sha256 } from './credentials.js';
+import { sha256 } from '../../common/crypto/hash.js';
+import { randomBase62 } from '../../common/crypto/random.js';
 
 export type EmailTokenPurpose = 'verify_email' | 'reset_password';
 

@@ -1,14 +1,22 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { EntityManager } from 'typeorm';
-import type { Authenticated, RequestMeta } from '../../common/auth/actor.js';
-import { membershipFrom, membershipJoin, type MembershipColumns, type OrgRef } from '../orgs/orgs.service.js';
+import type { Authenticated, OrgRef, RequestMeta } from './request-context.js';
+import { membershipFrom, membershipJoin, type MembershipColumns } from './caller-membership.js';
 import { CONFIG, type AppConfig } from '../../config/config.js';
 import { PreparedSql } from '../../database/prepared-sql.js';
 
 export const SESSION_COOKIE = '__secr_session';
 
-interface SessionClaims {
+/** The caller's columns of `users`, as both credential lookups select them. */
+export interface UserColumns {
+  id: string;
+  email: string;
+  is_admin: boolean;
+  email_verified: boolean;
+}
+
+export interface SessionClaims {
   sub: string;
   sid: string;
 }
@@ -37,19 +45,14 @@ export class SessionsService {
   }
 
   /**
-   * The actor for a session cookie, or `null` when it is invalid, expired or revoked; with `org`, also
-   * the actor's membership in that org, from the same query.
+   * The actor for the verified claims of a session cookie (`SessionJwtStrategy` checks the signature
+   * and expiry), or `null` when its session is revoked or expired; with `org`, also the actor's
+   * membership in that org, from the same query.
    */
-  async verify(jwt: string, org?: OrgRef): Promise<Authenticated | null> {
-    let claims: SessionClaims;
-    try {
-      claims = await this.jwt.verifyAsync<SessionClaims>(jwt, { algorithms: ['HS256'] });
-    } catch {
-      return null;
-    }
+  async resolve(claims: SessionClaims, org?: OrgRef): Promise<Authenticated | null> {
     if (typeof claims.sid !== 'string' || typeof claims.sub !== 'string') return null;
     const membership = membershipJoin('u.id', '$3', org?.by);
-    const [row] = await this.sql.query<MembershipColumns & Record<string, any>>(
+    const [row] = await this.sql.query<MembershipColumns & UserColumns>(
       `session-verify-${org?.by ?? 'account'}`,
       `SELECT u.id, u.email, u.is_admin, u.email_verified_at IS NOT NULL AS email_verified, ${membership.select}
          FROM sessions s JOIN users u ON u.id = s.user_id ${membership.join}

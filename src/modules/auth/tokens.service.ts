@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DataSource, EntityManager, IsNull, MoreThan } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { ValidationFailedError } from '../../common/errors/domain-error.js';
 import { canonicalEnvironment } from '../projects/environments.js';
-import type { Actor, Authenticated, RequestMeta } from '../../common/auth/actor.js';
-import { membershipFrom, membershipJoin, type MembershipColumns, type OrgRef } from '../orgs/orgs.service.js';
+import type { Actor, Authenticated, OrgRef, RequestMeta } from './request-context.js';
+import { membershipFrom, membershipJoin, type MembershipColumns } from './caller-membership.js';
 import { AuditService } from '../audit/audit.service.js';
 import { PlansService } from '../plans/plans.service.js';
 import { CONFIG, type AppConfig } from '../../config/config.js';
@@ -11,9 +11,12 @@ import { PreparedSql } from '../../database/prepared-sql.js';
 import { StatementBatcher } from '../../database/statement-batcher.js';
 import { OrgsRepository } from '../orgs/orgs.repository.js';
 import { ProjectsRepository } from '../projects/projects.repository.js';
+import type { TokenAccess, TokenKind } from './api-token.entity.js';
+import type { UserColumns } from './sessions.service.js';
 import { CreatedTokenDto, CreateTokenDto, TokenDto } from './auth.dto.js';
 import { TokenNotFoundError, TokenScopeError } from './auth.errors.js';
-import { generateToken, hashesEqual, looksLikeToken, sha256 } from './credentials.js';
+import { hashesEqual, sha256 } from '../../common/crypto/hash.js';
+import { generateToken, looksLikeToken } from './credentials.js';
 
 interface TokenLookup {
   hash: Buffer;
@@ -21,7 +24,33 @@ interface TokenLookup {
   org: string | null;
 }
 
-type TokenRow = MembershipColumns & Record<string, any> & { ord: string };
+type TokenRow = MembershipColumns &
+  Omit<UserColumns, 'id'> & {
+    ord: string;
+    id: string;
+    token_hash: Buffer;
+    org_id: string | null;
+    project_id: string | null;
+    environments: string[] | null;
+    access: TokenAccess;
+    last_used_at: Date | null;
+    expires_at: Date;
+    user_id: string;
+  };
+
+interface TokenListRow {
+  id: string;
+  name: string;
+  kind: TokenKind;
+  hint: string;
+  org_id: string | null;
+  project_id: string | null;
+  environments: string[] | null;
+  access: TokenAccess;
+  created_at: Date;
+  expires_at: Date;
+  last_used_at: Date | null;
+}
 
 /** Write `last_used_at` at most this often per token, to keep writes off the hot read path. */
 const LAST_USED_RESOLUTION_MS = 60_000;
@@ -83,7 +112,7 @@ export class TokensService {
   /** The user's active tokens; a token scoped to one org sees only that org's tokens. */
   async list(actor: Actor): Promise<TokenDto[]> {
     const scope = scopeFilter(actor);
-    const rows: Array<Record<string, any>> = await this.db.query(
+    const rows: TokenListRow[] = await this.db.query(
       `SELECT t.id, t.name, t.kind, t.hint, t.org_id, t.project_id, t.environments, t.access, t.created_at, t.expires_at, t.last_used_at
          FROM api_tokens t
         WHERE t.user_id = $1 AND t.revoked_at IS NULL AND t.expires_at > now() AND ${scope.sql(2)}

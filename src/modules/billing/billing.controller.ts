@@ -1,9 +1,9 @@
 import { Body, Controller, Get, Headers, Param, Post, Req } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import type { RequestMeta } from '../../common/auth/actor.js';
+import type { RequestMeta } from '../auth/request-context.js';
 import { Permission } from '../../common/auth/permissions.js';
-import { ReqMeta } from '../../common/auth/request-context.decorators.js';
+import { ReqMeta } from '../auth/request-context.decorators.js';
 import { Route } from '../../common/auth/route.decorator.js';
 import { ParseUuidPipe } from '../../common/validation/parse-uuid.pipe.js';
 import { BillingStatusDto, BillingUrlDto, CheckoutDto, WebhookReceivedDto } from './billing.dto.js';

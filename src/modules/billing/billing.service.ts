@@ -1,11 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import Stripe from 'stripe';
 import { DataSource } from 'typeorm';
-import type { RequestMeta } from '../../common/auth/actor.js';
+import type { RequestMeta } from '../auth/request-context.js';
 import { BadRequestError, NotFoundError } from '../../common/errors/domain-error.js';
+import { UUID_PATTERN } from '../../common/validation/parse-uuid.pipe.js';
 import { CONFIG, type AppConfig } from '../../config/config.js';
 import { AuditService } from '../audit/audit.service.js';
-import { LIMIT_NAMES, UNLIMITED, type PlanName } from '../plans/plan-limits.js';
+import { limitsForApi, type PlanName } from '../plans/plan-limits.js';
 import { PlansService } from '../plans/plans.service.js';
 import { MembersUsage } from '../members/members-usage.js';
 import { OrgsRepository, type OrgStripeRow } from '../orgs/orgs.repository.js';
@@ -18,7 +19,6 @@ import { BillingNotConfiguredError } from './billing.errors.js';
 export const WEBHOOK_TOLERANCE_SECONDS = 300;
 
 /** Subscription statuses under which the paid plan applies; any other (but PENDING_STATUSES) falls back to DEFAULT_PLAN. */
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const LIVE_STATUSES = new Set(['active', 'trialing', 'past_due']);
 /**
  * Not paid yet (the first invoice is open): the plan stays as it is, so a late `created` event cannot
@@ -104,11 +104,6 @@ export class BillingService {
       this.members.count(em, orgId),
       this.webhooks.countInOrg(em, orgId),
     ]);
-    const limitsDto = {} as BillingStatusDto['limits'];
-    for (const name of LIMIT_NAMES) {
-      const { value, source } = limits[name];
-      limitsDto[name] = { value: value === Infinity ? UNLIMITED : value, source };
-    }
     return {
       orgId,
       plan,
@@ -117,7 +112,7 @@ export class BillingService {
       currentPeriodEnd: row.current_period_end ? row.current_period_end.toISOString() : null,
       billingConfigured: this.stripe !== null,
       usage: { projects, members, webhooks },
-      limits: limitsDto,
+      limits: limitsForApi(limits),
     };
   }
 
@@ -171,7 +166,7 @@ export class BillingService {
       if (!change) return { received: true, duplicate: false };
       // The customer id is ours (one per org); the org id in the metadata is only a fallback.
       let org = change.customerId ? await this.orgs.lockForStripe(em, { customerId: change.customerId }) : null;
-      if (!org && change.orgId && UUID.test(change.orgId)) {
+      if (!org && change.orgId && UUID_PATTERN.test(change.orgId)) {
         org = await this.orgs.lockForStripe(em, { orgId: change.orgId, customerId: change.customerId });
       }
       if (!org || supersededFor(org, change)) return { received: true, duplicate: false };

@@ -139,6 +139,7 @@ function hours(n: number): string {
 
 /** Names come from users: no control characters in a header. */
 function oneLine(s: string): string {
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   return s.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
 }
 

@@ -1,12 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import type { Actor, OrgContext, RequestMeta } from '../../common/auth/actor.js';
+import type { Actor, OrgContext, RequestMeta } from '../auth/request-context.js';
 import { ROLE_RANK, type Role } from '../../common/auth/permissions.js';
 import { ForbiddenError } from '../../common/errors/domain-error.js';
 import { CONFIG, type AppConfig } from '../../config/config.js';
 import { isUniqueViolation } from '../../database/pg-errors.js';
 import { AuditService } from '../audit/audit.service.js';
-import { randomBase62, sha256 } from '../auth/credentials.js';
+import { sha256 } from '../../common/crypto/hash.js';
+import { randomBase62 } from '../../common/crypto/random.js';
 import { MailOutbox } from '../mail/mail-outbox.js';
 import { invitationMail } from '../mail/messages.js';
 import { revokeTokensOf } from '../auth/tokens.service.js';

@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import type { Actor, OrgContext, RequestMeta } from '../../common/auth/actor.js';
+import type { OrgRequestContext, RequestContext } from '../auth/request-context.js';
 import { Permission } from '../../common/auth/permissions.js';
-import { CurrentActor, CurrentOrg, ReqMeta } from '../../common/auth/request-context.decorators.js';
+import { Ctx } from '../auth/request-context.decorators.js';
 import { Route } from '../../common/auth/route.decorator.js';
 import { CreateOrgDto, OrgDto } from './orgs.dto.js';
 import { OrgsService } from './orgs.service.js';
@@ -14,13 +14,13 @@ export class OrgsController {
 
   @Post()
   @Route({ permission: Permission.AccountManage, summary: 'Create an organization (you become its owner)', status: 201, response: OrgDto })
-  createOrg(@CurrentActor() actor: Actor, @Body() dto: CreateOrgDto, @ReqMeta() meta: RequestMeta): Promise<OrgDto> {
+  createOrg(@Ctx() { actor, meta }: RequestContext, @Body() dto: CreateOrgDto): Promise<OrgDto> {
     return this.orgs.create(actor, dto, meta);
   }
 
   @Delete(':orgId')
   @Route({ permission: Permission.OrgDelete, summary: 'Delete an organization and everything in it (owner only)', status: 204 })
-  deleteOrg(@CurrentActor() actor: Actor, @CurrentOrg() org: OrgContext, @ReqMeta() meta: RequestMeta): Promise<void> {
+  deleteOrg(@Ctx() { actor, org, meta }: OrgRequestContext): Promise<void> {
     return this.orgs.remove(actor, org, meta);
   }
 }

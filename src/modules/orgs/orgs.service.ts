@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
-import type { Actor, OrgContext, RequestMeta } from '../../common/auth/actor.js';
+import type { Actor, OrgContext, RequestMeta } from '../auth/request-context.js';
+import { slugify } from '../../common/text/slugify.js';
 import { ForbiddenError } from '../../common/errors/domain-error.js';
 import { isUniqueViolation } from '../../database/pg-errors.js';
 import { AuditService } from '../audit/audit.service.js';
@@ -72,48 +73,4 @@ export class OrgsService {
     if (!(await this.repo.slugTaken(em, base))) return base;
     return `${base.slice(0, 56)}-${randomBytes(3).toString('hex')}`;
   }
-}
-
-export function slugify(name: string): string {
-  const slug = name
-    // NFKD splits 'é' into 'e' + a combining accent; dropping the marks keeps 'creme', not 'cre-me'.
-    .normalize('NFKD')
-    .replace(/\p{M}+/gu, '')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 63)
-    .replace(/-+$/, '');
-  return slug || `org-${randomBytes(3).toString('hex')}`;
-}
-
-/** An org named by a route parameter: by id or by slug. */
-export interface OrgRef {
-  by: 'id' | 'slug';
-  value: string;
-}
-
-/**
- * SQL that joins the caller's membership in the org whose id or slug is the SQL expression `org` (a
- * parameter such as `$2`, or a column), for the credential lookups: AuthGuard resolves credential and
- * membership in one query. Selects `member_org_id`, `member_org_slug` and `member_role`, all NULL when
- * the caller is not a member or there is no such org.
- */
-export function membershipJoin(userIdColumn: string, org: string, by: OrgRef['by'] | undefined): { select: string; join: string } {
-  if (!by) return { select: 'NULL AS member_org_id, NULL AS member_org_slug, NULL AS member_role', join: '' };
-  const match = by === 'id' ? `mo.id = ${org}::uuid` : `mo.slug = ${org}`;
-  return {
-    select: 'mo.id AS member_org_id, mo.slug AS member_org_slug, mm.role AS member_role',
-    join: `LEFT JOIN (orgs mo JOIN memberships mm ON mm.org_id = mo.id) ON ${match} AND mm.user_id = ${userIdColumn}`,
-  };
-}
-
-export interface MembershipColumns {
-  member_org_id: string | null;
-  member_org_slug: string | null;
-  member_role: OrgContext['role'] | null;
-}
-
-export function membershipFrom(row: MembershipColumns): OrgContext | null {
-  return row.member_org_id ? { id: row.member_org_id, slug: row.member_org_slug!, role: row.member_role! } : null;
 }

@@ -66,6 +66,16 @@ export function resolveLimits(plan: PlanName, planConfig: StoredLimits, override
   return resolved;
 }
 
+/** Effective limits as the API shows them: Infinity back to -1 (UNLIMITED), with each limit's source. */
+export function limitsForApi(limits: EffectiveLimits): Record<LimitName, EffectiveLimit> {
+  const shown = {} as Record<LimitName, EffectiveLimit>;
+  for (const name of LIMIT_NAMES) {
+    const { value, source } = limits[name];
+    shown[name] = { value: value === Infinity ? UNLIMITED : value, source };
+  }
+  return shown;
+}
+
 /** Keeps only known limit names with valid values (an integer ≥ -1); a row edited by hand cannot break resolution. */
 export function sanitizeLimits(raw: unknown): StoredLimits {
   const clean: StoredLimits = {};

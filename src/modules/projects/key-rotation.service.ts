@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { Actor, OrgContext, RequestMeta } from '../../common/auth/actor.js';
+import type { Actor, RequestMeta } from '../auth/request-context.js';
 import { CONFIG, type AppConfig } from '../../config/config.js';
 import { AuditService } from '../audit/audit.service.js';
 import { ProjectKeys } from '../keys/project-keys.service.js';
@@ -8,7 +8,7 @@ import { SecretCipher } from '../secrets/secret-cipher.service.js';
 import { SecretsRepository } from '../secrets/secrets.repository.js';
 import { ProjectsRepository } from './projects.repository.js';
 import { RotateKeyResultDto } from './projects.dto.js';
-import { VaultAccess, type ProjectRef } from './vault-access.service.js';
+import type { ProjectRef } from './vault-access.service.js';
 
 /**
  * Key rotation (DESIGN.md §4): create DEK version n+1 and make it current; re-encrypt every stored
@@ -22,7 +22,6 @@ export class KeyRotationService {
 
   constructor(
     private readonly db: DataSource,
-    private readonly access: VaultAccess,
     private readonly keys: ProjectKeys,
     private readonly projects: ProjectsRepository,
     private readonly secrets: SecretsRepository,
@@ -33,8 +32,7 @@ export class KeyRotationService {
     this.batchSize = config.rotationBatchSize;
   }
 
-  async rotate(actor: Actor, org: OrgContext, slug: string, meta: RequestMeta): Promise<RotateKeyResultDto> {
-    const project = await this.access.project(org, slug, actor);
+  async rotate(actor: Actor, project: ProjectRef, meta: RequestMeta): Promise<RotateKeyResultDto> {
     const { keyVersion, resumed } = await this.begin(project, actor, meta);
     let reencrypted = 0;
     for (;;) {

@@ -1,17 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { Actor, OrgContext, RequestMeta } from '../../common/auth/actor.js';
+import type { Actor, OrgContext, RequestMeta } from '../auth/request-context.js';
 import { isUniqueViolation } from '../../database/pg-errors.js';
 import { AuditService } from '../audit/audit.service.js';
 import { ProjectKeys } from '../keys/project-keys.service.js';
 import { PlansService } from '../plans/plans.service.js';
-import { slugify } from '../orgs/orgs.service.js';
+import { slugify } from '../../common/text/slugify.js';
 import { DEFAULT_ENVIRONMENTS, ENVIRONMENT_ALIASES } from './environments.js';
 import { SecretsRepository } from '../secrets/secrets.repository.js';
 import { CreateEnvironmentDto, CreateProjectDto, EnvironmentDto, ProjectDto } from './projects.dto.js';
 import { EnvironmentSlugTakenError, ProjectNotFoundError, ProjectSlugTakenError } from './projects.errors.js';
 import { ProjectsRepository, type EnvironmentRow, type ProjectRow } from './projects.repository.js';
-import { VaultAccess } from './vault-access.service.js';
+import type { ProjectRef } from './vault-access.service.js';
 
 /** The first DEK version of a project. */
 const FIRST_KEY_VERSION = 1;
@@ -22,7 +22,6 @@ export class ProjectsService {
     private readonly db: DataSource,
     private readonly repo: ProjectsRepository,
     private readonly secrets: SecretsRepository,
-    private readonly access: VaultAccess,
     private readonly keys: ProjectKeys,
     private readonly audit: AuditService,
     private readonly plans: PlansService,
@@ -32,10 +31,9 @@ export class ProjectsService {
     return this.withEnvironments(await this.repo.listInOrg(org.id, actor.token?.projectId ?? undefined), actor);
   }
 
-  async get(org: OrgContext, slug: string, actor: Actor): Promise<ProjectDto> {
-    const ref = await this.access.project(org, slug, actor);
+  async get(ref: ProjectRef, actor: Actor): Promise<ProjectDto> {
     const project = await this.repo.get(ref.id);
-    if (!project) throw new ProjectNotFoundError(slug);
+    if (!project) throw new ProjectNotFoundError(ref.slug);
     return (await this.withEnvironments([project], actor))[0];
   }
 
@@ -74,21 +72,19 @@ export class ProjectsService {
     }
   }
 
-  async remove(actor: Actor, org: OrgContext, slug: string, meta: RequestMeta): Promise<void> {
-    const project = await this.access.project(org, slug, actor);
+  async remove(actor: Actor, project: ProjectRef, meta: RequestMeta): Promise<void> {
     await this.db.transaction(async (em) => {
       // Cascades to environments, secrets with their history, project keys and tokens scoped to it.
       await this.repo.delete(em, project.id);
-      await this.audit.record(em, { action: 'project.deleted', orgId: org.id, actor, meta, metadata: { projectId: project.id, slug } });
+      await this.audit.record(em, { action: 'project.deleted', orgId: project.orgId, actor, meta, metadata: { projectId: project.id, slug: project.slug } });
     });
   }
 
-  async createEnvironment(actor: Actor, org: OrgContext, slug: string, dto: CreateEnvironmentDto, meta: RequestMeta): Promise<EnvironmentDto> {
-    const project = await this.access.project(org, slug, actor);
+  async createEnvironment(actor: Actor, project: ProjectRef, dto: CreateEnvironmentDto, meta: RequestMeta): Promise<EnvironmentDto> {
     if (ENVIRONMENT_ALIASES[dto.slug]) throw new EnvironmentSlugTakenError(dto.slug);
     try {
       return await this.db.transaction(async (em) => {
-        await this.plans.assertCanAdd(em, org.id, {
+        await this.plans.assertCanAdd(em, project.orgId, {
           limit: 'environmentsPerProject',
           scopeId: project.id,
           adding: 1,
@@ -97,7 +93,7 @@ export class ProjectsService {
         const [env] = await this.repo.insertEnvironments(em, project.id, [{ slug: dto.slug, name: dto.name ?? dto.slug, tier: dto.tier ?? 'production' }]);
         await this.audit.record(em, {
           action: 'environment.created',
-          orgId: org.id,
+          orgId: project.orgId,
           actor,
           meta,
           metadata: { projectId: project.id, environmentId: env.id, slug: env.slug, tier: env.tier },

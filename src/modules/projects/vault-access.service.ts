@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { PreparedSql } from '../../database/prepared-sql.js';
-import type { Actor, OrgContext } from '../../common/auth/actor.js';
+import type { Actor, OrgContext } from '../auth/request-context.js';
 import { roleCanReadTier, type Tier } from '../../common/auth/permissions.js';
 import { canonicalEnvironment } from './environments.js';
 import { EnvironmentNotFoundError, ProjectNotFoundError, TierForbiddenError, TokenProjectScopeError } from './projects.errors.js';

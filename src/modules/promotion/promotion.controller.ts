@@ -1,16 +1,20 @@
 import { Body, Controller, Param, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import type { Actor, OrgContext, RequestMeta } from '../../common/auth/actor.js';
+import type { OrgRequestContext } from '../auth/request-context.js';
 import { Permission } from '../../common/auth/permissions.js';
-import { CurrentActor, CurrentOrg, ReqMeta } from '../../common/auth/request-context.decorators.js';
+import { Ctx } from '../auth/request-context.decorators.js';
 import { Route } from '../../common/auth/route.decorator.js';
 import { PromoteResultDto, PromoteSecretsDto } from './promotion.dto.js';
-import { PromotionService } from './promotion.service.js';
+import { VaultAccess } from '../projects/vault-access.service.js';
+import { assertDistinctEnvironments, PromotionService } from './promotion.service.js';
 
 @ApiTags('Promotion')
 @Controller('secrets/:orgSlug/:project')
 export class PromotionController {
-  constructor(private readonly promotion: PromotionService) {}
+  constructor(
+    private readonly promotion: PromotionService,
+    private readonly access: VaultAccess,
+  ) {}
 
   @Post('promote')
   @Route({
@@ -19,13 +23,15 @@ export class PromotionController {
     summary: 'Copy secrets from one environment to another (ciphertext copied, never decrypted)',
     response: PromoteResultDto,
   })
-  promoteSecrets(
-    @CurrentActor() actor: Actor,
-    @CurrentOrg() org: OrgContext,
+  async promoteSecrets(
+    @Ctx() { actor, org, meta }: OrgRequestContext,
     @Param('project') project: string,
     @Body() dto: PromoteSecretsDto,
-    @ReqMeta() meta: RequestMeta,
   ): Promise<PromoteResultDto> {
-    return this.promotion.promote(actor, org, project, dto, meta);
+    assertDistinctEnvironments(dto);
+    // Read on the source, write on the target: a developer cannot copy production into a tier they can read.
+    const source = await this.access.environment(org, project, dto.fromEnv, actor, 'read');
+    const target = await this.access.environment(org, project, dto.toEnv, actor, 'write');
+    return this.promotion.promote(actor, source, target, dto, meta);
   }
 }

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import type { Actor, OrgContext, RequestMeta } from '../../common/auth/actor.js';
+import type { Actor, OrgContext, RequestMeta } from '../auth/request-context.js';
 import { canonicalEnvironment } from '../projects/environments.js';
-import { VaultAccess, type VaultTarget } from '../projects/vault-access.service.js';
+import type { VaultTarget } from '../projects/vault-access.service.js';
 import { SecretWriter } from '../secrets/secret-writer.service.js';
 import { SecretsRepository, type NewVersion } from '../secrets/secrets.repository.js';
 import { PromoteResultDto, PromoteSecretsDto, PromotionAction } from './promotion.dto.js';
@@ -22,16 +22,12 @@ interface Plan {
 export class PromotionService {
   constructor(
     private readonly db: DataSource,
-    private readonly access: VaultAccess,
     private readonly repo: SecretsRepository,
     private readonly writer: SecretWriter,
   ) {}
 
-  async promote(actor: Actor, org: OrgContext, projectSlug: string, dto: PromoteSecretsDto, meta: RequestMeta): Promise<PromoteResultDto> {
-    if (canonicalEnvironment(dto.fromEnv) === canonicalEnvironment(dto.toEnv)) throw new SameEnvironmentError();
-    // Read on the source, write on the target: a developer cannot copy production into a tier they can read.
-    const source = await this.access.environment(org, projectSlug, dto.fromEnv, actor, 'read');
-    const target = await this.access.environment(org, projectSlug, dto.toEnv, actor, 'write');
+  /** `source` resolved with read access and `target` with write access (the controller, after `assertDistinctEnvironments`). */
+  async promote(actor: Actor, source: VaultTarget, target: VaultTarget, dto: PromoteSecretsDto, meta: RequestMeta): Promise<PromoteResultDto> {
     const overwrite = dto.overwrite ?? false;
 
     if (dto.dryRun) {
@@ -107,4 +103,9 @@ function summarize(plan: Plan, dryRun: boolean): PromoteResultDto {
   const created = count('created');
   const updated = count('updated');
   return { promoted: created + updated, created, updated, skipped: count('skipped'), dryRun, results: plan.results };
+}
+
+/** Checked before either environment is resolved: promoting an environment onto itself is a 400, whatever exists. */
+export function assertDistinctEnvironments(dto: Pick<PromoteSecretsDto, 'fromEnv' | 'toEnv'>): void {
+  if (canonicalEnvironment(dto.fromEnv) === canonicalEnvironment(dto.toEnv)) throw new SameEnvironmentError();
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import type { Actor, RequestMeta } from '../../common/auth/actor.js';
+import type { Actor, RequestMeta } from '../auth/request-context.js';
 import { AuditService } from '../audit/audit.service.js';
 import { PlansService } from '../plans/plans.service.js';
 import { ProjectsRepository } from '../projects/projects.repository.js';

@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Get, Header, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import type { Actor, OrgContext, RequestMeta } from '../../common/auth/actor.js';
+import type { OrgRequestContext } from '../auth/request-context.js';
 import { Permission } from '../../common/auth/permissions.js';
-import { CurrentActor, CurrentOrg, ReqMeta } from '../../common/auth/request-context.decorators.js';
+import { Ctx } from '../auth/request-context.decorators.js';
 import { Route } from '../../common/auth/route.decorator.js';
 import { VaultAccess } from '../projects/vault-access.service.js';
 import {
@@ -39,12 +39,10 @@ export class SecretsController {
   @Header(...NO_STORE)
   @Route({ permission: Permission.SecretsRead, org: BY_SLUG, summary: 'Pull the decrypted secrets of an environment', response: PullSecretsDto })
   async pullSecrets(
-    @CurrentActor() actor: Actor,
-    @CurrentOrg() org: OrgContext,
+    @Ctx() { actor, org, meta }: OrgRequestContext,
     @Param('project') project: string,
     @Param('env') env: string,
     @Query() query: ListSecretsQueryDto,
-    @ReqMeta() meta: RequestMeta,
   ): Promise<PullSecretsDto> {
     const target = await this.access.environment(org, project, env, actor, 'read');
     return this.secrets.pull(target, query, actor, meta);
@@ -53,8 +51,7 @@ export class SecretsController {
   @Get(':env/keys')
   @Route({ permission: Permission.SecretsRead, org: BY_SLUG, summary: 'List the keys of an environment (no values)', response: ListKeysDto })
   async listKeys(
-    @CurrentActor() actor: Actor,
-    @CurrentOrg() org: OrgContext,
+    @Ctx() { actor, org }: OrgRequestContext,
     @Param('project') project: string,
     @Param('env') env: string,
     @Query() query: ListSecretsQueryDto,
@@ -66,12 +63,10 @@ export class SecretsController {
   @Put(':env')
   @Route({ permission: Permission.SecretsWrite, org: BY_SLUG, summary: 'Set a secret (version 1, or the next version)', response: SetSecretResultDto })
   async setSecret(
-    @CurrentActor() actor: Actor,
-    @CurrentOrg() org: OrgContext,
+    @Ctx() { actor, org, meta }: OrgRequestContext,
     @Param('project') project: string,
     @Param('env') env: string,
     @Body() dto: SetSecretDto,
-    @ReqMeta() meta: RequestMeta,
   ): Promise<SetSecretResultDto> {
     const target = await this.access.environment(org, project, env, actor, 'write');
     return this.secrets.set(target, dto, actor, meta);
@@ -80,12 +75,10 @@ export class SecretsController {
   @Post(':env/bulk')
   @Route({ permission: Permission.SecretsWrite, org: BY_SLUG, summary: 'Set many secrets at once, atomically', response: BulkSetResultDto })
   async bulkSetSecrets(
-    @CurrentActor() actor: Actor,
-    @CurrentOrg() org: OrgContext,
+    @Ctx() { actor, org, meta }: OrgRequestContext,
     @Param('project') project: string,
     @Param('env') env: string,
     @Body() dto: BulkSetSecretsDto,
-    @ReqMeta() meta: RequestMeta,
   ): Promise<BulkSetResultDto> {
     const target = await this.access.environment(org, project, env, actor, 'write');
     return this.secrets.bulkSet(target, dto.secrets, actor, meta);
@@ -95,12 +88,10 @@ export class SecretsController {
   @Header(...NO_STORE)
   @Route({ permission: Permission.SecretsRead, org: BY_SLUG, summary: 'Every version of a secret: value, who wrote it, when', response: SecretHistoryDto })
   async secretHistory(
-    @CurrentActor() actor: Actor,
-    @CurrentOrg() org: OrgContext,
+    @Ctx() { actor, org, meta }: OrgRequestContext,
     @Param('project') project: string,
     @Param('env') env: string,
     @Param('key') key: string,
-    @ReqMeta() meta: RequestMeta,
   ): Promise<SecretHistoryDto> {
     const target = await this.access.environment(org, project, env, actor, 'read');
     return this.secrets.history(target, key, actor, meta);
@@ -114,12 +105,10 @@ export class SecretsController {
     response: RollbackResultDto,
   })
   async rollbackSecret(
-    @CurrentActor() actor: Actor,
-    @CurrentOrg() org: OrgContext,
+    @Ctx() { actor, org, meta }: OrgRequestContext,
     @Param('project') project: string,
     @Param('env') env: string,
     @Body() dto: RollbackSecretDto,
-    @ReqMeta() meta: RequestMeta,
   ): Promise<RollbackResultDto> {
     // Rolling back reveals nothing, but it writes a value the caller chooses by version: read it too.
     const target = await this.access.environment(org, project, env, actor, 'read');
@@ -129,12 +118,10 @@ export class SecretsController {
   @Post(':env/bulk-delete')
   @Route({ permission: Permission.SecretsBulkDelete, org: BY_SLUG, summary: 'Delete many secrets at once, atomically (owner/admin)', response: BulkDeleteResultDto })
   async bulkDeleteSecrets(
-    @CurrentActor() actor: Actor,
-    @CurrentOrg() org: OrgContext,
+    @Ctx() { actor, org, meta }: OrgRequestContext,
     @Param('project') project: string,
     @Param('env') env: string,
     @Body() dto: BulkDeleteSecretsDto,
-    @ReqMeta() meta: RequestMeta,
   ): Promise<BulkDeleteResultDto> {
     const target = await this.access.environment(org, project, env, actor, 'write');
     return this.secrets.bulkRemove(target, dto.keys, actor, meta);
@@ -143,12 +130,10 @@ export class SecretsController {
   @Delete(':env/:key')
   @Route({ permission: Permission.SecretsWrite, org: BY_SLUG, summary: 'Soft-delete a secret (gone from pulls; history kept)', response: DeleteSecretResultDto })
   async deleteSecret(
-    @CurrentActor() actor: Actor,
-    @CurrentOrg() org: OrgContext,
+    @Ctx() { actor, org, meta }: OrgRequestContext,
     @Param('project') project: string,
     @Param('env') env: string,
     @Param('key') key: string,
-    @ReqMeta() meta: RequestMeta,
   ): Promise<DeleteSecretResultDto> {
     const target = await this.access.environment(org, project, env, actor, 'write');
     return this.secrets.remove(target, key, actor, meta);

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import type { Actor, RequestMeta } from '../../common/auth/actor.js';
+import type { Actor, RequestMeta } from '../auth/request-context.js';
 import { AuditService } from '../audit/audit.service.js';
 import { UsersRepository } from '../auth/users.repository.js';
 import type { VaultTarget } from '../projects/vault-access.service.js';

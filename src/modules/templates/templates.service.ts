@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { Actor, OrgContext, RequestMeta } from '../../common/auth/actor.js';
+import type { Actor, RequestMeta } from '../auth/request-context.js';
 import { ConflictError, NotFoundError } from '../../common/errors/domain-error.js';
 import { isUniqueViolation } from '../../database/pg-errors.js';
 import { AuditService } from '../audit/audit.service.js';
-import { VaultAccess } from '../projects/vault-access.service.js';
+import type { ProjectRef, VaultTarget } from '../projects/vault-access.service.js';
 import { SecretsRepository } from '../secrets/secrets.repository.js';
 import { AddTemplateDto, TemplateDto, TemplateValidationDto } from './templates.dto.js';
 
@@ -13,13 +13,11 @@ import { AddTemplateDto, TemplateDto, TemplateValidationDto } from './templates.
 export class TemplatesService {
   constructor(
     private readonly db: DataSource,
-    private readonly access: VaultAccess,
     private readonly audit: AuditService,
     private readonly secrets: SecretsRepository,
   ) {}
 
-  async list(org: OrgContext, projectSlug: string, actor: Actor): Promise<TemplateDto[]> {
-    const project = await this.access.project(org, projectSlug, actor);
+  async list(project: ProjectRef): Promise<TemplateDto[]> {
     const rows: Array<{ id: string; key: string; description: string | null; required: boolean; created_at: Date }> = await this.db.query(
       'SELECT id, key, description, required, created_at FROM templates WHERE project_id = $1 ORDER BY key COLLATE "C"',
       [project.id],
@@ -27,8 +25,7 @@ export class TemplatesService {
     return rows.map((r) => ({ id: r.id, key: r.key, description: r.description, required: r.required, createdAt: r.created_at }));
   }
 
-  async add(actor: Actor, org: OrgContext, projectSlug: string, dto: AddTemplateDto, meta: RequestMeta): Promise<TemplateDto> {
-    const project = await this.access.project(org, projectSlug, actor);
+  async add(actor: Actor, project: ProjectRef, dto: AddTemplateDto, meta: RequestMeta): Promise<TemplateDto> {
     const required = dto.required ?? true;
     try {
       return await this.db.transaction(async (em) => {
@@ -38,7 +35,7 @@ export class TemplatesService {
         );
         await this.audit.record(em, {
           action: 'template.added',
-          orgId: org.id,
+          orgId: project.orgId,
           actor,
           meta,
           metadata: { projectId: project.id, project: project.slug, key: dto.key, required },
@@ -53,8 +50,7 @@ export class TemplatesService {
     }
   }
 
-  async remove(actor: Actor, org: OrgContext, projectSlug: string, key: string, meta: RequestMeta): Promise<void> {
-    const project = await this.access.project(org, projectSlug, actor);
+  async remove(actor: Actor, project: ProjectRef, key: string, meta: RequestMeta): Promise<void> {
     await this.db.transaction(async (em) => {
       const deleted: unknown[] = await em.query(
         'WITH gone AS (DELETE FROM templates WHERE project_id = $1 AND key = $2 RETURNING 1) SELECT * FROM gone',
@@ -63,7 +59,7 @@ export class TemplatesService {
       if (!deleted.length) throw new NotFoundError(`The template of '${project.slug}' does not list '${key}'`);
       await this.audit.record(em, {
         action: 'template.removed',
-        orgId: org.id,
+        orgId: project.orgId,
         actor,
         meta,
         metadata: { projectId: project.id, project: project.slug, key },
@@ -72,9 +68,8 @@ export class TemplatesService {
   }
 
   /** missing: required template keys not set; extra: set keys the template does not list. */
-  async validate(org: OrgContext, projectSlug: string, envRef: string, actor: Actor): Promise<TemplateValidationDto> {
-    // Key names of the environment are revealed: the same access as listing its keys.
-    const target = await this.access.environment(org, projectSlug, envRef, actor, 'read');
+  /** Key names of the environment are revealed: the caller resolves `target` with read access, as for listing its keys. */
+  async validate(target: VaultTarget): Promise<TemplateValidationDto> {
     const [template, set]: [Array<{ key: string; required: boolean }>, string[]] = await Promise.all([
       this.db.query('SELECT key, required FROM templates WHERE project_id = $1', [target.project.id]),
       this.secrets.keysOf(target.environment.id),

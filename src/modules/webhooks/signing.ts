@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { randomBase62 } from '../auth/credentials.js';
+import { randomBase62 } from '../../common/crypto/random.js';
 
 /**
  * Webhook signatures (spec/README.md): `X-Secr-Signature: sha256=<hex HMAC-SHA256 of the raw body>`,

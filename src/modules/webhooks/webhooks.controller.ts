@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Get, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import type { Actor, OrgContext, RequestMeta } from '../../common/auth/actor.js';
+import type { OrgRequestContext } from '../auth/request-context.js';
 import { Permission } from '../../common/auth/permissions.js';
-import { CurrentActor, CurrentOrg, ReqMeta } from '../../common/auth/request-context.decorators.js';
+import { Ctx } from '../auth/request-context.decorators.js';
 import { Route } from '../../common/auth/route.decorator.js';
 import { ParseUuidPipe } from '../../common/validation/parse-uuid.pipe.js';
 import {
@@ -24,7 +24,7 @@ export class WebhooksController {
 
   @Get(':orgId')
   @Route({ permission: Permission.WebhooksRead, summary: 'List the org’s webhooks (owner/admin)', response: WebhookListDto })
-  async listWebhooks(@CurrentOrg() org: OrgContext): Promise<WebhookListDto> {
+  async listWebhooks(@Ctx() { org }: OrgRequestContext): Promise<WebhookListDto> {
     return { webhooks: await this.webhooks.list(org) };
   }
 
@@ -35,31 +35,29 @@ export class WebhooksController {
     status: 201,
     response: CreatedWebhookDto,
   })
-  createWebhook(@CurrentActor() actor: Actor, @CurrentOrg() org: OrgContext, @Body() dto: CreateWebhookDto, @ReqMeta() meta: RequestMeta): Promise<CreatedWebhookDto> {
+  createWebhook(@Ctx() { actor, org, meta }: OrgRequestContext, @Body() dto: CreateWebhookDto): Promise<CreatedWebhookDto> {
     return this.webhooks.create(org, actor, dto, meta);
   }
 
   @Get(':orgId/:id')
   @Route({ permission: Permission.WebhooksRead, summary: 'A webhook and its delivery log, newest attempt first (owner/admin)', response: WebhookDetailDto })
-  getWebhook(@CurrentOrg() org: OrgContext, @Param('id', ParseUuidPipe) id: string, @Query() query: DeliveryLogQueryDto): Promise<WebhookDetailDto> {
+  getWebhook(@Ctx() { org }: OrgRequestContext, @Param('id', ParseUuidPipe) id: string, @Query() query: DeliveryLogQueryDto): Promise<WebhookDetailDto> {
     return this.webhooks.get(org, id, query);
   }
 
   @Patch(':orgId/:id')
   @Route({ permission: Permission.WebhooksWrite, summary: 'Update a webhook: URL, events, filters, enabled (owner/admin)', response: WebhookDto })
   updateWebhook(
-    @CurrentActor() actor: Actor,
-    @CurrentOrg() org: OrgContext,
+    @Ctx() { actor, org, meta }: OrgRequestContext,
     @Param('id', ParseUuidPipe) id: string,
     @Body() dto: UpdateWebhookDto,
-    @ReqMeta() meta: RequestMeta,
   ): Promise<WebhookDto> {
     return this.webhooks.update(org, actor, id, dto, meta);
   }
 
   @Delete(':orgId/:id')
   @Route({ permission: Permission.WebhooksWrite, summary: 'Delete a webhook and its delivery log (owner/admin)', status: 204 })
-  deleteWebhook(@CurrentActor() actor: Actor, @CurrentOrg() org: OrgContext, @Param('id', ParseUuidPipe) id: string, @ReqMeta() meta: RequestMeta): Promise<void> {
+  deleteWebhook(@Ctx() { actor, org, meta }: OrgRequestContext, @Param('id', ParseUuidPipe) id: string): Promise<void> {
     return this.webhooks.remove(org, actor, id, meta);
   }
 
@@ -70,7 +68,7 @@ export class WebhooksController {
     status: 202,
     response: TestDeliveryDto,
   })
-  testWebhook(@CurrentActor() actor: Actor, @CurrentOrg() org: OrgContext, @Param('id', ParseUuidPipe) id: string, @ReqMeta() meta: RequestMeta): Promise<TestDeliveryDto> {
+  testWebhook(@Ctx() { actor, org, meta }: OrgRequestContext, @Param('id', ParseUuidPipe) id: string): Promise<TestDeliveryDto> {
     return this.webhooks.test(org, actor, id, meta);
   }
 }

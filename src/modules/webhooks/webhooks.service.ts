@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
-import type { Actor, OrgContext, RequestMeta } from '../../common/auth/actor.js';
+import type { Actor, OrgContext, RequestMeta } from '../auth/request-context.js';
 import { UUID_PATTERN } from '../../common/validation/parse-uuid.pipe.js';
 import { CONFIG, type AppConfig } from '../../config/config.js';
 import { AuditService } from '../audit/audit.service.js';

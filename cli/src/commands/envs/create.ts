@@ -1,6 +1,6 @@
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
-import type { components } from '@secr/sdk';
+import { TIERS, type components, type Tier } from '@secr/sdk';
 import { BaseCommand, projectFlags } from '../../base-command.js';
 
 export type EnvCreateResult = components['schemas']['EnvironmentDto'];
@@ -13,14 +13,14 @@ export default class EnvsCreate extends BaseCommand<typeof EnvsCreate, EnvCreate
   static override flags = {
     ...projectFlags,
     name: Flags.string({ description: 'Display name (default: the slug)' }),
-    tier: Flags.string({ description: 'Access tier', options: ['development', 'staging', 'production'], default: 'production' }),
+    tier: Flags.string({ description: 'Access tier', options: [...TIERS], default: 'production' }),
   };
 
   async run(): Promise<EnvCreateResult> {
     const { project } = await this.target();
     const org = await this.targetOrg();
     const api = await this.api();
-    const tier = this.flags.tier as 'development' | 'staging' | 'production';
+    const tier = this.flags.tier as Tier;
     const env = this.unwrap(
       await api.POST('/v1/projects/{orgId}/{slug}/environments', {
         params: { path: { orgId: org.id, slug: project } },

@@ -1,32 +1,35 @@
-import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { AuthGuard as PassportAuthGuard } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
-import { ForbiddenError, UnauthorizedError, ValidationFailedError } from '../errors/domain-error.js';
-import { Authenticator } from '../../modules/auth/authenticator.service.js';
-import { NotOrgMemberError } from '../../modules/orgs/orgs.errors.js';
-import type { OrgRef } from '../../modules/orgs/orgs.service.js';
-import { UUID_PATTERN } from '../validation/parse-uuid.pipe.js';
-import type { Actor, OrgContext } from './actor.js';
-import { PERMISSION_INFO, roleHasPermission } from './permissions.js';
-import { ROUTE_METADATA, type ProtectedRoute, type RouteOptions } from './route.decorator.js';
+import { PERMISSION_INFO, roleHasPermission } from '../../common/auth/permissions.js';
+import { ROUTE_METADATA, type ProtectedRoute, type RouteOptions } from '../../common/auth/route.decorator.js';
+import { ForbiddenError, UnauthorizedError, ValidationFailedError } from '../../common/errors/domain-error.js';
+import { UUID_PATTERN } from '../../common/validation/parse-uuid.pipe.js';
+import { NotOrgMemberError } from '../orgs/orgs.errors.js';
+import { BEARER_STRATEGY } from './bearer-token.strategy.js';
+import type { Actor, Authenticated, OrgContext, OrgRef } from './request-context.js';
+import { SESSION_STRATEGY } from './session-jwt.strategy.js';
+import { SESSION_COOKIE } from './sessions.service.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 export const CSRF_HEADER = 'x-requested-with';
 export const CSRF_VALUE = 'secr';
 
 /**
- * Global and deny-by-default (APP_GUARD): a handler without `@Route` is refused. For a protected route
- * it authenticates, applies the CSRF rule to cookie sessions, intersects the token's scope, and for
- * org-scoped permissions resolves the org and checks the caller's role (DESIGN.md §4).
+ * Global and deny-by-default (APP_GUARD, registered by AuthModule): a handler without `@Route` is
+ * refused. For a protected route it authenticates through passport (a bearer token first, else the
+ * session cookie; the strategies read credential and membership in one query), applies the CSRF rule
+ * to cookie sessions, intersects the token's scope, and for org-scoped permissions checks the caller's
+ * role in the org the route names (DESIGN.md §4).
  */
 @Injectable()
-export class AuthGuard implements CanActivate {
-  constructor(
-    private readonly reflector: Reflector,
-    private readonly authenticator: Authenticator,
-  ) {}
+export class AuthGuard extends PassportAuthGuard([BEARER_STRATEGY, SESSION_STRATEGY]) {
+  constructor(private readonly reflector: Reflector) {
+    super();
+  }
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
     const route = this.reflector.get<RouteOptions | undefined>(ROUTE_METADATA, context.getHandler());
     if (!route) throw new ForbiddenError('This route has no access rule');
     if ('public' in route) return true;
@@ -34,9 +37,9 @@ export class AuthGuard implements CanActivate {
     const req = context.switchToHttp().getRequest<FastifyRequest>();
     const orgRef = PERMISSION_INFO[route.permission].scope === 'org' ? orgRefOf(req, route) : undefined;
     // Credential and membership in one query; a malformed org id is reported only to the authenticated.
-    const verified = await this.authenticator.authenticate(req, orgRef instanceof ValidationFailedError ? undefined : orgRef);
-    if (!verified) throw new UnauthorizedError();
-    const { actor, membership } = verified;
+    if (orgRef && !(orgRef instanceof ValidationFailedError)) req.orgRef = orgRef;
+    await super.canActivate(context);
+    const { actor, membership } = (req as FastifyRequest & { user: Authenticated }).user;
     if (actor.via === 'session' && !SAFE_METHODS.has(req.method) && req.headers[CSRF_HEADER] !== CSRF_VALUE) {
       throw new ForbiddenError(`Cookie-authenticated requests that change state must send the header X-Requested-With: ${CSRF_VALUE}`);
     }
@@ -47,6 +50,14 @@ export class AuthGuard implements CanActivate {
     if (orgRef instanceof ValidationFailedError) throw orgRef;
     if (orgRef) req.org = checkMembership(actor, membership, orgRef, route);
     return true;
+  }
+
+  /** Passport's verdict: an error from a strategy as it is; no credential, or a cookie that failed, 401. */
+  override handleRequest<T = Authenticated>(err: unknown, user: T | false | null, _info: unknown, context: ExecutionContext): T {
+    if (err) throw err;
+    if (user) return user;
+    const req = context.switchToHttp().getRequest<FastifyRequest>();
+    throw req.cookies?.[SESSION_COOKIE] ? new UnauthorizedError('Session expired or signed out; sign in again') : new UnauthorizedError();
   }
 }
 

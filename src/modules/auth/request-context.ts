@@ -1,5 +1,5 @@
-import type { TokenAccess } from '../../modules/auth/api-token.entity.js';
-import type { Role } from './permissions.js';
+import type { Role } from '../../common/auth/permissions.js';
+import type { TokenAccess } from './api-token.entity.js';
 
 /** Who is calling: set by `AuthGuard` on every authenticated request. */
 export interface Actor {
@@ -44,10 +44,32 @@ export interface RequestMeta {
   readonly requestId: string;
 }
 
+/** An org named by a route parameter: by id or by slug. */
+export interface OrgRef {
+  readonly by: 'id' | 'slug';
+  readonly value: string;
+}
+
+/**
+ * Everything a handler needs to know about the caller, set by `AuthGuard`: who (`actor`, whose `token`
+ * carries the token's scope), in which org (org-scoped routes only) and the request facts for the audit.
+ */
+export interface RequestContext {
+  readonly actor: Actor;
+  readonly meta: RequestMeta;
+}
+
+/** The context of an org-scoped route: the org is resolved and the caller's role in it checked. */
+export interface OrgRequestContext extends RequestContext {
+  readonly org: OrgContext;
+}
+
 declare module 'fastify' {
   interface FastifyRequest {
     actor?: Actor;
     org?: OrgContext;
+    /** The org the route names, for the credential strategies to resolve the membership in the same query. */
+    orgRef?: OrgRef;
     /** The exact request bytes; set only on the Stripe webhook route (app.factory.ts). */
     rawBody?: Buffer;
   }
