@@ -90,7 +90,7 @@ export class TokensService {
         adding: 1,
         usage: (locked) => countLiveTokens(locked, actor.userId),
       });
-      const [row]: Array<Record<string, any>> = await em.query(
+      const [row]: TokenListRow[] = await em.query(
         `INSERT INTO api_tokens (user_id, name, kind, token_hash, hint, org_id, project_id, environments, access, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
          RETURNING id, name, kind, hint, org_id, project_id, environments, access, created_at, expires_at, last_used_at`,
@@ -302,7 +302,7 @@ function assertProjectHasEnvironments(slugs: string[] | null, environments: stri
 }
 
 /** A row of api_tokens (without its hash) as the API shows it. */
-export function toTokenDto(r: Record<string, any>): TokenDto {
+export function toTokenDto(r: TokenListRow): TokenDto {
   return {
     id: r.id,
     name: r.name,

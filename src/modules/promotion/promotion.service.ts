@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import type { Actor, OrgContext, RequestMeta } from '../auth/request-context.js';
+import type { Actor, RequestMeta } from '../auth/request-context.js';
 import { canonicalEnvironment } from '../projects/environments.js';
 import type { VaultTarget } from '../projects/vault-access.service.js';
 import { SecretWriter } from '../secrets/secret-writer.service.js';
