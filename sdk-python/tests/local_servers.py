@@ -69,6 +69,9 @@ def http_server(handle: Handler) -> Iterator[_Server]:
 
         def setup(self) -> None:
             super().setup()
+            # Headers and body leave in separate writes: without this, Nagle's algorithm and the
+            # client's delayed ACK add 40 ms to every answer.
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             server.connections += 1
 
         def _any(self) -> None:
@@ -111,13 +114,13 @@ def send_json(h: BaseHTTPRequestHandler, status: int, body: object, headers: Dic
 
 
 def trickle(h: BaseHTTPRequestHandler) -> None:
-    """Headers at once, then one byte of body every 0.1 s for ever (until the client goes away)."""
+    """Headers at once, then the 100 bytes of the body one every 0.1 s (10 s in all)."""
     h.send_response(200)
     h.send_header("content-type", "application/json")
-    h.send_header("content-length", "1000000")
+    h.send_header("content-length", "100")
     h.end_headers()
     try:
-        while True:
+        for _ in range(100):
             h.wfile.write(b" ")
             h.wfile.flush()
             time.sleep(0.1)

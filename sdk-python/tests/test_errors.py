@@ -66,7 +66,7 @@ def test_a_server_that_never_answers_raises_status_0_timeout_after_the_timeout()
         elapsed = time.monotonic() - started
     assert (e.value.status_code, e.value.code) == (0, "timeout")
     assert "0.5 s" in e.value.message
-    assert 0.5 <= elapsed < 10  # waited for the timeout, and gave up (the upper bound is only "not for ever")
+    assert 0.5 <= elapsed < 4  # waited for the timeout, then gave up (well before httpx's default of 5 s)
 
 
 def test_a_body_that_trickles_in_past_the_timeout_is_abandoned() -> None:
@@ -76,7 +76,7 @@ def test_a_body_that_trickles_in_past_the_timeout_is_abandoned() -> None:
             slow.pull_secrets("o", "p", "dev")
         elapsed = time.monotonic() - started
     assert (e.value.status_code, e.value.code) == (0, "timeout")
-    assert elapsed < 10
+    assert elapsed < 4  # the whole body would take 10 s
 
 
 def test_a_redirect_is_not_followed_and_carries_the_token_nowhere() -> None:

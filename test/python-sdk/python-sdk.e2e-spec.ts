@@ -68,7 +68,7 @@ describe('secr-sdk (Python)', () => {
         const probe = await run(python, ['-m', 'mypy', '--version']);
         if (probe.code !== 0) throw new Error(`mypy is not installed for ${python}: apt-get install mypy (as .ci/run does)`);
         // pyproject.toml sets strict and python_version = 3.9; --strict again in case it is not read.
-        const result = await run(python, ['-m', 'mypy', '--strict', '--python-version', '3.9', '--cache-dir', cache, 'src', 'tests'], {
+        const result = await run(python, ['-m', 'mypy', '--strict', '--python-version', '3.9', '--cache-dir', cache, 'src', 'tests', 'bench'], {
           cwd: SDK_DIR,
           env: pythonEnv({}),
           timeoutMs: 4 * MINUTES,
