@@ -51,10 +51,15 @@ export function run(command: string, args: string[], options: { cwd?: string; en
   });
 }
 
-/** The environment for a Python child: without the SDK's own variables, which tests set themselves. */
+/**
+ * The environment for a Python child: without the SDK's own variables (tests set them) and without the
+ * machine's proxies. Every https:// request goes to a closed loopback port instead: a client that lost
+ * its URL and fell back on the default (https://api.secr.dev) fails there, and never leaves the machine.
+ */
 export function pythonEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, PYTHONDONTWRITEBYTECODE: '1', PIP_NO_INPUT: '1', PIP_DISABLE_PIP_VERSION_CHECK: '1', ...extra };
-  delete env.SECR_TOKEN;
-  delete env.SECR_API_URL;
-  return env;
+  const env: NodeJS.ProcessEnv = { ...process.env, PYTHONDONTWRITEBYTECODE: '1', PIP_NO_INPUT: '1', PIP_DISABLE_PIP_VERSION_CHECK: '1' };
+  for (const name of Object.keys(env)) {
+    if (/^(SECR_TOKEN|SECR_API_URL|(https?|all|no)_proxy)$/i.test(name)) delete env[name];
+  }
+  return { ...env, HTTPS_PROXY: 'http://127.0.0.1:9', https_proxy: 'http://127.0.0.1:9', ...extra };
 }
