@@ -39,25 +39,26 @@ from local_servers import http_server, send_json, url_of  # noqa: E402
 
 from secr import SecrClient  # noqa: E402
 
+# Wall time, and the process's CPU time (which a loaded machine distorts much less).
 IMPORT = (
-    "import sys, time; t0 = time.perf_counter(); import httpx; t1 = time.perf_counter(); before = set(sys.modules); "
-    "import secr; t2 = time.perf_counter(); "
-    "print((t1 - t0) * 1000, (t2 - t1) * 1000, len(set(sys.modules) - before))"
+    "import sys, time; w0, c0 = time.perf_counter(), time.process_time(); import httpx; "
+    "w1, c1 = time.perf_counter(), time.process_time(); before = set(sys.modules); import secr; "
+    "w2, c2 = time.perf_counter(), time.process_time(); "
+    "print((w1 - w0) * 1000, (w2 - w1) * 1000, (c1 - c0) * 1000, (c2 - c1) * 1000, len(set(sys.modules) - before))"
 )
 
 
 def import_cost(runs: int) -> None:
-    httpx_ms, secr_ms, modules = [], [], 0
+    rows = []
     for _ in range(runs):
         out = subprocess.run([sys.executable, "-c", IMPORT], env=ENV, capture_output=True, text=True, check=True).stdout.split()
-        httpx_ms.append(float(out[0]))
-        secr_ms.append(float(out[1]))
-        modules = int(out[2])
-    print(f"import httpx: median {statistics.median(httpx_ms):.1f} ms (min {min(httpx_ms):.1f}) over {runs} fresh interpreters")
-    print(
-        f"import secr after httpx: median {statistics.median(secr_ms):.1f} ms (min {min(secr_ms):.1f}, max {max(secr_ms):.1f}); "
-        f"{modules} new modules (secr's own)"
-    )
+        rows.append([float(x) for x in out])
+    httpx_wall, secr_wall, httpx_cpu, secr_cpu = ([r[i] for r in rows] for i in range(4))
+    print(f"{runs} fresh interpreters (medians, min-max):")
+    print(f"  import httpx:             {statistics.median(httpx_wall):7.1f} ms wall ({min(httpx_wall):.1f}-{max(httpx_wall):.1f}), "
+          f"{statistics.median(httpx_cpu):6.1f} ms CPU")
+    print(f"  import secr, after httpx: {statistics.median(secr_wall):7.1f} ms wall ({min(secr_wall):.1f}-{max(secr_wall):.1f}), "
+          f"{statistics.median(secr_cpu):6.1f} ms CPU; {int(rows[0][4])} new modules, secr's own")
 
 
 def connections(calls: int) -> None:
