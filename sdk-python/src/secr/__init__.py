@@ -1,0 +1,59 @@
+"""secr-sdk: the Python client of the secr secrets manager.
+
+    from secr import SecrClient, SecrApiError
+
+    with SecrClient(token="secr_cli_...") as client:
+        for s in client.pull_secrets("my-org", "my-project", "production").secrets:
+            print(s.key)
+"""
+
+from ._client import AsyncSecrClient, SecrClient
+from ._core import DEFAULT_API_URL, DEFAULT_TIMEOUT
+from ._errors import FieldError, SecrApiError
+from ._types import (
+    ActorRef,
+    BulkDeleteResult,
+    BulkSetSecretsResult,
+    DeleteSecretResult,
+    ListKeysResult,
+    PaginationInfo,
+    PromotedKey,
+    PromoteResult,
+    PullSecretsResult,
+    RollbackResult,
+    Secret,
+    SecretHistory,
+    SecretMeta,
+    SecretVersion,
+    SetSecretResult,
+    Template,
+    TemplateValidation,
+)
+from ._version import __version__
+
+__all__ = [
+    "AsyncSecrClient",
+    "SecrClient",
+    "SecrApiError",
+    "FieldError",
+    "DEFAULT_API_URL",
+    "DEFAULT_TIMEOUT",
+    "ActorRef",
+    "BulkDeleteResult",
+    "BulkSetSecretsResult",
+    "DeleteSecretResult",
+    "ListKeysResult",
+    "PaginationInfo",
+    "PromotedKey",
+    "PromoteResult",
+    "PullSecretsResult",
+    "RollbackResult",
+    "Secret",
+    "SecretHistory",
+    "SecretMeta",
+    "SecretVersion",
+    "SetSecretResult",
+    "Template",
+    "TemplateValidation",
+    "__version__",
+]

@@ -1,0 +1,283 @@
+from __future__ import annotations
+
+import time
+from types import TracebackType
+from typing import AsyncIterator, Iterable, Iterator, List, Mapping, Optional, Sequence, Type, TypeVar
+
+import httpx
+
+from . import _core
+from ._core import DEFAULT_TIMEOUT, Call, Config
+from ._types import (
+    BulkDeleteResult,
+    BulkSetSecretsResult,
+    DeleteSecretResult,
+    ListKeysResult,
+    PromoteResult,
+    PullSecretsResult,
+    RollbackResult,
+    SecretHistory,
+    SetSecretResult,
+    Template,
+    TemplateValidation,
+)
+
+T = TypeVar("T")
+_Self = TypeVar("_Self", bound="SecrClient")
+_AsyncSelf = TypeVar("_AsyncSelf", bound="AsyncSecrClient")
+
+
+class _DeadlinePassed(Exception):
+    pass
+
+
+def _read(chunks: Iterator[bytes], deadline: float) -> bytes:
+    # httpx bounds each wait (connect, write, every read) by the timeout; this bounds a body that
+    # keeps trickling in: once the deadline has passed, what is still arriving is abandoned.
+    body = bytearray()
+    for chunk in chunks:
+        body += chunk
+        if time.monotonic() > deadline:
+            raise _DeadlinePassed
+    return bytes(body)
+
+
+async def _aread(chunks: AsyncIterator[bytes], deadline: float) -> bytes:
+    body = bytearray()
+    async for chunk in chunks:
+        body += chunk
+        if time.monotonic() > deadline:
+            raise _DeadlinePassed
+    return bytes(body)
+
+
+class SecrClient:
+    """Synchronous client of the secr API.
+
+    ``token`` defaults to ``$SECR_TOKEN``, ``api_url`` to ``$SECR_API_URL``, else
+    ``https://api.secr.dev``; ``timeout`` (seconds, default 30) bounds every wait for the server.
+    Every method raises :class:`SecrApiError` on failure. Calls reuse one connection; close the
+    client with :meth:`close` or a ``with`` block.
+    """
+
+    def __init__(self, token: Optional[str] = None, api_url: Optional[str] = None, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self._config = _core.resolve_config(token, api_url, timeout)
+        # A redirect would carry the bearer token elsewhere: such an answer is an error instead.
+        self._http = httpx.Client(
+            base_url=self._config.api_url, headers=self._config.headers(), timeout=self._config.timeout, follow_redirects=False
+        )
+
+    @property
+    def api_url(self) -> str:
+        return self._config.api_url
+
+    @property
+    def timeout(self) -> float:
+        return self._config.timeout
+
+    def __repr__(self) -> str:
+        return f"SecrClient(api_url={self.api_url!r}, timeout={self.timeout!r})"
+
+    def close(self) -> None:
+        """Closes the connections. Safe to call twice."""
+        self._http.close()
+
+    def __enter__(self: _Self) -> _Self:
+        return self
+
+    def __exit__(self, exc_type: Optional[Type[BaseException]], exc: Optional[BaseException], tb: Optional[TracebackType]) -> None:
+        self.close()
+
+    def _send(self, call: Call[T]) -> T:
+        if self._http.is_closed:
+            raise RuntimeError("This SecrClient is closed")
+        config = self._config
+        deadline = time.monotonic() + config.timeout
+        try:
+            request = self._http.build_request(call.method, call.path, params=call.params, json=call.body)
+            response = self._http.send(request, stream=True)
+            try:
+                body = _read(response.iter_bytes(), deadline)
+            finally:
+                response.close()
+        except (httpx.TimeoutException, _DeadlinePassed) as exc:
+            raise _core.timeout_error(config) from exc
+        except httpx.RequestError as exc:
+            raise _core.network_error(config, exc) from exc
+        return _core.finish(call, response.status_code, response.headers, body)
+
+    # --- the SDK reference's methods -------------------------------------------------------------
+
+    def pull_secrets(
+        self, org: str, project: str, env: str, *, limit: Optional[int] = None, offset: Optional[int] = None, search: Optional[str] = None
+    ) -> PullSecretsResult:
+        """Decrypted secrets of an environment (``search``: case-sensitive key prefix; ``pagination`` only with ``limit``)."""
+        return self._send(_core.pull_secrets(org, project, env, limit, offset, search))
+
+    def list_keys(
+        self, org: str, project: str, env: str, *, limit: Optional[int] = None, offset: Optional[int] = None, search: Optional[str] = None
+    ) -> ListKeysResult:
+        """Key names and versions of an environment, without values."""
+        return self._send(_core.list_keys(org, project, env, limit, offset, search))
+
+    def set_secret(self, org: str, project: str, env: str, key: str, value: str, *, description: Optional[str] = None) -> SetSecretResult:
+        """Creates or updates one secret (a new version). ``description`` omitted keeps the current one."""
+        return self._send(_core.set_secret(org, project, env, key, value, description))
+
+    def bulk_set_secrets(self, org: str, project: str, env: str, secrets: Iterable[Mapping[str, str]]) -> BulkSetSecretsResult:
+        """Sets several secrets at once, all or nothing: ``[{"key": "A", "value": "1"}, ...]``."""
+        return self._send(_core.bulk_set_secrets(org, project, env, secrets))
+
+    def delete_secret(self, org: str, project: str, env: str, key: str) -> DeleteSecretResult:
+        """Soft-deletes a secret (its history stays)."""
+        return self._send(_core.delete_secret(org, project, env, key))
+
+    def promote_secrets(
+        self,
+        org: str,
+        project: str,
+        *,
+        from_env: str,
+        to_env: str,
+        keys: Optional[Sequence[str]] = None,
+        overwrite: bool = False,
+        dry_run: bool = False,
+    ) -> PromoteResult:
+        """Copies secrets (all, or ``keys``) from one environment to another, all or nothing."""
+        return self._send(_core.promote_secrets(org, project, from_env, to_env, keys, overwrite, dry_run))
+
+    def list_templates(self, org: str, project: str) -> List[Template]:
+        """The project's secret template: the keys each environment should have."""
+        return self._send(_core.list_templates(org, project))
+
+    def validate_template(self, org: str, project: str, env: str) -> TemplateValidation:
+        """Whether an environment has every required key of the template."""
+        return self._send(_core.validate_template(org, project, env))
+
+    # --- the rest of the secrets and templates API -----------------------------------------------
+
+    def secret_history(self, org: str, project: str, env: str, key: str) -> SecretHistory:
+        """Every version of a secret, newest first, with values."""
+        return self._send(_core.secret_history(org, project, env, key))
+
+    def rollback_secret(self, org: str, project: str, env: str, key: str, version: int) -> RollbackResult:
+        """Writes the value of an earlier ``version`` as the new current version."""
+        return self._send(_core.rollback_secret(org, project, env, key, version))
+
+    def bulk_delete_secrets(self, org: str, project: str, env: str, keys: Iterable[str]) -> BulkDeleteResult:
+        """Soft-deletes several secrets at once, all or nothing (owner/admin)."""
+        return self._send(_core.bulk_delete_secrets(org, project, env, keys))
+
+    def add_template(self, org: str, project: str, key: str, *, description: Optional[str] = None, required: bool = True) -> Template:
+        """Adds a key to the project's template (owner/admin)."""
+        return self._send(_core.add_template(org, project, key, description, required))
+
+    def remove_template(self, org: str, project: str, key: str) -> None:
+        """Removes a key from the project's template (owner/admin)."""
+        return self._send(_core.remove_template(org, project, key))
+
+
+class AsyncSecrClient:
+    """The :class:`SecrClient` API on ``httpx.AsyncClient``: the same methods, to be awaited.
+
+    Close it with ``await client.aclose()`` or ``async with``.
+    """
+
+    def __init__(self, token: Optional[str] = None, api_url: Optional[str] = None, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self._config = _core.resolve_config(token, api_url, timeout)
+        # A redirect would carry the bearer token elsewhere: such an answer is an error instead.
+        self._http = httpx.AsyncClient(
+            base_url=self._config.api_url, headers=self._config.headers(), timeout=self._config.timeout, follow_redirects=False
+        )
+
+    @property
+    def api_url(self) -> str:
+        return self._config.api_url
+
+    @property
+    def timeout(self) -> float:
+        return self._config.timeout
+
+    def __repr__(self) -> str:
+        return f"AsyncSecrClient(api_url={self.api_url!r}, timeout={self.timeout!r})"
+
+    async def aclose(self) -> None:
+        """Closes the connections. Safe to call twice."""
+        await self._http.aclose()
+
+    async def __aenter__(self: _AsyncSelf) -> _AsyncSelf:
+        return self
+
+    async def __aexit__(self, exc_type: Optional[Type[BaseException]], exc: Optional[BaseException], tb: Optional[TracebackType]) -> None:
+        await self.aclose()
+
+    async def _send(self, call: Call[T]) -> T:
+        if self._http.is_closed:
+            raise RuntimeError("This AsyncSecrClient is closed")
+        config = self._config
+        deadline = time.monotonic() + config.timeout
+        try:
+            request = self._http.build_request(call.method, call.path, params=call.params, json=call.body)
+            response = await self._http.send(request, stream=True)
+            try:
+                body = await _aread(response.aiter_bytes(), deadline)
+            finally:
+                await response.aclose()
+        except (httpx.TimeoutException, _DeadlinePassed) as exc:
+            raise _core.timeout_error(config) from exc
+        except httpx.RequestError as exc:
+            raise _core.network_error(config, exc) from exc
+        return _core.finish(call, response.status_code, response.headers, body)
+
+    async def pull_secrets(
+        self, org: str, project: str, env: str, *, limit: Optional[int] = None, offset: Optional[int] = None, search: Optional[str] = None
+    ) -> PullSecretsResult:
+        return await self._send(_core.pull_secrets(org, project, env, limit, offset, search))
+
+    async def list_keys(
+        self, org: str, project: str, env: str, *, limit: Optional[int] = None, offset: Optional[int] = None, search: Optional[str] = None
+    ) -> ListKeysResult:
+        return await self._send(_core.list_keys(org, project, env, limit, offset, search))
+
+    async def set_secret(self, org: str, project: str, env: str, key: str, value: str, *, description: Optional[str] = None) -> SetSecretResult:
+        return await self._send(_core.set_secret(org, project, env, key, value, description))
+
+    async def bulk_set_secrets(self, org: str, project: str, env: str, secrets: Iterable[Mapping[str, str]]) -> BulkSetSecretsResult:
+        return await self._send(_core.bulk_set_secrets(org, project, env, secrets))
+
+    async def delete_secret(self, org: str, project: str, env: str, key: str) -> DeleteSecretResult:
+        return await self._send(_core.delete_secret(org, project, env, key))
+
+    async def promote_secrets(
+        self,
+        org: str,
+        project: str,
+        *,
+        from_env: str,
+        to_env: str,
+        keys: Optional[Sequence[str]] = None,
+        overwrite: bool = False,
+        dry_run: bool = False,
+    ) -> PromoteResult:
+        return await self._send(_core.promote_secrets(org, project, from_env, to_env, keys, overwrite, dry_run))
+
+    async def list_templates(self, org: str, project: str) -> List[Template]:
+        return await self._send(_core.list_templates(org, project))
+
+    async def validate_template(self, org: str, project: str, env: str) -> TemplateValidation:
+        return await self._send(_core.validate_template(org, project, env))
+
+    async def secret_history(self, org: str, project: str, env: str, key: str) -> SecretHistory:
+        return await self._send(_core.secret_history(org, project, env, key))
+
+    async def rollback_secret(self, org: str, project: str, env: str, key: str, version: int) -> RollbackResult:
+        return await self._send(_core.rollback_secret(org, project, env, key, version))
+
+    async def bulk_delete_secrets(self, org: str, project: str, env: str, keys: Iterable[str]) -> BulkDeleteResult:
+        return await self._send(_core.bulk_delete_secrets(org, project, env, keys))
+
+    async def add_template(self, org: str, project: str, key: str, *, description: Optional[str] = None, required: bool = True) -> Template:
+        return await self._send(_core.add_template(org, project, key, description, required))
+
+    async def remove_template(self, org: str, project: str, key: str) -> None:
+        return await self._send(_core.remove_template(org, project, key))

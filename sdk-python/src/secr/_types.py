@@ -1,0 +1,168 @@
+"""The results of the API, as frozen dataclasses named and shaped as the SDK reference shows them.
+
+Fields the reference lists come first, in its order; what the API returns beyond them follows.
+Timestamps are timezone-aware ``datetime`` objects (UTC). A secret value never appears in a repr.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import List, Optional
+
+_HIDDEN = "'***'"
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A secret with its decrypted value (``repr()`` hides the value)."""
+
+    key: str
+    value: str
+    version: int
+    updated_at: datetime
+    description: Optional[str] = None
+
+    def __repr__(self) -> str:
+        return (
+            f"Secret(key={self.key!r}, value={_HIDDEN}, version={self.version!r}, "
+            f"updated_at={self.updated_at!r}, description={self.description!r})"
+        )
+
+
+@dataclass(frozen=True)
+class SecretMeta:
+    """A secret's key name and version, without its value."""
+
+    key: str
+    version: int
+    updated_at: datetime
+    description: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class PaginationInfo:
+    limit: int
+    offset: int
+    total: int
+    """Matching items in all pages."""
+
+
+@dataclass(frozen=True)
+class PullSecretsResult:
+    secrets: List[Secret]
+    pagination: Optional[PaginationInfo] = None
+    """Present only when a ``limit`` was given."""
+
+
+@dataclass(frozen=True)
+class ListKeysResult:
+    keys: List[SecretMeta]
+    pagination: Optional[PaginationInfo] = None
+    """Present only when a ``limit`` was given."""
+
+
+@dataclass(frozen=True)
+class SetSecretResult:
+    key: str
+    version: int
+    created: bool = False
+    """True when the key did not exist (or had been deleted)."""
+
+
+@dataclass(frozen=True)
+class BulkSetSecretsResult:
+    created: int
+    updated: int
+    total: int
+
+
+@dataclass(frozen=True)
+class DeleteSecretResult:
+    deleted: bool
+    key: str
+
+
+@dataclass(frozen=True)
+class PromotedKey:
+    key: str
+    action: str
+    """``created``, ``updated`` or ``skipped``."""
+
+
+@dataclass(frozen=True)
+class PromoteResult:
+    promoted: int
+    created: int
+    updated: int
+    skipped: int
+    dry_run: bool = False
+    results: List[PromotedKey] = field(default_factory=list)
+    """What happened (or would happen) to each key."""
+
+
+@dataclass(frozen=True)
+class Template:
+    id: str
+    key: str
+    description: Optional[str]
+    required: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class TemplateValidation:
+    valid: bool
+    missing: List[str]
+    extra: List[str]
+
+
+@dataclass(frozen=True)
+class ActorRef:
+    """Who wrote a version; ``None`` in its place when that account was deleted."""
+
+    id: str
+    email: str
+
+
+@dataclass(frozen=True)
+class SecretVersion:
+    """One version of a secret, with its value (``repr()`` hides the value)."""
+
+    version: int
+    value: str
+    description: Optional[str]
+    source: str
+    """How it was written: ``set``, ``import``, ``rollback`` or ``promote``."""
+    created_at: datetime
+    created_by: Optional[ActorRef]
+
+    def __repr__(self) -> str:
+        return (
+            f"SecretVersion(version={self.version!r}, value={_HIDDEN}, description={self.description!r}, "
+            f"source={self.source!r}, created_at={self.created_at!r}, created_by={self.created_by!r})"
+        )
+
+
+@dataclass(frozen=True)
+class SecretHistory:
+    key: str
+    deleted: bool
+    """True when the key is soft-deleted (its history stays)."""
+    versions: List[SecretVersion]
+    """Newest first."""
+
+
+@dataclass(frozen=True)
+class RollbackResult:
+    key: str
+    version: int
+    """The new current version."""
+    restored_from: int
+    """The version whose value it carries."""
+
+
+@dataclass(frozen=True)
+class BulkDeleteResult:
+    deleted: int
+    keys: List[str]
