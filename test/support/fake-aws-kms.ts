@@ -102,6 +102,11 @@ export class FakeAwsKms {
     return new Promise((arrived) => this.holds.push({ method, after, seen: 0, arrived }));
   }
 
+  /** Ends every `hold`: calls from now on are answered (the held ones stay unanswered). */
+  releaseHolds(): void {
+    this.holds = [];
+  }
+
   /** Closes the port and every open connection: clients then see an unreachable KMS. */
   async stop(): Promise<void> {
     this.server.closeAllConnections();

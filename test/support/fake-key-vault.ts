@@ -148,6 +148,11 @@ export class FakeKeyVault {
     return new Promise((arrived) => this.holds.push({ method, after, seen: 0, arrived }));
   }
 
+  /** Ends every `hold`: calls from now on are answered (the held ones stay unanswered). */
+  releaseHolds(): void {
+    this.holds = [];
+  }
+
   async stop(): Promise<void> {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
