@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { registerUser, type TestUser } from './factories/accounts.js';
+import { verifyEmail } from './factories/mail.js';
 import { createProject, secretsPath, seedSecrets, type TestProject } from './factories/vault.js';
 import { FakeAwsKms } from './support/fake-aws-kms.js';
 import { FakeKeyVault } from './support/fake-key-vault.js';
@@ -80,8 +81,11 @@ describe.each([
     target = await makeTarget();
     restoreEnv = setProcessEnv(target.processEnv);
     // The install as it runs today: local provider, WEBHOOK_ALLOW_PRIVATE for a webhook to loopback.
-    ctx = await startTestContext({ KMS_PROVIDER: 'local', WEBHOOK_ALLOW_PRIVATE: 'true' });
-    owner = await registerUser(ctx.api, 'rewrap');
+    // The owner is also an instance admin, to read GET /v1/admin/keys.
+    const email = `rewrap-${Date.now()}@example.com`;
+    ctx = await startTestContext({ KMS_PROVIDER: 'local', WEBHOOK_ALLOW_PRIVATE: 'true', SECR_ADMIN_EMAILS: email });
+    owner = await registerUser(ctx.api, 'rewrap', email);
+    await verifyEmail(ctx.api, ctx.db, owner.id);
     for (let i = 0; i < PROJECTS; i++) {
       const project = await createProject(ctx.api, owner, owner.personalOrg);
       await seedSecrets(ctx.api, { session: owner.session }, owner.personalOrg, project, 'development', valuesFor(i));
@@ -156,6 +160,12 @@ describe.each([
 
     // Step 1 of the move: servers restart with the new provider primary and the old one still configured.
     const moving = (await ctx.startInstance(target.env)).http;
+    const before = await moving.get('/v1/admin/keys', { session: owner.session });
+    expect(before.status).toBe(200);
+    expect(before.body).toMatchObject({ primary: { provider: target.name, masterKey: target.masterKeyId }, others: [{ provider: 'local' }], problems: [], moveComplete: false });
+    expect(before.body.wrapped).toEqual(
+      expect.arrayContaining([expect.objectContaining({ kind: 'project_key', provider: 'local', count: PROJECTS, current: false, readable: true })]),
+    );
 
     // Step 2, interrupted: the 4th wrap never returns; the process is killed while it waits.
     const held = target.holdWraps(3);
@@ -195,5 +205,7 @@ describe.each([
     expect(only.config.kms.masterKey).toBeUndefined();
     await pullsAll(only.http);
     expect((await only.http.get('/health/ready')).status).toBe(200);
+    const after = await only.http.get('/v1/admin/keys', { session: owner.session });
+    expect(after.body).toMatchObject({ others: [], problems: [], moveComplete: true });
   });
 });

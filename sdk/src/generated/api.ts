@@ -28,7 +28,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: the database answers */
+        /** Readiness: the database answers and the key providers passed their check */
         get: operations["ready"];
         put?: never;
         post?: never;
@@ -47,6 +47,23 @@ export interface paths {
         };
         /** Query the org’s audit log, newest first, 50 events a page unless `limit` says otherwise (owner/admin) */
         get: operations["queryAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Key providers, the start-up key check, and stored keys by the provider that wrapped them (instance admins) */
+        get: operations["keyStatus"];
         put?: never;
         post?: never;
         delete?: never;
@@ -941,6 +958,44 @@ export interface components {
             /** @description Newest first */
             events: components["schemas"]["AuditEventDto"][];
             pagination: components["schemas"]["PaginationDto"];
+        };
+        KeyProviderRefDto: {
+            /** @enum {string} */
+            provider: "local" | "gcp" | "aws" | "azure";
+            /**
+             * @description The master key: a KMS key name, or a fingerprint of the local key
+             * @example arn:aws:kms:eu-west-1:111122223333:alias/secr
+             */
+            masterKey: string;
+        };
+        WrappedKeyCountDto: {
+            /** @enum {string} */
+            provider: "local" | "gcp" | "aws" | "azure";
+            /**
+             * @description The master key: a KMS key name, or a fingerprint of the local key
+             * @example arn:aws:kms:eu-west-1:111122223333:alias/secr
+             */
+            masterKey: string;
+            /** @enum {string} */
+            kind: "project_key" | "webhook_secret";
+            /** @example 42 */
+            count: number;
+            /** @description Wrapped by the primary provider: nothing to move */
+            current: boolean;
+            /** @description Wrapped by a provider this instance is configured with (false: they cannot be read) */
+            readable: boolean;
+        };
+        KeyStatusDto: {
+            /** @description KMS_PROVIDER: wraps every new key */
+            primary: components["schemas"]["KeyProviderRefDto"];
+            /** @description Configured beside the primary: only unwrap (a move between providers) */
+            others: components["schemas"]["KeyProviderRefDto"][];
+            /** @description What the start-up key check found wrong (empty: ready) */
+            problems: string[];
+            /** @description Stored wrapped keys by what wrapped them */
+            wrapped: components["schemas"]["WrappedKeyCountDto"][];
+            /** @description Every stored key is under the primary provider: `npm run kms:rewrap` has nothing left to do */
+            moveComplete: boolean;
         };
         RegisterDto: {
             /** @example ada@example.com */
@@ -1984,6 +2039,53 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    keyStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyStatusDto"];
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not signed in, or the credential is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not allowed for this identity */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

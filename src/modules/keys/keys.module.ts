@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { CONFIG, type AppConfig } from '../../config/config.js';
 import { KeyCheck } from './key-check.js';
+import { KeysStatusController } from './keys-status.controller.js';
 import { KeyProvider } from './key-provider.js';
 import { KeyProviders } from './key-providers.js';
 import { DecryptionWorkers } from './decryption-workers.js';
@@ -8,6 +9,7 @@ import { ProjectKeys } from './project-keys.service.js';
 
 @Global()
 @Module({
+  controllers: [KeysStatusController],
   providers: [
     { provide: KeyProviders, inject: [CONFIG], useFactory: (config: AppConfig) => KeyProviders.fromConfig(config) },
     { provide: KeyProvider, inject: [KeyProviders], useFactory: (providers: KeyProviders) => providers.primary },
