@@ -103,8 +103,8 @@ describe.each([
     restoreEnv?.();
   });
 
-  function runRewrap() {
-    const child = spawn(process.execPath, [COMMAND], {
+  function runRewrap(args: string[] = []) {
+    const child = spawn(process.execPath, [COMMAND, ...args], {
       env: {
         PATH: process.env.PATH ?? '',
         HOME: os.tmpdir(),
@@ -182,6 +182,13 @@ describe.each([
     expect(await first.exited).toBeNull();
     expect(await wrappedBy()).toEqual(midway);
 
+    // --dry-run only counts what is left.
+    const dry = runRewrap(['--dry-run']);
+    expect(await dry.exited).toBe(1);
+    expect(dry.output()).toContain(`${PROJECTS - 3} project key(s) wrapped by local (`);
+    expect(dry.output()).toMatch(/1 webhook secret\(s\) wrapped by local \([^)]+\): to rewrap/);
+    expect(await wrappedBy()).toEqual(midway);
+
     // Run again: it takes what is left.
     target.releaseHolds();
     const second = runRewrap();
@@ -207,5 +214,6 @@ describe.each([
     expect((await only.http.get('/health/ready')).status).toBe(200);
     const after = await only.http.get('/v1/admin/keys', { session: owner.session });
     expect(after.body).toMatchObject({ others: [], problems: [], moveComplete: true });
-  });
+    // Four runs of the command (each a Node process loading an SDK) and three instances: minutes on a loaded machine.
+  }, 240_000);
 });
