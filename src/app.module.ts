@@ -13,7 +13,7 @@ import { AdminModule } from './modules/admin/admin.module.js';
 import { BillingModule } from './modules/billing/billing.module.js';
 import { MetricsModule } from './modules/metrics/metrics.module.js';
 import { AuthModule } from './modules/auth/auth.module.js';
-import { HealthController } from './modules/health/health.controller.js';
+import { HealthModule } from './modules/health/health.module.js';
 import { MembersModule } from './modules/members/members.module.js';
 import { OrgsModule } from './modules/orgs/orgs.module.js';
 import { ProjectsModule } from './modules/projects/projects.module.js';
@@ -52,8 +52,8 @@ export class AppModule {
         WebhooksModule,
         AdminModule,
         BillingModule,
+        HealthModule,
       ],
-      controllers: [HealthController],
       providers: [
         { provide: APP_FILTER, useClass: HttpErrorFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },

@@ -4,7 +4,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { createApp } from './app.factory.js';
 import { safeError } from './common/logging/safe-error.js';
-import { loadOrCreateDevSecret } from './bootstrap/dev-secrets.js';
+import { loadOrCreateDevSecret, readDevSecret } from './bootstrap/dev-secrets.js';
 import { ConfigError, loadConfig, type AppConfig } from './config/config.js';
 import { runMigrations } from './database/data-source.js';
 import { postgresLogLine } from './database/postgres-log.js';
@@ -107,7 +107,9 @@ async function main(): Promise<void> {
  * database a lost key would make every stored secret unreadable, so it must be configured.
  */
 async function devMasterKey(config: AppConfig, embedded: boolean, log: pino.Logger): Promise<string | undefined> {
-  if (config.kms.provider !== 'local') return undefined;
+  // On a cloud KMS, a generated master key of the embedded mode still unwraps the keys it wrapped until
+  // `npm run kms:rewrap` has moved them (README: moving between key providers).
+  if (config.kms.provider !== 'local') return embedded ? readDevSecret(config.dataDir, 'master.key') : undefined;
   if (!embedded) {
     throw new ConfigError(['SECR_MASTER_KEY: required with KMS_PROVIDER=local unless the embedded database is used (openssl rand -base64 32)']);
   }

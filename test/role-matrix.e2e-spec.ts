@@ -413,6 +413,7 @@ const ROUTES: readonly RouteRow[] = [
 
   // ── Admin: instance administrators only; none of the matrix's identities is one (admin.e2e-spec.ts covers an admin) ──
   { route: 'GET /v1/admin/stats', expect: NOT_INSTANCE_ADMIN },
+  { route: 'GET /v1/admin/keys', expect: NOT_INSTANCE_ADMIN },
   { route: 'GET /v1/admin/orgs', expect: NOT_INSTANCE_ADMIN },
   { route: 'GET /v1/admin/orgs/:orgId', expect: NOT_INSTANCE_ADMIN },
   { route: 'PATCH /v1/admin/orgs/:orgId', call: () => ({ body: { plan: 'enterprise' } }), expect: NOT_INSTANCE_ADMIN },

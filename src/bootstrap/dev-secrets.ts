@@ -15,3 +15,9 @@ export async function loadOrCreateDevSecret(dataDir: string, fileName: string, b
   await writeFile(file, `${value}\n`, { mode: 0o600, flag: 'wx' });
   return { value, created: true };
 }
+
+/** A secret `loadOrCreateDevSecret` made earlier, or undefined: never creates one. */
+export async function readDevSecret(dataDir: string, fileName: string): Promise<string | undefined> {
+  const file = path.join(dataDir, fileName);
+  return existsSync(file) ? (await readFile(file, 'utf8')).trim() : undefined;
+}

@@ -109,6 +109,22 @@ describe('loadConfig', () => {
     expect(problemsOf({ KMS_GCP_KEY_NAME: 'my-key' }).join()).toMatch(/KMS_GCP_KEY_NAME/);
   });
 
+  it('requires a key id for the aws and azure providers and refuses malformed ones', () => {
+    expect(problemsOf({ KMS_PROVIDER: 'aws' })).toEqual(['KMS_AWS_KEY_ID: required when KMS_PROVIDER=aws']);
+    expect(problemsOf({ KMS_PROVIDER: 'azure' })).toEqual(['KMS_AZURE_KEY_ID: required when KMS_PROVIDER=azure']);
+    expect(problemsOf({ KMS_AWS_KEY_ID: 'my key' }).join()).toMatch(/KMS_AWS_KEY_ID: must be a key id/);
+    expect(problemsOf({ KMS_AWS_REGION: 'Europe' }).join()).toMatch(/KMS_AWS_REGION/);
+    expect(problemsOf({ KMS_AWS_ENDPOINT: 'ftp://kms.local' }).join()).toMatch(/KMS_AWS_ENDPOINT/);
+    expect(problemsOf({ KMS_AZURE_KEY_ID: 'http://v.vault.azure.net/keys/k' }).join()).toMatch(/KMS_AZURE_KEY_ID: must be https/);
+    expect(
+      loadConfig({ KMS_PROVIDER: 'aws', KMS_AWS_KEY_ID: 'arn:aws:kms:eu-west-1:111122223333:alias/secr', KMS_AWS_REGION: 'eu-west-1' }).kms,
+    ).toMatchObject({ provider: 'aws', awsKeyId: 'arn:aws:kms:eu-west-1:111122223333:alias/secr', awsRegion: 'eu-west-1' });
+    expect(loadConfig({ KMS_PROVIDER: 'azure', KMS_AZURE_KEY_ID: 'https://v.vault.azure.net/keys/secr/0123abcd' }).kms).toMatchObject({
+      provider: 'azure',
+      azureKeyId: 'https://v.vault.azure.net/keys/secr/0123abcd',
+    });
+  });
+
   it('refuses private webhook targets, waits 10 s per attempt and tries 6 times by default', () => {
     expect(loadConfig({}).webhooks).toEqual({
       allowPrivate: false,

@@ -71,7 +71,7 @@ const envSchema = z.object({
   MAIL_RATE_LIMIT_WINDOW_SECONDS: positiveInt.default(3600),
   REQUIRE_VERIFIED_EMAIL: booleanString.default(false),
   SWAGGER_UI: booleanString.default(true),
-  KMS_PROVIDER: z.enum(['local', 'gcp']).default('local'),
+  KMS_PROVIDER: z.enum(['local', 'gcp', 'aws', 'azure']).default('local'),
   SECR_MASTER_KEY: z
     .string()
     .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded (openssl rand -base64 32)')
@@ -83,6 +83,19 @@ const envSchema = z.object({
   KMS_GCP_ENDPOINT: z
     .string()
     .regex(/^[A-Za-z0-9.-]+(:\d+)?$/, 'must be host or host:port')
+    .optional(),
+  KMS_AWS_KEY_ID: z
+    .string()
+    .regex(/^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+|alias\/[A-Za-z0-9/_-]+|[0-9a-f-]{36}|mrk-[0-9a-f]{32})$/, 'must be a key id, key ARN, alias/<name> or alias ARN')
+    .optional(),
+  KMS_AWS_REGION: z
+    .string()
+    .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region such as eu-west-1')
+    .optional(),
+  KMS_AWS_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  KMS_AZURE_KEY_ID: z
+    .string()
+    .regex(/^https:\/\/[A-Za-z0-9.-]+(:\d+)?\/keys\/[A-Za-z0-9-]{1,127}(\/[A-Za-z0-9]+)?\/?$/, 'must be https://<vault>.vault.azure.net/keys/<name>[/<version>]')
     .optional(),
   DEK_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
   ROTATION_BATCH_SIZE: positiveInt.max(10_000).default(500),
@@ -162,12 +175,18 @@ export interface AppConfig {
   readonly requireVerifiedEmail: boolean;
   readonly swaggerUi: boolean;
   readonly kms: {
-    readonly provider: 'local' | 'gcp';
+    /** Wraps new keys; every other provider configured below only unwraps (a move between providers: `npm run kms:rewrap`). */
+    readonly provider: 'local' | 'gcp' | 'aws' | 'azure';
     /** Base64 master key of the local provider; `undefined` only before start-up resolved it (embedded dev mode). */
     readonly masterKey: string | undefined;
     readonly gcpKeyName: string | undefined;
     /** host[:port] of the Cloud KMS API; a loopback host is spoken to without TLS (emulators, tests). */
     readonly gcpEndpoint: string | undefined;
+    readonly awsKeyId: string | undefined;
+    readonly awsRegion: string | undefined;
+    /** An http(s) URL for the KMS API instead of the region's (a local KMS-compatible service, tests). */
+    readonly awsEndpoint: string | undefined;
+    readonly azureKeyId: string | undefined;
     readonly dekCacheTtlSeconds: number;
   };
   /** Values re-encrypted per transaction during a key rotation. */
@@ -257,6 +276,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     problems.push('DATABASE_QUERY_TIMEOUT_MS: must be greater than DATABASE_STATEMENT_TIMEOUT_MS');
   }
   if (e.KMS_PROVIDER === 'gcp' && !e.KMS_GCP_KEY_NAME) problems.push('KMS_GCP_KEY_NAME: required when KMS_PROVIDER=gcp');
+  if (e.KMS_PROVIDER === 'aws' && !e.KMS_AWS_KEY_ID) problems.push('KMS_AWS_KEY_ID: required when KMS_PROVIDER=aws');
+  if (e.KMS_PROVIDER === 'azure' && !e.KMS_AZURE_KEY_ID) problems.push('KMS_AZURE_KEY_ID: required when KMS_PROVIDER=azure');
   if (problems.length) throw new ConfigError(problems);
 
   const windowSeconds = e.LOGIN_RATE_LIMIT_WINDOW_SECONDS;
@@ -313,6 +334,10 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       masterKey: e.SECR_MASTER_KEY,
       gcpKeyName: e.KMS_GCP_KEY_NAME,
       gcpEndpoint: e.KMS_GCP_ENDPOINT,
+      awsKeyId: e.KMS_AWS_KEY_ID,
+      awsRegion: e.KMS_AWS_REGION,
+      awsEndpoint: e.KMS_AWS_ENDPOINT,
+      azureKeyId: e.KMS_AZURE_KEY_ID,
       dekCacheTtlSeconds: e.DEK_CACHE_TTL_SECONDS,
     }),
     rotationBatchSize: e.ROTATION_BATCH_SIZE,

@@ -4,40 +4,6 @@
  */
 
 export interface paths {
-    "/health": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Liveness: the process is up */
-        get: operations["health"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/health/ready": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Readiness: the database answers */
-        get: operations["ready"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/v1/auth/register": {
         parameters: {
             query?: never;
@@ -863,6 +829,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Liveness: the process is up */
+        get: operations["health"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/health/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Readiness: the database answers and the key providers passed their check */
+        get: operations["ready"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/audit/{orgId}": {
         parameters: {
             query?: never;
@@ -880,13 +880,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Key providers, the start-up key check, and stored keys by the provider that wrapped them (instance admins) */
+        get: operations["keyStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        HealthDto: {
-            /** @example ok */
-            status: string;
+        RegisterDto: {
+            /** @example ada@example.com */
+            email: string;
+            /**
+             * Format: password
+             * @description 10–256 characters, any characters, spaces too; refused if it is only spaces, one character or a short pattern repeated, a simple sequence, your email address or a variation of it, or on a list of common and breached passwords
+             */
+            password: string;
+            /** @example Ada Lovelace */
+            name: string;
+        };
+        RegisterResponseDto: {
+            /**
+             * @description The same for every address, whether or not it has an account
+             * @example Thank you: a mail to this address says what comes next. Then sign in with POST /v1/auth/login
+             */
+            message: string;
         };
         FieldErrorDto: {
             /** @example key */
@@ -907,24 +938,6 @@ export interface components {
             /** @example 6f1c0d1e-7f0b-4c39-9b43-0f1f5b0a2f55 */
             requestId: string;
             errors?: components["schemas"]["FieldErrorDto"][];
-        };
-        RegisterDto: {
-            /** @example ada@example.com */
-            email: string;
-            /**
-             * Format: password
-             * @description 10–256 characters, any characters, spaces too; refused if it is only spaces, one character or a short pattern repeated, a simple sequence, your email address or a variation of it, or on a list of common and breached passwords
-             */
-            password: string;
-            /** @example Ada Lovelace */
-            name: string;
-        };
-        RegisterResponseDto: {
-            /**
-             * @description The same for every address, whether or not it has an account
-             * @example Thank you: a mail to this address says what comes next. Then sign in with POST /v1/auth/login
-             */
-            message: string;
         };
         LoginDto: {
             /** @example ada@example.com */
@@ -1834,6 +1847,10 @@ export interface components {
             /** @description Where to send the user (Stripe-hosted page) */
             url: string;
         };
+        HealthDto: {
+            /** @example ok */
+            status: string;
+        };
         AuditEventDto: {
             /** @example 1042 */
             id: string;
@@ -1862,6 +1879,44 @@ export interface components {
             events: components["schemas"]["AuditEventDto"][];
             pagination: components["schemas"]["PaginationDto"];
         };
+        KeyProviderRefDto: {
+            /** @enum {string} */
+            provider: "local" | "gcp" | "aws" | "azure";
+            /**
+             * @description The master key: a KMS key name, or a fingerprint of the local key
+             * @example arn:aws:kms:eu-west-1:111122223333:alias/secr
+             */
+            masterKey: string;
+        };
+        WrappedKeyCountDto: {
+            /** @enum {string} */
+            provider: "local" | "gcp" | "aws" | "azure";
+            /**
+             * @description The master key: a KMS key name, or a fingerprint of the local key
+             * @example arn:aws:kms:eu-west-1:111122223333:alias/secr
+             */
+            masterKey: string;
+            /** @enum {string} */
+            kind: "project_key" | "webhook_secret";
+            /** @example 42 */
+            count: number;
+            /** @description Wrapped by the primary provider: nothing to move */
+            current: boolean;
+            /** @description Wrapped by a provider this instance is configured with (false: they cannot be read) */
+            readable: boolean;
+        };
+        KeyStatusDto: {
+            /** @description KMS_PROVIDER: wraps every new key */
+            primary: components["schemas"]["KeyProviderRefDto"];
+            /** @description Configured beside the primary: only unwrap (a move between providers) */
+            others: components["schemas"]["KeyProviderRefDto"][];
+            /** @description What the start-up key check found wrong (empty: ready) */
+            problems: string[];
+            /** @description Stored wrapped keys by what wrapped them */
+            wrapped: components["schemas"]["WrappedKeyCountDto"][];
+            /** @description Every stored key is under the primary provider: `npm run kms:rewrap` has nothing left to do */
+            moveComplete: boolean;
+        };
     };
     responses: never;
     parameters: never;
@@ -1871,64 +1926,6 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    health: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Success */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HealthDto"];
-                };
-            };
-            /** @description Invalid input */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-        };
-    };
-    ready: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Success */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HealthDto"];
-                };
-            };
-            /** @description Invalid input */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-        };
-    };
     register: {
         parameters: {
             query?: never;
@@ -5089,6 +5086,64 @@ export interface operations {
             };
         };
     };
+    health: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthDto"];
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    ready: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthDto"];
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
     queryAudit: {
         parameters: {
             query?: {
@@ -5144,6 +5199,53 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    keyStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyStatusDto"];
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not signed in, or the credential is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not allowed for this identity */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -3,6 +3,7 @@ import { ApiProperty, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { Route } from '../../common/auth/route.decorator.js';
 import { ServiceUnavailableError } from '../../common/errors/domain-error.js';
+import { KeyCheck } from '../keys/key-check.js';
 
 /** /health/ready answers within this, whatever the database does (load balancers give up after ~2 s). */
 export const READY_PROBE_TIMEOUT_MS = 1_000;
@@ -17,7 +18,10 @@ export class HealthDto {
 export class HealthController {
   private running: Promise<'ok' | 'failed'> | undefined;
 
-  constructor(private readonly db: DataSource) {}
+  constructor(
+    private readonly db: DataSource,
+    private readonly keyCheck: KeyCheck,
+  ) {}
 
   @Get()
   @Route({ public: true, summary: 'Liveness: the process is up', response: HealthDto })
@@ -26,7 +30,7 @@ export class HealthController {
   }
 
   @Get('ready')
-  @Route({ public: true, summary: 'Readiness: the database answers', response: HealthDto })
+  @Route({ public: true, summary: 'Readiness: the database answers and the key providers passed their check', response: HealthDto })
   async ready(): Promise<HealthDto> {
     // Raced against a timer: a stopped database (SIGSTOP, a partition) never answers, and the pool's
     // own time-outs may be longer than a probe should take. The probe itself still ends with them.
@@ -38,6 +42,9 @@ export class HealthController {
     } finally {
       clearTimeout(timer);
     }
+    // The start-up key check (key-check.ts): a wrong or refused KMS key, or stored keys no configured provider can read.
+    const keyProblems = this.keyCheck.readiness();
+    if (keyProblems.length) throw new ServiceUnavailableError(`Keys not ready: ${keyProblems.join('; ')}`);
     return { status: 'ok' };
   }
 

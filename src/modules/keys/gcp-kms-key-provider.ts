@@ -11,6 +11,8 @@ export interface GcpKmsOptions {
 
 /** gRPC INVALID_ARGUMENT: Cloud KMS's answer to a ciphertext or AAD that does not decrypt. */
 const INVALID_ARGUMENT = 3;
+/** NOT_FOUND, PERMISSION_DENIED, FAILED_PRECONDITION (key disabled), UNAUTHENTICATED: the key or its permissions are wrong. */
+const REFUSALS = new Set([5, 7, 9, 16]);
 
 /**
  * Per-call limits. The client's defaults retry UNAVAILABLE for up to 10 minutes, so an unreachable KMS
@@ -53,7 +55,7 @@ export class GcpKmsKeyProvider extends KeyProvider {
         throw new KeyUnwrapError(`${describeKeyContext(context)} does not decrypt with ${this.masterKeyId}`);
       }
       this.logger.error({ code: (error as { code?: number }).code, message: (error as Error).message }, 'Cloud KMS decrypt failed');
-      throw new KeyProviderUnavailableError(this.name);
+      throw new KeyProviderUnavailableError(this.name, refusal(error, this.masterKeyId));
     }
   }
 
@@ -62,7 +64,7 @@ export class GcpKmsKeyProvider extends KeyProvider {
       return await operation();
     } catch (error) {
       this.logger.error({ code: (error as { code?: number }).code, message: (error as Error).message }, 'Cloud KMS call failed');
-      throw new KeyProviderUnavailableError(this.name);
+      throw new KeyProviderUnavailableError(this.name, refusal(error, this.masterKeyId));
     }
   }
 
@@ -78,6 +80,11 @@ export class GcpKmsKeyProvider extends KeyProvider {
     })();
     return this.client;
   }
+}
+
+function refusal(error: unknown, key: string): string | undefined {
+  const code = (error as { code?: number }).code;
+  return code !== undefined && REFUSALS.has(code) ? `Cloud KMS refused ${key}: gRPC status ${code}` : undefined;
 }
 
 function isLoopback(host: string): boolean {

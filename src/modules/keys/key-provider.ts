@@ -14,27 +14,35 @@ export interface WebhookSecretContext {
   readonly webhookId: string;
 }
 
-/** What wrapped material is bound to (its AAD): unwrapping it under another context fails. */
-export type KeyContext = ProjectKeyContext | WebhookSecretContext;
+/** The throw-away material of the start-up key check (key-check.ts): wrapped and unwrapped once, never stored. */
+export interface KeyCheckContext {
+  readonly check: true;
+}
 
-/** The additional authenticated data of a context; the two kinds never collide (distinct prefixes). */
+/** What wrapped material is bound to (its AAD): unwrapping it under another context fails. */
+export type KeyContext = ProjectKeyContext | WebhookSecretContext | KeyCheckContext;
+
+/** The additional authenticated data of a context; the kinds never collide (distinct prefixes). */
 export function keyContextAad(context: KeyContext): Buffer {
-  const aad = 'webhookId' in context ? `secr:whsec:v1:${context.webhookId}` : `secr:dek:v1:${context.projectId}:${context.version}`;
+  const aad =
+    'check' in context ? 'secr:check:v1' : 'webhookId' in context ? `secr:whsec:v1:${context.webhookId}` : `secr:dek:v1:${context.projectId}:${context.version}`;
   return Buffer.from(aad, 'utf8');
 }
 
 /** Names wrapped material in errors and logs (never the material). */
 export function describeKeyContext(context: KeyContext): string {
+  if ('check' in context) return 'The start-up key check';
   return 'webhookId' in context ? `The signing secret of webhook ${context.webhookId}` : `Project key v${context.version} of project ${context.projectId}`;
 }
 
 /**
  * The port in front of a KMS (DESIGN.md §4): wraps and unwraps project data-encryption keys (and
- * webhook signing secrets) with a master key that never leaves the provider. Bound to `LocalKeyProvider` or `GcpKmsKeyProvider` by
- * config (`KMS_PROVIDER`).
+ * webhook signing secrets) with a master key that never leaves the provider. `KMS_PROVIDER` picks the one
+ * that wraps new keys: `LocalKeyProvider`, `GcpKmsKeyProvider`, `AwsKmsKeyProvider` or `AzureKeyVaultKeyProvider`
+ * (key-providers.ts; the others configured only unwrap, during a move between providers).
  */
 export abstract class KeyProvider {
-  /** `local` | `gcp`, stored beside each wrapped key. */
+  /** `local` | `gcp` | `aws` | `azure`, stored beside each wrapped key. */
   abstract readonly name: string;
   /** Identifies the master key (a KMS key name, or a fingerprint of the local key), stored beside each wrapped key. */
   abstract readonly masterKeyId: string;
@@ -43,9 +51,16 @@ export abstract class KeyProvider {
   abstract unwrap(wrapped: Buffer, context: KeyContext): Promise<Buffer>;
 }
 
-/** The KMS could not be reached or refused the operation: the request fails, never falls back. */
+/**
+ * The KMS could not be reached or refused the operation: the request fails, never falls back. `refusal`
+ * is set when the KMS answered and said no (key not found, disabled, access denied): a configuration
+ * problem that retrying does not fix. It is logged and reported by /health/ready, never sent to clients.
+ */
 export class KeyProviderUnavailableError extends ServiceUnavailableError {
-  constructor(provider: string) {
+  constructor(
+    provider: string,
+    readonly refusal?: string,
+  ) {
     super(`The key management service (${provider}) is unavailable; try again later`);
   }
 }

@@ -1,21 +1,22 @@
 import { Module } from '@nestjs/common';
 import { CONFIG, type AppConfig } from '../../config/config.js';
-import { GcpKmsKeyProvider } from './gcp-kms-key-provider.js';
+import { KeyCheck } from './key-check.js';
+import { KeysStatusController } from './keys-status.controller.js';
 import { KeyProvider } from './key-provider.js';
-import { LocalKeyProvider } from './local-key-provider.js';
+import { KeyProviders } from './key-providers.js';
 import { DecryptionWorkers } from './decryption-workers.js';
 import { ProjectKeys } from './project-keys.service.js';
 
-export function createKeyProvider(config: AppConfig): KeyProvider {
-  if (config.kms.provider === 'gcp') {
-    return new GcpKmsKeyProvider({ keyName: config.kms.gcpKeyName!, endpoint: config.kms.gcpEndpoint });
-  }
-  if (!config.kms.masterKey) throw new Error('SECR_MASTER_KEY was not resolved before start-up');
-  return new LocalKeyProvider(config.kms.masterKey);
-}
 
 @Module({
-  providers: [{ provide: KeyProvider, inject: [CONFIG], useFactory: createKeyProvider }, ProjectKeys, DecryptionWorkers],
-  exports: [KeyProvider, ProjectKeys, DecryptionWorkers],
+  controllers: [KeysStatusController],
+  providers: [
+    { provide: KeyProviders, inject: [CONFIG], useFactory: (config: AppConfig) => KeyProviders.fromConfig(config) },
+    { provide: KeyProvider, inject: [KeyProviders], useFactory: (providers: KeyProviders) => providers.primary },
+    ProjectKeys,
+    DecryptionWorkers,
+    KeyCheck,
+  ],
+  exports: [KeyProvider, KeyProviders, ProjectKeys, DecryptionWorkers, KeyCheck],
 })
 export class KeysModule {}

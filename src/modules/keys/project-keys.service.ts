@@ -4,6 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { CONFIG, type AppConfig } from '../../config/config.js';
 import { KeyProvider, KeyUnwrapError } from './key-provider.js';
+import { KeyProviders } from './key-providers.js';
 
 /** Stored data that fails its integrity check: tampering, or the wrong master key configured. */
 export class DataIntegrityError extends DomainError {
@@ -42,6 +43,7 @@ export class ProjectKeys {
   constructor(
     private readonly db: DataSource,
     private readonly provider: KeyProvider,
+    private readonly providers: KeyProviders,
     @Inject(CONFIG) config: AppConfig,
   ) {
     this.ttlMs = config.kms.dekCacheTtlSeconds * 1000;
@@ -118,12 +120,14 @@ export class ProjectKeys {
       throw new DataIntegrityError('A project key is missing');
     }
     if (!row.wrapped_key) throw new KeyVersionDestroyedError(projectId, version);
-    if (row.provider !== this.provider.name || row.master_key !== this.provider.masterKeyId) {
+    // The provider that wrapped it: the primary, or one still configured beside it during a move (kms:rewrap).
+    const provider = this.providers.find(row.provider, row.master_key);
+    if (!provider) {
       this.logger.error(`Project key v${version} of ${projectId} was wrapped by ${row.provider}/${row.master_key}, but this server uses ${this.provider.name}/${this.provider.masterKeyId}`);
       throw new DataIntegrityError('A project key cannot be unwrapped with the configured key provider');
     }
     try {
-      return toKeyObject(await this.provider.unwrap(row.wrapped_key, { projectId, version }));
+      return toKeyObject(await provider.unwrap(row.wrapped_key, { projectId, version }));
     } catch (error) {
       if (error instanceof KeyUnwrapError) {
         this.logger.error(error.message);

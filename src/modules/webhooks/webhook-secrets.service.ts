@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CONFIG, type AppConfig } from '../../config/config.js';
 import { KeyProvider, KeyUnwrapError } from '../keys/key-provider.js';
+import { KeyProviders } from '../keys/key-providers.js';
 
 /** A signing secret as stored: wrapped by the KeyProvider, with the provider and master key that wrapped it. */
 export interface SealedSecret {
@@ -37,6 +38,7 @@ export class WebhookSecrets {
 
   constructor(
     private readonly provider: KeyProvider,
+    private readonly providers: KeyProviders,
     @Inject(CONFIG) config: AppConfig,
   ) {
     this.ttlMs = config.kms.dekCacheTtlSeconds * 1000;
@@ -59,12 +61,13 @@ export class WebhookSecrets {
   }
 
   private async unwrap(webhookId: string, sealed: SealedSecret): Promise<string> {
-    if (sealed.provider !== this.provider.name || sealed.masterKey !== this.provider.masterKeyId) {
+    const provider = this.providers.find(sealed.provider, sealed.masterKey); // kms:rewrap moves it to the primary
+    if (!provider) {
       this.logger.error(`The signing secret of webhook ${webhookId} was wrapped by ${sealed.provider}/${sealed.masterKey}, but this server uses ${this.provider.name}/${this.provider.masterKeyId}`);
       throw new SigningSecretUnreadableError(webhookId);
     }
     try {
-      return (await this.provider.unwrap(sealed.ciphertext, { webhookId })).toString('utf8');
+      return (await provider.unwrap(sealed.ciphertext, { webhookId })).toString('utf8');
     } catch (error) {
       if (error instanceof KeyUnwrapError) {
         this.logger.error(error.message);
