@@ -15,6 +15,7 @@ import { BillingModule } from './modules/billing/billing.module.js';
 import { MetricsModule } from './modules/metrics/metrics.module.js';
 import { AuditModule } from './modules/audit/audit.module.js';
 import { AuthModule } from './modules/auth/auth.module.js';
+import { CliLoginModule } from './modules/cli-login/cli-login.module.js';
 import { HealthController } from './modules/health/health.controller.js';
 import { KeysModule } from './modules/keys/keys.module.js';
 import { MembersModule } from './modules/members/members.module.js';
@@ -50,6 +51,7 @@ export class AppModule {
         MetricsModule,
         KeysModule,
         AuthModule,
+        CliLoginModule,
         OrgsModule,
         MembersModule,
         ProjectsModule,
