@@ -41,6 +41,7 @@ const envSchema = z.object({
   SESSION_TTL_HOURS: positiveInt.max(24 * 90).default(24 * 7),
   TOKEN_DEFAULT_TTL_DAYS: positiveInt.max(3650).default(90),
   CLI_LOGIN_POLL_INTERVAL_SECONDS: positiveInt.max(60).default(5),
+  CLI_LOGIN_RATE_LIMIT_PER_IP: positiveInt.default(20),
   WEB_DIST_DIR: z.string().min(1).default('web/dist'),
   TRUST_PROXY: z
     .string()
@@ -143,6 +144,8 @@ export interface AppConfig {
   readonly tokenDefaultTtlDays: number;
   /** The shortest time between two polls of one CLI sign-in request (`secr login` through the browser). */
   readonly cliLoginPollIntervalSeconds: number;
+  /** CLI sign-in requests a client address may start per 10 minutes (each holds a row for 10 minutes). */
+  readonly cliLoginStartLimit: RateLimitRule;
   /** The built dashboard (`npm run build:web`), served at `/` when it exists. */
   readonly webDistDir: string;
   readonly trustProxy: boolean | string;
@@ -295,6 +298,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     sessionTtlSeconds: e.SESSION_TTL_HOURS * 3600,
     tokenDefaultTtlDays: e.TOKEN_DEFAULT_TTL_DAYS,
     cliLoginPollIntervalSeconds: e.CLI_LOGIN_POLL_INTERVAL_SECONDS,
+    cliLoginStartLimit: Object.freeze({ limit: e.CLI_LOGIN_RATE_LIMIT_PER_IP, windowSeconds: 600 }),
     webDistDir: path.resolve(e.WEB_DIST_DIR),
     trustProxy: e.TRUST_PROXY,
     loginRateLimit: Object.freeze({

@@ -17,8 +17,6 @@ import { CliLoginDecidedError, CliLoginNotFoundError, SlowDownError, UnknownCliL
 export const CLI_LOGIN_TTL_SECONDS = 600;
 /** No vowels (no words spelt by chance) and no look-alike letters: 20^8 ≈ 2.6e10 codes. */
 const USER_CODE_ALPHABET = 'BCDFGHJKLMNPQRSTVWXZ';
-/** Requests a client address may start in a window: each holds a row for 10 minutes. */
-const START_LIMIT = { limit: 20, windowSeconds: 600 };
 export const CLI_LOGIN_PATH = '/cli-login';
 
 /**
@@ -38,8 +36,9 @@ export class CliLoginService {
   ) {}
 
   async start(dto: StartCliLoginDto, meta: RequestMeta): Promise<CliLoginStartedDto> {
-    const hit = await this.limiter.hit(`cli-login:start:ip:${meta.ip}`, START_LIMIT);
-    if (hit.count > START_LIMIT.limit) throw new RateLimitedError('Too many sign-in requests from this address; try again later', hit.retryAfterSeconds);
+    const rule = this.config.cliLoginStartLimit;
+    const hit = await this.limiter.hit(`cli-login:start:ip:${meta.ip}`, rule);
+    if (hit.count > rule.limit) throw new RateLimitedError('Too many sign-in requests from this address; try again later', hit.retryAfterSeconds);
     const deviceCode = `secr_clr_${randomBase62()}`;
     for (let attempt = 0; ; attempt++) {
       const userCode = newUserCode();
