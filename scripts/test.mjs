@@ -32,6 +32,7 @@ await step('build:sdk');
 const typecheck = run(npm, ['run', '-s', 'typecheck'], { quiet: true });
 await step('build');
 await step('build:cli');
+await step('build:web'); // the dashboard, which test apps serve at / (test/dashboard)
 const jest = await run(process.execPath, ['node_modules/jest/bin/jest.js', ...process.argv.slice(2)], {
   env: { ...process.env, NODE_OPTIONS: '--experimental-vm-modules --no-warnings' },
 });
