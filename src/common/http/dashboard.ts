@@ -4,16 +4,17 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
-/** Paths that keep their own meaning: the API, its documents and the health probes are never the dashboard. */
-export function isServerPath(url: string): boolean {
-  const p = url.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, '').replace(/^\/+/, '/').split(/[?#]/, 1)[0];
-  return ['/v1', '/docs', '/health', '/openapi.json'].some((prefix) => p === prefix || p.startsWith(`${prefix}/`) || p.startsWith(`${prefix}-`));
-}
+/**
+ * The dashboard's own pages (web/src/app.tsx), answered with index.html so that a deep link loads the
+ * app. Listed rather than caught by one `/*`: a catch-all would also take the API's unknown or malformed
+ * paths (/v1/…), which must keep their JSON answers (404, 414).
+ */
+export const DASHBOARD_PAGES = ['/', '/sign-in', '/sign-up', '/forgot-password', '/reset-password', '/verify-email', '/invite', '/cli-login', '/account', '/orgs', '/orgs/*'];
 
 /**
  * Serves the built dashboard (web/dist) from the API's own process and port: its files as they are
- * (hashed assets cached for a year), and index.html for every other GET that is not a server path, so
- * that a deep link (/orgs/…/projects/…) loads the app. Nothing is served when the dashboard is not built.
+ * (hashed assets cached for a year), and index.html for its pages (DASHBOARD_PAGES), so that a deep
+ * link (/orgs/…/projects/…) loads the app. Nothing is served when the dashboard is not built.
  */
 export async function serveDashboard(app: NestFastifyApplication, dir: string): Promise<boolean> {
   if (!existsSync(path.join(dir, 'index.html'))) return false;
@@ -28,11 +29,7 @@ export async function serveDashboard(app: NestFastifyApplication, dir: string): 
     },
   });
   const fastify = app.getHttpAdapter().getInstance();
-  const index = (request: FastifyRequest, reply: FastifyReply) => {
-    if (isServerPath(request.url)) return reply.callNotFound();
-    return reply.header('cache-control', 'no-cache').sendFile('index.html');
-  };
-  fastify.get('/', index);
-  fastify.get('/*', index);
+  const index = (_request: FastifyRequest, reply: FastifyReply) => reply.header('cache-control', 'no-cache').sendFile('index.html');
+  for (const page of DASHBOARD_PAGES) fastify.get(page, index);
   return true;
 }
