@@ -153,6 +153,7 @@ describe('CLI sign-in through the browser', () => {
     expect((await ctx.api.post('/v1/auth/cli-login', { hostname: '' })).status).toBe(400);
     expect((await ctx.api.post('/v1/auth/cli-login', { hostname: 'h', extra: 1 })).status).toBe(400);
     expect((await ctx.api.post('/v1/auth/cli-login/poll', {})).status).toBe(400);
+    expect((await ctx.api.post('/v1/auth/cli-login/poll', { deviceCode: 'secr_clr_short' })).status).toBe(400);
     const badCode = await ctx.api.post('/v1/auth/cli-auth', { userCode: 'AEIO-UAEI', approve: true }, { session: user.session });
     expect(badCode.status).toBe(400);
     expect(badCode.body.code).toBe('validation_failed');

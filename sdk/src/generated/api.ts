@@ -1263,7 +1263,10 @@ export interface components {
             interval: number;
         };
         PollCliLoginDto: {
-            /** @description The deviceCode of POST /auth/cli-login */
+            /**
+             * @description The deviceCode of POST /auth/cli-login
+             * @example secr_clr_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG
+             */
             deviceCode: string;
         };
         CliLoginPollDto: {

@@ -8,6 +8,8 @@ export type CliLoginStatus = (typeof CLI_LOGIN_STATUSES)[number];
 
 /** XXXX-XXXX from the user-code alphabet; lower case and a missing dash are accepted. */
 export const USER_CODE_PATTERN = /^[BCDFGHJKLMNPQRSTVWXZ]{4}-?[BCDFGHJKLMNPQRSTVWXZ]{4}$/;
+/** What POST /auth/cli-login hands out: a prefix and 32 random bytes in base62. */
+export const DEVICE_CODE_PATTERN = /^secr_clr_[0-9A-Za-z]{43}$/;
 const upperTrim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toUpperCase() : value);
 
 export class StartCliLoginDto {
@@ -37,10 +39,9 @@ export class CliLoginStartedDto {
 }
 
 export class PollCliLoginDto {
-  @ApiProperty({ description: 'The deviceCode of POST /auth/cli-login' })
+  @ApiProperty({ description: 'The deviceCode of POST /auth/cli-login', pattern: DEVICE_CODE_PATTERN.source, example: 'secr_clr_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG' })
   @IsString()
-  @MinLength(1)
-  @MaxLength(200)
+  @Matches(DEVICE_CODE_PATTERN, { message: 'deviceCode must be the deviceCode of POST /auth/cli-login (secr_clr_…)' })
   deviceCode: string;
 }
 
