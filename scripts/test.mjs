@@ -33,6 +33,7 @@ const typecheck = run(npm, ['run', '-s', 'typecheck'], { quiet: true });
 const lint = run(npm, ['run', '-s', 'lint'], { quiet: true });
 await step('build');
 await step('build:cli');
+await step('build:web'); // the dashboard, which test apps serve at / (test/dashboard)
 const jest = await run(process.execPath, ['node_modules/jest/bin/jest.js', ...process.argv.slice(2)], {
   env: { ...process.env, NODE_OPTIONS: '--experimental-vm-modules --no-warnings' },
 });

@@ -11,6 +11,7 @@ import { AppModule } from './app.module.js';
 import { STRIPE_WEBHOOK_PATH } from './modules/billing/billing.controller.js';
 import { MetricsService } from './modules/metrics/metrics.service.js';
 import { frameworkErrorBody } from './common/errors/http-error.filter.js';
+import { serveDashboard } from './common/http/dashboard.js';
 import { securityHeaders } from './common/http/security-headers.js';
 import { depthError, installInputChecks } from './common/validation/input-checks.js';
 import type { AppConfig } from './config/config.js';
@@ -43,6 +44,11 @@ function setBaseHeaders(request: FastifyRequest, reply: FastifyReply, headers: R
 function isApiPath(url: string): boolean {
   const path = url.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, '').replace(/^\/+/, '/');
   return path === '/v1' || path.startsWith('/v1/') || path.startsWith('/v1?');
+}
+
+/** Swagger UI, whose page needs a looser Content-Security-Policy than the dashboard and the API. */
+function isDocsPath(url: string): boolean {
+  return /^\/+docs(\/|\?|$)/.test(url);
 }
 
 /**
@@ -120,6 +126,7 @@ function keepRawBodyFor(adapter: FastifyAdapter, path: string): void {
 /** Builds the whole HTTP application (not yet listening): used by main.ts and by the tests. */
 export async function createApp(config: AppConfig, databaseUrl: string): Promise<NestFastifyApplication> {
   const headers = securityHeaders();
+  const docsHeaders = securityHeaders('docs');
   const adapter = new FastifyAdapter({
     trustProxy: config.trustProxy,
     bodyLimit: BODY_LIMIT_BYTES,
@@ -157,7 +164,7 @@ export async function createApp(config: AppConfig, databaseUrl: string): Promise
     .getHttpAdapter()
     .getInstance()
     .addHook('onRequest', (request, reply, done) => {
-      setBaseHeaders(request, reply, headers);
+      setBaseHeaders(request, reply, isDocsPath(request.url) ? docsHeaders : headers);
       done();
     });
 
@@ -172,5 +179,6 @@ export async function createApp(config: AppConfig, databaseUrl: string): Promise
     });
 
   serveOpenApi(app, () => buildOpenApiDocument(app, APP_VERSION), config.swaggerUi);
+  await serveDashboard(app, config.webDistDir);
   return app;
 }

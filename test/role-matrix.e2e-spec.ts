@@ -14,6 +14,7 @@ import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { MetadataScanner, ModulesContainer } from '@nestjs/core';
 import { randomBytes } from 'node:crypto';
 import { createOrg, createTeam, createToken, DEFAULT_PASSWORD, registerUser, type TestOrg, type TestUser } from './factories/accounts.js';
+import { startCliLogin } from './factories/cli-login.js';
 import { issueEmailToken } from './factories/mail.js';
 import { createProject, seedSecrets, type TestProject } from './factories/vault.js';
 import type { Credentials, Response } from './support/http.js';
@@ -173,6 +174,32 @@ const ROUTES: readonly RouteRow[] = [
       return { body: { token: await issueEmailToken(ctx.db, user.id, 'reset_password'), password: 'a brand new passphrase' } };
     },
     expect: { owner: 204, admin: 204, developer: 204, viewer: 204, nonMember: 204, anonymous: 204, readOnlyToken: 204 },
+  },
+
+  // ── CLI sign-in through the browser ──
+  {
+    route: 'POST /v1/auth/cli-login',
+    // Public: the CLI has no credential yet.
+    call: () => ({ body: { hostname: 'matrix-host' } }),
+    expect: { owner: 201, admin: 201, developer: 201, viewer: 201, nonMember: 201, anonymous: 201, readOnlyToken: 201 },
+  },
+  {
+    route: 'POST /v1/auth/cli-login/poll',
+    // Public: the device code is the credential. Fresh target: a new request, polled once (pending).
+    call: async (_fx, _who, ctx) => ({ body: { deviceCode: (await startCliLogin(ctx.api)).deviceCode } }),
+    expect: { owner: 200, admin: 200, developer: 200, viewer: 200, nonMember: 200, anonymous: 200, readOnlyToken: 200 },
+  },
+  {
+    route: 'GET /v1/auth/cli-auth/:userCode',
+    // A signed-in session only: a token cannot approve the minting of another token.
+    call: async (_fx, _who, ctx) => ({ params: { userCode: (await startCliLogin(ctx.api)).userCode } }),
+    expect: { owner: 200, admin: 200, developer: 200, viewer: 200, nonMember: 200, anonymous: 401, readOnlyToken: 403 },
+  },
+  {
+    route: 'POST /v1/auth/cli-auth',
+    // Fresh target: a new request, denied (an approval would mint a token for the identity).
+    call: async (_fx, _who, ctx) => ({ body: { userCode: (await startCliLogin(ctx.api)).userCode, approve: false } }),
+    expect: { owner: 200, admin: 200, developer: 200, viewer: 200, nonMember: 200, anonymous: 401, readOnlyToken: 403 },
   },
 
   // ── Orgs ──

@@ -1,4 +1,5 @@
 import os from 'node:os';
+import path from 'node:path';
 import { z } from 'zod';
 
 /**
@@ -39,6 +40,9 @@ const envSchema = z.object({
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   SESSION_TTL_HOURS: positiveInt.max(24 * 90).default(24 * 7),
   TOKEN_DEFAULT_TTL_DAYS: positiveInt.max(3650).default(90),
+  CLI_LOGIN_POLL_INTERVAL_SECONDS: positiveInt.max(60).default(5),
+  CLI_LOGIN_RATE_LIMIT_PER_IP: positiveInt.default(20),
+  WEB_DIST_DIR: z.string().min(1).default('web/dist'),
   TRUST_PROXY: z
     .string()
     .optional()
@@ -151,6 +155,12 @@ export interface AppConfig {
   readonly sessionSecret: string | undefined;
   readonly sessionTtlSeconds: number;
   readonly tokenDefaultTtlDays: number;
+  /** The shortest time between two polls of one CLI sign-in request (`secr login` through the browser). */
+  readonly cliLoginPollIntervalSeconds: number;
+  /** CLI sign-in requests a client address may start per 10 minutes (each holds a row for 10 minutes). */
+  readonly cliLoginStartLimit: RateLimitRule;
+  /** The built dashboard (`npm run build:web`), served at `/` when it exists. */
+  readonly webDistDir: string;
   readonly trustProxy: boolean | string;
   readonly loginRateLimit: {
     readonly perIp: RateLimitRule;
@@ -308,6 +318,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     sessionSecret: e.SESSION_SECRET,
     sessionTtlSeconds: e.SESSION_TTL_HOURS * 3600,
     tokenDefaultTtlDays: e.TOKEN_DEFAULT_TTL_DAYS,
+    cliLoginPollIntervalSeconds: e.CLI_LOGIN_POLL_INTERVAL_SECONDS,
+    cliLoginStartLimit: Object.freeze({ limit: e.CLI_LOGIN_RATE_LIMIT_PER_IP, windowSeconds: 600 }),
+    webDistDir: path.resolve(e.WEB_DIST_DIR),
     trustProxy: e.TRUST_PROXY,
     loginRateLimit: Object.freeze({
       perIp: { limit: e.LOGIN_RATE_LIMIT_PER_IP, windowSeconds },

@@ -425,11 +425,10 @@ describe('secr commands (real server)', () => {
   });
 
   describe('on a terminal', () => {
-    it('login asks for the email, then for the password without echoing it', async () => {
+    it('login --email asks for the password without echoing it', async () => {
       const sandbox = await createCliSandbox(ctx.api.baseUrl);
-      const terminal = sandbox.spawnOnTerminal(['login']);
+      const terminal = sandbox.spawnOnTerminal(['login', '--email', owner.email]);
       const done = collect(terminal);
-      await answer(terminal, 'Email: ', owner.email);
       await answer(terminal, 'Password: ', owner.password);
       const result = await done;
       expect(result.code).toBe(0);

@@ -66,6 +66,7 @@ async function startApp(databaseUrl: string, env: Record<string, string>): Promi
     // Every test registers and signs in its users from 127.0.0.1: rate-limit tests set their own limits.
     REGISTER_RATE_LIMIT_PER_IP: '100000',
     LOGIN_RATE_LIMIT_PER_IP: '100000',
+    CLI_LOGIN_RATE_LIMIT_PER_IP: '100000',
     ...env,
   });
   const app = await createApp(config, databaseUrl);

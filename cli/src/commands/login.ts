@@ -1,6 +1,7 @@
 import os from 'node:os';
 import * as Flags from '@oclif/core/flags';
 import { BaseCommand } from '../base-command.js';
+import { loginThroughBrowser } from '../lib/browser-login.js';
 import { writeCredentials } from '../lib/config.js';
 import { usageError } from '../lib/errors.js';
 import { ask, askHidden, isInteractive, readStdin, stripFinalNewline } from '../lib/prompt.js';
@@ -16,7 +17,8 @@ export interface LoginResult {
 
 export default class Login extends BaseCommand<typeof Login, LoginResult> {
   static override summary = 'Log in and store a CLI token (secr_cli_…) in your config dir';
-  static override description = `With an email and password, secr signs in, mints a read-write CLI token named "secr CLI on <host>", and ends the sign-in session at once: only the token is kept, in $SECR_CONFIG_DIR, $XDG_CONFIG_HOME/secr or ~/.config/secr (credentials.json, mode 0600).
+  static override description = `Without flags, secr prints a link and a code: open it in a browser (on any machine), sign in to the dashboard and approve; secr waits and stores the CLI token it receives.
+With --email and a password, secr signs in, mints a read-write CLI token named "secr CLI on <host>", and ends the sign-in session at once: only the token is kept, in $SECR_CONFIG_DIR, $XDG_CONFIG_HOME/secr or ~/.config/secr (credentials.json, mode 0600).
 Without a terminal, the password is read from stdin. With --token, an existing token is checked and stored instead.
 In CI, do not log in: set SECR_TOKEN (and SECR_API_URL).`;
   static override examples = [
@@ -26,13 +28,17 @@ In CI, do not log in: set SECR_TOKEN (and SECR_API_URL).`;
     '<%= config.bin %> login --token secr_tok_…',
   ];
   static override flags = {
-    email: Flags.string({ description: 'Account email (asked for when missing)', exclusive: ['token'] }),
+    email: Flags.string({ description: 'Sign in with this email and a password (asked for, or read from stdin) instead of the browser', exclusive: ['token'] }),
     token: Flags.string({ description: 'Store this token (secr_cli_… or secr_tok_…) instead of signing in', exclusive: ['email'] }),
   };
 
   async run(): Promise<LoginResult> {
     const apiUrl = await this.apiUrl();
-    const minted = this.flags.token ? await this.checkToken(this.flags.token) : await this.mintToken();
+    const minted = this.flags.token
+      ? await this.checkToken(this.flags.token)
+      : this.flags.email
+        ? await this.mintToken()
+        : await loginThroughBrowser(await this.anonymousApi(), apiUrl, (line) => this.logToStderr(line));
     const credentialsFile = await writeCredentials({
       apiUrl,
       token: minted.token,

@@ -225,6 +225,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/auth/cli-login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start a CLI sign-in through the browser: a device code to poll with and a short user code to approve in the dashboard (valid 10 min) */
+        post: operations["start"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/cli-login/poll": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Poll a CLI sign-in: pending, denied, expired, or approved with a secr_cli_ token (in the first answer after the approval only) */
+        post: operations["poll"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/cli-auth/{userCode}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The waiting CLI sign-in with this user code: host name, address, time */
+        get: operations["describe"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/cli-auth": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Dashboard-to-CLI token handoff: approve (the waiting CLI receives a secr_cli_ token of yours) or deny a CLI sign-in */
+        post: operations["decide"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/orgs": {
         parameters: {
             query?: never;
@@ -932,7 +1000,7 @@ export interface components {
              * @example not_found
              * @enum {string}
              */
-            code: "bad_request" | "validation_failed" | "unauthorized" | "forbidden" | "not_found" | "conflict" | "payload_too_large" | "unsupported_media_type" | "plan_limit_exceeded" | "rate_limited" | "service_unavailable" | "billing_not_configured" | "internal_error";
+            code: "bad_request" | "validation_failed" | "unauthorized" | "forbidden" | "not_found" | "conflict" | "payload_too_large" | "unsupported_media_type" | "plan_limit_exceeded" | "rate_limited" | "slow_down" | "service_unavailable" | "billing_not_configured" | "internal_error";
             /** @example Environment 'qa' not found */
             message: string;
             /** @example 6f1c0d1e-7f0b-4c39-9b43-0f1f5b0a2f55 */
@@ -1150,6 +1218,81 @@ export interface components {
         };
         TokenListDto: {
             tokens: components["schemas"]["TokenDto"][];
+        };
+        StartCliLoginDto: {
+            /**
+             * @description The host name of the machine the CLI runs on, shown to the person who approves
+             * @example ada-laptop
+             */
+            hostname: string;
+        };
+        CliLoginStartedDto: {
+            /** @description The secret the CLI polls with (POST /auth/cli-login/poll). Keep it in memory; never show it. */
+            deviceCode: string;
+            /**
+             * @description The short code the person checks in the dashboard
+             * @example BCDF-GHJK
+             */
+            userCode: string;
+            /**
+             * @description Path of the dashboard page that approves the request
+             * @example /cli-login
+             */
+            verificationPath: string;
+            /** Format: date-time */
+            expiresAt: string;
+            /**
+             * @description Seconds to wait between two polls; a faster poll is answered 429 slow_down
+             * @example 5
+             */
+            interval: number;
+        };
+        PollCliLoginDto: {
+            /**
+             * @description The deviceCode of POST /auth/cli-login
+             * @example secr_clr_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG
+             */
+            deviceCode: string;
+        };
+        CliLoginPollDto: {
+            /**
+             * @description approved carries the token (once); denied and expired never do
+             * @enum {string}
+             */
+            status: "pending" | "approved" | "denied" | "expired";
+            /** @description A secr_cli_ token, in the first answer after the approval only */
+            token?: string;
+            /** Format: uuid */
+            tokenId?: string;
+            /** @example secr_cli_AbCd… */
+            hint?: string;
+            /** @example ada@example.com */
+            email?: string;
+        };
+        CliLoginRequestDto: {
+            /** @example BCDF-GHJK */
+            userCode: string;
+            /** @example ada-laptop */
+            hostname: string;
+            /**
+             * @description The address the request came from
+             * @example 203.0.113.7
+             */
+            ip: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            expiresAt: string;
+        };
+        DecideCliLoginDto: {
+            /** @example BCDF-GHJK */
+            userCode: string;
+            /** @description true approves (the CLI then receives a token for you), false denies */
+            approve: boolean;
+        };
+        CliLoginDecisionDto: {
+            /** @enum {string} */
+            status: "approved" | "denied";
         };
         CreateOrgDto: {
             /** @example Acme Inc. */
@@ -2504,6 +2647,199 @@ export interface operations {
             };
             /** @description Not allowed for this identity */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    start: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StartCliLoginDto"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CliLoginStartedDto"];
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Too many sign-in requests from this address; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    poll: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PollCliLoginDto"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CliLoginPollDto"];
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description slow_down: polled sooner than the interval allows; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    describe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                userCode: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CliLoginRequestDto"];
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not signed in, or the credential is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not allowed for this identity */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    decide: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DecideCliLoginDto"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CliLoginDecisionDto"];
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not signed in, or the credential is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not allowed for this identity */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The request was already approved or denied */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -13,6 +13,8 @@ export enum Permission {
   AccountSignOut = 'account.sign_out',
   /** Password changes: only from a signed-in session, never with a bearer token. */
   AccountCredentials = 'account.credentials',
+  /** Approving or denying a CLI sign-in in the browser (it mints a token): only from a signed-in session. */
+  AccountCliApprove = 'account.cli_approve',
   /**
    * Account-wide changes (verification mails, new orgs, accepting invitations): a session or a token
    * for the whole account, never one scoped to an org or narrower.
@@ -78,6 +80,7 @@ export const PERMISSION_INFO: Readonly<Record<Permission, PermissionInfo>> = {
   [Permission.AccountWrite]: { scope: 'account', access: 'write' },
   [Permission.AccountSignOut]: { scope: 'account', access: 'read' },
   [Permission.AccountCredentials]: { scope: 'account', access: 'write', sessionOnly: true },
+  [Permission.AccountCliApprove]: { scope: 'account', access: 'write', sessionOnly: true },
   [Permission.AccountManage]: { scope: 'account', access: 'write', wholeAccount: true },
   [Permission.AccountActivity]: { scope: 'account', access: 'read', wholeAccount: true },
   [Permission.AdminRead]: { scope: 'account', access: 'read', adminOnly: true },

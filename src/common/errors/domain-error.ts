@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'unsupported_media_type'
   | 'plan_limit_exceeded'
   | 'rate_limited'
+  | 'slow_down'
   | 'service_unavailable'
   | 'billing_not_configured'
   | 'internal_error';
@@ -75,7 +76,7 @@ export class ConflictError extends DomainError {
 
 export class RateLimitedError extends DomainError {
   readonly status = 429;
-  readonly code = 'rate_limited';
+  readonly code: 'rate_limited' | 'slow_down' = 'rate_limited';
   constructor(
     message: string,
     readonly retryAfterSeconds: number,

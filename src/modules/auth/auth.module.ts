@@ -10,6 +10,8 @@ import { PlansModule } from '../plans/plans.module.js';
 import { ProjectsModule } from '../projects/projects.module.js';
 import { AuthController } from './auth.controller.js';
 import { AuthService } from './auth.service.js';
+import { CliLoginController } from './cli-login/cli-login.controller.js';
+import { CliLoginService } from './cli-login/cli-login.service.js';
 import { AuthGuard } from './auth.guard.js';
 import { BearerTokenStrategy } from './bearer-token.strategy.js';
 import { EmailTokens } from './email-tokens.service.js';
@@ -36,11 +38,12 @@ import { UsersModule } from './users.module.js';
       },
     }),
   ],
-  controllers: [AuthController],
+  controllers: [AuthController, CliLoginController],
   providers: [
     AuthService,
     SessionsService,
     TokensService,
+    CliLoginService,
     BearerTokenStrategy,
     SessionJwtStrategy,
     { provide: APP_GUARD, useClass: AuthGuard },

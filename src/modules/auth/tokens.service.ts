@@ -52,6 +52,18 @@ interface TokenListRow {
   last_used_at: Date | null;
 }
 
+interface NewTokenRow {
+  name: string;
+  kind: TokenKind;
+  hash: Buffer;
+  hint: string;
+  orgId: string | null;
+  projectId: string | null;
+  environments: string[] | null;
+  access: TokenAccess;
+  expiresAt: Date;
+}
+
 /** Write `last_used_at` at most this often per token, to keep writes off the hot read path. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 
@@ -84,29 +96,54 @@ export class TokensService {
         throw new TokenScopeError(`You are not a member of organization '${orgId}'`);
       }
       if (projectId) assertProjectHasEnvironments(await this.projects.environmentSlugsOf(em, orgId!, projectId), environments);
-      await this.plans.assertUserCanAdd(em, actor.userId, {
-        limit: 'tokensPerUser',
-        scopeId: actor.userId,
-        adding: 1,
-        usage: (locked) => countLiveTokens(locked, actor.userId),
+      return this.insert(em, actor, { name: dto.name, kind, hash: secret.hash, hint: secret.hint, orgId, projectId, environments, access: dto.access, expiresAt: expiryOf(actor, days) }, meta, {
+        projectId,
+        environments,
       });
-      const [row]: TokenListRow[] = await em.query(
-        `INSERT INTO api_tokens (user_id, name, kind, token_hash, hint, org_id, project_id, environments, access, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-         RETURNING id, name, kind, hint, org_id, project_id, environments, access, created_at, expires_at, last_used_at`,
-        [actor.userId, dto.name, kind, secret.hash, secret.hint, orgId, projectId, environments, dto.access, expiryOf(actor, days)],
-      );
-      const token = toTokenDto(row);
-      await this.audit.record(em, {
-        action: 'token.created',
-        orgId,
-        actor,
-        meta,
-        metadata: { tokenId: token.id, name: token.name, kind, access: token.access, projectId, environments, expiresAt: token.expiresAt },
-      });
-      return token;
     });
     return { ...saved, token: secret.token };
+  }
+
+  /**
+   * Mints an unscoped read-write CLI token for `userId` inside `em` (the browser sign-in of the CLI:
+   * the cli-login flow), under the same plan limit and audit as every other token.
+   */
+  async mintCliToken(em: EntityManager, userId: string, name: string, meta: RequestMeta, auditMetadata: Record<string, unknown>): Promise<CreatedTokenDto> {
+    const secret = generateToken('cli');
+    const expiresAt = new Date(Date.now() + this.config.tokenDefaultTtlDays * 86_400_000);
+    const token = await this.insert(
+      em,
+      { userId },
+      { name, kind: 'cli', hash: secret.hash, hint: secret.hint, orgId: null, projectId: null, environments: null, access: 'read_write', expiresAt },
+      meta,
+      auditMetadata,
+    );
+    return { ...token, token: secret.token };
+  }
+
+  /** The one INSERT of api_tokens: plan limit, row, audit. */
+  private async insert(em: EntityManager, actor: Pick<Actor, 'userId'> & Partial<Actor>, row: NewTokenRow, meta: RequestMeta, auditMetadata: Record<string, unknown>): Promise<TokenDto> {
+    await this.plans.assertUserCanAdd(em, actor.userId, {
+      limit: 'tokensPerUser',
+      scopeId: actor.userId,
+      adding: 1,
+      usage: (locked) => countLiveTokens(locked, actor.userId),
+    });
+    const [inserted]: TokenListRow[] = await em.query(
+      `INSERT INTO api_tokens (user_id, name, kind, token_hash, hint, org_id, project_id, environments, access, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+       RETURNING id, name, kind, hint, org_id, project_id, environments, access, created_at, expires_at, last_used_at`,
+      [actor.userId, row.name, row.kind, row.hash, row.hint, row.orgId, row.projectId, row.environments, row.access, row.expiresAt],
+    );
+    const token = toTokenDto(inserted);
+    await this.audit.record(em, {
+      action: 'token.created',
+      orgId: row.orgId,
+      actor,
+      meta,
+      metadata: { tokenId: token.id, name: token.name, kind: row.kind, access: token.access, ...auditMetadata, expiresAt: token.expiresAt },
+    });
+    return token;
   }
 
   /** The user's active tokens; a token scoped to one org sees only that org's tokens. */
