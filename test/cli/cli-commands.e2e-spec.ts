@@ -441,8 +441,8 @@ describe('secr commands (real server)', () => {
       const sandbox = await createCliSandbox(ctx.api.baseUrl);
       const terminal = sandbox.spawnOnTerminal(['init'], { env: { SECR_TOKEN: token } });
       const done = collect(terminal);
-      await answer(terminal, 'Org: ', org.slug);
-      await answer(terminal, 'Project: ', '1');
+      await answer(terminal, 'Org [', org.slug);
+      await answer(terminal, `Project [${project.slug}]: `, '1');
       await answer(terminal, 'Default environment [development]: ', '');
       const result = await done;
       expect(result.code).toBe(0);

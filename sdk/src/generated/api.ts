@@ -3410,6 +3410,8 @@ export interface operations {
                 offset?: number;
                 /** @description Case-sensitive key prefix */
                 search?: string;
+                /** @description Exact key names, comma-separated (at most 100): only these keys are read, and a pull is audited as reading these keys only */
+                keys?: string;
             };
             header?: never;
             path: {
@@ -3541,6 +3543,8 @@ export interface operations {
                 offset?: number;
                 /** @description Case-sensitive key prefix */
                 search?: string;
+                /** @description Exact key names, comma-separated (at most 100): only these keys are read, and a pull is audited as reading these keys only */
+                keys?: string;
             };
             header?: never;
             path: {
