@@ -425,7 +425,7 @@ describe('secr commands (real server)', () => {
   });
 
   describe('on a terminal', () => {
-    it('login asks for the email, then for the password without echoing it', async () => {
+    it('login names the server, asks for the email, then for the password without echoing it', async () => {
       const sandbox = await createCliSandbox(ctx.api.baseUrl);
       const terminal = sandbox.spawnOnTerminal(['login']);
       const done = collect(terminal);
@@ -435,6 +435,9 @@ describe('secr commands (real server)', () => {
       expect(result.code).toBe(0);
       expect(result.stdout).toContain(`Logged in to ${ctx.api.baseUrl} as ${owner.email}`);
       expect(result.stdout).not.toContain(owner.password);
+      // It says where the password goes before asking for it.
+      expect(result.stdout.indexOf(`Signing in to ${ctx.api.baseUrl}`)).toBeGreaterThanOrEqual(0);
+      expect(result.stdout.indexOf(`Signing in to ${ctx.api.baseUrl}`)).toBeLessThan(result.stdout.indexOf('Password: '));
     });
 
     it('init asks for the org, project (by name or number) and default environment', async () => {
