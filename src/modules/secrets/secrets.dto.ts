@@ -111,10 +111,12 @@ export function keysFilter(keys: string | undefined): string[] | undefined {
 @ValidatorConstraint({ name: 'keyCount' })
 class KeyCountConstraint implements ValidatorConstraintInterface {
   validate(value: unknown): boolean {
-    return typeof value !== 'string' || value.split(',').length <= KEYS_FILTER_MAX;
+    if (typeof value !== 'string') return true;
+    const keys = value.split(',');
+    return keys.length <= KEYS_FILTER_MAX && keys.every((key) => key.length <= SECRET_KEY_MAX);
   }
   defaultMessage(args: ValidationArguments): string {
-    return `${args.property} names at most ${KEYS_FILTER_MAX} keys`;
+    return `${args.property} names at most ${KEYS_FILTER_MAX} keys of at most ${SECRET_KEY_MAX} characters each`;
   }
 }
 
