@@ -104,6 +104,16 @@ describe('the server process', () => {
     dirs.push(dataDir);
     const env = { SECR_DATA_DIR: dataDir, PORT: String(await freePort()), EMBEDDED_PG_PORT: String(await freePort()) };
     const server = launchServer(env, { ownProcessGroup: true });
+    // A process group of its own outlives a failed test: end it then (afterAll stops its PostgreSQL).
+    const leftover = () => server.child.exitCode === null && server.child.signalCode === null && process.kill(-server.child.pid!, 'SIGKILL');
+    try {
+      await ctrlC(server, dataDir, env);
+    } finally {
+      leftover();
+    }
+  });
+
+  async function ctrlC(server: ReturnType<typeof launchServer>, dataDir: string, env: Record<string, string>): Promise<void> {
     await waitForOutput(server, 'Swagger UI');
     // A few start-up lines, not one per module and route.
     const startUp = server.output().trim().split('\n');
@@ -140,7 +150,7 @@ describe('the server process', () => {
       await client.end();
       await database.stop();
     }
-  });
+  }
 
   it.concurrent('starts nothing embedded when DATABASE_URL is set, and migrates that database', async () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'secr-proc-'));
