@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Logger } from 'nestjs-pino';
+import { quietStartUp } from './common/logging/logger.options.js';
 import { AppModule } from './app.module.js';
 import { STRIPE_WEBHOOK_PATH } from './modules/billing/billing.controller.js';
 import { MetricsService } from './modules/metrics/metrics.service.js';
@@ -34,9 +35,23 @@ function requestId(req: IncomingMessage): string {
   return id;
 }
 
-/** Headers of every response: helmet's set, the request id, and `no-store` on the API (credentials, secret values, keys). */
-function setBaseHeaders(request: FastifyRequest, reply: FastifyReply, headers: Readonly<Record<string, string>>): void {
+const HSTS = 'strict-transport-security';
+
+/** Helmet's headers, less HSTS, which only a response over TLS may carry (see `setBaseHeaders`). */
+function plainSecurityHeaders(kind: 'strict' | 'docs' = 'strict'): Readonly<Record<string, string>> {
+  const { [HSTS]: _hsts, ...rest } = securityHeaders(kind);
+  return Object.freeze(rest);
+}
+const HSTS_VALUE = securityHeaders()[HSTS];
+
+/**
+ * Headers of every response: helmet's set, the request id, and `no-store` on the API (credentials,
+ * secret values, keys). HSTS only over TLS: a request that came over it (`X-Forwarded-Proto` counts
+ * only with TRUST_PROXY), or an install whose PUBLIC_URL is https (behind a TLS load balancer).
+ */
+function setBaseHeaders(request: FastifyRequest, reply: FastifyReply, headers: Readonly<Record<string, string>>, httpsPublicUrl = false): void {
   reply.headers(headers).header('x-request-id', request.id);
+  if (httpsPublicUrl || request.protocol === 'https') reply.header(HSTS, HSTS_VALUE);
   if (isApiPath(request.url)) reply.header('cache-control', 'no-store');
 }
 
@@ -55,7 +70,7 @@ function isDocsPath(url: string): boolean {
  * The router refuses a malformed URL (FST_ERR_BAD_URL, 400) or an over-long path parameter
  * (FST_ERR_MAX_PARAM_LENGTH, 414) before any hook or Nest filter runs: answer in the error shape here.
  */
-function frameworkErrors(headers: Readonly<Record<string, string>>) {
+function frameworkErrors(headers: Readonly<Record<string, string>>, httpsPublicUrl: boolean) {
   return (error: Error & { code?: string }, request: FastifyRequest, reply: FastifyReply) => {
     const [status, message] =
       error.code === 'FST_ERR_MAX_PARAM_LENGTH'
@@ -64,7 +79,7 @@ function frameworkErrors(headers: Readonly<Record<string, string>>) {
           ? [400, 'The URL is not validly encoded']
           : [500, 'Internal server error'];
     if (status === 500) frameworkLog.error({ err: error, requestId: request.id }, 'Unexpected framework error');
-    setBaseHeaders(request, reply, headers);
+    setBaseHeaders(request, reply, headers, httpsPublicUrl);
     void reply.status(status).send(frameworkErrorBody(status, message, request.id));
   };
 }
@@ -125,13 +140,14 @@ function keepRawBodyFor(adapter: FastifyAdapter, path: string): void {
 
 /** Builds the whole HTTP application (not yet listening): used by main.ts and by the tests. */
 export async function createApp(config: AppConfig, databaseUrl: string): Promise<NestFastifyApplication> {
-  const headers = securityHeaders();
-  const docsHeaders = securityHeaders('docs');
+  const headers = plainSecurityHeaders();
+  const docsHeaders = plainSecurityHeaders('docs');
+  const httpsPublicUrl = config.publicUrl.startsWith('https:');
   const adapter = new FastifyAdapter({
     trustProxy: config.trustProxy,
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: requestId,
-    frameworkErrors: frameworkErrors(headers),
+    frameworkErrors: frameworkErrors(headers, httpsPublicUrl),
     clientErrorHandler: clientErrorHandler(headers),
     // A client that sends its headers or body too slowly (a trickle) gets 408 and the socket closes,
     // instead of holding a connection open forever. Node checks every connectionsCheckingInterval.
@@ -155,7 +171,7 @@ export async function createApp(config: AppConfig, databaseUrl: string): Promise
     // thrown to the caller, which reports it and exits, instead of process.abort() with a core dump.
     abortOnError: false,
   });
-  app.useLogger(app.get(Logger));
+  app.useLogger(quietStartUp(app.get(Logger)));
   app.flushLogs();
   applyGlobalPrefix(app);
 
@@ -164,7 +180,7 @@ export async function createApp(config: AppConfig, databaseUrl: string): Promise
     .getHttpAdapter()
     .getInstance()
     .addHook('onRequest', (request, reply, done) => {
-      setBaseHeaders(request, reply, isDocsPath(request.url) ? docsHeaders : headers);
+      setBaseHeaders(request, reply, isDocsPath(request.url) ? docsHeaders : headers, httpsPublicUrl);
       done();
     });
 

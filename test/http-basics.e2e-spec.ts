@@ -32,12 +32,21 @@ describe('HTTP basics', () => {
     const res = await ctx.api.get(path, { session: user.session });
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     expect(res.headers.get('x-frame-options')).toBe('SAMEORIGIN');
-    expect(res.headers.get('strict-transport-security')).toMatch(/max-age=\d+/);
     expect(res.headers.get('referrer-policy')).toBe('no-referrer');
     expect(res.headers.get('content-security-policy')).toMatch(/default-src 'self'/);
     expect(res.headers.get('content-security-policy')).not.toMatch(/upgrade-insecure-requests/);
     expect(res.headers.get('x-request-id')).toEqual(expect.any(String));
     expect(res.headers.get('x-powered-by')).toBeNull();
+  });
+
+  it('sends Strict-Transport-Security only over TLS: never over plain http, behind a TLS proxy it trusts, or with an https PUBLIC_URL', async () => {
+    expect((await ctx.api.get('/health')).headers.get('strict-transport-security')).toBeNull();
+    // An untrusted X-Forwarded-Proto is not TLS.
+    expect((await ctx.api.get('/health', { headers: { 'x-forwarded-proto': 'https' } })).headers.get('strict-transport-security')).toBeNull();
+    const proxied = await ctx.startInstance({ TRUST_PROXY: 'true' });
+    expect((await proxied.http.get('/health', { headers: { 'x-forwarded-proto': 'https' } })).headers.get('strict-transport-security')).toMatch(/max-age=\d+/);
+    const httpsInstall = await ctx.startInstance({ PUBLIC_URL: 'https://secr.example.com' });
+    expect((await httpsInstall.http.get('/health')).headers.get('strict-transport-security')).toMatch(/max-age=\d+/);
   });
 
   describe('errors the framework answers before any route runs', () => {

@@ -12,6 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { ROUTE_METADATA, type RouteOptions } from '../src/common/auth/route.decorator.js';
 import { SESSION_COOKIE } from '../src/modules/auth/sessions.service.js';
 import { renderOpenApi } from '../src/openapi/write-openapi.js';
+import { registerUser } from './factories/accounts.js';
 import { startTestContext, type TestContext } from './support/test-app.js';
 
 type Json = Record<string, any>;
@@ -56,7 +57,10 @@ describe('OpenAPI document and Swagger UI', () => {
   let rendering: Promise<string> | undefined;
   const rendered = () => (rendering ??= renderOpenApi());
 
-  const resolveRef = (ref: string): Json | undefined => document.components?.schemas?.[ref.replace('#/components/schemas/', '')];
+  const resolveRef = (ref: string): Json | undefined => {
+    const [, kind, name] = /^#\/components\/(schemas|examples)\/(.+)$/.exec(ref) ?? [];
+    return kind ? document.components?.[kind]?.[name] : undefined;
+  };
 
   beforeAll(async () => {
     ctx = await startTestContext();
@@ -153,6 +157,21 @@ describe('OpenAPI document and Swagger UI', () => {
     expect(withoutBadRequest).toEqual([]);
   });
 
+  it('gives every error response an example of its own status and a code of the error shape', () => {
+    const codes: string[] = document.components.schemas.ErrorResponseDto.properties.code.enum;
+    const problems = operationsOf(document).flatMap(({ key, op }) =>
+      Object.entries(op.responses as Json)
+        .filter(([status]) => /^[45]\d\d$/.test(status))
+        .map(([status, response]) => {
+          const examples = Object.values(response.content['application/json'].examples ?? {}) as Json[];
+          return [status, examples.length === 1 ? resolveRef(examples[0].$ref)?.value : undefined] as const;
+        })
+        .filter(([status, example]) => example?.statusCode !== Number(status) || !codes.includes(example?.code) || typeof example?.requestId !== 'string')
+        .map(([status, example]) => `${key}: ${status} has example ${JSON.stringify(example)}`),
+    );
+    expect(problems).toEqual([]);
+  });
+
   it('gives every operation that takes a body a required JSON requestBody with an object schema', () => {
     const problems = handlers.flatMap((h) => {
       const op = operationsOf(document).find((o) => o.key === h.key)!.op;
@@ -225,6 +244,21 @@ describe('OpenAPI document and Swagger UI', () => {
     expect(init.text).toMatch(/"persistAuthorization":\s*true/);
     expect(init.text).toMatch(/"securitySchemes"/);
     expect(init.text).toMatch(/"scheme":\s*"bearer"/);
+  });
+
+  it('lets a person signed in from Swagger UI mint a token there: the page sends the CSRF header itself', async () => {
+    const page = await ctx.api.get('/docs/swagger-ui-init.js');
+    const source = /"requestInterceptor":\s*(\([\s\S]*?\n\s*\})/.exec(page.text)?.[1];
+    expect(source).toBeDefined();
+    const intercept = new Function(`return ${source}`)() as (request: { headers: Record<string, string> }) => { headers: Record<string, string> };
+
+    // What the page does: POST /v1/auth/login (the browser keeps the cookie), then POST /v1/auth/token.
+    const user = await registerUser(ctx.api, 'swagger');
+    const { headers } = intercept({ headers: { cookie: `${SESSION_COOKIE}=${user.session}`, 'content-type': 'application/json' } });
+    const minted = await fetch(`${ctx.api.baseUrl}/v1/auth/token`, { method: 'POST', headers, body: JSON.stringify({ name: 'from /docs', access: 'read' }) });
+    expect(minted.status).toBe(201);
+    const { token } = (await minted.json()) as { token: string };
+    expect((await ctx.api.get('/v1/auth/me', { token })).status).toBe(200);
   });
 
   it('renders the same document without a database as the running app serves', async () => {

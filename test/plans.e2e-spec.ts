@@ -157,6 +157,8 @@ describe('plans and limits', () => {
     const refused = await create();
     expect(refused.status).toBe(403);
     expect(refused.body.message).toMatch(/tokensPerUser .*is 3 .*current usage is 3/);
+    // …and says what to do about it.
+    expect(refused.body.message).toContain('`secr tokens` lists them, `secr tokens revoke <id>` revokes one');
     // Revoked tokens do not count.
     expect((await ctx.api.delete(`/v1/auth/tokens/${first.body.id}`, { session: user.session })).status).toBeLessThan(300);
     expect((await create()).status).toBe(201);

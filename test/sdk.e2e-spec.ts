@@ -50,6 +50,10 @@ describe('@secr/sdk', () => {
     const page = await client.listKeys(org.slug, project.slug, 'dev', { limit: 1, search: 'A' });
     expect(page.keys.map((k) => k.key)).toEqual(['A']);
     expect(page.pagination).toEqual({ limit: 1, offset: 0, total: 2 });
+    // Exact keys, not a prefix: API_KEY is not read for A.
+    const exact = await client.pullSecrets(org.slug, project.slug, 'dev', { keys: ['A', 'NOT_SET'], limit: 10 });
+    expect(exact.secrets.map((s) => s.key)).toEqual(['A']);
+    expect(exact.pagination).toEqual({ limit: 10, offset: 0, total: 1 });
 
     expect(await client.deleteSecret(org.slug, project.slug, 'dev', 'A')).toEqual({ deleted: true, key: 'A' });
     expect((await client.listKeys(org.slug, project.slug, 'dev')).keys.map((k) => k.key)).toEqual(['API_KEY']);

@@ -608,6 +608,18 @@ describe('secrets', () => {
       }
     });
 
+    it('reads exactly the keys named by ?keys= (not their prefixes), and refuses a bad list with 400', async () => {
+      for (const route of ['pull', 'keys'] as const) {
+        expect((await listing(route, 'keys=DB_HOST,ZETA,NOT_SET')).keys).toEqual(['DB_HOST', 'ZETA']);
+        expect((await listing(route, 'keys=DB&limit=5')).pagination).toEqual({ limit: 5, offset: 0, total: 0 });
+      }
+      const tooMany = Array.from({ length: 101 }, (_, i) => `K${i}`).join(',');
+      for (const query of ['keys=', 'keys=A,,B', 'keys=1BAD', `keys=${'A'.repeat(257)}`, `keys=${tooMany}`]) {
+        const res = await ctx.api.get(`${path(p)}?${query}`, as);
+        expect({ query: query.slice(0, 20), status: res.status, code: res.body?.code }).toEqual({ query: query.slice(0, 20), status: 400, code: 'validation_failed' });
+      }
+    });
+
     it('leaves deleted keys out of pages and totals', async () => {
       const q = await project();
       await seedSecrets(ctx.api, as, team.org, q, 'development', { K1: '1', K2: '2', K3: '3', K4: '4' });

@@ -7,6 +7,8 @@ import { TestMailServer, tokenOf } from './support/mail-server.js';
 import { freePort, launchServer, waitForOutput } from './support/server-process.js';
 import { TEST_MASTER_KEY } from './support/test-app.js';
 import { createTestDatabase } from './support/test-database.js';
+import pg from 'pg';
+import { startEmbeddedPostgres } from '../src/database/embedded-postgres.js';
 
 /**
  * The real server process (dist/src/main.js, built by `npm test`), as `npm start` runs it: embedded
@@ -96,6 +98,59 @@ describe('the server process', () => {
     expect(alive(runningPid)).toBe(false);
     expect(postmasterPid(dataDir)).toBeUndefined();
   });
+
+  it.concurrent('on Ctrl-C (SIGINT to the process group) stops the server, then its PostgreSQL, with no error line and the final metrics written; starts and serves quietly', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'secr-proc-'));
+    dirs.push(dataDir);
+    const env = { SECR_DATA_DIR: dataDir, PORT: String(await freePort()), EMBEDDED_PG_PORT: String(await freePort()) };
+    const server = launchServer(env, { ownProcessGroup: true });
+    // A process group of its own outlives a failed test: end it then (afterAll stops its PostgreSQL).
+    const leftover = () => server.child.exitCode === null && server.child.signalCode === null && process.kill(-server.child.pid!, 'SIGKILL');
+    try {
+      await ctrlC(server, dataDir, env);
+    } finally {
+      leftover();
+    }
+  });
+
+  async function ctrlC(server: ReturnType<typeof launchServer>, dataDir: string, env: Record<string, string>): Promise<void> {
+    await waitForOutput(server, 'Swagger UI');
+    // A few start-up lines, not one per module and route.
+    const startUp = server.output().trim().split('\n');
+    expect(startUp.length).toBeLessThanOrEqual(8);
+    expect(server.output()).not.toMatch(/Mapped \{|RoutesResolver|InstanceLoader/);
+
+    const base = `http://127.0.0.1:${env.PORT}`;
+    const requestIds: string[] = [];
+    for (const url of ['/health', '/health/ready', '/v1/auth/me']) requestIds.push((await fetch(base + url)).headers.get('x-request-id')!);
+    // Each request logged once (the health probes, outside /v1, were logged twice).
+    await waitForOutput(server, requestIds[2]);
+    for (const id of requestIds) expect(server.output().split(id).length - 1).toBe(1);
+    const postmaster = postmasterPid(dataDir)!;
+    expect(alive(postmaster)).toBe(true);
+
+    const beforeStop = server.output().length;
+    process.kill(-server.child.pid!, 'SIGINT'); // what the terminal does: every process of the group
+    expect(await server.exited).toBe(0);
+    expect(alive(postmaster)).toBe(false);
+    const shutdownLog = server.output().slice(beforeStop);
+    expect(shutdownLog).not.toMatch(/ERROR|FATAL|WARN|Job queue error|terminating connection/i);
+
+    // The requests just made were flushed to request_metrics before PostgreSQL stopped.
+    const database = await startEmbeddedPostgres({ dataDir, port: await freePort(), database: 'secr' });
+    const client = new pg.Client({ connectionString: database.url });
+    try {
+      await client.connect();
+      const { rows } = await client.query(`SELECT route, sum(count)::int AS n FROM request_metrics WHERE route IN ('/health', '/health/ready') GROUP BY route ORDER BY route`);
+      expect(rows).toEqual([
+        { route: '/health', n: 1 },
+        { route: '/health/ready', n: 1 },
+      ]);
+    } finally {
+      await client.end();
+      await database.stop();
+    }
+  }
 
   it.concurrent('starts nothing embedded when DATABASE_URL is set, and migrates that database', async () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'secr-proc-'));

@@ -2,10 +2,11 @@ import { Command } from '@oclif/core/command';
 import * as Errors from '@oclif/core/errors';
 import * as Flags from '@oclif/core/flags';
 import type * as Interfaces from '@oclif/core/interfaces';
-import { canonicalEnvironment, createApi, unwrap, type components, type SecrApi } from '@secr/sdk';
+import { createApi, unwrap, type components, type SecrApi } from '@secr/sdk';
 import { DEFAULT_API_URL, findLink, readCredentials, type ProjectLink, type StoredCredentials } from './lib/config.js';
 import { CliFailure, ExitCode, formatReport, reportFor, usageError } from './lib/errors.js';
 import { confirm } from './lib/prompt.js';
+import { canonicalEnv, checkApiUrl, timeoutMs } from './lib/api-url.js';
 
 export type OrgSummary = components['schemas']['OrgSummaryDto'];
 export type Me = components['schemas']['MeDto'];
@@ -25,6 +26,8 @@ export const projectFlags = { org: orgFlag, project: projectFlag };
 export const envFlags = { org: orgFlag, project: projectFlag, env: envFlag };
 export const yesFlag = { yes: Flags.boolean({ char: 'y', description: 'Do not ask for confirmation' }) };
 
+export { canonicalEnv };
+
 /** Where a command acts, from its flags and the nearest `.secr.json`. */
 export interface Target {
   org: string;
@@ -43,6 +46,10 @@ export abstract class BaseCommand<C extends typeof Command, R> extends Command {
   static override baseFlags = {
     'api-url': Flags.string({
       description: 'API base URL [default: $SECR_API_URL, else the URL you logged in to, else https://api.secr.dev]',
+      helpGroup: 'GLOBAL',
+    }),
+    timeout: Flags.string({
+      description: 'Seconds to wait for each API request [default: $SECR_TIMEOUT, else 30]',
       helpGroup: 'GLOBAL',
     }),
   };
@@ -89,13 +96,19 @@ export abstract class BaseCommand<C extends typeof Command, R> extends Command {
   /** `--api-url`, else `$SECR_API_URL`, else the URL of the stored login, else the default. */
   protected async apiUrl(): Promise<string> {
     const flag = (this.flags as { 'api-url'?: string })['api-url'];
-    if (flag) return flag;
-    if (process.env.SECR_API_URL) return process.env.SECR_API_URL;
+    if (flag) return checkApiUrl(flag, '--api-url');
+    if (process.env.SECR_API_URL) return checkApiUrl(process.env.SECR_API_URL, 'SECR_API_URL');
     return (await this.storedCredentials())?.apiUrl ?? DEFAULT_API_URL;
+  }
+
+  /** `--timeout`, else `$SECR_TIMEOUT` (seconds), in milliseconds. */
+  protected timeoutMs(): number | undefined {
+    return timeoutMs((this.flags as { timeout?: string }).timeout);
   }
 
   /** `$SECR_TOKEN` (CI), else the token `secr login` stored. */
   protected async resolveToken(): Promise<{ token: string; source: 'env' | 'file' }> {
+    await this.apiUrl(); // a bad URL is worth saying before a missing login
     if (process.env.SECR_TOKEN) return { token: process.env.SECR_TOKEN, source: 'env' };
     const stored = await this.storedCredentials();
     if (stored) return { token: stored.token, source: 'file' };
@@ -105,15 +118,16 @@ export abstract class BaseCommand<C extends typeof Command, R> extends Command {
   /** The typed API client, authenticated; built once per command. */
   protected async api(): Promise<SecrApi> {
     if (!this.client) {
+      const apiUrl = await this.apiUrl();
       const { token } = await this.resolveToken();
-      this.client = createApi({ token, apiUrl: await this.apiUrl(), headers: { 'user-agent': this.config.userAgent } });
+      this.client = createApi({ token, apiUrl, timeout: this.timeoutMs(), headers: { 'user-agent': this.config.userAgent } });
     }
     return this.client;
   }
 
   /** A client without the stored token (login), optionally with extra headers. */
   protected async anonymousApi(headers: Record<string, string> = {}): Promise<SecrApi> {
-    return createApi({ apiUrl: await this.apiUrl(), headers: { 'user-agent': this.config.userAgent, ...headers } });
+    return createApi({ apiUrl: await this.apiUrl(), timeout: this.timeoutMs(), headers: { 'user-agent': this.config.userAgent, ...headers } });
   }
 
   protected readonly unwrap = unwrap;
@@ -137,15 +151,17 @@ export abstract class BaseCommand<C extends typeof Command, R> extends Command {
     if (!org || !project) {
       throw usageError('No project: pass --org and --project, or run `secr init` to link this directory');
     }
-    return { org, project, env: canonicalEnvironment(env || 'development') };
+    return { org, project, env: canonicalEnv(env || 'development') };
   }
 
-  /** The org of `--org` or `.secr.json`, by slug or id, as the API lists it for you. */
+  /** The org of `--org` or `.secr.json`, by slug or id, as the API lists it for you; else your only org. */
   protected async targetOrg(): Promise<OrgSummary> {
     const flags = this.flags as { org?: string };
     const ref = flags.org ?? (await findLink())?.link.org;
-    if (!ref) throw usageError('No org: pass --org, or run `secr init` to link this directory');
-    return this.resolveOrg(ref);
+    if (ref) return this.resolveOrg(ref);
+    const { orgs } = await this.whoAmI();
+    if (orgs.length === 1) return orgs[0];
+    throw usageError(`No org: pass --org (yours: ${orgs.map((o) => o.slug).join(', ') || 'none'}), or run \`secr init\` to link this directory`);
   }
 
   /** Finds an org of yours by slug or id (the projects, members and audit routes take ids). */

@@ -24,6 +24,12 @@ export interface ListOptions {
   offset?: number;
   /** Case-sensitive key prefix. */
   search?: string;
+  /** Exactly these keys (at most 100): only they are read, and a pull is audited as reading them only. */
+  keys?: string[];
+}
+
+function toQuery({ keys, ...rest }: ListOptions) {
+  return { ...rest, ...(keys ? { keys: keys.join(',') } : {}) };
 }
 
 export interface PromoteOptions {
@@ -48,13 +54,13 @@ export class SecrClient {
 
   async pullSecrets(org: string, project: string, env: string, options: ListOptions = {}): Promise<PullSecretsResult> {
     return unwrap(
-      await this.api.GET('/v1/secrets/{orgSlug}/{project}/{env}', { params: { path: { orgSlug: org, project, env }, query: options } }),
+      await this.api.GET('/v1/secrets/{orgSlug}/{project}/{env}', { params: { path: { orgSlug: org, project, env }, query: toQuery(options) } }),
     );
   }
 
   async listKeys(org: string, project: string, env: string, options: ListOptions = {}): Promise<ListKeysResult> {
     return unwrap(
-      await this.api.GET('/v1/secrets/{orgSlug}/{project}/{env}/keys', { params: { path: { orgSlug: org, project, env }, query: options } }),
+      await this.api.GET('/v1/secrets/{orgSlug}/{project}/{env}/keys', { params: { path: { orgSlug: org, project, env }, query: toQuery(options) } }),
     );
   }
 

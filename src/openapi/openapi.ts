@@ -6,7 +6,11 @@ const DESCRIPTION = `secr keeps a team's secrets encrypted, versioned, access-co
 
 Authenticate with a bearer token (\`Authorization: Bearer secr_tok_…\`) or the \`${SESSION_COOKIE}\` session cookie.
 Cookie-authenticated requests that change state must send \`X-Requested-With: secr\`.
-Errors have the shape \`{ statusCode, code, message, requestId, errors? }\`.`;
+Errors have the shape \`{ statusCode, code, message, requestId, errors? }\`.
+
+**In Swagger UI** (this page sends \`X-Requested-With: secr\` on every request it makes): *Try it out* on
+\`POST /v1/auth/login\` signs this browser in (the session cookie); \`POST /v1/auth/token\` then mints a token;
+*Authorize* with it (bearerAuth) to call the API as that token.`;
 
 /** The OpenAPI 3.1 document of the running code: served at /openapi.json and committed as openapi.json. */
 export function buildOpenApiDocument(app: INestApplication, version: string): OpenAPIObject {
@@ -19,7 +23,52 @@ export function buildOpenApiDocument(app: INestApplication, version: string): Op
     .addCookieAuth(SESSION_COOKIE)
     .build();
   const document = SwaggerModule.createDocument(app, config, { operationIdFactory: (_controller, method) => method });
-  return toOpenApi31(document);
+  return withErrorExamples(toOpenApi31(document));
+}
+
+const EXAMPLE_REQUEST_ID = '6f1c0d1e-7f0b-4c39-9b43-0f1f5b0a2f55';
+
+/** An example body per error status (the schema's single example said 404 under every status). */
+const ERROR_EXAMPLES: Record<string, { name: string; value: Record<string, unknown> }> = {
+  '400': { name: 'BadRequestError', value: { statusCode: 400, code: 'validation_failed', message: 'Validation failed', errors: [{ field: 'key', message: 'key must match ^[A-Za-z_][A-Za-z0-9_]*$' }] } },
+  '401': { name: 'UnauthorizedError', value: { statusCode: 401, code: 'unauthorized', message: 'Authentication required' } },
+  '403': { name: 'ForbiddenError', value: { statusCode: 403, code: 'forbidden', message: 'Viewer role or no access to the project' } },
+  '404': { name: 'NotFoundError', value: { statusCode: 404, code: 'not_found', message: "Environment 'qa' not found" } },
+  '409': { name: 'ConflictError', value: { statusCode: 409, code: 'conflict', message: 'The address is already verified' } },
+  '429': { name: 'RateLimitedError', value: { statusCode: 429, code: 'rate_limited', message: 'Too many requests; retry after 60 s' } },
+  '503': { name: 'ServiceUnavailableError', value: { statusCode: 503, code: 'service_unavailable', message: 'The service is unavailable; retry later' } },
+};
+
+/** A response of the document, as far as the error examples need it. */
+interface OpenApiResponse {
+  content?: Record<string, { schema?: { $ref?: string }; examples?: Record<string, unknown> }>;
+}
+
+/**
+ * Gives every error response that uses the error shape the example of its status, as a reference to
+ * one shared example (components.examples): Swagger UI shows it, the document stays small.
+ */
+export function withErrorExamples(document: OpenAPIObject): OpenAPIObject {
+  const used = new Set<string>();
+  for (const operations of Object.values(document.paths)) {
+    for (const operation of Object.values(operations as Record<string, { responses?: Record<string, OpenApiResponse> }>)) {
+      for (const [status, response] of Object.entries(operation?.responses ?? {})) {
+        const json = response?.content?.['application/json'];
+        const example = ERROR_EXAMPLES[status];
+        if (!example || json?.schema?.$ref !== '#/components/schemas/ErrorResponseDto') continue;
+        json.examples = { [example.name]: { $ref: `#/components/examples/${example.name}` } };
+        used.add(status);
+      }
+    }
+  }
+  const examples = Object.fromEntries(
+    [...used].sort().map((status) => {
+      const { name, value } = ERROR_EXAMPLES[status];
+      return [name, { summary: `${status} ${value.code}`, value: { ...value, requestId: EXAMPLE_REQUEST_ID } }];
+    }),
+  );
+  document.components = { ...document.components, examples: { ...document.components?.examples, ...examples } };
+  return document;
 }
 
 /**
@@ -67,6 +116,15 @@ export function serveOpenApi(app: INestApplication, document: () => OpenAPIObjec
     raw: ['json'],
     ui: withUi,
     customSiteTitle: 'secr API',
-    swaggerOptions: { persistAuthorization: true },
+    swaggerOptions: {
+      persistAuthorization: true,
+      // The CSRF header that cookie-authenticated mutations need (a cross-site page cannot send it;
+      // this same-origin page can): a person signed in through POST /v1/auth/login can mint a token here.
+      // Serialized into the page's script: no closure, no TypeScript.
+      requestInterceptor: (request: { headers: Record<string, string> }) => {
+        request.headers['X-Requested-With'] = 'secr';
+        return request;
+      },
+    },
   });
 }

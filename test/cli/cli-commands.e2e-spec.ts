@@ -425,7 +425,7 @@ describe('secr commands (real server)', () => {
   });
 
   describe('on a terminal', () => {
-    it('login --email asks for the password without echoing it', async () => {
+    it('login --email names the server, then asks for the password without echoing it', async () => {
       const sandbox = await createCliSandbox(ctx.api.baseUrl);
       const terminal = sandbox.spawnOnTerminal(['login', '--email', owner.email]);
       const done = collect(terminal);
@@ -434,14 +434,17 @@ describe('secr commands (real server)', () => {
       expect(result.code).toBe(0);
       expect(result.stdout).toContain(`Logged in to ${ctx.api.baseUrl} as ${owner.email}`);
       expect(result.stdout).not.toContain(owner.password);
+      // It says where the password goes before asking for it.
+      expect(result.stdout.indexOf(`Signing in to ${ctx.api.baseUrl}`)).toBeGreaterThanOrEqual(0);
+      expect(result.stdout.indexOf(`Signing in to ${ctx.api.baseUrl}`)).toBeLessThan(result.stdout.indexOf('Password: '));
     });
 
     it('init asks for the org, project (by name or number) and default environment', async () => {
       const sandbox = await createCliSandbox(ctx.api.baseUrl);
       const terminal = sandbox.spawnOnTerminal(['init'], { env: { SECR_TOKEN: token } });
       const done = collect(terminal);
-      await answer(terminal, 'Org: ', org.slug);
-      await answer(terminal, 'Project: ', '1');
+      await answer(terminal, 'Org [', org.slug);
+      await answer(terminal, `Project [${project.slug}]: `, '1');
       await answer(terminal, 'Default environment [development]: ', '');
       const result = await done;
       expect(result.code).toBe(0);

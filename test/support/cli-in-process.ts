@@ -21,7 +21,7 @@ export interface InProcessOptions {
  * Runs a `secr` command class (from cli/src) inside the test process: the same parse, BaseCommand,
  * API client and error mapping as the binary, without a process start per call. stdin is never a
  * terminal here. For what only a real process shows (the built binary, the manifest, stdin, signals,
- * exit codes set by the runtime) the suites spawn `cli/bin/run.js` instead.
+ * exit codes set by the runtime) the suites spawn `cli/bin/run.cjs` instead.
  */
 export async function runCommand(command: CommandClass, argv: string[], options: InProcessOptions = {}): Promise<CliResult> {
   config ??= Config.load(path.resolve('cli'));

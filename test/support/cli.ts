@@ -9,7 +9,7 @@ import type { HttpClient } from './http.js';
 import { NODE_COMPILE_CACHE_DIR } from './node-compile-cache.js';
 
 /** The built `secr` binary (`npm run build:cli`), run on this Node (the pinned 24) like `secr` would be. */
-export const CLI_BIN = path.resolve('cli/bin/run.js');
+export const CLI_BIN = path.resolve('cli/bin/run.cjs');
 
 export interface CliResult {
   code: number | null;

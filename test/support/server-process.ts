@@ -18,10 +18,13 @@ export interface ServerProcess {
 }
 
 /** Like test apps, a launched server runs as a self-hosted install (DEFAULT_PLAN=enterprise) unless told otherwise. */
-export function launchServer(env: Record<string, string>): ServerProcess {
+export function launchServer(env: Record<string, string>, options: { ownProcessGroup?: boolean } = {}): ServerProcess {
   const child = spawn(process.execPath, [MAIN], {
     env: { PATH: process.env.PATH ?? '', HOME: os.tmpdir(), NODE_COMPILE_CACHE: NODE_COMPILE_CACHE_DIR, NODE_ENV: 'development', LOG_LEVEL: 'info', DEFAULT_PLAN: 'enterprise', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // The leader of a process group of its own, as a shell makes `npm start`: the test can then send
+    // a signal to the whole group, as Ctrl-C in a terminal does.
+    detached: options.ownProcessGroup ?? false,
   });
   let out = '';
   child.stdout!.on('data', (chunk) => (out += chunk));

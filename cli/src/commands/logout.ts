@@ -1,22 +1,24 @@
 import * as Flags from '@oclif/core/flags';
-import { SecrApiError } from '@secr/sdk';
 import { BaseCommand } from '../base-command.js';
 import { credentialsPath, deleteCredentials } from '../lib/config.js';
+import { revokeOwnToken } from '../lib/login.js';
 
 export interface LogoutResult {
   /** False when no login was stored. */
   loggedOut: boolean;
-  /** Whether the API revoked the token (false: it was already invalid, or revoking was refused). */
+  /** Whether the API revoked the token (false: it was kept, already invalid, or revoking was refused). */
   revoked: boolean;
   credentialsFile: string;
 }
 
 export default class Logout extends BaseCommand<typeof Logout, LogoutResult> {
-  static override summary = 'Revoke the stored CLI token and delete it from your config dir';
-  static override description = 'SECR_TOKEN is never touched: revoke CI tokens with `secr tokens revoke`.';
-  static override examples = ['<%= config.bin %> logout', '<%= config.bin %> logout --keep-token'];
+  static override summary = 'Delete the stored login, revoking the CLI token that `secr login` minted';
+  static override description =
+    'A token stored with `secr login --token` (a CI or shared token) is only forgotten, not revoked, unless --revoke. SECR_TOKEN is never touched: revoke CI tokens with `secr tokens revoke`.';
+  static override examples = ['<%= config.bin %> logout', '<%= config.bin %> logout --keep-token', '<%= config.bin %> logout --revoke'];
   static override flags = {
-    'keep-token': Flags.boolean({ description: 'Only delete the local file; leave the token valid on the server' }),
+    'keep-token': Flags.boolean({ description: 'Only delete the local file; leave the token valid on the server', exclusive: ['revoke'] }),
+    revoke: Flags.boolean({ description: 'Also revoke a token stored with `secr login --token`', exclusive: ['keep-token'] }),
   };
 
   async run(): Promise<LogoutResult> {
@@ -26,23 +28,20 @@ export default class Logout extends BaseCommand<typeof Logout, LogoutResult> {
       this.log('Not logged in.');
       return { loggedOut: false, revoked: false, credentialsFile };
     }
-    const revoked = this.flags['keep-token'] ? false : await this.revoke(stored.token);
+    const minted = Boolean(stored.tokenId);
+    const revoke = !this.flags['keep-token'] && (minted || this.flags.revoke);
+    const revoked = revoke ? await this.revoke(stored.token) : false;
     await deleteCredentials();
-    this.log(`Logged out${revoked ? ' (token revoked)' : ''}; deleted ${credentialsFile}`);
+    const kept = !revoke && !minted ? ' (the token given to `secr login --token` stays valid; --revoke revokes it)' : '';
+    this.log(`Logged out${revoked ? ' (token revoked)' : kept}; deleted ${credentialsFile}`);
     return { loggedOut: true, revoked, credentialsFile };
   }
 
-  /** `POST /auth/logout` revokes the bearer token that makes the call; any token may revoke itself. */
   private async revoke(token: string): Promise<boolean> {
-    const api = await this.anonymousApi({ authorization: `Bearer ${token}` });
     try {
-      this.unwrap(await api.POST('/v1/auth/logout'));
-      return true;
+      return await revokeOwnToken((h) => this.anonymousApi(h), token);
     } catch (error) {
-      // An expired or revoked token is as good as revoked; anything else is worth a warning.
-      if (!(error instanceof SecrApiError) || error.statusCode !== 401) {
-        this.warn(`The token could not be revoked: ${(error as Error).message}`);
-      }
+      this.warn(`The token could not be revoked: ${(error as Error).message}`);
       return false;
     }
   }

@@ -2,6 +2,7 @@ import * as Flags from '@oclif/core/flags';
 import { BaseCommand, envFlags } from '../base-command.js';
 import { CliFailure, usageError } from '../lib/errors.js';
 import { runChild } from '../lib/run-child.js';
+import { splitRunArgv, type FlagShapes } from '../lib/run-argv.js';
 
 export interface RunResult {
   org: string;
@@ -16,14 +17,15 @@ export interface RunResult {
 
 export default class Run extends BaseCommand<typeof Run, RunResult> {
   static override summary = 'Run a command with the environment’s secrets in its environment variables';
-  static override description = `Fetches the secrets, then starts the command (no shell) with them added to its environment: nothing is written to disk and no value appears in any command line. Secrets win over variables already set, unless --preserve-env. SIGINT, SIGTERM and SIGHUP are forwarded to the command, and secr exits with its exit code (128 + n when a signal ended it).`;
+  static override description = `secr's own flags end at -- or at the first word that is not one of them. Fetches the secrets, then starts the command (no shell) with them added to its environment: nothing is written to disk and no value appears in any command line. Secrets win over variables already set, unless --preserve-env. SIGINT, SIGTERM and SIGHUP are forwarded to the command, and secr exits with its exit code (128 + n when a signal ended it).`;
   static override examples = [
     '<%= config.bin %> run -- npm start',
+    '<%= config.bin %> run node -e "console.log(process.env.API_KEY)"',
     '<%= config.bin %> run --env production -- node server.js --port 8080',
     `<%= config.bin %> run -- sh -c 'echo "$DATABASE_URL" | wc -c'`,
   ];
   static override strict = false;
-  static override usage = 'run [--env <env>] [--preserve-env] -- COMMAND [ARGS...]';
+  static override usage = 'run [--env <env>] [--preserve-env] [--] COMMAND [ARGS...]';
   static override flags = {
     ...envFlags,
     'preserve-env': Flags.boolean({ description: 'Variables already set in your environment win over secrets of the same name' }),
@@ -31,12 +33,14 @@ export default class Run extends BaseCommand<typeof Run, RunResult> {
 
   private childArgv: string[] | undefined;
 
-  /** Everything after the first `--` belongs to the child, untouched by the flag parser. */
+  /**
+   * secr's own flags end at `--` or at the first word that is not a flag (nor a flag's value): the
+   * rest is the child's command line, untouched (`secr run node -e "…"` passes `-e` to node).
+   */
   protected override argvToParse(): string[] {
-    const dashdash = this.argv.indexOf('--');
-    if (dashdash === -1) return this.argv;
-    this.childArgv = this.argv.slice(dashdash + 1);
-    return this.argv.slice(0, dashdash);
+    const split = splitRunArgv(this.argv, (this.ctor.flags ?? {}) as FlagShapes, (this.ctor.baseFlags ?? {}) as FlagShapes);
+    this.childArgv = split.child;
+    return split.own;
   }
 
   async run(): Promise<RunResult> {

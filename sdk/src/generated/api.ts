@@ -3679,6 +3679,8 @@ export interface operations {
                 offset?: number;
                 /** @description Case-sensitive key prefix */
                 search?: string;
+                /** @description Exact key names, comma-separated (at most 100): only these keys are read, and a pull is audited as reading these keys only */
+                keys?: string;
             };
             header?: never;
             path: {
@@ -3810,6 +3812,8 @@ export interface operations {
                 offset?: number;
                 /** @description Case-sensitive key prefix */
                 search?: string;
+                /** @description Exact key names, comma-separated (at most 100): only these keys are read, and a pull is audited as reading these keys only */
+                keys?: string;
             };
             header?: never;
             path: {

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { LoggerService } from '@nestjs/common';
 import type { Params } from 'nestjs-pino';
 import type { AppConfig } from '../../config/config.js';
 import { safeError } from './safe-error.js';
@@ -40,6 +41,34 @@ export function clientRequestIdOf(req: IncomingMessage): string | undefined {
   return typeof header === 'string' && CLIENT_REQUEST_ID.test(header) ? header : undefined;
 }
 
+/**
+ * Nest's start-up chatter (a line per module and per route): debug, not info. Start-up then logs a
+ * few lines: the database, where the server listens, Swagger UI.
+ */
+const START_UP_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory', 'NestApplication']);
+
+/** `logger` with Nest's start-up lines demoted to debug. */
+export function quietStartUp(logger: LoggerService): LoggerService {
+  return {
+    log: (message: unknown, ...rest: unknown[]) =>
+      START_UP_CONTEXTS.has(rest.at(-1) as string) ? logger.debug?.(message, ...rest) : logger.log(message, ...rest),
+    error: (message: unknown, ...rest: unknown[]) => logger.error(message, ...rest),
+    warn: (message: unknown, ...rest: unknown[]) => logger.warn(message, ...rest),
+    debug: (message: unknown, ...rest: unknown[]) => logger.debug?.(message, ...rest),
+    verbose: (message: unknown, ...rest: unknown[]) => logger.verbose?.(message, ...rest),
+    fatal: (message: unknown, ...rest: unknown[]) => logger.fatal?.(message, ...rest),
+  };
+}
+
+const loggedRequests = new WeakSet<IncomingMessage>();
+
+/** False the first time a request is seen, true after. */
+function alreadyLogged(req: IncomingMessage): boolean {
+  if (loggedRequests.has(req)) return true;
+  loggedRequests.add(req);
+  return false;
+}
+
 export function loggerOptions(config: AppConfig): Params {
   return {
     pinoHttp: {
@@ -47,6 +76,10 @@ export function loggerOptions(config: AppConfig): Params {
       redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },
       // Fastify already assigned the id (always the server's own); reuse it.
       genReqId: (req: IncomingMessage) => (req as IncomingMessage & { id: string }).id,
+      // Nest mounts the logging middleware twice on the paths outside the global prefix (/health: once
+      // as an excluded path, once as a controller route the wildcard covers), and pino-http would log
+      // such a request twice: the first mount logs it, any later one only passes it on.
+      autoLogging: { ignore: alreadyLogged },
       // Our serializers see the raw objects: pino's standard error serializer, which copies every
       // property of an error (a query's parameters among them), never runs first.
       wrapSerializers: false,

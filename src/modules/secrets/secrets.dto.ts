@@ -100,6 +100,26 @@ export class BulkDeleteSecretsDto {
   keys: string[];
 }
 
+export const KEYS_FILTER_MAX = 100;
+const KEYS_FILTER_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*(,[A-Za-z_][A-Za-z0-9_]*)*$/;
+
+/** The key names of a `keys` filter, without repeats. */
+export function keysFilter(keys: string | undefined): string[] | undefined {
+  return keys === undefined ? undefined : [...new Set(keys.split(','))];
+}
+
+@ValidatorConstraint({ name: 'keyCount' })
+class KeyCountConstraint implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    if (typeof value !== 'string') return true;
+    const keys = value.split(',');
+    return keys.length <= KEYS_FILTER_MAX && keys.every((key) => key.length <= SECRET_KEY_MAX);
+  }
+  defaultMessage(args: ValidationArguments): string {
+    return `${args.property} names at most ${KEYS_FILTER_MAX} keys of at most ${SECRET_KEY_MAX} characters each`;
+  }
+}
+
 /** `limit` omitted = everything; `search` = case-sensitive key prefix (DESIGN.md §6). */
 export class ListSecretsQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ description: 'Case-sensitive key prefix', maxLength: SECRET_KEY_MAX })
@@ -108,6 +128,18 @@ export class ListSecretsQueryDto extends PageQueryDto {
   @MaxLength(SECRET_KEY_MAX)
   @IsSingleLineText()
   search?: string;
+
+  @ApiPropertyOptional({
+    description: `Exact key names, comma-separated (at most ${KEYS_FILTER_MAX}): only these keys are read, and a pull is audited as reading these keys only`,
+    example: 'DATABASE_URL,API_KEY',
+    pattern: KEYS_FILTER_PATTERN.source,
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(KEYS_FILTER_MAX * (SECRET_KEY_MAX + 1))
+  @Matches(KEYS_FILTER_PATTERN, { message: 'keys must be secret key names separated by commas' })
+  @Validate(KeyCountConstraint)
+  keys?: string;
 }
 
 export class SecretMetaDto {

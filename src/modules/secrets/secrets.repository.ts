@@ -52,6 +52,8 @@ export interface ListOptions {
   limit?: number;
   offset?: number;
   search?: string;
+  /** Exact key names (comma-separated, as the query has them). */
+  keys?: string;
 }
 
 /**
@@ -68,9 +70,10 @@ function currentSecretsQuery(environmentId: string, options: ListOptions, withVa
             FROM secrets s
                  ${withValues ? 'JOIN secret_versions v ON v.secret_id = s.id AND v.version = s.current_version' : ''}
            WHERE s.environment_id = $1 AND s.deleted_at IS NULL AND ($2::text IS NULL OR starts_with(s.key, $2))
+                 AND ($5::text[] IS NULL OR s.key = ANY($5::text[]))
            ORDER BY s.key COLLATE "C"
            LIMIT $3 OFFSET $4`,
-    params: [environmentId, options.search ?? null, options.limit ?? null, options.offset ?? 0],
+    params: [environmentId, options.search ?? null, options.limit ?? null, options.offset ?? 0, options.keys === undefined ? null : options.keys.split(',')],
   };
 }
 
@@ -99,11 +102,12 @@ export class SecretsRepository {
     return (await this.sql.query(withValues ? 'secrets-pull' : 'secrets-keys', sql, params)).map(toCurrentRow);
   }
 
-  async countCurrent(em: EntityManager, environmentId: string, search?: string): Promise<number> {
+  async countCurrent(em: EntityManager, environmentId: string, search?: string, keys?: string[]): Promise<number> {
     const [row] = await em.query(
       `SELECT count(*)::int AS n FROM secrets
-        WHERE environment_id = $1 AND deleted_at IS NULL AND ($2::text IS NULL OR starts_with(key, $2))`,
-      [environmentId, search ?? null],
+        WHERE environment_id = $1 AND deleted_at IS NULL AND ($2::text IS NULL OR starts_with(key, $2))
+              AND ($3::text[] IS NULL OR key = ANY($3::text[]))`,
+      [environmentId, search ?? null, keys ?? null],
     );
     return row.n;
   }

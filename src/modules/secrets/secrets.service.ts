@@ -11,6 +11,7 @@ import {
   BulkSetResultDto,
   DeleteSecretResultDto,
   ListKeysDto,
+  keysFilter,
   ListSecretsQueryDto,
   PullSecretsDto,
   RollbackResultDto,
@@ -46,7 +47,13 @@ export class SecretsService {
       orgId: target.org.id,
       actor,
       meta,
-      metadata: { ...where(target), ...(query.search ? { search: query.search } : {}), count: rows.length },
+      metadata: {
+        ...where(target),
+        ...(query.search ? { search: query.search } : {}),
+        // Named keys are audited by name: the ones read (a named key that does not exist was not read).
+        ...(query.keys !== undefined ? { keys: rows.map((r) => r.key) } : {}),
+        count: rows.length,
+      },
     });
     const pagination = await this.pagination(environment.id, query, rows.length);
     return {
@@ -198,7 +205,7 @@ export class SecretsService {
     if (query.limit === undefined) return undefined;
     const offset = query.offset ?? 0;
     // A short page needs no count: everything matching is on or before it.
-    const total = returned > 0 && returned < query.limit ? offset + returned : await this.repo.countCurrent(this.db.manager, environmentId, query.search);
+    const total = returned > 0 && returned < query.limit ? offset + returned : await this.repo.countCurrent(this.db.manager, environmentId, query.search, keysFilter(query.keys));
     return { limit: query.limit, offset, total };
   }
 }
