@@ -12,7 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { ROUTE_METADATA, type RouteOptions } from '../src/common/auth/route.decorator.js';
 import { SESSION_COOKIE } from '../src/modules/auth/sessions.service.js';
 import { renderOpenApi } from '../src/openapi/write-openapi.js';
-import { startTestContext, type TestContext } from './support/test-app.js';
+import { startInProcessTestContext as startTestContext, type InProcessTestContext as TestContext } from './support/in-process-app.js';
 
 type Json = Record<string, any>;
 
