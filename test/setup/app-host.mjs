@@ -62,7 +62,8 @@ function readJson(req) {
 
 const server = http.createServer(async (req, res) => {
   const answer = (status, body) => {
-    res.writeHead(status, body === undefined ? {} : { 'content-type': 'application/json' });
+    // No keep-alive: a worker's idle connection to its host would outlive the worker's last test file.
+    res.writeHead(status, { connection: 'close', ...(body === undefined ? {} : { 'content-type': 'application/json' }) });
     res.end(body === undefined ? undefined : JSON.stringify(body));
   };
   try {
@@ -77,7 +78,6 @@ const server = http.createServer(async (req, res) => {
 // Requests to the host wait for boots and shutdowns: no socket time-out.
 server.requestTimeout = 0;
 server.headersTimeout = 0;
-server.keepAliveTimeout = 0;
 
 let stopping = false;
 async function stop() {

@@ -30,14 +30,30 @@ export function launchServer(env: Record<string, string>): ServerProcess {
   return { child, output: () => out, exited };
 }
 
-export async function waitForOutput(server: ServerProcess, text: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!server.output().includes(text)) {
-    if (Date.now() > deadline || server.child.exitCode !== null) {
-      throw new Error(`server did not print "${text}"; output:\n${server.output()}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** Resolves once the server has printed `text` (checked on each chunk it writes); fails if it exits first or after `timeoutMs`. */
+export function waitForOutput(server: ServerProcess, text: string, timeoutMs = 60_000): Promise<void> {
+  if (server.output().includes(text)) return Promise.resolve();
+  const { child } = server;
+  return new Promise((resolve, reject) => {
+    const done = (error?: Error) => {
+      clearTimeout(timer);
+      child.stdout!.off('data', check);
+      child.stderr!.off('data', check);
+      child.off('close', exited);
+      if (error) reject(error);
+      else resolve();
+    };
+    const fail = (why: string) => done(new Error(`server did not print "${text}" (${why}); output:\n${server.output()}`));
+    // Listeners run in the order added: launchServer's, which appends the chunk to output(), comes first.
+    const check = () => server.output().includes(text) && done();
+    // 'close': the process has exited and its output has been read to the end.
+    const exited = () => (server.output().includes(text) ? done() : fail('it exited'));
+    const timer = setTimeout(() => fail(`not within ${timeoutMs} ms`), timeoutMs);
+    child.stdout!.on('data', check);
+    child.stderr!.on('data', check);
+    child.once('close', exited);
+    if (child.exitCode !== null || child.signalCode !== null) fail('it exited');
+  });
 }
 
 export function freePort(): Promise<number> {
