@@ -46,9 +46,28 @@ export interface CliSandbox {
 }
 
 const sandboxDirs = new Set<string>();
+/** The secr processes this test file started that have not exited yet. */
+const running = new Set<ChildProcess>();
 
-/** Deletes every sandbox this test file created (call it in afterAll). */
+function track(child: ChildProcess): ChildProcess {
+  running.add(child);
+  child.once('close', () => running.delete(child));
+  return child;
+}
+
+/**
+ * Kills the secr processes still running (left by a test that failed while it waited for one: each
+ * would keep its time-out timer and its pipes open after the file, and jest's worker from exiting),
+ * then deletes every sandbox this test file created. Call it in afterAll.
+ */
 export async function removeCliSandboxes(): Promise<void> {
+  await Promise.all(
+    [...running].map((child) => {
+      const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+      child.kill('SIGKILL');
+      return closed;
+    }),
+  );
   await Promise.all([...sandboxDirs].map((dir) => rm(dir, { recursive: true, force: true })));
   sandboxDirs.clear();
 }
@@ -89,7 +108,7 @@ export function spawnCli(args: string[], options: CliOptions = {}): ChildProcess
     if (value === undefined) delete env[name];
     else env[name] = value;
   }
-  const child = spawn(process.execPath, [CLI_BIN, ...args], { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = track(spawn(process.execPath, [CLI_BIN, ...args], { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] }));
   child.stdin!.end(options.input ?? '');
   return child;
 }
@@ -127,14 +146,19 @@ export function collect(child: ChildProcess, timeoutMs = 20_000): Promise<CliRes
 export function waitForOutput(child: ChildProcess, text: string, timeoutMs = 10_000): Promise<void> {
   return new Promise((resolve, reject) => {
     let seen = '';
-    const timer = setTimeout(() => reject(new Error(`no '${text}' on stdout within ${timeoutMs} ms (got: ${seen})`)), timeoutMs);
-    child.stdout!.on('data', (d: Buffer | string) => {
+    const onData = (d: Buffer | string) => {
       seen += d.toString();
       if (seen.includes(text)) {
         clearTimeout(timer);
+        child.stdout!.off('data', onData);
         resolve();
       }
-    });
+    };
+    const timer = setTimeout(() => {
+      child.stdout!.off('data', onData);
+      reject(new Error(`no '${text}' on stdout within ${timeoutMs} ms (got: ${seen})`));
+    }, timeoutMs);
+    child.stdout!.on('data', onData);
   });
 }
 
@@ -151,7 +175,7 @@ export function spawnOnTerminal(args: string[], options: CliOptions = {}): Child
     else env[name] = value;
   }
   const command = [process.execPath, CLI_BIN, ...args].map(shellQuote).join(' ');
-  return spawn('script', ['-qec', command, '/dev/null'], { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  return track(spawn('script', ['-qec', command, '/dev/null'], { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] }));
 }
 
 /** Waits for `prompt` on the terminal, then types `text` and Enter. */
