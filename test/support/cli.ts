@@ -49,6 +49,15 @@ const sandboxDirs = new Set<string>();
 /** The secr processes this test file started that have not exited yet. */
 const running = new Set<ChildProcess>();
 
+/** SIGKILL to the child's process group (a detached child leads one), or to the child alone if it leads none. */
+function killGroup(child: ChildProcess): void {
+  try {
+    process.kill(-child.pid!, 'SIGKILL');
+  } catch {
+    child.kill('SIGKILL');
+  }
+}
+
 function track(child: ChildProcess): ChildProcess {
   running.add(child);
   child.once('close', () => running.delete(child));
@@ -56,15 +65,17 @@ function track(child: ChildProcess): ChildProcess {
 }
 
 /**
- * Kills the secr processes still running (left by a test that failed while it waited for one: each
- * would keep its time-out timer and its pipes open after the file, and jest's worker from exiting),
- * then deletes every sandbox this test file created. Call it in afterAll.
+ * Kills the secr processes still running, with whatever they started (left by a test that failed while
+ * it waited for one), then deletes every sandbox this test file created. Call it in afterAll.
+ * Each is killed as a process group (they are spawned detached, each its own group): killing only the
+ * process left its children orphaned (`secr` under `script`, the command under `secr run`), and such
+ * an orphan kept jest's worker from exiting ("A worker process has failed to exit gracefully").
  */
 export async function removeCliSandboxes(): Promise<void> {
   await Promise.all(
     [...running].map((child) => {
       const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
-      child.kill('SIGKILL');
+      killGroup(child);
       return closed;
     }),
   );
@@ -108,7 +119,7 @@ export function spawnCli(args: string[], options: CliOptions = {}): ChildProcess
     if (value === undefined) delete env[name];
     else env[name] = value;
   }
-  const child = track(spawn(process.execPath, [CLI_BIN, ...args], { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] }));
+  const child = track(spawn(process.execPath, [CLI_BIN, ...args], { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'], detached: true }));
   child.stdin!.end(options.input ?? '');
   return child;
 }
@@ -125,7 +136,7 @@ export function collect(child: ChildProcess, timeoutMs = 20_000): Promise<CliRes
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
+      killGroup(child);
       reject(new Error(`secr did not finish within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
     }, timeoutMs);
     child.once('error', reject);
@@ -175,7 +186,7 @@ export function spawnOnTerminal(args: string[], options: CliOptions = {}): Child
     else env[name] = value;
   }
   const command = [process.execPath, CLI_BIN, ...args].map(shellQuote).join(' ');
-  return track(spawn('script', ['-qec', command, '/dev/null'], { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] }));
+  return track(spawn('script', ['-qec', command, '/dev/null'], { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'], detached: true }));
 }
 
 /** Waits for `prompt` on the terminal, then types `text` and Enter. */
