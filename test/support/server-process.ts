@@ -1,3 +1,4 @@
+import { afterAll } from '@jest/globals';
 import { ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
 import os from 'node:os';
@@ -17,12 +18,38 @@ export interface ServerProcess {
   exited: Promise<number | null>;
 }
 
+const launched = new Set<ChildProcess>();
+
+/**
+ * After the test file (a hook of its root, registered when the file imports this module): each server
+ * it launched is killed with what it started (an embedded PostgreSQL), as a process group. A test that
+ * failed or timed out before stopping its server would otherwise leave the process, and its pipes in
+ * jest's worker, behind: the worker then fails to exit gracefully.
+ */
+afterAll(async () => {
+  await Promise.all(
+    [...launched].map(async (child) => {
+      const running = child.exitCode === null && child.signalCode === null;
+      const exited = running ? new Promise((resolve) => child.once('exit', resolve)) : undefined;
+      try {
+        process.kill(-child.pid!, 'SIGKILL'); // also an orphaned PostgreSQL of a server a test SIGKILLed
+      } catch {
+        // the group is gone
+      }
+      await exited;
+    }),
+  );
+  launched.clear();
+});
+
 /** Like test apps, a launched server runs as a self-hosted install (DEFAULT_PLAN=enterprise) unless told otherwise. */
 export function launchServer(env: Record<string, string>): ServerProcess {
   const child = spawn(process.execPath, [MAIN], {
     env: { PATH: process.env.PATH ?? '', HOME: os.tmpdir(), NODE_COMPILE_CACHE: NODE_COMPILE_CACHE_DIR, NODE_ENV: 'development', LOG_LEVEL: 'info', DEFAULT_PLAN: 'enterprise', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true, // its own process group, for the clean-up above
   });
+  launched.add(child);
   let out = '';
   child.stdout!.on('data', (chunk) => (out += chunk));
   child.stderr!.on('data', (chunk) => (out += chunk));
