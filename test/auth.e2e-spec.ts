@@ -5,7 +5,7 @@ import { createProject, secretsPath } from './factories/vault.js';
 import { PreparedSql } from '../src/database/prepared-sql.js';
 import { TokensService } from '../src/modules/auth/tokens.service.js';
 import { sessionFrom } from './support/http.js';
-import { startTestContext, type TestContext } from './support/test-app.js';
+import { startInProcessTestContext as startTestContext, type InProcessTestContext as TestContext } from './support/in-process-app.js';
 
 describe('auth', () => {
   let ctx: TestContext;

@@ -6,7 +6,7 @@ import { dataSourceOptions } from '../src/database/data-source.js';
 import { JobQueue } from '../src/common/jobs/job-queue.js';
 import { isDatabaseUnavailable } from '../src/database/pg-errors.js';
 import { PreparedSql } from '../src/database/prepared-sql.js';
-import { startTestContext, type TestContext } from './support/test-app.js';
+import { startInProcessTestContext as startTestContext, type InProcessTestContext as TestContext } from './support/in-process-app.js';
 
 /**
  * Issue #11: no database time-outs. Every connection of the app's pools carries PostgreSQL's statement,

@@ -10,7 +10,8 @@ import { FakeKeyVault } from './support/fake-key-vault.js';
 import type { HttpClient } from './support/http.js';
 import { NODE_COMPILE_CACHE_DIR } from './support/node-compile-cache.js';
 import { setProcessEnv } from './support/process-env.js';
-import { startTestContext, TEST_MASTER_KEY, type TestContext } from './support/test-app.js';
+import { startInProcessTestContext as startTestContext, type InProcessTestContext as TestContext } from './support/in-process-app.js';
+import { TEST_MASTER_KEY } from './support/test-app.js';
 
 /** The built command (`npm run kms:rewrap`; `npm test` builds first), run as a real process. */
 const COMMAND = path.resolve('dist/src/modules/keys/rewrap-command.js');

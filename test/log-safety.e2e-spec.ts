@@ -111,10 +111,16 @@ describe('log safety: a failing query logs no credential', () => {
     logStart = server.output().length;
   });
 
-  /** What this test's requests logged; waits until the server has logged `text` (the failure) first. */
+  /**
+   * What this test's requests logged; waits until the server has logged `text` (the failure) first, then
+   * for the log line of a later request (an anonymous one, refused), so that what was logged around the
+   * failure is in too: an event to wait for, not a fixed time.
+   */
   async function logAfter(text: string): Promise<string> {
     await waitForOutput(server, text, 10_000);
-    await new Promise((r) => setTimeout(r, 100));
+    const marker = await api.get('/v1/auth/me');
+    expect(marker.status).toBe(401);
+    await waitForOutput(server, marker.headers.get('x-request-id')!, 10_000);
     return server.output().slice(logStart);
   }
 

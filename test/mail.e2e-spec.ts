@@ -7,7 +7,7 @@ import { MailOutbox } from '../src/modules/mail/mail-outbox.js';
 import { createOrg, registerUser, type TestOrg, type TestUser } from './factories/accounts.js';
 import { HttpClient, sessionFrom } from './support/http.js';
 import { TestMailServer, tokenOf, type ReceivedMail } from './support/mail-server.js';
-import { startTestContext, type TestContext } from './support/test-app.js';
+import { startInProcessTestContext as startTestContext, type InProcessTestContext as TestContext } from './support/in-process-app.js';
 
 /**
  * Accounts by email (issue 6) over real SMTP: the app sends through nodemailer to an SMTP server in

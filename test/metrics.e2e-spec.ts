@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createOrg, registerUser, type TestUser } from './factories/accounts.js';
 import { verifyEmail } from './factories/mail.js';
 import { MetricsService, bucketOf, bucketUpperMs, percentileMs } from '../src/modules/metrics/metrics.service.js';
-import { startTestContext, type TestContext } from './support/test-app.js';
+import { startInProcessTestContext as startTestContext, type InProcessTestContext as TestContext } from './support/in-process-app.js';
 
 const ADMIN_EMAIL = 'metrics-admin@example.com';
 

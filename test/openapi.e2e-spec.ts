@@ -13,7 +13,7 @@ import { ROUTE_METADATA, type RouteOptions } from '../src/common/auth/route.deco
 import { SESSION_COOKIE } from '../src/modules/auth/sessions.service.js';
 import { renderOpenApi } from '../src/openapi/write-openapi.js';
 import { registerUser } from './factories/accounts.js';
-import { startTestContext, type TestContext } from './support/test-app.js';
+import { startInProcessTestContext as startTestContext, type InProcessTestContext as TestContext } from './support/in-process-app.js';
 
 type Json = Record<string, any>;
 

@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { ProjectKeys } from '../src/modules/keys/project-keys.service.js';
 import { addMember, createOrg, registerUser, type TestOrg, type TestUser } from './factories/accounts.js';
 import { createProject, secretsPath, seedSecrets, type TestProject } from './factories/vault.js';
-import { startTestContext, type TestContext } from './support/test-app.js';
+import { startInProcessTestContext as startTestContext, type InProcessTestContext as TestContext } from './support/in-process-app.js';
 
 /** spec 000: copy secrets between environments; ciphertext copied, never decrypted or re-encrypted. */
 describe('promotion', () => {

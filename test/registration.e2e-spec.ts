@@ -4,7 +4,7 @@ import { MailOutbox } from '../src/modules/mail/mail-outbox.js';
 import { DEFAULT_PASSWORD, registerUser } from './factories/accounts.js';
 import { sessionFrom, type Response } from './support/http.js';
 import { TestMailServer, tokenOf } from './support/mail-server.js';
-import { startTestContext, type TestContext } from './support/test-app.js';
+import { startInProcessTestContext as startTestContext, type InProcessTestContext as TestContext } from './support/in-process-app.js';
 
 /**
  * Issue 11: sign-up answers the same way for new and existing addresses (the owner of an existing one

@@ -18,7 +18,7 @@ import { startCliLogin } from './factories/cli-login.js';
 import { issueEmailToken } from './factories/mail.js';
 import { createProject, seedSecrets, type TestProject } from './factories/vault.js';
 import type { Credentials, Response } from './support/http.js';
-import { startTestContext, type TestContext } from './support/test-app.js';
+import { startInProcessTestContext as startTestContext, type InProcessTestContext as TestContext } from './support/in-process-app.js';
 
 const IDENTITIES = ['owner', 'admin', 'developer', 'viewer', 'nonMember', 'anonymous', 'readOnlyToken'] as const;
 /**

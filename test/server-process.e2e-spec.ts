@@ -103,7 +103,7 @@ describe('the server process', () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'secr-proc-'));
     dirs.push(dataDir);
     const env = { SECR_DATA_DIR: dataDir, PORT: String(await freePort()), EMBEDDED_PG_PORT: String(await freePort()) };
-    const server = launchServer(env, { ownProcessGroup: true });
+    const server = launchServer(env);
     // A process group of its own outlives a failed test: end it then (afterAll stops its PostgreSQL).
     const leftover = () => server.child.exitCode === null && server.child.signalCode === null && process.kill(-server.child.pid!, 'SIGKILL');
     try {

@@ -31,8 +31,8 @@ import TokensCreate from '../../cli/src/commands/tokens/create.js';
 import Tokens from '../../cli/src/commands/tokens/index.js';
 import TokensRevoke from '../../cli/src/commands/tokens/revoke.js';
 import Whoami from '../../cli/src/commands/whoami.js';
-import { createToken, registerUser, type TestOrg, type TestUser } from '../factories/accounts.js';
-import { seedSecrets, type TestProject } from '../factories/vault.js';
+import { createOrg, createToken, registerUser, type TestOrg, type TestUser } from '../factories/accounts.js';
+import { createProject, seedSecrets, type TestProject } from '../factories/vault.js';
 import { answer, collect, createCliSandbox, createLinkedCli, removeCliSandboxes, type CliResult, type CliSandbox } from '../support/cli.js';
 import { runCommand, type CommandClass } from '../support/cli-in-process.js';
 import { startTestContext, type TestContext } from '../support/test-app.js';
@@ -90,6 +90,8 @@ const cliEnv = (sandbox: CliSandbox) => ({
  * One test per command (or topic) against the real server, authenticated the CI way (SECR_TOKEN).
  * Commands run in this process (test/support/cli-in-process.ts) except where stdin, a terminal or the
  * built binary is the point; outputs, `--json` results and exit codes are what is asserted.
+ * The shared org and project are only read: a test that writes works in an org and project of its own
+ * (`ownProject`), so each passes alone (`-t`) and in any order.
  */
 describe('secr commands (real server)', () => {
   let ctx: TestContext;
@@ -100,15 +102,37 @@ describe('secr commands (real server)', () => {
   let cli: CliSandbox;
   /** Runs secr (in-process) as the owner in a directory linked to `project` (development). */
   let secr: (args: string[], options?: { env?: Record<string, string | undefined>; cwd?: string }) => Promise<CliResult>;
-  /** The same, as the built binary in a process of its own. */
-  let spawnSecr: (args: string[], options?: { input?: string; env?: Record<string, string | undefined> }) => Promise<CliResult>;
 
   beforeAll(async () => {
     ctx = await startTestContext();
     ({ owner, org, project, token, cli } = await createLinkedCli(ctx.api, 'owner', 'Cmd'));
     secr = (args, options = {}) => runSecr(args, { cwd: options.cwd ?? cli.workDir, env: { ...cliEnv(cli), SECR_TOKEN: token, ...options.env } });
-    spawnSecr = (args, options = {}) => cli.run(args, { ...options, env: { SECR_TOKEN: token, ...options.env } });
   });
+
+  interface OwnProject {
+    org: TestOrg;
+    project: TestProject;
+    /** Linked (`.secr.json`) to the project's development environment. */
+    workDir: string;
+    secr: typeof secr;
+    /** Runs secr as the built binary, in a process of its own. */
+    spawnSecr: (args: string[], options?: { input?: string; env?: Record<string, string | undefined> }) => Promise<CliResult>;
+  }
+  /** A new org of the owner with one project, and a work dir linked to it: for a test that writes. */
+  async function ownProject(orgName: string): Promise<OwnProject> {
+    const ownOrg = await createOrg(ctx.api, owner, orgName);
+    const ownProj = await createProject(ctx.api, owner, ownOrg);
+    const workDir = path.join(cli.home, 'work', ownOrg.slug);
+    mkdirSync(workDir, { recursive: true });
+    writeFileSync(path.join(workDir, '.secr.json'), JSON.stringify({ org: ownOrg.slug, project: ownProj.slug, environment: 'development' }));
+    return {
+      org: ownOrg,
+      project: ownProj,
+      workDir,
+      secr: (args, options = {}) => secr(args, { ...options, cwd: options.cwd ?? workDir }),
+      spawnSecr: (args, options = {}) => cli.run(args, { ...options, cwd: workDir, env: { SECR_TOKEN: token, ...options.env } }),
+    };
+  }
   afterAll(async () => {
     await ctx.close();
     await removeCliSandboxes();
@@ -189,6 +213,7 @@ describe('secr commands (real server)', () => {
   });
 
   it('set: reads a value from stdin, keeps the description, and reports created/updated', async () => {
+    const { org, project, secr, spawnSecr } = await ownProject('Set');
     const piped = await spawnSecr(['set', 'TLS_CERT', '--description', 'PEM', '--json'], { input: '-----BEGIN-----\nabc\n-----END-----\n' });
     expect(piped.code).toBe(0);
     expect(piped.json).toEqual({ org: org.slug, project: project.slug, env: 'development', secrets: [{ key: 'TLS_CERT', version: 1, created: true }], created: 1, updated: 0 });
@@ -207,6 +232,7 @@ describe('secr commands (real server)', () => {
   });
 
   it('get: prints KEY=value with details, only the value with --plain, the secret with --json', async () => {
+    const { org, project, secr } = await ownProject('Get');
     await seedSecrets(ctx.api, { token }, org, project, 'staging', { GET_ME: 'v a l', GET_ME_NOT: 'no' });
     const human = await secr(['get', 'GET_ME', '--env', 'stg']);
     expect(human.stdout).toMatch(/^GET_ME=v a l\nversion 1, updated \d{4}-\d\d-\d\d \d\d:\d\d UTC\n$/);
@@ -218,6 +244,7 @@ describe('secr commands (real server)', () => {
   });
 
   it('ls: shows values only with --show-values, and --json is the listed result', async () => {
+    const { org, project, workDir, secr } = await ownProject('Ls');
     await seedSecrets(ctx.api, { token }, org, project, 'production', { P1: 'prod-value-1' });
     const hidden = await secr(['ls', '--env', 'prod', '--json']);
     expect(hidden.json).toEqual({
@@ -227,7 +254,7 @@ describe('secr commands (real server)', () => {
       secrets: [{ key: 'P1', version: 1, updatedAt: expect.any(String), description: null }],
     });
     // .secr.json is found from a subdirectory too.
-    const nested = path.join(cli.workDir, 'src', 'deep');
+    const nested = path.join(workDir, 'src', 'deep');
     mkdirSync(nested, { recursive: true });
     const fromBelow = await secr(['ls', '--env', 'production'], { cwd: nested });
     expect(fromBelow.stdout.split('\n')[0]).toBe(`${project.slug}/production — 1 secret`);
@@ -236,6 +263,7 @@ describe('secr commands (real server)', () => {
   });
 
   it('history and rollback: lists versions without values, restores an earlier one as a new version', async () => {
+    const { project, secr } = await ownProject('History');
     await secr(['set', 'ROLL=first', '--env', 'stg']);
     await secr(['set', 'ROLL=second', '--env', 'stg']);
     const history = await secr(['history', 'ROLL', '--env', 'stg']);
@@ -255,6 +283,7 @@ describe('secr commands (real server)', () => {
   });
 
   it('rm: needs --yes without a terminal, then deletes', async () => {
+    const { org, project, secr } = await ownProject('Rm');
     await secr(['set', 'DOOMED=x']);
     const refused = await secr(['rm', 'DOOMED']);
     expect(refused.code).toBe(2);
@@ -265,6 +294,8 @@ describe('secr commands (real server)', () => {
   });
 
   it('import and export: a .env file round-trips through the API in every format', async () => {
+    const { org, project, workDir, secr } = await ownProject('Import');
+    await seedSecrets(ctx.api, { token }, org, project, 'production', { P1: 'prod-value-1' });
     const dotenv = [
       '# exported from a laptop',
       'export DB_URL=postgres://u:p@h/db   # inline comment',
@@ -276,7 +307,7 @@ describe('secr commands (real server)', () => {
       "QUOTE=\"it's\"",
       '',
     ].join('\n');
-    writeFileSync(path.join(cli.workDir, '.env.import'), dotenv);
+    writeFileSync(path.join(workDir, '.env.import'), dotenv);
     const expected = {
       DB_URL: 'postgres://u:p@h/db',
       SINGLE: 'it is $literal',
@@ -297,7 +328,7 @@ describe('secr commands (real server)', () => {
     const asDotenv = await secr(['export', '--env', 'production']);
     expect(asDotenv.stdout).toContain("SINGLE='it is $literal'\n");
     expect(asDotenv.stdout).toContain('MULTI="-----BEGIN KEY-----\\nabc\\n-----END KEY-----"\n');
-    writeFileSync(path.join(cli.workDir, '.env.back'), asDotenv.stdout);
+    writeFileSync(path.join(workDir, '.env.back'), asDotenv.stdout);
     const reimport = await secr(['import', '.env.back', '--env', 'production', '--json']);
     expect(reimport.json).toMatchObject({ created: 0, updated: 6, total: 6 });
     expect(JSON.parse((await secr(['export', '--format', 'json', '--env', 'production'])).stdout)).toEqual({ P1: 'prod-value-1', ...expected });
@@ -306,13 +337,14 @@ describe('secr commands (real server)', () => {
     const evaluated = execFileSync('sh', ['-c', `${shell.stdout}\nprintf '%s\\0' "$MULTI" "$DOUBLE" "$QUOTE" "$SINGLE"`], { encoding: 'utf8', env: { PATH: process.env.PATH } });
     expect(evaluated.split('\0').slice(0, -1)).toEqual([expected.MULTI, expected.DOUBLE, expected.QUOTE, expected.SINGLE]);
 
-    writeFileSync(path.join(cli.workDir, '.env.bad'), 'A=1\nB="never closed\n');
+    writeFileSync(path.join(workDir, '.env.bad'), 'A=1\nB="never closed\n');
     const bad = await secr(['import', '.env.bad']);
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim()).toBe('Error: .env.bad, line 2: unterminated " quote');
   });
 
   it('envs: lists the project’s environments and creates one', async () => {
+    const { secr } = await ownProject('Envs');
     const created = await secr(['envs', 'create', 'qa', '--tier', 'staging', '--json']);
     expect(created.code).toBe(0);
     expect(created.json).toMatchObject({ slug: 'qa', name: 'qa', tier: 'staging', secretCount: 0 });
@@ -323,6 +355,7 @@ describe('secr commands (real server)', () => {
   });
 
   it('projects: lists, creates and deletes (with --yes)', async () => {
+    const { org, project, secr } = await ownProject('Projects');
     const created = await secr(['projects', 'create', 'Side Project', '--slug', 'side', '--json']);
     expect(created.json).toMatchObject({ slug: 'side', name: 'Side Project', environments: expect.any(Array) });
     const list = await secr(['projects', '--json']);
@@ -344,6 +377,7 @@ describe('secr commands (real server)', () => {
   });
 
   it('members: invite, accept, list, change role, remove', async () => {
+    const { org, secr } = await ownProject('Members');
     const grace = await registerUser(ctx.api, 'grace');
     const graceToken = (await createToken(ctx.api, grace, { access: 'read_write' })).token;
     const invited = await secr(['members', 'invite', grace.email, '--role', 'viewer', '--json']);
@@ -363,6 +397,8 @@ describe('secr commands (real server)', () => {
   });
 
   it('tokens: creates a scoped token (shown once), lists and revokes it', async () => {
+    const { org, project, secr } = await ownProject('Tokens');
+    await seedSecrets(ctx.api, { token }, org, project, 'production', { P1: 'prod-value-1' });
     const created = await secr(['tokens', 'create', 'deploy', '--access', 'read', '--org', org.slug, '--project', project.slug, '--env', 'production', '--json']);
     expect(created.json).toMatchObject({ name: 'deploy', access: 'read', kind: 'api', orgId: org.id, projectId: project.id, environments: ['production'] });
     const ciToken: string = created.json.token;
@@ -378,17 +414,24 @@ describe('secr commands (real server)', () => {
   });
 
   it('audit: shows the org’s events, filtered by action, without values', async () => {
+    const { org, project, secr } = await ownProject('Audit');
+    // Two bulk imports (the second page is what `1–2 of N` shows), one of them a value the output must not show.
+    await seedSecrets(ctx.api, { token }, org, project, 'production', { P1: 'prod-value-1' });
+    await seedSecrets(ctx.api, { token }, org, project, 'development', { D1: 'dev-value-1' });
     const result = await secr(['audit', '--action', 'secret.bulk_set', '--limit', '2']);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^TIME\s+ACTION\s+ACTOR\s+IP\s+DETAILS$/m);
     expect(result.stdout).toMatch(/secret\.bulk_set\s+owner-/);
     expect(result.stdout).toMatch(/^1–2 of \d+$/m);
     expect(result.stdout).not.toContain('prod-value-1');
+    expect(result.stdout).not.toContain('dev-value-1');
     const json = await secr(['audit', '--json', '--limit', '1']);
     expect(json.json).toMatchObject({ org: org.slug, events: [expect.objectContaining({ action: expect.any(String) })], pagination: { limit: 1, offset: 0 } });
   });
 
   it('rotate-key: refuses without --yes off a terminal, then rotates and values stay readable', async () => {
+    const { org, project, secr } = await ownProject('Rotate');
+    await seedSecrets(ctx.api, { token }, org, project, 'production', { P1: 'prod-value-1' });
     const refused = await secr(['rotate-key']);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('pass --yes');
@@ -453,14 +496,15 @@ describe('secr commands (real server)', () => {
     });
 
     it('rm asks for confirmation and does nothing unless the answer is yes', async () => {
+      const { project, workDir, secr } = await ownProject('Asked');
       await secr(['set', 'ASKED=1']);
-      const no = cli.spawnOnTerminal(['rm', 'ASKED'], { env: { SECR_TOKEN: token } });
+      const no = cli.spawnOnTerminal(['rm', 'ASKED'], { cwd: workDir, env: { SECR_TOKEN: token } });
       const refused = collect(no);
       await answer(no, `Delete ASKED from ${project.slug}/development? [y/N] `, 'n');
       expect((await refused).code).toBe(1);
       expect((await secr(['get', 'ASKED', '--plain'])).stdout).toBe('1\n');
 
-      const yes = cli.spawnOnTerminal(['rm', 'ASKED'], { env: { SECR_TOKEN: token } });
+      const yes = cli.spawnOnTerminal(['rm', 'ASKED'], { cwd: workDir, env: { SECR_TOKEN: token } });
       const accepted = collect(yes);
       await answer(yes, '[y/N] ', 'y');
       const result = await accepted;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { createOrg, registerUser, type TestOrg, type TestUser } from '../factories/accounts.js';
 import { createProject, secretsPath, seedSecrets } from '../factories/vault.js';
 import type { HttpClient } from '../support/http.js';
-import { startTestContext, type TestContext } from '../support/test-app.js';
+import { startInProcessTestContext as startTestContext, type InProcessTestContext as TestContext } from '../support/in-process-app.js';
 
 /**
  * README claims about what app instances share and cache: rate-limit counters live in PostgreSQL

@@ -5,7 +5,7 @@ import { createProject, setSecret } from '../factories/vault.js';
 import { createWebhook } from '../factories/webhooks.js';
 import { freePort, launchServer, waitForOutput, type ServerProcess } from '../support/server-process.js';
 import { TEST_MASTER_KEY, TEST_SESSION_SECRET } from '../support/test-app.js';
-import { startTestContext, type TestContext } from '../support/test-app.js';
+import { startInProcessTestContext as startTestContext, type InProcessTestContext as TestContext } from '../support/in-process-app.js';
 import { hasValidSignature, WebhookReceiver } from '../support/webhook-receiver.js';
 
 /**

@@ -46,9 +46,39 @@ export interface CliSandbox {
 }
 
 const sandboxDirs = new Set<string>();
+/** The secr processes this test file started that have not exited yet. */
+const running = new Set<ChildProcess>();
 
-/** Deletes every sandbox this test file created (call it in afterAll). */
+/** SIGKILL to the child's process group (a detached child leads one), or to the child alone if it leads none. */
+function killGroup(child: ChildProcess): void {
+  try {
+    process.kill(-child.pid!, 'SIGKILL');
+  } catch {
+    child.kill('SIGKILL');
+  }
+}
+
+function track(child: ChildProcess): ChildProcess {
+  running.add(child);
+  child.once('close', () => running.delete(child));
+  return child;
+}
+
+/**
+ * Kills the secr processes still running, with whatever they started (left by a test that failed while
+ * it waited for one), then deletes every sandbox this test file created. Call it in afterAll.
+ * Each is killed as a process group (they are spawned detached, each its own group): killing only the
+ * process left its children orphaned (`secr` under `script`, the command under `secr run`), and such
+ * an orphan kept jest's worker from exiting ("A worker process has failed to exit gracefully").
+ */
 export async function removeCliSandboxes(): Promise<void> {
+  await Promise.all(
+    [...running].map((child) => {
+      const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+      killGroup(child);
+      return closed;
+    }),
+  );
   await Promise.all([...sandboxDirs].map((dir) => rm(dir, { recursive: true, force: true })));
   sandboxDirs.clear();
 }
@@ -89,7 +119,7 @@ export function spawnCli(args: string[], options: CliOptions = {}): ChildProcess
     if (value === undefined) delete env[name];
     else env[name] = value;
   }
-  const child = spawn(process.execPath, [CLI_BIN, ...args], { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = track(spawn(process.execPath, [CLI_BIN, ...args], { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'], detached: true }));
   child.stdin!.end(options.input ?? '');
   return child;
 }
@@ -106,7 +136,7 @@ export function collect(child: ChildProcess, timeoutMs = 20_000): Promise<CliRes
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
+      killGroup(child);
       reject(new Error(`secr did not finish within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
     }, timeoutMs);
     child.once('error', reject);
@@ -127,14 +157,19 @@ export function collect(child: ChildProcess, timeoutMs = 20_000): Promise<CliRes
 export function waitForOutput(child: ChildProcess, text: string, timeoutMs = 10_000): Promise<void> {
   return new Promise((resolve, reject) => {
     let seen = '';
-    const timer = setTimeout(() => reject(new Error(`no '${text}' on stdout within ${timeoutMs} ms (got: ${seen})`)), timeoutMs);
-    child.stdout!.on('data', (d: Buffer | string) => {
+    const onData = (d: Buffer | string) => {
       seen += d.toString();
       if (seen.includes(text)) {
         clearTimeout(timer);
+        child.stdout!.off('data', onData);
         resolve();
       }
-    });
+    };
+    const timer = setTimeout(() => {
+      child.stdout!.off('data', onData);
+      reject(new Error(`no '${text}' on stdout within ${timeoutMs} ms (got: ${seen})`));
+    }, timeoutMs);
+    child.stdout!.on('data', onData);
   });
 }
 
@@ -151,7 +186,7 @@ export function spawnOnTerminal(args: string[], options: CliOptions = {}): Child
     else env[name] = value;
   }
   const command = [process.execPath, CLI_BIN, ...args].map(shellQuote).join(' ');
-  return spawn('script', ['-qec', command, '/dev/null'], { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  return track(spawn('script', ['-qec', command, '/dev/null'], { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'], detached: true }));
 }
 
 /** Waits for `prompt` on the terminal, then types `text` and Enter. */

@@ -1,3 +1,4 @@
+import { afterAll } from '@jest/globals';
 import { ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
 import os from 'node:os';
@@ -17,15 +18,40 @@ export interface ServerProcess {
   exited: Promise<number | null>;
 }
 
+const launched = new Set<ChildProcess>();
+
+/**
+ * After the test file (a hook of its root, registered when the file imports this module): each server
+ * it launched is killed with what it started (an embedded PostgreSQL), as a process group. A test that
+ * failed or timed out before stopping its server would otherwise leave the process, and its pipes in
+ * jest's worker, behind: the worker then fails to exit gracefully.
+ */
+afterAll(async () => {
+  await Promise.all(
+    [...launched].map(async (child) => {
+      const running = child.exitCode === null && child.signalCode === null;
+      const exited = running ? new Promise((resolve) => child.once('exit', resolve)) : undefined;
+      try {
+        process.kill(-child.pid!, 'SIGKILL'); // also an orphaned PostgreSQL of a server a test SIGKILLed
+      } catch {
+        // the group is gone
+      }
+      await exited;
+    }),
+  );
+  launched.clear();
+});
+
 /** Like test apps, a launched server runs as a self-hosted install (DEFAULT_PLAN=enterprise) unless told otherwise. */
-export function launchServer(env: Record<string, string>, options: { ownProcessGroup?: boolean } = {}): ServerProcess {
+export function launchServer(env: Record<string, string>): ServerProcess {
   const child = spawn(process.execPath, [MAIN], {
     env: { PATH: process.env.PATH ?? '', HOME: os.tmpdir(), NODE_COMPILE_CACHE: NODE_COMPILE_CACHE_DIR, NODE_ENV: 'development', LOG_LEVEL: 'info', DEFAULT_PLAN: 'enterprise', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
-    // The leader of a process group of its own, as a shell makes `npm start`: the test can then send
-    // a signal to the whole group, as Ctrl-C in a terminal does.
-    detached: options.ownProcessGroup ?? false,
+    // Its own process group: the clean-up above kills the whole group, and a test can send a signal to
+    // it as Ctrl-C in a terminal does (a shell makes `npm start` the leader of a group too).
+    detached: true,
   });
+  launched.add(child);
   let out = '';
   child.stdout!.on('data', (chunk) => (out += chunk));
   child.stderr!.on('data', (chunk) => (out += chunk));
@@ -33,14 +59,30 @@ export function launchServer(env: Record<string, string>, options: { ownProcessG
   return { child, output: () => out, exited };
 }
 
-export async function waitForOutput(server: ServerProcess, text: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!server.output().includes(text)) {
-    if (Date.now() > deadline || server.child.exitCode !== null) {
-      throw new Error(`server did not print "${text}"; output:\n${server.output()}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** Resolves once the server has printed `text` (checked on each chunk it writes); fails if it exits first or after `timeoutMs`. */
+export function waitForOutput(server: ServerProcess, text: string, timeoutMs = 60_000): Promise<void> {
+  if (server.output().includes(text)) return Promise.resolve();
+  const { child } = server;
+  return new Promise((resolve, reject) => {
+    const done = (error?: Error) => {
+      clearTimeout(timer);
+      child.stdout!.off('data', check);
+      child.stderr!.off('data', check);
+      child.off('close', exited);
+      if (error) reject(error);
+      else resolve();
+    };
+    const fail = (why: string) => done(new Error(`server did not print "${text}" (${why}); output:\n${server.output()}`));
+    // Listeners run in the order added: launchServer's, which appends the chunk to output(), comes first.
+    const check = () => server.output().includes(text) && done();
+    // 'close': the process has exited and its output has been read to the end.
+    const exited = () => (server.output().includes(text) ? done() : fail('it exited'));
+    const timer = setTimeout(() => fail(`not within ${timeoutMs} ms`), timeoutMs);
+    child.stdout!.on('data', check);
+    child.stderr!.on('data', check);
+    child.once('close', exited);
+    if (child.exitCode !== null || child.signalCode !== null) fail('it exited');
+  });
 }
 
 export function freePort(): Promise<number> {

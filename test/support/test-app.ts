@@ -1,7 +1,4 @@
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import pg from 'pg';
-import { createApp } from '../../src/app.factory.js';
-import { loadConfig, type AppConfig } from '../../src/config/config.js';
 import { HttpClient } from './http.js';
 import { createTestDatabase } from './test-database.js';
 
@@ -11,50 +8,25 @@ export const TEST_MASTER_KEY = Buffer.alloc(32, 7).toString('base64');
 
 export interface TestApp {
   readonly url: string;
-  readonly config: AppConfig;
   readonly http: HttpClient;
-  readonly app: NestFastifyApplication;
   close(): Promise<void>;
 }
 
-export interface TestContext {
+export interface TestContext<A extends TestApp = TestApp> {
   /** The first instance; most tests need only one. */
   readonly api: HttpClient;
-  readonly instances: TestApp[];
+  readonly instances: A[];
   readonly databaseUrl: string;
   /** Direct SQL on the test database, for assertions about what is stored. */
   readonly db: pg.Pool;
   /** Starts one more app instance on the same database. */
-  startInstance(env?: Record<string, string>): Promise<TestApp>;
+  startInstance(env?: Record<string, string>): Promise<A>;
   close(): Promise<void>;
 }
 
-/** A real app on a real port against a fresh database of the test cluster. */
-export async function startTestContext(env: Record<string, string> = {}): Promise<TestContext> {
-  const databaseUrl = await createTestDatabase();
-  const db = new pg.Pool({ connectionString: databaseUrl, max: 4 });
-  const instances: TestApp[] = [];
-  const startInstance = async (extra: Record<string, string> = {}) => {
-    const instance = await startApp(databaseUrl, { ...env, ...extra });
-    instances.push(instance);
-    return instance;
-  };
-  await startInstance();
+/** The settings of every test app; `env` adds or overrides. */
+export function testAppEnv(env: Record<string, string>): Record<string, string> {
   return {
-    api: instances[0].http,
-    instances,
-    databaseUrl,
-    db,
-    startInstance,
-    async close() {
-      await Promise.all(instances.map((i) => i.close()));
-      await db.end();
-    },
-  };
-}
-
-async function startApp(databaseUrl: string, env: Record<string, string>): Promise<TestApp> {
-  const config = loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     SESSION_SECRET: TEST_SESSION_SECRET,
@@ -68,10 +40,75 @@ async function startApp(databaseUrl: string, env: Record<string, string>): Promi
     LOGIN_RATE_LIMIT_PER_IP: '100000',
     CLI_LOGIN_RATE_LIMIT_PER_IP: '100000',
     ...env,
+  };
+}
+
+/**
+ * A real app on a real port against a fresh database of the test cluster, run by this jest worker's app
+ * host (test/setup/app-host.mjs, the compiled server in dist/): the test file never imports the
+ * server's modules, which costs about a second of CPU per file under jest. A test that reaches into
+ * the app (`app.get(…)`), or fakes its clock, uses startInProcessTestContext (in-process-app.ts).
+ */
+export function startTestContext(env: Record<string, string> = {}): Promise<TestContext> {
+  return startContextWith(env, startHostedApp);
+}
+
+/** A fresh test database and a first app on it, started by `start`. */
+export async function startContextWith<A extends TestApp>(
+  env: Record<string, string>,
+  start: (databaseUrl: string, env: Record<string, string>) => Promise<A>,
+): Promise<TestContext<A>> {
+  const databaseUrl = await createTestDatabase();
+  const db = new pg.Pool({ connectionString: databaseUrl, max: 4 });
+  const instances: A[] = [];
+  const startInstance = async (extra: Record<string, string> = {}) => {
+    const instance = await start(databaseUrl, testAppEnv({ ...env, ...extra }));
+    instances.push(instance);
+    return instance;
+  };
+  try {
+    await startInstance();
+  } catch (error) {
+    await db.end();
+    throw error;
+  }
+  return {
+    api: instances[0].http,
+    instances,
+    databaseUrl,
+    db,
+    startInstance,
+    async close() {
+      await Promise.all(instances.map((i) => i.close()));
+      await db.end();
+    },
+  };
+}
+
+/** The app host of this jest worker (JEST_WORKER_ID counts from 1; a run in band is worker 1). */
+function appHost(): string {
+  const raw = process.env.SECR_TEST_APP_HOSTS;
+  if (!raw) throw new Error('SECR_TEST_APP_HOSTS is unset: run the tests with npm test (jest\'s global setup starts the app hosts)');
+  const hosts = JSON.parse(raw) as string[];
+  return hosts[(Number(process.env.JEST_WORKER_ID ?? '1') - 1) % hosts.length];
+}
+
+async function hostRequest(method: string, path: string, body?: unknown): Promise<Response> {
+  const res = await fetch(appHost() + path, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
   });
-  const app = await createApp(config, databaseUrl);
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const url = await app.getUrl();
-  const baseUrl = url.replace('[::1]', '127.0.0.1');
-  return { url: baseUrl, config, app, http: new HttpClient(baseUrl), close: () => app.close() };
+  if (!res.ok) throw new Error(`app host: ${method} ${path} answered ${res.status}: ${((await res.json().catch(() => ({}))) as { message?: string }).message ?? ''}`);
+  return res;
+}
+
+async function startHostedApp(databaseUrl: string, env: Record<string, string>): Promise<TestApp> {
+  const { id, url } = (await (await hostRequest('POST', '/apps', { databaseUrl, env })).json()) as { id: string; url: string };
+  let closed: Promise<void> | undefined;
+  return {
+    url,
+    http: new HttpClient(url),
+    close: () => (closed ??= hostRequest('DELETE', `/apps/${id}`).then(() => undefined)),
+  };
 }

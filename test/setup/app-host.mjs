@@ -1,0 +1,94 @@
+// A process that runs test apps for the jest worker it serves: `npm test`'s global setup starts one
+// per worker (see test/support/test-app.ts). Run by plain Node on the compiled code in dist/, so the
+// server's modules are imported once per worker (about 1 s of CPU) instead of once per test file
+// under jest's module system; each app still boots on its own database with its own settings.
+//
+// Protocol (JSON over HTTP on 127.0.0.1, port sent to the parent over IPC):
+//   POST   /apps      { databaseUrl, env }  → 201 { id, url }   (env: the app's settings, as loadConfig reads them)
+//   DELETE /apps/:id                       → 204 once app.close() has finished
+// An app that fails to start answers 500 { message }: startTestContext throws it.
+import 'reflect-metadata';
+import http from 'node:http';
+
+let modules;
+/** Imported on the first app, so a host whose worker runs no e2e file costs only Node's start. */
+const load = () =>
+  (modules ??= Promise.all([import('../../dist/src/app.factory.js'), import('../../dist/src/config/config.js')]).then(([factory, config]) => ({
+    createApp: factory.createApp,
+    loadConfig: config.loadConfig,
+  })));
+
+const apps = new Map();
+let nextId = 1;
+
+async function startApp({ databaseUrl, env }) {
+  const { createApp, loadConfig } = await load();
+  const app = await createApp(loadConfig(env), databaseUrl);
+  try {
+    await app.listen({ port: 0, host: '127.0.0.1' });
+  } catch (error) {
+    await app.close().catch(() => undefined);
+    throw error;
+  }
+  const { port } = app.getHttpServer().address();
+  const id = String(nextId++);
+  apps.set(id, app);
+  return { id, url: `http://127.0.0.1:${port}` };
+}
+
+async function closeApp(id) {
+  const app = apps.get(id);
+  if (!app) return false;
+  apps.delete(id);
+  await app.close();
+  return true;
+}
+
+function readJson(req) {
+  return new Promise((resolve, reject) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk) => (body += chunk));
+    req.on('end', () => {
+      try {
+        resolve(body ? JSON.parse(body) : {});
+      } catch (error) {
+        reject(error);
+      }
+    });
+    req.on('error', reject);
+  });
+}
+
+const server = http.createServer(async (req, res) => {
+  const answer = (status, body) => {
+    // No keep-alive: a worker's idle connection to its host would outlive the worker's last test file.
+    res.writeHead(status, { connection: 'close', ...(body === undefined ? {} : { 'content-type': 'application/json' }) });
+    res.end(body === undefined ? undefined : JSON.stringify(body));
+  };
+  try {
+    if (req.method === 'POST' && req.url === '/apps') return answer(201, await startApp(await readJson(req)));
+    const match = /^\/apps\/(\d+)$/.exec(req.url ?? '');
+    if (req.method === 'DELETE' && match) return (await closeApp(match[1])) ? answer(204) : answer(404, { message: `no app ${match[1]}` });
+    answer(404, { message: `${req.method} ${req.url}: unknown` });
+  } catch (error) {
+    answer(500, { message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  }
+});
+// Requests to the host wait for boots and shutdowns: no socket time-out.
+server.requestTimeout = 0;
+server.headersTimeout = 0;
+
+let stopping = false;
+async function stop() {
+  if (stopping) return;
+  stopping = true;
+  // Apps a test file left open (a file that failed in its set-up): closed like the file would have.
+  await Promise.allSettled([...apps.keys()].map(closeApp));
+  server.close();
+  process.exit(0);
+}
+process.on('SIGTERM', () => void stop());
+process.on('disconnect', () => void stop()); // the jest process went away without a teardown
+
+server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
