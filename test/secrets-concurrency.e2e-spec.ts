@@ -96,7 +96,11 @@ describe('secrets under concurrent writes', () => {
       const history = await valuesByVersion(p, key);
       expect(history.size).toBe(8);
       // Every import's value of the key is there exactly once: nothing overwritten in place.
-      expect([...history.values()].sort()).toEqual(range(8).map((j) => `import-${j}:${key}`).sort());
+      expect([...history.values()].sort()).toEqual(
+        range(8)
+          .map((j) => `import-${j}:${key}`)
+          .sort(),
+      );
       expect(current.get(key)).toEqual({ value: history.get(8), version: 8 });
       winners.add(history.get(8)!.split(':')[0]);
     }

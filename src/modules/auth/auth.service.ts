@@ -106,12 +106,7 @@ export class AuthService {
     const lockedFor = await this.limiter.lockedFor(failuresKey, rules.lockoutFailures);
     if (lockedFor > 0) throw new AccountLockedError(lockedFor);
 
-    const user = await this.db
-      .getRepository(User)
-      .createQueryBuilder('u')
-      .addSelect('u.passwordHash')
-      .where('u.email = :email', { email: dto.email })
-      .getOne();
+    const user = await this.db.getRepository(User).createQueryBuilder('u').addSelect('u.passwordHash').where('u.email = :email', { email: dto.email }).getOne();
     const valid = user ? await verifyPassword(user.passwordHash, dto.password) : (await burnPasswordVerification(dto.password), false);
 
     if (!user || !valid) {
@@ -147,12 +142,7 @@ export class AuthService {
   }
 
   async changePassword(actor: Actor, dto: ChangePasswordDto, meta: RequestMeta): Promise<void> {
-    const user = await this.db
-      .getRepository(User)
-      .createQueryBuilder('u')
-      .addSelect('u.passwordHash')
-      .where('u.id = :id', { id: actor.userId })
-      .getOneOrFail();
+    const user = await this.db.getRepository(User).createQueryBuilder('u').addSelect('u.passwordHash').where('u.id = :id', { id: actor.userId }).getOneOrFail();
     if (!(await verifyPassword(user.passwordHash, dto.currentPassword))) {
       throw new InvalidCredentialsError();
     }

@@ -71,9 +71,7 @@ export class SessionsService {
 
   /** Ends every session of a user but `keepSessionId` (the one changing the password). */
   async revokeAllOf(em: EntityManager, userId: string, keepSessionId?: string): Promise<void> {
-    const where = keepSessionId
-      ? { userId, revokedAt: IsNull(), id: Not(keepSessionId) }
-      : { userId, revokedAt: IsNull() };
+    const where = keepSessionId ? { userId, revokedAt: IsNull(), id: Not(keepSessionId) } : { userId, revokedAt: IsNull() };
     await em.update(Session, where, { revokedAt: new Date() });
   }
 }

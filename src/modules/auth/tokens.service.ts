@@ -253,12 +253,7 @@ export interface TokenRevocation {
  * transaction, with one `token.revoked` audit row per token, in its org's log when it has one.
  * Returns how many were revoked.
  */
-export async function revokeTokensOf(
-  em: EntityManager,
-  audit: AuditService,
-  which: { userId: string; orgId?: string },
-  how: TokenRevocation,
-): Promise<number> {
+export async function revokeTokensOf(em: EntityManager, audit: AuditService, which: { userId: string; orgId?: string }, how: TokenRevocation): Promise<number> {
   const rows: Array<{ id: string; org_id: string | null }> = await em.query(
     `WITH revoked AS (
        UPDATE api_tokens SET revoked_at = now()
@@ -268,7 +263,13 @@ export async function revokeTokensOf(
     [which.userId, which.orgId ?? null],
   );
   for (const row of rows) {
-    await audit.record(em, { action: 'token.revoked', orgId: row.org_id, actor: how.actor, meta: how.meta, metadata: { tokenId: row.id, userId: which.userId, reason: how.reason } });
+    await audit.record(em, {
+      action: 'token.revoked',
+      orgId: row.org_id,
+      actor: how.actor,
+      meta: how.meta,
+      metadata: { tokenId: row.id, userId: which.userId, reason: how.reason },
+    });
   }
   return rows.length;
 }

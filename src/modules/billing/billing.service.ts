@@ -103,10 +103,9 @@ export class BillingService {
   }
 
   async status(orgId: string): Promise<BillingStatusDto> {
-    const [row]: OrgBillingRow[] = await this.db.query(
-      'SELECT id, plan, stripe_customer_id, subscription_status, current_period_end FROM orgs WHERE id = $1',
-      [orgId],
-    );
+    const [row]: OrgBillingRow[] = await this.db.query('SELECT id, plan, stripe_customer_id, subscription_status, current_period_end FROM orgs WHERE id = $1', [
+      orgId,
+    ]);
     if (!row) throw new NotFoundError('Organization not found');
     const em = this.db.manager;
     const [{ plan, planIsDefault, limits }, projects, members, webhooks] = await Promise.all([
@@ -278,7 +277,10 @@ export class BillingService {
       );
       if (!org) throw new NotFoundError('Organization not found');
       if (org.stripe_customer_id) return org.stripe_customer_id;
-      const customer = await stripe.customers.create({ name: org.name, metadata: { orgId, orgSlug: org.slug } }, { idempotencyKey: `secr-org-customer-${orgId}` });
+      const customer = await stripe.customers.create(
+        { name: org.name, metadata: { orgId, orgSlug: org.slug } },
+        { idempotencyKey: `secr-org-customer-${orgId}` },
+      );
       await em.query('UPDATE orgs SET stripe_customer_id = $2 WHERE id = $1', [orgId, customer.id]);
       return customer.id;
     });

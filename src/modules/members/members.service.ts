@@ -225,10 +225,7 @@ function assertMayGrant(granterRole: Role, role: Role): void {
 
 /** Locks the owner rows so that two concurrent demotions cannot both pass the last-owner check. */
 async function lockOwners(em: EntityManager, orgId: string): Promise<string[]> {
-  const rows: Array<{ user_id: string }> = await em.query(
-    `SELECT user_id FROM memberships WHERE org_id = $1 AND role = 'owner' FOR UPDATE`,
-    [orgId],
-  );
+  const rows: Array<{ user_id: string }> = await em.query(`SELECT user_id FROM memberships WHERE org_id = $1 AND role = 'owner' FOR UPDATE`, [orgId]);
   return rows.map((r) => r.user_id);
 }
 

@@ -76,7 +76,9 @@ export class KeyRotationService {
         );
         if (!rows.length) return 0;
         const reencrypted = await Promise.all(
-          rows.map(async (r) => encryptValue(dek, projectId, r.key, decryptValue(await this.keys.get(projectId, r.key_version, em), projectId, r.key, r.ciphertext))),
+          rows.map(async (r) =>
+            encryptValue(dek, projectId, r.key, decryptValue(await this.keys.get(projectId, r.key_version, em), projectId, r.key, r.ciphertext)),
+          ),
         );
         await em.query(
           `UPDATE secret_versions v SET ciphertext = u.ciphertext, key_version = $1
@@ -99,10 +101,10 @@ export class KeyRotationService {
   private finish(project: ProjectRef, keyVersion: number, reencrypted: number, resumed: boolean, actor: Actor, meta: RequestMeta): Promise<number[] | null> {
     return this.db.transaction(async (em) => {
       await em.query('SELECT 1 FROM projects WHERE id = $1 FOR UPDATE', [project.id]);
-      const [{ remaining }] = await em.query(
-        'SELECT count(*)::int AS remaining FROM secret_versions WHERE project_id = $1 AND key_version < $2',
-        [project.id, keyVersion],
-      );
+      const [{ remaining }] = await em.query('SELECT count(*)::int AS remaining FROM secret_versions WHERE project_id = $1 AND key_version < $2', [
+        project.id,
+        keyVersion,
+      ]);
       if (remaining > 0) return null;
       const destroyed: Array<{ version: number }> = await em.query(
         `WITH destroyed AS (

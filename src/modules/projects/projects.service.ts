@@ -53,7 +53,10 @@ export class ProjectsService {
           currentKeyVersion: FIRST_KEY_VERSION,
         });
         await em.insert(Project, created);
-        await em.insert(Environment, DEFAULT_ENVIRONMENTS.map((env) => ({ ...env, projectId: created.id })));
+        await em.insert(
+          Environment,
+          DEFAULT_ENVIRONMENTS.map((env) => ({ ...env, projectId: created.id })),
+        );
         await this.keys.create(em, created.id, FIRST_KEY_VERSION);
         await this.audit.record(em, {
           action: 'project.created',

@@ -33,7 +33,10 @@ export class SecretCipher {
     const deks = new Map(await Promise.all(versions.map(async (v) => [v, await this.keys.get(projectId, v)] as const)));
     try {
       if (rows.length >= OFFLOAD_MIN_VALUES && this.workers.enabled) {
-        return await this.workers.decrypt(projectId, rows.map((r) => ({ key: r.key, ciphertext: r.ciphertext, dek: deks.get(r.keyVersion)! })));
+        return await this.workers.decrypt(
+          projectId,
+          rows.map((r) => ({ key: r.key, ciphertext: r.ciphertext, dek: deks.get(r.keyVersion)! })),
+        );
       }
       return rows.map((row) => decryptValue(deks.get(row.keyVersion)!, projectId, row.key, row.ciphertext));
     } catch (error) {

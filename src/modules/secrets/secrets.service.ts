@@ -108,7 +108,13 @@ export class SecretsService {
     const { history, values } = await readThroughRotation(async () => {
       const history = await this.repo.history(this.db.manager, target.environment.id, key);
       if (!history) throw new SecretNotFoundError(key);
-      return { history, values: await this.cipher.decrypt(target.project.id, history.versions.map((v) => ({ ...v, key }))) };
+      return {
+        history,
+        values: await this.cipher.decrypt(
+          target.project.id,
+          history.versions.map((v) => ({ ...v, key })),
+        ),
+      };
     });
     await this.audit.record(this.db.manager, {
       action: 'secret.history_read',
@@ -191,7 +197,12 @@ export class SecretsService {
   /** Encrypts under the project's current key version and writes, holding that version steady (see lockProjectKey). */
   private async write(em: EntityManager, target: VaultTarget, entries: SetSecretDto[], source: Source, actor: Actor): Promise<WrittenSecret[]> {
     const keyVersion = await lockProjectKey(em, target.project.id);
-    if (source !== 'rollback') await this.assertRoomFor(em, target, entries.map((e) => e.key));
+    if (source !== 'rollback')
+      await this.assertRoomFor(
+        em,
+        target,
+        entries.map((e) => e.key),
+      );
     const ciphertexts = await this.cipher.encrypt(target.project.id, keyVersion, entries, em);
     return this.repo.writeVersions(
       em,

@@ -60,7 +60,9 @@ export class WebhookSecrets {
 
   private async unwrap(webhookId: string, sealed: SealedSecret): Promise<string> {
     if (sealed.provider !== this.provider.name || sealed.masterKey !== this.provider.masterKeyId) {
-      this.logger.error(`The signing secret of webhook ${webhookId} was wrapped by ${sealed.provider}/${sealed.masterKey}, but this server uses ${this.provider.name}/${this.provider.masterKeyId}`);
+      this.logger.error(
+        `The signing secret of webhook ${webhookId} was wrapped by ${sealed.provider}/${sealed.masterKey}, but this server uses ${this.provider.name}/${this.provider.masterKeyId}`,
+      );
       throw new SigningSecretUnreadableError(webhookId);
     }
     try {

@@ -13,15 +13,7 @@ import { generateSigningSecret, secretHint } from './signing.js';
 import { checkWebhookUrl, RefusedTargetError } from './ssrf.js';
 import { WebhookEvents } from './webhook-events.service.js';
 import { WebhookSecrets } from './webhook-secrets.service.js';
-import {
-  CreatedWebhookDto,
-  CreateWebhookDto,
-  DeliveryLogQueryDto,
-  TestDeliveryDto,
-  UpdateWebhookDto,
-  WebhookDetailDto,
-  WebhookDto,
-} from './webhooks.dto.js';
+import { CreatedWebhookDto, CreateWebhookDto, DeliveryLogQueryDto, TestDeliveryDto, UpdateWebhookDto, WebhookDetailDto, WebhookDto } from './webhooks.dto.js';
 import { WebhookNotFoundError, WebhookUrlRefusedError } from './webhooks.errors.js';
 import { WebhooksRepository, type WebhookChanges, type WebhookRow } from './webhooks.repository.js';
 
