@@ -18,6 +18,12 @@ export default tseslint.config(
     },
   },
   {
+    // CommonJS on purpose: the CLI's bin starts without Node's ES module loader (cli/bin/run.cjs).
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // Tests read JSON response bodies whose shape each test asserts.
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },

@@ -90,7 +90,9 @@ try {
   for (let i = 0; ; i++) {
     try {
       if ((await fetch(`${base}/health/ready`)).ok) break;
-    } catch {}
+    } catch {
+      // not listening yet
+    }
     if (i > 300) throw new Error('server did not become ready');
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -100,7 +102,10 @@ try {
   const cookie = signedIn.headers.getSetCookie()[0].split(';')[0];
   const org = (await api(base, 'GET', '/v1/auth/me', { cookie })).json.orgs[0];
   await api(base, 'POST', `/v1/projects/${org.id}`, { cookie, body: { name: 'bench', slug: 'bench' } });
-  const secrets = Array.from({ length: SECRETS }, (_, i) => ({ key: `SECRET_${String(i).padStart(2, '0')}`, value: `value-${i}-${randomBytes(24).toString('base64')}` }));
+  const secrets = Array.from({ length: SECRETS }, (_, i) => ({
+    key: `SECRET_${String(i).padStart(2, '0')}`,
+    value: `value-${i}-${randomBytes(24).toString('base64')}`,
+  }));
   await api(base, 'POST', `/v1/secrets/${org.slug}/bench/production/bulk`, { cookie, body: { secrets } });
   const { token } = (await api(base, 'POST', '/v1/auth/token', { cookie, body: { name: 'bench', access: 'read', orgId: org.id } })).json;
 
@@ -121,7 +126,14 @@ try {
     { name: 'secr --version', args: [CLI, '--version'] },
     { name: 'secr run -- true', args: [CLI, ...runArgs] },
     // The same pull from a bare Node process: the server's share of `secr run`.
-    { name: 'node: fetch the pull', args: ['-e', `const r = await fetch(${JSON.stringify(`${base}/v1/secrets/${org.slug}/bench/production`)}, { headers: { authorization: 'Bearer ' + process.env.SECR_TOKEN } }); if (!r.ok) process.exit(1); await r.json();`, '--input-type=module'] },
+    {
+      name: 'node: fetch the pull',
+      args: [
+        '-e',
+        `const r = await fetch(${JSON.stringify(`${base}/v1/secrets/${org.slug}/bench/production`)}, { headers: { authorization: 'Bearer ' + process.env.SECR_TOKEN } }); if (!r.ok) process.exit(1); await r.json();`,
+        '--input-type=module',
+      ],
+    },
     ...(BASELINE
       ? [
           { name: 'baseline secr --version', args: [BASELINE, '--version'] },
@@ -143,14 +155,18 @@ try {
   }
 
   const nodeMedian = median(samples.get('node -e 0'));
-  console.log(`\nsecr bench:cli — ${RUNS} runs each, in turn; ${SECRETS} secrets on a local server; Node ${process.version}, ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}`);
+  console.log(
+    `\nsecr bench:cli — ${RUNS} runs each, in turn; ${SECRETS} secrets on a local server; Node ${process.version}, ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}`,
+  );
   for (const c of cases) {
     const m = median(samples.get(c.name));
     console.log(`  ${c.name.padEnd(28)} median ${m.toFixed(1).padStart(6)} ms   ${(m / nodeMedian).toFixed(2)}× node -e 0`);
   }
   console.log(`  (the pull itself, from a warm client: median ${median(pullTimes).toFixed(1)} ms)`);
   const ratio = (name) => median(samples.get(name)) / nodeMedian;
-  console.log(`  bars: secr --version ≤ 1.5× (${ratio('secr --version') <= 1.5 ? 'met' : 'NOT met'}), secr run -- true ≤ 2.0× (${ratio('secr run -- true') <= 2 ? 'met' : 'NOT met'})\n`);
+  console.log(
+    `  bars: secr --version ≤ 1.5× (${ratio('secr --version') <= 1.5 ? 'met' : 'NOT met'}), secr run -- true ≤ 2.0× (${ratio('secr run -- true') <= 2 ? 'met' : 'NOT met'})\n`,
+  );
 
   if (process.env.BENCH_HYPERFINE && spawnSync('hyperfine', ['--version']).status === 0) {
     const q = (args) => [process.execPath, ...args].map((a) => `'${a}'`).join(' ');

@@ -118,8 +118,12 @@ try {
   await db.end();
 
   const ok = result['2xx'];
-  console.log(`\nsecr bench:pull — ${SECRETS} secrets per pull, ${CONNECTIONS} connections, ${DURATION} s after ${WARMUP} s of warm-up, Node ${process.version}, ${os.cpus().length} cores`);
-  console.log(`  requests/s   ${result.requests.average.toFixed(0)}  (${ok} pulls answered 2xx, ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts)`);
+  console.log(
+    `\nsecr bench:pull — ${SECRETS} secrets per pull, ${CONNECTIONS} connections, ${DURATION} s after ${WARMUP} s of warm-up, Node ${process.version}, ${os.cpus().length} cores`,
+  );
+  console.log(
+    `  requests/s   ${result.requests.average.toFixed(0)}  (${ok} pulls answered 2xx, ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts)`,
+  );
   console.log(`  latency      p50 ${result.latency.p50} ms   p99 ${result.latency.p99} ms   max ${result.latency.max} ms`);
   console.log(`  peak RSS     ${(peakRss / 1024).toFixed(0)} MB (server process, warm-up included)`);
   // autocannon does not count responses still in flight when it stops, so rows can exceed its count.

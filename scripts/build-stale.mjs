@@ -43,7 +43,18 @@ export const TARGETS = {
   },
   web: {
     // The dashboard also reads the server's permissions, the generated API types and the CLI's .env parser.
-    inputs: ['web/src', 'web/index.html', 'web/package.json', 'web/tsconfig.json', 'web/vite.config.ts', 'web/scripts', 'src/common/auth', 'sdk/src/generated', 'cli/src/lib', 'package-lock.json'],
+    inputs: [
+      'web/src',
+      'web/index.html',
+      'web/package.json',
+      'web/tsconfig.json',
+      'web/vite.config.ts',
+      'web/scripts',
+      'src/common/auth',
+      'sdk/src/generated',
+      'cli/src/lib',
+      'package-lock.json',
+    ],
     output: 'web/dist/index.html',
     command: ['npm', 'run', '-s', 'build:web'],
     needs: 'vite',

@@ -43,8 +43,6 @@ if (added > 0) {
 /** os/cpu constraints read off the conventional package name (`…-darwin-arm64`, `…-linux-x64-gnu`). */
 function platformOf(name) {
   const os = ['darwin', 'linux', 'win32', 'freebsd', 'android', 'openbsd', 'sunos', 'aix'].find((o) => name.includes(`-${o}`));
-  const cpu = ['arm64', 'x64', 'ia32', 'arm', 'ppc64', 's390x', 'riscv64', 'loong64', 'wasm32'].find((c) =>
-    new RegExp(`-${c}(-|$)`).test(name),
-  );
+  const cpu = ['arm64', 'x64', 'ia32', 'arm', 'ppc64', 's390x', 'riscv64', 'loong64', 'wasm32'].find((c) => new RegExp(`-${c}(-|$)`).test(name));
   return { ...(os ? { os: [os] } : {}), ...(cpu ? { cpu: [cpu] } : {}) };
 }

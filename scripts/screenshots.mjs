@@ -13,7 +13,16 @@ const out = path.resolve(import.meta.dirname, '../docs');
 mkdirSync(out, { recursive: true });
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
 });
 try {
   const context = await browser.newContext({ baseURL: base, viewport: { width: 1100, height: 620 }, deviceScaleFactor: 1 });
@@ -37,7 +46,9 @@ try {
   await page.getByRole('button', { name: 'Paste .env' }).click();
   await page
     .getByRole('textbox', { name: '.env' })
-    .fill('DATABASE_URL=postgres://app:demo@db:5432/billing\nSTRIPE_KEY=sk_test_demo\nREDIS_URL=redis://cache:6379\nLOG_LEVEL=info\nFEATURE_FLAGS=new-invoices\n');
+    .fill(
+      'DATABASE_URL=postgres://app:demo@db:5432/billing\nSTRIPE_KEY=sk_test_demo\nREDIS_URL=redis://cache:6379\nLOG_LEVEL=info\nFEATURE_FLAGS=new-invoices\n',
+    );
   await page.getByRole('button', { name: /^Import/ }).click();
   await page.getByRole('button', { name: 'Reveal LOG_LEVEL' }).click();
   await page.getByText('info', { exact: true }).waitFor();
@@ -54,7 +65,13 @@ try {
   await shot('promote');
 
   // The approval page of `secr login`, for a request started as the CLI would.
-  const started = await (await fetch(`${base}/v1/auth/cli-login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ hostname: 'ada-laptop' }) })).json();
+  const started = await (
+    await fetch(`${base}/v1/auth/cli-login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ hostname: 'ada-laptop' }),
+    })
+  ).json();
   await page.goto(`/cli-login?code=${started.userCode}`);
   await page.getByRole('button', { name: 'Deny' }).waitFor();
   await shot('cli-login');

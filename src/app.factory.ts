@@ -104,7 +104,14 @@ function clientErrorHandler(headers: Readonly<Record<string, string>>) {
           : [400, 'The request is not valid HTTP'];
     const id = randomUUID();
     const body = JSON.stringify(frameworkErrorBody(status, message, id));
-    const fields = { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), 'x-request-id': id, 'cache-control': 'no-store', connection: 'close' };
+    const fields = {
+      ...headers,
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': String(Buffer.byteLength(body)),
+      'x-request-id': id,
+      'cache-control': 'no-store',
+      connection: 'close',
+    };
     const head = Object.entries(fields)
       .map(([name, value]) => `${name}: ${value}\r\n`)
       .join('');

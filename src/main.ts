@@ -114,7 +114,8 @@ async function devMasterKey(config: AppConfig, embedded: boolean, log: pino.Logg
     throw new ConfigError(['SECR_MASTER_KEY: required with KMS_PROVIDER=local unless the embedded database is used (openssl rand -base64 32)']);
   }
   const { value, created } = await loadOrCreateDevSecret(config.dataDir, 'master.key');
-  if (created) log.warn(`SECR_MASTER_KEY is unset: generated a master key into ${path.join(config.dataDir, 'master.key')} (development only; back it up with the data)`);
+  if (created)
+    log.warn(`SECR_MASTER_KEY is unset: generated a master key into ${path.join(config.dataDir, 'master.key')} (development only; back it up with the data)`);
   return value;
 }
 

@@ -12,6 +12,4 @@ function findPackageJson(start: string): string {
 }
 
 /** The package version, for the OpenAPI document. */
-export const APP_VERSION: string = JSON.parse(
-  readFileSync(findPackageJson(path.dirname(fileURLToPath(import.meta.url))), 'utf8'),
-).version;
+export const APP_VERSION: string = JSON.parse(readFileSync(findPackageJson(path.dirname(fileURLToPath(import.meta.url))), 'utf8')).version;

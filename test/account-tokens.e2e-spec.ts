@@ -43,7 +43,9 @@ describe('account tokens and activity', () => {
       expect(await works(unscoped.token)).toBe(200);
 
       const revoked = await auditOf(team.owner, team.org.id, 'token.revoked');
-      expect(revoked).toEqual([expect.objectContaining({ actorUserId: team.owner.id, metadata: { tokenId: orgToken.id, userId: dev.id, reason: 'member_removed' } })]);
+      expect(revoked).toEqual([
+        expect.objectContaining({ actorUserId: team.owner.id, metadata: { tokenId: orgToken.id, userId: dev.id, reason: 'member_removed' } }),
+      ]);
       const [removed] = await auditOf(team.owner, team.org.id, 'member.removed');
       expect(removed.metadata).toMatchObject({ userId: dev.id, revokedTokens: 1 });
     });
@@ -74,7 +76,10 @@ describe('account tokens and activity', () => {
         await createToken(ctx.api, user, { access: 'read_write', kind: 'cli' }),
         await createToken(ctx.api, user, { access: 'read', orgId: user.personalOrg.id }),
       ];
-      const keep = await ctx.api.post('/v1/auth/reset-password', { token: await issueEmailToken(ctx.db, user.id, 'reset_password'), password: 'first new passphrase' });
+      const keep = await ctx.api.post('/v1/auth/reset-password', {
+        token: await issueEmailToken(ctx.db, user.id, 'reset_password'),
+        password: 'first new passphrase',
+      });
       expect(keep.status).toBe(204);
       for (const t of tokens) expect(await works(t.token)).toBe(200);
 
@@ -99,12 +104,12 @@ describe('account tokens and activity', () => {
     it("a reset that first proves an unverified address ends every token the account minted before (a squatter's), audited", async () => {
       // Sign-up does not prove the mailbox: someone may have opened the account with another's address.
       const squatted = await registerUser(ctx.api, 'squatted');
-      const minted = [
-        await createToken(ctx.api, squatted, { access: 'read_write' }),
-        await createToken(ctx.api, squatted, { access: 'read', kind: 'cli' }),
-      ];
+      const minted = [await createToken(ctx.api, squatted, { access: 'read_write' }), await createToken(ctx.api, squatted, { access: 'read', kind: 'cli' })];
       // The mailbox's owner resets the password through the mailed link, without asking for revocation.
-      const reset = await ctx.api.post('/v1/auth/reset-password', { token: await issueEmailToken(ctx.db, squatted.id, 'reset_password'), password: 'the owner takes over' });
+      const reset = await ctx.api.post('/v1/auth/reset-password', {
+        token: await issueEmailToken(ctx.db, squatted.id, 'reset_password'),
+        password: 'the owner takes over',
+      });
       expect(reset.status).toBe(204);
       for (const t of minted) expect(await works(t.token)).toBe(401);
 
@@ -116,7 +121,10 @@ describe('account tokens and activity', () => {
 
       // Once the address is proven, a later reset keeps tokens unless asked.
       const kept = await createToken(ctx.api, { ...squatted, session }, { access: 'read' });
-      const again = await ctx.api.post('/v1/auth/reset-password', { token: await issueEmailToken(ctx.db, squatted.id, 'reset_password'), password: 'a second new passphrase' });
+      const again = await ctx.api.post('/v1/auth/reset-password', {
+        token: await issueEmailToken(ctx.db, squatted.id, 'reset_password'),
+        password: 'a second new passphrase',
+      });
       expect(again.status).toBe(204);
       expect(await works(kept.token)).toBe(200);
     });
@@ -145,12 +153,7 @@ describe('account tokens and activity', () => {
 
       const all = await ctx.api.get('/v1/auth/activity', { session: user.session });
       expect(all.status).toBe(200);
-      expect(all.body.events.map((e: { action: string }) => e.action)).toEqual([
-        'auth.password_changed',
-        'auth.login_failed',
-        'auth.login',
-        'user.registered',
-      ]);
+      expect(all.body.events.map((e: { action: string }) => e.action)).toEqual(['auth.password_changed', 'auth.login_failed', 'auth.login', 'user.registered']);
       expect(all.body.events[0]).toMatchObject({ ip: expect.any(String), userAgent: expect.anything() });
       expect(all.body.pagination).toEqual({ limit: 50, offset: 0, total: 4 });
       expect(all.text).not.toContain('not the password at all');

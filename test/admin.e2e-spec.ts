@@ -70,7 +70,12 @@ describe('admin API', () => {
     const project = (await ctx.api.get(`/v1/projects/${org.id}`, { session: owner.session })).body.projects[0];
     expect((await ctx.api.delete(`/v1/secrets/${org.slug}/${project.slug}/development/B`, { session: owner.session })).status).toBeLessThan(300);
     const res = await ctx.api.get('/v1/admin/stats', as());
-    expect(res.body).toEqual({ users: before.body.users + 1, orgs: before.body.orgs + 2, projects: before.body.projects + 1, secrets: before.body.secrets + 1 });
+    expect(res.body).toEqual({
+      users: before.body.users + 1,
+      orgs: before.body.orgs + 2,
+      projects: before.body.projects + 1,
+      secrets: before.body.secrets + 1,
+    });
     const { rows } = await ctx.db.query('SELECT (SELECT count(*)::int FROM users) AS users, (SELECT count(*)::int FROM orgs) AS orgs');
     expect(res.body).toMatchObject(rows[0]);
   });
@@ -163,7 +168,11 @@ describe('admin API', () => {
       // The org above has 3 projects, the default limit: the free plan now allows a fourth.
       expect((await ctx.api.post(`/v1/projects/${org.id}`, { name: 'fourth' }, { session: owner.session })).status).toBe(201);
       const audited = await auditRows('admin.plan_config_updated');
-      expect(audited.at(-1)).toMatchObject({ org_id: null, actor_user_id: admin.id, metadata: { plan: 'free', after: { projectsPerOrg: 6, tokensPerUser: -1 } } });
+      expect(audited.at(-1)).toMatchObject({
+        org_id: null,
+        actor_user_id: admin.id,
+        metadata: { plan: 'free', after: { projectsPerOrg: 6, tokensPerUser: -1 } },
+      });
     } finally {
       await ctx.api.put('/v1/admin/plans/free', { limits: {} }, as());
     }

@@ -160,7 +160,16 @@ describe('audit log', () => {
 
     it('rolls a bulk import back when its audit row cannot be written', async () => {
       await refuseAudit('secret.bulk_set', async () => {
-        const res = await ctx.api.post(`${secretsPath(org, project, 'development')}/bulk`, { secrets: [{ key: 'NOPE_1', value: 'x' }, { key: 'NOPE_2', value: 'y' }] }, as());
+        const res = await ctx.api.post(
+          `${secretsPath(org, project, 'development')}/bulk`,
+          {
+            secrets: [
+              { key: 'NOPE_1', value: 'x' },
+              { key: 'NOPE_2', value: 'y' },
+            ],
+          },
+          as(),
+        );
         expect(res.status).toBe(500);
       });
       const { rows } = await ctx.db.query(`SELECT count(*)::int AS n FROM secrets WHERE key LIKE 'NOPE_%'`);

@@ -132,11 +132,7 @@ describe('auth', () => {
     it('cannot be done with a bearer token', async () => {
       const user = await registerUser(ctx.api, 'change-token');
       const { token } = await createToken(ctx.api, user, { access: 'read_write' });
-      const res = await ctx.api.post(
-        '/v1/auth/change-password',
-        { currentPassword: user.password, newPassword: 'a brand new passphrase' },
-        { token },
-      );
+      const res = await ctx.api.post('/v1/auth/change-password', { currentPassword: user.password, newPassword: 'a brand new passphrase' }, { token });
       expect(res.status).toBe(403);
     });
   });
@@ -341,10 +337,7 @@ describe('auth', () => {
     const newPassword = 'an audited new passphrase';
     const changed = await ctx.api.post('/v1/auth/change-password', { currentPassword: user.password, newPassword }, { session: user.session });
     expect(changed.status).toBe(204);
-    const { rows } = await ctx.db.query(
-      `SELECT action, metadata::text AS metadata FROM audit_events WHERE actor_user_id = $1 ORDER BY id`,
-      [user.id],
-    );
+    const { rows } = await ctx.db.query(`SELECT action, metadata::text AS metadata FROM audit_events WHERE actor_user_id = $1 ORDER BY id`, [user.id]);
     expect(rows.map((r) => r.action)).toEqual(
       expect.arrayContaining(['user.registered', 'org.created', 'auth.login_failed', 'auth.login', 'token.created', 'token.revoked', 'auth.password_changed']),
     );

@@ -127,7 +127,6 @@ function isStringProperty(schema: Schema): boolean {
   return types.includes('string') || (Array.isArray(schema.enum) && schema.enum.every((v: unknown) => typeof v === 'string'));
 }
 
-
 /** Every value of a body down to its scalars: nested objects and arrays (one item) included. */
 interface Leaf {
   /** Where the value sits, array items as '0' (as class-validator names them: `secrets.0.value`). */
@@ -485,7 +484,9 @@ describe('bad input', () => {
     const served = await ctx.api.get('/openapi.json');
     expect(served.status).toBe(200);
     const ids = (doc: { paths: Record<string, Record<string, { operationId: string }>> }) =>
-      Object.values(doc.paths).flatMap((item) => Object.values(item).map((op) => op.operationId)).sort();
+      Object.values(doc.paths)
+        .flatMap((item) => Object.values(item).map((op) => op.operationId))
+        .sort();
     expect(ids(served.body)).toEqual(ids(document));
     expect(bodyOperations.length).toBeGreaterThan(0);
   });
@@ -499,14 +500,7 @@ describe('bad input', () => {
     const body = () => validLooking(schema, `${op.operationId.toLowerCase()}-${++n}`);
 
     it('refuses a body that is not valid JSON with 400 bad_request', async () => {
-      const raws = [
-        `{"${properties[0]?.[0] ?? 'a'}": "${SENTINEL}"`,
-        `{'single': '${SENTINEL}'}`,
-        `{"a": 1,}`,
-        `${SENTINEL}`,
-        `{"a": "\\x${SENTINEL}"}`,
-        '',
-      ];
+      const raws = [`{"${properties[0]?.[0] ?? 'a'}": "${SENTINEL}"`, `{'single': '${SENTINEL}'}`, `{"a": 1,}`, `${SENTINEL}`, `{"a": "\\x${SENTINEL}"}`, ''];
       const problems = await sweep(
         op,
         raws.map((rawBody) => ({ name: `raw ${JSON.stringify(rawBody.slice(0, 30))}`, options: { rawBody }, status: 400, code: 'bad_request' })),
@@ -515,10 +509,7 @@ describe('bad input', () => {
     });
 
     it('refuses __proto__ and constructor.prototype keys with 400 bad_request', async () => {
-      const raws = [
-        `{"__proto__": {"isAdmin": true, "x": "${SENTINEL}"}}`,
-        `{"constructor": {"prototype": {"isAdmin": true, "x": "${SENTINEL}"}}}`,
-      ];
+      const raws = [`{"__proto__": {"isAdmin": true, "x": "${SENTINEL}"}}`, `{"constructor": {"prototype": {"isAdmin": true, "x": "${SENTINEL}"}}}`];
       const problems = await sweep(
         op,
         raws.map((rawBody) => ({ name: rawBody.slice(0, 20), options: { rawBody }, status: 400, code: 'bad_request' })),
@@ -543,7 +534,13 @@ describe('bad input', () => {
     it('rejects an unknown field on an otherwise valid-looking body, naming the field', async () => {
       const problems = await sweep(op, [
         { name: 'unknown field', options: { body: { ...body(), [UNKNOWN_FIELD]: SENTINEL } }, status: 400, code: 'validation_failed', field: UNKNOWN_FIELD },
-        { name: 'unknown object field', options: { body: { ...body(), [UNKNOWN_FIELD]: { nested: SENTINEL } } }, status: 400, code: 'validation_failed', field: UNKNOWN_FIELD },
+        {
+          name: 'unknown object field',
+          options: { body: { ...body(), [UNKNOWN_FIELD]: { nested: SENTINEL } } },
+          status: 400,
+          code: 'validation_failed',
+          field: UNKNOWN_FIELD,
+        },
       ]);
       expect(problems).toEqual([]);
     });
@@ -570,13 +567,14 @@ describe('bad input', () => {
 
     // A body whose properties are all optional legitimately accepts {} (and no body at all, read as {});
     // for such a route these cases would be valid requests, not malformed ones, so it has no such test.
-    if (hasRequired) it('rejects an empty object and a missing body with validation_failed', async () => {
-      const problems = await sweep(op, [
-        { name: '{}', options: { body: {} }, status: 400, code: 'validation_failed' },
-        { name: 'no body', options: {}, status: 400, code: 'validation_failed' },
-      ]);
-      expect(problems).toEqual([]);
-    });
+    if (hasRequired)
+      it('rejects an empty object and a missing body with validation_failed', async () => {
+        const problems = await sweep(op, [
+          { name: '{}', options: { body: {} }, status: 400, code: 'validation_failed' },
+          { name: 'no body', options: {}, status: 400, code: 'validation_failed' },
+        ]);
+        expect(problems).toEqual([]);
+      });
 
     it('refuses a JSON array, null, string, number or boolean where an object is expected', async () => {
       const problems = await sweep(
@@ -592,7 +590,6 @@ describe('bad input', () => {
       );
       expect(problems).toEqual([]);
     });
-
 
     it('refuses a body nested deeper than 32 levels with 400 bad_request, before any DTO work', async () => {
       const key = properties[0]?.[0] ?? 'a';
@@ -653,7 +650,9 @@ describe('bad input', () => {
         .flatMap((leaf) =>
           BAD_INTEGERS.map((raw) => ({
             name: `${leaf.path.join('.')} = ${raw}`,
-            options: { rawBody: JSON.stringify(bodyWith(schema, `${op.operationId.toLowerCase()}-${++n}`, leaf.path, '__NUMBER__')).replace('"__NUMBER__"', raw) },
+            options: {
+              rawBody: JSON.stringify(bodyWith(schema, `${op.operationId.toLowerCase()}-${++n}`, leaf.path, '__NUMBER__')).replace('"__NUMBER__"', raw),
+            },
             status: 400,
             code: 'validation_failed',
             field: leaf.field,

@@ -112,7 +112,11 @@ describe('billing with Stripe', () => {
       expect(c.form.get('client_reference_id')).toBe(team.org.id);
       expect(c.headers.authorization).toBe('Bearer sk_test_secr');
     }
-    expect(calls().find((c) => c.path === '/v1/billing_portal/sessions')?.form.get('customer')).toBe(stripe_customer_id);
+    expect(
+      calls()
+        .find((c) => c.path === '/v1/billing_portal/sessions')
+        ?.form.get('customer'),
+    ).toBe(stripe_customer_id);
   });
 
   it('keeps serving an org’s pulls while its Stripe customer is being created', async () => {
@@ -146,7 +150,13 @@ describe('billing with Stripe', () => {
   it('rejects unsigned, wrongly signed and stale webhooks with 400', async () => {
     const { org } = await orgWithCustomer('unsigned');
     const team = { org };
-    const payload = event('checkout.session.completed', { id: 'cs_x', object: 'checkout.session', mode: 'subscription', client_reference_id: team.org.id, metadata: { plan: 'team' } });
+    const payload = event('checkout.session.completed', {
+      id: 'cs_x',
+      object: 'checkout.session',
+      mode: 'subscription',
+      client_reference_id: team.org.id,
+      metadata: { plan: 'team' },
+    });
     const unsigned = await ctx.api.request('POST', '/v1/billing/webhook', { body: payload });
     expect(unsigned.status).toBe(400);
     expect((await sendWebhook(payload, { secret: 'whsec_wrong' })).status).toBe(400);
@@ -155,7 +165,10 @@ describe('billing with Stripe', () => {
     // The signature covers the exact bytes: re-serialising the same JSON differently breaks it.
     const body = JSON.stringify(payload);
     const header = stripe.webhooks.generateTestHeaderString({ payload: body, secret: WEBHOOK_SECRET });
-    const tampered = await ctx.api.request('POST', '/v1/billing/webhook', { rawBody: JSON.stringify(payload, null, 2), headers: { 'stripe-signature': header } });
+    const tampered = await ctx.api.request('POST', '/v1/billing/webhook', {
+      rawBody: JSON.stringify(payload, null, 2),
+      headers: { 'stripe-signature': header },
+    });
     expect(tampered.status).toBe(400);
     expect(await planOf(team.org.id)).toBeNull();
   });
@@ -185,7 +198,9 @@ describe('billing with Stripe', () => {
     expect(await planOf(team.org.id)).toBe('team');
     await ctx.db.query("UPDATE orgs SET plan = 'pro' WHERE id = $1", [team.org.id]);
 
-    const { rows } = await ctx.db.query("SELECT org_id, actor_user_id, metadata FROM audit_events WHERE action = 'billing.plan_changed' AND org_id = $1", [team.org.id]);
+    const { rows } = await ctx.db.query("SELECT org_id, actor_user_id, metadata FROM audit_events WHERE action = 'billing.plan_changed' AND org_id = $1", [
+      team.org.id,
+    ]);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ org_id: team.org.id, actor_user_id: null, metadata: { before: null, after: 'pro', stripeEventId: completed.id } });
   });
@@ -193,14 +208,16 @@ describe('billing with Stripe', () => {
   it('follows subscription updates by price id and falls back to the default plan on deletion, keeping the data', async () => {
     const { owner, org, customer } = await orgWithCustomer('follower');
     const team = { owner, org };
-    await deliver(event('checkout.session.completed', {
-      object: 'checkout.session',
-      mode: 'subscription',
-      customer,
-      subscription: 'sub_test_1',
-      client_reference_id: org.id,
-      metadata: { orgId: org.id, plan: 'pro' },
-    }));
+    await deliver(
+      event('checkout.session.completed', {
+        object: 'checkout.session',
+        mode: 'subscription',
+        customer,
+        subscription: 'sub_test_1',
+        client_reference_id: org.id,
+        metadata: { orgId: org.id, plan: 'pro' },
+      }),
+    );
     expect(await planOf(org.id)).toBe('pro');
     // A late 'created' event of the still-unpaid subscription does not undo the completed checkout.
     expect((await sendWebhook(event('customer.subscription.created', subscription(customer, PRICE_PRO, 'incomplete')))).status).toBe(200);
@@ -222,7 +239,9 @@ describe('billing with Stripe', () => {
     expect(over.status).toBe(403);
     expect(over.body.code).toBe('plan_limit_exceeded');
 
-    const actions = (await ctx.db.query("SELECT metadata FROM audit_events WHERE action = 'billing.plan_changed' AND org_id = $1 ORDER BY created_at", [team.org.id])).rows;
+    const actions = (
+      await ctx.db.query("SELECT metadata FROM audit_events WHERE action = 'billing.plan_changed' AND org_id = $1 ORDER BY created_at", [team.org.id])
+    ).rows;
     expect(actions.map((r: { metadata: { after: string | null } }) => r.metadata.after)).toEqual(['pro', 'team', null]);
   });
 
@@ -244,10 +263,16 @@ describe('billing with Stripe', () => {
     const { org, customer } = await orgWithCustomer('switcher');
     await deliver(event('customer.subscription.created', subscription(customer, PRICE_PRO, 'active', undefined, 'sub_first')));
     await deliver(event('customer.subscription.created', subscription(customer, PRICE_TEAM, 'incomplete', undefined, 'sub_second')));
-    expect(await ctx.db.query('SELECT plan, stripe_subscription_id FROM orgs WHERE id = $1', [org.id]).then((r) => r.rows[0])).toEqual({ plan: 'pro', stripe_subscription_id: 'sub_first' });
+    expect(await ctx.db.query('SELECT plan, stripe_subscription_id FROM orgs WHERE id = $1', [org.id]).then((r) => r.rows[0])).toEqual({
+      plan: 'pro',
+      stripe_subscription_id: 'sub_first',
+    });
     await deliver(event('customer.subscription.updated', subscription(customer, PRICE_TEAM, 'active', undefined, 'sub_second')));
     await deliver(event('customer.subscription.deleted', subscription(customer, PRICE_PRO, 'canceled', undefined, 'sub_first')));
-    expect(await ctx.db.query('SELECT plan, stripe_subscription_id FROM orgs WHERE id = $1', [org.id]).then((r) => r.rows[0])).toEqual({ plan: 'team', stripe_subscription_id: 'sub_second' });
+    expect(await ctx.db.query('SELECT plan, stripe_subscription_id FROM orgs WHERE id = $1', [org.id]).then((r) => r.rows[0])).toEqual({
+      plan: 'team',
+      stripe_subscription_id: 'sub_second',
+    });
     // Its own end does end it.
     await deliver(event('customer.subscription.deleted', subscription(customer, PRICE_TEAM, 'canceled', undefined, 'sub_second')));
     expect(await planOf(org.id)).toBeNull();
@@ -258,18 +283,33 @@ describe('billing with Stripe', () => {
     const subA = (status: string) => subscription(customer, PRICE_PRO, status, undefined, 'sub_a', 3600);
     await deliver(event('customer.subscription.created', subA('active')));
     // Buys Team through a second checkout (sub_b), then cancels Pro at the end of its period.
-    await deliver(event('checkout.session.completed', { object: 'checkout.session', mode: 'subscription', customer, subscription: 'sub_b', client_reference_id: org.id, metadata: { orgId: org.id, plan: 'team' } }));
+    await deliver(
+      event('checkout.session.completed', {
+        object: 'checkout.session',
+        mode: 'subscription',
+        customer,
+        subscription: 'sub_b',
+        client_reference_id: org.id,
+        metadata: { orgId: org.id, plan: 'team' },
+      }),
+    );
     await deliver(event('customer.subscription.updated', { ...subA('active'), cancel_at_period_end: true }));
     expect(await planOf(org.id)).toBe('team');
     await deliver(event('customer.subscription.deleted', subA('canceled')));
-    expect(await ctx.db.query('SELECT plan, stripe_subscription_id FROM orgs WHERE id = $1', [org.id]).then((r) => r.rows[0])).toEqual({ plan: 'team', stripe_subscription_id: 'sub_b' });
+    expect(await ctx.db.query('SELECT plan, stripe_subscription_id FROM orgs WHERE id = $1', [org.id]).then((r) => r.rows[0])).toEqual({
+      plan: 'team',
+      stripe_subscription_id: 'sub_b',
+    });
   });
 
   it('does not let a late not-yet-paid status overwrite a live one of the same subscription', async () => {
     const { org, customer } = await orgWithCustomer('same-second');
     await deliver(event('customer.subscription.updated', subscription(customer, PRICE_PRO, 'active', undefined, 'sub_same')));
     await deliver(event('customer.subscription.created', subscription(customer, PRICE_PRO, 'incomplete', undefined, 'sub_same')));
-    expect(await ctx.db.query('SELECT plan, subscription_status FROM orgs WHERE id = $1', [org.id]).then((r) => r.rows[0])).toEqual({ plan: 'pro', subscription_status: 'active' });
+    expect(await ctx.db.query('SELECT plan, subscription_status FROM orgs WHERE id = $1', [org.id]).then((r) => r.rows[0])).toEqual({
+      plan: 'pro',
+      subscription_status: 'active',
+    });
   });
 
   it('finds the org of a subscription by its metadata when the customer is not yet linked, and ignores unknown events', async () => {
@@ -291,7 +331,10 @@ describe('billing without Stripe configured', () => {
   it('answers billing mutations with 503 billing_not_configured and still shows the status', async () => {
     const owner = await registerUser(ctx.api, 'owner');
     const org = await createOrg(ctx.api, owner, 'Unbilled');
-    for (const [path, body] of [[`/v1/billing/${org.id}/checkout`, { plan: 'pro' }], [`/v1/billing/${org.id}/portal`, undefined]] as const) {
+    for (const [path, body] of [
+      [`/v1/billing/${org.id}/checkout`, { plan: 'pro' }],
+      [`/v1/billing/${org.id}/portal`, undefined],
+    ] as const) {
       const res = await ctx.api.post(path, body, { session: owner.session });
       expect(res.status).toBe(503);
       expect(res.body.code).toBe('billing_not_configured');

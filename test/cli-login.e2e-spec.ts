@@ -112,7 +112,7 @@ describe('CLI sign-in through the browser', () => {
     expect(await countTokens()).toBe(before);
   });
 
-  it("delivers the token only to the device code of the approved request", async () => {
+  it('delivers the token only to the device code of the approved request', async () => {
     const approvedOne = await startCliLogin(ctx.api);
     const otherOne = await startCliLogin(ctx.api);
     expect((await decide(approvedOne.userCode, true)).status).toBe(200);

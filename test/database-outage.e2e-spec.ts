@@ -102,7 +102,11 @@ describe('a stalled or stopped database', () => {
       }),
     );
     try {
-      await until('pulls before the stall', async () => answers.filter((a) => a.status === 200).length, (n) => n >= 20);
+      await until(
+        'pulls before the stall',
+        async () => answers.filter((a) => a.status === 200).length,
+        (n) => n >= 20,
+      );
 
       pg.signal('SIGSTOP');
       const stalledFrom = answers.length;
@@ -116,7 +120,11 @@ describe('a stalled or stopped database', () => {
       expect(probe.ms).toBeLessThan(READY_WITHIN_MS);
 
       // The load's requests fail the same way: 503 within a few seconds, never a hang and never a 500.
-      await until('503s under load', async () => answers.slice(stalledFrom).filter((a) => a.status === 503).length, (n) => n >= 8);
+      await until(
+        '503s under load',
+        async () => answers.slice(stalledFrom).filter((a) => a.status === 503).length,
+        (n) => n >= 8,
+      );
       const duringStall = answers.slice(stalledFrom);
       expect(duringStall.every((a) => a.status === 503 || a.status === 200)).toBe(true);
       expect(Math.max(...duringStall.map((a) => a.ms))).toBeLessThan(FEW_SECONDS_MS);
@@ -126,7 +134,11 @@ describe('a stalled or stopped database', () => {
       await until('a pull after SIGCONT', pull, (a) => a.status === 200);
       await until('readiness after SIGCONT', ready, (a) => a.status === 200);
       const resumedFrom = answers.length;
-      await until('pulls under load after SIGCONT', async () => answers.slice(resumedFrom).filter((a) => a.status === 200).length, (n) => n >= 20);
+      await until(
+        'pulls under load after SIGCONT',
+        async () => answers.slice(resumedFrom).filter((a) => a.status === 200).length,
+        (n) => n >= 20,
+      );
       expect(answers.slice(resumedFrom + 8).every((a) => a.status === 200)).toBe(true);
     } finally {
       loading = false;

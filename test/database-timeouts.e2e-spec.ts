@@ -80,7 +80,7 @@ describe('database time-outs', () => {
   it('fails a query the server does not answer in time on the client side, and discards its connection instead of reusing it', async () => {
     // statement_timeout off for this one session-level statement: only the client-side limit applies.
     const [{ pid: before }] = await db.query('SELECT pg_backend_pid() AS pid');
-    const error = await db.query("SET statement_timeout = 0; SELECT pg_sleep(5)").catch((e: unknown) => e);
+    const error = await db.query('SET statement_timeout = 0; SELECT pg_sleep(5)').catch((e: unknown) => e);
     expect(String((error as Error).message)).toContain('Query read timeout');
     expect(isDatabaseUnavailable(error)).toBe(true);
     // The pool's only connection is still busy with the sleep: a reused one would make this wait for

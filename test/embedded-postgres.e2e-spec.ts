@@ -83,7 +83,7 @@ describe('the embedded PostgreSQL', () => {
     // A cluster as older versions left it: superuser password 'secr-embedded', no password file.
     const dataDir = await newDir();
     const first = await start(dataDir);
-    await query(first.url, 'CREATE TABLE kept (v text); INSERT INTO kept VALUES (\'still here\')');
+    await query(first.url, "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('still here')");
     await query(first.url, `ALTER ROLE secr PASSWORD '${LEGACY_PASSWORD}'`);
     await first.stop();
     await unlink(path.join(dataDir, PASSWORD_FILE));
@@ -97,34 +97,43 @@ describe('the embedded PostgreSQL', () => {
     await expect(query(legacyUrl, 'SELECT 1')).rejects.toMatchObject({ code: '28P01' });
   });
 
-  it.concurrent("does not pass the server's environment to PostgreSQL: a secret set for the server is not in the postmaster's environment, read from /proc or through SQL", async () => {
-    const dataDir = await newDir();
-    const marker = `sk_test_marker_${Date.now()}`;
-    const port = String(await freePort());
-    const server = launchServer({ SECR_DATA_DIR: dataDir, PORT: port, EMBEDDED_PG_PORT: String(await freePort()), STRIPE_SECRET_KEY: marker, SECR_TEST_MARKER: marker });
-    processes.push(server);
-    await waitForOutput(server, 'Swagger UI');
+  it.concurrent(
+    "does not pass the server's environment to PostgreSQL: a secret set for the server is not in the postmaster's environment, read from /proc or through SQL",
+    async () => {
+      const dataDir = await newDir();
+      const marker = `sk_test_marker_${Date.now()}`;
+      const port = String(await freePort());
+      const server = launchServer({
+        SECR_DATA_DIR: dataDir,
+        PORT: port,
+        EMBEDDED_PG_PORT: String(await freePort()),
+        STRIPE_SECRET_KEY: marker,
+        SECR_TEST_MARKER: marker,
+      });
+      processes.push(server);
+      await waitForOutput(server, 'Swagger UI');
 
-    const pid = postmasterPid(dataDir)!;
-    const postmasterEnv = readFileSync(`/proc/${pid}/environ`, 'latin1');
-    expect(postmasterEnv).toContain('PATH='); // the file is readable and holds what PostgreSQL needs
-    expect(postmasterEnv).not.toContain(marker);
-    expect(postmasterEnv).not.toContain('STRIPE_SECRET_KEY');
+      const pid = postmasterPid(dataDir)!;
+      const postmasterEnv = readFileSync(`/proc/${pid}/environ`, 'latin1');
+      expect(postmasterEnv).toContain('PATH='); // the file is readable and holds what PostgreSQL needs
+      expect(postmasterEnv).not.toContain(marker);
+      expect(postmasterEnv).not.toContain('STRIPE_SECRET_KEY');
 
-    // The attack of the issue, through SQL: a superuser reads the postmaster's environment (backends
-    // overwrite theirs with their process title).
-    const password = readFileSync(path.join(dataDir, PASSWORD_FILE), 'utf8').trim();
-    const url = `postgres://secr:${encodeURIComponent(password)}@127.0.0.1:${postmasterPort(dataDir)}/secr`;
-    const [row] = await query<{ environ: Buffer }>(
-      url,
-      "SELECT pg_read_binary_file('/proc/' || split_part(pg_read_file('postmaster.pid'), E'\\n', 1) || '/environ') AS environ",
-    );
-    expect(row.environ.toString('latin1')).toContain('PATH=');
-    expect(row.environ.toString('latin1')).not.toContain(marker);
+      // The attack of the issue, through SQL: a superuser reads the postmaster's environment (backends
+      // overwrite theirs with their process title).
+      const password = readFileSync(path.join(dataDir, PASSWORD_FILE), 'utf8').trim();
+      const url = `postgres://secr:${encodeURIComponent(password)}@127.0.0.1:${postmasterPort(dataDir)}/secr`;
+      const [row] = await query<{ environ: Buffer }>(
+        url,
+        "SELECT pg_read_binary_file('/proc/' || split_part(pg_read_file('postmaster.pid'), E'\\n', 1) || '/environ') AS environ",
+      );
+      expect(row.environ.toString('latin1')).toContain('PATH=');
+      expect(row.environ.toString('latin1')).not.toContain(marker);
 
-    server.child.kill('SIGTERM');
-    expect(await server.exited).toBe(0);
-  });
+      server.child.kill('SIGTERM');
+      expect(await server.exited).toBe(0);
+    },
+  );
 });
 
 function postmasterPort(dataDir: string): number {

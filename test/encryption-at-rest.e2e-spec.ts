@@ -46,10 +46,10 @@ describe('encryption at rest', () => {
     const found: string[] = [];
     for (const { tablename } of tables) {
       // Every row as text: bytea columns show as hex, so look for the hex form of the marker too.
-      const { rows } = await ctx.db.query(
-        `SELECT count(*)::int AS n FROM ${tablename} t WHERE t::text LIKE $1 OR t::text LIKE $2`,
-        [`%${marker}%`, `%${hex}%`],
-      );
+      const { rows } = await ctx.db.query(`SELECT count(*)::int AS n FROM ${tablename} t WHERE t::text LIKE $1 OR t::text LIKE $2`, [
+        `%${marker}%`,
+        `%${hex}%`,
+      ]);
       if (rows[0].n) found.push(tablename);
     }
     expect(tables.length).toBeGreaterThan(10);
@@ -142,10 +142,7 @@ describe('encryption at rest', () => {
   it('gives every project its own data key, stored only wrapped', async () => {
     const a = await createProject(ctx.api, owner, org);
     const b = await createProject(ctx.api, owner, org);
-    const { rows } = await ctx.db.query(
-      'SELECT project_id, provider, master_key, wrapped_key FROM project_keys WHERE project_id = ANY($1)',
-      [[a.id, b.id]],
-    );
+    const { rows } = await ctx.db.query('SELECT project_id, provider, master_key, wrapped_key FROM project_keys WHERE project_id = ANY($1)', [[a.id, b.id]]);
     expect(rows).toHaveLength(2);
     expect(rows[0].wrapped_key.equals(rows[1].wrapped_key)).toBe(false);
     // 12-byte IV + 32-byte key + 16-byte tag: the DEK is wrapped, never stored as 32 raw bytes.

@@ -78,7 +78,9 @@ describe('HTTP basics', () => {
       const ok = await ctx.api.post('/v1/orgs', { name: 'Request ids' }, { session: user.session, headers: { 'x-request-id': callerId } });
       expect(ok.status).toBe(201);
       expect(ok.headers.get('x-request-id')).toMatch(UUID);
-      const { rows } = await ctx.db.query<{ request_id: string }>(`SELECT request_id FROM audit_events WHERE org_id = $1 AND action = 'org.created'`, [ok.body.id]);
+      const { rows } = await ctx.db.query<{ request_id: string }>(`SELECT request_id FROM audit_events WHERE org_id = $1 AND action = 'org.created'`, [
+        ok.body.id,
+      ]);
       expect(rows).toEqual([{ request_id: ok.headers.get('x-request-id') }]);
       const { rows: forged } = await ctx.db.query('SELECT 1 FROM audit_events WHERE request_id = $1', [callerId]);
       expect(forged).toEqual([]);
@@ -97,7 +99,11 @@ describe('HTTP basics', () => {
       expect(token.status).toBe(201);
       expect(token.headers.get('cache-control')).toBe('no-store');
 
-      const hook = await ctx.api.post(`/v1/webhooks/${user.personalOrg.id}`, { url: 'https://1.1.1.1/hooks', events: ['secret.created'] }, { session: user.session });
+      const hook = await ctx.api.post(
+        `/v1/webhooks/${user.personalOrg.id}`,
+        { url: 'https://1.1.1.1/hooks', events: ['secret.created'] },
+        { session: user.session },
+      );
       expect(hook.status).toBe(201);
       expect(hook.body.secret).toMatch(/^whsec_/);
       expect(hook.headers.get('cache-control')).toBe('no-store');
@@ -119,7 +125,9 @@ describe('HTTP basics', () => {
     it('sends no-store when the request line names the API in absolute form (GET http://host/v1/…)', async () => {
       const { port } = new URL(ctx.api.baseUrl);
       const head = await new Promise<string>((resolve, reject) => {
-        const socket = net.connect(Number(port), '127.0.0.1', () => socket.write(`GET http://127.0.0.1:${port}/v1/auth/me HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`));
+        const socket = net.connect(Number(port), '127.0.0.1', () =>
+          socket.write(`GET http://127.0.0.1:${port}/v1/auth/me HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`),
+        );
         let text = '';
         socket.on('data', (chunk) => (text += chunk));
         socket.on('end', () => resolve(text.split('\r\n\r\n')[0]));

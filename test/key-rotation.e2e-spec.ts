@@ -10,10 +10,7 @@ const values = (n: number, prefix: string, tag: string) =>
   Object.fromEntries(Array.from({ length: n }, (_, i) => [`${prefix}_${String(i).padStart(4, '0')}`, `${tag}-${i}`]));
 
 async function keyVersions(db: { query: TestContext['db']['query'] }, projectId: string): Promise<Record<number, number>> {
-  const { rows } = await db.query(
-    'SELECT key_version, count(*)::int AS n FROM secret_versions WHERE project_id = $1 GROUP BY key_version',
-    [projectId],
-  );
+  const { rows } = await db.query('SELECT key_version, count(*)::int AS n FROM secret_versions WHERE project_id = $1 GROUP BY key_version', [projectId]);
   return Object.fromEntries(rows.map((r) => [r.key_version, r.n]));
 }
 
@@ -44,11 +41,13 @@ describe('key rotation', () => {
     const after = await ctx.db.query('SELECT secret_id, version, ciphertext FROM secret_versions WHERE project_id = $1', [project.id]);
     const old = new Map(before.rows.map((r) => [`${r.secret_id}:${r.version}`, r.ciphertext as Buffer]));
     for (const row of after.rows) expect(row.ciphertext.equals(old.get(`${row.secret_id}:${row.version}`))).toBe(false);
-    const { rows: keys } = await ctx.db.query(
-      'SELECT version, wrapped_key IS NULL AS destroyed FROM project_keys WHERE project_id = $1 ORDER BY version',
-      [project.id],
-    );
-    expect(keys).toEqual([{ version: 1, destroyed: true }, { version: 2, destroyed: false }]);
+    const { rows: keys } = await ctx.db.query('SELECT version, wrapped_key IS NULL AS destroyed FROM project_keys WHERE project_id = $1 ORDER BY version', [
+      project.id,
+    ]);
+    expect(keys).toEqual([
+      { version: 1, destroyed: true },
+      { version: 2, destroyed: false },
+    ]);
 
     const dev = await ctx.api.get(secretsPath(org, project, 'development'), as());
     expect(dev.body.secrets.find((s: { key: string }) => s.key === 'K_0003').value).toBe('updated-3');
@@ -88,17 +87,17 @@ describe('key rotation', () => {
       rotation = ctx.api.post(`/v1/projects/${org.id}/${project.slug}/rotate-key`, undefined, as());
       const deadline = Date.now() + 30_000;
       while ((await keyVersions(ctx.db, project.id))[2] !== 190) {
-        if (Date.now() > deadline) throw new Error(`the rotation did not re-encrypt the unlocked values: ${JSON.stringify(await keyVersions(ctx.db, project.id))}`);
+        if (Date.now() > deadline)
+          throw new Error(`the rotation did not re-encrypt the unlocked values: ${JSON.stringify(await keyVersions(ctx.db, project.id))}`);
         await new Promise((r) => setTimeout(r, 10));
       }
 
       const problems: string[] = [];
-      const pulls = await Promise.all(
-        Array.from({ length: 4 }, () => ctx.api.get(`${path}?search=LIVE_00&limit=100`, as())),
-      );
+      const pulls = await Promise.all(Array.from({ length: 4 }, () => ctx.api.get(`${path}?search=LIVE_00&limit=100`, as())));
       for (const res of pulls) {
         if (res.status !== 200) problems.push(`pull ${res.status} ${res.text}`);
-        else if (res.body.secrets.length !== 100 || res.body.secrets.some((s: { key: string; value: string }) => s.value !== seeded[s.key])) problems.push('pull returned a wrong value');
+        else if (res.body.secrets.length !== 100 || res.body.secrets.some((s: { key: string; value: string }) => s.value !== seeded[s.key]))
+          problems.push('pull returned a wrong value');
       }
       for (let i = 0; i < 5; i++) {
         const res = await ctx.api.put(path, { key: `DURING_${i}`, value: `written-${i}` }, as());
@@ -106,11 +105,13 @@ describe('key rotation', () => {
       }
       expect(problems).toEqual([]);
       // All of that happened mid-rotation: both key versions live, values under each.
-      const { rows: keys } = await ctx.db.query(
-        'SELECT version, wrapped_key IS NOT NULL AS live FROM project_keys WHERE project_id = $1 ORDER BY version',
-        [project.id],
-      );
-      expect(keys).toEqual([{ version: 1, live: true }, { version: 2, live: true }]);
+      const { rows: keys } = await ctx.db.query('SELECT version, wrapped_key IS NOT NULL AS live FROM project_keys WHERE project_id = $1 ORDER BY version', [
+        project.id,
+      ]);
+      expect(keys).toEqual([
+        { version: 1, live: true },
+        { version: 2, live: true },
+      ]);
       expect(await keyVersions(ctx.db, project.id)).toEqual({ 1: 10, 2: 195 });
       await holder.query('COMMIT');
     } finally {
@@ -164,7 +165,11 @@ describe('a rotation cut short by SIGKILL', () => {
       const { session, personalOrg: org } = await registerUser(api, 'K', 'killer@example.com');
       const project: TestProject = await createProject(api, { session } as TestUser, org);
       const expected: Record<string, string> = {};
-      for (const [env, tag] of [['development', 'd'], ['staging', 's'], ['production', 'p']] as const) {
+      for (const [env, tag] of [
+        ['development', 'd'],
+        ['staging', 's'],
+        ['production', 'p'],
+      ] as const) {
         const batch = values(1000, 'KEY', tag);
         await seedSecrets(api, { session }, org, project, env, batch);
         Object.assign(expected, Object.fromEntries(Object.entries(batch).map(([k, v]) => [`${env}/${k}`, v])));

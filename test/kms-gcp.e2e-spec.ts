@@ -66,10 +66,10 @@ describe('gcp key provider (Cloud KMS)', () => {
   }
 
   async function keyRow(projectId: string, version: number) {
-    const { rows } = await ctx.db.query(
-      'SELECT provider, master_key, wrapped_key, destroyed_at FROM project_keys WHERE project_id = $1 AND version = $2',
-      [projectId, version],
-    );
+    const { rows } = await ctx.db.query('SELECT provider, master_key, wrapped_key, destroyed_at FROM project_keys WHERE project_id = $1 AND version = $2', [
+      projectId,
+      version,
+    ]);
     return rows[0];
   }
 
@@ -211,19 +211,25 @@ describe('gcp key provider (Cloud KMS)', () => {
 
   describe('a wrapped key that does not decrypt', () => {
     it.each([
-      ['copied from another project (the AAD does not match)', async (target: TestProject, source: TestProject) => {
-        await ctx.db.query(
-          `UPDATE project_keys t SET wrapped_key = s.wrapped_key FROM project_keys s
+      [
+        'copied from another project (the AAD does not match)',
+        async (target: TestProject, source: TestProject) => {
+          await ctx.db.query(
+            `UPDATE project_keys t SET wrapped_key = s.wrapped_key FROM project_keys s
             WHERE t.project_id = $1 AND t.version = 1 AND s.project_id = $2 AND s.version = 1`,
-          [target.id, source.id],
-        );
-      }],
-      ['with a byte of the ciphertext flipped', async (target: TestProject) => {
-        await ctx.db.query(
-          `UPDATE project_keys SET wrapped_key = set_byte(wrapped_key, 20, get_byte(wrapped_key, 20) # 1) WHERE project_id = $1 AND version = 1`,
-          [target.id],
-        );
-      }],
+            [target.id, source.id],
+          );
+        },
+      ],
+      [
+        'with a byte of the ciphertext flipped',
+        async (target: TestProject) => {
+          await ctx.db.query(
+            `UPDATE project_keys SET wrapped_key = set_byte(wrapped_key, 20, get_byte(wrapped_key, 20) # 1) WHERE project_id = $1 AND version = 1`,
+            [target.id],
+          );
+        },
+      ],
     ])('fails the pull with a 500 and never returns a value, when %s', async (_case, tamper) => {
       const source = await projectWithSecrets();
       const target = await projectWithSecrets();
@@ -274,7 +280,11 @@ describe('gcp key provider (Cloud KMS)', () => {
         additionalAuthenticatedDataCrc32c: { value: crc32c(aad) },
       });
       const ciphertext = Buffer.from(encrypted.ciphertext as Uint8Array);
-      expect(encrypted).toMatchObject({ name: `${KEY_NAME}/cryptoKeyVersions/1`, verifiedPlaintextCrc32c: true, verifiedAdditionalAuthenticatedDataCrc32c: true });
+      expect(encrypted).toMatchObject({
+        name: `${KEY_NAME}/cryptoKeyVersions/1`,
+        verifiedPlaintextCrc32c: true,
+        verifiedAdditionalAuthenticatedDataCrc32c: true,
+      });
       expect(Number(encrypted.ciphertextCrc32c!.value)).toBe(crc32c(ciphertext));
 
       const [decrypted] = await client.decrypt({ name: KEY_NAME, ciphertext, additionalAuthenticatedData: aad });
@@ -289,9 +299,9 @@ describe('gcp key provider (Cloud KMS)', () => {
     it('answers NOT_FOUND for another key, INVALID_ARGUMENT for another AAD, UNIMPLEMENTED for other methods', async () => {
       const [encrypted] = await client.encrypt({ name: KEY_NAME, plaintext: Buffer.from('x'), additionalAuthenticatedData: Buffer.from('a') });
       await expect(client.encrypt({ name: `${KEY_NAME}-other`, plaintext: Buffer.from('x') })).rejects.toMatchObject({ code: GrpcStatus.NOT_FOUND });
-      await expect(
-        client.decrypt({ name: KEY_NAME, ciphertext: encrypted.ciphertext, additionalAuthenticatedData: Buffer.from('b') }),
-      ).rejects.toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT });
+      await expect(client.decrypt({ name: KEY_NAME, ciphertext: encrypted.ciphertext, additionalAuthenticatedData: Buffer.from('b') })).rejects.toMatchObject({
+        code: GrpcStatus.INVALID_ARGUMENT,
+      });
       await expect(client.getCryptoKey({ name: KEY_NAME })).rejects.toMatchObject({ code: GrpcStatus.UNIMPLEMENTED });
     });
   });

@@ -95,7 +95,11 @@ describe.each([
     // One project with a rotated key: version 2 live, version 1 destroyed (nothing to rewrap there).
     const rotated = await ctx.api.post(`/v1/projects/${owner.personalOrg.id}/${projects[0].slug}/rotate-key`, undefined, { session: owner.session });
     expect(rotated.status).toBe(200);
-    const hook = await ctx.api.post(`/v1/webhooks/${owner.personalOrg.id}`, { url: 'http://127.0.0.1:9/hook', events: ['secret.deleted'] }, { session: owner.session });
+    const hook = await ctx.api.post(
+      `/v1/webhooks/${owner.personalOrg.id}`,
+      { url: 'http://127.0.0.1:9/hook', events: ['secret.deleted'] },
+      { session: owner.session },
+    );
     expect(hook.status).toBe(201);
   });
   afterAll(async () => {
@@ -163,7 +167,12 @@ describe.each([
     const moving = (await ctx.startInstance(target.env)).http;
     const before = await moving.get('/v1/admin/keys', { session: owner.session });
     expect(before.status).toBe(200);
-    expect(before.body).toMatchObject({ primary: { provider: target.name, masterKey: target.masterKeyId }, others: [{ provider: 'local' }], problems: [], moveComplete: false });
+    expect(before.body).toMatchObject({
+      primary: { provider: target.name, masterKey: target.masterKeyId },
+      others: [{ provider: 'local' }],
+      problems: [],
+      moveComplete: false,
+    });
     expect(before.body.wrapped).toEqual(
       expect.arrayContaining([expect.objectContaining({ kind: 'project_key', provider: 'local', count: PROJECTS, current: false, readable: true })]),
     );

@@ -42,7 +42,13 @@ function lineWith(log: string, text: string): string {
  * unknowable): an argon2 hash, a token, a signing secret, any 64-digit hex run (a SHA-256, as bytea or
  * text) and a serialised Buffer (how a bytea parameter prints).
  */
-const FORBIDDEN_PATTERNS = [/\$argon2/, /secr_(tok|cli)_[0-9A-Za-z]{8}/, /whsec_[0-9A-Za-z]{8}/, /(?<![0-9a-fA-F])[0-9a-fA-F]{64}(?![0-9a-fA-F])/, /"type":"Buffer"/];
+const FORBIDDEN_PATTERNS = [
+  /\$argon2/,
+  /secr_(tok|cli)_[0-9A-Za-z]{8}/,
+  /whsec_[0-9A-Za-z]{8}/,
+  /(?<![0-9a-fA-F])[0-9a-fA-F]{64}(?![0-9a-fA-F])/,
+  /"type":"Buffer"/,
+];
 
 describe('log safety: a failing query logs no credential', () => {
   let server: ServerProcess;
@@ -80,7 +86,11 @@ describe('log safety: a failing query logs no credential', () => {
     addCredential('bearer token', bearer);
     const hookToken = `hooktok${randomBytes(12).toString('hex')}`;
     addCredential('webhook URL token', hookToken, false);
-    const hook = await api.post(`/v1/webhooks/${org.id}`, { url: `http://127.0.0.1:9/hook?token=${hookToken}`, events: ['secret.created'] }, { session: owner.session });
+    const hook = await api.post(
+      `/v1/webhooks/${org.id}`,
+      { url: `http://127.0.0.1:9/hook?token=${hookToken}`, events: ['secret.created'] },
+      { session: owner.session },
+    );
     expect(hook.status).toBe(201);
     webhookId = hook.body.id;
     addCredential('webhook signing secret', hook.body.secret);
@@ -151,7 +161,9 @@ describe('log safety: a failing query logs no credential', () => {
   it('register: the password and its argon2 hash stay out of the log', async () => {
     const password = `reg-${randomBytes(8).toString('hex')}`;
     addCredential('registration password', password, false);
-    const res = await withFailingWrites(['users'], () => api.post('/v1/auth/register', { email: `r-${randomBytes(3).toString('hex')}@example.com`, password, name: 'R' }));
+    const res = await withFailingWrites(['users'], () =>
+      api.post('/v1/auth/register', { email: `r-${randomBytes(3).toString('hex')}@example.com`, password, name: 'R' }),
+    );
     await expectLoggedFailure(res);
   });
 
@@ -222,9 +234,7 @@ describe('log safety: a failing query logs no credential', () => {
       expect(res.status).toBe(200);
       expectNoCredential(await logAfter('Could not record token use'));
     });
-    const line = (await logAfter('Could not record token use'))
-      .split('\n')
-      .find((l) => l.includes('Could not record token use'))!;
+    const line = (await logAfter('Could not record token use')).split('\n').find((l) => l.includes('Could not record token use'))!;
     expect(JSON.parse(line).err).toMatchObject({ type: 'QueryFailedError', sqlstate: 'P0001', statement: 'UPDATE api_tokens' });
   });
 
@@ -277,14 +287,18 @@ describe('log safety: a failing query logs no credential', () => {
   });
 
   it('invite create and accept: the invitation token and its hash stay out of the log', async () => {
-    const created = await withFailingWrites(['org_invites'], () => api.post(`/v1/members/${org.id}/invite`, { email: member.email, role: 'viewer' }, { session: owner.session }));
+    const created = await withFailingWrites(['org_invites'], () =>
+      api.post(`/v1/members/${org.id}/invite`, { email: member.email, role: 'viewer' }, { session: owner.session }),
+    );
     await expectLoggedFailure(created);
 
     const invited = await api.post(`/v1/members/${org.id}/invite`, { email: member.email, role: 'viewer' }, { session: owner.session });
     expect(invited.status).toBe(201);
     const token = tokenOf((await mail.next(member.email, /^Join /)).links[0]);
     addCredential('invitation token', token);
-    const res = await withFailingWrites(['memberships', 'org_invites'], () => api.post(`/v1/members/invite/${token}/accept`, undefined, { session: member.session }));
+    const res = await withFailingWrites(['memberships', 'org_invites'], () =>
+      api.post(`/v1/members/invite/${token}/accept`, undefined, { session: member.session }),
+    );
     await expectLoggedFailure(res);
   });
 

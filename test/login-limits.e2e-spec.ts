@@ -29,9 +29,7 @@ describe('login abuse limits', () => {
       const user = await registerUser(ctx.api, 'unlock');
       for (let i = 0; i < 5; i++) await ctx.api.post('/v1/auth/login', { email: user.email, password: WRONG });
       expect((await ctx.api.post('/v1/auth/login', { email: user.email, password: user.password })).status).toBe(429);
-      await ctx.db.query(`UPDATE rate_limit_buckets SET reset_at = now() - interval '1 second' WHERE key = $1`, [
-        `login:failures:${user.email}`,
-      ]);
+      await ctx.db.query(`UPDATE rate_limit_buckets SET reset_at = now() - interval '1 second' WHERE key = $1`, [`login:failures:${user.email}`]);
       expect((await ctx.api.post('/v1/auth/login', { email: user.email, password: user.password })).status).toBe(200);
     });
 

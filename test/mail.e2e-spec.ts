@@ -67,7 +67,10 @@ describe('accounts by email', () => {
       const token = tokenOf(linkOf(mail, '/verify-email'));
 
       // Stored as its hash only, for 24 hours (next to the one of the welcome mail sent at sign-up).
-      const { rows } = await ctx.db.query('SELECT extract(epoch FROM expires_at - created_at)::int AS ttl FROM email_tokens WHERE user_id = $1 AND token_hash = $2', [user.id, sha256(token)]);
+      const { rows } = await ctx.db.query(
+        'SELECT extract(epoch FROM expires_at - created_at)::int AS ttl FROM email_tokens WHERE user_id = $1 AND token_hash = $2',
+        [user.id, sha256(token)],
+      );
       expect(rows).toEqual([{ ttl: 24 * 3600 }]);
       expect((await ctx.db.query('SELECT 1 FROM email_tokens WHERE token_hash = $1', [token])).rows).toEqual([]);
 
@@ -112,7 +115,9 @@ describe('accounts by email', () => {
       const mail = await smtp.next(user.email, /Reset your secr password/);
       expect(mail.text).toContain('an hour');
       const token = tokenOf(linkOf(mail, '/reset-password'));
-      const { rows } = await ctx.db.query(`SELECT extract(epoch FROM expires_at - created_at)::int AS ttl FROM email_tokens WHERE token_hash = $1`, [sha256(token)]);
+      const { rows } = await ctx.db.query(`SELECT extract(epoch FROM expires_at - created_at)::int AS ttl FROM email_tokens WHERE token_hash = $1`, [
+        sha256(token),
+      ]);
       expect(rows[0].ttl).toBe(3600);
 
       expect((await api.post('/v1/auth/reset-password', { token, password: NEW_PASSWORD })).status).toBe(204);
@@ -228,7 +233,8 @@ describe('accounts by email', () => {
   });
 
   describe('invitations', () => {
-    const invite = (org: TestOrg, by: TestUser, email: string, role: Role) => api.post(`/v1/members/${org.id}/invite`, { email, role }, { session: by.session });
+    const invite = (org: TestOrg, by: TestUser, email: string, role: Role) =>
+      api.post(`/v1/members/${org.id}/invite`, { email, role }, { session: by.session });
 
     /** Invites by mail and accepts with the mailed token. */
     async function join(org: TestOrg, by: TestUser, user: TestUser, role: Role): Promise<void> {
@@ -280,7 +286,10 @@ describe('accounts by email', () => {
       expect((await revoke(forOwner, admin)).status).toBe(403);
       expect((await revoke(forOwner, owner)).status).toBe(204);
 
-      const { rows } = await ctx.db.query(`SELECT actor_user_id, metadata FROM audit_events WHERE org_id = $1 AND action = 'member.invite_revoked' ORDER BY id`, [org.id]);
+      const { rows } = await ctx.db.query(
+        `SELECT actor_user_id, metadata FROM audit_events WHERE org_id = $1 AND action = 'member.invite_revoked' ORDER BY id`,
+        [org.id],
+      );
       expect(rows).toEqual([
         { actor_user_id: admin.id, metadata: { inviteId: pending, email: invitee.email, role: 'viewer' } },
         { actor_user_id: owner.id, metadata: { inviteId: forOwner, email: invitee.email, role: 'owner' } },
@@ -348,7 +357,8 @@ describe('accounts by email', () => {
     it('limits forgot-password per client address', async () => {
       const ip = '198.51.100.7';
       const statuses = [];
-      for (let i = 0; i < 4; i++) statuses.push((await limited.post('/v1/auth/forgot-password', { email: `spray-${i}-${suffix()}@example.com` }, from(ip))).status);
+      for (let i = 0; i < 4; i++)
+        statuses.push((await limited.post('/v1/auth/forgot-password', { email: `spray-${i}-${suffix()}@example.com` }, from(ip))).status);
       expect(statuses).toEqual([202, 202, 202, 429]);
       expect((await limited.post('/v1/auth/forgot-password', { email: `spray-x-${suffix()}@example.com` }, from('198.51.100.8'))).status).toBe(202);
     });

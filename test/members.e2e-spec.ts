@@ -158,9 +158,7 @@ describe('orgs and members', () => {
       const first = await invite(org, owner, people.outsider.email, 'viewer');
       const second = await invite(org, owner, people.outsider.email, 'developer');
       expect(second.status).toBe(201);
-      expect((await listMembers(org, owner)).body.invites).toEqual([
-        expect.objectContaining({ id: second.body.invite.id, role: 'developer' }),
-      ]);
+      expect((await listMembers(org, owner)).body.invites).toEqual([expect.objectContaining({ id: second.body.invite.id, role: 'developer' })]);
       expect((await accept(first.body.token, people.outsider)).status).toBe(404);
       expect((await accept(second.body.token, people.outsider)).body.role).toBe('developer');
     });
@@ -206,7 +204,10 @@ describe('orgs and members', () => {
     it('never writes an invitation token into the audit log', async () => {
       const { org, owner, admin } = await team();
       const tokens: string[] = [];
-      for (const [by, role] of [[owner, 'viewer'], [admin, 'developer']] as const) {
+      for (const [by, role] of [
+        [owner, 'viewer'],
+        [admin, 'developer'],
+      ] as const) {
         tokens.push((await invite(org, by, people.outsider.email, role)).body.token);
       }
       await accept(tokens[1], people.bystander); // refused: another address
@@ -231,10 +232,7 @@ describe('orgs and members', () => {
       expect(res.body).toMatchObject({ userId: developer.id, email: developer.email, role: 'admin' });
       expect(await roleOf(org, developer)).toBe('admin');
 
-      const { rows } = await ctx.db.query(
-        `SELECT actor_user_id, metadata FROM audit_events WHERE org_id = $1 AND action = 'member.role_changed'`,
-        [org.id],
-      );
+      const { rows } = await ctx.db.query(`SELECT actor_user_id, metadata FROM audit_events WHERE org_id = $1 AND action = 'member.role_changed'`, [org.id]);
       expect(rows).toEqual([{ actor_user_id: owner.id, metadata: { userId: developer.id, from: 'developer', to: 'admin' } }]);
     });
 
@@ -291,9 +289,7 @@ describe('orgs and members', () => {
       expect(me.body.orgs.map((o: { id: string }) => o.id)).not.toContain(org.id);
       expect((await listMembers(org, owner)).body.members.map((m: { userId: string }) => m.userId)).not.toContain(developer.id);
 
-      const { rows } = await ctx.db.query(`SELECT actor_user_id, metadata FROM audit_events WHERE org_id = $1 AND action = 'member.removed'`, [
-        org.id,
-      ]);
+      const { rows } = await ctx.db.query(`SELECT actor_user_id, metadata FROM audit_events WHERE org_id = $1 AND action = 'member.removed'`, [org.id]);
       expect(rows).toEqual([{ actor_user_id: admin.id, metadata: { userId: developer.id, email: developer.email, role: 'developer', revokedTokens: 1 } }]);
     });
 

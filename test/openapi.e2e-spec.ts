@@ -103,7 +103,11 @@ describe('OpenAPI document and Swagger UI', () => {
 
   it('documents every route of the app, and nothing else', () => {
     expect(handlers.length).toBeGreaterThan(0);
-    expect(operationsOf(document).map((o) => o.key).sort()).toEqual(handlers.map((h) => h.key).sort());
+    expect(
+      operationsOf(document)
+        .map((o) => o.key)
+        .sort(),
+    ).toEqual(handlers.map((h) => h.key).sort());
   });
 
   it('names every operation after its controller method, uniquely', () => {
@@ -144,7 +148,17 @@ describe('OpenAPI document and Swagger UI', () => {
     const error = document.components.schemas.ErrorResponseDto;
     expect(error.required).toEqual(expect.arrayContaining(['statusCode', 'code', 'message', 'requestId']));
     expect(error.properties.code.enum).toEqual(
-      expect.arrayContaining(['bad_request', 'validation_failed', 'unauthorized', 'forbidden', 'not_found', 'conflict', 'plan_limit_exceeded', 'rate_limited', 'internal_error']),
+      expect.arrayContaining([
+        'bad_request',
+        'validation_failed',
+        'unauthorized',
+        'forbidden',
+        'not_found',
+        'conflict',
+        'plan_limit_exceeded',
+        'rate_limited',
+        'internal_error',
+      ]),
     );
     const problems = operationsOf(document).flatMap(({ key, op }) =>
       Object.entries(op.responses as Json)
@@ -153,7 +167,9 @@ describe('OpenAPI document and Swagger UI', () => {
         .map(([status]) => `${key}: ${status} is not an ErrorResponseDto`),
     );
     expect(problems).toEqual([]);
-    const withoutBadRequest = operationsOf(document).filter(({ op }) => !op.responses['400']).map((o) => o.key);
+    const withoutBadRequest = operationsOf(document)
+      .filter(({ op }) => !op.responses['400'])
+      .map((o) => o.key);
     expect(withoutBadRequest).toEqual([]);
   });
 
@@ -209,7 +225,10 @@ describe('OpenAPI document and Swagger UI', () => {
   it('documents every path parameter of every operation', () => {
     const problems = operationsOf(document).flatMap(({ key, path, op }) => {
       const inPath = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
-      const documented = (op.parameters ?? []).filter((p: Json) => p.in === 'path').map((p: Json) => p.name).sort();
+      const documented = (op.parameters ?? [])
+        .filter((p: Json) => p.in === 'path')
+        .map((p: Json) => p.name)
+        .sort();
       return inPath.join(',') === documented.join(',') ? [] : [`${key}: path has ${inPath.join(', ')}, documented ${documented.join(', ')}`];
     });
     expect(problems).toEqual([]);

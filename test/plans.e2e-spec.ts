@@ -51,7 +51,9 @@ describe('plans and limits', () => {
     const path = secretsPath(org, project, 'staging');
     const results = await Promise.all(Array.from({ length: 6 }, (_, i) => ctx.api.put(path, { key: `RACE_${i}`, value: 'v' }, as())));
     expect(results.map((r) => r.status).sort()).toEqual([200, 200, 200, 403, 403, 403]);
-    const { rows } = await ctx.db.query('SELECT count(*)::int AS n FROM secrets s JOIN environments e ON e.id = s.environment_id WHERE e.project_id = $1', [project.id]);
+    const { rows } = await ctx.db.query('SELECT count(*)::int AS n FROM secrets s JOIN environments e ON e.id = s.environment_id WHERE e.project_id = $1', [
+      project.id,
+    ]);
     expect(rows[0].n).toBe(3);
   });
 
@@ -96,8 +98,30 @@ describe('plans and limits', () => {
     });
 
     it('counts only the keys a bulk import would add, and refuses the whole import past the limit', async () => {
-      expect((await ctx.api.post(`${path}/bulk`, { secrets: [{ key: 'B', value: '3' }, { key: 'C', value: '3' }] }, as())).status).toBe(200);
-      const res = await ctx.api.post(`${path}/bulk`, { secrets: [{ key: 'A', value: '9' }, { key: 'D', value: '4' }] }, as());
+      expect(
+        (
+          await ctx.api.post(
+            `${path}/bulk`,
+            {
+              secrets: [
+                { key: 'B', value: '3' },
+                { key: 'C', value: '3' },
+              ],
+            },
+            as(),
+          )
+        ).status,
+      ).toBe(200);
+      const res = await ctx.api.post(
+        `${path}/bulk`,
+        {
+          secrets: [
+            { key: 'A', value: '9' },
+            { key: 'D', value: '4' },
+          ],
+        },
+        as(),
+      );
       expect(res.status).toBe(403);
       expect(res.body.message).toMatch(/secretsPerEnvironment .*current usage is 3/);
       const { rows } = await ctx.db.query(`SELECT count(*)::int AS n FROM secrets WHERE key = 'D'`);

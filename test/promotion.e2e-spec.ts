@@ -99,7 +99,10 @@ describe('promotion', () => {
         WHERE s.project_id = $1 AND e.slug = 'development' ORDER BY s.key`,
       [project.id],
     );
-    expect(rows).toEqual([{ key: 'NEW_KEY_VALUE', key_version: 2 }, { key: 'REDIS_URL', key_version: 1 }]);
+    expect(rows).toEqual([
+      { key: 'NEW_KEY_VALUE', key_version: 2 },
+      { key: 'REDIS_URL', key_version: 1 },
+    ]);
     expect(await values(project, 'development')).toEqual({ NEW_KEY_VALUE: 'written-under-v2', REDIS_URL: 'stg-redis' });
     // Finishing the rotation re-encrypts the copy too.
     const rotated = await ctx.api.post(`/v1/projects/${org.id}/${project.slug}/rotate-key`, undefined, as());

@@ -109,9 +109,13 @@ describe('registration', () => {
       for (const email of emails.slice(0, 3)) {
         expect((await limited.api.post('/v1/auth/register', { email, password: DEFAULT_PASSWORD, name: 'Ip' })).status).toBe(202);
       }
-      const fourth = await limited.api.post('/v1/auth/register', { email: emails[3], password: DEFAULT_PASSWORD, name: 'Ip' }, {
-        headers: { 'x-forwarded-for': '203.0.113.9' }, // not trusted without TRUST_PROXY
-      });
+      const fourth = await limited.api.post(
+        '/v1/auth/register',
+        { email: emails[3], password: DEFAULT_PASSWORD, name: 'Ip' },
+        {
+          headers: { 'x-forwarded-for': '203.0.113.9' }, // not trusted without TRUST_PROXY
+        },
+      );
       expect(fourth.status).toBe(429);
       expect(Number(fourth.headers.get('retry-after'))).toBeGreaterThan(0);
       expect((await limited.db.query('SELECT 1 FROM users WHERE email = $1', [emails[3]])).rows).toEqual([]);

@@ -254,7 +254,11 @@ const ROUTES: readonly RouteRow[] = [
     route: 'DELETE /v1/members/:orgId/invites/:inviteId',
     // Fresh target: a new pending invitation of the team org, made by its owner.
     call: async (fx, _who, ctx) => {
-      const res = await ctx.api.post(`/v1/members/${fx.org.id}/invite`, { email: `invitee-${unique()}@example.com`, role: 'developer' }, { session: fx.owner.session });
+      const res = await ctx.api.post(
+        `/v1/members/${fx.org.id}/invite`,
+        { email: `invitee-${unique()}@example.com`, role: 'developer' },
+        { session: fx.owner.session },
+      );
       if (res.status !== 201) throw new Error(`invite failed: ${res.status} ${res.text}`);
       return { params: { inviteId: res.body.invite.id } };
     },
@@ -388,23 +392,21 @@ const ROUTES: readonly RouteRow[] = [
     },
     expect: { owner: 204, admin: 204, developer: 403, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 403 },
   },
-  ...(['development', 'production'] as const).map(
-    (env): RouteRow => ({
-      // Reveals the environment's key names: the access of listing its keys.
-      route: 'GET /v1/templates/:orgSlug/:project/validate/:env',
-      variant: env,
-      call: () => ({ params: { env } }),
-      expect: {
-        owner: 200,
-        admin: 200,
-        developer: env === 'production' ? 403 : 200,
-        viewer: env === 'production' ? 403 : 200,
-        nonMember: 403,
-        anonymous: 401,
-        readOnlyToken: 200,
-      },
-    }),
-  ),
+  ...(['development', 'production'] as const).map((env): RouteRow => ({
+    // Reveals the environment's key names: the access of listing its keys.
+    route: 'GET /v1/templates/:orgSlug/:project/validate/:env',
+    variant: env,
+    call: () => ({ params: { env } }),
+    expect: {
+      owner: 200,
+      admin: 200,
+      developer: env === 'production' ? 403 : 200,
+      viewer: env === 'production' ? 403 : 200,
+      nonMember: 403,
+      anonymous: 401,
+      readOnlyToken: 200,
+    },
+  })),
 
   // ── Webhooks ──
   {
@@ -626,7 +628,10 @@ function nestRoutes(ctx: TestContext): string[] {
         const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod];
         for (const base of bases) {
           for (const path of ([] as string[]).concat(paths)) {
-            const full = `/${[base, path].map((p) => p.replace(/^\/+|\/+$/g, '')).filter(Boolean).join('/')}`;
+            const full = `/${[base, path]
+              .map((p) => p.replace(/^\/+|\/+$/g, ''))
+              .filter(Boolean)
+              .join('/')}`;
             routes.push(`${method} ${full.replace(/:(\w+)/g, '{$1}')}`);
           }
         }

@@ -51,7 +51,12 @@ describe('scoped tokens see nothing beyond their scope', () => {
     expect(one.status).toBe(200);
     expect(one.body.environments.map((e: { slug: string }) => e.slug)).toEqual(['development', 'staging']);
     const list = await ctx.api.get(`/v1/projects/${user.personalOrg.id}`, { token: narrowed.token });
-    expect(list.body.projects ?? list.body).toEqual([expect.objectContaining({ id: project.id, environments: [expect.objectContaining({ slug: 'development' }), expect.objectContaining({ slug: 'staging' })] })]);
+    expect(list.body.projects ?? list.body).toEqual([
+      expect.objectContaining({
+        id: project.id,
+        environments: [expect.objectContaining({ slug: 'development' }), expect.objectContaining({ slug: 'staging' })],
+      }),
+    ]);
     // The whole-org token and the session still see every environment.
     const whole = await ctx.api.get(`/v1/projects/${user.personalOrg.id}/${project.slug}`, { session: user.session });
     expect(whole.body.environments.map((e: { slug: string }) => e.slug)).toEqual(['development', 'staging', 'production']);

@@ -33,7 +33,12 @@ describe('@secr/sdk', () => {
       created: true,
     });
     expect((await client.setSecret(org.slug, project.slug, 'dev', 'API_KEY', 'sk-2')).version).toBe(2);
-    expect(await client.bulkSetSecrets(org.slug, project.slug, 'dev', [{ key: 'A', value: '1' }, { key: 'API_KEY', value: 'sk-3' }])).toEqual({
+    expect(
+      await client.bulkSetSecrets(org.slug, project.slug, 'dev', [
+        { key: 'A', value: '1' },
+        { key: 'API_KEY', value: 'sk-3' },
+      ]),
+    ).toEqual({
       created: 1,
       updated: 1,
       total: 2,
@@ -60,7 +65,10 @@ describe('@secr/sdk', () => {
   });
 
   it('promotes, and lists and validates templates', async () => {
-    await client.bulkSetSecrets(org.slug, project.slug, 'staging', [{ key: 'DATABASE_URL', value: 'db' }, { key: 'REDIS_URL', value: 'r' }]);
+    await client.bulkSetSecrets(org.slug, project.slug, 'staging', [
+      { key: 'DATABASE_URL', value: 'db' },
+      { key: 'REDIS_URL', value: 'r' },
+    ]);
     const dry = await client.promoteSecrets(org.slug, project.slug, { fromEnv: 'staging', toEnv: 'production', dryRun: true });
     expect(dry).toMatchObject({ promoted: 2, created: 2, updated: 0, skipped: 0, dryRun: true });
     expect((await client.promoteSecrets(org.slug, project.slug, { fromEnv: 'staging', toEnv: 'production', keys: ['REDIS_URL'] })).created).toBe(1);

@@ -96,7 +96,11 @@ describe('secrets under concurrent writes', () => {
       const history = await valuesByVersion(p, key);
       expect(history.size).toBe(8);
       // Every import's value of the key is there exactly once: nothing overwritten in place.
-      expect([...history.values()].sort()).toEqual(range(8).map((j) => `import-${j}:${key}`).sort());
+      expect([...history.values()].sort()).toEqual(
+        range(8)
+          .map((j) => `import-${j}:${key}`)
+          .sort(),
+      );
       expect(current.get(key)).toEqual({ value: history.get(8), version: 8 });
       winners.add(history.get(8)!.split(':')[0]);
     }
@@ -195,7 +199,8 @@ describe('secrets under concurrent writes', () => {
       // The last write is what a pull sees.
       const pulled = await ctx.api.get(path, as);
       expect(pulled.status).toBe(200);
-      for (const s of pulled.body.secrets as Array<{ key: string; version: number }>) expect({ key: s.key, version: s.version }).toEqual({ key: s.key, version: expected });
+      for (const s of pulled.body.secrets as Array<{ key: string; version: number }>)
+        expect({ key: s.key, version: s.version }).toEqual({ key: s.key, version: expected });
       expect(pulled.body.secrets).toHaveLength(keys.length);
     }
 
@@ -205,8 +210,14 @@ describe('secrets under concurrent writes', () => {
       expect(res.status).toBe(200);
       const history = new Map<number, string>(res.body.versions.map((v: { version: number; value: string }) => [v.version, v.value]));
       for (let round = 0; round < rounds; round++) {
-        const values = range(4).map((i) => history.get(4 * round + i)).sort();
-        expect({ key, round, values }).toEqual({ key, round, values: [`bulk-a-${round}:${key}`, `bulk-b-${round}:${key}`, `stg-${round}:${key}`, `stg-${round}:${key}`].sort() });
+        const values = range(4)
+          .map((i) => history.get(4 * round + i))
+          .sort();
+        expect({ key, round, values }).toEqual({
+          key,
+          round,
+          values: [`bulk-a-${round}:${key}`, `bulk-b-${round}:${key}`, `stg-${round}:${key}`, `stg-${round}:${key}`].sort(),
+        });
       }
       const pulled = await ctx.api.get(path, as);
       const current = pulled.body.secrets.find((s: { key: string }) => s.key === key);

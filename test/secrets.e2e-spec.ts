@@ -36,7 +36,14 @@ describe('secrets', () => {
     return res.body as {
       key: string;
       deleted: boolean;
-      versions: Array<{ version: number; value: string; description: string | null; source: string; createdAt: string; createdBy: { id: string; email: string } | null }>;
+      versions: Array<{
+        version: number;
+        value: string;
+        description: string | null;
+        source: string;
+        createdAt: string;
+        createdBy: { id: string; email: string } | null;
+      }>;
     };
   }
 
@@ -176,12 +183,20 @@ describe('secrets', () => {
 
     it('answers to dev, stg and prod as the default environments, which stay separate', async () => {
       const p = await project();
-      for (const [alias, env] of [['dev', 'development'], ['stg', 'staging'], ['prod', 'production']]) {
+      for (const [alias, env] of [
+        ['dev', 'development'],
+        ['stg', 'staging'],
+        ['prod', 'production'],
+      ]) {
         const res = await ctx.api.put(path(p, alias), { key: 'WHERE', value: env }, as);
         expect(res.status).toBe(200);
         expect(res.body).toEqual({ key: 'WHERE', version: 1, created: true });
       }
-      for (const [alias, env] of [['dev', 'development'], ['stg', 'staging'], ['prod', 'production']]) {
+      for (const [alias, env] of [
+        ['dev', 'development'],
+        ['stg', 'staging'],
+        ['prod', 'production'],
+      ]) {
         expect(await pull(p, env)).toEqual([expect.objectContaining({ key: 'WHERE', value: env, version: 1 })]);
         expect(await pull(p, alias)).toEqual([expect.objectContaining({ key: 'WHERE', value: env, version: 1 })]);
         expect((await ctx.api.get(`${path(p, alias)}/keys`, as)).body.keys).toEqual([expect.objectContaining({ key: 'WHERE' })]);
@@ -219,7 +234,13 @@ describe('secrets', () => {
       await setSecret(ctx.api, as, team.org, p, 'development', { key: 'EXISTING', value: 'old', description: 'kept' });
       const res = await ctx.api.post(
         `${path(p)}/bulk`,
-        { secrets: [{ key: 'EXISTING', value: 'new' }, { key: 'NEW_ONE', value: '1', description: 'fresh' }, { key: 'NEW_TWO', value: '2' }] },
+        {
+          secrets: [
+            { key: 'EXISTING', value: 'new' },
+            { key: 'NEW_ONE', value: '1', description: 'fresh' },
+            { key: 'NEW_TWO', value: '2' },
+          ],
+        },
         as,
       );
       expect(res.status).toBe(200);
@@ -237,11 +258,7 @@ describe('secrets', () => {
       await setSecret(ctx.api, as, team.org, p, 'development', { key: 'EXISTING', value: 'old' });
       const invalidItems = [{ key: '9_STARTS_WITH_DIGIT', value: 'x' }, { key: 'TOO_BIG', value: 'x'.repeat(64 * 1024 + 1) }, { key: 'NO_VALUE' }];
       for (const invalid of invalidItems) {
-        const res = await ctx.api.post(
-          `${path(p)}/bulk`,
-          { secrets: [{ key: 'EXISTING', value: 'new' }, { key: 'FRESH', value: 'f' }, invalid] },
-          as,
-        );
+        const res = await ctx.api.post(`${path(p)}/bulk`, { secrets: [{ key: 'EXISTING', value: 'new' }, { key: 'FRESH', value: 'f' }, invalid] }, as);
         expect(res.status).toBe(400);
         expect(res.body.code).toBe('validation_failed');
         expect(res.body.errors[0].field).toMatch(/^secrets\.2\./);
@@ -265,7 +282,14 @@ describe('secrets', () => {
       try {
         const res = await ctx.api.post(
           `${path(p)}/bulk`,
-          { secrets: [{ key: 'A_EXISTING', value: 'new-a' }, { key: 'NEW_KEY', value: 'n' }, { key: 'POISON', value: 'p' }, { key: 'Z_EXISTING', value: 'new-z' }] },
+          {
+            secrets: [
+              { key: 'A_EXISTING', value: 'new-a' },
+              { key: 'NEW_KEY', value: 'n' },
+              { key: 'POISON', value: 'p' },
+              { key: 'Z_EXISTING', value: 'new-z' },
+            ],
+          },
           as,
         );
         expect(res.status).toBe(500);
@@ -287,7 +311,13 @@ describe('secrets', () => {
       const p = await project();
       const res = await ctx.api.post(
         `${path(p)}/bulk`,
-        { secrets: [{ key: 'TWICE', value: '1' }, { key: 'ONCE', value: 'o' }, { key: 'TWICE', value: '2' }] },
+        {
+          secrets: [
+            { key: 'TWICE', value: '1' },
+            { key: 'ONCE', value: 'o' },
+            { key: 'TWICE', value: '2' },
+          ],
+        },
         as,
       );
       expect(res.status).toBe(400);
@@ -616,7 +646,11 @@ describe('secrets', () => {
       const tooMany = Array.from({ length: 101 }, (_, i) => `K${i}`).join(',');
       for (const query of ['keys=', 'keys=A,,B', 'keys=1BAD', `keys=${'A'.repeat(257)}`, `keys=${tooMany}`]) {
         const res = await ctx.api.get(`${path(p)}?${query}`, as);
-        expect({ query: query.slice(0, 20), status: res.status, code: res.body?.code }).toEqual({ query: query.slice(0, 20), status: 400, code: 'validation_failed' });
+        expect({ query: query.slice(0, 20), status: res.status, code: res.body?.code }).toEqual({
+          query: query.slice(0, 20),
+          status: 400,
+          code: 'validation_failed',
+        });
       }
     });
 

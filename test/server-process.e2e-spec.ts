@@ -99,19 +99,22 @@ describe('the server process', () => {
     expect(postmasterPid(dataDir)).toBeUndefined();
   });
 
-  it.concurrent('on Ctrl-C (SIGINT to the process group) stops the server, then its PostgreSQL, with no error line and the final metrics written; starts and serves quietly', async () => {
-    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'secr-proc-'));
-    dirs.push(dataDir);
-    const env = { SECR_DATA_DIR: dataDir, PORT: String(await freePort()), EMBEDDED_PG_PORT: String(await freePort()) };
-    const server = launchServer(env);
-    // A process group of its own outlives a failed test: end it then (afterAll stops its PostgreSQL).
-    const leftover = () => server.child.exitCode === null && server.child.signalCode === null && process.kill(-server.child.pid!, 'SIGKILL');
-    try {
-      await ctrlC(server, dataDir, env);
-    } finally {
-      leftover();
-    }
-  });
+  it.concurrent(
+    'on Ctrl-C (SIGINT to the process group) stops the server, then its PostgreSQL, with no error line and the final metrics written; starts and serves quietly',
+    async () => {
+      const dataDir = await mkdtemp(path.join(os.tmpdir(), 'secr-proc-'));
+      dirs.push(dataDir);
+      const env = { SECR_DATA_DIR: dataDir, PORT: String(await freePort()), EMBEDDED_PG_PORT: String(await freePort()) };
+      const server = launchServer(env);
+      // A process group of its own outlives a failed test: end it then (afterAll stops its PostgreSQL).
+      const leftover = () => server.child.exitCode === null && server.child.signalCode === null && process.kill(-server.child.pid!, 'SIGKILL');
+      try {
+        await ctrlC(server, dataDir, env);
+      } finally {
+        leftover();
+      }
+    },
+  );
 
   async function ctrlC(server: ReturnType<typeof launchServer>, dataDir: string, env: Record<string, string>): Promise<void> {
     await waitForOutput(server, 'Swagger UI');
@@ -141,7 +144,9 @@ describe('the server process', () => {
     const client = new pg.Client({ connectionString: database.url });
     try {
       await client.connect();
-      const { rows } = await client.query(`SELECT route, sum(count)::int AS n FROM request_metrics WHERE route IN ('/health', '/health/ready') GROUP BY route ORDER BY route`);
+      const { rows } = await client.query(
+        `SELECT route, sum(count)::int AS n FROM request_metrics WHERE route IN ('/health', '/health/ready') GROUP BY route ORDER BY route`,
+      );
       expect(rows).toEqual([
         { route: '/health', n: 1 },
         { route: '/health/ready', n: 1 },
@@ -157,7 +162,13 @@ describe('the server process', () => {
     dirs.push(dataDir);
     const databaseUrl = await createTestDatabase();
     const port = String(await freePort());
-    const server = launchServer({ SECR_DATA_DIR: dataDir, PORT: port, DATABASE_URL: databaseUrl, SESSION_SECRET: 'x'.repeat(40), SECR_MASTER_KEY: TEST_MASTER_KEY });
+    const server = launchServer({
+      SECR_DATA_DIR: dataDir,
+      PORT: port,
+      DATABASE_URL: databaseUrl,
+      SESSION_SECRET: 'x'.repeat(40),
+      SECR_MASTER_KEY: TEST_MASTER_KEY,
+    });
     await waitForOutput(server, 'Swagger UI');
     expect((await fetch(`http://127.0.0.1:${port}/health/ready`)).status).toBe(200);
     expect(existsSync(path.join(dataDir, 'pg'))).toBe(false);
@@ -199,7 +210,9 @@ describe('the server process', () => {
     const org = ((await (await fetch(`${base}/v1/auth/me`, { headers: session })).json()) as { orgs: Array<{ id: string }> }).orgs[0];
     const { token } = (await (await fetch(`${base}/v1/auth/token`, json({ name: 't', access: 'read_write' }, session))).json()) as { token: string };
     await fetch(`${base}/v1/auth/me`, { headers: { authorization: `Bearer ${token}` } });
-    const invited = (await (await fetch(`${base}/v1/members/${org.id}/invite`, json({ email: 'x@example.com', role: 'viewer' }, session))).json()) as { token?: string };
+    const invited = (await (await fetch(`${base}/v1/members/${org.id}/invite`, json({ email: 'x@example.com', role: 'viewer' }, session))).json()) as {
+      token?: string;
+    };
     expect(invited.token).toBeUndefined();
     const invite = { token: tokenOf((await smtp.next('x@example.com', /^Join /)).links[0]) };
     await fetch(`${base}/v1/members/invite/${invite.token}/accept`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
@@ -228,7 +241,13 @@ describe('the server process', () => {
     [{ DATABASE_URL: 'mysql://nope' }, 'DATABASE_URL'],
     [{ TRUST_PROXY: 'sometimes' }, 'TRUST_PROXY'],
     [
-      { NODE_ENV: 'production', DATABASE_URL: 'postgres://x@127.0.0.1:1/x', SESSION_SECRET: 'x'.repeat(40), SECR_MASTER_KEY: TEST_MASTER_KEY, PUBLIC_URL: 'https://secr.example.com' },
+      {
+        NODE_ENV: 'production',
+        DATABASE_URL: 'postgres://x@127.0.0.1:1/x',
+        SESSION_SECRET: 'x'.repeat(40),
+        SECR_MASTER_KEY: TEST_MASTER_KEY,
+        PUBLIC_URL: 'https://secr.example.com',
+      },
       'SMTP_URL',
     ],
     // A generated master key would be lost with the process: outside embedded mode it must be configured.

@@ -83,10 +83,9 @@ describe('templates', () => {
     }
     expect((await ctx.api.post(base(project), { key: 'AUDITED' }, as())).status).toBe(201);
     expect((await ctx.api.delete(`${base(project)}/AUDITED`, as())).status).toBe(204);
-    const { rows } = await ctx.db.query(
-      `SELECT action FROM audit_events WHERE metadata->>'projectId' = $1 AND action LIKE 'template.%' ORDER BY id`,
-      [project.id],
-    );
+    const { rows } = await ctx.db.query(`SELECT action FROM audit_events WHERE metadata->>'projectId' = $1 AND action LIKE 'template.%' ORDER BY id`, [
+      project.id,
+    ]);
     expect(rows.map((r) => r.action)).toEqual(['template.added', 'template.added', 'template.removed']);
   });
 });

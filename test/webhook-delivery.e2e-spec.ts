@@ -136,9 +136,7 @@ describe('webhook deliveries', () => {
       { event: 'secret.bulk_set', ...common, key: null, metadata: { created: 2, updated: 0, total: 2, keys: ['BULK_A', 'BULK_B'] } },
     ]);
     expect(byEvent('secret.deleted')).toEqual([{ event: 'secret.deleted', ...common, key: 'API_KEY', metadata: {} }]);
-    expect(byEvent('secret.bulk_delete')).toEqual([
-      { event: 'secret.bulk_delete', ...common, key: null, metadata: { count: 2, keys: ['BULK_A', 'BULK_B'] } },
-    ]);
+    expect(byEvent('secret.bulk_delete')).toEqual([{ event: 'secret.bulk_delete', ...common, key: null, metadata: { count: 2, keys: ['BULK_A', 'BULK_B'] } }]);
 
     for (const request of received) {
       expect(Object.keys(json(request))).toEqual(PAYLOAD_KEYS);
@@ -218,7 +216,14 @@ describe('webhook deliveries', () => {
     const log = await waitForLog(webhook.id, 2);
     expect(log).toEqual([
       expect.objectContaining({ deliveryId: first.headers['x-secr-delivery'], attempt: 2, outcome: 'delivered', statusCode: 200, error: null }),
-      expect.objectContaining({ deliveryId: first.headers['x-secr-delivery'], attempt: 1, outcome: 'retrying', statusCode: 500, error: 'HTTP 500', response: 'temporarily broken' }),
+      expect.objectContaining({
+        deliveryId: first.headers['x-secr-delivery'],
+        attempt: 1,
+        outcome: 'retrying',
+        statusCode: 500,
+        error: 'HTTP 500',
+        response: 'temporarily broken',
+      }),
     ]);
     expect(log[1].durationMs).toBeGreaterThanOrEqual(0);
   });

@@ -74,7 +74,11 @@ describe('webhook deliveries across restarts and instances', () => {
   it('sends each delivery exactly once with two sending instances on one database', async () => {
     // Two senders of its own, whatever instances earlier tests left running.
     const [a, b] = (await Promise.all([ctx.startInstance({ WEBHOOK_CONCURRENCY: '2' }), ctx.startInstance({ WEBHOOK_CONCURRENCY: '2' })])).map((i) => i.http);
-    const webhook = await createWebhook(a, team.owner, team.org, { url: receiver.url('/once'), project: project.slug, events: ['secret.created', 'secret.updated'] });
+    const webhook = await createWebhook(a, team.owner, team.org, {
+      url: receiver.url('/once'),
+      project: project.slug,
+      events: ['secret.created', 'secret.updated'],
+    });
     const writes = 20;
     for (let i = 0; i < writes; i++) {
       await setSecret(i % 2 ? a : b, as, team.org, project, 'development', { key: `ONCE_${i}`, value: 'v' });
@@ -118,9 +122,7 @@ describe('the SSRF check at delivery time', () => {
     await ctx.startInstance({ WEBHOOK_CONCURRENCY: '1', WEBHOOK_ALLOW_PRIVATE: 'false' });
     await until(async () => (await jobStates(ctx, webhook.id)).every((s) => s === 'completed'), 'the job to settle');
     const log = (await ctx.api.get(`/v1/webhooks/${team.org.id}/${webhook.id}`, as)).body.deliveries;
-    expect(log).toEqual([
-      expect.objectContaining({ attempt: 1, outcome: 'failed', statusCode: null, error: 'Refused: 127.0.0.1 is a loopback address' }),
-    ]);
+    expect(log).toEqual([expect.objectContaining({ attempt: 1, outcome: 'failed', statusCode: null, error: 'Refused: 127.0.0.1 is a loopback address' })]);
     expect(receiver.received).toHaveLength(0);
   });
 });

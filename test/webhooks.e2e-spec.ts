@@ -94,7 +94,14 @@ describe('webhooks API', () => {
 
       const res = await ctx.api.patch(
         path,
-        { url: OTHER_PUBLIC_URL, events: ['secret.updated', 'secret.promoted'], project: project.slug, environments: ['prod', 'staging'], enabled: false, description: 'now filtered' },
+        {
+          url: OTHER_PUBLIC_URL,
+          events: ['secret.updated', 'secret.promoted'],
+          project: project.slug,
+          environments: ['prod', 'staging'],
+          enabled: false,
+          description: 'now filtered',
+        },
         as,
       );
       expect(res.status).toBe(200);
@@ -217,7 +224,11 @@ describe('webhooks API', () => {
     });
 
     it('takes a project by slug or id and environments by slug or alias, and answers 404 for ones the org does not have', async () => {
-      const bySlug = await ctx.api.post(base(), { url: PUBLIC_URL, events: ['secret.created'], project: project.slug, environments: ['dev', 'production'] }, as);
+      const bySlug = await ctx.api.post(
+        base(),
+        { url: PUBLIC_URL, events: ['secret.created'], project: project.slug, environments: ['dev', 'production'] },
+        as,
+      );
       expect(bySlug.status).toBe(201);
       expect(bySlug.body).toMatchObject({ project: { id: project.id, slug: project.slug }, environments: ['development', 'production'] });
       const byId = await ctx.api.post(base(), { url: PUBLIC_URL, events: ['secret.created'], project: project.id }, as);
@@ -350,10 +361,9 @@ describe('webhooks API', () => {
       expect(tested.status).toBe(202);
       expect((await ctx.api.delete(`${base()}/${created.id}`, as)).status).toBe(204);
 
-      const { rows } = await ctx.db.query(
-        `SELECT action, metadata, metadata::text AS text FROM audit_events WHERE metadata->>'webhookId' = $1 ORDER BY id`,
-        [created.id],
-      );
+      const { rows } = await ctx.db.query(`SELECT action, metadata, metadata::text AS text FROM audit_events WHERE metadata->>'webhookId' = $1 ORDER BY id`, [
+        created.id,
+      ]);
       expect(rows.map((r) => r.action)).toEqual(['webhook.created', 'webhook.updated', 'webhook.tested', 'webhook.deleted']);
       expect(rows[0].metadata).toMatchObject({ webhookId: created.id, host: '1.1.1.1', events: ALL_SECRET_EVENTS, enabled: true });
       expect(rows[1].metadata).toMatchObject({ changed: ['enabled'], enabled: false });
@@ -381,7 +391,9 @@ describe('webhooks API', () => {
           WHERE data->>'webhookId' = ANY($1) ORDER BY 1`,
         [hooks.map((h) => h.id)],
       );
-      expect(rows).toEqual(hooks.map((h) => ({ webhook: h.id, retry_limit: 5, retry_delay: 30, retry_backoff: true })).sort((a, b) => (a.webhook < b.webhook ? -1 : 1)));
+      expect(rows).toEqual(
+        hooks.map((h) => ({ webhook: h.id, retry_limit: 5, retry_delay: 30, retry_backoff: true })).sort((a, b) => (a.webhook < b.webhook ? -1 : 1)),
+      );
     });
   });
 });

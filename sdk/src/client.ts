@@ -63,5 +63,8 @@ export function unwrap<T>(result: { data?: T; error?: unknown; response: Respons
 }
 
 function codeOf(status: number): string {
-  return ({ 400: 'bad_request', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 409: 'conflict', 429: 'rate_limited' } as Record<number, string>)[status] ?? 'http_error';
+  return (
+    ({ 400: 'bad_request', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 409: 'conflict', 429: 'rate_limited' } as Record<number, string>)[status] ??
+    'http_error'
+  );
 }

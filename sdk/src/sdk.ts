@@ -53,9 +53,7 @@ export class SecrClient {
   }
 
   async pullSecrets(org: string, project: string, env: string, options: ListOptions = {}): Promise<PullSecretsResult> {
-    return unwrap(
-      await this.api.GET('/v1/secrets/{orgSlug}/{project}/{env}', { params: { path: { orgSlug: org, project, env }, query: toQuery(options) } }),
-    );
+    return unwrap(await this.api.GET('/v1/secrets/{orgSlug}/{project}/{env}', { params: { path: { orgSlug: org, project, env }, query: toQuery(options) } }));
   }
 
   async listKeys(org: string, project: string, env: string, options: ListOptions = {}): Promise<ListKeysResult> {
@@ -79,9 +77,7 @@ export class SecrClient {
     env: string,
     secrets: Array<{ key: string; value: string; description?: string }>,
   ): Promise<BulkSetSecretsResult> {
-    return unwrap(
-      await this.api.POST('/v1/secrets/{orgSlug}/{project}/{env}/bulk', { params: { path: { orgSlug: org, project, env } }, body: { secrets } }),
-    );
+    return unwrap(await this.api.POST('/v1/secrets/{orgSlug}/{project}/{env}/bulk', { params: { path: { orgSlug: org, project, env } }, body: { secrets } }));
   }
 
   async deleteSecret(org: string, project: string, env: string, key: string): Promise<DeleteSecretResult> {

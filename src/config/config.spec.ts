@@ -33,7 +33,9 @@ describe('loadConfig', () => {
     expect(loadConfig({ DATABASE_STATEMENT_TIMEOUT_MS: '2000' }).databaseTimeouts.queryMs).toBe(3000);
     expect(loadConfig({ DATABASE_STATEMENT_TIMEOUT_MS: '500', DATABASE_QUERY_TIMEOUT_MS: '800' }).databaseTimeouts.queryMs).toBe(800);
     // A client that gives up before the server may would close healthy connections.
-    expect(problemsOf({ DATABASE_QUERY_TIMEOUT_MS: '800' }).join('\n')).toMatch(/DATABASE_QUERY_TIMEOUT_MS: must be greater than DATABASE_STATEMENT_TIMEOUT_MS/);
+    expect(problemsOf({ DATABASE_QUERY_TIMEOUT_MS: '800' }).join('\n')).toMatch(
+      /DATABASE_QUERY_TIMEOUT_MS: must be greater than DATABASE_STATEMENT_TIMEOUT_MS/,
+    );
     expect(problemsOf({ DATABASE_CONNECT_TIMEOUT_MS: '0' }).join('\n')).toMatch(/DATABASE_CONNECT_TIMEOUT_MS/);
     expect(problemsOf({ HTTP_REQUEST_TIMEOUT_MS: '1000', HTTP_HEADERS_TIMEOUT_MS: '2000' }).join('\n')).toMatch(/HTTP_HEADERS_TIMEOUT_MS/);
   });
@@ -116,9 +118,9 @@ describe('loadConfig', () => {
     expect(problemsOf({ KMS_AWS_REGION: 'Europe' }).join()).toMatch(/KMS_AWS_REGION/);
     expect(problemsOf({ KMS_AWS_ENDPOINT: 'ftp://kms.local' }).join()).toMatch(/KMS_AWS_ENDPOINT/);
     expect(problemsOf({ KMS_AZURE_KEY_ID: 'http://v.vault.azure.net/keys/k' }).join()).toMatch(/KMS_AZURE_KEY_ID: must be https/);
-    expect(
-      loadConfig({ KMS_PROVIDER: 'aws', KMS_AWS_KEY_ID: 'arn:aws:kms:eu-west-1:111122223333:alias/secr', KMS_AWS_REGION: 'eu-west-1' }).kms,
-    ).toMatchObject({ provider: 'aws', awsKeyId: 'arn:aws:kms:eu-west-1:111122223333:alias/secr', awsRegion: 'eu-west-1' });
+    expect(loadConfig({ KMS_PROVIDER: 'aws', KMS_AWS_KEY_ID: 'arn:aws:kms:eu-west-1:111122223333:alias/secr', KMS_AWS_REGION: 'eu-west-1' }).kms).toMatchObject(
+      { provider: 'aws', awsKeyId: 'arn:aws:kms:eu-west-1:111122223333:alias/secr', awsRegion: 'eu-west-1' },
+    );
     expect(loadConfig({ KMS_PROVIDER: 'azure', KMS_AZURE_KEY_ID: 'https://v.vault.azure.net/keys/secr/0123abcd' }).kms).toMatchObject({
       provider: 'azure',
       azureKeyId: 'https://v.vault.azure.net/keys/secr/0123abcd',

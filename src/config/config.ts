@@ -8,9 +8,7 @@ import { z } from 'zod';
  * Every variable is documented in `.env.example`.
  */
 
-const booleanString = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const booleanString = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 const positiveInt = z.coerce.number().int().positive();
 
@@ -34,7 +32,12 @@ const envSchema = z.object({
   HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
   // Worker threads that decrypt pulls; 0 decrypts on the main thread. Default: one per core but one.
-  DECRYPT_WORKERS: z.coerce.number().int().min(0).max(64).default(Math.min(4, os.availableParallelism() - 1)),
+  DECRYPT_WORKERS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(64)
+    .default(Math.min(4, os.availableParallelism() - 1)),
   SECR_DATA_DIR: z.string().min(1).default('.secr-data'),
   EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
@@ -90,7 +93,10 @@ const envSchema = z.object({
     .optional(),
   KMS_AWS_KEY_ID: z
     .string()
-    .regex(/^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+|alias\/[A-Za-z0-9/_-]+|[0-9a-f-]{36}|mrk-[0-9a-f]{32})$/, 'must be a key id, key ARN, alias/<name> or alias ARN')
+    .regex(
+      /^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+|alias\/[A-Za-z0-9/_-]+|[0-9a-f-]{36}|mrk-[0-9a-f]{32})$/,
+      'must be a key id, key ARN, alias/<name> or alias ARN',
+    )
     .optional(),
   KMS_AWS_REGION: z
     .string()
@@ -99,7 +105,10 @@ const envSchema = z.object({
   KMS_AWS_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
   KMS_AZURE_KEY_ID: z
     .string()
-    .regex(/^https:\/\/[A-Za-z0-9.-]+(:\d+)?\/keys\/[A-Za-z0-9-]{1,127}(\/[A-Za-z0-9]+)?\/?$/, 'must be https://<vault>.vault.azure.net/keys/<name>[/<version>]')
+    .regex(
+      /^https:\/\/[A-Za-z0-9.-]+(:\d+)?\/keys\/[A-Za-z0-9-]{1,127}(\/[A-Za-z0-9]+)?\/?$/,
+      'must be https://<vault>.vault.azure.net/keys/<name>[/<version>]',
+    )
     .optional(),
   DEK_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
   ROTATION_BATCH_SIZE: positiveInt.max(10_000).default(500),
@@ -117,7 +126,12 @@ const envSchema = z.object({
   STRIPE_API_URL: z.url().optional(),
   SECR_ADMIN_EMAILS: z
     .string()
-    .transform((v) => v.split(',').map((e) => e.trim().toLowerCase()).filter(Boolean))
+    .transform((v) =>
+      v
+        .split(',')
+        .map((e) => e.trim().toLowerCase())
+        .filter(Boolean),
+    )
     .refine((list) => list.every((e) => /^[^\s@]+@[^\s@]+$/.test(e)), 'must be a comma-separated list of email addresses')
     .default([]),
 });

@@ -189,12 +189,18 @@ interface Postmaster {
 /** Starts the postmaster and resolves once it accepts connections. */
 async function startPostmaster(binary: string, clusterDir: string, port: number, runAs: RunAs | undefined, log: (line: string) => void): Promise<Postmaster> {
   const args = [
-    '-D', clusterDir,
-    '-p', String(port),
-    '-c', 'listen_addresses=127.0.0.1',
-    '-c', 'unix_socket_directories=',
-    '-c', 'max_connections=200',
-    '-c', 'lc_messages=C',
+    '-D',
+    clusterDir,
+    '-p',
+    String(port),
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    'unix_socket_directories=',
+    '-c',
+    'max_connections=200',
+    '-c',
+    'lc_messages=C',
   ];
   // A process group of its own: Ctrl-C in a terminal signals the whole foreground group, and a
   // PostgreSQL in it would shut down under the app's still-open pool (a burst of connection errors and
@@ -209,7 +215,10 @@ async function startPostmaster(binary: string, clusterDir: string, port: number,
 
   await new Promise<void>((resolve, reject) => {
     let output = '';
-    const timer = setTimeout(() => fail(new Error(`The embedded PostgreSQL did not start within ${START_TIMEOUT_MS / 1000} s: ${output.trim()}`)), START_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => fail(new Error(`The embedded PostgreSQL did not start within ${START_TIMEOUT_MS / 1000} s: ${output.trim()}`)),
+      START_TIMEOUT_MS,
+    );
     const fail = (error: Error) => {
       clearTimeout(timer);
       child.kill('SIGINT');

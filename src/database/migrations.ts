@@ -11,4 +11,16 @@ import { AccountActivity1764710000000 } from '../../migrations/1764710000000-acc
 import { CliLoginRequests1764720000000 } from '../../migrations/1764720000000-cli-login-requests.js';
 
 /** Every migration, oldest first. A new migration file is added here too. */
-export const MIGRATIONS = [Foundation1763800000000, Vault1763900000000, Templates1764000000000, Webhooks1764100000000, EmailTokens1764200000000, Plans1764300000000, Billing1764400000000, RequestMetrics1764500000000, BillingEventOrder1764600000000, AccountActivity1764710000000, CliLoginRequests1764720000000];
+export const MIGRATIONS = [
+  Foundation1763800000000,
+  Vault1763900000000,
+  Templates1764000000000,
+  Webhooks1764100000000,
+  EmailTokens1764200000000,
+  Plans1764300000000,
+  Billing1764400000000,
+  RequestMetrics1764500000000,
+  BillingEventOrder1764600000000,
+  AccountActivity1764710000000,
+  CliLoginRequests1764720000000,
+];

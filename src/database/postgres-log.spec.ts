@@ -6,7 +6,7 @@ describe('postgresLogLine', () => {
     ['2026-12-02 06:00:00.000 UTC [42] ERROR:  invalid input syntax for type uuid: "s3cr3t"', 'ERROR'],
     ['2026-12-02 06:00:00.000 UTC [42] DETAIL:  Failing row contains (s3cr3t, $argon2id$…)', 'DETAIL'],
     ['2026-12-02 06:00:00.000 UTC [42] DETAIL:  Key (email)=(s3cr3t@example.com) already exists.', 'DETAIL'],
-    ['2026-12-02 06:00:00.000 UTC [42] STATEMENT:  INSERT INTO users VALUES (\'s3cr3t\')', 'STATEMENT'],
+    ["2026-12-02 06:00:00.000 UTC [42] STATEMENT:  INSERT INTO users VALUES ('s3cr3t')", 'STATEMENT'],
     ['2026-12-02 06:00:00.000 UTC [42] CONTEXT:  PL/pgSQL function f() line 3 at RAISE s3cr3t', 'CONTEXT'],
   ])('withholds the text of %s', (line, severity) => {
     const logged = postgresLogLine(line);

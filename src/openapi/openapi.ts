@@ -30,7 +30,15 @@ const EXAMPLE_REQUEST_ID = '6f1c0d1e-7f0b-4c39-9b43-0f1f5b0a2f55';
 
 /** An example body per error status (the schema's single example said 404 under every status). */
 const ERROR_EXAMPLES: Record<string, { name: string; value: Record<string, unknown> }> = {
-  '400': { name: 'BadRequestError', value: { statusCode: 400, code: 'validation_failed', message: 'Validation failed', errors: [{ field: 'key', message: 'key must match ^[A-Za-z_][A-Za-z0-9_]*$' }] } },
+  '400': {
+    name: 'BadRequestError',
+    value: {
+      statusCode: 400,
+      code: 'validation_failed',
+      message: 'Validation failed',
+      errors: [{ field: 'key', message: 'key must match ^[A-Za-z_][A-Za-z0-9_]*$' }],
+    },
+  },
   '401': { name: 'UnauthorizedError', value: { statusCode: 401, code: 'unauthorized', message: 'Authentication required' } },
   '403': { name: 'ForbiddenError', value: { statusCode: 403, code: 'forbidden', message: 'Viewer role or no access to the project' } },
   '404': { name: 'NotFoundError', value: { statusCode: 404, code: 'not_found', message: "Environment 'qa' not found" } },

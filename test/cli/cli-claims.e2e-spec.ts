@@ -35,7 +35,13 @@ describe('secr CLI claims (real server)', () => {
   const inProcess = { cwd: '', env: {} as Record<string, string | undefined> };
   beforeAll(() => {
     inProcess.cwd = cli.workDir;
-    inProcess.env = { HOME: cli.home, XDG_CONFIG_HOME: cli.env.XDG_CONFIG_HOME, SECR_CONFIG_DIR: cli.configDir, SECR_API_URL: cli.env.SECR_API_URL, SECR_TOKEN: token };
+    inProcess.env = {
+      HOME: cli.home,
+      XDG_CONFIG_HOME: cli.env.XDG_CONFIG_HOME,
+      SECR_CONFIG_DIR: cli.configDir,
+      SECR_API_URL: cli.env.SECR_API_URL,
+      SECR_TOKEN: token,
+    };
   });
 
   it('template list shows the keys with required/optional and description; template remove takes one out', async () => {

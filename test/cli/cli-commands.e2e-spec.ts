@@ -139,7 +139,9 @@ describe('secr commands (real server)', () => {
   });
 
   describe('every command', () => {
-    const manifest = JSON.parse(readFileSync('cli/oclif.manifest.json', 'utf8')) as { commands: Record<string, { examples?: string[]; flags: Record<string, unknown> }> };
+    const manifest = JSON.parse(readFileSync('cli/oclif.manifest.json', 'utf8')) as {
+      commands: Record<string, { examples?: string[]; flags: Record<string, unknown> }>;
+    };
 
     it('is in the shipped oclif manifest, which the build generated from the command files', () => {
       const files = (dir: string, prefix = ''): string[] =>
@@ -216,7 +218,14 @@ describe('secr commands (real server)', () => {
     const { org, project, secr, spawnSecr } = await ownProject('Set');
     const piped = await spawnSecr(['set', 'TLS_CERT', '--description', 'PEM', '--json'], { input: '-----BEGIN-----\nabc\n-----END-----\n' });
     expect(piped.code).toBe(0);
-    expect(piped.json).toEqual({ org: org.slug, project: project.slug, env: 'development', secrets: [{ key: 'TLS_CERT', version: 1, created: true }], created: 1, updated: 0 });
+    expect(piped.json).toEqual({
+      org: org.slug,
+      project: project.slug,
+      env: 'development',
+      secrets: [{ key: 'TLS_CERT', version: 1, created: true }],
+      created: 1,
+      updated: 0,
+    });
     const bulk = await secr(['set', 'A=1', 'B=x=y', 'TLS_CERT=short', '--json']);
     expect(bulk.json).toMatchObject({ secrets: [{ key: 'A' }, { key: 'B' }, { key: 'TLS_CERT' }], created: 2, updated: 1 });
 
@@ -304,7 +313,7 @@ describe('secr commands (real server)', () => {
       'MULTI="-----BEGIN KEY-----',
       'abc',
       '-----END KEY-----"',
-      "QUOTE=\"it's\"",
+      'QUOTE="it\'s"',
       '',
     ].join('\n');
     writeFileSync(path.join(workDir, '.env.import'), dotenv);
@@ -334,7 +343,10 @@ describe('secr commands (real server)', () => {
     expect(JSON.parse((await secr(['export', '--format', 'json', '--env', 'production'])).stdout)).toEqual({ P1: 'prod-value-1', ...expected });
 
     const shell = await secr(['export', '--format', 'shell', '--env', 'production']);
-    const evaluated = execFileSync('sh', ['-c', `${shell.stdout}\nprintf '%s\\0' "$MULTI" "$DOUBLE" "$QUOTE" "$SINGLE"`], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+    const evaluated = execFileSync('sh', ['-c', `${shell.stdout}\nprintf '%s\\0' "$MULTI" "$DOUBLE" "$QUOTE" "$SINGLE"`], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH },
+    });
     expect(evaluated.split('\0').slice(0, -1)).toEqual([expected.MULTI, expected.DOUBLE, expected.QUOTE, expected.SINGLE]);
 
     writeFileSync(path.join(workDir, '.env.bad'), 'A=1\nB="never closed\n');
@@ -399,7 +411,20 @@ describe('secr commands (real server)', () => {
   it('tokens: creates a scoped token (shown once), lists and revokes it', async () => {
     const { org, project, secr } = await ownProject('Tokens');
     await seedSecrets(ctx.api, { token }, org, project, 'production', { P1: 'prod-value-1' });
-    const created = await secr(['tokens', 'create', 'deploy', '--access', 'read', '--org', org.slug, '--project', project.slug, '--env', 'production', '--json']);
+    const created = await secr([
+      'tokens',
+      'create',
+      'deploy',
+      '--access',
+      'read',
+      '--org',
+      org.slug,
+      '--project',
+      project.slug,
+      '--env',
+      'production',
+      '--json',
+    ]);
     expect(created.json).toMatchObject({ name: 'deploy', access: 'read', kind: 'api', orgId: org.id, projectId: project.id, environments: ['production'] });
     const ciToken: string = created.json.token;
     expect(ciToken).toMatch(/^secr_tok_/);
@@ -461,7 +486,10 @@ describe('secr commands (real server)', () => {
     const noFlags = await runSecr(['init'], { cwd: sandbox.workDir, env: { ...cliEnv(sandbox), SECR_TOKEN: token } });
     expect(noFlags.code).toBe(2);
     expect(noFlags.stderr).toContain('pass it as a flag');
-    const badEnv = await runSecr(['init', '--org', org.slug, '--project', project.slug, '--env', 'nope'], { cwd: sandbox.workDir, env: { ...cliEnv(sandbox), SECR_TOKEN: token } });
+    const badEnv = await runSecr(['init', '--org', org.slug, '--project', project.slug, '--env', 'nope'], {
+      cwd: sandbox.workDir,
+      env: { ...cliEnv(sandbox), SECR_TOKEN: token },
+    });
     expect(badEnv.code).toBe(5);
     expect(badEnv.stderr).toContain("Environment 'nope' not found");
     expect(readdirSync(sandbox.workDir)).toEqual([]);
@@ -492,7 +520,11 @@ describe('secr commands (real server)', () => {
       const result = await done;
       expect(result.code).toBe(0);
       expect(result.stdout).toContain(`1) ${project.slug}`);
-      expect(JSON.parse(readFileSync(path.join(sandbox.workDir, '.secr.json'), 'utf8'))).toEqual({ org: org.slug, project: project.slug, environment: 'development' });
+      expect(JSON.parse(readFileSync(path.join(sandbox.workDir, '.secr.json'), 'utf8'))).toEqual({
+        org: org.slug,
+        project: project.slug,
+        environment: 'development',
+      });
     });
 
     it('rm asks for confirmation and does nothing unless the answer is yes', async () => {

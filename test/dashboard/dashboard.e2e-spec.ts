@@ -129,7 +129,11 @@ describe('dashboard', () => {
     await page.getByRole('button', { name: 'Reveal API_KEY' }).click();
     await page.getByRole('cell', { name: 'Value of API_KEY' }).getByText('first-value').waitFor();
     const stored = await ctx.api.get(`/v1/secrets/${state.org}/${state.project}/development/versions/API_KEY`, { session: await sessionOf(ownerContext) });
-    expect(stored.body.versions.map((v: { version: number; source: string }) => [v.version, v.source])).toEqual([[3, 'rollback'], [2, 'set'], [1, 'set']]);
+    expect(stored.body.versions.map((v: { version: number; source: string }) => [v.version, v.source])).toEqual([
+      [3, 'rollback'],
+      [2, 'set'],
+      [1, 'set'],
+    ]);
   });
 
   it("promotes secrets after showing the server's dry-run plan", async () => {
@@ -141,7 +145,8 @@ describe('dashboard', () => {
     await page.getByRole('button', { name: 'Preview plan' }).click();
     await page.getByText('Plan (nothing changed yet)').waitFor();
     await page.getByText('2 created, 0 updated, 0 skipped').waitFor();
-    const staging = () => ctx.db.query(`SELECT count(*)::int AS n FROM secrets s JOIN environments e ON e.id = s.environment_id WHERE e.slug = 'staging' AND s.deleted_at IS NULL`);
+    const staging = () =>
+      ctx.db.query(`SELECT count(*)::int AS n FROM secrets s JOIN environments e ON e.id = s.environment_id WHERE e.slug = 'staging' AND s.deleted_at IS NULL`);
     expect((await staging()).rows[0].n).toBe(0); // the plan changed nothing
     await page.getByRole('button', { name: 'Apply: 2 new, 0 overwritten' }).click();
     await page.getByText('Promoted 2 key(s) from development to staging').waitFor();

@@ -64,7 +64,9 @@ describe('fail-closed audit: a mutation whose audit row cannot be written fails 
     const result: Record<string, string> = {};
     for (const { tablename } of tables) {
       if (UNCHECKED_TABLES.includes(tablename) || tablename === 'migrations') continue;
-      const { rows } = await ctx.db.query(`SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS digest, count(*)::int AS n FROM ${tablename} t`);
+      const { rows } = await ctx.db.query(
+        `SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS digest, count(*)::int AS n FROM ${tablename} t`,
+      );
       result[tablename] = `${rows[0].n} rows, ${rows[0].digest}`;
     }
     const jobs = await ctx.db.query(`SELECT count(*)::int AS n FROM pgboss.job`);
@@ -74,10 +76,16 @@ describe('fail-closed audit: a mutation whose audit row cannot be written fails 
 
   const secrets = () => secretsPath(org, project, 'development');
   const mutations: Array<[string, () => Promise<Response>]> = [
-    ['register', () => ctx.api.post('/v1/auth/register', { email: `new-${randomBytes(3).toString('hex')}@example.com`, password: DEFAULT_PASSWORD, name: 'New' })],
+    [
+      'register',
+      () => ctx.api.post('/v1/auth/register', { email: `new-${randomBytes(3).toString('hex')}@example.com`, password: DEFAULT_PASSWORD, name: 'New' }),
+    ],
     ['login', () => ctx.api.post('/v1/auth/login', { email: member.email, password: member.password })],
     ['logout', () => ctx.api.post('/v1/auth/logout', undefined, { session: member.session })],
-    ['change-password', () => ctx.api.post('/v1/auth/change-password', { currentPassword: member.password, newPassword: 'a brand new pass phrase' }, { session: member.session })],
+    [
+      'change-password',
+      () => ctx.api.post('/v1/auth/change-password', { currentPassword: member.password, newPassword: 'a brand new pass phrase' }, { session: member.session }),
+    ],
     ['verify-email', () => ctx.api.post('/v1/auth/verify-email', { token: verifyToken })],
     ['reset-password', () => ctx.api.post('/v1/auth/reset-password', { token: resetToken, password: 'another new pass phrase' })],
     ['token create', () => ctx.api.post('/v1/auth/token', { name: 'refused', access: 'read' }, as())],

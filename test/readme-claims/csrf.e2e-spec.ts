@@ -54,7 +54,9 @@ describe('CSRF: every cookie-authenticated mutation needs X-Requested-With', () 
     const { rows: tables } = await ctx.db.query<{ tablename: string }>(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`);
     const result: Record<string, string> = {};
     for (const { tablename } of tables.filter((t) => !['rate_limit_buckets', 'request_metrics'].includes(t.tablename))) {
-      const { rows } = await ctx.db.query(`SELECT count(*)::int AS n, md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS digest FROM ${tablename} t`);
+      const { rows } = await ctx.db.query(
+        `SELECT count(*)::int AS n, md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS digest FROM ${tablename} t`,
+      );
       result[tablename] = `${rows[0].n} rows, ${rows[0].digest}`;
     }
     return result;

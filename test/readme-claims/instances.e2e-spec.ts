@@ -65,8 +65,13 @@ describe('two app instances on one database: shared counters and caches', () => 
 
     const rotated = await a.post(`/v1/projects/${org.id}/${project.slug}/rotate-key`, undefined, as());
     expect(rotated.status).toBe(200);
-    const { rows: keys } = await ctx.db.query('SELECT version, wrapped_key IS NULL AS destroyed FROM project_keys WHERE project_id = $1 ORDER BY version', [project.id]);
-    expect(keys).toEqual([{ version: 1, destroyed: true }, { version: 2, destroyed: false }]);
+    const { rows: keys } = await ctx.db.query('SELECT version, wrapped_key IS NULL AS destroyed FROM project_keys WHERE project_id = $1 ORDER BY version', [
+      project.id,
+    ]);
+    expect(keys).toEqual([
+      { version: 1, destroyed: true },
+      { version: 2, destroyed: false },
+    ]);
 
     expect(valuesOf(await b.get(path, as()))).toEqual({ BEFORE: 'before-rotation' });
     expect((await b.put(path, { key: 'AFTER', value: 'written-by-b' }, as())).status).toBe(200);
@@ -74,7 +79,10 @@ describe('two app instances on one database: shared counters and caches', () => 
       `SELECT s.key, v.key_version FROM secret_versions v JOIN secrets s ON s.id = v.secret_id WHERE s.project_id = $1 ORDER BY s.key`,
       [project.id],
     );
-    expect(rows).toEqual([{ key: 'AFTER', key_version: 2 }, { key: 'BEFORE', key_version: 2 }]);
+    expect(rows).toEqual([
+      { key: 'AFTER', key_version: 2 },
+      { key: 'BEFORE', key_version: 2 },
+    ]);
     expect(valuesOf(await a.get(path, as()))).toEqual({ AFTER: 'written-by-b', BEFORE: 'before-rotation' });
     expect(valuesOf(await b.get(path, as()))).toEqual({ AFTER: 'written-by-b', BEFORE: 'before-rotation' });
   });
@@ -92,7 +100,18 @@ describe('two app instances on one database: shared counters and caches', () => 
       const start = Date.now();
       jest.useFakeTimers({
         now: start,
-        doNotFake: ['hrtime', 'nextTick', 'performance', 'queueMicrotask', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'],
+        doNotFake: [
+          'hrtime',
+          'nextTick',
+          'performance',
+          'queueMicrotask',
+          'setImmediate',
+          'clearImmediate',
+          'setInterval',
+          'clearInterval',
+          'setTimeout',
+          'clearTimeout',
+        ],
       });
       expect(valuesOf(await b.get(path, as()))).toEqual({ CACHED: 'value' }); // resolved and cached at `start`
       expect((await a.delete(`/v1/projects/${org.id}/${project.slug}`, as())).status).toBe(204);

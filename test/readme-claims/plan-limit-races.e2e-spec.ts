@@ -45,7 +45,9 @@ describe('plan limits under concurrent creates, across two instances', () => {
   it('membersPerOrg: exactly the free slots are invited when invitations race', async () => {
     const org = await createOrg(ctx.api, owner, 'Members');
     await override(org.id, { membersPerOrg: 3 }); // the owner: 2 free
-    const statuses = await race(6, (api, i) => api.post(`/v1/members/${org.id}/invite`, { email: `race-${i}-${randomBytes(3).toString('hex')}@example.com`, role: 'viewer' }, as()));
+    const statuses = await race(6, (api, i) =>
+      api.post(`/v1/members/${org.id}/invite`, { email: `race-${i}-${randomBytes(3).toString('hex')}@example.com`, role: 'viewer' }, as()),
+    );
     expect(statuses).toEqual([201, 201, 403, 403, 403, 403]);
     const members = await count('SELECT count(*)::int AS n FROM memberships WHERE org_id = $1', org.id);
     const pending = await count('SELECT count(*)::int AS n FROM org_invites WHERE org_id = $1', org.id);
@@ -74,9 +76,23 @@ describe('plan limits under concurrent creates, across two instances', () => {
     const project = await createProject(ctx.api, owner, org);
     // Each import adds 2 keys: 2 of the 5 imports fit.
     const statuses = await race(5, (api, i) =>
-      api.post(`${secretsPath(org, project, 'development')}/bulk`, { secrets: [{ key: `A_${i}`, value: 'v' }, { key: `B_${i}`, value: 'v' }] }, as()),
+      api.post(
+        `${secretsPath(org, project, 'development')}/bulk`,
+        {
+          secrets: [
+            { key: `A_${i}`, value: 'v' },
+            { key: `B_${i}`, value: 'v' },
+          ],
+        },
+        as(),
+      ),
     );
     expect(statuses).toEqual([200, 200, 403, 403, 403]);
-    expect(await count(`SELECT count(*)::int AS n FROM secrets s JOIN environments e ON e.id = s.environment_id WHERE e.project_id = $1 AND e.slug = 'development'`, project.id)).toBe(4);
+    expect(
+      await count(
+        `SELECT count(*)::int AS n FROM secrets s JOIN environments e ON e.id = s.environment_id WHERE e.project_id = $1 AND e.slug = 'development'`,
+        project.id,
+      ),
+    ).toBe(4);
   });
 });

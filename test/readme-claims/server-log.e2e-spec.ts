@@ -98,7 +98,9 @@ describe('the server log, at trace level, of successful work', () => {
     // Attempts are recorded after the answer (or the error): wait for all three rows, then for the log.
     const deadline = Date.now() + 10_000;
     const recorded = async () =>
-      (await db.query(`SELECT outcome FROM webhook_deliveries WHERE webhook_id = ANY($1::uuid[]) ORDER BY outcome`, [[hook.id, refused.id]])).rows.map((r) => r.outcome);
+      (await db.query(`SELECT outcome FROM webhook_deliveries WHERE webhook_id = ANY($1::uuid[]) ORDER BY outcome`, [[hook.id, refused.id]])).rows.map(
+        (r) => r.outcome,
+      );
     while ((await recorded()).length < 3) {
       if (Date.now() > deadline) throw new Error(`the deliveries were not recorded: ${await recorded()}`);
       await new Promise((r) => setTimeout(r, 50));

@@ -24,7 +24,9 @@ describe('a narrowed token mints no token wider than itself', () => {
 
   const tokensOf = async () => (await ctx.db.query('SELECT count(*)::int AS n FROM api_tokens WHERE user_id = $1', [owner.id])).rows[0].n as number;
   async function mintAll(parent: string, scopes: Array<Record<string, unknown>>): Promise<number[]> {
-    return Promise.all(scopes.map(async (scope) => (await ctx.api.post('/v1/auth/token', { name: 'child', access: 'read', ...scope }, { token: parent })).status));
+    return Promise.all(
+      scopes.map(async (scope) => (await ctx.api.post('/v1/auth/token', { name: 'child', access: 'read', ...scope }, { token: parent })).status),
+    );
   }
 
   it('a project token: refuses no org, no project, or another project; mints for its project and some of its environments', async () => {
@@ -33,12 +35,20 @@ describe('a narrowed token mints no token wider than itself', () => {
     const wider = await mintAll(parent.token, [{}, { orgId: org.id }, { orgId: org.id, projectId: other.id }]);
     expect(wider).toEqual([403, 403, 403]);
     expect(await tokensOf()).toBe(before);
-    const narrower = await mintAll(parent.token, [{ orgId: org.id, projectId: project.id }, { orgId: org.id, projectId: project.id, environments: ['development'] }]);
+    const narrower = await mintAll(parent.token, [
+      { orgId: org.id, projectId: project.id },
+      { orgId: org.id, projectId: project.id, environments: ['development'] },
+    ]);
     expect(narrower).toEqual([201, 201]);
   });
 
   it('an environment token: refuses all environments, more environments or others; mints for the same or fewer', async () => {
-    const parent = await createVaultToken(ctx.api, owner, { access: 'read_write', orgId: org.id, projectId: project.id, environments: ['development', 'staging'] });
+    const parent = await createVaultToken(ctx.api, owner, {
+      access: 'read_write',
+      orgId: org.id,
+      projectId: project.id,
+      environments: ['development', 'staging'],
+    });
     const before = await tokensOf();
     const wider = await mintAll(parent.token, [
       { orgId: org.id, projectId: project.id },
@@ -60,7 +70,9 @@ describe('a narrowed token mints no token wider than itself', () => {
     const parent = await createVaultToken(ctx.api, owner, { access: 'read', orgId: org.id, projectId: project.id });
     const before = await tokensOf();
     const statuses = await Promise.all(
-      ['read_write', 'read'].map(async (access) => (await ctx.api.post('/v1/auth/token', { name: 'c', access, orgId: org.id, projectId: project.id }, { token: parent.token })).status),
+      ['read_write', 'read'].map(
+        async (access) => (await ctx.api.post('/v1/auth/token', { name: 'c', access, orgId: org.id, projectId: project.id }, { token: parent.token })).status,
+      ),
     );
     expect(statuses).toEqual([403, 403]);
     expect(await tokensOf()).toBe(before);

@@ -39,7 +39,11 @@ describe('an instance that crashes mid-delivery', () => {
     }
   };
   const job = async (webhookId: string) =>
-    (await ctx.db.query(`SELECT id, state::text, retry_count FROM pgboss.job WHERE data->>'webhookId' = $1`, [webhookId])).rows as Array<{ id: string; state: string; retry_count: number }>;
+    (await ctx.db.query(`SELECT id, state::text, retry_count FROM pgboss.job WHERE data->>'webhookId' = $1`, [webhookId])).rows as Array<{
+      id: string;
+      state: string;
+      retry_count: number;
+    }>;
 
   it('leaves its delivery to another instance, which delivers it exactly once', async () => {
     const owner = await registerUser(ctx.api, 'crash');

@@ -4,7 +4,10 @@ export default async function globalTeardown() {
   // The app hosts close the apps a failed file left open, then exit: waited for, so none outlives the run.
   await Promise.all(
     (globalThis.__secrAppHosts ?? []).map(
-      (child) => new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : (child.ref(), child.once('exit', resolve), child.kill('SIGTERM')))),
+      (child) =>
+        new Promise((resolve) =>
+          child.exitCode !== null || child.signalCode !== null ? resolve() : (child.ref(), child.once('exit', resolve), child.kill('SIGTERM')),
+        ),
     ),
   );
   await globalThis.__secrTestPg?.stop();

@@ -162,7 +162,8 @@ export class FakeAwsKms {
   }
 
   private resolveKey(keyId: unknown): void {
-    if (typeof keyId !== 'string' || !keyId) throw new KmsError(400, 'ValidationException', "1 validation error detected: Value null at 'keyId' failed to satisfy constraint");
+    if (typeof keyId !== 'string' || !keyId)
+      throw new KmsError(400, 'ValidationException', "1 validation error detected: Value null at 'keyId' failed to satisfy constraint");
     const names = [this.keyUuid, this.keyArn, 'alias/secr', this.aliasArn];
     if (!names.includes(keyId)) throw new KmsError(400, 'NotFoundException', `Key '${keyId}' does not exist`);
   }
@@ -174,7 +175,14 @@ export class FakeAwsKms {
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', this.key, iv);
     cipher.setAAD(contextAad(call.context));
-    const ciphertext = Buffer.concat([Buffer.of(FORMAT), Buffer.from(this.keyUuid, 'ascii'), iv, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+    const ciphertext = Buffer.concat([
+      Buffer.of(FORMAT),
+      Buffer.from(this.keyUuid, 'ascii'),
+      iv,
+      cipher.update(plaintext),
+      cipher.final(),
+      cipher.getAuthTag(),
+    ]);
     call.ciphertext = ciphertext;
     return { CiphertextBlob: ciphertext.toString('base64'), KeyId: this.keyArn, EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' };
   }

@@ -50,11 +50,29 @@ class VaultError extends Error {
 export function makeTestCertificate(): { cert: string; key: string } {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'secr-test-cert-'));
   try {
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-      '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
-      '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'),
-    ], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        path.join(dir, 'key.pem'),
+        '-out',
+        path.join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
     return { cert: readFileSync(path.join(dir, 'cert.pem'), 'utf8'), key: readFileSync(path.join(dir, 'key.pem'), 'utf8') };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -171,20 +189,31 @@ export class FakeKeyVault {
     if (url.pathname === '/msi/token') return this.token(req, url, send);
 
     const match = /^\/keys\/([A-Za-z0-9-]+)(?:\/([A-Za-z0-9]*))?(?:\/(wrapkey|unwrapkey))?\/?$/.exec(url.pathname);
-    const operation: VaultOperation | undefined = match ? (match[3] as VaultOperation | undefined) ?? (req.method === 'GET' ? 'get' : undefined) : undefined;
+    const operation: VaultOperation | undefined = match ? ((match[3] as VaultOperation | undefined) ?? (req.method === 'GET' ? 'get' : undefined)) : undefined;
     const token = /^Bearer (.+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
-    const call: VaultCall = { method: operation ?? 'get', keyName: match?.[1], version: match?.[2] || undefined, status: 200, authorized: !!token && this.tokens.has(token) };
+    const call: VaultCall = {
+      method: operation ?? 'get',
+      keyName: match?.[1],
+      version: match?.[2] || undefined,
+      status: 200,
+      authorized: !!token && this.tokens.has(token),
+    };
     if (operation) this.calls.push(call);
     try {
       if (!call.authorized) {
         // The first request of a client carries no token (and no body): the challenge says where to get one.
         call.status = 401;
-        return send(401, { error: { code: 'Unauthorized', message: 'AKV10000: Request is missing a Bearer or PoP token.' } }, {
-          'www-authenticate': `Bearer authorization="https://login.microsoftonline.com/${this.tenantId}", resource="https://vault.azure.net"`,
-        });
+        return send(
+          401,
+          { error: { code: 'Unauthorized', message: 'AKV10000: Request is missing a Bearer or PoP token.' } },
+          {
+            'www-authenticate': `Bearer authorization="https://login.microsoftonline.com/${this.tenantId}", resource="https://vault.azure.net"`,
+          },
+        );
       }
       if (!url.searchParams.get('api-version')) throw new VaultError(400, 'BadParameter', 'The api-version query parameter is required');
-      if (!operation || (operation === 'get' ? req.method !== 'GET' : req.method !== 'POST')) throw new VaultError(405, 'MethodNotAllowed', 'Not supported by this fake');
+      if (!operation || (operation === 'get' ? req.method !== 'GET' : req.method !== 'POST'))
+        throw new VaultError(405, 'MethodNotAllowed', 'Not supported by this fake');
       const hold = this.holds.find((h) => h.method === operation && h.seen++ >= h.after);
       if (hold) {
         hold.arrived();

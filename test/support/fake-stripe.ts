@@ -88,7 +88,18 @@ export class FakeStripe {
     }
     if (method === 'POST' && path === '/v1/billing_portal/sessions') {
       const id = `bps_test_${n}`;
-      return [200, { id, object: 'billing_portal.session', customer: form.get('customer'), return_url: form.get('return_url'), url: `https://billing.stripe.com/p/session/${id}`, created, livemode: false }];
+      return [
+        200,
+        {
+          id,
+          object: 'billing_portal.session',
+          customer: form.get('customer'),
+          return_url: form.get('return_url'),
+          url: `https://billing.stripe.com/p/session/${id}`,
+          created,
+          livemode: false,
+        },
+      ];
     }
     return [404, { error: { type: 'invalid_request_error', message: `Unrecognized request URL (${method}: ${path})` } }];
   }

@@ -73,7 +73,10 @@ export function describeKeyProvider(target: ProviderTarget): void {
     }
 
     async function keyRow(projectId: string, version: number) {
-      const { rows } = await ctx.db.query('SELECT provider, master_key, wrapped_key, destroyed_at FROM project_keys WHERE project_id = $1 AND version = $2', [projectId, version]);
+      const { rows } = await ctx.db.query('SELECT provider, master_key, wrapped_key, destroyed_at FROM project_keys WHERE project_id = $1 AND version = $2', [
+        projectId,
+        version,
+      ]);
       return rows[0];
     }
 
@@ -116,20 +119,26 @@ export function describeKeyProvider(target: ProviderTarget): void {
 
     describe('a wrapped key that does not unwrap', () => {
       it.each([
-        ['copied from another project (bound to its project)', async (target: TestProject, source: TestProject) => {
-          await ctx.db.query(
-            `UPDATE project_keys t SET wrapped_key = s.wrapped_key FROM project_keys s
+        [
+          'copied from another project (bound to its project)',
+          async (target: TestProject, source: TestProject) => {
+            await ctx.db.query(
+              `UPDATE project_keys t SET wrapped_key = s.wrapped_key FROM project_keys s
               WHERE t.project_id = $1 AND t.version = 1 AND s.project_id = $2 AND s.version = 1`,
-            [target.id, source.id],
-          );
-        }],
-        ['with a byte of the wrapped key flipped', async (target: TestProject) => {
-          await ctx.db.query(
-            `UPDATE project_keys SET wrapped_key = set_byte(wrapped_key, length(wrapped_key) - 20, get_byte(wrapped_key, length(wrapped_key) - 20) # 1)
+              [target.id, source.id],
+            );
+          },
+        ],
+        [
+          'with a byte of the wrapped key flipped',
+          async (target: TestProject) => {
+            await ctx.db.query(
+              `UPDATE project_keys SET wrapped_key = set_byte(wrapped_key, length(wrapped_key) - 20, get_byte(wrapped_key, length(wrapped_key) - 20) # 1)
               WHERE project_id = $1 AND version = 1`,
-            [target.id],
-          );
-        }],
+              [target.id],
+            );
+          },
+        ],
       ])('fails the pull with a 500 and never returns a value, when %s', async (_case, tamper) => {
         const source = await projectWithSecrets();
         const victim = await projectWithSecrets();
@@ -211,7 +220,11 @@ export function describeKeyProvider(target: ProviderTarget): void {
         const { env: elsewhere, sameKey } = await kms.unreachable();
         const unreachable = await ctx.startInstance(elsewhere);
 
-        const created = await unreachable.http.post(`/v1/projects/${owner.personalOrg.id}`, { name: 'unreachable', slug: `unreachable-${Date.now()}` }, session());
+        const created = await unreachable.http.post(
+          `/v1/projects/${owner.personalOrg.id}`,
+          { name: 'unreachable', slug: `unreachable-${Date.now()}` },
+          session(),
+        );
         expect(created.status).toBe(503);
         const pulled = await pull(unreachable.http, project);
         // Another key (Azure: another vault URL) is refused before any KMS call (500, like a wrong key).

@@ -55,7 +55,10 @@ export class TestMailServer {
       },
       onData(stream, session, callback) {
         const rcptTo = session.envelope.rcptTo.map((r) => r.address.toLowerCase());
-        self!.receive(stream, rcptTo, session.envelope.mailFrom || undefined).then(() => callback(), (error: Error) => callback(error));
+        self!.receive(stream, rcptTo, session.envelope.mailFrom || undefined).then(
+          () => callback(),
+          (error: Error) => callback(error),
+        );
       },
     });
     const port = await new Promise<number>((resolve, reject) => {
@@ -83,7 +86,10 @@ export class TestMailServer {
       const found = this.to(address).filter((m) => subject.test(m.subject))[skip];
       if (found) return found;
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no mail to ${address} matching ${subject} within ${timeoutMs} ms; got: ${this.received.map((m) => `${m.to} "${m.subject}"`).join(', ')}`);
+      if (left <= 0)
+        throw new Error(
+          `no mail to ${address} matching ${subject} within ${timeoutMs} ms; got: ${this.received.map((m) => `${m.to} "${m.subject}"`).join(', ')}`,
+        );
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.waiters.push(() => (clearTimeout(timer), resolve()));

@@ -45,7 +45,15 @@ afterAll(async () => {
 /** Like test apps, a launched server runs as a self-hosted install (DEFAULT_PLAN=enterprise) unless told otherwise. */
 export function launchServer(env: Record<string, string>): ServerProcess {
   const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH ?? '', HOME: os.tmpdir(), NODE_COMPILE_CACHE: NODE_COMPILE_CACHE_DIR, NODE_ENV: 'development', LOG_LEVEL: 'info', DEFAULT_PLAN: 'enterprise', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: os.tmpdir(),
+      NODE_COMPILE_CACHE: NODE_COMPILE_CACHE_DIR,
+      NODE_ENV: 'development',
+      LOG_LEVEL: 'info',
+      DEFAULT_PLAN: 'enterprise',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group: the clean-up above kills the whole group, and a test can send a signal to
     // it as Ctrl-C in a terminal does (a shell makes `npm start` the leader of a group too).

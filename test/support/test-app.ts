@@ -88,7 +88,7 @@ export async function startContextWith<A extends TestApp>(
 /** The app host of this jest worker (JEST_WORKER_ID counts from 1; a run in band is worker 1). */
 function appHost(): string {
   const raw = process.env.SECR_TEST_APP_HOSTS;
-  if (!raw) throw new Error('SECR_TEST_APP_HOSTS is unset: run the tests with npm test (jest\'s global setup starts the app hosts)');
+  if (!raw) throw new Error("SECR_TEST_APP_HOSTS is unset: run the tests with npm test (jest's global setup starts the app hosts)");
   const hosts = JSON.parse(raw) as string[];
   return hosts[(Number(process.env.JEST_WORKER_ID ?? '1') - 1) % hosts.length];
 }
@@ -99,7 +99,8 @@ async function hostRequest(method: string, path: string, body?: unknown): Promis
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  if (!res.ok) throw new Error(`app host: ${method} ${path} answered ${res.status}: ${((await res.json().catch(() => ({}))) as { message?: string }).message ?? ''}`);
+  if (!res.ok)
+    throw new Error(`app host: ${method} ${path} answered ${res.status}: ${((await res.json().catch(() => ({}))) as { message?: string }).message ?? ''}`);
   return res;
 }
 

@@ -15,7 +15,8 @@ const visit = (file) => {
   if (seen.has(file)) return;
   seen.add(file);
   const code = readFileSync(path.join(dist, file), 'utf8');
-  for (const m of code.matchAll(/(?:^|[;\n}])\s*import\s*(?:[^'"()]*?from\s*)?["']\.\/([^"']+\.js)["']/g)) visit(path.posix.join(path.posix.dirname(file), m[1]));
+  for (const m of code.matchAll(/(?:^|[;\n}])\s*import\s*(?:[^'"()]*?from\s*)?["']\.\/([^"']+\.js)["']/g))
+    visit(path.posix.join(path.posix.dirname(file), m[1]));
 };
 entries.forEach(visit);
 let raw = 0;
@@ -28,6 +29,6 @@ for (const file of seen) {
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
 console.log(`dashboard first-page JS: ${kb(gzip)} gzipped (${kb(raw)} raw, ${seen.size} file(s)); budget ${kb(BUDGET)}`);
 if (gzip > BUDGET) {
-  console.error('dashboard: the first page\'s JavaScript is over its budget');
+  console.error("dashboard: the first page's JavaScript is over its budget");
   process.exit(1);
 }

@@ -7,7 +7,11 @@ export type AuditResult = components['schemas']['AuditPageDto'] & { org: string 
 
 export default class Audit extends BaseCommand<typeof Audit, AuditResult> {
   static override summary = 'Show the org’s audit log, newest first (owner or admin)';
-  static override examples = ['<%= config.bin %> audit', '<%= config.bin %> audit --action secret.read --limit 20', '<%= config.bin %> audit --json --limit 500 --offset 500'];
+  static override examples = [
+    '<%= config.bin %> audit',
+    '<%= config.bin %> audit --action secret.read --limit 20',
+    '<%= config.bin %> audit --json --limit 500 --offset 500',
+  ];
   static override flags = {
     ...orgFlags,
     limit: Flags.integer({ description: 'Events per page (1–500)', default: 50, min: 1, max: 500 }),
@@ -34,10 +38,12 @@ export default class Audit extends BaseCommand<typeof Audit, AuditResult> {
 
 /** `key=DATABASE_URL env=production`: the metadata holds names and counts, never values. */
 function summarize(metadata: Record<string, unknown>): string {
-  return Object.entries(metadata)
-    // Ids are in --json; the line keeps the names a person reads.
-    .filter(([k, v]) => v !== null && v !== undefined && !/Id$/.test(k) && !(Array.isArray(v) && v.length === 0))
-    .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
-    .join(' ')
-    .slice(0, 120);
+  return (
+    Object.entries(metadata)
+      // Ids are in --json; the line keeps the names a person reads.
+      .filter(([k, v]) => v !== null && v !== undefined && !/Id$/.test(k) && !(Array.isArray(v) && v.length === 0))
+      .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+      .join(' ')
+      .slice(0, 120)
+  );
 }

@@ -11,7 +11,8 @@ export type GetResult = Secret | Secret[];
 
 export default class Get extends BaseCommand<typeof Get, GetResult> {
   static override summary = 'Print one or more secrets';
-  static override description = 'Reads exactly the keys named (and the audit log records those keys only). With several keys, --plain prints one value per line, in the order given.';
+  static override description =
+    'Reads exactly the keys named (and the audit log records those keys only). With several keys, --plain prints one value per line, in the order given.';
   static override examples = [
     '<%= config.bin %> get DATABASE_URL',
     '<%= config.bin %> get DATABASE_URL --plain --env production',

@@ -33,7 +33,9 @@ export default class History extends BaseCommand<typeof History, HistoryResult> 
     const showValues = this.flags['show-values'];
     const versions = history.versions.map(({ value, ...rest }) => (showValues ? { ...rest, value } : rest));
 
-    this.log(`${history.key} in ${target.project}/${target.env} — ${versions.length} ${versions.length === 1 ? 'version' : 'versions'}${history.deleted ? ' (deleted)' : ''}`);
+    this.log(
+      `${history.key} in ${target.project}/${target.env} — ${versions.length} ${versions.length === 1 ? 'version' : 'versions'}${history.deleted ? ' (deleted)' : ''}`,
+    );
     const headers = ['VERSION', 'CREATED', 'BY', 'SOURCE', ...(showValues ? ['VALUE'] : []), 'DESCRIPTION'];
     const rows = history.versions.map((v) => [
       `v${v.version}`,

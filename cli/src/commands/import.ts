@@ -21,7 +21,11 @@ export interface ImportResult {
 export default class Import extends BaseCommand<typeof Import, ImportResult> {
   static override summary = 'Import a .env file into an environment (one atomic bulk write)';
   static override description = `Understands export prefixes, comments, 'single', "double" (with \\n, \\", \\\\ escapes) and multi-line quoted values; a line it cannot read stops the import with its line number. Values are taken literally: $OTHER is not expanded. Use - to read stdin.`;
-  static override examples = ['<%= config.bin %> import .env', '<%= config.bin %> import .env.production --env production', 'cat .env | <%= config.bin %> import - --dry-run'];
+  static override examples = [
+    '<%= config.bin %> import .env',
+    '<%= config.bin %> import .env.production --env production',
+    'cat .env | <%= config.bin %> import - --dry-run',
+  ];
   static override args = { file: Args.string({ description: 'The .env file, or - for stdin', default: '.env' }) };
   static override flags = {
     ...envFlags,
@@ -30,9 +34,12 @@ export default class Import extends BaseCommand<typeof Import, ImportResult> {
 
   async run(): Promise<ImportResult> {
     const file = this.args.file;
-    const text = file === '-' ? await readStdin() : await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
-      throw new CliFailure(`Cannot read ${file}: ${error.code ?? error.message}`, 'file_not_readable', ExitCode.Usage);
-    });
+    const text =
+      file === '-'
+        ? await readStdin()
+        : await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+            throw new CliFailure(`Cannot read ${file}: ${error.code ?? error.message}`, 'file_not_readable', ExitCode.Usage);
+          });
     let entries;
     try {
       entries = parseDotenv(text);

@@ -55,7 +55,11 @@ On a terminal, missing flags are asked for: your only org is taken without askin
     const { orgs } = await this.whoAmI();
     if (orgs.length === 1) return orgs[0];
     if (orgs.length === 0) throw new CliFailure('You are in no org: create one with `secr orgs create <name>`', 'not_found', ExitCode.NotFound);
-    const slug = await this.choose('Org', orgs.map((o) => o.slug), orgs[0].slug);
+    const slug = await this.choose(
+      'Org',
+      orgs.map((o) => o.slug),
+      orgs[0].slug,
+    );
     return this.resolveOrg(slug);
   }
 
@@ -74,7 +78,11 @@ On a terminal, missing flags are asked for: your only org is taken without askin
       return { project: await this.createProject(org, name), created: true };
     }
     if (projects.length === 1 && !isInteractive()) return { project: projects[0], created: false };
-    const slug = await this.choose('Project', projects.map((p) => p.slug), projects.length === 1 ? projects[0].slug : undefined);
+    const slug = await this.choose(
+      'Project',
+      projects.map((p) => p.slug),
+      projects.length === 1 ? projects[0].slug : undefined,
+    );
     const project = projects.find((p) => p.slug === slug);
     if (!project) throw new CliFailure(`Project '${slug}' not found in ${org.slug}`, 'not_found', ExitCode.NotFound);
     return { project, created: false };

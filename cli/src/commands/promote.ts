@@ -31,7 +31,10 @@ export default class Promote extends BaseCommand<typeof Promote, PromoteResult> 
     const { org, project } = await this.target();
     const { from, to, overwrite } = this.flags;
     const dryRun = this.flags['dry-run'];
-    const keys = this.flags.keys?.split(',').map((k) => k.trim()).filter(Boolean);
+    const keys = this.flags.keys
+      ?.split(',')
+      .map((k) => k.trim())
+      .filter(Boolean);
     if (keys && keys.length === 0) throw usageError('--keys lists no key');
     const api = await this.api();
     const result = this.unwrap(
@@ -46,9 +49,7 @@ export default class Promote extends BaseCommand<typeof Promote, PromoteResult> 
     const width = Math.max(0, ...result.results.map((r) => r.key.length));
     for (const item of result.results) this.log(`  ${MARK[item.action]} ${item.key.padEnd(width)}  ${words[item.action]}`);
     if (result.results.length === 0) this.log('  (no secrets to promote)');
-    this.log(
-      `${dryRun ? 'Would promote' : 'Promoted'} ${result.promoted}: ${result.created} created, ${result.updated} updated, ${result.skipped} skipped`,
-    );
+    this.log(`${dryRun ? 'Would promote' : 'Promoted'} ${result.promoted}: ${result.created} created, ${result.updated} updated, ${result.skipped} skipped`);
     return { org, project, from, to, ...result };
   }
 }

@@ -21,7 +21,9 @@ export default class Rm extends BaseCommand<typeof Rm, RmResult> {
     await this.confirmOrAbort(`Delete ${key} from ${target.project}/${target.env}?`, this.flags.yes);
     const api = await this.api();
     const result = this.unwrap(
-      await api.DELETE('/v1/secrets/{orgSlug}/{project}/{env}/{key}', { params: { path: { orgSlug: target.org, project: target.project, env: target.env, key } } }),
+      await api.DELETE('/v1/secrets/{orgSlug}/{project}/{env}/{key}', {
+        params: { path: { orgSlug: target.org, project: target.project, env: target.env, key } },
+      }),
     );
     this.log(`Deleted ${key} from ${target.project}/${target.env}`);
     return { ...target, key: result.key, deleted: result.deleted };

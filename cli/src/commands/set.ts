@@ -38,7 +38,12 @@ export default class SetSecrets extends BaseCommand<typeof SetSecrets, SetResult
 
     if (secrets.length === 1) {
       const [{ key, value }] = secrets;
-      const result = this.unwrap(await api.PUT('/v1/secrets/{orgSlug}/{project}/{env}', { params: { path }, body: { key, value, ...(description !== undefined ? { description } : {}) } }));
+      const result = this.unwrap(
+        await api.PUT('/v1/secrets/{orgSlug}/{project}/{env}', {
+          params: { path },
+          body: { key, value, ...(description !== undefined ? { description } : {}) },
+        }),
+      );
       this.log(`${result.created ? 'Created' : 'Updated'} ${key} in ${where} (version ${result.version})`);
       return { ...target, secrets: [result], created: result.created ? 1 : 0, updated: result.created ? 0 : 1 };
     }

@@ -20,7 +20,12 @@ export default class Whoami extends BaseCommand<typeof Whoami, WhoamiResult> {
     this.log(`${me.user.email} (${me.user.name}) on ${apiUrl}${source === 'env' ? ', token from SECR_TOKEN' : ''}`);
     if (me.orgs.length > 0) {
       this.log('');
-      this.log(renderTable(['ORG', 'NAME', 'ROLE'], me.orgs.map((o) => [o.slug, o.name, o.role])));
+      this.log(
+        renderTable(
+          ['ORG', 'NAME', 'ROLE'],
+          me.orgs.map((o) => [o.slug, o.name, o.role]),
+        ),
+      );
     }
     return { user: me.user, orgs: me.orgs, apiUrl, tokenSource: source };
   }

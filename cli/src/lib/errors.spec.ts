@@ -25,7 +25,14 @@ describe('exit codes', () => {
   it('reports an API error with its message, code, status and field errors', () => {
     const error = new SecrApiError('Validation failed', 400, 'validation_failed', { requestId: 'r1', errors: [{ field: 'key', message: 'bad key' }] });
     const report = reportFor(error);
-    expect(report).toEqual({ message: 'Validation failed', code: 'validation_failed', statusCode: 400, exitCode: 2, requestId: 'r1', errors: [{ field: 'key', message: 'bad key' }] });
+    expect(report).toEqual({
+      message: 'Validation failed',
+      code: 'validation_failed',
+      statusCode: 400,
+      exitCode: 2,
+      requestId: 'r1',
+      errors: [{ field: 'key', message: 'bad key' }],
+    });
     expect(formatReport(report)).toBe('Error: Validation failed (validation_failed)\n  key: bad key');
   });
 

@@ -9,27 +9,27 @@ const N = false;
  * derived from `ROLE_PERMISSIONS`: a change to the role matrix must change this table too.
  */
 const EXPECTED: Readonly<Record<string, Readonly<Record<Role, boolean>>>> = {
-  [Permission.MembersRead]:       { owner: Y, admin: Y, developer: Y, viewer: Y },
-  [Permission.MembersInvite]:     { owner: Y, admin: Y, developer: N, viewer: N },
-  [Permission.MembersRemove]:     { owner: Y, admin: Y, developer: N, viewer: N },
+  [Permission.MembersRead]: { owner: Y, admin: Y, developer: Y, viewer: Y },
+  [Permission.MembersInvite]: { owner: Y, admin: Y, developer: N, viewer: N },
+  [Permission.MembersRemove]: { owner: Y, admin: Y, developer: N, viewer: N },
   [Permission.MembersChangeRole]: { owner: Y, admin: N, developer: N, viewer: N },
-  [Permission.OrgDelete]:         { owner: Y, admin: N, developer: N, viewer: N },
-  [Permission.ProjectsRead]:      { owner: Y, admin: Y, developer: Y, viewer: Y },
-  [Permission.ProjectsCreate]:    { owner: Y, admin: Y, developer: N, viewer: N },
-  [Permission.ProjectsDelete]:    { owner: Y, admin: N, developer: N, viewer: N },
-  [Permission.EnvironmentsCreate]:{ owner: Y, admin: Y, developer: N, viewer: N },
-  [Permission.ProjectKeyRotate]:  { owner: Y, admin: Y, developer: N, viewer: N },
-  [Permission.SecretsRead]:       { owner: Y, admin: Y, developer: Y, viewer: Y },
-  [Permission.SecretsWrite]:      { owner: Y, admin: Y, developer: Y, viewer: N },
+  [Permission.OrgDelete]: { owner: Y, admin: N, developer: N, viewer: N },
+  [Permission.ProjectsRead]: { owner: Y, admin: Y, developer: Y, viewer: Y },
+  [Permission.ProjectsCreate]: { owner: Y, admin: Y, developer: N, viewer: N },
+  [Permission.ProjectsDelete]: { owner: Y, admin: N, developer: N, viewer: N },
+  [Permission.EnvironmentsCreate]: { owner: Y, admin: Y, developer: N, viewer: N },
+  [Permission.ProjectKeyRotate]: { owner: Y, admin: Y, developer: N, viewer: N },
+  [Permission.SecretsRead]: { owner: Y, admin: Y, developer: Y, viewer: Y },
+  [Permission.SecretsWrite]: { owner: Y, admin: Y, developer: Y, viewer: N },
   [Permission.SecretsBulkDelete]: { owner: Y, admin: Y, developer: N, viewer: N },
-  [Permission.SecretsPromote]:    { owner: Y, admin: Y, developer: Y, viewer: N },
-  [Permission.TemplatesRead]:     { owner: Y, admin: Y, developer: Y, viewer: Y },
-  [Permission.TemplatesManage]:   { owner: Y, admin: Y, developer: N, viewer: N },
-  [Permission.WebhooksRead]:      { owner: Y, admin: Y, developer: N, viewer: N },
-  [Permission.WebhooksWrite]:     { owner: Y, admin: Y, developer: N, viewer: N },
-  [Permission.AuditRead]:         { owner: Y, admin: Y, developer: N, viewer: N },
-  [Permission.BillingRead]:       { owner: Y, admin: Y, developer: N, viewer: N },
-  [Permission.BillingManage]:     { owner: Y, admin: N, developer: N, viewer: N },
+  [Permission.SecretsPromote]: { owner: Y, admin: Y, developer: Y, viewer: N },
+  [Permission.TemplatesRead]: { owner: Y, admin: Y, developer: Y, viewer: Y },
+  [Permission.TemplatesManage]: { owner: Y, admin: Y, developer: N, viewer: N },
+  [Permission.WebhooksRead]: { owner: Y, admin: Y, developer: N, viewer: N },
+  [Permission.WebhooksWrite]: { owner: Y, admin: Y, developer: N, viewer: N },
+  [Permission.AuditRead]: { owner: Y, admin: Y, developer: N, viewer: N },
+  [Permission.BillingRead]: { owner: Y, admin: Y, developer: N, viewer: N },
+  [Permission.BillingManage]: { owner: Y, admin: N, developer: N, viewer: N },
 };
 
 /** Which environment tiers each role may read secrets in (spec 003: all / all / dev + staging / dev only). */
@@ -49,16 +49,12 @@ describe('role permissions', () => {
     expect(Object.keys(EXPECTED).sort()).toEqual([...ORG_PERMISSIONS].sort());
   });
 
-  const cases = ROLES.flatMap((role) =>
-    ORG_PERMISSIONS.map((permission) => [role, EXPECTED[permission]?.[role] ? 'has' : 'lacks', permission] as const),
-  );
+  const cases = ROLES.flatMap((role) => ORG_PERMISSIONS.map((permission) => [role, EXPECTED[permission]?.[role] ? 'has' : 'lacks', permission] as const));
   it.each(cases)('%s %s %s', (role, _verb, permission) => {
     expect(roleHasPermission(role, permission)).toBe(EXPECTED[permission][role]);
   });
 
-  const tierCases = ROLES.flatMap((role) =>
-    TIERS.map((tier) => [role, EXPECTED_READ_TIERS[role].includes(tier) ? 'reads' : 'does not read', tier] as const),
-  );
+  const tierCases = ROLES.flatMap((role) => TIERS.map((tier) => [role, EXPECTED_READ_TIERS[role].includes(tier) ? 'reads' : 'does not read', tier] as const));
   it.each(tierCases)('%s %s secrets of %s-tier environments', (role, _verb, tier) => {
     expect(roleCanReadTier(role, tier)).toBe(EXPECTED_READ_TIERS[role].includes(tier));
   });

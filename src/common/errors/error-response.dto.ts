@@ -15,8 +15,22 @@ export class ErrorResponseDto {
 
   @ApiProperty({
     example: 'not_found',
-    enum: ['bad_request', 'validation_failed', 'unauthorized', 'forbidden', 'not_found', 'conflict', 'payload_too_large',
-      'unsupported_media_type', 'plan_limit_exceeded', 'rate_limited', 'slow_down', 'service_unavailable', 'billing_not_configured', 'internal_error'],
+    enum: [
+      'bad_request',
+      'validation_failed',
+      'unauthorized',
+      'forbidden',
+      'not_found',
+      'conflict',
+      'payload_too_large',
+      'unsupported_media_type',
+      'plan_limit_exceeded',
+      'rate_limited',
+      'slow_down',
+      'service_unavailable',
+      'billing_not_configured',
+      'internal_error',
+    ],
   })
   code: string;
 

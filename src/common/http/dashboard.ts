@@ -9,7 +9,19 @@ import path from 'node:path';
  * app. Listed rather than caught by one `/*`: a catch-all would also take the API's unknown or malformed
  * paths (/v1/…), which must keep their JSON answers (404, 414).
  */
-export const DASHBOARD_PAGES = ['/', '/sign-in', '/sign-up', '/forgot-password', '/reset-password', '/verify-email', '/invite', '/cli-login', '/account', '/orgs', '/orgs/*'];
+export const DASHBOARD_PAGES = [
+  '/',
+  '/sign-in',
+  '/sign-up',
+  '/forgot-password',
+  '/reset-password',
+  '/verify-email',
+  '/invite',
+  '/cli-login',
+  '/account',
+  '/orgs',
+  '/orgs/*',
+];
 
 /**
  * Serves the built dashboard (web/dist) from the API's own process and port: its files as they are

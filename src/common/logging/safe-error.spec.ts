@@ -71,7 +71,7 @@ describe('statementName', () => {
     ['SELECT 1', 'SELECT'],
     ["SELECT 'from secret_value' AS x", 'SELECT'],
     ['SELECT $tag$ from hunter2 $tag$', 'SELECT'],
-    ["hunter2 FROM users", 'SQL users'],
+    ['hunter2 FROM users', 'SQL users'],
   ])('%s → %s', (sql, name) => {
     expect(statementName(sql)).toBe(name);
   });

@@ -29,8 +29,34 @@ const ERROR_CODE = /^[A-Z][A-Z0-9_]{1,63}$/;
 const STATEMENT_NAME = /^[A-Za-z0-9_.:-]{1,63}$/;
 const MAX_FRAMES = 15;
 const SQL_VERBS = new Set([
-  'SELECT', 'INSERT', 'UPDATE', 'DELETE', 'WITH', 'VALUES', 'CREATE', 'ALTER', 'DROP', 'TRUNCATE', 'LOCK', 'BEGIN', 'START', 'COMMIT',
-  'ROLLBACK', 'SAVEPOINT', 'RELEASE', 'SET', 'SHOW', 'NOTIFY', 'LISTEN', 'UNLISTEN', 'CALL', 'DO', 'COPY', 'ANALYZE', 'VACUUM', 'REFRESH',
+  'SELECT',
+  'INSERT',
+  'UPDATE',
+  'DELETE',
+  'WITH',
+  'VALUES',
+  'CREATE',
+  'ALTER',
+  'DROP',
+  'TRUNCATE',
+  'LOCK',
+  'BEGIN',
+  'START',
+  'COMMIT',
+  'ROLLBACK',
+  'SAVEPOINT',
+  'RELEASE',
+  'SET',
+  'SHOW',
+  'NOTIFY',
+  'LISTEN',
+  'UNLISTEN',
+  'CALL',
+  'DO',
+  'COPY',
+  'ANALYZE',
+  'VACUUM',
+  'REFRESH',
 ]);
 
 type ErrorLike = {

@@ -32,18 +32,18 @@ export class AdminController {
   }
 
   @Get('orgs/:orgId')
-  @Route({ permission: Permission.AdminRead, summary: 'An org with its usage and effective limits, and where each comes from (instance admins)', response: AdminOrgDetailDto })
+  @Route({
+    permission: Permission.AdminRead,
+    summary: 'An org with its usage and effective limits, and where each comes from (instance admins)',
+    response: AdminOrgDetailDto,
+  })
   getOrg(@Param('orgId', ParseUuidPipe) orgId: string): Promise<AdminOrgDetailDto> {
     return this.admin.getOrg(orgId);
   }
 
   @Patch('orgs/:orgId')
   @Route({ permission: Permission.AdminWrite, summary: "Set an org's plan and/or limit overrides (instance admins)", response: AdminOrgDetailDto })
-  updateOrg(
-    @Ctx() { actor, meta }: RequestContext,
-    @Param('orgId', ParseUuidPipe) orgId: string,
-    @Body() dto: UpdateOrgPlanDto,
-  ): Promise<AdminOrgDetailDto> {
+  updateOrg(@Ctx() { actor, meta }: RequestContext, @Param('orgId', ParseUuidPipe) orgId: string, @Body() dto: UpdateOrgPlanDto): Promise<AdminOrgDetailDto> {
     return this.admin.updateOrg(actor, orgId, dto, meta);
   }
 
@@ -60,7 +60,11 @@ export class AdminController {
   }
 
   @Get('metrics/summary')
-  @Route({ permission: Permission.AdminRead, summary: 'Requests per hour and route: count, errors, p50/p95 latency (instance admins)', response: MetricsSummaryDto })
+  @Route({
+    permission: Permission.AdminRead,
+    summary: 'Requests per hour and route: count, errors, p50/p95 latency (instance admins)',
+    response: MetricsSummaryDto,
+  })
   async metricsSummary(@Query() query: MetricsQueryDto): Promise<MetricsSummaryDto> {
     const hours = query.hours ?? 24;
     return { hours, rows: await this.metrics.summary(hours) };

@@ -12,16 +12,7 @@ import { OrgsRepository, type OrgWithPlanRow } from '../orgs/orgs.repository.js'
 import { ProjectsRepository } from '../projects/projects.repository.js';
 import { SecretsRepository } from '../secrets/secrets.repository.js';
 import { WebhooksRepository } from '../webhooks/webhooks.repository.js';
-import {
-  AdminOrgDetailDto,
-  AdminOrgDto,
-  AdminOrgListDto,
-  AdminStatsDto,
-  PlanDto,
-  PlanListDto,
-  UpdateOrgPlanDto,
-  UpdatePlanConfigDto,
-} from './admin.dto.js';
+import { AdminOrgDetailDto, AdminOrgDto, AdminOrgListDto, AdminStatsDto, PlanDto, PlanListDto, UpdateOrgPlanDto, UpdatePlanConfigDto } from './admin.dto.js';
 import { AdminOrgNotFoundError, PlanNotFoundError } from './admin.errors.js';
 
 /**

@@ -13,7 +13,11 @@ export class AuditController {
   constructor(private readonly audit: AuditService) {}
 
   @Get(':orgId')
-  @Route({ permission: Permission.AuditRead, summary: 'Query the org’s audit log, newest first, 50 events a page unless `limit` says otherwise (owner/admin)', response: AuditPageDto })
+  @Route({
+    permission: Permission.AuditRead,
+    summary: 'Query the org’s audit log, newest first, 50 events a page unless `limit` says otherwise (owner/admin)',
+    response: AuditPageDto,
+  })
   queryAudit(@Ctx() { org }: OrgRequestContext, @Query() query: AuditQueryDto): Promise<AuditPageDto> {
     return this.audit.query(org.id, query);
   }

@@ -27,7 +27,11 @@ export interface AuditEntry {
 export class AuditService {
   /** Concurrent reads' rows go in one INSERT and one commit: every pull writes one, under load too. */
   private readonly reads = new StatementBatcher<AuditEntry, void>(async (entries) => {
-    await this.sql.query('audit-insert-many', INSERT_MANY, AUDIT_COLUMNS.map((column) => entries.map(column)));
+    await this.sql.query(
+      'audit-insert-many',
+      INSERT_MANY,
+      AUDIT_COLUMNS.map((column) => entries.map(column)),
+    );
     return entries.map(() => undefined);
   });
 
@@ -50,7 +54,12 @@ export class AuditService {
   }
 
   /** One page of audit rows matching `where` (SQL on alias `a`, parameters from $1), newest first. */
-  private async page<T>(where: string, params: unknown[], query: PageQueryDto, shape: (event: AuditEventDto) => T): Promise<{ events: T[]; pagination: PaginationDto }> {
+  private async page<T>(
+    where: string,
+    params: unknown[],
+    query: PageQueryDto,
+    shape: (event: AuditEventDto) => T,
+  ): Promise<{ events: T[]; pagination: PaginationDto }> {
     const limit = query.limit ?? DEFAULT_PAGE;
     const offset = query.offset ?? 0;
     const rows: Array<Record<string, unknown>> = await this.db.query(
@@ -62,10 +71,11 @@ export class AuditService {
         LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
       [...params, limit, offset],
     );
-    const total = rows.length
-      ? Number(rows[0].total)
-      : Number((await this.db.query(`SELECT count(*) AS n FROM audit_events a WHERE ${where}`, params))[0].n);
-    const actors = await this.users.profiles(this.db.manager, rows.flatMap((r) => (r.actor_user_id ? [r.actor_user_id as string] : [])));
+    const total = rows.length ? Number(rows[0].total) : Number((await this.db.query(`SELECT count(*) AS n FROM audit_events a WHERE ${where}`, params))[0].n);
+    const actors = await this.users.profiles(
+      this.db.manager,
+      rows.flatMap((r) => (r.actor_user_id ? [r.actor_user_id as string] : [])),
+    );
     const events = rows.map((r) =>
       shape({
         id: r.id as string,
@@ -85,7 +95,10 @@ export class AuditService {
 
   /** The row of a change, in the change's transaction. */
   async record(em: EntityManager, entry: AuditEntry): Promise<void> {
-    await em.query(INSERT_ONE, AUDIT_COLUMNS.map((column) => column(entry)));
+    await em.query(
+      INSERT_ONE,
+      AUDIT_COLUMNS.map((column) => column(entry)),
+    );
   }
 
   /**

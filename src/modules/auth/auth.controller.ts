@@ -151,10 +151,7 @@ export class AuthController {
 
   @Delete('tokens/:tokenId')
   @Route({ permission: Permission.AccountWrite, summary: 'Revoke one of your tokens', status: 204 })
-  revokeToken(
-    @Ctx() { actor, meta }: RequestContext,
-    @Param('tokenId', ParseUuidPipe) tokenId: string,
-  ): Promise<void> {
+  revokeToken(@Ctx() { actor, meta }: RequestContext, @Param('tokenId', ParseUuidPipe) tokenId: string): Promise<void> {
     return this.tokens.revoke(actor, tokenId, meta);
   }
 }

@@ -1,6 +1,23 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsEmail, IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  ArrayUnique,
+  IsArray,
+  IsBoolean,
+  IsEmail,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+} from 'class-validator';
 import { SLUG_PATTERN } from '../orgs/orgs.dto.js';
 import { ROLES, type Role } from '../../common/auth/permissions.js';
 import type { TokenAccess, TokenKind } from './api-token.entity.js';
@@ -14,7 +31,10 @@ function NewPasswordLength(): PropertyDecorator {
   return (target, property) => {
     const field = String(property);
     IsString({ message: `${field} must be a string` })(target, property);
-    MinLength(PASSWORD_MIN, { message: `${field} must be at least ${PASSWORD_MIN} characters long; choose a longer or less common password` })(target, property);
+    MinLength(PASSWORD_MIN, { message: `${field} must be at least ${PASSWORD_MIN} characters long; choose a longer or less common password` })(
+      target,
+      property,
+    );
     MaxLength(PASSWORD_MAX, { message: `${field} must be at most ${PASSWORD_MAX} characters long` })(target, property);
   };
 }

@@ -44,9 +44,7 @@ export class EmailVerificationService {
     await this.db.transaction(async (em) => {
       const holder = await this.tokens.consume(em, dto.token, 'verify_email');
       if (!holder) throw new InvalidEmailLinkError();
-      await em.query('UPDATE users SET email_verified_at = coalesce(email_verified_at, now()), updated_at = now() WHERE id = $1', [
-        holder.userId,
-      ]);
+      await em.query('UPDATE users SET email_verified_at = coalesce(email_verified_at, now()), updated_at = now() WHERE id = $1', [holder.userId]);
       await this.audit.record(em, { action: 'user.email_verified', actor: { userId: holder.userId }, meta, metadata: { email: holder.email } });
     });
   }

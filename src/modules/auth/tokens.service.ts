@@ -96,10 +96,16 @@ export class TokensService {
         throw new TokenScopeError(`You are not a member of organization '${orgId}'`);
       }
       if (projectId) assertProjectHasEnvironments(await this.projects.environmentSlugsOf(em, orgId!, projectId), environments);
-      return this.insert(em, actor, { name: dto.name, kind, hash: secret.hash, hint: secret.hint, orgId, projectId, environments, access: dto.access, expiresAt: expiryOf(actor, days) }, meta, {
-        projectId,
-        environments,
-      });
+      return this.insert(
+        em,
+        actor,
+        { name: dto.name, kind, hash: secret.hash, hint: secret.hint, orgId, projectId, environments, access: dto.access, expiresAt: expiryOf(actor, days) },
+        meta,
+        {
+          projectId,
+          environments,
+        },
+      );
     });
     return { ...saved, token: secret.token };
   }
@@ -122,7 +128,13 @@ export class TokensService {
   }
 
   /** The one INSERT of api_tokens: plan limit, row, audit. */
-  private async insert(em: EntityManager, actor: Pick<Actor, 'userId'> & Partial<Actor>, row: NewTokenRow, meta: RequestMeta, auditMetadata: Record<string, unknown>): Promise<TokenDto> {
+  private async insert(
+    em: EntityManager,
+    actor: Pick<Actor, 'userId'> & Partial<Actor>,
+    row: NewTokenRow,
+    meta: RequestMeta,
+    auditMetadata: Record<string, unknown>,
+  ): Promise<TokenDto> {
     await this.plans.assertUserCanAdd(em, actor.userId, {
       limit: 'tokensPerUser',
       scopeId: actor.userId,
@@ -279,12 +291,7 @@ export interface TokenRevocation {
  * transaction, with one `token.revoked` audit row per token, in its org's log when it has one.
  * Returns how many were revoked.
  */
-export async function revokeTokensOf(
-  em: EntityManager,
-  audit: AuditService,
-  which: { userId: string; orgId?: string },
-  how: TokenRevocation,
-): Promise<number> {
+export async function revokeTokensOf(em: EntityManager, audit: AuditService, which: { userId: string; orgId?: string }, how: TokenRevocation): Promise<number> {
   const rows: Array<{ id: string; org_id: string | null }> = await em.query(
     `WITH revoked AS (
        UPDATE api_tokens SET revoked_at = now()
@@ -294,7 +301,13 @@ export async function revokeTokensOf(
     [which.userId, which.orgId ?? null],
   );
   for (const row of rows) {
-    await audit.record(em, { action: 'token.revoked', orgId: row.org_id, actor: how.actor, meta: how.meta, metadata: { tokenId: row.id, userId: which.userId, reason: how.reason } });
+    await audit.record(em, {
+      action: 'token.revoked',
+      orgId: row.org_id,
+      actor: how.actor,
+      meta: how.meta,
+      metadata: { tokenId: row.id, userId: which.userId, reason: how.reason },
+    });
   }
   return rows.length;
 }

@@ -25,7 +25,11 @@ export class BillingController {
   }
 
   @Get(':orgId')
-  @Route({ permission: Permission.BillingRead, summary: "The org's plan, subscription status, period end, and usage against its limits", response: BillingStatusDto })
+  @Route({
+    permission: Permission.BillingRead,
+    summary: "The org's plan, subscription status, period end, and usage against its limits",
+    response: BillingStatusDto,
+  })
   status(@Param('orgId', ParseUuidPipe) orgId: string): Promise<BillingStatusDto> {
     return this.billing.status(orgId);
   }

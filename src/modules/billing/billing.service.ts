@@ -264,7 +264,10 @@ export class BillingService {
       const org = await this.orgs.lockCustomer(em, orgId);
       if (!org) throw new NotFoundError('Organization not found');
       if (org.stripe_customer_id) return org.stripe_customer_id;
-      const customer = await stripe.customers.create({ name: org.name, metadata: { orgId, orgSlug: org.slug } }, { idempotencyKey: `secr-org-customer-${orgId}` });
+      const customer = await stripe.customers.create(
+        { name: org.name, metadata: { orgId, orgSlug: org.slug } },
+        { idempotencyKey: `secr-org-customer-${orgId}` },
+      );
       await this.orgs.setCustomer(em, orgId, customer.id);
       return customer.id;
     });

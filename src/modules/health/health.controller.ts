@@ -53,10 +53,13 @@ export class HealthController {
    * otherwise hold a pooled connection until the query time-out, and frequent probes would fill the pool.
    */
   private probe(): Promise<'ok' | 'failed'> {
-    this.running ??= this.db.query('SELECT 1').then(
-      () => 'ok' as const,
-      () => 'failed' as const,
-    ).finally(() => (this.running = undefined));
+    this.running ??= this.db
+      .query('SELECT 1')
+      .then(
+        () => 'ok' as const,
+        () => 'failed' as const,
+      )
+      .finally(() => (this.running = undefined));
     return this.running;
   }
 }

@@ -61,7 +61,9 @@ export class AwsKmsKeyProvider extends KeyProvider {
     const { client, sdk } = await this.getClient();
     try {
       // KeyId makes KMS refuse a ciphertext of another key instead of decrypting it with that one.
-      const out = await client.send(new sdk.DecryptCommand({ KeyId: this.options.keyId, CiphertextBlob: wrapped, EncryptionContext: encryptionContext(context) }));
+      const out = await client.send(
+        new sdk.DecryptCommand({ KeyId: this.options.keyId, CiphertextBlob: wrapped, EncryptionContext: encryptionContext(context) }),
+      );
       return Buffer.from(out.Plaintext!);
     } catch (error) {
       if (UNDECRYPTABLE.has((error as Error).name)) {

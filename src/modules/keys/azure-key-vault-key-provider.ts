@@ -98,7 +98,10 @@ export class AzureKeyVaultKeyProvider extends KeyProvider {
     const code = (error as { code?: string }).code;
     this.logger.error({ status, code, error: (error as Error).name, message: (error as Error).message }, `Azure Key Vault ${operation} failed`);
     const refused = status !== undefined && REFUSALS.has(status);
-    return new KeyProviderUnavailableError(this.name, refused ? `Azure Key Vault refused ${operation} with ${this.masterKeyId}: ${status} ${code ?? ''}`.trim() : undefined);
+    return new KeyProviderUnavailableError(
+      this.name,
+      refused ? `Azure Key Vault refused ${operation} with ${this.masterKeyId}: ${status} ${code ?? ''}`.trim() : undefined,
+    );
   }
 
   private getSdk() {

@@ -6,7 +6,9 @@ import { parentPort } from 'node:worker_threads';
 import type { KeyObject } from 'node:crypto';
 
 // Loaded as TypeScript from the sources (tests, Node strips the types) or as JavaScript from dist/.
-const { decryptValue, DecryptionError } = (await import(new URL(`./envelope.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url).href)) as typeof import('./envelope.js');
+const { decryptValue, DecryptionError } = (await import(
+  new URL(`./envelope.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url).href
+)) as typeof import('./envelope.js');
 
 export interface DecryptJob {
   id: number;

@@ -48,7 +48,10 @@ export class GcpKmsKeyProvider extends KeyProvider {
   async unwrap(wrapped: Buffer, context: KeyContext): Promise<Buffer> {
     const client = await this.getClient();
     try {
-      const [response] = await client.decrypt({ name: this.options.keyName, ciphertext: wrapped, additionalAuthenticatedData: keyContextAad(context) }, CALL_OPTIONS);
+      const [response] = await client.decrypt(
+        { name: this.options.keyName, ciphertext: wrapped, additionalAuthenticatedData: keyContextAad(context) },
+        CALL_OPTIONS,
+      );
       return Buffer.from(response.plaintext as Uint8Array);
     } catch (error) {
       if ((error as { code?: number }).code === INVALID_ARGUMENT) {

@@ -61,11 +61,15 @@ export class KeyCheck implements OnApplicationBootstrap {
       return undefined;
     } catch (error) {
       if (error instanceof KeyProviderUnavailableError && !error.refusal) {
-        this.logger.error(`Key check: the key management service (${provider.name}) did not answer for ${provider.masterKeyId}; requests that need it answer 503`);
+        this.logger.error(
+          `Key check: the key management service (${provider.name}) did not answer for ${provider.masterKeyId}; requests that need it answer 503`,
+        );
         return `key provider ${provider.name}: unreachable`;
       }
       const reason = error instanceof KeyProviderUnavailableError ? error.refusal : (error as Error).message;
-      this.logger.error(`Key check: the ${provider.name} key ${provider.masterKeyId} cannot be used (${reason}); check KMS_PROVIDER and its key setting, and the permissions of this server's identity`);
+      this.logger.error(
+        `Key check: the ${provider.name} key ${provider.masterKeyId} cannot be used (${reason}); check KMS_PROVIDER and its key setting, and the permissions of this server's identity`,
+      );
       return `key provider ${provider.name}: the configured key was refused`;
     }
   }
@@ -84,7 +88,9 @@ export class KeyCheck implements OnApplicationBootstrap {
     }
     const unknown = rows.filter((r) => !this.providers.find(r.provider, r.master_key));
     for (const r of unknown) {
-      this.logger.error(`Key check: ${r.n} stored key(s) are wrapped by ${r.provider}/${r.master_key}, which this server is not configured with: they cannot be read`);
+      this.logger.error(
+        `Key check: ${r.n} stored key(s) are wrapped by ${r.provider}/${r.master_key}, which this server is not configured with: they cannot be read`,
+      );
     }
     const total = unknown.reduce((sum, r) => sum + r.n, 0);
     return total ? [`${total} stored key(s) are wrapped by a key provider this server is not configured with`] : [];

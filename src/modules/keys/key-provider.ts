@@ -25,7 +25,11 @@ export type KeyContext = ProjectKeyContext | WebhookSecretContext | KeyCheckCont
 /** The additional authenticated data of a context; the kinds never collide (distinct prefixes). */
 export function keyContextAad(context: KeyContext): Buffer {
   const aad =
-    'check' in context ? 'secr:check:v1' : 'webhookId' in context ? `secr:whsec:v1:${context.webhookId}` : `secr:dek:v1:${context.projectId}:${context.version}`;
+    'check' in context
+      ? 'secr:check:v1'
+      : 'webhookId' in context
+        ? `secr:whsec:v1:${context.webhookId}`
+        : `secr:dek:v1:${context.projectId}:${context.version}`;
   return Buffer.from(aad, 'utf8');
 }
 

@@ -39,6 +39,9 @@ export class KeyProviders {
     if (!primary) {
       throw new Error(kms.provider === 'local' ? 'SECR_MASTER_KEY was not resolved before start-up' : `KMS_PROVIDER=${kms.provider} is not configured`);
     }
-    return new KeyProviders(primary, Object.values(configured).filter((p): p is KeyProvider => p !== undefined));
+    return new KeyProviders(
+      primary,
+      Object.values(configured).filter((p): p is KeyProvider => p !== undefined),
+    );
   }
 }

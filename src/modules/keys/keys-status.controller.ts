@@ -57,7 +57,11 @@ export class KeysStatusController {
   ) {}
 
   @Get()
-  @Route({ permission: Permission.AdminRead, summary: 'Key providers, the start-up key check, and stored keys by the provider that wrapped them (instance admins)', response: KeyStatusDto })
+  @Route({
+    permission: Permission.AdminRead,
+    summary: 'Key providers, the start-up key check, and stored keys by the provider that wrapped them (instance admins)',
+    response: KeyStatusDto,
+  })
   async keyStatus(): Promise<KeyStatusDto> {
     const wrapped = await countWrappedKeys(async (sql, params) => {
       const rows = await this.db.query(sql, params);

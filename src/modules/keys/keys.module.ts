@@ -7,7 +7,6 @@ import { KeyProviders } from './key-providers.js';
 import { DecryptionWorkers } from './decryption-workers.js';
 import { ProjectKeys } from './project-keys.service.js';
 
-
 @Module({
   controllers: [KeysStatusController],
   providers: [

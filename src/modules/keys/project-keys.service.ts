@@ -56,10 +56,13 @@ export class ProjectKeys {
   async create(em: EntityManager, projectId: string, version: number): Promise<KeyObject> {
     const material = randomBytes(32);
     const wrapped = await this.provider.wrap(material, { projectId, version });
-    await em.query(
-      `INSERT INTO project_keys (project_id, version, provider, master_key, wrapped_key) VALUES ($1, $2, $3, $4, $5)`,
-      [projectId, version, this.provider.name, this.provider.masterKeyId, wrapped],
-    );
+    await em.query(`INSERT INTO project_keys (project_id, version, provider, master_key, wrapped_key) VALUES ($1, $2, $3, $4, $5)`, [
+      projectId,
+      version,
+      this.provider.name,
+      this.provider.masterKeyId,
+      wrapped,
+    ]);
     return toKeyObject(material);
   }
 
@@ -111,10 +114,7 @@ export class ProjectKeys {
   }
 
   private async load(projectId: string, version: number, em: EntityManager): Promise<KeyObject> {
-    const [row] = await em.query(
-      'SELECT wrapped_key, provider, master_key FROM project_keys WHERE project_id = $1 AND version = $2',
-      [projectId, version],
-    );
+    const [row] = await em.query('SELECT wrapped_key, provider, master_key FROM project_keys WHERE project_id = $1 AND version = $2', [projectId, version]);
     if (!row) {
       this.logger.error(`Project key v${version} of project ${projectId} is missing`);
       throw new DataIntegrityError('A project key is missing');
@@ -123,7 +123,9 @@ export class ProjectKeys {
     // The provider that wrapped it: the primary, or one still configured beside it during a move (kms:rewrap).
     const provider = this.providers.find(row.provider, row.master_key);
     if (!provider) {
-      this.logger.error(`Project key v${version} of ${projectId} was wrapped by ${row.provider}/${row.master_key}, but this server uses ${this.provider.name}/${this.provider.masterKeyId}`);
+      this.logger.error(
+        `Project key v${version} of ${projectId} was wrapped by ${row.provider}/${row.master_key}, but this server uses ${this.provider.name}/${this.provider.masterKeyId}`,
+      );
       throw new DataIntegrityError('A project key cannot be unwrapped with the configured key provider');
     }
     try {

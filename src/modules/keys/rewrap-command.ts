@@ -29,14 +29,23 @@ async function main(): Promise<number> {
   };
   try {
     const primary = providers.primary;
-    say(`Target: ${primary.name} (${primary.masterKeyId}); also configured: ${providers.all.slice(1).map((p) => `${p.name} (${p.masterKeyId})`).join(', ') || 'none'}`);
+    say(
+      `Target: ${primary.name} (${primary.masterKeyId}); also configured: ${
+        providers.all
+          .slice(1)
+          .map((p) => `${p.name} (${p.masterKeyId})`)
+          .join(', ') || 'none'
+      }`,
+    );
     if (dryRun) {
       const counts = await countWrappedKeys(query, providers);
       printCounts(counts);
       return counts.every((c) => c.current) ? 0 : 1;
     }
     const report = await rewrapAll(query, providers, { log: say });
-    say(`Done: rewrapped ${report.rewrapped.projectKeys} project key(s) and ${report.rewrapped.webhookSecrets} webhook secret(s); ${report.skipped} changed meanwhile, ${report.failed} failed`);
+    say(
+      `Done: rewrapped ${report.rewrapped.projectKeys} project key(s) and ${report.rewrapped.webhookSecrets} webhook secret(s); ${report.skipped} changed meanwhile, ${report.failed} failed`,
+    );
     if (!report.remaining.length) {
       say(`Every stored key is wrapped by ${primary.name}: the other providers' settings can be removed.`);
       return 0;

@@ -124,7 +124,16 @@ async function rewrapOne(query: Query, update: string, item: Item, source: KeyPr
     const same = check.equals(material);
     check.fill(0);
     if (!same) throw new Error(`${primary.name} unwrapped the new wrapping to other bytes; the row is left as it was`);
-    const { rowCount } = await query(update, [primary.name, primary.masterKeyId, rewrapped, item.id, item.version, item.provider, item.masterKey, item.wrapped]);
+    const { rowCount } = await query(update, [
+      primary.name,
+      primary.masterKeyId,
+      rewrapped,
+      item.id,
+      item.version,
+      item.provider,
+      item.masterKey,
+      item.wrapped,
+    ]);
     return rowCount === 1;
   } finally {
     material.fill(0);

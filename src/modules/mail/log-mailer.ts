@@ -12,8 +12,6 @@ export class LogMailer extends Mailer {
   private readonly logger = new Logger('Mail');
 
   async send(mail: OutgoingMail, from: string): Promise<void> {
-    this.logger.log(
-      `SMTP_URL is unset, so this mail was not sent; it reads:\nFrom: ${from}\nTo: ${mail.to}\nSubject: ${mail.subject}\n\n${mail.text}`,
-    );
+    this.logger.log(`SMTP_URL is unset, so this mail was not sent; it reads:\nFrom: ${from}\nTo: ${mail.to}\nSubject: ${mail.subject}\n\n${mail.text}`);
   }
 }

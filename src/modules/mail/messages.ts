@@ -11,7 +11,12 @@ export interface Recipient {
   readonly name: string;
 }
 
-export const LINK_PATHS = { verifyEmail: '/verify-email', resetPassword: '/reset-password', invitation: '/invite', forgotPassword: '/forgot-password' } as const;
+export const LINK_PATHS = {
+  verifyEmail: '/verify-email',
+  resetPassword: '/reset-password',
+  invitation: '/invite',
+  forgotPassword: '/forgot-password',
+} as const;
 
 export function tokenLink(publicUrl: string, path: string, token: string): string {
   return `${publicUrl}${path}#token=${encodeURIComponent(token)}`;
@@ -71,11 +76,7 @@ export function passwordResetMail(publicUrl: string, to: Recipient, token: strin
   });
 }
 
-export function passwordChangedMail(
-  publicUrl: string,
-  to: Recipient,
-  change: { how: 'changed' | 'reset'; at: Date; ip: string },
-): OutgoingMail {
+export function passwordChangedMail(publicUrl: string, to: Recipient, change: { how: 'changed' | 'reset'; at: Date; ip: string }): OutgoingMail {
   const what = change.how === 'reset' ? 'reset with a link sent to this address' : 'changed';
   return compose({
     to: to.email,

@@ -36,10 +36,7 @@ export class InvitesRepository {
 
   /** Revokes the open (not accepted, not revoked) invitation of an address, if any. */
   async revokeOpenFor(em: EntityManager, orgId: string, email: string): Promise<void> {
-    await em.query('UPDATE org_invites SET revoked_at = now() WHERE org_id = $1 AND email = $2 AND accepted_at IS NULL AND revoked_at IS NULL', [
-      orgId,
-      email,
-    ]);
+    await em.query('UPDATE org_invites SET revoked_at = now() WHERE org_id = $1 AND email = $2 AND accepted_at IS NULL AND revoked_at IS NULL', [orgId, email]);
   }
 
   /** Inserts an invitation; a concurrent one of the same address violates org_invites_open_idx. */

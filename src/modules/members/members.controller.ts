@@ -22,10 +22,7 @@ export class MembersController {
 
   @Post(':orgId/invite')
   @Route({ permission: Permission.MembersInvite, summary: 'Invite someone by email (owner/admin)', status: 201, response: CreatedInviteDto })
-  inviteMember(
-    @Ctx() { actor, org, meta }: OrgRequestContext,
-    @Body() dto: InviteMemberDto,
-  ): Promise<CreatedInviteDto> {
+  inviteMember(@Ctx() { actor, org, meta }: OrgRequestContext, @Body() dto: InviteMemberDto): Promise<CreatedInviteDto> {
     return this.members.invite(actor, org, dto, meta);
   }
 
@@ -37,10 +34,7 @@ export class MembersController {
 
   @Delete(':orgId/invites/:inviteId')
   @Route({ permission: Permission.MembersInvite, summary: 'Revoke a pending invitation (owner/admin)', status: 204 })
-  revokeInvite(
-    @Ctx() { actor, org, meta }: OrgRequestContext,
-    @Param('inviteId', ParseUuidPipe) inviteId: string,
-  ): Promise<void> {
+  revokeInvite(@Ctx() { actor, org, meta }: OrgRequestContext, @Param('inviteId', ParseUuidPipe) inviteId: string): Promise<void> {
     return this.members.revokeInvite(actor, org, inviteId, meta);
   }
 
@@ -56,10 +50,7 @@ export class MembersController {
 
   @Delete(':orgId/:id')
   @Route({ permission: Permission.MembersRemove, summary: 'Remove a member (owner/admin)', status: 204 })
-  removeMember(
-    @Ctx() { actor, org, meta }: OrgRequestContext,
-    @Param('id', ParseUuidPipe) userId: string,
-  ): Promise<void> {
+  removeMember(@Ctx() { actor, org, meta }: OrgRequestContext, @Param('id', ParseUuidPipe) userId: string): Promise<void> {
     return this.members.remove(actor, org, userId, meta);
   }
 }

@@ -48,7 +48,10 @@ export class MembersService {
 
   async list(org: OrgContext): Promise<MemberListDto> {
     const memberships = await this.orgs.members(org.id);
-    const profiles = await this.users.profiles(this.db.manager, memberships.map((m) => m.userId));
+    const profiles = await this.users.profiles(
+      this.db.manager,
+      memberships.map((m) => m.userId),
+    );
     const members = memberships
       .filter((m) => profiles.has(m.userId))
       .map((m) => ({ userId: m.userId, ...profiles.get(m.userId)!, role: m.role, joinedAt: m.joinedAt }))

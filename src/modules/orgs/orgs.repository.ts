@@ -126,10 +126,10 @@ export class OrgsRepository {
   }
 
   async isMember(em: EntityManager, orgId: string, userId: string): Promise<boolean> {
-    const [row]: Array<{ member: boolean }> = await em.query(
-      'SELECT EXISTS (SELECT 1 FROM memberships WHERE org_id = $1 AND user_id = $2) AS member',
-      [orgId, userId],
-    );
+    const [row]: Array<{ member: boolean }> = await em.query('SELECT EXISTS (SELECT 1 FROM memberships WHERE org_id = $1 AND user_id = $2) AS member', [
+      orgId,
+      userId,
+    ]);
     return row.member;
   }
 
@@ -191,10 +191,9 @@ export class OrgsRepository {
   // ── Stripe columns ──
 
   async billingOf(orgId: string): Promise<OrgBillingRow | null> {
-    const [row]: OrgBillingRow[] = await this.db.query(
-      'SELECT id, plan, stripe_customer_id, subscription_status, current_period_end FROM orgs WHERE id = $1',
-      [orgId],
-    );
+    const [row]: OrgBillingRow[] = await this.db.query('SELECT id, plan, stripe_customer_id, subscription_status, current_period_end FROM orgs WHERE id = $1', [
+      orgId,
+    ]);
     return row ?? null;
   }
 

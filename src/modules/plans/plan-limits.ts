@@ -5,14 +5,7 @@
 export const PLANS = ['free', 'pro', 'team', 'enterprise'] as const;
 export type PlanName = (typeof PLANS)[number];
 
-export const LIMIT_NAMES = [
-  'projectsPerOrg',
-  'membersPerOrg',
-  'environmentsPerProject',
-  'secretsPerEnvironment',
-  'webhooksPerOrg',
-  'tokensPerUser',
-] as const;
+export const LIMIT_NAMES = ['projectsPerOrg', 'membersPerOrg', 'environmentsPerProject', 'secretsPerEnvironment', 'webhooksPerOrg', 'tokensPerUser'] as const;
 export type LimitName = (typeof LIMIT_NAMES)[number];
 
 /** As stored and shown: -1 = unlimited. */
@@ -60,7 +53,11 @@ export function resolveLimits(plan: PlanName, planConfig: StoredLimits, override
   const resolved = {} as Record<LimitName, EffectiveLimit>;
   for (const name of LIMIT_NAMES) {
     const [stored, source]: [number, LimitSource] =
-      overrides[name] !== undefined ? [overrides[name], 'override'] : planConfig[name] !== undefined ? [planConfig[name], 'plan_config'] : [PLAN_LIMITS[plan][name], 'default'];
+      overrides[name] !== undefined
+        ? [overrides[name], 'override']
+        : planConfig[name] !== undefined
+          ? [planConfig[name], 'plan_config']
+          : [PLAN_LIMITS[plan][name], 'default'];
     resolved[name] = { value: stored === UNLIMITED ? Infinity : stored, source };
   }
   return resolved;

@@ -15,6 +15,8 @@ export class PlanLimitExceededError extends DomainError {
     readonly usage: number,
     readonly plan: PlanName,
   ) {
-    super(`Plan limit reached: ${limit} (${LIMIT_LABELS[limit]}) is ${max} on the '${plan}' plan; current usage is ${usage}${HOW_TO_FREE[limit] ? `. ${HOW_TO_FREE[limit]}` : ''}`);
+    super(
+      `Plan limit reached: ${limit} (${LIMIT_LABELS[limit]}) is ${max} on the '${plan}' plan; current usage is ${usage}${HOW_TO_FREE[limit] ? `. ${HOW_TO_FREE[limit]}` : ''}`,
+    );
   }
 }

@@ -63,10 +63,10 @@ export class ProjectsRepository {
 
   /** The org's projects (only `onlyId`, for a token narrowed to one), by slug. */
   async listInOrg(orgId: string, onlyId?: string): Promise<ProjectRow[]> {
-    const rows: Raw[] = await this.db.query(
-      `SELECT ${PROJECT_COLUMNS} FROM projects WHERE org_id = $1 AND ($2::uuid IS NULL OR id = $2) ORDER BY slug`,
-      [orgId, onlyId ?? null],
-    );
+    const rows: Raw[] = await this.db.query(`SELECT ${PROJECT_COLUMNS} FROM projects WHERE org_id = $1 AND ($2::uuid IS NULL OR id = $2) ORDER BY slug`, [
+      orgId,
+      onlyId ?? null,
+    ]);
     return rows.map(toProject);
   }
 

@@ -58,10 +58,7 @@ export class VaultAccess {
   ) {}
 
   async project(org: OrgContext, projectSlug: string, actor: Actor): Promise<ProjectRef> {
-    const [row] = await this.db.query(
-      'SELECT id, slug, current_key_version FROM projects WHERE org_id = $1 AND slug = $2',
-      [org.id, projectSlug],
-    );
+    const [row] = await this.db.query('SELECT id, slug, current_key_version FROM projects WHERE org_id = $1 AND slug = $2', [org.id, projectSlug]);
     if (!row) throw new ProjectNotFoundError(projectSlug);
     const project = { id: row.id, slug: row.slug, orgId: org.id, currentKeyVersion: row.current_key_version };
     assertProjectScope(actor, project.id);

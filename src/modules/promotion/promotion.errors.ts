@@ -7,7 +7,10 @@ export class SameEnvironmentError extends BadRequestError {
 }
 
 export class KeysNotInSourceError extends BadRequestError {
-  constructor(readonly keys: string[], env: string) {
+  constructor(
+    readonly keys: string[],
+    env: string,
+  ) {
     super(`Not set in '${env}': ${keys.join(', ')}`);
   }
 }

@@ -89,7 +89,11 @@ export class PromotionService {
 
   /** What promotion does to each key of the target. */
   private async plan(em: EntityManager, target: VaultTarget, stored: NewVersion[], overwrite: boolean): Promise<Plan> {
-    const existing = await this.repo.setKeys(em, target.environment.id, stored.map((s) => s.key));
+    const existing = await this.repo.setKeys(
+      em,
+      target.environment.id,
+      stored.map((s) => s.key),
+    );
     const results = stored.map((s) => ({
       key: s.key,
       action: (!existing.has(s.key) ? 'created' : overwrite ? 'updated' : 'skipped') as PromotionAction,

@@ -27,7 +27,12 @@ export class SecretCipher {
   /** Each row's value under `keyVersion` (a key rotation), in order; `em`: the caller's transaction. */
   async reencrypt(projectId: string, keyVersion: number, rows: ReadonlyArray<StoredValue & { key: string }>, em: EntityManager): Promise<Buffer[]> {
     const values = await this.decrypt(projectId, rows, em);
-    return this.encrypt(projectId, keyVersion, rows.map((r, i) => ({ key: r.key, value: values[i] })), em);
+    return this.encrypt(
+      projectId,
+      keyVersion,
+      rows.map((r, i) => ({ key: r.key, value: values[i] })),
+      em,
+    );
   }
 
   /**
@@ -39,7 +44,10 @@ export class SecretCipher {
     const deks = new Map(await Promise.all(versions.map(async (v) => [v, await this.keys.get(projectId, v, em)] as const)));
     try {
       if (rows.length >= OFFLOAD_MIN_VALUES && this.workers.enabled) {
-        return await this.workers.decrypt(projectId, rows.map((r) => ({ key: r.key, ciphertext: r.ciphertext, dek: deks.get(r.keyVersion)! })));
+        return await this.workers.decrypt(
+          projectId,
+          rows.map((r) => ({ key: r.key, ciphertext: r.ciphertext, dek: deks.get(r.keyVersion)! })),
+        );
       }
       return rows.map((row) => decryptValue(deks.get(row.keyVersion)!, projectId, row.key, row.ciphertext));
     } catch (error) {

@@ -116,7 +116,12 @@ export class SecretsController {
   }
 
   @Post(':env/bulk-delete')
-  @Route({ permission: Permission.SecretsBulkDelete, org: BY_SLUG, summary: 'Delete many secrets at once, atomically (owner/admin)', response: BulkDeleteResultDto })
+  @Route({
+    permission: Permission.SecretsBulkDelete,
+    org: BY_SLUG,
+    summary: 'Delete many secrets at once, atomically (owner/admin)',
+    response: BulkDeleteResultDto,
+  })
   async bulkDeleteSecrets(
     @Ctx() { actor, org, meta }: OrgRequestContext,
     @Param('project') project: string,
@@ -128,7 +133,12 @@ export class SecretsController {
   }
 
   @Delete(':env/:key')
-  @Route({ permission: Permission.SecretsWrite, org: BY_SLUG, summary: 'Soft-delete a secret (gone from pulls; history kept)', response: DeleteSecretResultDto })
+  @Route({
+    permission: Permission.SecretsWrite,
+    org: BY_SLUG,
+    summary: 'Soft-delete a secret (gone from pulls; history kept)',
+    response: DeleteSecretResultDto,
+  })
   async deleteSecret(
     @Ctx() { actor, org, meta }: OrgRequestContext,
     @Param('project') project: string,

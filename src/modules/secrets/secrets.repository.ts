@@ -214,13 +214,18 @@ export class SecretsRepository {
   }
 
   /** One version of a key (locked by the caller), with the row lock on the key held until the transaction ends. */
-  async lockVersion(em: EntityManager, environmentId: string, key: string, version: number): Promise<(StoredValue & { description: string | null }) | null | 'no-key'> {
+  async lockVersion(
+    em: EntityManager,
+    environmentId: string,
+    key: string,
+    version: number,
+  ): Promise<(StoredValue & { description: string | null }) | null | 'no-key'> {
     const [secret] = await em.query(`SELECT id FROM secrets WHERE environment_id = $1 AND key = $2 FOR UPDATE`, [environmentId, key]);
     if (!secret) return 'no-key';
-    const [row] = await em.query(
-      'SELECT key_version, ciphertext, description FROM secret_versions WHERE secret_id = $1 AND version = $2',
-      [secret.id, version],
-    );
+    const [row] = await em.query('SELECT key_version, ciphertext, description FROM secret_versions WHERE secret_id = $1 AND version = $2', [
+      secret.id,
+      version,
+    ]);
     return row ? { keyVersion: row.key_version, ciphertext: row.ciphertext, description: row.description } : null;
   }
 
@@ -238,10 +243,10 @@ export class SecretsRepository {
 
   /** Which of `keys` are set (not deleted) in the environment. */
   async setKeys(em: EntityManager, environmentId: string, keys: string[]): Promise<Set<string>> {
-    const rows: Array<{ key: string }> = await em.query(
-      'SELECT key FROM secrets WHERE environment_id = $1 AND deleted_at IS NULL AND key = ANY($2::text[])',
-      [environmentId, keys],
-    );
+    const rows: Array<{ key: string }> = await em.query('SELECT key FROM secrets WHERE environment_id = $1 AND deleted_at IS NULL AND key = ANY($2::text[])', [
+      environmentId,
+      keys,
+    ]);
     return new Set(rows.map((r) => r.key));
   }
 

@@ -112,9 +112,18 @@ export class SecretsService {
     const { history, values } = await readThroughRotation(async () => {
       const history = await this.repo.history(this.db.manager, target.environment.id, key);
       if (!history) throw new SecretNotFoundError(key);
-      return { history, values: await this.cipher.decrypt(target.project.id, history.versions.map((v) => ({ ...v, key }))) };
+      return {
+        history,
+        values: await this.cipher.decrypt(
+          target.project.id,
+          history.versions.map((v) => ({ ...v, key })),
+        ),
+      };
     });
-    const authors = await this.users.profiles(this.db.manager, history.versions.flatMap((v) => (v.createdBy ? [v.createdBy] : [])));
+    const authors = await this.users.profiles(
+      this.db.manager,
+      history.versions.flatMap((v) => (v.createdBy ? [v.createdBy] : [])),
+    );
     await this.audit.record(this.db.manager, {
       action: 'secret.history_read',
       orgId: target.org.id,
@@ -205,7 +214,10 @@ export class SecretsService {
     if (query.limit === undefined) return undefined;
     const offset = query.offset ?? 0;
     // A short page needs no count: everything matching is on or before it.
-    const total = returned > 0 && returned < query.limit ? offset + returned : await this.repo.countCurrent(this.db.manager, environmentId, query.search, keysFilter(query.keys));
+    const total =
+      returned > 0 && returned < query.limit
+        ? offset + returned
+        : await this.repo.countCurrent(this.db.manager, environmentId, query.search, keysFilter(query.keys));
     return { limit: query.limit, offset, total };
   }
 }

@@ -27,11 +27,7 @@ export class TemplatesController {
 
   @Post()
   @Route({ permission: Permission.TemplatesManage, org: BY_SLUG, summary: 'Add a template key (owner/admin)', status: 201, response: TemplateDto })
-  async addTemplate(
-    @Ctx() { actor, org, meta }: OrgRequestContext,
-    @Param('project') project: string,
-    @Body() dto: AddTemplateDto,
-  ): Promise<TemplateDto> {
+  async addTemplate(@Ctx() { actor, org, meta }: OrgRequestContext, @Param('project') project: string, @Body() dto: AddTemplateDto): Promise<TemplateDto> {
     return this.templates.add(actor, await this.access.project(org, project, actor), dto, meta);
   }
 
@@ -52,11 +48,7 @@ export class TemplatesController {
 
   @Delete(':key')
   @Route({ permission: Permission.TemplatesManage, org: BY_SLUG, summary: 'Remove a template key (owner/admin)', status: 204 })
-  async removeTemplate(
-    @Ctx() { actor, org, meta }: OrgRequestContext,
-    @Param('project') project: string,
-    @Param('key') key: string,
-  ): Promise<void> {
+  async removeTemplate(@Ctx() { actor, org, meta }: OrgRequestContext, @Param('project') project: string, @Param('key') key: string): Promise<void> {
     return this.templates.remove(actor, await this.access.project(org, project, actor), key, meta);
   }
 }

@@ -29,10 +29,12 @@ export class TemplatesService {
     const required = dto.required ?? true;
     try {
       return await this.db.transaction(async (em) => {
-        const [row] = await em.query(
-          'INSERT INTO templates (project_id, key, description, required) VALUES ($1, $2, $3, $4) RETURNING id, created_at',
-          [project.id, dto.key, dto.description ?? null, required],
-        );
+        const [row] = await em.query('INSERT INTO templates (project_id, key, description, required) VALUES ($1, $2, $3, $4) RETURNING id, created_at', [
+          project.id,
+          dto.key,
+          dto.description ?? null,
+          required,
+        ]);
         await this.audit.record(em, {
           action: 'template.added',
           orgId: project.orgId,
@@ -52,10 +54,10 @@ export class TemplatesService {
 
   async remove(actor: Actor, project: ProjectRef, key: string, meta: RequestMeta): Promise<void> {
     await this.db.transaction(async (em) => {
-      const deleted: unknown[] = await em.query(
-        'WITH gone AS (DELETE FROM templates WHERE project_id = $1 AND key = $2 RETURNING 1) SELECT * FROM gone',
-        [project.id, key],
-      );
+      const deleted: unknown[] = await em.query('WITH gone AS (DELETE FROM templates WHERE project_id = $1 AND key = $2 RETURNING 1) SELECT * FROM gone', [
+        project.id,
+        key,
+      ]);
       if (!deleted.length) throw new NotFoundError(`The template of '${project.slug}' does not list '${key}'`);
       await this.audit.record(em, {
         action: 'template.removed',
@@ -77,7 +79,10 @@ export class TemplatesService {
     const listed = new Set(template.map((t) => t.key));
     const setKeys = new Set(set);
     const row = {
-      missing: template.filter((t) => t.required && !setKeys.has(t.key)).map((t) => t.key).sort(byteOrder),
+      missing: template
+        .filter((t) => t.required && !setKeys.has(t.key))
+        .map((t) => t.key)
+        .sort(byteOrder),
       extra: set.filter((key) => !listed.has(key)),
     };
     return { valid: row.missing.length === 0, missing: row.missing, extra: row.extra };

@@ -103,18 +103,27 @@ describe('SSRF classifier', () => {
 
 describe('checkWebhookUrl', () => {
   /** A DNS answering from a table; it fails the test if asked about any other name. */
-  const dns = (table: Record<string, string[]>): Resolver => async (name) => {
-    if (!table[name]) throw Object.assign(new Error(`ENOTFOUND ${name}`), { code: 'ENOTFOUND' });
-    return table[name].map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
-  };
+  const dns =
+    (table: Record<string, string[]>): Resolver =>
+    async (name) => {
+      if (!table[name]) throw Object.assign(new Error(`ENOTFOUND ${name}`), { code: 'ENOTFOUND' });
+      return table[name].map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
+    };
   const refusal = async (url: string, resolver: Resolver, allowPrivate = false) => {
-    const error = await checkWebhookUrl(url, allowPrivate, resolver).then(() => null, (e: unknown) => e);
+    const error = await checkWebhookUrl(url, allowPrivate, resolver).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(RefusedTargetError);
     return (error as RefusedTargetError).message;
   };
 
   it('accepts an https URL whose host resolves to public addresses only', async () => {
-    const url = await checkWebhookUrl('https://hooks.example.com/secr?x=1', false, dns({ 'hooks.example.com': ['93.184.215.14', '2606:2800:21f:cb07:6820:80da:af6b:8b2c'] }));
+    const url = await checkWebhookUrl(
+      'https://hooks.example.com/secr?x=1',
+      false,
+      dns({ 'hooks.example.com': ['93.184.215.14', '2606:2800:21f:cb07:6820:80da:af6b:8b2c'] }),
+    );
     expect(url.href).toBe('https://hooks.example.com/secr?x=1');
   });
 

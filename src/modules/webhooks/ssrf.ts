@@ -7,16 +7,7 @@ import { isIP, isIPv4 } from 'node:net';
  * addresses the connection actually uses (DNS may have changed since).
  */
 
-export type RefusalReason =
-  | 'loopback'
-  | 'private'
-  | 'link-local'
-  | 'metadata'
-  | 'unspecified'
-  | 'multicast'
-  | 'cgnat'
-  | 'reserved'
-  | 'special-use-name';
+export type RefusalReason = 'loopback' | 'private' | 'link-local' | 'metadata' | 'unspecified' | 'multicast' | 'cgnat' | 'reserved' | 'special-use-name';
 
 const DESCRIPTIONS: Readonly<Record<RefusalReason, string>> = {
   loopback: 'a loopback address',

@@ -63,7 +63,9 @@ export class WebhookSecrets {
   private async unwrap(webhookId: string, sealed: SealedSecret): Promise<string> {
     const provider = this.providers.find(sealed.provider, sealed.masterKey); // kms:rewrap moves it to the primary
     if (!provider) {
-      this.logger.error(`The signing secret of webhook ${webhookId} was wrapped by ${sealed.provider}/${sealed.masterKey}, but this server uses ${this.provider.name}/${this.provider.masterKeyId}`);
+      this.logger.error(
+        `The signing secret of webhook ${webhookId} was wrapped by ${sealed.provider}/${sealed.masterKey}, but this server uses ${this.provider.name}/${this.provider.masterKeyId}`,
+      );
       throw new SigningSecretUnreadableError(webhookId);
     }
     try {

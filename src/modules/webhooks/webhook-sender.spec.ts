@@ -45,8 +45,13 @@ describe('sendDelivery', () => {
     ...extra,
   });
   /** A DNS that answers every name with these addresses. */
-  const fakeDns = (...addresses: string[]): AddressLookup => (_name, _options, callback) =>
-    callback(null, addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 })));
+  const fakeDns =
+    (...addresses: string[]): AddressLookup =>
+    (_name, _options, callback) =>
+      callback(
+        null,
+        addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 })),
+      );
 
   it('posts the body with its headers and reports a 2xx as delivered, keeping the first 1 KiB of the answer', async () => {
     const result = await sendDelivery(delivery(`http://127.0.0.1:${port}/big?x=1`));

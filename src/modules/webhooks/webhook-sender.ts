@@ -20,7 +20,11 @@ export interface OutgoingDelivery {
 }
 
 /** The `all: true` form of dns.lookup. */
-export type AddressLookup = (hostname: string, options: LookupOptions & { all: true }, callback: (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void) => void;
+export type AddressLookup = (
+  hostname: string,
+  options: LookupOptions & { all: true },
+  callback: (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void,
+) => void;
 
 export interface AttemptResult {
   /** 2xx. */

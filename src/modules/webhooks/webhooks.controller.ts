@@ -47,11 +47,7 @@ export class WebhooksController {
 
   @Patch(':orgId/:id')
   @Route({ permission: Permission.WebhooksWrite, summary: 'Update a webhook: URL, events, filters, enabled (owner/admin)', response: WebhookDto })
-  updateWebhook(
-    @Ctx() { actor, org, meta }: OrgRequestContext,
-    @Param('id', ParseUuidPipe) id: string,
-    @Body() dto: UpdateWebhookDto,
-  ): Promise<WebhookDto> {
+  updateWebhook(@Ctx() { actor, org, meta }: OrgRequestContext, @Param('id', ParseUuidPipe) id: string, @Body() dto: UpdateWebhookDto): Promise<WebhookDto> {
     return this.webhooks.update(org, actor, id, dto, meta);
   }
 

@@ -45,7 +45,11 @@ export class CreateWebhookDto {
   @IsIn(SECRET_EVENTS, { each: true, message: `each event must be one of ${SECRET_EVENTS.join(', ')}` })
   events: SecretEventName[];
 
-  @ApiPropertyOptional({ example: 'billing-api', maxLength: PROJECT_REF_MAX, description: 'Only events of this project (its slug or id); omitted = every project' })
+  @ApiPropertyOptional({
+    example: 'billing-api',
+    maxLength: PROJECT_REF_MAX,
+    description: 'Only events of this project (its slug or id); omitted = every project',
+  })
   @IsOptional()
   @IsString()
   @MinLength(1)
@@ -109,7 +113,14 @@ export class UpdateWebhookDto {
   @IsSingleLineText()
   project?: string | null;
 
-  @ApiPropertyOptional({ type: [String], nullable: true, example: ['production'], minItems: 1, maxItems: ENVIRONMENTS_MAX, description: 'null = every environment' })
+  @ApiPropertyOptional({
+    type: [String],
+    nullable: true,
+    example: ['production'],
+    minItems: 1,
+    maxItems: ENVIRONMENTS_MAX,
+    description: 'null = every environment',
+  })
   @IsOptional()
   @IsArray()
   @ArrayMinSize(1)

@@ -12,4 +12,3 @@ export class WebhookUrlRefusedError extends ValidationFailedError {
     super([{ field: 'url', message: reason }]);
   }
 }
-

@@ -108,8 +108,21 @@ export class WebhooksRepository {
       `INSERT INTO webhooks (id, org_id, url, description, events, project_id, environments, enabled,
                              secret_ciphertext, secret_provider, secret_master_key, secret_hint, created_by)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-      [w.id, w.orgId, w.url, w.description, w.events, w.projectId, w.environments, w.enabled,
-        w.secret.ciphertext, w.secret.provider, w.secret.masterKey, w.secretHint, w.createdBy],
+      [
+        w.id,
+        w.orgId,
+        w.url,
+        w.description,
+        w.events,
+        w.projectId,
+        w.environments,
+        w.enabled,
+        w.secret.ciphertext,
+        w.secret.provider,
+        w.secret.masterKey,
+        w.secretHint,
+        w.createdBy,
+      ],
     );
   }
 
@@ -155,10 +168,7 @@ export class WebhooksRepository {
   }
 
   async deliveryTarget(id: string): Promise<DeliveryTarget | null> {
-    const [row] = await this.db.query(
-      'SELECT id, url, enabled, secret_ciphertext, secret_provider, secret_master_key FROM webhooks WHERE id = $1',
-      [id],
-    );
+    const [row] = await this.db.query('SELECT id, url, enabled, secret_ciphertext, secret_provider, secret_master_key FROM webhooks WHERE id = $1', [id]);
     if (!row) return null;
     return {
       id: row.id,

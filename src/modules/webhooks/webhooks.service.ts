@@ -13,15 +13,7 @@ import { generateSigningSecret, secretHint } from './signing.js';
 import { checkWebhookUrl, RefusedTargetError } from './ssrf.js';
 import { WebhookEvents } from './webhook-events.service.js';
 import { WebhookSecrets } from './webhook-secrets.service.js';
-import {
-  CreatedWebhookDto,
-  CreateWebhookDto,
-  DeliveryLogQueryDto,
-  TestDeliveryDto,
-  UpdateWebhookDto,
-  WebhookDetailDto,
-  WebhookDto,
-} from './webhooks.dto.js';
+import { CreatedWebhookDto, CreateWebhookDto, DeliveryLogQueryDto, TestDeliveryDto, UpdateWebhookDto, WebhookDetailDto, WebhookDto } from './webhooks.dto.js';
 import { WebhookNotFoundError, WebhookUrlRefusedError } from './webhooks.errors.js';
 import { WebhooksRepository, type WebhookChanges, type WebhookRow } from './webhooks.repository.js';
 
@@ -62,7 +54,12 @@ export class WebhooksService {
     const sealed = await this.secrets.seal(id, secret);
     const webhook = await this.db.transaction(async (em) => {
       // Each webhook is a job per matching event, enqueued inside the write that caused it: the plan caps them.
-      await this.plans.assertCanAdd(em, org.id, { limit: 'webhooksPerOrg', scopeId: org.id, adding: 1, usage: (locked) => this.repo.countInOrg(locked, org.id) });
+      await this.plans.assertCanAdd(em, org.id, {
+        limit: 'webhooksPerOrg',
+        scopeId: org.id,
+        adding: 1,
+        usage: (locked) => this.repo.countInOrg(locked, org.id),
+      });
       await this.repo.insert(em, {
         id,
         orgId: org.id,
@@ -157,7 +154,10 @@ export class WebhooksService {
 
   /** The API's view of webhooks: their project named by id and slug. */
   private async toDtos(em: EntityManager, rows: WebhookRow[]): Promise<WebhookDto[]> {
-    const slugs = await this.projects.slugsOf(em, rows.flatMap((w) => (w.projectId ? [w.projectId] : [])));
+    const slugs = await this.projects.slugsOf(
+      em,
+      rows.flatMap((w) => (w.projectId ? [w.projectId] : [])),
+    );
     return rows.map((w) => toDto(w, w.projectId && slugs.has(w.projectId) ? { id: w.projectId, slug: slugs.get(w.projectId)! } : null));
   }
 

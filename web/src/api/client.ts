@@ -38,5 +38,11 @@ export async function unwrap<T>(pending: Promise<Answer<T>>): Promise<T> {
   if (response.ok) return data as T;
   const body = (error ?? {}) as { code?: string; message?: string; errors?: Array<{ field: string; message: string }> };
   const retryAfter = response.headers.get('retry-after');
-  throw new ApiError(response.status, body.code ?? 'error', body.message ?? `${response.status} ${response.statusText}`, retryAfter ? Number(retryAfter) : null, body.errors ?? []);
+  throw new ApiError(
+    response.status,
+    body.code ?? 'error',
+    body.message ?? `${response.status} ${response.statusText}`,
+    retryAfter ? Number(retryAfter) : null,
+    body.errors ?? [],
+  );
 }

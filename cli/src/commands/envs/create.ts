@@ -7,8 +7,12 @@ export type EnvCreateResult = components['schemas']['EnvironmentDto'];
 
 export default class EnvsCreate extends BaseCommand<typeof EnvsCreate, EnvCreateResult> {
   static override summary = 'Create a custom environment';
-  static override description = 'The tier decides who may read its secrets: viewers read development, developers development and staging, admins and owners all.';
-  static override examples = ['<%= config.bin %> envs create qa --tier staging', '<%= config.bin %> envs create preview --name "PR previews" --tier development'];
+  static override description =
+    'The tier decides who may read its secrets: viewers read development, developers development and staging, admins and owners all.';
+  static override examples = [
+    '<%= config.bin %> envs create qa --tier staging',
+    '<%= config.bin %> envs create preview --name "PR previews" --tier development',
+  ];
   static override args = { slug: Args.string({ description: 'Environment slug (a-z, 0-9, -)', required: true }) };
   static override flags = {
     ...projectFlags,

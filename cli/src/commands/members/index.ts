@@ -13,11 +13,21 @@ export default class Members extends BaseCommand<typeof Members, MembersResult> 
     const org = await this.targetOrg();
     const api = await this.api();
     const list = this.unwrap(await api.GET('/v1/members/{orgId}', { params: { path: { orgId: org.id } } }));
-    this.log(renderTable(['EMAIL', 'NAME', 'ROLE', 'JOINED'], list.members.map((m) => [m.email, m.name, m.role, formatTime(m.joinedAt)])));
+    this.log(
+      renderTable(
+        ['EMAIL', 'NAME', 'ROLE', 'JOINED'],
+        list.members.map((m) => [m.email, m.name, m.role, formatTime(m.joinedAt)]),
+      ),
+    );
     if (list.invites.length > 0) {
       this.log('');
       this.log('Pending invitations:');
-      this.log(renderTable(['EMAIL', 'ROLE', 'EXPIRES'], list.invites.map((i) => [i.email, i.role, formatTime(i.expiresAt)])));
+      this.log(
+        renderTable(
+          ['EMAIL', 'ROLE', 'EXPIRES'],
+          list.invites.map((i) => [i.email, i.role, formatTime(i.expiresAt)]),
+        ),
+      );
     }
     return { org: org.slug, ...list };
   }

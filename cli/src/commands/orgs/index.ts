@@ -11,7 +11,12 @@ export default class Orgs extends BaseCommand<typeof Orgs, OrgsResult> {
 
   async run(): Promise<OrgsResult> {
     const { orgs } = await this.whoAmI();
-    this.log(renderTable(['ORG', 'NAME', 'ROLE', 'ID'], orgs.map((o) => [o.slug, o.name, o.role, o.id])));
+    this.log(
+      renderTable(
+        ['ORG', 'NAME', 'ROLE', 'ID'],
+        orgs.map((o) => [o.slug, o.name, o.role, o.id]),
+      ),
+    );
     return { orgs };
   }
 }

@@ -21,7 +21,11 @@ export default class TemplateAdd extends BaseCommand<typeof TemplateAdd, Templat
   async run(): Promise<TemplateAddResult> {
     const { org, project } = await this.target();
     const api = await this.api();
-    const body = { key: this.args.key, required: !this.flags.optional, ...(this.flags.description !== undefined ? { description: this.flags.description } : {}) };
+    const body = {
+      key: this.args.key,
+      required: !this.flags.optional,
+      ...(this.flags.description !== undefined ? { description: this.flags.description } : {}),
+    };
     const template = this.unwrap(await api.POST('/v1/templates/{orgSlug}/{project}', { params: { path: { orgSlug: org, project } }, body }));
     this.log(`Added ${template.key} to the ${project} template${template.required ? '' : ' (optional)'}`);
     return { org, project, ...template };

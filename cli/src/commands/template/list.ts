@@ -19,7 +19,12 @@ export default class TemplateList extends BaseCommand<typeof TemplateList, Templ
     const { templates } = this.unwrap(await api.GET('/v1/templates/{orgSlug}/{project}', { params: { path: { orgSlug: org, project } } }));
     this.log(`${project} template — ${templates.length} ${templates.length === 1 ? 'key' : 'keys'}`);
     if (templates.length > 0) {
-      this.log(renderTable(['KEY', 'REQUIRED', 'DESCRIPTION'], templates.map((t) => [t.key, t.required ? 'yes' : 'optional', t.description ?? ''])));
+      this.log(
+        renderTable(
+          ['KEY', 'REQUIRED', 'DESCRIPTION'],
+          templates.map((t) => [t.key, t.required ? 'yes' : 'optional', t.description ?? '']),
+        ),
+      );
     }
     return { org, project, templates };
   }

@@ -6,14 +6,19 @@ export type TemplateValidateResult = components['schemas']['TemplateValidationDt
 
 export default class TemplateValidate extends BaseCommand<typeof TemplateValidate, TemplateValidateResult> {
   static override summary = 'Check an environment against the template; exits 1 when required keys are missing (for CI)';
-  static override examples = ['<%= config.bin %> template validate --env production', `<%= config.bin %> template validate --env staging --json | jq -r '.missing[]'`];
+  static override examples = [
+    '<%= config.bin %> template validate --env production',
+    `<%= config.bin %> template validate --env staging --json | jq -r '.missing[]'`,
+  ];
   static override flags = { ...envFlags };
 
   async run(): Promise<TemplateValidateResult> {
     const target = await this.target();
     const api = await this.api();
     const result = this.unwrap(
-      await api.GET('/v1/templates/{orgSlug}/{project}/validate/{env}', { params: { path: { orgSlug: target.org, project: target.project, env: target.env } } }),
+      await api.GET('/v1/templates/{orgSlug}/{project}/validate/{env}', {
+        params: { path: { orgSlug: target.org, project: target.project, env: target.env } },
+      }),
     );
     const where = `${target.project}/${target.env}`;
     if (result.valid) this.log(`${where} matches the template`);

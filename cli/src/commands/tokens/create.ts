@@ -8,7 +8,8 @@ export type TokenCreateResult = components['schemas']['CreatedTokenDto'];
 
 export default class TokensCreate extends BaseCommand<typeof TokensCreate, TokenCreateResult> {
   static override summary = 'Create an API token (shown once), e.g. SECR_TOKEN for CI';
-  static override description = 'A token can do at most what you can; narrow it with --org, --project, --env and --access read. The flags here set the token’s scope and are never taken from .secr.json.';
+  static override description =
+    'A token can do at most what you can; narrow it with --org, --project, --env and --access read. The flags here set the token’s scope and are never taken from .secr.json.';
   static override examples = [
     '<%= config.bin %> tokens create "GitHub Actions deploy" --access read --org acme --project billing-api --env production',
     '<%= config.bin %> tokens create "local scripts" --expires-in-days 30',
@@ -25,9 +26,10 @@ export default class TokensCreate extends BaseCommand<typeof TokensCreate, Token
   async run(): Promise<TokenCreateResult> {
     const api = await this.api();
     const org = this.flags.org ? await this.resolveOrg(this.flags.org) : undefined;
-    const projectId = org && this.flags.project
-      ? this.unwrap(await api.GET('/v1/projects/{orgId}/{slug}', { params: { path: { orgId: org.id, slug: this.flags.project } } })).id
-      : undefined;
+    const projectId =
+      org && this.flags.project
+        ? this.unwrap(await api.GET('/v1/projects/{orgId}/{slug}', { params: { path: { orgId: org.id, slug: this.flags.project } } })).id
+        : undefined;
     const body = {
       name: this.args.name,
       access: this.flags.access as 'read' | 'read_write',

@@ -5,7 +5,15 @@ import { Permission } from '../../../common/auth/permissions.js';
 import { Ctx, ReqMeta } from '../request-context.decorators.js';
 import { Route } from '../../../common/auth/route.decorator.js';
 import { ErrorResponseDto } from '../../../common/errors/error-response.dto.js';
-import { CliLoginDecisionDto, CliLoginPollDto, CliLoginRequestDto, CliLoginStartedDto, DecideCliLoginDto, PollCliLoginDto, StartCliLoginDto } from './cli-login.dto.js';
+import {
+  CliLoginDecisionDto,
+  CliLoginPollDto,
+  CliLoginRequestDto,
+  CliLoginStartedDto,
+  DecideCliLoginDto,
+  PollCliLoginDto,
+  StartCliLoginDto,
+} from './cli-login.dto.js';
 import { CliLoginService } from './cli-login.service.js';
 
 /** `secr login` through the browser: the CLI starts and polls; the dashboard shows and decides (`POST /auth/cli-auth`). */
@@ -29,7 +37,7 @@ export class CliLoginController {
   @Post('cli-login/poll')
   @Route({
     public: true,
-    summary: "Poll a CLI sign-in: pending, denied, expired, or approved with a secr_cli_ token (in the first answer after the approval only)",
+    summary: 'Poll a CLI sign-in: pending, denied, expired, or approved with a secr_cli_ token (in the first answer after the approval only)',
     response: CliLoginPollDto,
   })
   @ApiResponse({ status: 429, type: ErrorResponseDto, description: 'slow_down: polled sooner than the interval allows; see Retry-After' })
@@ -38,7 +46,11 @@ export class CliLoginController {
   }
 
   @Get('cli-auth/:userCode')
-  @Route({ permission: Permission.AccountCliApprove, summary: 'The waiting CLI sign-in with this user code: host name, address, time', response: CliLoginRequestDto })
+  @Route({
+    permission: Permission.AccountCliApprove,
+    summary: 'The waiting CLI sign-in with this user code: host name, address, time',
+    response: CliLoginRequestDto,
+  })
   describe(@Param('userCode') userCode: string): Promise<CliLoginRequestDto> {
     return this.cliLogin.describe(userCode);
   }

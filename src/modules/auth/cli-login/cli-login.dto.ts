@@ -13,7 +13,12 @@ export const DEVICE_CODE_PATTERN = /^secr_clr_[0-9A-Za-z]{43}$/;
 const upperTrim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toUpperCase() : value);
 
 export class StartCliLoginDto {
-  @ApiProperty({ example: 'ada-laptop', minLength: 1, maxLength: 100, description: 'The host name of the machine the CLI runs on, shown to the person who approves' })
+  @ApiProperty({
+    example: 'ada-laptop',
+    minLength: 1,
+    maxLength: 100,
+    description: 'The host name of the machine the CLI runs on, shown to the person who approves',
+  })
   @IsString()
   @MinLength(1)
   @MaxLength(100)
@@ -39,7 +44,11 @@ export class CliLoginStartedDto {
 }
 
 export class PollCliLoginDto {
-  @ApiProperty({ description: 'The deviceCode of POST /auth/cli-login', pattern: DEVICE_CODE_PATTERN.source, example: 'secr_clr_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG' })
+  @ApiProperty({
+    description: 'The deviceCode of POST /auth/cli-login',
+    pattern: DEVICE_CODE_PATTERN.source,
+    example: 'secr_clr_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG',
+  })
   @IsString()
   @Matches(DEVICE_CODE_PATTERN, { message: 'deviceCode must be the deviceCode of POST /auth/cli-login (secr_clr_…)' })
   deviceCode: string;

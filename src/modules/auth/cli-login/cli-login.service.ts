@@ -11,7 +11,15 @@ import { randomBase62 } from '../../../common/crypto/random.js';
 import { sha256 } from '../../../common/crypto/hash.js';
 import { TokensService } from '../tokens.service.js';
 import { UsersRepository } from '../users.repository.js';
-import type { CliLoginDecisionDto, CliLoginPollDto, CliLoginRequestDto, CliLoginStartedDto, DecideCliLoginDto, PollCliLoginDto, StartCliLoginDto } from './cli-login.dto.js';
+import type {
+  CliLoginDecisionDto,
+  CliLoginPollDto,
+  CliLoginRequestDto,
+  CliLoginStartedDto,
+  DecideCliLoginDto,
+  PollCliLoginDto,
+  StartCliLoginDto,
+} from './cli-login.dto.js';
 import { CliLoginDecidedError, CliLoginNotFoundError, SlowDownError, UnknownCliLoginError } from './cli-login.errors.js';
 
 /** How long a request waits for its approval, and then for the CLI to collect its token. */
@@ -128,11 +136,12 @@ export class CliLoginService {
   }
 
   private async pendingByCode(userCode: string) {
-    const [row]: Array<{ user_code: string; hostname: string; ip: string; status: string; created_at: Date; expires_at: Date; expired: boolean }> = await this.db.query(
-      `SELECT user_code, hostname, ip, status, created_at, expires_at, expires_at <= now() AS expired
+    const [row]: Array<{ user_code: string; hostname: string; ip: string; status: string; created_at: Date; expires_at: Date; expired: boolean }> =
+      await this.db.query(
+        `SELECT user_code, hostname, ip, status, created_at, expires_at, expires_at <= now() AS expired
          FROM cli_login_requests WHERE user_code = $1 ORDER BY created_at DESC LIMIT 1`,
-      [normalizeUserCode(userCode)],
-    );
+        [normalizeUserCode(userCode)],
+      );
     if (!row || row.expired) throw new CliLoginNotFoundError();
     if (row.status !== 'pending') throw new CliLoginDecidedError(row.status === 'denied' ? 'denied' : 'approved');
     return row;

@@ -54,7 +54,13 @@ function ChangePassword() {
           <ErrorAlert error={change.error} />
           {change.isSuccess ? <Text role="status">Password changed; your other sessions are ended.</Text> : null}
           <Group align="end">
-            <PasswordInput label="Current password" autoComplete="current-password" required value={currentPassword} onChange={(e) => setCurrent(e.currentTarget.value)} />
+            <PasswordInput
+              label="Current password"
+              autoComplete="current-password"
+              required
+              value={currentPassword}
+              onChange={(e) => setCurrent(e.currentTarget.value)}
+            />
             <PasswordInput label="New password" autoComplete="new-password" required value={newPassword} onChange={(e) => setNew(e.currentTarget.value)} />
             <Button type="submit" loading={change.isPending}>
               Change password
@@ -130,8 +136,22 @@ function Tokens() {
             <ErrorAlert error={create.error} />
             <Group align="end">
               <TextInput label="Token name" required value={name} onChange={(e) => setName(e.currentTarget.value)} />
-              <Select label="Organization" placeholder="All" clearable data={(me?.orgs ?? []).map((o) => ({ value: o.id, label: o.name }))} value={orgId} onChange={setOrgId} />
-              <Select label="Access" w={130} data={['read', 'read_write']} value={access} allowDeselect={false} onChange={(v) => v && setAccess(v as 'read' | 'read_write')} />
+              <Select
+                label="Organization"
+                placeholder="All"
+                clearable
+                data={(me?.orgs ?? []).map((o) => ({ value: o.id, label: o.name }))}
+                value={orgId}
+                onChange={setOrgId}
+              />
+              <Select
+                label="Access"
+                w={130}
+                data={['read', 'read_write']}
+                value={access}
+                allowDeselect={false}
+                onChange={(v) => v && setAccess(v as 'read' | 'read_write')}
+              />
               <TextInput label="Days" w={80} value={days} onChange={(e) => setDays(e.currentTarget.value)} />
               <Button type="submit" loading={create.isPending}>
                 Create token

@@ -14,7 +14,8 @@ export function AuditPage({ org: orgSlug }: { org: string }) {
   const [offset, setOffset] = useState(0);
   const page = useQuery({
     queryKey: auditKeys.page(org?.id ?? '', action, offset),
-    queryFn: () => unwrap(api.GET('/v1/audit/{orgId}', { params: { path: { orgId: org!.id }, query: { limit: PAGE, offset, ...(action ? { action } : {}) } } })),
+    queryFn: () =>
+      unwrap(api.GET('/v1/audit/{orgId}', { params: { path: { orgId: org!.id }, query: { limit: PAGE, offset, ...(action ? { action } : {}) } } })),
     enabled: !!org,
     placeholderData: keepPreviousData,
   });

@@ -167,7 +167,10 @@ export function ResetPasswordPage() {
     <AuthCard title="Choose a new password">
       {reset.isSuccess ? (
         <Text role="status">
-          Your password is changed and every session is ended. <Anchor component={Link} to="/sign-in">Sign in</Anchor>
+          Your password is changed and every session is ended.{' '}
+          <Anchor component={Link} to="/sign-in">
+            Sign in
+          </Anchor>
         </Text>
       ) : (
         <form
@@ -202,7 +205,10 @@ export function VerifyEmailPage() {
         <ErrorAlert error={verify.error} />
         {verify.isSuccess ? (
           <Text role="status">
-            Your address is verified. <Anchor component={Link} to="/">Continue</Anchor>
+            Your address is verified.{' '}
+            <Anchor component={Link} to="/">
+              Continue
+            </Anchor>
           </Text>
         ) : token ? (
           <Button onClick={() => verify.mutate()} loading={verify.isPending}>

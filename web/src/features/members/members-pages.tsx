@@ -31,7 +31,8 @@ export function MembersPage({ org: orgSlug }: { org: string }) {
     },
   });
   const changeRole = useMutation({
-    mutationFn: ({ id, role }: { id: string; role: Role }) => unwrap(api.PATCH('/v1/members/{orgId}/{id}', { params: { path: { orgId: org!.id, id } }, body: { role } })),
+    mutationFn: ({ id, role }: { id: string; role: Role }) =>
+      unwrap(api.PATCH('/v1/members/{orgId}/{id}', { params: { path: { orgId: org!.id, id } }, body: { role } })),
     onSuccess: refresh,
   });
   const remove = useMutation({
@@ -63,15 +64,31 @@ export function MembersPage({ org: orgSlug }: { org: string }) {
             return (
               <Table.Tr key={m.userId}>
                 <Table.Td>
-                  {m.name} <Text span c="dimmed">{m.email}</Text>
+                  {m.name}{' '}
+                  <Text span c="dimmed">
+                    {m.email}
+                  </Text>
                 </Table.Td>
                 <Table.Td>
                   {can(org.role, Permission.MembersChangeRole) && !lastOwner ? (
-                    <Select aria-label={`Role of ${m.email}`} size="xs" w={130} data={ROLES} value={m.role} allowDeselect={false} onChange={(r) => r && changeRole.mutate({ id: m.userId, role: r as Role })} />
+                    <Select
+                      aria-label={`Role of ${m.email}`}
+                      size="xs"
+                      w={130}
+                      data={ROLES}
+                      value={m.role}
+                      allowDeselect={false}
+                      onChange={(r) => r && changeRole.mutate({ id: m.userId, role: r as Role })}
+                    />
                   ) : (
                     <>
                       {m.role}
-                      {lastOwner ? <Text span size="xs" c="dimmed"> (the last owner: another owner is needed before this one can leave or change role)</Text> : null}
+                      {lastOwner ? (
+                        <Text span size="xs" c="dimmed">
+                          {' '}
+                          (the last owner: another owner is needed before this one can leave or change role)
+                        </Text>
+                      ) : null}
                     </>
                   )}
                 </Table.Td>
@@ -124,12 +141,23 @@ export function MembersPage({ org: orgSlug }: { org: string }) {
               <ErrorAlert error={invite.error} />
               <Group align="end">
                 <TextInput label="Email" type="email" required value={email} onChange={(e) => setEmail(e.currentTarget.value)} />
-                <Select label="Role" w={140} data={ROLES.filter((r) => r !== 'owner' || can(org.role, Permission.MembersChangeRole))} value={role} allowDeselect={false} onChange={(r) => r && setRole(r as Role)} />
+                <Select
+                  label="Role"
+                  w={140}
+                  data={ROLES.filter((r) => r !== 'owner' || can(org.role, Permission.MembersChangeRole))}
+                  value={role}
+                  allowDeselect={false}
+                  onChange={(r) => r && setRole(r as Role)}
+                />
                 <Button type="submit" loading={invite.isPending}>
                   Invite
                 </Button>
               </Group>
-              {invite.data?.token ? <InviteLink token={invite.data.token} email={invite.data.invite.email} /> : invite.data ? <Text role="status">Invitation mailed to {invite.data.invite.email}.</Text> : null}
+              {invite.data?.token ? (
+                <InviteLink token={invite.data.token} email={invite.data.invite.email} />
+              ) : invite.data ? (
+                <Text role="status">Invitation mailed to {invite.data.invite.email}.</Text>
+              ) : null}
             </Stack>
           </form>
         </Paper>
@@ -149,7 +177,13 @@ function InviteLink({ token, email }: { token: string; email: string }) {
           <Code aria-label="Invitation link" style={{ wordBreak: 'break-all' }}>
             {link}
           </Code>
-          <CopyButton value={link}>{({ copied, copy }) => <Button size="compact-xs" onClick={copy}>{copied ? 'Copied' : 'Copy'}</Button>}</CopyButton>
+          <CopyButton value={link}>
+            {({ copied, copy }) => (
+              <Button size="compact-xs" onClick={copy}>
+                {copied ? 'Copied' : 'Copy'}
+              </Button>
+            )}
+          </CopyButton>
         </Group>
       </Stack>
     </Alert>

@@ -113,7 +113,8 @@ export function ProjectPage({ org: orgSlug, project: slug }: { org: string; proj
   const [envSlug, setEnvSlug] = useState('');
   const [tier, setTier] = useState<Tier>('production');
   const createEnv = useMutation({
-    mutationFn: () => unwrap(api.POST('/v1/projects/{orgId}/{slug}/environments', { params: { path: { orgId: org!.id, slug } }, body: { slug: envSlug, tier } })),
+    mutationFn: () =>
+      unwrap(api.POST('/v1/projects/{orgId}/{slug}/environments', { params: { path: { orgId: org!.id, slug } }, body: { slug: envSlug, tier } })),
     onSuccess: () => {
       setEnvSlug('');
       return client.invalidateQueries({ queryKey: projectKeys.one(org!.id, slug) });
@@ -168,7 +169,13 @@ export function ProjectPage({ org: orgSlug, project: slug }: { org: string; proj
               <ErrorAlert error={createEnv.error} />
               <Group align="end">
                 <TextInput label="Environment slug" required value={envSlug} onChange={(e) => setEnvSlug(e.currentTarget.value)} />
-                <Select label="Tier" data={['development', 'staging', 'production']} value={tier} onChange={(v) => v && setTier(v as Tier)} allowDeselect={false} />
+                <Select
+                  label="Tier"
+                  data={['development', 'staging', 'production']}
+                  value={tier}
+                  onChange={(v) => v && setTier(v as Tier)}
+                  allowDeselect={false}
+                />
                 <Button type="submit" loading={createEnv.isPending}>
                   Create environment
                 </Button>

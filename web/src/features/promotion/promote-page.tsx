@@ -26,10 +26,12 @@ export function PromotePage({ org: orgSlug, project: projectSlug }: { org: strin
   });
   const body = () => ({ fromEnv: fromEnv!, toEnv: toEnv!, overwrite, ...(picked.size ? { keys: [...picked] } : {}) });
   const plan = useMutation({
-    mutationFn: () => unwrap(api.POST('/v1/secrets/{orgSlug}/{project}/promote', { params: { path: { orgSlug, project: projectSlug } }, body: { ...body(), dryRun: true } })),
+    mutationFn: () =>
+      unwrap(api.POST('/v1/secrets/{orgSlug}/{project}/promote', { params: { path: { orgSlug, project: projectSlug } }, body: { ...body(), dryRun: true } })),
   });
   const apply = useMutation({
-    mutationFn: () => unwrap(api.POST('/v1/secrets/{orgSlug}/{project}/promote', { params: { path: { orgSlug, project: projectSlug } }, body: { ...body(), dryRun: false } })),
+    mutationFn: () =>
+      unwrap(api.POST('/v1/secrets/{orgSlug}/{project}/promote', { params: { path: { orgSlug, project: projectSlug } }, body: { ...body(), dryRun: false } })),
     onSuccess: () => {
       plan.reset();
       void client.invalidateQueries({ queryKey: secretKeys.all(orgSlug, projectSlug) });
@@ -106,7 +108,8 @@ export function PromotePage({ org: orgSlug, project: projectSlug }: { org: strin
       ) : null}
       {apply.data ? (
         <Text role="status">
-          Promoted {apply.data.promoted} key(s) from {fromEnv} to {toEnv}: {apply.data.created} created, {apply.data.updated} updated, {apply.data.skipped} skipped.
+          Promoted {apply.data.promoted} key(s) from {fromEnv} to {toEnv}: {apply.data.created} created, {apply.data.updated} updated, {apply.data.skipped}{' '}
+          skipped.
         </Text>
       ) : null}
     </Stack>

@@ -14,7 +14,17 @@ export interface EnvRef {
 const path = (ref: EnvRef) => ({ orgSlug: ref.org, project: ref.project, env: ref.env });
 
 /** Add a secret, or edit one (a new version): key, value, description. */
-export function SecretEditor({ envRef, initial, onClose, onSaved }: { envRef: EnvRef; initial?: { key: string; value: string; description: string | null }; onClose: () => void; onSaved: () => void }) {
+export function SecretEditor({
+  envRef,
+  initial,
+  onClose,
+  onSaved,
+}: {
+  envRef: EnvRef;
+  initial?: { key: string; value: string; description: string | null };
+  onClose: () => void;
+  onSaved: () => void;
+}) {
   const [key, setKey] = useState(initial?.key ?? '');
   const [value, setValue] = useState(initial?.value ?? '');
   const [description, setDescription] = useState(initial?.description ?? '');
@@ -36,7 +46,17 @@ export function SecretEditor({ envRef, initial, onClose, onSaved }: { envRef: En
         <Stack>
           <ErrorAlert error={save.error} />
           <TextInput label="Key" required disabled={!!initial} value={key} onChange={(e) => setKey(e.currentTarget.value)} />
-          <Textarea label="Value" required autosize minRows={1} maxRows={8} spellCheck={false} autoComplete="off" value={value} onChange={(e) => setValue(e.currentTarget.value)} />
+          <Textarea
+            label="Value"
+            required
+            autosize
+            minRows={1}
+            maxRows={8}
+            spellCheck={false}
+            autoComplete="off"
+            value={value}
+            onChange={(e) => setValue(e.currentTarget.value)}
+          />
           <TextInput label="Description" value={description} onChange={(e) => setDescription(e.currentTarget.value)} />
           <Group justify="end">
             <Button variant="default" onClick={onClose}>
@@ -64,7 +84,12 @@ export function BulkPaste({ envRef, onClose, onSaved }: { envRef: EnvRef; onClos
   })();
   const save = useMutation({
     mutationFn: () =>
-      unwrap(api.POST('/v1/secrets/{orgSlug}/{project}/{env}/bulk', { params: { path: path(envRef) }, body: { secrets: parsed.entries.map(({ key, value }) => ({ key, value })) } })),
+      unwrap(
+        api.POST('/v1/secrets/{orgSlug}/{project}/{env}/bulk', {
+          params: { path: path(envRef) },
+          body: { secrets: parsed.entries.map(({ key, value }) => ({ key, value })) },
+        }),
+      ),
     onSuccess: () => {
       setText('');
       onSaved();
@@ -74,8 +99,23 @@ export function BulkPaste({ envRef, onClose, onSaved }: { envRef: EnvRef; onClos
     <Modal opened onClose={onClose} title="Paste a .env block" size="lg">
       <Stack>
         <ErrorAlert error={save.error} />
-        <Textarea label=".env" autosize minRows={6} maxRows={20} spellCheck={false} autoComplete="off" value={text} onChange={(e) => setText(e.currentTarget.value)} />
-        {parsed.error ? <Text c="red">{parsed.error.message}</Text> : <Text size="sm">{parsed.entries.length} key(s): {parsed.entries.map((e) => e.key).join(', ')}</Text>}
+        <Textarea
+          label=".env"
+          autosize
+          minRows={6}
+          maxRows={20}
+          spellCheck={false}
+          autoComplete="off"
+          value={text}
+          onChange={(e) => setText(e.currentTarget.value)}
+        />
+        {parsed.error ? (
+          <Text c="red">{parsed.error.message}</Text>
+        ) : (
+          <Text size="sm">
+            {parsed.entries.length} key(s): {parsed.entries.map((e) => e.key).join(', ')}
+          </Text>
+        )}
         <Group justify="end">
           <Button variant="default" onClick={onClose}>
             Cancel
@@ -90,7 +130,19 @@ export function BulkPaste({ envRef, onClose, onSaved }: { envRef: EnvRef; onClos
 }
 
 /** Every version of a key: who, when, how; a value shown only on demand; rollback to any older one. */
-export function SecretHistory({ envRef, secretKey, canWrite, onClose, onRolledBack }: { envRef: EnvRef; secretKey: string; canWrite: boolean; onClose: () => void; onRolledBack: () => void }) {
+export function SecretHistory({
+  envRef,
+  secretKey,
+  canWrite,
+  onClose,
+  onRolledBack,
+}: {
+  envRef: EnvRef;
+  secretKey: string;
+  canWrite: boolean;
+  onClose: () => void;
+  onRolledBack: () => void;
+}) {
   const [shown, setShown] = useState<number | null>(null);
   const history = useQuery({
     queryKey: ['secret-history', envRef, secretKey],
@@ -100,7 +152,8 @@ export function SecretHistory({ envRef, secretKey, canWrite, onClose, onRolledBa
     staleTime: 0,
   });
   const rollback = useMutation({
-    mutationFn: (version: number) => unwrap(api.POST('/v1/secrets/{orgSlug}/{project}/{env}/rollback', { params: { path: path(envRef) }, body: { key: secretKey, version } })),
+    mutationFn: (version: number) =>
+      unwrap(api.POST('/v1/secrets/{orgSlug}/{project}/{env}/rollback', { params: { path: path(envRef) }, body: { key: secretKey, version } })),
     onSuccess: () => {
       void history.refetch();
       onRolledBack();
@@ -111,7 +164,11 @@ export function SecretHistory({ envRef, secretKey, canWrite, onClose, onRolledBa
     <Modal opened onClose={onClose} title={`History of ${secretKey}`} size="xl">
       <Stack>
         <ErrorAlert error={history.error ?? rollback.error} />
-        {rollback.isSuccess ? <Text role="status">Rolled back: version {rollback.data.version} carries the value of version {rollback.data.restoredFrom}.</Text> : null}
+        {rollback.isSuccess ? (
+          <Text role="status">
+            Rolled back: version {rollback.data.version} carries the value of version {rollback.data.restoredFrom}.
+          </Text>
+        ) : null}
         <Table>
           <Table.Thead>
             <Table.Tr>
@@ -130,14 +187,25 @@ export function SecretHistory({ envRef, secretKey, canWrite, onClose, onRolledBa
                   v{v.version} {v.version === current ? <Badge size="xs">current</Badge> : null}
                 </Table.Td>
                 <Table.Td>
-                  {shown === v.version ? <Code>{v.value}</Code> : <Button size="compact-xs" variant="subtle" onClick={() => setShown(v.version)} aria-label={`Show value of version ${v.version}`}>Show</Button>}
+                  {shown === v.version ? (
+                    <Code>{v.value}</Code>
+                  ) : (
+                    <Button size="compact-xs" variant="subtle" onClick={() => setShown(v.version)} aria-label={`Show value of version ${v.version}`}>
+                      Show
+                    </Button>
+                  )}
                 </Table.Td>
                 <Table.Td>{v.source}</Table.Td>
                 <Table.Td>{v.createdBy?.email ?? '—'}</Table.Td>
                 <Table.Td>{new Date(v.createdAt).toLocaleString()}</Table.Td>
                 <Table.Td>
                   {canWrite && v.version !== current ? (
-                    <Button size="compact-xs" onClick={() => rollback.mutate(v.version)} loading={rollback.isPending} aria-label={`Roll back to version ${v.version}`}>
+                    <Button
+                      size="compact-xs"
+                      onClick={() => rollback.mutate(v.version)}
+                      loading={rollback.isPending}
+                      aria-label={`Roll back to version ${v.version}`}
+                    >
                       Roll back
                     </Button>
                   ) : null}
@@ -150,4 +218,3 @@ export function SecretHistory({ envRef, secretKey, canWrite, onClose, onRolledBa
     </Modal>
   );
 }
-

@@ -13,7 +13,8 @@ import { useRevealedValues } from './use-revealed-values';
 
 const PAGE_SIZE = 50;
 
-type Dialog = { kind: 'add' } | { kind: 'edit'; key: string; value: string; description: string | null } | { kind: 'history'; key: string } | { kind: 'paste' } | null;
+type Dialog =
+  { kind: 'add' } | { kind: 'edit'; key: string; value: string; description: string | null } | { kind: 'history'; key: string } | { kind: 'paste' } | null;
 
 /** The secrets of one environment: keys paged by the server, values hidden until revealed. */
 export function SecretsPage({ org: orgSlug, project: projectSlug, env }: { org: string; project: string; env: string }) {
@@ -35,7 +36,11 @@ function SecretsTable({ envRef }: { envRef: EnvRef }) {
   const keys = useQuery({
     queryKey: secretKeys.list(envRef.org, envRef.project, envRef.env, search, page),
     queryFn: () =>
-      unwrap(api.GET('/v1/secrets/{orgSlug}/{project}/{env}/keys', { params: { path, query: { limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE, ...(search ? { search } : {}) } } })),
+      unwrap(
+        api.GET('/v1/secrets/{orgSlug}/{project}/{env}/keys', {
+          params: { path, query: { limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE, ...(search ? { search } : {}) } },
+        }),
+      ),
     placeholderData: keepPreviousData,
   });
   const refresh = () => {
@@ -80,7 +85,11 @@ function SecretsTable({ envRef }: { envRef: EnvRef }) {
   if (!org) return null;
   const environment = project.data?.environments.find((e) => e.slug === envRef.env);
   if (environment && !canReadTier(org.role, environment.tier)) {
-    return <Alert color="yellow" title="Not allowed">A {org.role} cannot read {environment.tier}-tier environments.</Alert>;
+    return (
+      <Alert color="yellow" title="Not allowed">
+        A {org.role} cannot read {environment.tier}-tier environments.
+      </Alert>
+    );
   }
   const canWrite = can(org.role, Permission.SecretsWrite);
   const canBulkDelete = can(org.role, Permission.SecretsBulkDelete);
@@ -131,7 +140,12 @@ function SecretsTable({ envRef }: { envRef: EnvRef }) {
           Hide all
         </Button>
         {canBulkDelete ? (
-          <Button color="red" variant="light" disabled={selected.size === 0} onClick={() => window.confirm(`Delete ${selected.size} secret(s)?`) && bulkDelete.mutate()}>
+          <Button
+            color="red"
+            variant="light"
+            disabled={selected.size === 0}
+            onClick={() => window.confirm(`Delete ${selected.size} secret(s)?`) && bulkDelete.mutate()}
+          >
             Delete selected ({selected.size})
           </Button>
         ) : null}
