@@ -12,6 +12,11 @@ import path from 'node:path';
  */
 export const RECORDED_SECONDS = {
   'test/bad-input.e2e-spec.ts': 191,
+  'test/python-sdk/python-sdk.e2e-spec.ts': 170,
+  'test/dashboard/dashboard.e2e-spec.ts': 150,
+  'test/kms-rewrap.e2e-spec.ts': 80,
+  'test/boot-resilience.e2e-spec.ts': 60,
+  'test/cli/cli-first-run.e2e-spec.ts': 40,
   'test/role-matrix.e2e-spec.ts': 159,
   'test/secrets-concurrency.e2e-spec.ts': 147,
   'test/mail.e2e-spec.ts': 72,
@@ -30,7 +35,6 @@ export const RECORDED_SECONDS = {
   'test/webhook-resilience.e2e-spec.ts': 26,
   'test/login-limits.e2e-spec.ts': 26,
   'test/account-tokens.e2e-spec.ts': 20,
-  'test/boot-resilience.e2e-spec.ts': 18,
 };
 /** A test file with neither a cached nor a recorded duration: an e2e file boots an app (a few seconds), a unit spec less. */
 const UNLISTED_E2E_SECONDS = 10;
