@@ -5,7 +5,8 @@ import { registerUser, type TestUser } from './factories/accounts.js';
 import { createProject, secretsPath, seedSecrets, type TestProject } from './factories/vault.js';
 import { crc32c, FakeCloudKms } from './support/fake-cloud-kms.js';
 import type { HttpClient } from './support/http.js';
-import { startTestContext, type TestContext } from './support/test-app.js';
+// In process: the GCP client reads METADATA_SERVER_DETECTION from this process's environment.
+import { startInProcessTestContext as startTestContext, type InProcessTestContext as TestContext } from './support/in-process-app.js';
 
 const KEY_NAME = 'projects/p/locations/global/keyRings/r/cryptoKeys/k';
 const VALUES = { DATABASE_URL: 'postgres://app:s3cr3t-db-password@db/app', API_KEY: 'sk-live-9f8e7d6c5b4a' };

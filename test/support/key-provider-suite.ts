@@ -2,7 +2,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { registerUser, type TestUser } from '../factories/accounts.js';
 import { createProject, secretsPath, seedSecrets, type TestProject } from '../factories/vault.js';
 import type { HttpClient } from './http.js';
-import { startTestContext, type TestContext } from './test-app.js';
+// In process: the cloud SDKs read their credentials and endpoints from this process's environment (setProcessEnv).
+import { startInProcessTestContext as startTestContext, type InProcessTestContext as TestContext } from './in-process-app.js';
 
 /** The KMS side of a provider under test: a fake speaking its real protocol (absent for `local`). */
 export interface FakeKmsControls {

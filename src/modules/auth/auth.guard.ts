@@ -1,16 +1,15 @@
-import { ExecutionContext, Injectable } from '@nestjs/common';
+import { type CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AuthGuard as PassportAuthGuard } from '@nestjs/passport';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import passport from 'passport';
 import { PERMISSION_INFO, roleHasPermission } from '../../common/auth/permissions.js';
 import { ROUTE_METADATA, type ProtectedRoute, type RouteOptions } from '../../common/auth/route.decorator.js';
 import { ForbiddenError, UnauthorizedError, ValidationFailedError } from '../../common/errors/domain-error.js';
 import { UUID_PATTERN } from '../../common/validation/parse-uuid.pipe.js';
 import { NotOrgMemberError } from '../orgs/orgs.errors.js';
-import { BEARER_STRATEGY } from './bearer-token.strategy.js';
 import type { Actor, Authenticated, OrgContext, OrgRef } from './request-context.js';
-import { SESSION_STRATEGY } from './session-jwt.strategy.js';
 import { SESSION_COOKIE } from './sessions.service.js';
+import { StrategyNames } from './strategy-names.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 export const CSRF_HEADER = 'x-requested-with';
@@ -24,12 +23,13 @@ export const CSRF_VALUE = 'secr';
  * role in the org the route names (DESIGN.md §4).
  */
 @Injectable()
-export class AuthGuard extends PassportAuthGuard([BEARER_STRATEGY, SESSION_STRATEGY]) {
-  constructor(private readonly reflector: Reflector) {
-    super();
-  }
+export class AuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly strategies: StrategyNames,
+  ) {}
 
-  override async canActivate(context: ExecutionContext): Promise<boolean> {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const route = this.reflector.get<RouteOptions | undefined>(ROUTE_METADATA, context.getHandler());
     if (!route) throw new ForbiddenError('This route has no access rule');
     if ('public' in route) return true;
@@ -38,8 +38,7 @@ export class AuthGuard extends PassportAuthGuard([BEARER_STRATEGY, SESSION_STRAT
     const orgRef = PERMISSION_INFO[route.permission].scope === 'org' ? orgRefOf(req, route) : undefined;
     // Credential and membership in one query; a malformed org id is reported only to the authenticated.
     if (orgRef && !(orgRef instanceof ValidationFailedError)) req.orgRef = orgRef;
-    await super.canActivate(context);
-    const { actor, membership } = (req as FastifyRequest & { user: Authenticated }).user;
+    const { actor, membership } = await this.authenticate(req, context);
     if (actor.via === 'session' && !SAFE_METHODS.has(req.method) && req.headers[CSRF_HEADER] !== CSRF_VALUE) {
       throw new ForbiddenError(`Cookie-authenticated requests that change state must send the header X-Requested-With: ${CSRF_VALUE}`);
     }
@@ -52,8 +51,27 @@ export class AuthGuard extends PassportAuthGuard([BEARER_STRATEGY, SESSION_STRAT
     return true;
   }
 
+  /** Passport, with this app's strategies (StrategyNames): a bearer token first, else the session cookie. */
+  private authenticate(req: FastifyRequest, context: ExecutionContext): Promise<Authenticated> {
+    const reply = context.switchToHttp().getResponse<FastifyReply>();
+    return new Promise((resolve, reject) => {
+      const middleware = passport.authenticate(
+        [this.strategies.bearer, this.strategies.session],
+        { session: false },
+        (err: unknown, user: Authenticated | false | null, info: unknown) => {
+          try {
+            resolve(this.handleRequest(err, user, info, context));
+          } catch (error) {
+            reject(error);
+          }
+        },
+      );
+      middleware(req, reply, (err?: unknown) => (err ? reject(err) : reject(new UnauthorizedError())));
+    });
+  }
+
   /** Passport's verdict: an error from a strategy as it is; no credential, or a cookie that failed, 401. */
-  override handleRequest<T = Authenticated>(err: unknown, user: T | false | null, _info: unknown, context: ExecutionContext): T {
+  private handleRequest<T = Authenticated>(err: unknown, user: T | false | null, _info: unknown, context: ExecutionContext): T {
     if (err) throw err;
     if (user) return user;
     const req = context.switchToHttp().getRequest<FastifyRequest>();

@@ -19,6 +19,7 @@ import { EmailVerificationService } from './email-verification.service.js';
 import { PasswordResetService } from './password-reset.service.js';
 import { SessionJwtStrategy } from './session-jwt.strategy.js';
 import { SessionsService } from './sessions.service.js';
+import { StrategyNames } from './strategy-names.js';
 import { TokensService } from './tokens.service.js';
 import { UsersModule } from './users.module.js';
 
@@ -44,6 +45,7 @@ import { UsersModule } from './users.module.js';
     SessionsService,
     TokensService,
     CliLoginService,
+    StrategyNames,
     BearerTokenStrategy,
     SessionJwtStrategy,
     { provide: APP_GUARD, useClass: AuthGuard },

@@ -123,7 +123,9 @@ export class CliLoginService {
   private deliver(requestId: string, hostname: string, meta: RequestMeta): Promise<CliLoginPollDto> {
     return this.db.transaction(async (em) => {
       const [claimed]: Array<{ user_id: string }> = await em.query(
-        `UPDATE cli_login_requests SET status = 'delivered' WHERE id = $1 AND status = 'approved' RETURNING user_id`,
+        // In a CTE: TypeORM answers a bare UPDATE … RETURNING with [rows, count].
+        `WITH claimed AS (UPDATE cli_login_requests SET status = 'delivered' WHERE id = $1 AND status = 'approved' RETURNING user_id)
+         SELECT user_id FROM claimed`,
         [requestId],
       );
       if (!claimed) return { status: 'expired' as const };
