@@ -13,38 +13,15 @@
  * bin/run.js of another secr build, timed in the same loop, e.g. to compare before and after a change).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { startEmbeddedPostgres } from '../dist/src/database/embedded-postgres.js';
+import { seedBenchProject, startBenchServer } from './bench-server.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
 const SECRETS = Number(process.env.BENCH_SECRETS ?? 50);
 const CLI = path.resolve('cli/bin/run.cjs');
 const BASELINE = process.env.BENCH_CLI_BASELINE ? path.resolve(process.env.BENCH_CLI_BASELINE) : undefined;
 
-const freePort = () =>
-  new Promise((resolve, reject) => {
-    const srv = net.createServer().once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-
-async function api(base, method, route, { body, token, cookie } = {}) {
-  const headers = { 'content-type': 'application/json' };
-  if (token) headers.authorization = `Bearer ${token}`;
-  if (cookie) Object.assign(headers, { cookie, 'x-requested-with': 'secr' });
-  const res = await fetch(base + route, { method, headers, body: body ? JSON.stringify(body) : undefined });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${text}`);
-  return { json: text ? JSON.parse(text) : undefined, headers: res.headers };
-}
-
-/** Milliseconds from spawn to exit of one process; it must exit 0. */
 function time(args, env) {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
@@ -65,49 +42,11 @@ const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-const dataDir = await mkdtemp(path.join(os.tmpdir(), 'secr-bench-cli-'));
+const { base, dataDir, stop } = await startBenchServer({ name: 'bench-cli', env: { LOG_LEVEL: 'warn' } });
 const compileCache = path.join(dataDir, 'compile-cache');
-const database = await startEmbeddedPostgres({ dataDir: path.join(dataDir, 'pg'), port: await freePort(), database: 'secr_bench' });
-const port = await freePort();
-const base = `http://127.0.0.1:${port}`;
-const server = spawn(process.execPath, ['dist/src/main.js'], {
-  env: {
-    PATH: process.env.PATH,
-    NODE_ENV: 'production',
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    DATABASE_URL: database.url,
-    SESSION_SECRET: randomBytes(32).toString('base64'),
-    SECR_MASTER_KEY: randomBytes(32).toString('base64'),
-    SMTP_URL: 'smtp://127.0.0.1:9', // required in production; nothing is mailed
-    PUBLIC_URL: base,
-    LOG_LEVEL: 'warn',
-  },
-  stdio: ['ignore', 'ignore', 'inherit'],
-});
 
 try {
-  for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`${base}/health/ready`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (i > 300) throw new Error('server did not become ready');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const email = `bench-${randomBytes(4).toString('hex')}@example.com`;
-  await api(base, 'POST', '/v1/auth/register', { body: { email, password: 'benchmark password', name: 'Bench' } });
-  const signedIn = await api(base, 'POST', '/v1/auth/login', { body: { email, password: 'benchmark password' } });
-  const cookie = signedIn.headers.getSetCookie()[0].split(';')[0];
-  const org = (await api(base, 'GET', '/v1/auth/me', { cookie })).json.orgs[0];
-  await api(base, 'POST', `/v1/projects/${org.id}`, { cookie, body: { name: 'bench', slug: 'bench' } });
-  const secrets = Array.from({ length: SECRETS }, (_, i) => ({
-    key: `SECRET_${String(i).padStart(2, '0')}`,
-    value: `value-${i}-${randomBytes(24).toString('base64')}`,
-  }));
-  await api(base, 'POST', `/v1/secrets/${org.slug}/bench/production/bulk`, { cookie, body: { secrets } });
-  const { token } = (await api(base, 'POST', '/v1/auth/token', { cookie, body: { name: 'bench', access: 'read', orgId: org.id } })).json;
+  const { org, token } = await seedBenchProject(base, SECRETS);
 
   // What a CI job has: a token and a target in the environment; a compile cache of its own, warmed below.
   const env = {
@@ -173,8 +112,5 @@ try {
     spawnSync('hyperfine', ['-N', '--warmup', '3', ...cases.map((c) => q(c.args))], { stdio: 'inherit', env: { ...process.env, ...env } });
   }
 } finally {
-  server.kill('SIGTERM');
-  await new Promise((r) => server.once('exit', r));
-  await database.stop();
-  await rm(dataDir, { recursive: true, force: true });
+  await stop();
 }

@@ -1,0 +1,97 @@
+/**
+ * What the benchmarks share: a production-mode secr server (dist/) on an embedded PostgreSQL of its
+ * own, in a temp dir, and a project of `secrets` seeded values with a read token. Run `npm run build` first
+ * (the bench scripts do).
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { startEmbeddedPostgres } from '../dist/src/database/embedded-postgres.js';
+
+const freePort = () =>
+  new Promise((resolve, reject) => {
+    const srv = net.createServer().once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+
+/** One API call; throws on a non-2xx answer. */
+export async function api(base, method, route, { body, token, cookie } = {}) {
+  const headers = { 'content-type': 'application/json' };
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (cookie) Object.assign(headers, { cookie, 'x-requested-with': 'secr' });
+  const res = await fetch(base + route, { method, headers, body: body ? JSON.stringify(body) : undefined });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${text}`);
+  return { json: text ? JSON.parse(text) : undefined, headers: res.headers };
+}
+
+/**
+ * Starts the server and waits until it is ready. `nodeArgs`: flags for its node; `env`: settings added
+ * to the production ones. `stop()` ends the server, the database and the temp dir.
+ */
+export async function startBenchServer({ name, nodeArgs = [], env = {} }) {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), `secr-${name}-`));
+  const database = await startEmbeddedPostgres({ dataDir: path.join(dataDir, 'pg'), port: await freePort(), database: 'secr_bench' });
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const server = spawn(process.execPath, [...nodeArgs, 'dist/src/main.js'], {
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: 'production',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: database.url,
+      SESSION_SECRET: randomBytes(32).toString('base64'),
+      SECR_MASTER_KEY: randomBytes(32).toString('base64'),
+      // Required in production; the benchmarks send no mail.
+      SMTP_URL: 'smtp://127.0.0.1:9',
+      PUBLIC_URL: base,
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const stop = async () => {
+    server.kill('SIGTERM');
+    await new Promise((r) => server.once('exit', r));
+    await database.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  };
+  try {
+    for (let i = 0; ; i++) {
+      try {
+        if ((await fetch(`${base}/health/ready`)).ok) break;
+      } catch {
+        // not listening yet
+      }
+      if (i > 300) throw new Error('server did not become ready');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { base, server, database, dataDir, stop };
+}
+
+/** A user, their org, a project `bench` with `count` secrets in production, and a read token of the org. */
+export async function seedBenchProject(base, count) {
+  const email = `bench-${randomBytes(4).toString('hex')}@example.com`;
+  await api(base, 'POST', '/v1/auth/register', { body: { email, password: 'benchmark password', name: 'Bench' } });
+  const signedIn = await api(base, 'POST', '/v1/auth/login', { body: { email, password: 'benchmark password' } });
+  const cookie = signedIn.headers.getSetCookie()[0].split(';')[0];
+  const org = (await api(base, 'GET', '/v1/auth/me', { cookie })).json.orgs[0];
+  await api(base, 'POST', `/v1/projects/${org.id}`, { cookie, body: { name: 'bench', slug: 'bench' } });
+  const secrets = Array.from({ length: count }, (_, i) => ({
+    key: `SECRET_${String(i).padStart(2, '0')}`,
+    value: `value-${i}-${randomBytes(24).toString('base64')}`,
+  }));
+  await api(base, 'POST', `/v1/secrets/${org.slug}/bench/production/bulk`, { cookie, body: { secrets } });
+  const { token } = (await api(base, 'POST', '/v1/auth/token', { cookie, body: { name: 'bench', access: 'read', orgId: org.id } })).json;
+  return { org, token };
+}
