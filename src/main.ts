@@ -83,7 +83,7 @@ async function main(): Promise<void> {
     bootRetry,
   );
   await app.listen({ port: config.port, host: config.host });
-  log.info(`secr API listening on ${config.publicUrl} — Swagger UI: ${config.publicUrl}/docs`);
+  log.info(`secr API listening on ${config.publicUrl} — dashboard: ${config.publicUrl}/ — Swagger UI: ${config.publicUrl}/docs`);
 
   let stopping = false;
   const shutdown = async (signal: string) => {

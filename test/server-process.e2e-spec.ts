@@ -49,7 +49,7 @@ describe('the server process', () => {
     const base = `http://127.0.0.1:${env.PORT}`;
 
     const first = launchServer(env);
-    await waitForOutput(first, `Swagger UI: http://localhost:${env.PORT}/docs`);
+    await waitForOutput(first, `dashboard: http://localhost:${env.PORT}/ — Swagger UI: http://localhost:${env.PORT}/docs`);
     expect((await fetch(`${base}/health/ready`)).status).toBe(200);
     expect((await fetch(`${base}/docs`)).status).toBe(200);
     const registered = await fetch(`${base}/v1/auth/register`, {
