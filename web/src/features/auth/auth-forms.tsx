@@ -4,6 +4,7 @@ import { useState, type FormEvent } from 'react';
 import { api, unwrap } from '../../api/client';
 import { accountKeys } from '../../api/keys';
 import { ErrorAlert } from '../../components/error-alert';
+import { MutationForm } from '../../components/mutation-form';
 import { Link, navigate, takeFragmentToken } from '../../router';
 
 export function AuthCard({ title, children }: { title: string; children: React.ReactNode }) {
@@ -131,21 +132,10 @@ export function ForgotPasswordPage() {
   const request = useMutation({ mutationFn: () => unwrap(api.POST('/v1/auth/forgot-password', { body: { email } })) });
   return (
     <AuthCard title="Reset your password">
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          request.mutate();
-        }}
-      >
-        <Stack>
-          <ErrorAlert error={request.error} />
-          {request.isSuccess ? <Text role="status">{request.data.message}</Text> : null}
-          <TextInput label="Email" type="email" required value={email} onChange={(e) => setEmail(e.currentTarget.value)} />
-          <Button type="submit" loading={request.isPending}>
-            Mail me a link
-          </Button>
-        </Stack>
-      </form>
+      <MutationForm mutation={request} submit="Mail me a link">
+        {request.isSuccess ? <Text role="status">{request.data.message}</Text> : null}
+        <TextInput label="Email" type="email" required value={email} onChange={(e) => setEmail(e.currentTarget.value)} />
+      </MutationForm>
     </AuthCard>
   );
 }
@@ -173,20 +163,9 @@ export function ResetPasswordPage() {
           </Anchor>
         </Text>
       ) : (
-        <form
-          onSubmit={(e) => {
-            e.preventDefault();
-            reset.mutate();
-          }}
-        >
-          <Stack>
-            <ErrorAlert error={reset.error} />
-            <PasswordInput label="New password" autoComplete="new-password" required value={password} onChange={(e) => setPassword(e.currentTarget.value)} />
-            <Button type="submit" loading={reset.isPending}>
-              Set password
-            </Button>
-          </Stack>
-        </form>
+        <MutationForm mutation={reset} submit="Set password">
+          <PasswordInput label="New password" autoComplete="new-password" required value={password} onChange={(e) => setPassword(e.currentTarget.value)} />
+        </MutationForm>
       )}
     </AuthCard>
   );

@@ -4,6 +4,7 @@ import { useState } from 'react';
 import { api, unwrap } from '../../api/client';
 import { accountKeys } from '../../api/keys';
 import { ErrorAlert } from '../../components/error-alert';
+import { MutationForm } from '../../components/mutation-form';
 import { can, Permission } from '../../components/permissions';
 import { useMe, useOrg } from '../../components/session';
 import { Link, navigate } from '../../router';
@@ -44,20 +45,9 @@ export function OrgsPage() {
         </Table.Tbody>
       </Table>
       <Paper withBorder p="md" maw={480}>
-        <form
-          onSubmit={(e) => {
-            e.preventDefault();
-            create.mutate();
-          }}
-        >
-          <Stack>
-            <ErrorAlert error={create.error} />
-            <TextInput label="New organization name" required value={name} onChange={(e) => setName(e.currentTarget.value)} />
-            <Button type="submit" loading={create.isPending}>
-              Create organization
-            </Button>
-          </Stack>
-        </form>
+        <MutationForm mutation={create} submit="Create organization">
+          <TextInput label="New organization name" required value={name} onChange={(e) => setName(e.currentTarget.value)} />
+        </MutationForm>
       </Paper>
     </Stack>
   );

@@ -4,6 +4,7 @@ import { useState } from 'react';
 import { api, unwrap } from '../../api/client';
 import { projectKeys } from '../../api/keys';
 import { ErrorAlert } from '../../components/error-alert';
+import { MutationForm } from '../../components/mutation-form';
 import { can, canReadTier, Permission, type Tier } from '../../components/permissions';
 import { useOrg } from '../../components/session';
 import { Link, navigate } from '../../router';
@@ -76,20 +77,9 @@ export function ProjectsPage({ org: orgSlug }: { org: string }) {
       {projects.data?.projects.length === 0 ? <Text c="dimmed">No projects yet.</Text> : null}
       {can(org.role, Permission.ProjectsCreate) ? (
         <Paper withBorder p="md" maw={480}>
-          <form
-            onSubmit={(e) => {
-              e.preventDefault();
-              create.mutate();
-            }}
-          >
-            <Stack>
-              <ErrorAlert error={create.error} />
-              <TextInput label="Project name" required value={name} onChange={(e) => setName(e.currentTarget.value)} />
-              <Button type="submit" loading={create.isPending}>
-                Create project
-              </Button>
-            </Stack>
-          </form>
+          <MutationForm mutation={create} submit="Create project">
+            <TextInput label="Project name" required value={name} onChange={(e) => setName(e.currentTarget.value)} />
+          </MutationForm>
         </Paper>
       ) : null}
     </Stack>
