@@ -3,10 +3,11 @@ import * as Errors from '@oclif/core/errors';
 import * as Flags from '@oclif/core/flags';
 import type * as Interfaces from '@oclif/core/interfaces';
 import { createApi, unwrap, type components, type SecrApi } from '@secr/sdk';
-import { DEFAULT_API_URL, findLink, readCredentials, type ProjectLink, type StoredCredentials } from './lib/config.js';
+import { DEFAULT_API_URL, readCredentials, type StoredCredentials } from './lib/config.js';
 import { CliFailure, ExitCode, formatReport, reportFor, usageError } from './lib/errors.js';
 import { confirm } from './lib/prompt.js';
 import { canonicalEnv, checkApiUrl, timeoutMs } from './lib/api-url.js';
+import { resolveOrgRef, resolveTarget, type Target } from './lib/target.js';
 
 export type OrgSummary = components['schemas']['OrgSummaryDto'];
 export type Me = components['schemas']['MeDto'];
@@ -28,12 +29,8 @@ export const yesFlag = { yes: Flags.boolean({ char: 'y', description: 'Do not as
 
 export { canonicalEnv };
 
-/** Where a command acts, from its flags and the nearest `.secr.json`. */
-export interface Target {
-  org: string;
-  project: string;
-  env: string;
-}
+/** Where a command acts (lib/target.ts). */
+export type { Target };
 
 /**
  * Every secr command (STYLE 15): parses the shared flags once, finds the credentials and the project
@@ -140,28 +137,20 @@ export abstract class BaseCommand<C extends typeof Command, R> extends Command {
 
   // ── where the command acts ─────────────────────────────────────────────────────────────────────
 
-  /** Org, project and environment from `--org`, `--project`, `--env`, else the nearest `.secr.json`. */
-  protected async target(): Promise<Target> {
-    const flags = this.flags as { org?: string; project?: string; env?: string };
-    const needsLink = !flags.org || !flags.project || !flags.env;
-    const link: Partial<ProjectLink> = needsLink ? ((await findLink())?.link ?? {}) : {};
-    const org = flags.org ?? link.org;
-    const project = flags.project ?? link.project;
-    const env = flags.env ?? link.environment;
-    if (!org || !project) {
-      throw usageError('No project: pass --org and --project, or run `secr init` to link this directory');
-    }
-    return { org, project, env: canonicalEnv(env || 'development') };
+  /** Org, project and environment from `--org`, `--project`, `--env`, else `SECR_ORG`, `SECR_PROJECT`, `SECR_ENV`, else the nearest `.secr.json`. */
+  protected target(): Promise<Target> {
+    return resolveTarget(this.flags as { org?: string; project?: string; env?: string });
   }
 
-  /** The org of `--org` or `.secr.json`, by slug or id, as the API lists it for you; else your only org. */
+  /** The org of `--org`, `SECR_ORG` or `.secr.json`, by slug or id, as the API lists it for you; else your only org. */
   protected async targetOrg(): Promise<OrgSummary> {
-    const flags = this.flags as { org?: string };
-    const ref = flags.org ?? (await findLink())?.link.org;
+    const ref = await resolveOrgRef(this.flags as { org?: string });
     if (ref) return this.resolveOrg(ref);
     const { orgs } = await this.whoAmI();
     if (orgs.length === 1) return orgs[0];
-    throw usageError(`No org: pass --org (yours: ${orgs.map((o) => o.slug).join(', ') || 'none'}), or run \`secr init\` to link this directory`);
+    throw usageError(
+      `No org: pass --org or set SECR_ORG (yours: ${orgs.map((o) => o.slug).join(', ') || 'none'}), or run \`secr init\` to link this directory`,
+    );
   }
 
   /** Finds an org of yours by slug or id (the projects, members and audit routes take ids). */

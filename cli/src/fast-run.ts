@@ -6,31 +6,31 @@
  * It loads node:http and the project link code: neither oclif nor `fetch` (lib/pull.ts).
  */
 import { readFileSync } from 'node:fs';
-import { canonicalEnv, checkApiUrl, timeoutMs } from './lib/api-url.js';
-import { DEFAULT_API_URL, findLink, readCredentials } from './lib/config.js';
-import { CliFailure, ExitCode, formatReport, reportFor, usageError } from './lib/errors.js';
+import { checkApiUrl, timeoutMs } from './lib/api-url.js';
+import { DEFAULT_API_URL, readCredentials } from './lib/config.js';
+import { CliFailure, ExitCode, formatReport, reportFor } from './lib/errors.js';
 import { pullSecrets } from './lib/pull.js';
-import { runChild } from './lib/run-child.js';
 import { splitRunArgv } from './lib/run-argv.js';
+import { expandFallbackFlag, RUN_OPTION_SHAPES, runWithSecrets, secretsForRun, type RunOptionFlags } from './lib/run-options.js';
+import { resolveTarget } from './lib/target.js';
 
 /** `secr run`'s flags (commands/run.ts and the base flags); the one-letter aliases map to them. */
-const VALUE_FLAGS: Record<string, string> = { org: 'org', project: 'project', p: 'project', env: 'env', e: 'env', 'api-url': 'api-url', timeout: 'timeout' };
-const SHAPES = {
+const ALIASES: Record<string, string> = { p: 'project', e: 'env' };
+const SHAPES: Record<string, { type: 'option' | 'boolean'; char?: string }> = {
   org: { type: 'option' },
   project: { type: 'option', char: 'p' },
   env: { type: 'option', char: 'e' },
   'api-url': { type: 'option' },
   timeout: { type: 'option' },
-  'preserve-env': { type: 'boolean' },
+  ...RUN_OPTION_SHAPES,
 };
 
-interface RunFlags {
+interface RunFlags extends RunOptionFlags {
   org?: string;
   project?: string;
   env?: string;
   'api-url'?: string;
   timeout?: string;
-  'preserve-env'?: boolean;
 }
 
 /** secr's own words parsed as oclif would, or null for anything this path leaves to oclif. */
@@ -43,16 +43,17 @@ function parseOwn(own: string[]): RunFlags | null {
     let name: string | undefined;
     let inline: string | undefined;
     if (long) [name, inline] = [long[1], long[2]];
-    else if (short) [name, inline] = [short[1], short[2] === '' ? undefined : short[2].replace(/^=/, '')];
-    if (name === 'preserve-env' && inline === undefined) {
-      flags['preserve-env'] = true;
+    else if (short) [name, inline] = [ALIASES[short[1]], short[2] === '' ? undefined : short[2].replace(/^=/, '')];
+    const shape = name === undefined ? undefined : SHAPES[name];
+    if (!shape || (long && name!.length === 1) || flags[name!] !== undefined) return null; // unknown or repeated: oclif says so
+    if (shape.type === 'boolean') {
+      if (inline !== undefined) return null;
+      flags[name!] = true;
       continue;
     }
-    const flag = name === undefined ? undefined : VALUE_FLAGS[name];
-    if (!flag || (short && name!.length !== 1) || (long && name!.length === 1)) return null;
     const value = inline ?? own[++i];
-    if (value === undefined || flags[flag] !== undefined) return null; // missing or repeated: oclif says so
-    flags[flag] = value;
+    if (value === undefined) return null; // missing: oclif says so
+    flags[name!] = value;
   }
   return flags as RunFlags;
 }
@@ -60,7 +61,7 @@ function parseOwn(own: string[]): RunFlags | null {
 /** Runs `secr run <argv>` and returns true, or returns false without side effects to leave it to oclif. */
 export async function fastRun(argv: string[], userAgent: string): Promise<boolean> {
   const { own, child } = splitRunArgv(argv, SHAPES);
-  const flags = parseOwn(own);
+  const flags = parseOwn(expandFallbackFlag(own));
   if (!flags || !child?.length) return false;
   const [command, ...args] = child;
   try {
@@ -68,14 +69,12 @@ export async function fastRun(argv: string[], userAgent: string): Promise<boolea
     const apiUrl = await resolveApiUrl(flags);
     const token = process.env.SECR_TOKEN || (await readCredentials())?.token;
     if (!token) throw new CliFailure('Not logged in', 'not_logged_in', ExitCode.Unauthenticated);
-    const secrets = await pullSecrets({ apiUrl, token, ...target, timeoutMs: timeoutMs(flags.timeout), userAgent });
-    const injected: NodeJS.ProcessEnv = Object.fromEntries(secrets.map((s) => [s.key, s.value]));
-    const env = flags['preserve-env'] ? { ...injected, ...process.env } : { ...process.env, ...injected };
-    const outcome = await runChild(command, args, env).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') throw new CliFailure(`Command not found: ${command}`, 'command_not_found', 127);
-      if (error.code === 'EACCES') throw new CliFailure(`Permission denied: ${command}`, 'command_not_executable', 126);
-      throw error;
-    });
+    const timeout = timeoutMs(flags.timeout);
+    const pull = async () => {
+      const secrets = await pullSecrets({ apiUrl, token, ...target, timeoutMs: timeout, userAgent });
+      return Object.fromEntries(secrets.map((s) => [s.key, s.value]));
+    };
+    const outcome = await runWithSecrets(command, args, await secretsForRun(flags, target, token, pull), flags);
     process.exitCode = outcome.exitCode;
   } catch (error) {
     const report = reportFor(error);
@@ -83,16 +82,6 @@ export async function fastRun(argv: string[], userAgent: string): Promise<boolea
     process.exitCode = report.exitCode;
   }
   return true;
-}
-
-async function resolveTarget(flags: RunFlags): Promise<{ org: string; project: string; env: string }> {
-  const needsLink = !flags.org || !flags.project || !flags.env;
-  const link = needsLink ? ((await findLink())?.link ?? undefined) : undefined;
-  const org = flags.org ?? link?.org;
-  const project = flags.project ?? link?.project;
-  const env = flags.env ?? link?.environment;
-  if (!org || !project) throw usageError('No project: pass --org and --project, or run `secr init` to link this directory');
-  return { org, project, env: canonicalEnv(env || 'development') };
 }
 
 async function resolveApiUrl(flags: RunFlags): Promise<string> {

@@ -6,12 +6,13 @@ import { EXPORT_FORMATS, formatSecrets, type SecretMap } from '../lib/formats.js
 export type ExportResult = SecretMap;
 
 export default class Export extends BaseCommand<typeof Export, ExportResult> {
-  static override summary = 'Print an environment’s secrets as dotenv, JSON or shell exports (to stdout)';
-  static override description = `dotenv: KEY='value' (or "…" with escapes when the value holds ' or a line break), read back exactly by \`secr import\`. shell: export KEY='value' lines, safe for eval in sh, bash and zsh. json: one object. Prefer \`secr run\`: it writes nothing anywhere.`;
+  static override summary = 'Print an environment’s secrets as dotenv, JSON, shell exports, YAML or a docker env file (to stdout)';
+  static override description = `dotenv: KEY='value' (or "…" with escapes when the value holds ' or a line break), read back exactly by \`secr import\`. shell: export KEY='value' lines, safe for eval in sh, bash and zsh. json: one object. yaml: KEY: "value" mappings, every value double-quoted so that it stays a string. docker: KEY=value lines for \`docker run --env-file\` (no quotes: that format takes the rest of the line literally, so a value with a line break is refused, naming its key). Prefer \`secr run\`: it writes nothing anywhere.`;
   static override examples = [
     '<%= config.bin %> export --format dotenv > .env.local',
     'eval "$(<%= config.bin %> export --format shell --env staging)"',
     '<%= config.bin %> export --format json | jq .DATABASE_URL',
+    '<%= config.bin %> export --format docker > app.env && docker run --env-file app.env my-image',
   ];
   static override flags = {
     ...envFlags,

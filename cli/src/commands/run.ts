@@ -1,8 +1,8 @@
 import * as Flags from '@oclif/core/flags';
 import { BaseCommand, envFlags } from '../base-command.js';
-import { CliFailure, usageError } from '../lib/errors.js';
-import { runChild } from '../lib/run-child.js';
+import { usageError } from '../lib/errors.js';
 import { splitRunArgv, type FlagShapes } from '../lib/run-argv.js';
+import { expandFallbackFlag, runWithSecrets, secretsForRun } from '../lib/run-options.js';
 
 export interface RunResult {
   org: string;
@@ -17,7 +17,7 @@ export interface RunResult {
 
 export default class Run extends BaseCommand<typeof Run, RunResult> {
   static override summary = 'Run a command with the environment’s secrets in its environment variables';
-  static override description = `secr's own flags end at -- or at the first word that is not one of them. Fetches the secrets, then starts the command (no shell) with them added to its environment: nothing is written to disk and no value appears in any command line. Secrets win over variables already set, unless --preserve-env. SIGINT, SIGTERM and SIGHUP are forwarded to the command, and secr exits with its exit code (128 + n when a signal ended it).`;
+  static override description = `secr's own flags end at -- or at the first word that is not one of them. Fetches the secrets, then starts the command (no shell) with them added to its environment: nothing is written to disk (unless --fallback or --mount asks for it) and no value appears in any command line. Secrets win over variables already set, unless --preserve-env; reserved variables (PATH, HOME, …) are never set by a secret unless --allow-reserved. SIGINT, SIGTERM and SIGHUP are forwarded to the command, and secr exits with its exit code (128 + n when a signal ended it).`;
   static override examples = [
     '<%= config.bin %> run -- npm start',
     '<%= config.bin %> run node -e "console.log(process.env.API_KEY)"',
@@ -25,10 +25,32 @@ export default class Run extends BaseCommand<typeof Run, RunResult> {
     `<%= config.bin %> run -- sh -c 'echo "$DATABASE_URL" | wc -c'`,
   ];
   static override strict = false;
-  static override usage = 'run [--env <env>] [--preserve-env] [--] COMMAND [ARGS...]';
+  static override usage = 'run [--env <env>] [--preserve-env] [--only K,K | --exclude K,K] [--fallback[=<path>]] [--mount <path>] [--] COMMAND [ARGS...]';
   static override flags = {
     ...envFlags,
     'preserve-env': Flags.boolean({ description: 'Variables already set in your environment win over secrets of the same name' }),
+    only: Flags.string({ description: 'Inject only these keys (KEY,KEY); a key the environment lacks is an error', helpGroup: 'INJECT' }),
+    exclude: Flags.string({ description: 'Inject every key but these (KEY,KEY)', helpGroup: 'INJECT' }),
+    'allow-reserved': Flags.boolean({
+      description:
+        'Let secrets set reserved variables (PATH, HOME, SHELL, PWD, USER, TERM, TMPDIR, LANG, LC_*, LD_*, NODE_OPTIONS, …), which are otherwise left as they are, with a warning',
+      helpGroup: 'INJECT',
+    }),
+    mount: Flags.string({
+      description:
+        'Also write the secrets to this new file (mode 0600), deleted when the command ends: the one way values touch disk, for tools that read only files',
+      helpGroup: 'INJECT',
+    }),
+    'mount-fifo': Flags.boolean({ description: 'Make the --mount path a named pipe instead of a file: the values never reach the disk', helpGroup: 'INJECT' }),
+    format: Flags.string({ description: 'Format of the --mount file', options: ['dotenv', 'json', 'yaml'], helpGroup: 'INJECT' }),
+    fallback: Flags.boolean({
+      description:
+        '--fallback[=<path>]: keep an encrypted copy (under a key derived from your token) of each good pull, and run from it when the API cannot be reached (network error, time-out, 5xx) [default path: <config dir>/fallback/<org>/<project>/<env>.json]',
+      helpGroup: 'FALLBACK',
+    }),
+    'fallback-file': Flags.string({ hidden: true }),
+    'fallback-max-age': Flags.string({ description: 'Oldest fallback copy to run from: 30m, 24h, 7d [default: 24h]', helpGroup: 'FALLBACK' }),
+    'fallback-only': Flags.boolean({ description: 'Do not call the API: run from the fallback copy (tests, drills)', helpGroup: 'FALLBACK' }),
   };
 
   private childArgv: string[] | undefined;
@@ -40,7 +62,7 @@ export default class Run extends BaseCommand<typeof Run, RunResult> {
   protected override argvToParse(): string[] {
     const split = splitRunArgv(this.argv, (this.ctor.flags ?? {}) as FlagShapes, (this.ctor.baseFlags ?? {}) as FlagShapes);
     this.childArgv = split.child;
-    return split.own;
+    return expandFallbackFlag(split.own);
   }
 
   async run(): Promise<RunResult> {
@@ -48,18 +70,15 @@ export default class Run extends BaseCommand<typeof Run, RunResult> {
     if (!command) throw usageError('No command to run: secr run -- COMMAND [ARGS...]');
     const target = await this.target();
     const api = await this.api();
-    const { secrets } = this.unwrap(
-      await api.GET('/v1/secrets/{orgSlug}/{project}/{env}', { params: { path: { orgSlug: target.org, project: target.project, env: target.env } } }),
-    );
-    const injected: NodeJS.ProcessEnv = Object.fromEntries(secrets.map((s) => [s.key, s.value]));
-    const env = this.flags['preserve-env'] ? { ...injected, ...process.env } : { ...process.env, ...injected };
-
-    const outcome = await runChild(command, args, env).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') throw new CliFailure(`Command not found: ${command}`, 'command_not_found', 127);
-      if (error.code === 'EACCES') throw new CliFailure(`Permission denied: ${command}`, 'command_not_executable', 126);
-      throw error;
-    });
+    const pull = async () => {
+      const { secrets } = this.unwrap(
+        await api.GET('/v1/secrets/{orgSlug}/{project}/{env}', { params: { path: { orgSlug: target.org, project: target.project, env: target.env } } }),
+      );
+      return Object.fromEntries(secrets.map((s) => [s.key, s.value]));
+    };
+    const secrets = await secretsForRun(this.flags, target, (await this.resolveToken()).token, pull);
+    const { injected, ...outcome } = await runWithSecrets(command, args, secrets, this.flags);
     process.exitCode = outcome.exitCode;
-    return { ...target, command: [command, ...args], injected: Object.keys(injected), ...outcome };
+    return { ...target, command: [command, ...args], injected, ...outcome };
   }
 }
