@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { parseDotenv } from './dotenv.js';
+import YAML from 'yaml';
 import { dotenvQuote, formatSecrets, shellQuote } from './formats.js';
 
 const tricky: Record<string, string> = {
@@ -46,5 +47,21 @@ describe('export formats', () => {
       .join('\n')}`;
     const out = execFileSync('sh', ['-c', script], { env: { PATH: process.env.PATH }, encoding: 'utf8' });
     expect(out.split('\0').slice(0, -1)).toEqual(Object.values(tricky));
+  });
+
+  it('writes YAML whose every value reads back as the same string (1.2 and 1.1), with keys a 1.1 reader would take as booleans quoted', () => {
+    const awkward = { ...tricky, NO: 'no', ON: 'on', OCTAL: '0123', TILDE: '~', CONTROL: '\u007f\u0085\u2028\ufeff', y: 'yes' };
+    const text = formatSecrets('yaml', awkward);
+    expect(YAML.parse(text)).toEqual(awkward);
+    expect(YAML.parse(text, { version: '1.1' })).toEqual(awkward);
+    expect(text).toContain('"y": "yes"\n');
+    expect(formatSecrets('yaml', {})).toBe('{}\n');
+  });
+
+  it('writes docker env lines unquoted, and refuses a value with a line break naming its key only', () => {
+    expect(formatSecrets('docker', { A: `it's "x" $Y = #z`, B: '' })).toBe(`A=it's "x" $Y = #z\nB=\n`);
+    expect(() => formatSecrets('docker', { OK: 'x', PEM: 'a\nb', CR: 'c\rd' })).toThrow(
+      /^Cannot write PEM, CR for docker --env-file: their values hold a line break/,
+    );
   });
 });
