@@ -258,7 +258,7 @@ describe('secr run flags, SECR_* defaults, export docker/yaml', () => {
       const sandbox = await createCliSandbox(ctx.api.baseUrl);
       const file = path.join(sandbox.home, 'copy.json');
       const twoDaysAgo = new Date(Date.now() - 2 * 86_400_000);
-      writeFileSync(file, encryptFallback({ API_KEY: 'from-the-copy' }, token, target(), twoDaysAgo), { mode: 0o600 });
+      writeFileSync(file, await encryptFallback({ API_KEY: 'from-the-copy' }, token, target(), twoDaysAgo), { mode: 0o600 });
       const args = (maxAge: string[]) => [
         'run',
         '--org',
@@ -285,7 +285,7 @@ describe('secr run flags, SECR_* defaults, export docker/yaml', () => {
     it.concurrent('cannot open the copy with another token, and says so without a value', async () => {
       const sandbox = await createCliSandbox(ctx.api.baseUrl);
       const file = path.join(sandbox.home, 'copy.json');
-      writeFileSync(file, encryptFallback({ API_KEY: 'from-the-copy' }, token, target(), new Date()), { mode: 0o600 });
+      writeFileSync(file, await encryptFallback({ API_KEY: 'from-the-copy' }, token, target(), new Date()), { mode: 0o600 });
       const other = (await createToken(ctx.api, owner, { access: 'read' })).token;
       const result = await sandbox.run(['run', '--org', org.slug, '--project', project.slug, `--fallback=${file}`, '--fallback-only', ...printEnv('API_KEY')], {
         env: { SECR_TOKEN: other },

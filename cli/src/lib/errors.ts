@@ -39,6 +39,14 @@ export class CliFailure extends Error {
 
 export const usageError = (message: string) => new CliFailure(message, 'usage', ExitCode.Usage);
 
+/**
+ * The API could not answer: no connection, no answer in time, or a 5xx (what `secr run --fallback`
+ * runs through). A 4xx is an answer: 401, 403 and 404 are not outages.
+ */
+export function isOutage(error: unknown): error is SecrApiError {
+  return error instanceof SecrApiError && (error.statusCode === 0 || error.statusCode >= 500);
+}
+
 /** What is printed for any failure: on stderr as a line, or as `{ "error": … }` with `--json`. */
 export interface FailureReport {
   message: string;

@@ -5,20 +5,20 @@ const target = { org: 'acme', project: 'api', env: 'production' };
 const token = 'secr_tok_0123456789abcdefghijklmnopqrstuvwxyzABCDEF';
 
 describe('fallback copy', () => {
-  it('opens only with the token and the target that wrote it, and holds no value in its text', () => {
+  it('opens only with the token and the target that wrote it, and holds no value in its text', async () => {
     const savedAt = new Date('2026-12-01T10:00:00.000Z');
-    const text = encryptFallback({ DATABASE_URL: 'postgres://u:hunter2@db/app' }, token, target, savedAt);
+    const text = await encryptFallback({ DATABASE_URL: 'postgres://u:hunter2@db/app' }, token, target, savedAt);
     expect(text).not.toContain('hunter2');
     expect(text).not.toContain('DATABASE_URL');
-    expect(decryptFallback(text, token, target)).toEqual({ savedAt: savedAt.toISOString(), secrets: { DATABASE_URL: 'postgres://u:hunter2@db/app' } });
-    expect(decryptFallback(text, `${token}x`, target)).toBeNull();
-    expect(decryptFallback(text, token, { ...target, env: 'staging' })).toBeNull();
-    expect(decryptFallback('not json', token, target)).toBeNull();
+    expect(await decryptFallback(text, token, target)).toEqual({ savedAt: savedAt.toISOString(), secrets: { DATABASE_URL: 'postgres://u:hunter2@db/app' } });
+    expect(await decryptFallback(text, `${token}x`, target)).toBeNull();
+    expect(await decryptFallback(text, token, { ...target, env: 'staging' })).toBeNull();
+    expect(await decryptFallback('not json', token, target)).toBeNull();
   });
 
-  it('uses a fresh salt and IV on every write', () => {
-    const a = JSON.parse(encryptFallback({}, token, target, new Date()));
-    const b = JSON.parse(encryptFallback({}, token, target, new Date()));
+  it('uses a fresh salt and IV on every write', async () => {
+    const a = JSON.parse(await encryptFallback({}, token, target, new Date()));
+    const b = JSON.parse(await encryptFallback({}, token, target, new Date()));
     expect(a.salt).not.toBe(b.salt);
     expect(a.iv).not.toBe(b.iv);
   });

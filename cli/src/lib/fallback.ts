@@ -6,13 +6,12 @@
  * with HKDF-SHA256 and a random salt per write, the target (org/project/env) bound as additional data;
  * the time of the pull is inside the ciphertext, so it cannot be moved forward either. Written
  * atomically (a 0600 temp file, fsync, rename) in a 0700 directory. Nothing is written without the flag.
+ * node:crypto is loaded only when a copy is written or read: `secr run` without the flag does not pay for it.
  */
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { SecrApiError } from '@secr/sdk';
 import { configDir } from './config.js';
-import { CliFailure, ExitCode, usageError } from './errors.js';
+import { CliFailure, ExitCode, isOutage, usageError } from './errors.js';
 import type { SecretMap } from './formats.js';
 import type { Target } from './target.js';
 
@@ -81,12 +80,14 @@ export function defaultFallbackPath(target: Target, env: NodeJS.ProcessEnv = pro
 }
 
 const aad = (target: Target) => Buffer.from(`secr:fallback:v${VERSION}:${target.org}/${target.project}/${target.env}`);
-const deriveKey = (token: string, salt: Buffer) => Buffer.from(hkdfSync('sha256', Buffer.from(token, 'utf8'), salt, HKDF_INFO, 32));
+const crypto = () => import('node:crypto');
+const deriveKey = async (token: string, salt: Buffer) => Buffer.from((await crypto()).hkdfSync('sha256', Buffer.from(token, 'utf8'), salt, HKDF_INFO, 32));
 
-export function encryptFallback(secrets: SecretMap, token: string, target: Target, savedAt: Date): string {
+export async function encryptFallback(secrets: SecretMap, token: string, target: Target, savedAt: Date): Promise<string> {
+  const { createCipheriv, randomBytes } = await crypto();
   const salt = randomBytes(32);
   const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', deriveKey(token, salt), iv).setAAD(aad(target));
+  const cipher = createCipheriv('aes-256-gcm', await deriveKey(token, salt), iv).setAAD(aad(target));
   const content: FallbackContent = { savedAt: savedAt.toISOString(), secrets };
   const ciphertext = Buffer.concat([cipher.update(JSON.stringify(content), 'utf8'), cipher.final()]);
   const file: FallbackFile = {
@@ -103,11 +104,13 @@ export function encryptFallback(secrets: SecretMap, token: string, target: Targe
 }
 
 /** The content, or null when the file is not one of ours or this token and target do not open it. */
-export function decryptFallback(text: string, token: string, target: Target): FallbackContent | null {
+export async function decryptFallback(text: string, token: string, target: Target): Promise<FallbackContent | null> {
+  const { createDecipheriv } = await crypto();
   try {
     const file = JSON.parse(text) as FallbackFile;
     if (file.format !== FORMAT || file.version !== VERSION) return null;
-    const decipher = createDecipheriv('aes-256-gcm', deriveKey(token, Buffer.from(file.salt, 'base64')), Buffer.from(file.iv, 'base64'));
+    const key = await deriveKey(token, Buffer.from(file.salt, 'base64'));
+    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(file.iv, 'base64'));
     decipher.setAAD(aad(target)).setAuthTag(Buffer.from(file.tag, 'base64'));
     const plain = Buffer.concat([decipher.update(Buffer.from(file.ciphertext, 'base64')), decipher.final()]).toString('utf8');
     const content = JSON.parse(plain) as FallbackContent;
@@ -120,11 +123,11 @@ export function decryptFallback(text: string, token: string, target: Target): Fa
 /** Replaces the copy atomically: a reader sees the old file or the new one, never half of one. */
 export async function saveFallback(options: FallbackOptions, secrets: SecretMap, now = new Date()): Promise<void> {
   await mkdir(path.dirname(options.file), { recursive: true, mode: 0o700 });
-  const temp = `${options.file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  const temp = `${options.file}.${process.pid}.${(await crypto()).randomBytes(6).toString('hex')}.tmp`;
   try {
     const handle = await open(temp, 'wx', 0o600);
     try {
-      await handle.writeFile(encryptFallback(secrets, options.token, options.target, now));
+      await handle.writeFile(await encryptFallback(secrets, options.token, options.target, now));
       await handle.sync();
     } finally {
       await handle.close();
@@ -149,7 +152,7 @@ export async function loadFallback(options: FallbackOptions, why: string, now = 
       throw unusable(`${why}, and there is no fallback copy at ${options.file} (one is written by a successful \`secr run --fallback\`)`, 'fallback_missing');
     throw unusable(`${why}, and the fallback copy at ${options.file} cannot be read (${code ?? (error as Error).message})`, 'fallback_unreadable');
   }
-  const content = decryptFallback(text, options.token, options.target);
+  const content = await decryptFallback(text, options.token, options.target);
   if (!content) {
     throw unusable(
       `${why}, and the fallback copy at ${options.file} cannot be decrypted with this token for ${options.target.org}/${options.target.project}/${options.target.env} (written with another token, or damaged)`,
@@ -164,11 +167,6 @@ export async function loadFallback(options: FallbackOptions, why: string, now = 
     );
   }
   return { secrets: content.secrets, savedAt: content.savedAt, ageMs };
-}
-
-/** The API could not answer: no connection, no answer in time, or a 5xx. A 4xx is an answer (401/403/404 fail as usual). */
-export function isOutage(error: unknown): error is SecrApiError {
-  return error instanceof SecrApiError && (error.statusCode === 0 || error.statusCode >= 500);
 }
 
 /**

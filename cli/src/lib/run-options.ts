@@ -6,7 +6,9 @@
  */
 import { CliFailure, usageError } from './errors.js';
 import type { SecretMap } from './formats.js';
+import * as fallback from './fallback.js';
 import { childEnv, parseKeyList, selectSecrets } from './inject.js';
+import { checkMountFormat, mountSecrets } from './mount.js';
 import { runChild, type ChildOutcome } from './run-child.js';
 import type { Target } from './target.js';
 
@@ -58,12 +60,11 @@ export async function secretsForRun(flags: RunOptionFlags, target: Target, token
   const selection = { only: parseKeyList(flags.only, '--only'), exclude: parseKeyList(flags.exclude, '--exclude') };
   if (selection.only && selection.exclude) throw usageError('Pass either --only or --exclude, not both');
   if ((flags['mount-fifo'] || flags.format) && !flags.mount) throw usageError(`${flags.format ? '--format' : '--mount-fifo'} goes with --mount <path>`);
-  if (flags.mount) (await import('./mount.js')).checkMountFormat(flags.format);
+  if (flags.mount) checkMountFormat(flags.format);
   const wantsFallback = flags.fallback || flags['fallback-only'] || flags['fallback-file'] !== undefined;
   if (!wantsFallback && flags['fallback-max-age'] !== undefined) throw usageError('--fallback-max-age goes with --fallback');
   let secrets: SecretMap;
   if (wantsFallback) {
-    const fallback = await import('./fallback.js');
     const maxAge = flags['fallback-max-age'] ?? fallback.DEFAULT_MAX_AGE;
     const options = {
       file: flags['fallback-file'] || fallback.defaultFallbackPath(target),
@@ -92,7 +93,6 @@ export async function runWithSecrets(
   const { env, injected } = childEnv(process.env, secrets, { preserveEnv: flags['preserve-env'], allowReserved: flags['allow-reserved'], warn });
   let mount: { close(): Promise<void> } | undefined;
   if (flags.mount) {
-    const { checkMountFormat, mountSecrets } = await import('./mount.js');
     mount = await mountSecrets({ path: flags.mount, format: checkMountFormat(flags.format), fifo: !!flags['mount-fifo'] }, secrets);
   }
   try {
