@@ -15,9 +15,13 @@ export type Me = components['schemas']['MeDto'];
 export type FlagsOf<C extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & C['flags']>;
 export type ArgsOf<C extends typeof Command> = Interfaces.InferredArgs<C['args']>;
 
-const orgFlag = Flags.string({ description: 'Org slug (default: from .secr.json)', helpGroup: 'PROJECT' });
-const projectFlag = Flags.string({ char: 'p', description: 'Project slug (default: from .secr.json)', helpGroup: 'PROJECT' });
-const envFlag = Flags.string({ char: 'e', description: 'Environment slug or alias: dev, stg, prod (default: from .secr.json)', helpGroup: 'PROJECT' });
+const orgFlag = Flags.string({ description: 'Org slug (default: $SECR_ORG, else .secr.json)', helpGroup: 'PROJECT' });
+const projectFlag = Flags.string({ char: 'p', description: 'Project slug (default: $SECR_PROJECT, else .secr.json)', helpGroup: 'PROJECT' });
+const envFlag = Flags.string({
+  char: 'e',
+  description: 'Environment slug or alias: dev, stg, prod (default: $SECR_ENV, else .secr.json, else development)',
+  helpGroup: 'PROJECT',
+});
 
 /** For org-scoped commands (members, projects, audit). */
 export const orgFlags = { org: orgFlag };

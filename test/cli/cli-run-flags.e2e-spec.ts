@@ -322,7 +322,14 @@ describe('secr run flags, SECR_* defaults, export docker/yaml', () => {
       const env = { SECR_TOKEN: token, SECR_ORG: org.slug, SECR_PROJECT: project.slug, SECR_ENV: 'stg' };
       expect(JSON.parse((await sandbox.run(['run', ...printEnv('WHICH')], { env })).stdout)).toEqual({ WHICH: 'staging' });
       expect((await sandbox.run(['get', 'WHICH', '--json'], { env })).json).toMatchObject({ key: 'WHICH', value: 'staging' });
-      const none = await sandbox.run(['run', ...printEnv('WHICH')], { env: { SECR_TOKEN: token } });
+      const init = await sandbox.run(['init', '--json'], { env });
+      expect(init.code).toBe(0);
+      expect(JSON.parse(readFileSync(path.join(sandbox.workDir, '.secr.json'), 'utf8'))).toEqual({
+        org: org.slug,
+        project: project.slug,
+        environment: 'staging',
+      });
+      const none = await createCliSandbox(ctx.api.baseUrl).then((s) => s.run(['run', ...printEnv('WHICH')], { env: { SECR_TOKEN: token } }));
       expect(none.code).toBe(2);
       expect(none.stderr).toContain('set SECR_ORG and SECR_PROJECT');
     });

@@ -5,6 +5,7 @@ import { BaseCommand, canonicalEnv, type OrgSummary } from '../base-command.js';
 import { writeLink, type ProjectLink } from '../lib/config.js';
 import { CliFailure, ExitCode, usageError } from '../lib/errors.js';
 import { ask, isInteractive } from '../lib/prompt.js';
+import { targetFromEnv } from '../lib/target.js';
 
 type Project = components['schemas']['ProjectDto'];
 
@@ -25,13 +26,16 @@ On a terminal, missing flags are asked for: your only org is taken without askin
     '<%= config.bin %> init --project "My App" --create',
   ];
   static override flags = {
-    org: Flags.string({ description: 'Org slug (default: your only org)' }),
-    project: Flags.string({ char: 'p', description: 'Project slug (or name, with --create)' }),
-    env: Flags.string({ char: 'e', description: 'Default environment (default: development)' }),
+    org: Flags.string({ description: 'Org slug (default: $SECR_ORG, else your only org)' }),
+    project: Flags.string({ char: 'p', description: 'Project slug (or name, with --create) (default: $SECR_PROJECT)' }),
+    env: Flags.string({ char: 'e', description: 'Default environment (default: $SECR_ENV, else development)' }),
     create: Flags.boolean({ description: 'Create the project named by --project when it does not exist' }),
   };
 
   async run(): Promise<InitResult> {
+    // SECR_ORG, SECR_PROJECT and SECR_ENV stand in for the flags here too.
+    const fromEnv = targetFromEnv();
+    this.flags = { ...this.flags, org: this.flags.org ?? fromEnv.org, project: this.flags.project ?? fromEnv.project, env: this.flags.env ?? fromEnv.env };
     const org = await this.chooseOrg();
     const api = await this.api();
     const { projects } = this.unwrap(await api.GET('/v1/projects/{orgId}', { params: { path: { orgId: org.id } } }));
