@@ -52,15 +52,20 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-/** A local server that answers every request with `status` (an API having a bad day). */
-async function answering(status: number): Promise<{ url: string; close: () => Promise<void> }> {
+/** A local server that answers every request with `status` (an API having a bad day), or never answers (`null`). */
+async function answering(status: number | null): Promise<{ url: string; close: () => Promise<void> }> {
   const server = http.createServer((_req, res) => {
+    if (status === null) return;
     res.writeHead(status, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ statusCode: status, code: status === 503 ? 'service_unavailable' : 'forbidden', message: `answered ${status}` }));
+    res.end(JSON.stringify({ statusCode: status, code: 'service_unavailable', message: `answered ${status}` }));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as net.AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  const close = () => {
+    server.closeAllConnections();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+  return { url: `http://127.0.0.1:${port}`, close };
 }
 
 /** Issue 18, points 4–6: what `secr run` injects, its offline fallback, CI conventions (built binary, real server). */
@@ -229,6 +234,15 @@ describe('secr run flags, SECR_* defaults, export docker/yaml', () => {
         expect(result.stderr).toContain('secr: The API answered 503 (answered 503); running with the fallback copy');
       } finally {
         await failing.close();
+      }
+      const silent = await answering(null);
+      try {
+        const result = await sandbox.run(['run', '--api-url', silent.url, '--timeout', '0.5', ...flags, ...printEnv('API_KEY')], { env });
+        expect(result.code).toBe(0);
+        expect(JSON.parse(result.stdout)).toEqual({ API_KEY: DEV.API_KEY });
+        expect(result.stderr).toContain('secr: Request timed out after 500 ms; running with the fallback copy');
+      } finally {
+        await silent.close();
       }
     });
 

@@ -25,6 +25,7 @@ export const RECORDED_SECONDS = {
   'test/auth.e2e-spec.ts': 45,
   'test/key-rotation.e2e-spec.ts': 39,
   'test/cli/cli-run.e2e-spec.ts': 36,
+  'test/cli/cli-run-flags.e2e-spec.ts': 35,
   'test/cli/cli-workflow.e2e-spec.ts': 34,
   'test/cli/cli-commands.e2e-spec.ts': 31,
   'test/database-outage.e2e-spec.ts': 29,
