@@ -67,6 +67,9 @@ export async function mountSecrets(options: MountOptions, secrets: SecretMap): P
     }
     try {
       writeSync(fd, content);
+    } catch (error) {
+      rmSync(file, { force: true });
+      throw mountFailure(file, (error as NodeJS.ErrnoException).code ?? (error as Error).message);
     } finally {
       closeSync(fd);
     }
