@@ -211,6 +211,7 @@ describe('secr run flags, SECR_* defaults, export docker/yaml', () => {
       const file = defaultFallbackPath(target(), { SECR_CONFIG_DIR: sandbox.configDir });
       expect(file).toBe(path.join(sandbox.configDir, 'fallback', org.slug, project.slug, 'development.json'));
       expect(statSync(file).mode & 0o777).toBe(0o600);
+      expect(statSync(path.dirname(file)).mode & 0o777).toBe(0o700);
       const bytes = readFileSync(file);
       for (const secret of [...Object.keys(DEV).filter((k) => k !== 'WHICH'), ...Object.values(DEV), token]) expect(bytes.includes(secret)).toBe(false);
       expect(JSON.parse(bytes.toString())).toMatchObject({ format: 'secr-fallback', kdf: 'hkdf-sha256', cipher: 'aes-256-gcm' });
