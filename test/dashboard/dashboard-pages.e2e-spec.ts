@@ -60,7 +60,9 @@ describe('dashboard pages', () => {
     });
     [owner, colleague] = await Promise.all([registerUser(ctx.api, 'Root', ADMIN_EMAIL), registerUser(ctx.api, 'colleague')]);
     // With SMTP configured the invitation's token comes by mail only.
-    expect((await ctx.api.post(`/v1/members/${owner.personalOrg.id}/invite`, { email: colleague.email, role: 'admin' }, { session: owner.session })).status).toBe(201);
+    expect(
+      (await ctx.api.post(`/v1/members/${owner.personalOrg.id}/invite`, { email: colleague.email, role: 'admin' }, { session: owner.session })).status,
+    ).toBe(201);
     const invitation = tokenOf((await mail.next(colleague.email, /^Join /)).links[0]);
     expect((await ctx.api.post(`/v1/members/invite/${invitation}/accept`, undefined, { session: colleague.session })).status).toBe(200);
     [shop, other] = await Promise.all([createProject(ctx.api, owner, owner.personalOrg, 'shop'), createProject(ctx.api, owner, owner.personalOrg, 'other')]);
@@ -204,7 +206,7 @@ describe('dashboard pages', () => {
     expect(bars.length).toBeLessThanOrEqual(3); // and this hour's real requests, once flushed
     await page.getByRole('cell', { name: 'GET /v1/auth/me' }).waitFor();
 
-    await page.getByRole('link', { name: 'Organizations' }).first().click();
+    await page.getByRole('link', { name: 'All organizations' }).click();
     await page.getByRole('heading', { name: 'All organizations' }).waitFor();
     await page.getByRole('link', { name: /^Root/ }).click();
     await field(page, 'projects per organization').fill('7');

@@ -27,10 +27,10 @@ function AdminNav() {
         Overview
       </Button>
       <Button component={Link} to="/admin/orgs" variant="default" size="xs">
-        Organizations
+        All organizations
       </Button>
       <Button component={Link} to="/admin/plans" variant="default" size="xs">
-        Plans
+        All plans
       </Button>
     </Group>
   );
@@ -243,8 +243,8 @@ function AdminOrgPage({ orgId }: { orgId: string }) {
       {o ? (
         <>
           <Text>
-            <code>{o.slug}</code> · plan in effect <Badge variant="light">{o.effectivePlan}</Badge> · {o.usage.projects} projects, {o.usage.members}{' '}
-            members, {o.usage.pendingInvites} pending invitations, {o.usage.webhooks} webhooks, {o.usage.secrets} secrets
+            <code>{o.slug}</code> · plan in effect <Badge variant="light">{o.effectivePlan}</Badge> · {o.usage.projects} projects, {o.usage.members} members,{' '}
+            {o.usage.pendingInvites} pending invitations, {o.usage.webhooks} webhooks, {o.usage.secrets} secrets
           </Text>
           <LimitsTable limits={o.limits} />
           <Paper withBorder p="md">

@@ -34,7 +34,8 @@ export function TemplatesPage({ org: orgSlug, project: slug }: { org: string; pr
   });
   const refresh = () => client.invalidateQueries({ queryKey: templateKeys.all(orgSlug, slug) });
   const add = useMutation({
-    mutationFn: () => unwrap(api.POST('/v1/templates/{orgSlug}/{project}', { params: { path }, body: { key, required, ...(description ? { description } : {}) } })),
+    mutationFn: () =>
+      unwrap(api.POST('/v1/templates/{orgSlug}/{project}', { params: { path }, body: { key, required, ...(description ? { description } : {}) } })),
     onSuccess: () => {
       setKey('');
       setDescription('');
@@ -57,8 +58,8 @@ export function TemplatesPage({ org: orgSlug, project: slug }: { org: string; pr
         </Button>
       </Group>
       <Text size="sm" c="dimmed">
-        The keys every environment of this project should set. A required key that an environment lacks is missing; a key an environment sets that the
-        template does not list is extra. Optional keys are neither.
+        The keys every environment of this project should set. A required key that an environment lacks is missing; a key an environment sets that the template
+        does not list is extra. Optional keys are neither.
       </Text>
       <ErrorAlert error={templates.error ?? project.error ?? remove.error} />
       <Table striped>

@@ -23,7 +23,14 @@ interface WebhookFields {
   enabled: boolean;
 }
 
-const EMPTY: WebhookFields = { url: '', events: ['secret.created', 'secret.updated', 'secret.deleted'], project: '', environments: '', description: '', enabled: true };
+const EMPTY: WebhookFields = {
+  url: '',
+  events: ['secret.created', 'secret.updated', 'secret.deleted'],
+  project: '',
+  environments: '',
+  description: '',
+  enabled: true,
+};
 
 function environmentList(text: string): string[] {
   return text
@@ -298,7 +305,11 @@ export function WebhookPage({ org: orgSlug, id }: { org: string; id: string }) {
                   <Button variant="light" onClick={() => test.mutate()} loading={test.isPending}>
                     Send test delivery
                   </Button>
-                  <Button color="red" variant="subtle" onClick={() => window.confirm(`Delete the webhook to ${w.url} and its delivery log?`) && remove.mutate()}>
+                  <Button
+                    color="red"
+                    variant="subtle"
+                    onClick={() => window.confirm(`Delete the webhook to ${w.url} and its delivery log?`) && remove.mutate()}
+                  >
                     Delete
                   </Button>
                 </Group>
