@@ -74,6 +74,7 @@ try {
     await page.getByRole('cell', { name: key, exact: true }).waitFor();
   }
   await page.getByRole('region', { name: 'Validation of production' }).getByText('3 missing').waitFor();
+  await page.getByRole('region', { name: 'Validation of production' }).scrollIntoViewIfNeeded();
   await shot('templates');
 
   await page.goto(`${org}/billing`);

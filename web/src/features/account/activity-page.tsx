@@ -46,7 +46,7 @@ export function ActivityPage() {
                 </Text>
               </Table.Td>
               <Table.Td>
-                <Code>{JSON.stringify(e.metadata)}</Code>
+                <Code style={{ wordBreak: 'break-all' }}>{JSON.stringify(e.metadata)}</Code>
               </Table.Td>
             </Table.Tr>
           ))}

@@ -123,7 +123,7 @@ export function AuditPage({ org: orgSlug }: { org: string }) {
               <Table.Td>{e.actorEmail ?? '—'}</Table.Td>
               <Table.Td>{e.ip}</Table.Td>
               <Table.Td>
-                <Code>{JSON.stringify(e.metadata)}</Code>
+                <Code style={{ wordBreak: 'break-all' }}>{JSON.stringify(e.metadata)}</Code>
               </Table.Td>
             </Table.Tr>
           ))}
