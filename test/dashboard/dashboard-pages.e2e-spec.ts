@@ -172,6 +172,20 @@ describe('dashboard pages', () => {
     const checkout = stripe.calls.find((c) => c.path === '/v1/checkout/sessions');
     expect(checkout?.form.get('line_items[0][price]')).toBe('price_pro');
 
+    // The org as a finished Checkout leaves it (Stripe's webhook is billing.e2e-spec's subject): the portal is offered.
+    await ctx.db.query(
+      `UPDATE orgs SET plan = 'pro', stripe_customer_id = 'cus_dashboard', subscription_status = 'active', current_period_end = now() + interval '30 days' WHERE id = $1`,
+      [owner.personalOrg.id],
+    );
+    await page.route('https://billing.stripe.com/**', (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<p>Stripe portal</p>' }));
+    await page.goto(`${orgPath}/billing`);
+    expect(await page.getByLabel('Plan', { exact: true }).textContent()).toBe('pro');
+    expect(await textOf(page.getByRole('group', { name: 'Usage of projects per organization' }))).toContain('2 / 20');
+    expect(await page.getByRole('button', { name: 'Upgrade to Pro' }).count()).toBe(0);
+    await page.getByRole('button', { name: 'Manage subscription' }).click();
+    await page.waitForURL('https://billing.stripe.com/**');
+    expect(stripe.calls.find((c) => c.path === '/v1/billing_portal/sessions')?.form.get('customer')).toBe('cus_dashboard');
+
     const adminContext = await signedIn(colleague);
     try {
       const admin = await adminContext.newPage();
@@ -215,6 +229,14 @@ describe('dashboard pages', () => {
     const [org] = (await ctx.db.query(`SELECT limit_overrides FROM orgs WHERE id = $1`, [owner.personalOrg.id])).rows;
     expect(org.limit_overrides).toEqual({ projectsPerOrg: 7 });
 
+    await page.getByRole('link', { name: 'All plans' }).click();
+    const team = page.getByRole('group', { name: 'Plan team' });
+    await team.getByLabel('projects per organization').fill('150');
+    await team.getByRole('button', { name: 'Save team' }).click();
+    await team.getByLabel('projects per organization').and(page.locator('[placeholder="150"]')).waitFor();
+    const [config] = (await ctx.db.query(`SELECT limits FROM plan_configs WHERE plan_name = 'team'`)).rows;
+    expect(config.limits).toEqual({ projectsPerOrg: 150 });
+
     // Not offered to anyone else; opened by its URL, the API's 403 is shown as such.
     const adminContext = await signedIn(colleague);
     try {
@@ -226,6 +248,30 @@ describe('dashboard pages', () => {
       await other.getByRole('alert').getByText('Not allowed').first().waitFor();
     } finally {
       await adminContext.close();
+    }
+  });
+
+  it('offers a viewer no management: no webhooks, audit or billing pages, a template without edits, only the development environment', async () => {
+    const viewer = await registerUser(ctx.api, 'viewer');
+    expect((await ctx.api.post(`/v1/members/${owner.personalOrg.id}/invite`, { email: viewer.email, role: 'viewer' }, { session: owner.session })).status).toBe(
+      201,
+    );
+    const invitation = tokenOf((await mail.next(viewer.email, /^Join /)).links[0]);
+    expect((await ctx.api.post(`/v1/members/invite/${invitation}/accept`, undefined, { session: viewer.session })).status).toBe(200);
+    const context = await signedIn(viewer);
+    try {
+      const guest = await context.newPage();
+      await guest.goto(`${orgPath}/projects/${shop.slug}/templates`);
+      await guest.getByRole('region', { name: 'Validation of development' }).getByText('valid', { exact: true }).waitFor();
+      await guest.getByRole('cell', { name: 'DB_URL', exact: true }).waitFor();
+      expect(await guest.getByRole('region', { name: /^Validation of (staging|production)$/ }).count()).toBe(0);
+      expect(await guest.getByRole('button', { name: 'Add template key' }).count()).toBe(0);
+      expect(await guest.getByRole('button', { name: /^Remove / }).count()).toBe(0);
+      for (const section of ['Webhooks', 'Audit log', 'Billing']) expect(await guest.getByRole('link', { name: section }).count()).toBe(0);
+      await guest.goto(`${orgPath}/billing`);
+      await guest.getByText("Only the organization's owners and admins see its plan and billing.").waitFor();
+    } finally {
+      await context.close();
     }
   });
 
