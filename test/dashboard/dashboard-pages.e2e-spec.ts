@@ -130,7 +130,7 @@ describe('dashboard pages', () => {
     ]);
   });
 
-  it('creates a webhook, shows its signing secret once, edits it, sends a test and shows the attempt in the delivery log', async () => {
+  it('creates a webhook, shows its signing secret once, edits it, sends a test, shows the attempt in the delivery log, and deletes it', async () => {
     await page.goto(`${orgPath}/webhooks`);
     await field(page, 'URL').fill(receiver.url('/hook'));
     await pick(page, 'Project', 'shop');
@@ -158,6 +158,10 @@ describe('dashboard pages', () => {
     expect(await textOf(row)).toContain('delivered');
     expect(await textOf(row)).toContain('200');
     await page.getByText('1–1 of 1 attempts').waitFor();
+
+    await page.getByRole('button', { name: 'Delete' }).click(); // confirmed (the page accepts dialogs)
+    await page.getByText('No webhooks yet.').waitFor();
+    expect((await ctx.db.query(`SELECT count(*)::int AS n FROM webhooks WHERE org_id = $1`, [owner.personalOrg.id])).rows[0].n).toBe(0);
   });
 
   it('shows the plan and usage against its limits, and sends an owner to Stripe Checkout; an admin gets no payment buttons', async () => {
@@ -165,7 +169,7 @@ describe('dashboard pages', () => {
     await page.goto(`${orgPath}/billing`);
     expect(await page.getByLabel('Plan', { exact: true }).textContent()).toBe('free');
     expect(await textOf(page.getByRole('group', { name: 'Usage of projects per organization' }))).toContain('2 / 3');
-    expect(await textOf(page.getByRole('group', { name: 'Usage of webhooks per organization' }))).toContain('1 / 2');
+    expect(await textOf(page.getByRole('group', { name: 'Usage of webhooks per organization' }))).toContain('0 / 2');
     expect(await page.getByRole('button', { name: 'Manage subscription' }).count()).toBe(0); // no subscription yet
     await page.getByRole('button', { name: 'Upgrade to Pro' }).click();
     await page.waitForURL('https://checkout.stripe.com/**');
