@@ -2,7 +2,9 @@
 /**
  * `npm run screenshots`: regenerates the README's dashboard pictures (docs/dashboard-*.png) from a running
  * secr (`npm start`; SECR_URL, default http://localhost:8080) in Debian's Chromium. It signs up a demo
- * account with made-up secrets on that server: point it at a development instance only.
+ * account with made-up secrets on that server: point it at a development instance only. The admin
+ * pages are shot only when SECR_ADMIN_EMAIL and SECR_ADMIN_PASSWORD name a (verified) instance admin
+ * of that server.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -39,6 +41,7 @@ try {
   await shot('sign-up');
   await page.getByRole('button', { name: 'Create account' }).click();
   await page.getByRole('heading', { name: /projects$/ }).waitFor();
+  const org = new URL(page.url()).pathname.split('/').slice(0, 3).join('/');
   await field('Project name').fill('Billing API');
   await page.getByRole('button', { name: 'Create project' }).click();
   await page.getByRole('link', { name: 'Development' }).waitFor();
@@ -63,6 +66,36 @@ try {
   await page.getByRole('button', { name: 'Preview plan' }).click();
   await page.getByText('Plan (nothing changed yet)').waitFor();
   await shot('promote');
+
+  await page.goto(`${project}/templates`);
+  for (const key of ['DATABASE_URL', 'STRIPE_KEY', 'SENTRY_DSN']) {
+    await field('Template key').fill(key);
+    await page.getByRole('button', { name: 'Add template key' }).click();
+    await page.getByRole('cell', { name: key, exact: true }).waitFor();
+  }
+  await page.getByRole('region', { name: 'Validation of production' }).getByText('3 missing').waitFor();
+  await page.getByRole('region', { name: 'Validation of production' }).scrollIntoViewIfNeeded();
+  await shot('templates');
+
+  await page.goto(`${org}/billing`);
+  await page.getByRole('group', { name: /^Usage of projects/ }).waitFor();
+  await shot('billing');
+
+  await page.goto(`${org}/audit`);
+  await page.getByRole('cell', { name: 'template.added', exact: true }).first().waitFor();
+  await shot('audit');
+
+  if (process.env.SECR_ADMIN_EMAIL && process.env.SECR_ADMIN_PASSWORD) {
+    const admin = await (await browser.newContext({ baseURL: base, viewport: { width: 1100, height: 620 }, deviceScaleFactor: 1 })).newPage();
+    await admin.goto('/sign-in');
+    await admin.getByLabel(/^Email( \*)?$/).fill(process.env.SECR_ADMIN_EMAIL);
+    await admin.getByLabel(/^Password( \*)?$/).fill(process.env.SECR_ADMIN_PASSWORD);
+    await admin.getByRole('button', { name: 'Sign in' }).click();
+    await admin.getByRole('link', { name: 'Administration' }).click();
+    await admin.getByRole('img', { name: /^Requests per hour/ }).waitFor();
+    await admin.getByRole('group', { name: 'Count of users' }).waitFor();
+    await admin.screenshot({ path: path.join(out, 'dashboard-admin.png') });
+  }
 
   // The approval page of `secr login`, for a request started as the CLI would.
   const started = await (

@@ -14,6 +14,7 @@ export const RECORDED_SECONDS = {
   'test/bad-input.e2e-spec.ts': 191,
   'test/python-sdk/python-sdk.e2e-spec.ts': 170,
   'test/dashboard/dashboard.e2e-spec.ts': 150,
+  'test/dashboard/dashboard-pages.e2e-spec.ts': 90,
   'test/kms-rewrap.e2e-spec.ts': 80,
   'test/boot-resilience.e2e-spec.ts': 60,
   'test/cli/cli-first-run.e2e-spec.ts': 40,

@@ -19,8 +19,11 @@ export const DASHBOARD_PAGES = [
   '/invite',
   '/cli-login',
   '/account',
+  '/account/*',
   '/orgs',
   '/orgs/*',
+  '/admin',
+  '/admin/*',
 ];
 
 /**

@@ -15,5 +15,28 @@ export const memberKeys = {
   all: (orgId: string) => ['members', orgId] as const,
 };
 export const auditKeys = {
-  page: (orgId: string, action: string, offset: number) => ['audit', orgId, action, offset] as const,
+  page: (orgId: string, action: string, limit: number, offset: number) => ['audit', orgId, action, limit, offset] as const,
+};
+export const templateKeys = {
+  all: (org: string, project: string) => ['templates', org, project] as const,
+  list: (org: string, project: string) => ['templates', org, project, 'list'] as const,
+  validation: (org: string, project: string, env: string) => ['templates', org, project, 'validate', env] as const,
+};
+export const webhookKeys = {
+  all: (orgId: string) => ['webhooks', orgId] as const,
+  one: (orgId: string, id: string, offset: number) => ['webhooks', orgId, id, offset] as const,
+};
+export const billingKeys = {
+  status: (orgId: string) => ['billing', orgId] as const,
+};
+export const activityKeys = {
+  page: (offset: number) => ['activity', offset] as const,
+};
+export const adminKeys = {
+  all: ['admin'] as const,
+  stats: ['admin', 'stats'] as const,
+  orgs: (offset: number) => ['admin', 'orgs', offset] as const,
+  org: (orgId: string) => ['admin', 'org', orgId] as const,
+  plans: ['admin', 'plans'] as const,
+  metrics: (hours: number) => ['admin', 'metrics', hours] as const,
 };

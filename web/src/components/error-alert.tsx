@@ -5,8 +5,8 @@ import { ApiError } from '../api/client';
 export function describeError(error: unknown): { title: string; message: string } {
   if (!(error instanceof ApiError)) return { title: 'Something went wrong', message: error instanceof Error ? error.message : String(error) };
   const wait = error.retryAfterSeconds ? ` Try again in ${formatWait(error.retryAfterSeconds)}.` : '';
-  if (error.status === 403) return { title: 'Not allowed', message: `${error.message}. Your role in this organization does not allow this.` };
-  if (error.status === 429 && /locked/i.test(error.message)) return { title: 'Account locked', message: `${error.message}.${wait}` };
+  if (error.status === 403) return { title: 'Not allowed', message: `${error.message}. Your role does not allow this.` };
+  if (error.status === 423 || (error.status === 429 && /locked/i.test(error.message))) return { title: 'Account locked', message: `${error.message}.${wait}` };
   if (error.status === 429) return { title: 'Too many attempts', message: `${error.message}.${wait}` };
   if (error.fieldErrors.length) return { title: 'Check the form', message: error.fieldErrors.map((e) => e.message).join('; ') };
   return { title: error.status >= 500 ? 'Server error' : 'Request refused', message: error.message };

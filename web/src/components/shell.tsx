@@ -54,12 +54,16 @@ export function Shell({ org, children }: { org?: string; children: ReactNode }) 
           <>
             {section('Projects', `/orgs/${current.slug}`)}
             {section('Members', `/orgs/${current.slug}/members`)}
+            {section('Webhooks', `/orgs/${current.slug}/webhooks`, can(current.role, Permission.WebhooksRead))}
             {section('Audit log', `/orgs/${current.slug}/audit`, can(current.role, Permission.AuditRead))}
+            {section('Billing', `/orgs/${current.slug}/billing`, can(current.role, Permission.BillingRead))}
             {section('Settings', `/orgs/${current.slug}/settings`)}
           </>
         ) : null}
         {section('Organizations', '/orgs')}
         {section('Account', '/account')}
+        {section('Account activity', '/account/activity')}
+        {section('Administration', '/admin', !!me?.user.isAdmin)}
       </AppShell.Navbar>
       <AppShell.Main>{children}</AppShell.Main>
     </AppShell>

@@ -1,7 +1,7 @@
 import { Anchor, Button, Paper, PasswordInput, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useState, type FormEvent } from 'react';
-import { api, unwrap } from '../../api/client';
+import { useEffect, useState, type FormEvent } from 'react';
+import { api, ApiError, unwrap } from '../../api/client';
 import { accountKeys } from '../../api/keys';
 import { ErrorAlert } from '../../components/error-alert';
 import { MutationForm } from '../../components/mutation-form';
@@ -32,6 +32,7 @@ export function SignInForm({ onSignedIn }: { onSignedIn?: () => void }) {
       onSignedIn?.();
     },
   });
+  const wait = useRetryWait(signIn.error);
   const submit = (e: FormEvent) => {
     e.preventDefault();
     signIn.mutate();
@@ -42,8 +43,8 @@ export function SignInForm({ onSignedIn }: { onSignedIn?: () => void }) {
         <ErrorAlert error={signIn.error} />
         <TextInput label="Email" type="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.currentTarget.value)} />
         <PasswordInput label="Password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.currentTarget.value)} />
-        <Button type="submit" loading={signIn.isPending}>
-          Sign in
+        <Button type="submit" loading={signIn.isPending} disabled={wait > 0}>
+          {wait > 0 ? `Sign in (wait ${wait} s)` : 'Sign in'}
         </Button>
         <Text size="sm">
           <Anchor component={Link} to="/forgot-password">
@@ -53,6 +54,20 @@ export function SignInForm({ onSignedIn }: { onSignedIn?: () => void }) {
       </Stack>
     </form>
   );
+}
+
+/** Seconds left of a 429's Retry-After (rate limit or lock-out), counting down; 0 when none. */
+function useRetryWait(error: unknown): number {
+  const [left, setLeft] = useState(0);
+  useEffect(() => {
+    if (!(error instanceof ApiError) || error.status !== 429 || !error.retryAfterSeconds) return setLeft(0);
+    const until = Date.now() + error.retryAfterSeconds * 1000;
+    const tick = () => setLeft(Math.max(0, Math.ceil((until - Date.now()) / 1000)));
+    tick();
+    const timer = setInterval(tick, 1000);
+    return () => clearInterval(timer);
+  }, [error]);
+  return left;
 }
 
 export function SignUpForm({ onSignedIn }: { onSignedIn?: () => void }) {

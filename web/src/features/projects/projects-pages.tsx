@@ -117,11 +117,16 @@ export function ProjectPage({ org: orgSlug, project: slug }: { org: string; proj
     <Stack>
       <Group justify="space-between">
         <Title order={2}>{project.data?.name ?? slug}</Title>
-        {can(org.role, Permission.SecretsPromote) ? (
-          <Button component={Link} to={`/orgs/${orgSlug}/projects/${slug}/promote`} variant="light">
-            Promote secrets
+        <Group>
+          <Button component={Link} to={`/orgs/${orgSlug}/projects/${slug}/templates`} variant="default">
+            Template
           </Button>
-        ) : null}
+          {can(org.role, Permission.SecretsPromote) ? (
+            <Button component={Link} to={`/orgs/${orgSlug}/projects/${slug}/promote`} variant="light">
+              Promote secrets
+            </Button>
+          ) : null}
+        </Group>
       </Group>
       <ErrorAlert error={project.error} />
       <Table striped highlightOnHover>
