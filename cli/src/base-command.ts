@@ -5,6 +5,7 @@ import type * as Interfaces from '@oclif/core/interfaces';
 import { createApi, unwrap, type components, type SecrApi } from '@secr/sdk';
 import { DEFAULT_API_URL, findLink, readCredentials, type ProjectLink, type StoredCredentials } from './lib/config.js';
 import { CliFailure, ExitCode, formatReport, reportFor, usageError } from './lib/errors.js';
+import { oidcRequested, oidcSession, type OidcSession } from './lib/oidc.js';
 import { confirm } from './lib/prompt.js';
 import { canonicalEnv, checkApiUrl, timeoutMs } from './lib/api-url.js';
 
@@ -106,13 +107,21 @@ export abstract class BaseCommand<C extends typeof Command, R> extends Command {
     return timeoutMs((this.flags as { timeout?: string }).timeout);
   }
 
-  /** `$SECR_TOKEN` (CI), else the token `secr login` stored. */
-  protected async resolveToken(): Promise<{ token: string; source: 'env' | 'file' }> {
+  /** `$SECR_TOKEN` (CI), else the token of an OIDC exchange (`$SECR_OIDC`, keyless CI), else the token `secr login` stored. */
+  protected async resolveToken(): Promise<{ token: string; source: 'env' | 'oidc' | 'file' }> {
     await this.apiUrl(); // a bad URL is worth saying before a missing login
     if (process.env.SECR_TOKEN) return { token: process.env.SECR_TOKEN, source: 'env' };
+    const oidc = await this.oidcSession();
+    if (oidc) return { token: oidc.token, source: 'oidc' };
     const stored = await this.storedCredentials();
     if (stored) return { token: stored.token, source: 'file' };
     throw new CliFailure('Not logged in', 'not_logged_in', ExitCode.Unauthenticated);
+  }
+
+  /** Keyless CI: the exchange `SECR_OIDC` asks for (once per process, in memory only); undefined when not asked for. */
+  protected async oidcSession(): Promise<OidcSession | undefined> {
+    if (process.env.SECR_TOKEN || !oidcRequested()) return undefined;
+    return oidcSession({ apiUrl: await this.apiUrl(), timeoutMs: this.timeoutMs(), userAgent: this.config.userAgent });
   }
 
   /** The typed API client, authenticated; built once per command. */
@@ -145,9 +154,11 @@ export abstract class BaseCommand<C extends typeof Command, R> extends Command {
     const flags = this.flags as { org?: string; project?: string; env?: string };
     const needsLink = !flags.org || !flags.project || !flags.env;
     const link: Partial<ProjectLink> = needsLink ? ((await findLink())?.link ?? {}) : {};
-    const org = flags.org ?? link.org;
-    const project = flags.project ?? link.project;
-    const env = flags.env ?? link.environment;
+    // Keyless CI without a link: where the exchanged token reaches.
+    const oidc = needsLink && (!link.org || !link.project) ? await this.oidcSession() : undefined;
+    const org = flags.org ?? link.org ?? oidc?.orgSlug;
+    const project = flags.project ?? link.project ?? oidc?.projectSlug;
+    const env = flags.env ?? link.environment ?? (oidc?.environments?.length === 1 ? oidc.environments[0] : undefined);
     if (!org || !project) {
       throw usageError('No project: pass --org and --project, or run `secr init` to link this directory');
     }

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { canonicalEnv, checkApiUrl, timeoutMs } from './lib/api-url.js';
 import { DEFAULT_API_URL, findLink, readCredentials } from './lib/config.js';
 import { CliFailure, ExitCode, formatReport, reportFor, usageError } from './lib/errors.js';
+import { oidcRequested, oidcSession, type OidcSession } from './lib/oidc.js';
 import { pullSecrets } from './lib/pull.js';
 import { runChild } from './lib/run-child.js';
 import { splitRunArgv } from './lib/run-argv.js';
@@ -64,9 +65,14 @@ export async function fastRun(argv: string[], userAgent: string): Promise<boolea
   if (!flags || !child?.length) return false;
   const [command, ...args] = child;
   try {
-    const target = await resolveTarget(flags);
+    // Keyless CI: only when SECR_OIDC asks for it (and no SECR_TOKEN is given); nothing changes otherwise.
+    const oidc =
+      !process.env.SECR_TOKEN && oidcRequested()
+        ? await oidcSession({ apiUrl: await resolveApiUrl(flags), timeoutMs: timeoutMs(flags.timeout), userAgent })
+        : undefined;
+    const target = await resolveTarget(flags, oidc);
     const apiUrl = await resolveApiUrl(flags);
-    const token = process.env.SECR_TOKEN || (await readCredentials())?.token;
+    const token = process.env.SECR_TOKEN || oidc?.token || (await readCredentials())?.token;
     if (!token) throw new CliFailure('Not logged in', 'not_logged_in', ExitCode.Unauthenticated);
     const secrets = await pullSecrets({ apiUrl, token, ...target, timeoutMs: timeoutMs(flags.timeout), userAgent });
     const injected: NodeJS.ProcessEnv = Object.fromEntries(secrets.map((s) => [s.key, s.value]));
@@ -85,12 +91,13 @@ export async function fastRun(argv: string[], userAgent: string): Promise<boolea
   return true;
 }
 
-async function resolveTarget(flags: RunFlags): Promise<{ org: string; project: string; env: string }> {
+/** Flags, else the project link, else (keyless CI) what the OIDC exchange's token reaches. */
+async function resolveTarget(flags: RunFlags, oidc?: OidcSession): Promise<{ org: string; project: string; env: string }> {
   const needsLink = !flags.org || !flags.project || !flags.env;
   const link = needsLink ? ((await findLink())?.link ?? undefined) : undefined;
-  const org = flags.org ?? link?.org;
-  const project = flags.project ?? link?.project;
-  const env = flags.env ?? link?.environment;
+  const org = flags.org ?? link?.org ?? oidc?.orgSlug;
+  const project = flags.project ?? link?.project ?? oidc?.projectSlug;
+  const env = flags.env ?? link?.environment ?? (oidc?.environments?.length === 1 ? oidc.environments[0] : undefined);
   if (!org || !project) throw usageError('No project: pass --org and --project, or run `secr init` to link this directory');
   return { org, project, env: canonicalEnv(env || 'development') };
 }
