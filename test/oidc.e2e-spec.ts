@@ -134,6 +134,45 @@ describe('keyless CI: OIDC trust relationships and token exchange', () => {
       expect(res.status).toBe(403);
     });
 
+    it('updates conditions, environments, access and TTL (not more than asked), audits it, and the next exchange follows the new conditions', async () => {
+      const trust = await createTrust();
+      const res = await ctx.api.patch(
+        `${trustsPath()}/${trust.id}`,
+        { conditions: [{ claim: 'repository', pattern: 'acme/web' }], environments: ['stg', 'production'], ttlSeconds: 120 },
+        as,
+      );
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({
+        ...trust,
+        conditions: [{ claim: 'repository', pattern: 'acme/web' }],
+        environments: ['staging', 'production'],
+        ttlSeconds: 120,
+      });
+      expect((await exchange(trust.id, await issuer.sign(AUDIENCE))).status).toBe(401);
+      const minted = await exchange(trust.id, await issuer.sign(AUDIENCE, { claims: { repository: 'acme/web' } }));
+      expect(minted.status).toBe(201);
+      expect(minted.body.environments).toEqual(['staging', 'production']);
+      expect((await ctx.api.patch(`${trustsPath()}/${trust.id}`, { environments: null }, as)).body.environments).toBeNull();
+      expect((await ctx.api.patch(`${trustsPath()}/${trust.id}`, { conditions: [{ claim: 'sub', pattern: '*' }] }, as)).status).toBe(400);
+      expect((await ctx.api.patch(`${trustsPath()}/${trust.id}`, { environments: ['qa'] }, as)).status).toBe(400);
+      expect((await ctx.api.patch(`${trustsPath()}/${trust.id}`, { issuer: 'https://evil.example' }, as)).status).toBe(400);
+      expect((await ctx.api.patch(`${trustsPath()}/00000000-0000-4000-8000-000000000000`, { ttlSeconds: 60 }, as)).status).toBe(404);
+      const { rows } = await ctx.db.query(
+        `SELECT metadata FROM audit_events WHERE action = 'oidc_trust.updated' AND metadata->>'trustId' = $1 ORDER BY created_at`,
+        [trust.id],
+      );
+      expect(rows.map((r) => r.metadata)).toEqual([
+        {
+          trustId: trust.id,
+          name: trust.name,
+          conditions: [{ claim: 'repository', pattern: 'acme/web' }],
+          environments: ['staging', 'production'],
+          ttlSeconds: 120,
+        },
+        { trustId: trust.id, name: trust.name, environments: null },
+      ]);
+    });
+
     it('deletes one, revokes the tokens it minted and refuses further exchanges', async () => {
       const trust = await createTrust();
       const minted = await exchange(trust.id, await issuer.sign(AUDIENCE));

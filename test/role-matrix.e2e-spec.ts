@@ -456,6 +456,11 @@ const ROUTES: readonly RouteRow[] = [
     expect: { owner: 200, admin: 200, developer: 403, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 200 },
   },
   {
+    route: 'PATCH /v1/orgs/:orgId/oidc-trusts/:trustId',
+    call: async (fx, _who, ctx) => ({ params: { trustId: await createMatrixTrust(ctx, fx) }, body: { ttlSeconds: 300 } }),
+    expect: { owner: 200, admin: 200, developer: 403, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 403 },
+  },
+  {
     route: 'DELETE /v1/orgs/:orgId/oidc-trusts/:trustId',
     // Fresh target: a new relationship of the team org.
     call: async (fx, _who, ctx) => ({ params: { trustId: await createMatrixTrust(ctx, fx) } }),

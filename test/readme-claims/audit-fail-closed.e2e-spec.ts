@@ -132,6 +132,7 @@ describe('fail-closed audit: a mutation whose audit row cannot be written fails 
     ['webhook delete', () => ctx.api.delete(`/v1/webhooks/${org.id}/${webhook.id}`, as())],
     ['webhook test', () => ctx.api.post(`/v1/webhooks/${org.id}/${webhook.id}/test`, undefined, as())],
     ['oidc trust create', () => ctx.api.post(`/v1/orgs/${org.id}/oidc-trusts`, trustBody('never'), as())],
+    ['oidc trust update', () => ctx.api.patch(`/v1/orgs/${org.id}/oidc-trusts/${trustId}`, { ttlSeconds: 120 }, as())],
     ['oidc trust delete', () => ctx.api.delete(`/v1/orgs/${org.id}/oidc-trusts/${trustId}`, as())],
     // No token is minted when its audit rows cannot be written.
     ['oidc exchange', async () => ctx.api.post('/v1/auth/oidc', { trustId, token: await issuer.sign('https://secr.example.test') })],

@@ -326,7 +326,8 @@ export interface paths {
         delete: operations["deleteOidcTrust"];
         options?: never;
         head?: never;
-        patch?: never;
+        /** Change a trust relationship’s audience, conditions, environments, access or TTL; not its issuer or project (owner/admin) */
+        patch: operations["updateOidcTrust"];
         trace?: never;
     };
     "/v1/auth/oidc": {
@@ -1426,6 +1427,21 @@ export interface components {
              * @description Lifetime of a minted token, at most the CI token’s own
              * @default 900
              */
+            ttlSeconds?: number;
+        };
+        UpdateOidcTrustDto: {
+            /** @example https://api.secr.dev */
+            audience?: string;
+            conditions?: components["schemas"]["ClaimConditionDto"][];
+            /**
+             * @description null = every environment of the project
+             * @example [
+             *       "production"
+             *     ]
+             */
+            environments?: string[] | null;
+            /** @enum {string} */
+            access?: "read" | "read_write";
             ttlSeconds?: number;
         };
         OidcExchangeDto: {
@@ -3208,6 +3224,70 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not signed in, or the credential is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not allowed for this identity */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    updateOidcTrust: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trustId: string;
+                /** @description The org's id */
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateOidcTrustDto"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OidcTrustDto"];
+                };
             };
             /** @description Invalid input */
             400: {

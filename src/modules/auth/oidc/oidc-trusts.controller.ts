@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Param, Patch, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Permission } from '../../../common/auth/permissions.js';
 import { Route } from '../../../common/auth/route.decorator.js';
@@ -6,7 +6,7 @@ import { ParseUuidPipe } from '../../../common/validation/parse-uuid.pipe.js';
 import { VaultAccess } from '../../projects/vault-access.service.js';
 import { Ctx } from '../request-context.decorators.js';
 import type { OrgRequestContext } from '../request-context.js';
-import { CreateOidcTrustDto, OidcTrustDto, OidcTrustListDto } from './oidc.dto.js';
+import { CreateOidcTrustDto, OidcTrustDto, OidcTrustListDto, UpdateOidcTrustDto } from './oidc.dto.js';
 import { OidcTrustsService } from './oidc-trusts.service.js';
 
 /** Keyless CI: which CI OIDC issuers the org trusts, for which pipelines and with what scope (owner/admin). */
@@ -44,6 +44,20 @@ export class OidcTrustsController {
   @Route({ permission: Permission.OidcTrustsRead, summary: 'A trust relationship with a CI OIDC issuer (owner/admin)', response: OidcTrustDto })
   getOidcTrust(@Ctx() { org }: OrgRequestContext, @Param('trustId', ParseUuidPipe) trustId: string): Promise<OidcTrustDto> {
     return this.trusts.get(org, trustId);
+  }
+
+  @Patch(':orgId/oidc-trusts/:trustId')
+  @Route({
+    permission: Permission.OidcTrustsManage,
+    summary: 'Change a trust relationship’s audience, conditions, environments, access or TTL; not its issuer or project (owner/admin)',
+    response: OidcTrustDto,
+  })
+  updateOidcTrust(
+    @Ctx() { actor, org, meta }: OrgRequestContext,
+    @Param('trustId', ParseUuidPipe) trustId: string,
+    @Body() dto: UpdateOidcTrustDto,
+  ): Promise<OidcTrustDto> {
+    return this.trusts.update(org, actor, trustId, dto, meta);
   }
 
   @Delete(':orgId/oidc-trusts/:trustId')

@@ -86,6 +86,34 @@ export class OidcTrustsRepository {
     return row ? toTrust(row) : null;
   }
 
+  /** Sets the given fields (each `undefined` one stays as it is). */
+  async update(
+    em: EntityManager,
+    orgId: string,
+    id: string,
+    change: { audience?: string; conditions?: ClaimCondition[]; environments?: string[] | null; access?: TokenAccess; ttlSeconds?: number },
+  ): Promise<void> {
+    await em.query(
+      `UPDATE oidc_trusts SET
+         audience     = coalesce($3, audience),
+         conditions   = coalesce($4::jsonb, conditions),
+         environments = CASE WHEN $5 THEN $6::text[] ELSE environments END,
+         access       = coalesce($7, access),
+         ttl_seconds  = coalesce($8, ttl_seconds)
+       WHERE org_id = $1 AND id = $2`,
+      [
+        orgId,
+        id,
+        change.audience ?? null,
+        change.conditions ? JSON.stringify(change.conditions) : null,
+        change.environments !== undefined,
+        change.environments ?? null,
+        change.access ?? null,
+        change.ttlSeconds ?? null,
+      ],
+    );
+  }
+
   async delete(em: EntityManager, orgId: string, id: string): Promise<boolean> {
     const rows: Array<{ id: string }> = await em.query(
       'WITH gone AS (DELETE FROM oidc_trusts WHERE org_id = $1 AND id = $2 RETURNING id) SELECT id FROM gone',

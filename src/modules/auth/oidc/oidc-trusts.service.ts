@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { ValidationFailedError } from '../../../common/errors/domain-error.js';
 import { preflightUrl } from '../../../common/net/guarded-lookup.js';
 import { RefusedTargetError } from '../../../common/net/ssrf.js';
@@ -11,7 +11,7 @@ import type { ProjectRef } from '../../projects/vault-access.service.js';
 import type { Actor, OrgContext, RequestMeta } from '../request-context.js';
 import { assertNoBroaderThan, TokensService } from '../tokens.service.js';
 import { isVacuous } from './claim-conditions.js';
-import { OIDC_TTL_DEFAULT_SECONDS, type CreateOidcTrustDto, type OidcTrustDto } from './oidc.dto.js';
+import { OIDC_TTL_DEFAULT_SECONDS, type ClaimConditionDto, type CreateOidcTrustDto, type OidcTrustDto, type UpdateOidcTrustDto } from './oidc.dto.js';
 import { OidcIssuerError, OidcTrustNameTakenError, OidcTrustNotFoundError } from './oidc.errors.js';
 import { OidcTrustsRepository, toTrustDto } from './oidc-trusts.repository.js';
 
@@ -91,6 +91,31 @@ export class OidcTrustsService {
     });
   }
 
+  async update(org: OrgContext, actor: Actor, id: string, dto: UpdateOidcTrustDto, meta: RequestMeta): Promise<OidcTrustDto> {
+    if (dto.conditions) assertConditionsPinDown(dto.conditions);
+    const environments = dto.environments === undefined ? undefined : dto.environments && [...new Set(dto.environments.map(canonicalEnvironment))];
+    return this.db.transaction(async (em) => {
+      const trust = await this.trusts.get(em, org.id, id);
+      if (!trust) throw new OidcTrustNotFoundError(id);
+      if (environments !== undefined) {
+        assertNoBroaderThan(actor, { orgId: org.id, projectId: trust.projectId, environments });
+        await this.assertEnvironmentsExist(em, org.id, trust.projectId, environments);
+      }
+      const conditions = dto.conditions?.map((c) => ({ claim: c.claim, pattern: c.pattern }));
+      const change = { audience: dto.audience, conditions, environments, access: dto.access, ttlSeconds: dto.ttlSeconds };
+      await this.trusts.update(em, org.id, id, change);
+      const changed = Object.fromEntries(Object.entries(change).filter(([, v]) => v !== undefined));
+      await this.audit.record(em, { action: 'oidc_trust.updated', orgId: org.id, actor, meta, metadata: { trustId: id, name: trust.name, ...changed } });
+      return toTrustDto((await this.trusts.get(em, org.id, id))!);
+    });
+  }
+
+  private async assertEnvironmentsExist(em: EntityManager, orgId: string, projectId: string, environments: string[] | null): Promise<void> {
+    const slugs = await this.projects.environmentSlugsOf(em, orgId, projectId);
+    const missing = (environments ?? []).filter((env) => !slugs?.includes(env));
+    if (missing.length) throw new ValidationFailedError([{ field: 'environments', message: `No such environments in the project: ${missing.join(', ')}` }]);
+  }
+
   /** Deletes the relationship and revokes the tokens it minted that still work. */
   async remove(org: OrgContext, actor: Actor, id: string, meta: RequestMeta): Promise<void> {
     await this.db.transaction(async (em) => {
@@ -113,5 +138,15 @@ export class OidcTrustsService {
     }
     if (url.search || url.hash || raw.includes('#') || raw.includes('?')) throw new OidcIssuerError('issuer must not have a query or a fragment');
     return raw;
+  }
+}
+
+/** A pattern of wildcards only would accept every token of the issuer. */
+function assertConditionsPinDown(conditions: ClaimConditionDto[]): void {
+  const vacuous = conditions.findIndex((c) => isVacuous(c.pattern));
+  if (vacuous >= 0) {
+    throw new ValidationFailedError([
+      { field: `conditions.${vacuous}.pattern`, message: 'pattern must pin something down: wildcards alone match every token' },
+    ]);
   }
 }

@@ -15,6 +15,7 @@ import {
   MaxLength,
   Min,
   MinLength,
+  ValidateIf,
   ValidateNested,
 } from 'class-validator';
 import { SLUG_PATTERN } from '../../orgs/orgs.dto.js';
@@ -115,6 +116,61 @@ export class CreateOidcTrustDto {
     description: 'Lifetime of a minted token, at most the CI token’s own',
   })
   @IsOptional()
+  @IsInt()
+  @Min(OIDC_TTL_MIN_SECONDS)
+  @Max(OIDC_TTL_MAX_SECONDS)
+  ttlSeconds?: number;
+}
+
+/** Present means validated; absent means "leave as it is". `null` is refused but for `environments`. */
+const unlessAbsent = ValidateIf((_object: unknown, value: unknown) => value !== undefined);
+
+/**
+ * What may change; the issuer and the project may not (create another relationship). Tokens minted
+ * before keep the scope they were minted with, for their short life.
+ */
+export class UpdateOidcTrustDto {
+  @ApiPropertyOptional({ example: 'https://api.secr.dev', minLength: 1, maxLength: 256 })
+  @unlessAbsent
+  @IsString()
+  @MinLength(1)
+  @MaxLength(256)
+  @IsSingleLineText()
+  audience?: string;
+
+  @ApiPropertyOptional({ type: [ClaimConditionDto], minItems: 1, maxItems: CONDITIONS_MAX })
+  @unlessAbsent
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(CONDITIONS_MAX)
+  @ValidateNested({ each: true })
+  @Type(() => ClaimConditionDto)
+  conditions?: ClaimConditionDto[];
+
+  @ApiPropertyOptional({
+    type: [String],
+    nullable: true,
+    example: ['production'],
+    minItems: 1,
+    maxItems: 20,
+    description: 'null = every environment of the project',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(20)
+  @ArrayUnique()
+  @IsString({ each: true })
+  @Matches(SLUG_PATTERN, { each: true, message: `each environment must match ${SLUG_PATTERN.source}` })
+  environments?: string[] | null;
+
+  @ApiPropertyOptional({ enum: ['read', 'read_write'] })
+  @unlessAbsent
+  @IsIn(['read', 'read_write'])
+  access?: TokenAccess;
+
+  @ApiPropertyOptional({ minimum: OIDC_TTL_MIN_SECONDS, maximum: OIDC_TTL_MAX_SECONDS })
+  @unlessAbsent
   @IsInt()
   @Min(OIDC_TTL_MIN_SECONDS)
   @Max(OIDC_TTL_MAX_SECONDS)
