@@ -460,6 +460,19 @@ describe('bad input', () => {
     const webhook = await createWebhook(ctx.api, owner, org, { url: 'https://1.1.1.1/bad-input', description: 'seeded' });
     const template = await ctx.api.post(`/v1/templates/${org.slug}/${project.slug}`, { key: 'EXISTING_KEY', description: 'seeded' }, auth());
     if (template.status !== 201) throw new Error(`template failed: ${template.status} ${template.text}`);
+    const trust = await ctx.api.post(
+      `/v1/orgs/${org.id}/oidc-trusts`,
+      {
+        name: 'seeded',
+        issuer: 'https://token.actions.githubusercontent.com',
+        audience: 'https://secr.example.test',
+        conditions: [{ claim: 'repository', pattern: 'acme/api' }],
+        project: project.slug,
+        access: 'read',
+      },
+      auth(),
+    );
+    if (trust.status !== 201) throw new Error(`trust failed: ${trust.status} ${trust.text}`);
     pathParams = {
       orgId: org.id,
       orgSlug: org.slug,
@@ -473,6 +486,7 @@ describe('bad input', () => {
       key: 'EXISTING_KEY',
       planName: 'team',
       'webhooks.id': webhook.id,
+      trustId: trust.body.id,
     };
     // Warm-up: the owner's session is used once before any snapshot, so nothing the first use might
     // touch can show up as a change (session reads write nothing today; this keeps it honest if they do).

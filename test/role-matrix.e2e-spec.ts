@@ -440,6 +440,39 @@ const ROUTES: readonly RouteRow[] = [
     expect: { owner: 202, admin: 202, developer: 403, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 403 },
   },
 
+  // ── Keyless CI: trust relationships with CI OIDC issuers (owner/admin; each can mint tokens) ──
+  {
+    route: 'GET /v1/orgs/:orgId/oidc-trusts',
+    expect: { owner: 200, admin: 200, developer: 403, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 200 },
+  },
+  {
+    route: 'POST /v1/orgs/:orgId/oidc-trusts',
+    call: (fx) => ({ body: matrixTrust(fx) }),
+    expect: { owner: 201, admin: 201, developer: 403, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 403 },
+  },
+  {
+    route: 'GET /v1/orgs/:orgId/oidc-trusts/:trustId',
+    call: async (fx, _who, ctx) => ({ params: { trustId: await createMatrixTrust(ctx, fx) } }),
+    expect: { owner: 200, admin: 200, developer: 403, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 200 },
+  },
+  {
+    route: 'PATCH /v1/orgs/:orgId/oidc-trusts/:trustId',
+    call: async (fx, _who, ctx) => ({ params: { trustId: await createMatrixTrust(ctx, fx) }, body: { ttlSeconds: 300 } }),
+    expect: { owner: 200, admin: 200, developer: 403, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 403 },
+  },
+  {
+    route: 'DELETE /v1/orgs/:orgId/oidc-trusts/:trustId',
+    // Fresh target: a new relationship of the team org.
+    call: async (fx, _who, ctx) => ({ params: { trustId: await createMatrixTrust(ctx, fx) } }),
+    expect: { owner: 204, admin: 204, developer: 403, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 403 },
+  },
+  {
+    // Public: the CI's JWT is the credential. An unknown relationship is a 401 whoever asks (oidc.e2e-spec.ts covers the rest).
+    route: 'POST /v1/auth/oidc',
+    call: () => ({ body: { trustId: '00000000-0000-4000-8000-000000000000', token: 'eyJhbGciOiJSUzI1NiJ9.e30.c2ln' } }),
+    expect: { owner: 401, admin: 401, developer: 401, viewer: 401, nonMember: 401, anonymous: 401, readOnlyToken: 401 },
+  },
+
   // ── Admin: instance administrators only; none of the matrix's identities is one (admin.e2e-spec.ts covers an admin) ──
   { route: 'GET /v1/admin/stats', expect: NOT_INSTANCE_ADMIN },
   { route: 'GET /v1/admin/keys', expect: NOT_INSTANCE_ADMIN },
@@ -499,6 +532,24 @@ async function createMatrixWebhook(ctx: TestContext, fx: Fixture): Promise<strin
 function matrixWebhook(ctx: TestContext, fx: Fixture): Promise<string> {
   if (!matrixWebhooks.has(fx)) matrixWebhooks.set(fx, createMatrixWebhook(ctx, fx));
   return matrixWebhooks.get(fx)!;
+}
+
+/** A trust relationship body for the fixture's project (its issuer is never contacted: nothing exchanges). */
+function matrixTrust(fx: Fixture): Record<string, unknown> {
+  return {
+    name: `matrix-${unique()}`,
+    issuer: 'https://token.actions.githubusercontent.com',
+    audience: 'https://secr.example.test',
+    conditions: [{ claim: 'repository', pattern: 'acme/api' }],
+    project: fx.project.slug,
+    access: 'read',
+  };
+}
+
+async function createMatrixTrust(ctx: TestContext, fx: Fixture): Promise<string> {
+  const res = await ctx.api.post(`/v1/orgs/${fx.org.id}/oidc-trusts`, matrixTrust(fx), { session: fx.owner.session });
+  if (res.status !== 201) throw new Error(`create trust failed: ${res.status} ${res.text}`);
+  return res.body.id;
 }
 
 /** A key set (by the owner) only for this call, so deleting it does not disturb other rows. */

@@ -5,6 +5,7 @@ import type * as Interfaces from '@oclif/core/interfaces';
 import { createApi, unwrap, type components, type SecrApi } from '@secr/sdk';
 import { DEFAULT_API_URL, readCredentials, type StoredCredentials } from './lib/config.js';
 import { CliFailure, ExitCode, formatReport, reportFor, usageError } from './lib/errors.js';
+import { oidcRequested, oidcSession, type OidcSession } from './lib/oidc.js';
 import { confirm } from './lib/prompt.js';
 import { canonicalEnv, checkApiUrl, timeoutMs } from './lib/api-url.js';
 import { resolveOrgRef, resolveTarget, type Target } from './lib/target.js';
@@ -107,13 +108,21 @@ export abstract class BaseCommand<C extends typeof Command, R> extends Command {
     return timeoutMs((this.flags as { timeout?: string }).timeout);
   }
 
-  /** `$SECR_TOKEN` (CI), else the token `secr login` stored. */
-  protected async resolveToken(): Promise<{ token: string; source: 'env' | 'file' }> {
+  /** `$SECR_TOKEN` (CI), else the token of an OIDC exchange (`$SECR_OIDC`, keyless CI), else the token `secr login` stored. */
+  protected async resolveToken(): Promise<{ token: string; source: 'env' | 'oidc' | 'file' }> {
     await this.apiUrl(); // a bad URL is worth saying before a missing login
     if (process.env.SECR_TOKEN) return { token: process.env.SECR_TOKEN, source: 'env' };
+    const oidc = await this.oidcSession();
+    if (oidc) return { token: oidc.token, source: 'oidc' };
     const stored = await this.storedCredentials();
     if (stored) return { token: stored.token, source: 'file' };
     throw new CliFailure('Not logged in', 'not_logged_in', ExitCode.Unauthenticated);
+  }
+
+  /** Keyless CI: the exchange `SECR_OIDC` asks for (once per process, in memory only); undefined when not asked for. */
+  protected async oidcSession(): Promise<OidcSession | undefined> {
+    if (process.env.SECR_TOKEN || !oidcRequested()) return undefined;
+    return oidcSession({ apiUrl: await this.apiUrl(), timeoutMs: this.timeoutMs(), userAgent: this.config.userAgent });
   }
 
   /** The typed API client, authenticated; built once per command. */
@@ -141,9 +150,9 @@ export abstract class BaseCommand<C extends typeof Command, R> extends Command {
 
   // ── where the command acts ─────────────────────────────────────────────────────────────────────
 
-  /** Org, project and environment from `--org`, `--project`, `--env`, else `SECR_ORG`, `SECR_PROJECT`, `SECR_ENV`, else the nearest `.secr.json`. */
+  /** Org, project and environment from `--org`, `--project`, `--env`, else `SECR_ORG`, `SECR_PROJECT`, `SECR_ENV`, else the nearest `.secr.json`, else (keyless CI) where the exchanged token reaches. */
   protected target(): Promise<Target> {
-    return resolveTarget(this.flags as { org?: string; project?: string; env?: string });
+    return resolveTarget(this.flags as { org?: string; project?: string; env?: string }, process.env, () => this.oidcSession());
   }
 
   /** The org of `--org`, `SECR_ORG` or `.secr.json`, by slug or id, as the API lists it for you; else your only org. */

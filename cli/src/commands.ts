@@ -19,6 +19,9 @@ import MembersCommand from './commands/members/index.js';
 import MembersInviteCommand from './commands/members/invite.js';
 import MembersRemoveCommand from './commands/members/remove.js';
 import MembersRoleCommand from './commands/members/role.js';
+import OidcAddCommand from './commands/oidc/add.js';
+import OidcLsCommand from './commands/oidc/ls.js';
+import OidcRmCommand from './commands/oidc/rm.js';
 import OrgsCreateCommand from './commands/orgs/create.js';
 import OrgsDeleteCommand from './commands/orgs/delete.js';
 import OrgsCommand from './commands/orgs/index.js';
@@ -58,6 +61,9 @@ export const COMMANDS = {
   'members:invite': MembersInviteCommand,
   'members:remove': MembersRemoveCommand,
   'members:role': MembersRoleCommand,
+  'oidc:add': OidcAddCommand,
+  'oidc:ls': OidcLsCommand,
+  'oidc:rm': OidcRmCommand,
   'orgs:create': OrgsCreateCommand,
   'orgs:delete': OrgsDeleteCommand,
   orgs: OrgsCommand,

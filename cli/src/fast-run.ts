@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { checkApiUrl, timeoutMs } from './lib/api-url.js';
 import { DEFAULT_API_URL, readCredentials } from './lib/config.js';
 import { CliFailure, ExitCode, formatReport, reportFor } from './lib/errors.js';
+import { oidcRequested, oidcSession } from './lib/oidc.js';
 import { pullSecrets } from './lib/pull.js';
 import { splitRunArgv } from './lib/run-argv.js';
 import { expandFallbackFlag, RUN_OPTION_SHAPES, runWithSecrets, secretsForRun, type RunOptionFlags } from './lib/run-options.js';
@@ -65,9 +66,14 @@ export async function fastRun(argv: string[], userAgent: string): Promise<boolea
   if (!flags || !child?.length) return false;
   const [command, ...args] = child;
   try {
-    const target = await resolveTarget(flags);
+    // Keyless CI: only when SECR_OIDC asks for it (and no SECR_TOKEN is given); nothing changes otherwise.
+    const oidc =
+      !process.env.SECR_TOKEN && oidcRequested()
+        ? await oidcSession({ apiUrl: await resolveApiUrl(flags), timeoutMs: timeoutMs(flags.timeout), userAgent })
+        : undefined;
+    const target = await resolveTarget(flags, process.env, async () => oidc);
     const apiUrl = await resolveApiUrl(flags);
-    const token = process.env.SECR_TOKEN || (await readCredentials())?.token;
+    const token = process.env.SECR_TOKEN || oidc?.token || (await readCredentials())?.token;
     if (!token) throw new CliFailure('Not logged in', 'not_logged_in', ExitCode.Unauthenticated);
     const timeout = timeoutMs(flags.timeout);
     const pull = async () => {

@@ -118,6 +118,11 @@ const envSchema = z.object({
   WEBHOOK_RETRY_BASE_SECONDS: positiveInt.max(3600).default(30),
   WEBHOOK_CONCURRENCY: z.coerce.number().int().min(0).max(100).default(4),
   WEBHOOK_POLL_INTERVAL_MS: z.coerce.number().int().min(500).max(60_000).default(2000),
+  OIDC_ALLOW_PRIVATE: booleanString.default(false),
+  OIDC_HTTP_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+  OIDC_JWKS_CACHE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(600),
+  OIDC_JWKS_REFETCH_SECONDS: z.coerce.number().int().min(0).max(3_600).default(30),
+  OIDC_EXCHANGE_RATE_LIMIT_PER_ORG: positiveInt.default(120),
   DEFAULT_PLAN: z.enum(['free', 'pro', 'team', 'enterprise']).optional(),
   STRIPE_SECRET_KEY: z.string().min(1).optional(),
   STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),
@@ -231,6 +236,19 @@ export interface AppConfig {
     readonly concurrency: number;
     /** How often an idle worker looks for due deliveries. */
     readonly pollIntervalMs: number;
+  };
+  /** Keyless CI: exchanging CI OIDC tokens for short-lived secr tokens (modules/auth/oidc). */
+  readonly oidc: {
+    /** Fetch discovery documents and keys from loopback/private addresses and over http (development, tests). */
+    readonly allowPrivate: boolean;
+    /** One discovery or JWKS fetch, connect to last byte. */
+    readonly httpTimeoutMs: number;
+    /** How long an instance reuses an issuer's keys. */
+    readonly jwksCacheSeconds: number;
+    /** A token signed with a key id not in the cached keys refetches them, at most this often per issuer. */
+    readonly jwksRefetchSeconds: number;
+    /** Exchanges per org per minute, counted across every instance. */
+    readonly exchangeLimit: RateLimitRule;
   };
   /** The plan of an org that has none: `DEFAULT_PLAN`, else `free` with Stripe configured and `enterprise` (no limits) without. */
   readonly defaultPlan: 'free' | 'pro' | 'team' | 'enterprise';
@@ -375,6 +393,13 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       retryBaseSeconds: e.WEBHOOK_RETRY_BASE_SECONDS,
       concurrency: e.WEBHOOK_CONCURRENCY,
       pollIntervalMs: e.WEBHOOK_POLL_INTERVAL_MS,
+    }),
+    oidc: Object.freeze({
+      allowPrivate: e.OIDC_ALLOW_PRIVATE,
+      httpTimeoutMs: e.OIDC_HTTP_TIMEOUT_MS,
+      jwksCacheSeconds: e.OIDC_JWKS_CACHE_SECONDS,
+      jwksRefetchSeconds: e.OIDC_JWKS_REFETCH_SECONDS,
+      exchangeLimit: Object.freeze({ limit: e.OIDC_EXCHANGE_RATE_LIMIT_PER_ORG, windowSeconds: 60 }),
     }),
     // Limits exist to be paid away: with no Stripe to pay through (a self-hosted install), no limits.
     defaultPlan: e.DEFAULT_PLAN ?? (e.STRIPE_SECRET_KEY ? 'free' : 'enterprise'),

@@ -4,6 +4,7 @@ import { addMember, createOrg, createToken, DEFAULT_PASSWORD, registerUser, type
 import { issueEmailToken, verifyEmail } from '../factories/mail.js';
 import { createProject, secretsPath, seedSecrets, setSecret, type TestProject } from '../factories/vault.js';
 import { createWebhook, type TestWebhook } from '../factories/webhooks.js';
+import { FakeOidcIssuer } from '../support/fake-oidc-issuer.js';
 import type { Response } from '../support/http.js';
 import { startTestContext, type TestContext } from '../support/test-app.js';
 
@@ -30,10 +31,15 @@ describe('fail-closed audit: a mutation whose audit row cannot be written fails 
   let inviteToken: string;
   let verifyToken: string;
   let resetToken: string;
+  let issuer: FakeOidcIssuer;
+  let trustId: string;
   const as = () => ({ session: owner.session });
 
   beforeAll(async () => {
-    ctx = await startTestContext({ SECR_ADMIN_EMAILS: ADMIN_EMAIL, WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_CONCURRENCY: '0' });
+    [ctx, issuer] = await Promise.all([
+      startTestContext({ SECR_ADMIN_EMAILS: ADMIN_EMAIL, WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_CONCURRENCY: '0', OIDC_ALLOW_PRIVATE: 'true' }),
+      FakeOidcIssuer.start(),
+    ]);
     owner = await registerUser(ctx.api, 'auditor', ADMIN_EMAIL);
     await verifyEmail(ctx.api, ctx.db, owner.id);
     member = await registerUser(ctx.api, 'member');
@@ -52,11 +58,25 @@ describe('fail-closed audit: a mutation whose audit row cannot be written fails 
     inviteToken = invite.body.token;
     verifyToken = await issueEmailToken(ctx.db, member.id, 'verify_email');
     resetToken = await issueEmailToken(ctx.db, member.id, 'reset_password');
+    const trust = await ctx.api.post(`/v1/orgs/${org.id}/oidc-trusts`, trustBody('audited'), as());
+    expect(trust.status).toBe(201);
+    trustId = trust.body.id;
     await ctx.db.query(`
       CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit refused by the test'; END $$;
       CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION refuse_audit();`);
   });
-  afterAll(() => ctx.close());
+  afterAll(async () => {
+    await Promise.all([ctx.close(), issuer.close()]);
+  });
+
+  const trustBody = (name: string) => ({
+    name,
+    issuer: issuer.url,
+    audience: 'https://secr.example.test',
+    conditions: [{ claim: 'repository', pattern: 'acme/api' }],
+    project: project.slug,
+    access: 'read',
+  });
 
   /** Every row of every table but the unchecked ones, as text. */
   async function snapshot(): Promise<Record<string, string>> {
@@ -111,6 +131,11 @@ describe('fail-closed audit: a mutation whose audit row cannot be written fails 
     ['webhook update', () => ctx.api.patch(`/v1/webhooks/${org.id}/${webhook.id}`, { enabled: false }, as())],
     ['webhook delete', () => ctx.api.delete(`/v1/webhooks/${org.id}/${webhook.id}`, as())],
     ['webhook test', () => ctx.api.post(`/v1/webhooks/${org.id}/${webhook.id}/test`, undefined, as())],
+    ['oidc trust create', () => ctx.api.post(`/v1/orgs/${org.id}/oidc-trusts`, trustBody('never'), as())],
+    ['oidc trust update', () => ctx.api.patch(`/v1/orgs/${org.id}/oidc-trusts/${trustId}`, { ttlSeconds: 120 }, as())],
+    ['oidc trust delete', () => ctx.api.delete(`/v1/orgs/${org.id}/oidc-trusts/${trustId}`, as())],
+    // No token is minted when its audit rows cannot be written.
+    ['oidc exchange', async () => ctx.api.post('/v1/auth/oidc', { trustId, token: await issuer.sign('https://secr.example.test') })],
     ['admin: org plan', () => ctx.api.patch(`/v1/admin/orgs/${org.id}`, { plan: 'pro' }, as())],
     ['admin: plan limits', () => ctx.api.put('/v1/admin/plans/pro', { limits: { projectsPerOrg: 7 } }, as())],
   ];

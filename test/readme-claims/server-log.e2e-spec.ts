@@ -4,6 +4,7 @@ import pg from 'pg';
 import { createOrg, registerUser, type TestOrg, type TestUser } from '../factories/accounts.js';
 import { createProject, secretsPath, seedSecrets, type TestProject } from '../factories/vault.js';
 import { createWebhook } from '../factories/webhooks.js';
+import { FakeOidcIssuer } from '../support/fake-oidc-issuer.js';
 import { HttpClient } from '../support/http.js';
 import { launchTracingServer, waitForOutput, type ServerProcess } from '../support/server-process.js';
 import { WebhookReceiver } from '../support/webhook-receiver.js';
@@ -19,6 +20,7 @@ describe('the server log, at trace level, of successful work', () => {
   let api: HttpClient;
   let db: pg.Pool;
   let receiver: WebhookReceiver;
+  let issuer: FakeOidcIssuer;
   let owner: TestUser;
   let org: TestOrg;
   let project: TestProject;
@@ -26,8 +28,8 @@ describe('the server log, at trace level, of successful work', () => {
   const unique = (label: string) => `${label}${randomBytes(10).toString('hex')}`;
 
   beforeAll(async () => {
-    receiver = await WebhookReceiver.start();
-    ({ server, api, db } = await launchTracingServer({ WEBHOOK_TIMEOUT_MS: '2000' }));
+    [receiver, issuer] = await Promise.all([WebhookReceiver.start(), FakeOidcIssuer.start()]);
+    ({ server, api, db } = await launchTracingServer({ WEBHOOK_TIMEOUT_MS: '2000', OIDC_ALLOW_PRIVATE: 'true' }));
     owner = await registerUser(api, 'logger');
     org = await createOrg(api, owner, 'Logs');
     project = await createProject(api, owner, org);
@@ -40,6 +42,7 @@ describe('the server log, at trace level, of successful work', () => {
     }
     await db?.end();
     await receiver?.close();
+    await issuer?.close();
   });
 
   /** The log since `start`, once the server has logged `text` (a request id, or a message). */
@@ -78,6 +81,28 @@ describe('the server log, at trace level, of successful work', () => {
     const log = await logSince(start, last.headers.get('x-request-id')!);
     expect(log.split('\n').filter((l) => l.includes('"url":"/v1/secrets/')).length).toBe(8); // every request was logged
     expectAbsent(log, values);
+  });
+
+  it('holds no CI OIDC token and no token an exchange minted, accepted or refused', async () => {
+    const start = server.output().length;
+    const audience = 'https://secr.example.test';
+    const trust = await api.post(
+      `/v1/orgs/${org.id}/oidc-trusts`,
+      { name: 'logged', issuer: issuer.url, audience, conditions: [{ claim: 'repository', pattern: 'acme/api' }], project: project.slug, access: 'read' },
+      as(),
+    );
+    expect(trust.status).toBe(201);
+    const accepted = await issuer.sign(audience);
+    const refused = await issuer.sign(audience, { claims: { repository: 'evil/api' } });
+    const minted = await api.post('/v1/auth/oidc', { trustId: trust.body.id, token: accepted });
+    expect(minted.status).toBe(201);
+    expect((await api.post('/v1/auth/oidc', { trustId: trust.body.id, token: refused })).status).toBe(401);
+    expect((await api.get(secretsPath(org, project, 'development'), { token: minted.body.token })).status).toBe(200);
+    const marker = await api.get('/v1/auth/me', as());
+    const log = await logSince(start, marker.headers.get('x-request-id')!);
+    expect(log).toContain('/v1/auth/oidc'); // the exchanges were logged
+    // Neither JWT's payload or signature, nor the minted token.
+    expectAbsent(log, [...[accepted, refused].flatMap((jwt) => jwt.split('.').slice(1)), minted.body.token, minted.body.token.slice(9)]);
   });
 
   it("holds neither a webhook URL's path nor its query, created, changed, tested and delivered, only its host", async () => {

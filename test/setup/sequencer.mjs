@@ -37,6 +37,8 @@ export const RECORDED_SECONDS = {
   'test/webhook-resilience.e2e-spec.ts': 26,
   'test/login-limits.e2e-spec.ts': 26,
   'test/account-tokens.e2e-spec.ts': 20,
+  'test/cli/cli-oidc.e2e-spec.ts': 45,
+  'test/oidc.e2e-spec.ts': 20,
 };
 /** A test file with neither a cached nor a recorded duration: an e2e file boots an app (a few seconds), a unit spec less. */
 const UNLISTED_E2E_SECONDS = 10;

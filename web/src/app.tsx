@@ -10,6 +10,7 @@ import { BillingPage } from './features/billing/billing-page';
 import { ForgotPasswordPage, ResetPasswordPage, SignInPage, SignUpPage, VerifyEmailPage } from './features/auth/auth-forms';
 import { CliLoginPage } from './features/cli-login/cli-login-page';
 import { AcceptInvitePage, MembersPage } from './features/members/members-pages';
+import { OidcTrustsPage } from './features/oidc/oidc-trusts-page';
 import { OrgSettingsPage, OrgsPage } from './features/orgs/orgs-pages';
 import { ProjectPage, ProjectsPage } from './features/projects/projects-pages';
 import { PromotePage } from './features/promotion/promote-page';
@@ -40,6 +41,7 @@ const PAGES: Array<[string, (p: Record<string, string>) => ReactNode]> = [
   ['/orgs/:org', (p) => <ProjectsPage org={p.org} />],
   ['/orgs/:org/members', (p) => <MembersPage org={p.org} />],
   ['/orgs/:org/audit', (p) => <AuditPage org={p.org} />],
+  ['/orgs/:org/oidc', (p) => <OidcTrustsPage org={p.org} />],
   ['/orgs/:org/settings', (p) => <OrgSettingsPage org={p.org} />],
   ['/orgs/:org/webhooks', (p) => <WebhooksPage org={p.org} />],
   ['/orgs/:org/webhooks/:id', (p) => <WebhookPage org={p.org} id={p.id} />],

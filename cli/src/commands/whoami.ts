@@ -5,8 +5,8 @@ export interface WhoamiResult {
   user: Me['user'];
   orgs: Me['orgs'];
   apiUrl: string;
-  /** `env` = SECR_TOKEN, `file` = the login stored by `secr login`. */
-  tokenSource: 'env' | 'file';
+  /** `env` = SECR_TOKEN, `oidc` = exchanged for the CI's OIDC token (SECR_OIDC), `file` = the login stored by `secr login`. */
+  tokenSource: 'env' | 'oidc' | 'file';
 }
 
 export default class Whoami extends BaseCommand<typeof Whoami, WhoamiResult> {
@@ -17,7 +17,9 @@ export default class Whoami extends BaseCommand<typeof Whoami, WhoamiResult> {
     const { source } = await this.resolveToken();
     const me = await this.whoAmI();
     const apiUrl = await this.apiUrl();
-    this.log(`${me.user.email} (${me.user.name}) on ${apiUrl}${source === 'env' ? ', token from SECR_TOKEN' : ''}`);
+    this.log(
+      `${me.user.email} (${me.user.name}) on ${apiUrl}${source === 'env' ? ', token from SECR_TOKEN' : source === 'oidc' ? ', token from the OIDC exchange of SECR_OIDC' : ''}`,
+    );
     if (me.orgs.length > 0) {
       this.log('');
       this.log(

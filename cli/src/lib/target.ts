@@ -22,17 +22,35 @@ export function targetFromEnv(env: NodeJS.ProcessEnv = process.env): TargetFlags
 
 const NO_PROJECT = 'No project: pass --org and --project, or run `secr init` to link this directory (in CI: set SECR_ORG and SECR_PROJECT)';
 
+/** Where an OIDC exchange's token reaches (keyless CI without a link). */
+export interface TargetHint {
+  orgSlug: string;
+  projectSlug: string;
+  environments: string[] | null;
+}
+
 /**
  * Each of org, project and environment from its flag, else its `SECR_*` variable, else the nearest
- * `.secr.json` (read only when something is still missing); the environment defaults to development.
+ * `.secr.json` (read only when something is still missing), else (keyless CI) what `hint` says the exchanged
+ * token reaches; the environment defaults to development.
  */
-export async function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv = process.env): Promise<Target> {
+export async function resolveTarget(
+  flags: TargetFlags,
+  env: NodeJS.ProcessEnv = process.env,
+  hint?: () => Promise<TargetHint | undefined>,
+): Promise<Target> {
   const fromEnv = targetFromEnv(env);
   const org = flags.org ?? fromEnv.org;
   const project = flags.project ?? fromEnv.project;
   const environment = flags.env ?? fromEnv.env;
   const link: Partial<ProjectLink> = !org || !project || !environment ? ((await findLink())?.link ?? {}) : {};
   const target = { org: org ?? link.org, project: project ?? link.project, env: environment ?? link.environment };
+  if ((!target.org || !target.project) && hint) {
+    const reach = await hint();
+    target.org ??= reach?.orgSlug;
+    target.project ??= reach?.projectSlug;
+    target.env ??= reach?.environments?.length === 1 ? reach.environments[0] : undefined;
+  }
   if (!target.org || !target.project) throw usageError(NO_PROJECT);
   return { org: target.org, project: target.project, env: canonicalEnv(target.env || 'development') };
 }

@@ -293,6 +293,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/orgs/{orgId}/oidc-trusts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the org’s trust relationships with CI OIDC issuers (owner/admin) */
+        get: operations["listOidcTrusts"];
+        put?: never;
+        /** Trust a CI OIDC issuer: tokens of matching pipelines exchange for short-lived scoped tokens (owner/admin) */
+        post: operations["createOidcTrust"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orgs/{orgId}/oidc-trusts/{trustId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A trust relationship with a CI OIDC issuer (owner/admin) */
+        get: operations["getOidcTrust"];
+        put?: never;
+        post?: never;
+        /** Delete a trust relationship; the tokens it minted stop working (owner/admin) */
+        delete: operations["deleteOidcTrust"];
+        options?: never;
+        head?: never;
+        /** Change a trust relationship’s audience, conditions, environments, access or TTL; not its issuer or project (owner/admin) */
+        patch: operations["updateOidcTrust"];
+        trace?: never;
+    };
+    "/v1/auth/oidc": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Exchange a CI job's OIDC token for a short-lived scoped secr_tok_ token, per a trust relationship (keyless CI) */
+        post: operations["exchangeOidcToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/orgs": {
         parameters: {
             query?: never;
@@ -1293,6 +1347,126 @@ export interface components {
         CliLoginDecisionDto: {
             /** @enum {string} */
             status: "approved" | "denied";
+        };
+        ClaimConditionDto: {
+            /**
+             * @description A claim of the CI token (string, number or boolean)
+             * @example repository
+             */
+            claim: string;
+            /**
+             * @description The value the claim must have: exact, or a glob where `*` is any run of characters and `?` one character
+             * @example acme/api
+             */
+            pattern: string;
+        };
+        OidcTrustDto: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            orgId: string;
+            name: string;
+            issuer: string;
+            audience: string;
+            conditions: components["schemas"]["ClaimConditionDto"][];
+            /** Format: uuid */
+            projectId: string;
+            projectSlug: string;
+            /** @description null = every environment of the project */
+            environments: string[] | null;
+            /** @enum {string} */
+            access: "read" | "read_write";
+            ttlSeconds: number;
+            /**
+             * Format: uuid
+             * @description The member whose role (∩ this scope) the minted tokens carry
+             */
+            createdBy: string;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        OidcTrustListDto: {
+            trusts: components["schemas"]["OidcTrustDto"][];
+        };
+        CreateOidcTrustDto: {
+            /**
+             * @description Unique in the org
+             * @example github-deploy
+             */
+            name: string;
+            /**
+             * @description The `iss` of the CI's tokens (https)
+             * @example https://token.actions.githubusercontent.com
+             */
+            issuer: string;
+            /**
+             * @description The `aud` the CI must ask for
+             * @example https://api.secr.dev
+             */
+            audience: string;
+            /** @description Every condition must hold (at least one: an issuer such as GitHub signs tokens for every repository on it) */
+            conditions: components["schemas"]["ClaimConditionDto"][];
+            /**
+             * @description The slug of the project the minted tokens reach
+             * @example billing-api
+             */
+            project: string;
+            /**
+             * @description Only these environments (slugs; dev/stg/prod accepted); omitted = every environment of the project
+             * @example [
+             *       "production"
+             *     ]
+             */
+            environments?: string[];
+            /**
+             * @description read: pull and list only; read_write: also change
+             * @enum {string}
+             */
+            access: "read" | "read_write";
+            /**
+             * @description Lifetime of a minted token, at most the CI token’s own
+             * @default 900
+             */
+            ttlSeconds?: number;
+        };
+        UpdateOidcTrustDto: {
+            /** @example https://api.secr.dev */
+            audience?: string;
+            conditions?: components["schemas"]["ClaimConditionDto"][];
+            /**
+             * @description null = every environment of the project
+             * @example [
+             *       "production"
+             *     ]
+             */
+            environments?: string[] | null;
+            /** @enum {string} */
+            access?: "read" | "read_write";
+            ttlSeconds?: number;
+        };
+        OidcExchangeDto: {
+            /**
+             * Format: uuid
+             * @description The trust relationship to use (`secr oidc ls`)
+             */
+            trustId: string;
+            /** @description The CI job's OIDC token (a JWT) */
+            token: string;
+        };
+        OidcExchangedDto: {
+            /** @description A secr_tok_ token, shown once */
+            token: string;
+            /** Format: uuid */
+            tokenId: string;
+            /** Format: date-time */
+            expiresAt: string;
+            /** @enum {string} */
+            access: "read" | "read_write";
+            /** @example acme */
+            orgSlug: string;
+            /** @example billing-api */
+            projectSlug: string;
+            environments: string[] | null;
         };
         CreateOrgDto: {
             /** @example Acme Inc. */
@@ -2840,6 +3014,361 @@ export interface operations {
             };
             /** @description The request was already approved or denied */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    listOidcTrusts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The org's id */
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OidcTrustListDto"];
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not signed in, or the credential is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not allowed for this identity */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    createOidcTrust: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The org's id */
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateOidcTrustDto"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OidcTrustDto"];
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not signed in, or the credential is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not allowed for this identity */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    getOidcTrust: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trustId: string;
+                /** @description The org's id */
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OidcTrustDto"];
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not signed in, or the credential is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not allowed for this identity */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    deleteOidcTrust: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trustId: string;
+                /** @description The org's id */
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not signed in, or the credential is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not allowed for this identity */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    updateOidcTrust: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trustId: string;
+                /** @description The org's id */
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateOidcTrustDto"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OidcTrustDto"];
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not signed in, or the credential is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not allowed for this identity */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    exchangeOidcToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OidcExchangeDto"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OidcExchangedDto"];
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The token failed a check; the message names which (never the token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Too many exchanges for the relationship's org; see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

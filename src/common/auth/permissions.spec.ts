@@ -30,6 +30,8 @@ const EXPECTED: Readonly<Record<string, Readonly<Record<Role, boolean>>>> = {
   [Permission.AuditRead]: { owner: Y, admin: Y, developer: N, viewer: N },
   [Permission.BillingRead]: { owner: Y, admin: Y, developer: N, viewer: N },
   [Permission.BillingManage]: { owner: Y, admin: N, developer: N, viewer: N },
+  [Permission.OidcTrustsRead]: { owner: Y, admin: Y, developer: N, viewer: N },
+  [Permission.OidcTrustsManage]: { owner: Y, admin: Y, developer: N, viewer: N },
 };
 
 /** Which environment tiers each role may read secrets in (spec 003: all / all / dev + staging / dev only). */

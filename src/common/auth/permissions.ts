@@ -50,6 +50,9 @@ export enum Permission {
   WebhooksRead = 'webhooks.read',
   WebhooksWrite = 'webhooks.write',
   AuditRead = 'audit.read',
+  /** Trust relationships with CI OIDC issuers (keyless CI): each one can mint tokens, so owner/admin only. */
+  OidcTrustsRead = 'oidc_trusts.read',
+  OidcTrustsManage = 'oidc_trusts.manage',
   /** Plan, subscription and usage. Billing is org-wide: never usable by a narrowed token. */
   BillingRead = 'billing.read',
   /** Checkout and the customer portal. */
@@ -104,6 +107,8 @@ export const PERMISSION_INFO: Readonly<Record<Permission, PermissionInfo>> = {
   [Permission.WebhooksRead]: { scope: 'org', access: 'read' },
   [Permission.WebhooksWrite]: { scope: 'org', access: 'write' },
   [Permission.AuditRead]: { scope: 'org', access: 'read' },
+  [Permission.OidcTrustsRead]: { scope: 'org', access: 'read' },
+  [Permission.OidcTrustsManage]: { scope: 'org', access: 'write' },
   [Permission.BillingRead]: { scope: 'org', access: 'read' },
   [Permission.BillingManage]: { scope: 'org', access: 'write' },
 };
@@ -123,6 +128,8 @@ const ADMIN: readonly Permission[] = [
   Permission.WebhooksWrite,
   Permission.AuditRead,
   Permission.BillingRead,
+  Permission.OidcTrustsRead,
+  Permission.OidcTrustsManage,
 ];
 const OWNER: readonly Permission[] = [...ADMIN, Permission.MembersChangeRole, Permission.OrgDelete, Permission.ProjectsDelete, Permission.BillingManage];
 

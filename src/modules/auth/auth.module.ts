@@ -12,6 +12,12 @@ import { AuthController } from './auth.controller.js';
 import { AuthService } from './auth.service.js';
 import { CliLoginController } from './cli-login/cli-login.controller.js';
 import { CliLoginService } from './cli-login/cli-login.service.js';
+import { OidcExchangeController } from './oidc/oidc-exchange.controller.js';
+import { OidcExchangeService } from './oidc/oidc-exchange.service.js';
+import { OidcKeys } from './oidc/oidc-keys.js';
+import { OidcTrustsController } from './oidc/oidc-trusts.controller.js';
+import { OidcTrustsRepository } from './oidc/oidc-trusts.repository.js';
+import { OidcTrustsService } from './oidc/oidc-trusts.service.js';
 import { AuthGuard } from './auth.guard.js';
 import { BearerTokenStrategy } from './bearer-token.strategy.js';
 import { EmailTokens } from './email-tokens.service.js';
@@ -39,12 +45,16 @@ import { UsersModule } from './users.module.js';
       },
     }),
   ],
-  controllers: [AuthController, CliLoginController],
+  controllers: [AuthController, CliLoginController, OidcTrustsController, OidcExchangeController],
   providers: [
     AuthService,
     SessionsService,
     TokensService,
     CliLoginService,
+    OidcTrustsRepository,
+    OidcTrustsService,
+    OidcExchangeService,
+    OidcKeys,
     StrategyNames,
     BearerTokenStrategy,
     SessionJwtStrategy,

@@ -62,6 +62,21 @@ interface NewTokenRow {
   environments: string[] | null;
   access: TokenAccess;
   expiresAt: Date;
+  /** Minted by an OIDC exchange through this trust relationship. */
+  oidcTrustId?: string;
+}
+
+/** What an OIDC trust relationship grants, for one exchange (modules/auth/oidc). */
+export interface OidcGrant {
+  /** The member who created the relationship: the token carries their role ∩ this scope. */
+  userId: string;
+  trustId: string;
+  name: string;
+  orgId: string;
+  projectId: string;
+  environments: string[] | null;
+  access: TokenAccess;
+  expiresAt: Date;
 }
 
 /** Write `last_used_at` at most this often per token, to keep writes off the hot read path. */
@@ -127,6 +142,40 @@ export class TokensService {
     return { ...token, token: secret.token };
   }
 
+  /**
+   * Mints the short-lived `secr_tok_` of an OIDC exchange inside `em`, audited like every token. It is
+   * not counted against the owner's tokensPerUser: it is the pipeline's, it lives an hour at most, and
+   * how many can exist is bounded by the per-org exchange rate limit.
+   */
+  async mintOidcToken(em: EntityManager, grant: OidcGrant, meta: RequestMeta, auditMetadata: Record<string, unknown>): Promise<CreatedTokenDto> {
+    const secret = generateToken('api');
+    const row: NewTokenRow = {
+      name: grant.name,
+      kind: 'api',
+      hash: secret.hash,
+      hint: secret.hint,
+      orgId: grant.orgId,
+      projectId: grant.projectId,
+      environments: grant.environments,
+      access: grant.access,
+      expiresAt: grant.expiresAt,
+      oidcTrustId: grant.trustId,
+    };
+    const token = await this.insert(em, { userId: grant.userId }, row, meta, auditMetadata);
+    return { ...token, token: secret.token };
+  }
+
+  /** Revokes the live tokens minted through a trust relationship (it is being deleted); returns how many. */
+  async revokeOidcTokens(em: EntityManager, trustId: string): Promise<number> {
+    const rows: Array<{ id: string }> = await em.query(
+      `WITH revoked AS (
+         UPDATE api_tokens SET revoked_at = now() WHERE oidc_trust_id = $1 AND revoked_at IS NULL AND expires_at > now() RETURNING id)
+       SELECT id FROM revoked`,
+      [trustId],
+    );
+    return rows.length;
+  }
+
   /** The one INSERT of api_tokens: plan limit, row, audit. */
   private async insert(
     em: EntityManager,
@@ -135,17 +184,19 @@ export class TokensService {
     meta: RequestMeta,
     auditMetadata: Record<string, unknown>,
   ): Promise<TokenDto> {
-    await this.plans.assertUserCanAdd(em, actor.userId, {
-      limit: 'tokensPerUser',
-      scopeId: actor.userId,
-      adding: 1,
-      usage: (locked) => countLiveTokens(locked, actor.userId),
-    });
+    if (!row.oidcTrustId) {
+      await this.plans.assertUserCanAdd(em, actor.userId, {
+        limit: 'tokensPerUser',
+        scopeId: actor.userId,
+        adding: 1,
+        usage: (locked) => countLiveTokens(locked, actor.userId),
+      });
+    }
     const [inserted]: TokenListRow[] = await em.query(
-      `INSERT INTO api_tokens (user_id, name, kind, token_hash, hint, org_id, project_id, environments, access, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+      `INSERT INTO api_tokens (user_id, name, kind, token_hash, hint, org_id, project_id, environments, access, expires_at, oidc_trust_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
        RETURNING id, name, kind, hint, org_id, project_id, environments, access, created_at, expires_at, last_used_at`,
-      [actor.userId, row.name, row.kind, row.hash, row.hint, row.orgId, row.projectId, row.environments, row.access, row.expiresAt],
+      [actor.userId, row.name, row.kind, row.hash, row.hint, row.orgId, row.projectId, row.environments, row.access, row.expiresAt, row.oidcTrustId ?? null],
     );
     const token = toTokenDto(inserted);
     await this.audit.record(em, {
@@ -318,8 +369,8 @@ interface Scope {
   environments: string[] | null;
 }
 
-/** A token may mint tokens, but none broader than itself. */
-function assertNoBroaderThan(actor: Actor, scope: Scope): void {
+/** A token may mint tokens, but none broader than itself (nor grant more through an OIDC trust relationship). */
+export function assertNoBroaderThan(actor: Actor, scope: Scope): void {
   const parent = actor.token;
   if (!parent) return;
   if (parent.orgId && scope.orgId !== parent.orgId) {
@@ -333,10 +384,10 @@ function assertNoBroaderThan(actor: Actor, scope: Scope): void {
   }
 }
 
-/** What tokensPerUser counts: tokens that still work (not revoked, not expired). */
+/** What tokensPerUser counts: tokens that still work (not revoked, not expired), but not those of CI OIDC exchanges. */
 async function countLiveTokens(em: EntityManager, userId: string): Promise<number> {
   const [row]: Array<{ n: number }> = await em.query(
-    'SELECT count(*)::int AS n FROM api_tokens WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now()',
+    'SELECT count(*)::int AS n FROM api_tokens WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now() AND oidc_trust_id IS NULL',
     [userId],
   );
   return row.n;

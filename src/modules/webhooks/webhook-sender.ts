@@ -1,8 +1,8 @@
-import dns, { type LookupAddress, type LookupOptions } from 'node:dns';
+import dns from 'node:dns';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
-import { isIP } from 'node:net';
-import { checkAddress, checkHostName, hostOf, RefusedTargetError } from './ssrf.js';
+import { guardedLookup, preflightUrl, type AddressLookup } from '../../common/net/guarded-lookup.js';
+import { hostOf, RefusedTargetError } from '../../common/net/ssrf.js';
 
 /** How much of a receiver's answer the delivery log keeps. */
 export const RESPONSE_SNIPPET_BYTES = 1024;
@@ -19,12 +19,7 @@ export interface OutgoingDelivery {
   lookup?: AddressLookup;
 }
 
-/** The `all: true` form of dns.lookup. */
-export type AddressLookup = (
-  hostname: string,
-  options: LookupOptions & { all: true },
-  callback: (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void,
-) => void;
+export type { AddressLookup };
 
 export interface AttemptResult {
   /** 2xx. */
@@ -50,23 +45,11 @@ export async function sendDelivery(delivery: OutgoingDelivery): Promise<AttemptR
   const elapsed = () => Math.round(performance.now() - started);
   let url: URL;
   try {
-    url = preflight(delivery);
+    url = preflightUrl(delivery.url, delivery.allowPrivate);
   } catch (error) {
     return failure(error instanceof RefusedTargetError ? `Refused: ${error.message}` : 'Invalid URL', false, elapsed());
   }
   return post(url, delivery, elapsed);
-}
-
-/** The checks that need no DNS: the scheme, address literals, and names refused by name. */
-function preflight(delivery: OutgoingDelivery): URL {
-  const url = new URL(delivery.url);
-  if (url.protocol !== 'https:' && !(delivery.allowPrivate && url.protocol === 'http:')) {
-    throw new RefusedTargetError('url must use https', 'scheme');
-  }
-  const host = hostOf(url);
-  if (isIP(host)) checkAddress(host, host, delivery.allowPrivate);
-  else checkHostName(host, delivery.allowPrivate); // its addresses are checked by the lookup
-  return url;
 }
 
 function post(url: URL, delivery: OutgoingDelivery, elapsed: () => number): Promise<AttemptResult> {
@@ -145,23 +128,4 @@ function readSnippet(response: IncomingMessage, done: (snippet: string) => void)
 function networkError(error: NodeJS.ErrnoException): string {
   const message = error.message || 'Network error';
   return error.code && !message.includes(error.code) ? `${error.code}: ${message}` : message;
-}
-
-type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
-
-/** dns.lookup, refusing the connection when any address of the name is not allowed. */
-function guardedLookup(allowPrivate: boolean, lookup: AddressLookup) {
-  return (hostname: string, options: LookupOptions, callback: LookupCallback): void => {
-    lookup(hostname, { ...options, all: true, verbatim: true }, (error, addresses) => {
-      if (error) return callback(error, []);
-      try {
-        if (!addresses.length) throw new RefusedTargetError(`${hostname} does not resolve`, 'unresolvable');
-        for (const { address } of addresses) checkAddress(hostname, address, allowPrivate);
-      } catch (refusal) {
-        return callback(refusal as NodeJS.ErrnoException, []);
-      }
-      if (options.all) callback(null, addresses);
-      else callback(null, addresses[0].address, addresses[0].family);
-    });
-  };
 }

@@ -10,7 +10,7 @@ import { ProjectsRepository } from '../projects/projects.repository.js';
 import { canonicalEnvironment, DEFAULT_ENVIRONMENTS } from '../projects/environments.js';
 import { EnvironmentNotFoundError, ProjectNotFoundError } from '../projects/projects.errors.js';
 import { generateSigningSecret, secretHint } from './signing.js';
-import { checkWebhookUrl, RefusedTargetError } from './ssrf.js';
+import { checkWebhookUrl, RefusedTargetError } from '../../common/net/ssrf.js';
 import { WebhookEvents } from './webhook-events.service.js';
 import { WebhookSecrets } from './webhook-secrets.service.js';
 import { CreatedWebhookDto, CreateWebhookDto, DeliveryLogQueryDto, TestDeliveryDto, UpdateWebhookDto, WebhookDetailDto, WebhookDto } from './webhooks.dto.js';

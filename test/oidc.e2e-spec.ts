@@ -1,0 +1,388 @@
+/**
+ * Keyless CI (issue 20): trust relationships with CI OIDC issuers, and POST /v1/auth/oidc, against a
+ * local issuer started here (discovery, JWKS, rotation, tokens signed with jose). Apps fetch from it
+ * over loopback http, so they run with OIDC_ALLOW_PRIVATE=true — except the one that checks that a
+ * default install refuses such an issuer.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createHmac, createPublicKey, randomBytes } from 'node:crypto';
+import { createOrg, createTeam, type OrgWithTeam, type TestOrg } from './factories/accounts.js';
+import { createProject, secretsPath, seedSecrets, type TestProject } from './factories/vault.js';
+import { FakeOidcIssuer } from './support/fake-oidc-issuer.js';
+import type { Credentials, HttpClient } from './support/http.js';
+import { startTestContext, type TestContext } from './support/test-app.js';
+
+const AUDIENCE = 'https://secr.example.test';
+
+describe('keyless CI: OIDC trust relationships and token exchange', () => {
+  let ctx: TestContext;
+  let issuer: FakeOidcIssuer;
+  let team: OrgWithTeam;
+  let project: TestProject;
+  let as: Credentials;
+
+  beforeAll(async () => {
+    [ctx, issuer] = await Promise.all([startTestContext({ OIDC_ALLOW_PRIVATE: 'true', OIDC_JWKS_REFETCH_SECONDS: '3600' }), FakeOidcIssuer.start()]);
+    team = await createTeam(ctx.api);
+    as = { session: team.owner.session };
+    project = await createProject(ctx.api, team.owner, team.org);
+    await Promise.all([
+      seedSecrets(ctx.api, as, team.org, project, 'production', { DEPLOY_KEY: 'prod-deploy-value', DB_URL: 'postgres://prod' }),
+      seedSecrets(ctx.api, as, team.org, project, 'staging', { DEPLOY_KEY: 'staging-deploy-value' }),
+    ]);
+  });
+  afterAll(async () => {
+    await Promise.all([ctx?.close(), issuer?.close()]);
+  });
+
+  const trustsPath = (org: TestOrg = team.org) => `/v1/orgs/${org.id}/oidc-trusts`;
+
+  async function createTrust(overrides: Record<string, unknown> = {}, org: TestOrg = team.org, projectSlug = project.slug): Promise<Record<string, any>> {
+    const res = await ctx.api.post(
+      trustsPath(org),
+      {
+        name: `gh-${randomBytes(3).toString('hex')}`,
+        issuer: issuer.url,
+        audience: AUDIENCE,
+        conditions: [
+          { claim: 'repository', pattern: 'acme/api' },
+          { claim: 'ref', pattern: 'refs/heads/*' },
+        ],
+        project: projectSlug,
+        environments: ['prod'],
+        access: 'read',
+        ...overrides,
+      },
+      as,
+    );
+    if (res.status !== 201) throw new Error(`create trust failed: ${res.status} ${res.text}`);
+    return res.body;
+  }
+
+  const exchange = (trustId: string, token: string, api: HttpClient = ctx.api) => api.post('/v1/auth/oidc', { trustId, token });
+
+  describe('trust relationships', () => {
+    it('creates one with a 15-minute default TTL, lists it, reads it and audits the creation', async () => {
+      const trust = await createTrust();
+      expect(trust).toEqual({
+        id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        orgId: team.org.id,
+        name: expect.any(String),
+        issuer: issuer.url,
+        audience: AUDIENCE,
+        conditions: [
+          { claim: 'repository', pattern: 'acme/api' },
+          { claim: 'ref', pattern: 'refs/heads/*' },
+        ],
+        projectId: project.id,
+        projectSlug: project.slug,
+        environments: ['production'],
+        access: 'read',
+        ttlSeconds: 900,
+        createdBy: team.owner.id,
+        createdAt: expect.any(String),
+      });
+      expect((await ctx.api.get(trustsPath(), as)).body.trusts).toContainEqual(trust);
+      expect((await ctx.api.get(`${trustsPath()}/${trust.id}`, as)).body).toEqual(trust);
+      const { rows } = await ctx.db.query(`SELECT metadata FROM audit_events WHERE action = 'oidc_trust.created' AND metadata->>'trustId' = $1`, [trust.id]);
+      expect(rows).toHaveLength(1);
+    });
+
+    it('refuses a TTL over an hour, no conditions, a wildcard-only pattern, an unknown environment and a taken name', async () => {
+      const base = {
+        issuer: issuer.url,
+        audience: AUDIENCE,
+        project: project.slug,
+        access: 'read',
+        conditions: [{ claim: 'repository', pattern: 'acme/api' }],
+      };
+      const cases: Array<[Record<string, unknown>, string]> = [
+        [{ ...base, name: 'ttl', ttlSeconds: 3601 }, 'ttlSeconds'],
+        [{ ...base, name: 'none', conditions: [] }, 'conditions'],
+        [{ ...base, name: 'vacuous', conditions: [{ claim: 'repository', pattern: '**' }] }, 'conditions.0.pattern'],
+        [{ ...base, name: 'noenv', environments: ['qa'] }, 'environments'],
+        [{ ...base, name: 'query', issuer: `${issuer.url}/?x=1` }, 'issuer'],
+      ];
+      for (const [body, field] of cases) {
+        const res = await ctx.api.post(trustsPath(), body, as);
+        expect({ field, status: res.status, fields: res.body.errors?.map((e: { field: string }) => e.field) }).toEqual({
+          field,
+          status: 400,
+          fields: expect.arrayContaining([field]),
+        });
+      }
+      const taken = await createTrust();
+      expect((await ctx.api.post(trustsPath(), { ...base, name: taken.name }, as)).status).toBe(409);
+    });
+
+    it('refuses a creator holding a token narrowed to a project: it may not grant pipelines anything org-wide', async () => {
+      const other = await createProject(ctx.api, team.owner, team.org);
+      const narrow = await ctx.api.post('/v1/auth/token', { name: 'narrow', access: 'read_write', orgId: team.org.id, projectId: other.id }, as);
+      // A project-scoped token cannot manage org-wide things at all, so it cannot create a relationship either.
+      const res = await ctx.api.post(
+        trustsPath(),
+        {
+          name: 'broader',
+          issuer: issuer.url,
+          audience: AUDIENCE,
+          project: project.slug,
+          access: 'read',
+          conditions: [{ claim: 'repository', pattern: 'acme/api' }],
+        },
+        { token: narrow.body.token },
+      );
+      expect(res.status).toBe(403);
+    });
+
+    it('updates conditions, environments, access and TTL (not more than asked), audits it, and the next exchange follows the new conditions', async () => {
+      const trust = await createTrust();
+      const res = await ctx.api.patch(
+        `${trustsPath()}/${trust.id}`,
+        { conditions: [{ claim: 'repository', pattern: 'acme/web' }], environments: ['stg', 'production'], ttlSeconds: 120 },
+        as,
+      );
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({
+        ...trust,
+        conditions: [{ claim: 'repository', pattern: 'acme/web' }],
+        environments: ['staging', 'production'],
+        ttlSeconds: 120,
+      });
+      expect((await exchange(trust.id, await issuer.sign(AUDIENCE))).status).toBe(401);
+      const minted = await exchange(trust.id, await issuer.sign(AUDIENCE, { claims: { repository: 'acme/web' } }));
+      expect(minted.status).toBe(201);
+      expect(minted.body.environments).toEqual(['staging', 'production']);
+      expect((await ctx.api.patch(`${trustsPath()}/${trust.id}`, { environments: null }, as)).body.environments).toBeNull();
+      expect((await ctx.api.patch(`${trustsPath()}/${trust.id}`, { conditions: [{ claim: 'sub', pattern: '*' }] }, as)).status).toBe(400);
+      expect((await ctx.api.patch(`${trustsPath()}/${trust.id}`, { environments: ['qa'] }, as)).status).toBe(400);
+      expect((await ctx.api.patch(`${trustsPath()}/${trust.id}`, { issuer: 'https://evil.example' }, as)).status).toBe(400);
+      expect((await ctx.api.patch(`${trustsPath()}/00000000-0000-4000-8000-000000000000`, { ttlSeconds: 60 }, as)).status).toBe(404);
+      const { rows } = await ctx.db.query(
+        `SELECT metadata FROM audit_events WHERE action = 'oidc_trust.updated' AND metadata->>'trustId' = $1 ORDER BY created_at`,
+        [trust.id],
+      );
+      expect(rows.map((r) => r.metadata)).toEqual([
+        {
+          trustId: trust.id,
+          name: trust.name,
+          conditions: [{ claim: 'repository', pattern: 'acme/web' }],
+          environments: ['staging', 'production'],
+          ttlSeconds: 120,
+        },
+        { trustId: trust.id, name: trust.name, environments: null },
+      ]);
+    });
+
+    it('deletes one, revokes the tokens it minted and refuses further exchanges', async () => {
+      const trust = await createTrust();
+      const minted = await exchange(trust.id, await issuer.sign(AUDIENCE));
+      expect(minted.status).toBe(201);
+      expect((await ctx.api.delete(`${trustsPath()}/${trust.id}`, as)).status).toBe(204);
+      expect((await ctx.api.get(secretsPath(team.org, project, 'production'), { token: minted.body.token })).status).toBe(401);
+      const again = await exchange(trust.id, await issuer.sign(AUDIENCE));
+      expect(again.status).toBe(401);
+      expect((await ctx.api.get(`${trustsPath()}/${trust.id}`, as)).status).toBe(404);
+    });
+  });
+
+  describe('exchange', () => {
+    let trust: Record<string, any>;
+    beforeAll(async () => {
+      trust = await createTrust({ ttlSeconds: 600 });
+    });
+
+    it('mints a read token of the granted scope that pulls secrets and expires at the TTL or the JWT exp, whichever is first', async () => {
+      const jwt = await issuer.sign(AUDIENCE, { claims: { exp: Math.floor(Date.now() / 1000) + 120 } });
+      const res = await exchange(trust.id, jwt);
+      expect(res.status).toBe(201);
+      expect(res.body).toEqual({
+        token: expect.stringMatching(/^secr_tok_/),
+        tokenId: expect.any(String),
+        expiresAt: expect.any(String),
+        access: 'read',
+        orgSlug: team.org.slug,
+        projectSlug: project.slug,
+        environments: ['production'],
+      });
+      const exp = JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString()).exp as number;
+      expect(new Date(res.body.expiresAt).getTime()).toBe(exp * 1000);
+      const longer = await exchange(trust.id, await issuer.sign(AUDIENCE, { claims: { exp: Math.floor(Date.now() / 1000) + 3000 } }));
+      const ttlEnd = new Date(longer.body.expiresAt).getTime() - Date.now();
+      expect(ttlEnd).toBeGreaterThan(590_000);
+      expect(ttlEnd).toBeLessThanOrEqual(600_000);
+
+      const token = { token: res.body.token };
+      const pulled = await ctx.api.get(secretsPath(team.org, project, 'production'), token);
+      expect(pulled.status).toBe(200);
+      expect(Object.fromEntries(pulled.body.secrets.map((s: { key: string; value: string }) => [s.key, s.value]))).toEqual({
+        DEPLOY_KEY: 'prod-deploy-value',
+        DB_URL: 'postgres://prod',
+      });
+      // Only the granted environment, and read only.
+      expect((await ctx.api.get(secretsPath(team.org, project, 'staging'), token)).status).toBe(403);
+      expect((await ctx.api.put(secretsPath(team.org, project, 'production'), { key: 'X', value: 'y' }, token)).status).toBe(403);
+    });
+
+    it('audits the exchange with the pipeline claims and the minted token id, never the JWT or the token', async () => {
+      const jwt = await issuer.sign(AUDIENCE, { claims: { run_id: '777001' } });
+      const res = await exchange(trust.id, jwt);
+      expect(res.status).toBe(201);
+      const { rows } = await ctx.db.query(
+        `SELECT action, actor_token_id, metadata, metadata::text AS raw FROM audit_events WHERE org_id = $1 AND metadata->>'tokenId' = $2`,
+        [team.org.id, res.body.tokenId],
+      );
+      const exchanged = rows.find((r) => r.action === 'oidc.exchanged');
+      expect(exchanged.metadata).toMatchObject({
+        trustId: trust.id,
+        tokenId: res.body.tokenId,
+        claims: { repository: 'acme/api', ref: 'refs/heads/main', workflow: 'deploy', run_id: '777001', actor: 'octocat' },
+      });
+      expect(rows.map((r) => r.action).sort()).toEqual(['oidc.exchanged', 'token.created']);
+      const everything = (await ctx.db.query('SELECT metadata::text AS raw FROM audit_events')).rows.map((r) => r.raw).join('\n');
+      expect(everything).not.toContain(jwt.split('.')[2]);
+      expect(everything).not.toContain(res.body.token);
+    });
+
+    /** Each refusal: a 401 naming the check, without the JWT (or any part of it) in the answer. */
+    async function expectRefused(jwt: string, check: string, trustId: string = trust.id): Promise<void> {
+      const res = await exchange(trustId, jwt);
+      expect({ status: res.status, code: res.body?.code, message: res.body?.message }).toEqual({
+        status: 401,
+        code: 'unauthorized',
+        message: expect.stringContaining(`(${check})`),
+      });
+      for (const part of jwt.split('.').filter((p) => p.length > 8)) expect(res.text).not.toContain(part);
+    }
+
+    const now = () => Math.floor(Date.now() / 1000);
+
+    it('refuses a wrong audience', async () => {
+      await expectRefused(await issuer.sign('https://someone-else.example'), 'audience');
+    });
+
+    it('refuses a pipeline of another repository, or a ref the conditions do not allow', async () => {
+      await expectRefused(await issuer.sign(AUDIENCE, { claims: { repository: 'evil/api' } }), 'condition');
+      await expectRefused(await issuer.sign(AUDIENCE, { claims: { ref: 'refs/tags/v1' } }), 'condition');
+      await expectRefused(await issuer.sign(AUDIENCE, { claims: { repository: undefined } }), 'condition');
+    });
+
+    it('refuses an expired token (a replay after exp), and one not valid yet', async () => {
+      await expectRefused(await issuer.sign(AUDIENCE, { claims: { iat: now() - 900, nbf: now() - 900, exp: now() - 120 } }), 'expired');
+      await expectRefused(await issuer.sign(AUDIENCE, { claims: { nbf: now() + 600, exp: now() + 900 } }), 'not_yet_valid');
+      await expectRefused(await issuer.sign(AUDIENCE, { claims: { iat: now() + 600, nbf: undefined } }), 'issued_at');
+    });
+
+    it('refuses a token from another issuer', async () => {
+      await expectRefused(await issuer.sign(AUDIENCE, { claims: { iss: 'https://token.actions.githubusercontent.com' } }), 'issuer');
+    });
+
+    it('refuses a bad signature: a tampered payload, and a forger key under a published key id', async () => {
+      const good = await issuer.sign(AUDIENCE);
+      const [header, payload, signature] = good.split('.');
+      const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+      const tampered = Buffer.from(JSON.stringify({ ...claims, repository: 'acme/api', run_id: 'tampered' })).toString('base64url');
+      await expectRefused(`${header}.${tampered}.${signature}`, 'signature');
+      const forger = await FakeOidcIssuer.newKey();
+      await expectRefused(await issuer.sign(AUDIENCE, { key: forger, kid: issuer.currentKey.kid }), 'signature');
+    });
+
+    it('refuses an unknown key id (refetching the keys at most once per interval)', async () => {
+      const forger = await FakeOidcIssuer.newKey();
+      const before = issuer.served.jwks;
+      await expectRefused(await issuer.sign(AUDIENCE, { key: forger }), 'unknown_key');
+      await expectRefused(await issuer.sign(AUDIENCE, { key: forger }), 'unknown_key');
+      // OIDC_JWKS_REFETCH_SECONDS=3600 here, and the keys were fetched by the first exchange already.
+      expect(issuer.served.jwks - before).toBe(0);
+    });
+
+    it("refuses alg none, and HS256 'signed' with the issuer's public key", async () => {
+      const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+      const claims = { iss: issuer.url, aud: AUDIENCE, iat: now(), exp: now() + 300, repository: 'acme/api', ref: 'refs/heads/main' };
+      await expectRefused(`${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims)}.`, 'algorithm');
+      const jwk = issuer.currentKey.publicJwk;
+      const pem = createPublicKey({ key: jwk as never, format: 'jwk' }).export({ type: 'spki', format: 'pem' });
+      const signingInput = `${b64({ alg: 'HS256', typ: 'JWT', kid: jwk.kid })}.${b64(claims)}`;
+      const hmac = createHmac('sha256', pem).update(signingInput).digest('base64url');
+      await expectRefused(`${signingInput}.${hmac}`, 'algorithm');
+    });
+
+    it('refuses an unknown relationship and a malformed token with a 401 that names the check', async () => {
+      await expectRefused(await issuer.sign(AUDIENCE), 'trust', '00000000-0000-4000-8000-000000000000');
+      await expectRefused('eyJhbGciOiJSUzI1NiJ9.bm90LWpzb24.c2ln', 'malformed');
+    });
+
+    it('audits refusals by the check that failed', async () => {
+      const { rows } = await ctx.db.query(
+        `SELECT metadata->>'check' AS "check" FROM audit_events WHERE action = 'oidc.refused' AND metadata->>'trustId' = $1`,
+        [trust.id],
+      );
+      expect(new Set(rows.map((r) => r.check))).toEqual(
+        new Set(['audience', 'condition', 'expired', 'not_yet_valid', 'issued_at', 'issuer', 'signature', 'unknown_key', 'algorithm', 'malformed']),
+      );
+    });
+
+    it('refuses an exchange once the creator of the relationship has left the org', async () => {
+      const admin = team.admin;
+      const res = await ctx.api.post(
+        trustsPath(),
+        {
+          name: `by-admin-${randomBytes(2).toString('hex')}`,
+          issuer: issuer.url,
+          audience: AUDIENCE,
+          project: project.slug,
+          access: 'read',
+          conditions: [{ claim: 'repository', pattern: 'acme/*' }],
+        },
+        { session: admin.session },
+      );
+      expect(res.status).toBe(201);
+      expect((await exchange(res.body.id, await issuer.sign(AUDIENCE))).status).toBe(201);
+      expect((await ctx.api.delete(`/v1/members/${team.org.id}/${admin.id}`, as)).status).toBe(204);
+      await expectRefused(await issuer.sign(AUDIENCE), 'creator', res.body.id);
+    });
+  });
+
+  describe('two instances on one database', () => {
+    it('shares the per-org exchange rate limit, and lets each instance follow a key rotation with one refetch', async () => {
+      // Their own org (the limit counts the org's exchanges), instances that may refetch keys at once.
+      const settings = { OIDC_ALLOW_PRIVATE: 'true', OIDC_EXCHANGE_RATE_LIMIT_PER_ORG: '4', OIDC_JWKS_REFETCH_SECONDS: '0' };
+      const [b, c] = await Promise.all([ctx.startInstance(settings), ctx.startInstance(settings)]);
+      const org = await createOrg(ctx.api, team.owner, 'Replicas');
+      const replicaProject = await createProject(ctx.api, team.owner, org);
+      const trust = await createTrust({ environments: undefined }, org, replicaProject.slug);
+      expect((await exchange(trust.id, await issuer.sign(AUDIENCE), b.http)).status).toBe(201);
+      expect((await exchange(trust.id, await issuer.sign(AUDIENCE), c.http)).status).toBe(201);
+      await issuer.rotate({ dropOld: true, alg: 'ES256' });
+      const before = issuer.served.jwks;
+      expect((await exchange(trust.id, await issuer.sign(AUDIENCE), b.http)).status).toBe(201);
+      expect((await exchange(trust.id, await issuer.sign(AUDIENCE), c.http)).status).toBe(201);
+      expect(issuer.served.jwks - before).toBe(2); // one refetch per instance, for the new key id
+      // Four exchanges of the org in this window, two on each instance: the limit of 4 is reached for both.
+      const limited = await exchange(trust.id, await issuer.sign(AUDIENCE), b.http);
+      expect(limited.status).toBe(429);
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    });
+
+    it('refuses an http issuer on an install without OIDC_ALLOW_PRIVATE', async () => {
+      const strict = await ctx.startInstance({ OIDC_ALLOW_PRIVATE: 'false' });
+      const res = await strict.http.post(
+        trustsPath(),
+        {
+          name: 'plain-http',
+          issuer: issuer.url,
+          audience: AUDIENCE,
+          project: project.slug,
+          access: 'read',
+          conditions: [{ claim: 'repository', pattern: 'acme/api' }],
+        },
+        as,
+      );
+      expect(res.status).toBe(400);
+      expect(res.body.message).toMatch(/https/);
+      const trust = await createTrust();
+      const refused = await exchange(trust.id, await issuer.sign(AUDIENCE), strict.http);
+      expect(refused.status).toBe(401);
+      expect(refused.body.message).toContain('(issuer_unreachable)');
+    });
+  });
+});
