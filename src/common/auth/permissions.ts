@@ -50,6 +50,8 @@ export enum Permission {
   WebhooksRead = 'webhooks.read',
   WebhooksWrite = 'webhooks.write',
   AuditRead = 'audit.read',
+  /** The org's audit retention period: how long evidence is kept is the owner's decision. */
+  AuditManage = 'audit.manage',
   /** Plan, subscription and usage. Billing is org-wide: never usable by a narrowed token. */
   BillingRead = 'billing.read',
   /** Checkout and the customer portal. */
@@ -104,6 +106,7 @@ export const PERMISSION_INFO: Readonly<Record<Permission, PermissionInfo>> = {
   [Permission.WebhooksRead]: { scope: 'org', access: 'read' },
   [Permission.WebhooksWrite]: { scope: 'org', access: 'write' },
   [Permission.AuditRead]: { scope: 'org', access: 'read' },
+  [Permission.AuditManage]: { scope: 'org', access: 'write' },
   [Permission.BillingRead]: { scope: 'org', access: 'read' },
   [Permission.BillingManage]: { scope: 'org', access: 'write' },
 };
@@ -124,7 +127,7 @@ const ADMIN: readonly Permission[] = [
   Permission.AuditRead,
   Permission.BillingRead,
 ];
-const OWNER: readonly Permission[] = [...ADMIN, Permission.MembersChangeRole, Permission.OrgDelete, Permission.ProjectsDelete, Permission.BillingManage];
+const OWNER: readonly Permission[] = [...ADMIN, Permission.MembersChangeRole, Permission.OrgDelete, Permission.ProjectsDelete, Permission.BillingManage, Permission.AuditManage];
 
 export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
   owner: OWNER,
