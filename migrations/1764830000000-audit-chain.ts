@@ -88,7 +88,7 @@ export class AuditChain1764830000000 implements MigrationInterface {
     // Rows written before the chain existed get linked once, in id order per org.
     await q.query(`
       DO $$
-        DECLARE r record; prev bytea; last_org uuid; n bigint;
+        DECLARE r audit_events; prev bytea; last_org uuid; n bigint;
         BEGIN
           FOR r IN SELECT * FROM audit_events WHERE org_id IS NOT NULL ORDER BY org_id, id LOOP
             IF last_org IS DISTINCT FROM r.org_id THEN prev := '\\x'; n := 0; last_org := r.org_id; END IF;

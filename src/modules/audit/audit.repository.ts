@@ -242,12 +242,13 @@ export class AuditRepository {
 
   /** Deletes up to `batch` of the org's rows at positions ≤ upTo; returns how many it deleted. */
   async deleteUpTo(orgId: string, upTo: string, batch: number): Promise<number> {
-    const rows = await this.db.query(
-      `WITH doomed AS (SELECT id FROM audit_events WHERE org_id = $1 AND chain_seq <= $2 ORDER BY chain_seq LIMIT $3)
-       DELETE FROM audit_events a USING doomed WHERE a.id = doomed.id RETURNING 1`,
+    const [row] = await this.db.query(
+      `WITH doomed AS (SELECT id FROM audit_events WHERE org_id = $1 AND chain_seq <= $2 ORDER BY chain_seq LIMIT $3),
+            gone AS (DELETE FROM audit_events a USING doomed WHERE a.id = doomed.id RETURNING 1)
+       SELECT count(*)::int AS n FROM gone`,
       [orgId, upTo, batch],
     );
-    return rows.length;
+    return row.n;
   }
 }
 
