@@ -27,10 +27,18 @@ describe('audit log at scale', () => {
   const verify = (org: TestOrg, query = '') => get(`/v1/audit/${org.id}/verify${query}`);
   /** `n` rows written straight into the table (the trigger chains them as it would the app's). */
   const seed = (org: TestOrg, n: number, action = 'test.event') =>
-    ctx.db.query(`INSERT INTO audit_events (action, org_id, metadata) SELECT $1, $2, jsonb_build_object('n', g) FROM generate_series(1, $3) g`, [action, org.id, n]);
+    ctx.db.query(`INSERT INTO audit_events (action, org_id, metadata) SELECT $1, $2, jsonb_build_object('n', g) FROM generate_series(1, $3) g`, [
+      action,
+      org.id,
+      n,
+    ]);
   const newOrg = (name: string) => createOrg(ctx.api, owner, name);
   const positions = async (org: TestOrg) =>
-    (await ctx.db.query<{ id: string; seq: string }>('SELECT id::text, chain_seq::text AS seq FROM audit_events WHERE org_id = $1 ORDER BY chain_seq', [org.id])).rows;
+    (
+      await ctx.db.query<{ id: string; seq: string }>('SELECT id::text, chain_seq::text AS seq FROM audit_events WHERE org_id = $1 ORDER BY chain_seq', [
+        org.id,
+      ])
+    ).rows;
 
   describe('paging by cursor', () => {
     it.concurrent('walks the whole log with before-cursors, without a repeat or a gap, while rows are being added', async () => {
@@ -72,7 +80,12 @@ describe('audit log at scale', () => {
 
     it.concurrent('refuses a malformed cursor and mixed paging with a 400', async () => {
       const org = await newOrg('Bad cursors');
-      for (const query of ['before=not%20a%20cursor', `before=${Buffer.from('v1:x').toString('base64url')}`, 'before=MQ&after=MQ', `before=${Buffer.from('v1:5').toString('base64url')}&offset=5`]) {
+      for (const query of [
+        'before=not%20a%20cursor',
+        `before=${Buffer.from('v1:x').toString('base64url')}`,
+        'before=MQ&after=MQ',
+        `before=${Buffer.from('v1:5').toString('base64url')}&offset=5`,
+      ]) {
         const res = await ctx.api.get(`/v1/audit/${org.id}?${query}`, as());
         expect(res.status).toBe(400);
         expect(res.body.code).toBe('validation_failed');
@@ -159,17 +172,19 @@ describe('audit log at scale', () => {
     it.concurrent('finds rows deleted from the end, against the signed checkpoint', async () => {
       const org = await chained('Truncated');
       await ctx.db.query('DELETE FROM audit_events WHERE org_id = $1 AND chain_seq > 35', [org.id]);
-      await ctx.db.query(`UPDATE audit_chain_heads h SET seq = 35, hash = a.hash FROM audit_events a WHERE h.org_id = $1 AND a.org_id = $1 AND a.chain_seq = 35`, [org.id]);
+      await ctx.db.query(
+        `UPDATE audit_chain_heads h SET seq = 35, hash = a.hash FROM audit_events a WHERE h.org_id = $1 AND a.org_id = $1 AND a.chain_seq = 35`,
+        [org.id],
+      );
       expect((await verify(org)).firstProblem).toMatchObject({ problem: 'removed', seq: '36' });
     });
 
     it.concurrent('names the first of two rows swapped in SQL', async () => {
       const org = await chained('Swapped');
       const [id12, id13] = [await rowAt(org, 12), await rowAt(org, 13)];
-      await ctx.db.query(
-        `UPDATE audit_events SET chain_seq = CASE chain_seq WHEN 12 THEN -13 ELSE -12 END WHERE org_id = $1 AND chain_seq IN (12, 13)`,
-        [org.id],
-      );
+      await ctx.db.query(`UPDATE audit_events SET chain_seq = CASE chain_seq WHEN 12 THEN -13 ELSE -12 END WHERE org_id = $1 AND chain_seq IN (12, 13)`, [
+        org.id,
+      ]);
       await ctx.db.query('UPDATE audit_events SET chain_seq = -chain_seq WHERE org_id = $1 AND chain_seq < 0', [org.id]);
       expect(await rowAt(org, 12)).toBe(id13);
       expect((await verify(org)).firstProblem).toMatchObject({ problem: 'reordered', seq: '12', eventId: id13 });
@@ -214,7 +229,11 @@ describe('audit log at scale', () => {
       await seed(org, 10);
       await ctx.db.query(`UPDATE audit_events SET action = 'x.y' WHERE org_id = $1 AND chain_seq = $2`, [org.id, org.head + 5]);
       const result = await verify(org, `?from=${from}`);
-      expect(result).toMatchObject({ fromSeq: String(org.head + 1), toSeq: String(org.head + 10), firstProblem: { problem: 'changed', seq: String(org.head + 5) } });
+      expect(result).toMatchObject({
+        fromSeq: String(org.head + 1),
+        toSeq: String(org.head + 10),
+        firstProblem: { problem: 'changed', seq: String(org.head + 5) },
+      });
     });
   });
 
@@ -244,7 +263,10 @@ describe('audit log at scale', () => {
     const ndjson = await ctx.api.get(`/v1/audit/${org.id}/export`, as());
     expect(ndjson.status).toBe(200);
     expect(ndjson.headers.get('content-type')).toContain('application/x-ndjson');
-    const lines = ndjson.text.trimEnd().split('\n').map((l) => JSON.parse(l));
+    const lines = ndjson.text
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const stored = await positions(org);
     // The export's own audit row is written before it starts, so it is in the export too.
     expect(lines.map((l) => l.id)).toEqual(stored.map((r) => r.id));

@@ -90,7 +90,9 @@ export class AuditChain implements OnModuleInit, BeforeApplicationShutdown {
     }
     // The kept chain starts after the last trusted retention checkpoint (rows before it were deleted on purpose).
     const restart = checkpoints.filter((cp) => cp.kind === 'retention' && trusted.has(BigInt(cp.seq))).map((cp) => BigInt(cp.seq));
-    const start: Anchor = restart.length ? { seq: restart[restart.length - 1], hash: trusted.get(restart[restart.length - 1])! } : { seq: 0n, hash: Buffer.alloc(0) };
+    const start: Anchor = restart.length
+      ? { seq: restart[restart.length - 1], hash: trusted.get(restart[restart.length - 1])! }
+      : { seq: 0n, hash: Buffer.alloc(0) };
     const from = range.fromSeq !== undefined && range.fromSeq > start.seq ? range.fromSeq : start.seq + 1n;
     let anchor = start;
     for (const [seq, hash] of trusted) if (seq < from && seq > anchor.seq) anchor = { seq, hash };
@@ -123,7 +125,12 @@ export class AuditChain implements OnModuleInit, BeforeApplicationShutdown {
         if (pin) {
           pinned++;
           if (!hashesEqual(pin, row.hash)) {
-            problem = failure('checkpoint_mismatch', seq, row.id, `The chain up to position ${seq} was rewritten: it no longer matches the signed checkpoint there`);
+            problem = failure(
+              'checkpoint_mismatch',
+              seq,
+              row.id,
+              `The chain up to position ${seq} was rewritten: it no longer matches the signed checkpoint there`,
+            );
             break walk;
           }
         }
@@ -172,7 +179,9 @@ function reordered(batch: ChainLink[], i: number): boolean {
 }
 
 function checkpointMac(key: Buffer, orgId: string, at: Anchor): Buffer {
-  return createHmac('sha256', key).update(`secr-audit-checkpoint:v1:${orgId}:${at.seq}:${at.hash.toString('hex')}`).digest();
+  return createHmac('sha256', key)
+    .update(`secr-audit-checkpoint:v1:${orgId}:${at.seq}:${at.hash.toString('hex')}`)
+    .digest();
 }
 
 function failure(problem: VerifyProblem, seq: bigint, eventId: string | null, message: string): AuditVerifyFailureDto {

@@ -1,10 +1,19 @@
 import { Body, Controller, Get, Put, Query, StreamableFile } from '@nestjs/common';
-import { ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiExtraModels, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { OrgRequestContext } from '../auth/request-context.js';
 import { Permission } from '../../common/auth/permissions.js';
 import { Ctx } from '../auth/request-context.decorators.js';
 import { Route } from '../../common/auth/route.decorator.js';
-import { AuditExportQueryDto, AuditPageDto, AuditQueryDto, AuditRetentionDto, AuditVerifyQueryDto, AuditVerifyResultDto, SetAuditRetentionDto } from './audit.dto.js';
+import {
+  AuditExportEventDto,
+  AuditExportQueryDto,
+  AuditPageDto,
+  AuditQueryDto,
+  AuditRetentionDto,
+  AuditVerifyQueryDto,
+  AuditVerifyResultDto,
+  SetAuditRetentionDto,
+} from './audit.dto.js';
 import { AuditChain } from './audit-chain.service.js';
 import { AuditExport } from './audit-export.service.js';
 import { AuditRepository } from './audit.repository.js';
@@ -50,7 +59,12 @@ export class AuditController {
     permission: Permission.AuditRead,
     summary: 'Export the org’s audit log, oldest first, as NDJSON (or CSV with `format=csv`), streamed (owner/admin)',
   })
-  @ApiProduces('application/x-ndjson', 'text/csv')
+  @ApiExtraModels(AuditExportEventDto)
+  @ApiResponse({
+    status: 200,
+    description: 'A stream: one JSON event per line (NDJSON), or CSV with a header row',
+    content: { 'application/x-ndjson': { schema: { $ref: getSchemaPath(AuditExportEventDto) } }, 'text/csv': { schema: { type: 'string' } } },
+  })
   async exportAudit(@Ctx() { org, actor, meta }: OrgRequestContext, @Query() query: AuditExportQueryDto): Promise<StreamableFile> {
     const format = query.format ?? 'ndjson';
     const { format: _, ...filter } = query;

@@ -29,7 +29,10 @@ export class AuditFilterDto {
   @IsUUID('all', { message: 'environmentId must be a UUID' })
   environmentId?: string;
 
-  @ApiPropertyOptional({ example: 'DATABASE_URL', description: 'Only events naming this secret key (one key, or among the keys of a bulk change or named pull)' })
+  @ApiPropertyOptional({
+    example: 'DATABASE_URL',
+    description: 'Only events naming this secret key (one key, or among the keys of a bulk change or named pull)',
+  })
   @IsOptional()
   @IsString()
   @Matches(SECRET_KEY_PATTERN, { message: 'key must be a secret key name' })
@@ -120,6 +123,12 @@ export class AuditEventDto {
 
   @ApiProperty({ type: 'object', additionalProperties: true, description: 'Names, counts, versions: never a value' })
   metadata: Record<string, unknown>;
+}
+
+/** One line of an NDJSON export: an event with its position in the org's chain. */
+export class AuditExportEventDto extends AuditEventDto {
+  @ApiProperty({ example: '1042', description: 'The position in the org’s chain (1, 2, 3, …)' })
+  seq: string;
 }
 
 export class AuditCursorsDto {

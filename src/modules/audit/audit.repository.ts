@@ -93,12 +93,7 @@ export class AuditRepository {
    * Rows of an org matching `filter`, by chain position: `below` (exclusive) newest first, or `above`
    * (exclusive) oldest first; `offset` only without either. Each filter has its index (the migration).
    */
-  async page(
-    orgId: string,
-    filter: AuditFilterDto,
-    position: { below?: string; above?: string; offset?: number },
-    limit: number,
-  ): Promise<AuditRow[]> {
+  async page(orgId: string, filter: AuditFilterDto, position: { below?: string; above?: string; offset?: number }, limit: number): Promise<AuditRow[]> {
     const { where, params } = orgFilter(orgId, filter);
     const ascending = position.above !== undefined;
     if (position.below !== undefined) where.push(`a.chain_seq < $${params.push(position.below)}`);
@@ -164,10 +159,7 @@ export class AuditRepository {
   }
 
   checkpoints(orgId: string): Promise<CheckpointRow[]> {
-    return this.db.query(
-      'SELECT chain_seq::text AS seq, hash, kind, key_id, mac FROM audit_checkpoints WHERE org_id = $1 ORDER BY chain_seq',
-      [orgId],
-    );
+    return this.db.query('SELECT chain_seq::text AS seq, hash, kind, key_id, mac FROM audit_checkpoints WHERE org_id = $1 ORDER BY chain_seq', [orgId]);
   }
 
   async addCheckpoint(orgId: string, point: Omit<CheckpointRow, 'kind'>, kind: CheckpointRow['kind']): Promise<void> {
@@ -200,10 +192,12 @@ export class AuditRepository {
 
   /** Stores the first signing key; another instance may have stored one first (then theirs is used). */
   async addSigningKey(key: SigningKeyRow): Promise<void> {
-    await this.db.query(
-      'INSERT INTO audit_signing_keys (id, provider, master_key_id, wrapped) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING',
-      [key.id, key.provider, key.master_key_id, key.wrapped],
-    );
+    await this.db.query('INSERT INTO audit_signing_keys (id, provider, master_key_id, wrapped) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING', [
+      key.id,
+      key.provider,
+      key.master_key_id,
+      key.wrapped,
+    ]);
   }
 
   /** Orgs with their own retention period (days). */
@@ -218,19 +212,16 @@ export class AuditRepository {
   }
 
   async setRetention(em: EntityManager, orgId: string, days: number | null): Promise<void> {
-    await em.query(
-      'INSERT INTO audit_retention (org_id, days) VALUES ($1, $2) ON CONFLICT (org_id) DO UPDATE SET days = EXCLUDED.days',
-      [orgId, days],
-    );
+    await em.query('INSERT INTO audit_retention (org_id, days) VALUES ($1, $2) ON CONFLICT (org_id) DO UPDATE SET days = EXCLUDED.days', [orgId, days]);
   }
 
   /** Orgs with chained rows older than `before`, and the last such position of each. */
   expired(orgId: string, before: Date): Promise<{ seq: string } | undefined> {
     return this.db
-      .query(
-        `SELECT chain_seq::text AS seq FROM audit_events WHERE org_id = $1 AND created_at < $2 ORDER BY created_at DESC, chain_seq DESC LIMIT 1`,
-        [orgId, before],
-      )
+      .query(`SELECT chain_seq::text AS seq FROM audit_events WHERE org_id = $1 AND created_at < $2 ORDER BY created_at DESC, chain_seq DESC LIMIT 1`, [
+        orgId,
+        before,
+      ])
       .then((rows: Array<{ seq: string }>) => rows[0]);
   }
 

@@ -42,7 +42,9 @@ export class AuditService {
   async query(orgId: string, query: AuditQueryDto): Promise<AuditPageDto> {
     const { limit = DEFAULT_PAGE, offset, before, after, ...filter } = query;
     if ((before !== undefined || after !== undefined) && (offset !== undefined || (before !== undefined && after !== undefined))) {
-      throw new ValidationFailedError([{ field: before !== undefined && after !== undefined ? 'after' : 'offset', message: 'Use one of before, after and offset' }]);
+      throw new ValidationFailedError([
+        { field: before !== undefined && after !== undefined ? 'after' : 'offset', message: 'Use one of before, after and offset' },
+      ]);
     }
     const below = before !== undefined ? decodeCursor(before, 'before') : undefined;
     const above = after !== undefined ? decodeCursor(after, 'after') : undefined;
@@ -110,7 +112,16 @@ export class AuditService {
 }
 
 function values(e: AuditEntry): AuditValues {
-  return [e.action, e.orgId ?? null, e.actor?.userId ?? null, e.actor?.token?.id ?? null, e.meta.ip, e.meta.userAgent, e.meta.requestId, JSON.stringify(e.metadata ?? {})];
+  return [
+    e.action,
+    e.orgId ?? null,
+    e.actor?.userId ?? null,
+    e.actor?.token?.id ?? null,
+    e.meta.ip,
+    e.meta.userAgent,
+    e.meta.requestId,
+    JSON.stringify(e.metadata ?? {}),
+  ];
 }
 
 /** A cursor names a position in the org's chain; it is opaque to clients (base64url of `v1:<position>`). */
