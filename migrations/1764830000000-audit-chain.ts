@@ -37,25 +37,57 @@ export class AuditChain1764830000000 implements MigrationInterface {
           )::text
         $$;
 
+      -- Links each row of an org to the org's head. The head row is locked at the transaction's first row
+      -- of the org (FOR UPDATE, held until commit: the next writer of the org waits there, so positions
+      -- follow commit order), and written back once per org and statement, not once per row: a run of rows
+      -- of one org carries the head in a transaction-local setting ('org|seq|hash'), because updating one
+      -- row again and again in one transaction makes every later read of it walk all its versions.
       CREATE FUNCTION audit_events_link() RETURNS trigger LANGUAGE plpgsql AS $$
         DECLARE
+          cached text := current_setting('secr_audit.head', true);
           head_seq bigint;
           head_hash bytea;
         BEGIN
           IF NEW.org_id IS NULL THEN
             RETURN NEW;
           END IF;
-          -- The org's head, locked until this transaction ends: the next writer of the org waits here.
-          SELECT seq, hash INTO head_seq, head_hash FROM audit_chain_heads WHERE org_id = NEW.org_id FOR UPDATE;
-          IF NOT FOUND THEN
-            INSERT INTO audit_chain_heads (org_id, seq, hash) VALUES (NEW.org_id, 0, '\\x') ON CONFLICT (org_id) DO NOTHING;
+          IF cached LIKE NEW.org_id::text || '|%' THEN
+            head_seq := split_part(cached, '|', 2)::bigint;
+            head_hash := decode(split_part(cached, '|', 3), 'hex');
+          ELSE
+            PERFORM audit_chain_heads_flush();
             SELECT seq, hash INTO head_seq, head_hash FROM audit_chain_heads WHERE org_id = NEW.org_id FOR UPDATE;
+            IF NOT FOUND THEN
+              INSERT INTO audit_chain_heads (org_id, seq, hash) VALUES (NEW.org_id, 0, '\\x') ON CONFLICT (org_id) DO NOTHING;
+              SELECT seq, hash INTO head_seq, head_hash FROM audit_chain_heads WHERE org_id = NEW.org_id FOR UPDATE;
+            END IF;
           END IF;
           NEW.chain_seq := head_seq + 1;
           NEW.created_at := clock_timestamp();
           NEW.hash := sha256(head_hash || convert_to(audit_event_content(NEW), 'UTF8'));
-          UPDATE audit_chain_heads SET seq = NEW.chain_seq, hash = NEW.hash WHERE org_id = NEW.org_id;
+          PERFORM set_config('secr_audit.head', NEW.org_id::text || '|' || NEW.chain_seq || '|' || encode(NEW.hash, 'hex'), true);
           RETURN NEW;
+        END
+      $$;
+
+      -- Writes the carried head back to its row (locked by this transaction) and forgets it.
+      CREATE FUNCTION audit_chain_heads_flush() RETURNS void LANGUAGE plpgsql AS $$
+        DECLARE
+          cached text := current_setting('secr_audit.head', true);
+        BEGIN
+          IF cached IS NULL OR cached = '' THEN
+            RETURN;
+          END IF;
+          UPDATE audit_chain_heads SET seq = split_part(cached, '|', 2)::bigint, hash = decode(split_part(cached, '|', 3), 'hex')
+           WHERE org_id = split_part(cached, '|', 1)::uuid;
+          PERFORM set_config('secr_audit.head', '', true);
+        END
+      $$;
+
+      CREATE FUNCTION audit_events_linked() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          PERFORM audit_chain_heads_flush();
+          RETURN NULL;
         END
       $$;
 
@@ -104,6 +136,7 @@ export class AuditChain1764830000000 implements MigrationInterface {
 
     await q.query(`
       CREATE TRIGGER audit_events_link BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION audit_events_link();
+      CREATE TRIGGER audit_events_linked AFTER INSERT ON audit_events FOR EACH STATEMENT EXECUTE FUNCTION audit_events_linked();
       ALTER TABLE audit_events ADD CONSTRAINT audit_events_chained CHECK ((org_id IS NULL) = (chain_seq IS NULL) AND (chain_seq IS NULL) = (hash IS NULL));
 
       DROP INDEX audit_events_org_idx;
@@ -126,7 +159,8 @@ export class AuditChain1764830000000 implements MigrationInterface {
       CREATE INDEX audit_events_org_idx ON audit_events (org_id, created_at DESC, id DESC);
       CREATE INDEX audit_events_org_action_idx ON audit_events (org_id, action, created_at DESC);
       DROP TRIGGER audit_events_link ON audit_events;
-      DROP FUNCTION audit_events_link();
+      DROP TRIGGER audit_events_linked ON audit_events;
+      DROP FUNCTION audit_events_link(), audit_events_linked(), audit_chain_heads_flush();
       DROP TABLE audit_retention, audit_checkpoints, audit_signing_keys, audit_chain_heads;
       ALTER TABLE audit_events DROP CONSTRAINT audit_events_chained, DROP COLUMN chain_seq, DROP COLUMN hash;
       DROP FUNCTION audit_event_content(audit_events);

@@ -255,6 +255,22 @@ describe('audit log at scale', () => {
     expect(await verify(org)).toMatchObject({ valid: true, checked: rows.length });
   });
 
+  it.concurrent('links the rows of several orgs inserted by one statement in any order, as one chain per org', async () => {
+    const [a, b] = [await newOrg('Interleaved A'), await newOrg('Interleaved B')];
+    await ctx.db.query(
+      `INSERT INTO audit_events (action, org_id, metadata)
+       SELECT 'test.mixed', CASE WHEN g % 3 = 0 THEN $2::uuid ELSE $1::uuid END, jsonb_build_object('n', g) FROM generate_series(1, 30) g`,
+      [a.id, b.id],
+    );
+    for (const org of [a, b]) {
+      const rows = await positions(org);
+      expect(rows.map((r) => Number(r.seq))).toEqual(rows.map((_, i) => i + 1));
+      expect(await verify(org)).toMatchObject({ valid: true, checked: rows.length });
+      const head = await ctx.db.query('SELECT seq::int FROM audit_chain_heads WHERE org_id = $1', [org.id]);
+      expect(head.rows[0].seq).toBe(rows.length);
+    }
+  });
+
   it.concurrent('exports NDJSON and CSV, oldest first, every matching row once', async () => {
     const org = await newOrg('Exported');
     await seed(org, 2_500);

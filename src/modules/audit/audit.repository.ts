@@ -89,21 +89,10 @@ export class AuditRepository {
     );
   }
 
-  /**
-   * Rows of an org matching `filter`, by chain position: `below` (exclusive) newest first, or `above`
-   * (exclusive) oldest first; `offset` only without either. Each filter has its index (the migration).
-   */
-  async page(orgId: string, filter: AuditFilterDto, position: { below?: string; above?: string; offset?: number }, limit: number): Promise<AuditRow[]> {
-    const { where, params } = orgFilter(orgId, filter);
-    const ascending = position.above !== undefined;
-    if (position.below !== undefined) where.push(`a.chain_seq < $${params.push(position.below)}`);
-    if (ascending) where.push(`a.chain_seq > $${params.push(position.above)}`);
-    const order = ascending ? 'ASC' : 'DESC';
-    return this.db.query(
-      `SELECT ${ROW_COLUMNS} FROM audit_events a WHERE ${where.join(' AND ')}
-        ORDER BY a.chain_seq ${order} LIMIT $${params.push(limit)} OFFSET $${params.push(position.offset ?? 0)}`,
-      params,
-    );
+  /** Rows of an org matching `filter`, by chain position (pageQuery). */
+  page(orgId: string, filter: AuditFilterDto, position: PagePosition, limit: number): Promise<AuditRow[]> {
+    const { text, params } = pageQuery(orgId, filter, position, limit);
+    return this.db.query(text, params);
   }
 
   async count(orgId: string, filter: AuditFilterDto): Promise<number> {
@@ -241,6 +230,28 @@ export class AuditRepository {
     );
     return row.n;
   }
+}
+
+/** Where a page starts: below a position (newest first), above one (oldest first), or at an offset. */
+export interface PagePosition {
+  below?: string;
+  above?: string;
+  offset?: number;
+}
+
+/**
+ * The statement of a page of an org's rows matching `filter`, by chain position: `below` (exclusive)
+ * newest first, or `above` (exclusive) oldest first; `offset` only without either. Each filter has its
+ * index (migration 1764830000000); `npm run bench:audit` prints the plans.
+ */
+export function pageQuery(orgId: string, filter: AuditFilterDto, position: PagePosition, limit: number): { text: string; params: unknown[] } {
+  const { where, params } = orgFilter(orgId, filter);
+  const ascending = position.above !== undefined;
+  if (position.below !== undefined) where.push(`a.chain_seq < $${params.push(position.below)}`);
+  if (ascending) where.push(`a.chain_seq > $${params.push(position.above)}`);
+  const text = `SELECT ${ROW_COLUMNS} FROM audit_events a WHERE ${where.join(' AND ')}
+    ORDER BY a.chain_seq ${ascending ? 'ASC' : 'DESC'} LIMIT $${params.push(limit)} OFFSET $${params.push(position.offset ?? 0)}`;
+  return { text, params };
 }
 
 /** The WHERE clauses (on alias `a`) and parameters of an org's filter. */
