@@ -96,6 +96,7 @@ try {
     if (size === SIZES[0]) {
       await exportRun();
       await verifyRun();
+      await chainCost();
     }
   }
 
@@ -155,6 +156,55 @@ try {
     clearInterval(sampler);
     console.log(
       `  export (NDJSON, HTTP ${res.status}): ${(bytes / 1048576).toFixed(1)} MB, ${lines.toLocaleString('en')} events in ${seconds(ms)} = ${(bytes / 1048576 / (ms / 1000)).toFixed(1)} MB/s; server RSS ${(before / 1024).toFixed(0)} MB before, ${(peak / 1024).toFixed(0)} MB at peak`,
+    );
+  }
+
+  /**
+   * What linking costs a group-committed INSERT of pull rows (the statement AuditService sends, 64 rows),
+   * with the chain and without (triggers off), alternating rounds in one session so both see the same load.
+   */
+  async function chainCost() {
+    const { org: other } = await seedBenchProject(base, 1);
+    const ROWS = 64;
+    const STATEMENTS = Number(process.env.BENCH_CHAIN_STATEMENTS ?? 100);
+    const insert = () =>
+      db.query(
+        `INSERT INTO audit_events (action, org_id, actor_user_id, actor_token_id, ip, user_agent, request_id, metadata)
+         SELECT a, o, u, t, i, ua, r, m FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::jsonb[])
+           WITH ORDINALITY AS x(a, o, u, t, i, ua, r, m, n) ORDER BY o NULLS FIRST, n`,
+        [
+          Array(ROWS).fill('secret.read'),
+          Array(ROWS).fill(other.id),
+          Array(ROWS).fill(u1),
+          Array(ROWS).fill(u2),
+          Array(ROWS).fill('10.0.0.1'),
+          Array(ROWS).fill('secr-cli/1.0'),
+          Array.from({ length: ROWS }, (_, i) => `req-${i}`),
+          Array(ROWS).fill(JSON.stringify({ projectId: p1, project: 'bench', environmentId: e1, environment: 'production', count: 50 })),
+        ],
+      );
+    const rounds = { on: [], off: [] };
+    for (let round = 0; round < 6; round++) {
+      for (const mode of round % 2 ? ['off', 'on'] : ['on', 'off']) {
+        if (mode === 'off')
+          await db.query(
+            'ALTER TABLE audit_events DROP CONSTRAINT audit_events_chained, DISABLE TRIGGER audit_events_link, DISABLE TRIGGER audit_events_linked',
+          );
+        const t = performance.now();
+        for (let i = 0; i < STATEMENTS; i++) await insert();
+        rounds[mode].push(((performance.now() - t) * 1000) / (STATEMENTS * ROWS));
+        if (mode === 'off') {
+          await db.query('DELETE FROM audit_events WHERE org_id = $1 AND chain_seq IS NULL', [other.id]);
+          await db.query(
+            'ALTER TABLE audit_events ENABLE TRIGGER audit_events_link, ENABLE TRIGGER audit_events_linked, ADD CONSTRAINT audit_events_chained CHECK ((org_id IS NULL) = (chain_seq IS NULL) AND (chain_seq IS NULL) = (hash IS NULL)) NOT VALID',
+          );
+        }
+      }
+    }
+    const on = median(rounds.on);
+    const off = median(rounds.off);
+    console.log(
+      `  chain cost: group-committed INSERT of ${ROWS} pull rows, ${STATEMENTS} statements × 6 rounds each, alternating: ${on.toFixed(1)} µs/row with the chain, ${off.toFixed(1)} µs/row without (median; ${(((on - off) / off) * 100).toFixed(0)} %)`,
     );
   }
 
