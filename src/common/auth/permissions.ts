@@ -127,7 +127,14 @@ const ADMIN: readonly Permission[] = [
   Permission.AuditRead,
   Permission.BillingRead,
 ];
-const OWNER: readonly Permission[] = [...ADMIN, Permission.MembersChangeRole, Permission.OrgDelete, Permission.ProjectsDelete, Permission.BillingManage, Permission.AuditManage];
+const OWNER: readonly Permission[] = [
+  ...ADMIN,
+  Permission.MembersChangeRole,
+  Permission.OrgDelete,
+  Permission.ProjectsDelete,
+  Permission.BillingManage,
+  Permission.AuditManage,
+];
 
 export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
   owner: OWNER,
