@@ -50,6 +50,7 @@ export class AuditRetention implements OnModuleInit, BeforeApplicationShutdown {
   async runAll(now = new Date()): Promise<RetentionResult[]> {
     const overrides = await this.repo.retentionOverrides();
     const results: RetentionResult[] = [];
+    if (this.config.audit.retentionDays === undefined && overrides.size === 0) return results; // keep forever
     for (const orgId of await this.repo.chainedOrgs()) {
       const days = overrides.get(orgId) ?? this.config.audit.retentionDays;
       if (days === undefined) continue;
