@@ -47,6 +47,11 @@ try {
 
   const db = new pg.Client({ connectionString: database.url });
   await db.connect();
+  // BENCH_AUDIT_CHAIN=off: audit rows are inserted without the hash chain (the trigger and its check off),
+  // for measuring what the chain costs pulls, side by side with a run that has it.
+  const chain = process.env.BENCH_AUDIT_CHAIN !== 'off';
+  if (!chain)
+    await db.query('ALTER TABLE audit_events DROP CONSTRAINT audit_events_chained, DISABLE TRIGGER audit_events_link, DISABLE TRIGGER audit_events_linked');
   const auditedPulls = async () => (await db.query(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'secret.read'`)).rows[0].n;
   const load = (duration) => autocannon({ url, connections: CONNECTIONS, duration, headers: { authorization: `Bearer ${token}` } });
 
@@ -67,6 +72,7 @@ try {
     `  requests/s   ${result.requests.average.toFixed(0)}  (${ok} pulls answered 2xx, ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts)`,
   );
   console.log(`  latency      p50 ${result.latency.p50} ms   p99 ${result.latency.p99} ms   max ${result.latency.max} ms`);
+  console.log(`  audit chain  ${chain ? 'on' : 'off (BENCH_AUDIT_CHAIN=off)'}`);
   console.log(`  peak RSS     ${(peakRss / 1024).toFixed(0)} MB (server process, warm-up included)`);
   // autocannon does not count responses still in flight when it stops, so rows can exceed its count.
   console.log(`  audit rows   ${audited} secret.read rows written during the run (autocannon counted ${ok} pulls)`);

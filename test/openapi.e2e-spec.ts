@@ -134,7 +134,8 @@ describe('OpenAPI document and Swagger UI', () => {
       const success = Object.keys(op.responses ?? {}).filter((status) => /^2\d\d$/.test(status));
       if (success.length !== 1) return [`${key}: success responses ${success.join(', ') || 'none'}`];
       const response = op.responses[success[0]];
-      const schema = response.content?.['application/json']?.schema;
+      // A streamed export (GET /v1/audit/{orgId}/export) documents its NDJSON lines instead of a JSON body.
+      const schema = response.content?.['application/json']?.schema ?? response.content?.['application/x-ndjson']?.schema;
       if (success[0] === '204') return response.content ? [`${key}: a 204 with content`] : [];
       if (!schema) return [`${key}: ${success[0]} without an application/json schema`];
       const target = schema.$ref ? resolveRef(schema.$ref) : schema;

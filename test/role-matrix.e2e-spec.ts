@@ -510,6 +510,23 @@ const ROUTES: readonly RouteRow[] = [
     route: 'GET /v1/audit/:orgId',
     expect: { owner: 200, admin: 200, developer: 403, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 200 },
   },
+  {
+    route: 'GET /v1/audit/:orgId/verify',
+    expect: { owner: 200, admin: 200, developer: 403, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 200 },
+  },
+  {
+    route: 'GET /v1/audit/:orgId/export',
+    expect: { owner: 200, admin: 200, developer: 403, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 200 },
+  },
+  {
+    route: 'GET /v1/audit/:orgId/retention',
+    expect: { owner: 200, admin: 200, developer: 403, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 200 },
+  },
+  {
+    route: 'PUT /v1/audit/:orgId/retention',
+    call: () => ({ body: { days: null } }),
+    expect: { owner: 200, admin: 403, developer: 403, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 403 },
+  },
 ];
 
 /**

@@ -3,7 +3,9 @@
  * file, so oclif neither globs dist/commands nor imports a module per command. A new command file must
  * be added here (commands.spec.ts checks).
  */
-import AuditCommand from './commands/audit.js';
+import AuditExportCommand from './commands/audit/export.js';
+import AuditCommand from './commands/audit/index.js';
+import AuditVerifyCommand from './commands/audit/verify.js';
 import EnvsCreateCommand from './commands/envs/create.js';
 import EnvsCommand from './commands/envs/index.js';
 import ExportCommand from './commands/export.js';
@@ -46,6 +48,8 @@ import WhoamiCommand from './commands/whoami.js';
 
 export const COMMANDS = {
   audit: AuditCommand,
+  'audit:export': AuditExportCommand,
+  'audit:verify': AuditVerifyCommand,
   'envs:create': EnvsCreateCommand,
   envs: EnvsCommand,
   export: ExportCommand,

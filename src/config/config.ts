@@ -113,6 +113,9 @@ const envSchema = z.object({
   DEK_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
   ROTATION_BATCH_SIZE: positiveInt.max(10_000).default(500),
   WEBHOOK_ALLOW_PRIVATE: booleanString.default(false),
+  AUDIT_CHECKPOINT_INTERVAL_SECONDS: positiveInt.max(86_400).default(300),
+  AUDIT_RETENTION_DAYS: positiveInt.max(36_500).optional(),
+  AUDIT_RETENTION_INTERVAL_SECONDS: positiveInt.max(86_400).default(3_600),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
   WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(6),
   WEBHOOK_RETRY_BASE_SECONDS: positiveInt.max(3600).default(30),
@@ -220,6 +223,14 @@ export interface AppConfig {
   };
   /** Values re-encrypted per transaction during a key rotation. */
   readonly rotationBatchSize: number;
+  readonly audit: {
+    /** How often an instance signs a checkpoint of each org's chain that grew since its last one. */
+    readonly checkpointIntervalSeconds: number;
+    /** Audit rows older than this are deleted (an org's own period wins); undefined = kept forever. */
+    readonly retentionDays: number | undefined;
+    /** How often an instance runs the retention pass. */
+    readonly retentionIntervalSeconds: number;
+  };
   readonly webhooks: {
     /**
      * Deliver to loopback, private, link-local, CGNAT and reserved addresses, and over plain http
@@ -386,6 +397,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       dekCacheTtlSeconds: e.DEK_CACHE_TTL_SECONDS,
     }),
     rotationBatchSize: e.ROTATION_BATCH_SIZE,
+    audit: Object.freeze({
+      checkpointIntervalSeconds: e.AUDIT_CHECKPOINT_INTERVAL_SECONDS,
+      retentionDays: e.AUDIT_RETENTION_DAYS,
+      retentionIntervalSeconds: e.AUDIT_RETENTION_INTERVAL_SECONDS,
+    }),
     webhooks: Object.freeze({
       allowPrivate: e.WEBHOOK_ALLOW_PRIVATE,
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,

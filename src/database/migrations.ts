@@ -10,6 +10,7 @@ import { BillingEventOrder1764600000000 } from '../../migrations/1764600000000-b
 import { AccountActivity1764710000000 } from '../../migrations/1764710000000-account-activity.js';
 import { CliLoginRequests1764720000000 } from '../../migrations/1764720000000-cli-login-requests.js';
 import { OidcTrusts1764820000000 } from '../../migrations/1764820000000-oidc-trusts.js';
+import { AuditChain1764830000000 } from '../../migrations/1764830000000-audit-chain.js';
 
 /** Every migration, oldest first. A new migration file is added here too. */
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   AccountActivity1764710000000,
   CliLoginRequests1764720000000,
   OidcTrusts1764820000000,
+  AuditChain1764830000000,
 ];

@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import Audit from '../../cli/src/commands/audit.js';
+import AuditExport from '../../cli/src/commands/audit/export.js';
+import Audit from '../../cli/src/commands/audit/index.js';
+import AuditVerify from '../../cli/src/commands/audit/verify.js';
 import EnvsCreate from '../../cli/src/commands/envs/create.js';
 import Envs from '../../cli/src/commands/envs/index.js';
 import Export from '../../cli/src/commands/export.js';
@@ -39,6 +41,8 @@ import { startTestContext, type TestContext } from '../support/test-app.js';
 
 const COMMANDS: Record<string, CommandClass> = {
   audit: Audit,
+  'audit export': AuditExport,
+  'audit verify': AuditVerify,
   envs: Envs,
   'envs create': EnvsCreate,
   export: Export,
@@ -452,6 +456,45 @@ describe('secr commands (real server)', () => {
     expect(result.stdout).not.toContain('dev-value-1');
     const json = await secr(['audit', '--json', '--limit', '1']);
     expect(json.json).toMatchObject({ org: org.slug, events: [expect.objectContaining({ action: expect.any(String) })], pagination: { limit: 1, offset: 0 } });
+  });
+
+  it('audit: filters by project, environment and key, pages by cursor, verifies the chain and exports', async () => {
+    const { org, project, secr, workDir } = await ownProject('Audit chain');
+    await seedSecrets(ctx.api, { token }, org, project, 'production', { P1: 'prod-value-1', P2: 'prod-value-2' });
+    await seedSecrets(ctx.api, { token }, org, project, 'development', { D1: 'dev-value-1' });
+    const byEnv = await secr(['audit', '--json', '--project', project.slug, '--env', 'prod']);
+    expect(byEnv.json.events.map((e: { action: string }) => e.action)).toEqual(['secret.bulk_set']);
+    const byKey = await secr(['audit', '--json', '--key', 'D1']);
+    expect(byKey.json.events.map((e: { metadata: { environment: string } }) => e.metadata.environment)).toEqual(['development']);
+
+    const first = await secr(['audit', '--limit', '1']);
+    const before = /^Older: --before (\S+)$/m.exec(first.stdout)![1];
+    const second = await secr(['audit', '--json', '--limit', '1', '--before', before]);
+    expect(second.json.pagination).toBeUndefined();
+    expect(Number(second.json.events[0].id)).toBeLessThan(Number((await secr(['audit', '--json', '--limit', '1'])).json.events[0].id));
+
+    const verified = await secr(['audit', 'verify']);
+    expect(verified.code).toBe(0);
+    expect(verified.stdout).toMatch(/^The audit log of .* is intact \(positions 1–\d+/m);
+    const ndjson = await secr(['audit', 'export', '--action', 'secret.bulk_set']);
+    expect(ndjson.code).toBe(0);
+    expect(
+      ndjson.stdout
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line).metadata.environment),
+    ).toEqual(['production', 'development']);
+    expect(ndjson.stdout).not.toContain('prod-value-1');
+    const csv = await secr(['audit', 'export', '--format', 'csv', '--output', 'audit.csv', '--json']);
+    expect(csv.json).toMatchObject({ org: org.slug, format: 'csv', output: 'audit.csv', bytes: expect.any(Number) });
+    expect(readFileSync(path.join(workDir, 'audit.csv'), 'utf8')).toMatch(/^seq,id,createdAt,action,/);
+
+    await ctx.db.query(`UPDATE audit_events SET ip = '203.0.113.9' WHERE org_id = $1 AND action = 'secret.bulk_set'`, [org.id]);
+    const tampered = await secr(['audit', 'verify']);
+    expect(tampered.code).toBe(1);
+    expect(tampered.stderr).toMatch(/tampered with: The row at position \d+ \(event \d+\) does not match its hash/);
+    const json = await secr(['audit', 'verify', '--json']);
+    expect(json.json).toMatchObject({ valid: false, firstProblem: { problem: 'changed' } });
   });
 
   it('rotate-key: refuses without --yes off a terminal, then rotates and values stay readable', async () => {

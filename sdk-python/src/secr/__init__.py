@@ -12,6 +12,11 @@ from ._core import DEFAULT_API_URL, DEFAULT_TIMEOUT
 from ._errors import FieldError, SecrApiError
 from ._types import (
     ActorRef,
+    AuditCursors,
+    AuditEvent,
+    AuditPage,
+    AuditProblem,
+    AuditVerification,
     BulkDeleteResult,
     BulkSetSecretsResult,
     DeleteSecretResult,
@@ -39,6 +44,11 @@ __all__ = [
     "DEFAULT_API_URL",
     "DEFAULT_TIMEOUT",
     "ActorRef",
+    "AuditCursors",
+    "AuditEvent",
+    "AuditPage",
+    "AuditProblem",
+    "AuditVerification",
     "BulkDeleteResult",
     "BulkSetSecretsResult",
     "DeleteSecretResult",

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from types import TracebackType
 from typing import AsyncIterator, Iterable, Iterator, List, Mapping, Optional, Sequence, Type, TypeVar
 
@@ -9,6 +10,8 @@ import httpx
 from . import _core
 from ._core import DEFAULT_TIMEOUT, Call, Config
 from ._types import (
+    AuditPage,
+    AuditVerification,
     BulkDeleteResult,
     BulkSetSecretsResult,
     DeleteSecretResult,
@@ -176,6 +179,39 @@ class SecrClient:
         """Removes a key from the project's template (owner/admin)."""
         return self._send(_core.remove_template(org, project, key))
 
+    # --- the audit log ---------------------------------------------------------------------------
+
+    def query_audit(
+        self,
+        org_id: str,
+        *,
+        limit: Optional[int] = None,
+        before: Optional[str] = None,
+        after: Optional[str] = None,
+        offset: Optional[int] = None,
+        action: Optional[str] = None,
+        actor: Optional[str] = None,
+        project_id: Optional[str] = None,
+        environment_id: Optional[str] = None,
+        key: Optional[str] = None,
+        since: Optional[datetime] = None,
+        until: Optional[datetime] = None,
+    ) -> AuditPage:
+        """A page of the org's audit log, newest first (owner/admin): by cursor (``before``/``after``, from
+        ``page.cursors``), or by ``offset`` with ``pagination``; filters by action, actor (user id), project and
+        environment ids, key, and time (``since`` inclusive, ``until`` exclusive)."""
+        call = _core.query_audit(
+            org_id,
+            {"limit": limit, "before": before, "after": after, "offset": offset, "action": action, "actor": actor,
+             "projectId": project_id, "environmentId": environment_id, "key": key, "from": since, "to": until},
+        )
+        return self._send(call)
+
+    def verify_audit(self, org_id: str, *, since: Optional[datetime] = None, until: Optional[datetime] = None) -> AuditVerification:
+        """Checks the org's audit hash chain and signed checkpoints (owner/admin); ``valid`` is False and
+        ``first_problem`` names the first row changed, removed or reordered when it was tampered with."""
+        return self._send(_core.verify_audit(org_id, since, until))
+
 
 class AsyncSecrClient:
     """The :class:`SecrClient` API on ``httpx.AsyncClient``: the same methods, to be awaited.
@@ -281,3 +317,36 @@ class AsyncSecrClient:
 
     async def remove_template(self, org: str, project: str, key: str) -> None:
         return await self._send(_core.remove_template(org, project, key))
+
+    # --- the audit log ---------------------------------------------------------------------------
+
+    async def query_audit(
+        self,
+        org_id: str,
+        *,
+        limit: Optional[int] = None,
+        before: Optional[str] = None,
+        after: Optional[str] = None,
+        offset: Optional[int] = None,
+        action: Optional[str] = None,
+        actor: Optional[str] = None,
+        project_id: Optional[str] = None,
+        environment_id: Optional[str] = None,
+        key: Optional[str] = None,
+        since: Optional[datetime] = None,
+        until: Optional[datetime] = None,
+    ) -> AuditPage:
+        """A page of the org's audit log, newest first (owner/admin): by cursor (``before``/``after``, from
+        ``page.cursors``), or by ``offset`` with ``pagination``; filters by action, actor (user id), project and
+        environment ids, key, and time (``since`` inclusive, ``until`` exclusive)."""
+        call = _core.query_audit(
+            org_id,
+            {"limit": limit, "before": before, "after": after, "offset": offset, "action": action, "actor": actor,
+             "projectId": project_id, "environmentId": environment_id, "key": key, "from": since, "to": until},
+        )
+        return await self._send(call)
+
+    async def verify_audit(self, org_id: str, *, since: Optional[datetime] = None, until: Optional[datetime] = None) -> AuditVerification:
+        """Checks the org's audit hash chain and signed checkpoints (owner/admin); ``valid`` is False and
+        ``first_problem`` names the first row changed, removed or reordered when it was tampered with."""
+        return await self._send(_core.verify_audit(org_id, since, until))

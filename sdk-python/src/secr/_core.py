@@ -13,14 +13,19 @@ from urllib.parse import quote, urlsplit
 from ._errors import FieldError, SecrApiError
 from ._types import (
     ActorRef,
+    AuditCursors,
+    AuditEvent,
+    AuditPage,
+    AuditProblem,
+    AuditVerification,
     BulkDeleteResult,
     BulkSetSecretsResult,
     DeleteSecretResult,
-    PaginationInfo,
-    PromotedKey,
-    PromoteResult,
-    PullSecretsResult,
     ListKeysResult,
+    PaginationInfo,
+    PromoteResult,
+    PromotedKey,
+    PullSecretsResult,
     RollbackResult,
     Secret,
     SecretHistory,
@@ -209,6 +214,28 @@ def validate_template(org: str, project: str, env: str) -> Call[TemplateValidati
     return Call("GET", path, _validation_result)
 
 
+def _audit_path(org_id: str, *rest: str) -> str:
+    return "/".join([f"/v1/audit/{_segment('org_id', org_id)}", *rest])
+
+
+def query_audit(org_id: str, params: Mapping[str, Union[str, int, datetime, None]]) -> Call[AuditPage]:
+    query: Dict[str, Union[str, int]] = {}
+    for name, value in params.items():
+        if value is None:
+            continue
+        query[name] = value.isoformat() if isinstance(value, datetime) else value
+    return Call("GET", _audit_path(org_id), _audit_page, params=query or None)
+
+
+def verify_audit(org_id: str, since: Optional[datetime], until: Optional[datetime]) -> Call[AuditVerification]:
+    query: Dict[str, Union[str, int]] = {}
+    if since is not None:
+        query["from"] = since.isoformat()
+    if until is not None:
+        query["to"] = until.isoformat()
+    return Call("GET", _audit_path(org_id, "verify"), _audit_verification, params=query or None)
+
+
 # --- answers -------------------------------------------------------------------------------------
 
 
@@ -306,6 +333,38 @@ def _templates_result(d: Mapping[str, Any]) -> List[Template]:
 
 def _validation_result(d: Mapping[str, Any]) -> TemplateValidation:
     return TemplateValidation(valid=d["valid"], missing=list(d["missing"]), extra=list(d["extra"]))
+
+
+def _audit_event(d: Mapping[str, Any]) -> AuditEvent:
+    return AuditEvent(
+        id=d["id"],
+        created_at=_timestamp(d["createdAt"]),
+        action=d["action"],
+        actor_user_id=d.get("actorUserId"),
+        actor_email=d.get("actorEmail"),
+        actor_token_id=d.get("actorTokenId"),
+        ip=d.get("ip"),
+        user_agent=d.get("userAgent"),
+        request_id=d.get("requestId"),
+        metadata=dict(d["metadata"]),
+    )
+
+
+def _audit_page(d: Mapping[str, Any]) -> AuditPage:
+    cursors = d["cursors"]
+    return AuditPage(
+        events=[_audit_event(e) for e in d["events"]],
+        cursors=AuditCursors(before=cursors.get("before"), after=cursors.get("after")),
+        pagination=_pagination(d),
+    )
+
+
+def _audit_verification(d: Mapping[str, Any]) -> AuditVerification:
+    p = d.get("firstProblem")
+    problem = None if p is None else AuditProblem(problem=p["problem"], seq=p["seq"], event_id=p.get("eventId"), message=p["message"])
+    return AuditVerification(
+        valid=d["valid"], from_seq=d["fromSeq"], to_seq=d["toSeq"], checked=d["checked"], checkpoints=d["checkpoints"], first_problem=problem
+    )
 
 
 def _nothing(_: Any) -> None:

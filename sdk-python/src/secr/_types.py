@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import List, Optional
+from typing import Any, Dict, List, Optional
 
 _HIDDEN = "'***'"
 
@@ -166,3 +166,56 @@ class RollbackResult:
 class BulkDeleteResult:
     deleted: int
     keys: List[str]
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """One audit event: who did what, from where; ``metadata`` holds names, counts and ids, never a value."""
+
+    id: str
+    created_at: datetime
+    action: str
+    actor_user_id: Optional[str]
+    actor_email: Optional[str]
+    actor_token_id: Optional[str]
+    ip: Optional[str]
+    user_agent: Optional[str]
+    request_id: Optional[str]
+    metadata: Dict[str, Any]
+
+
+@dataclass(frozen=True)
+class AuditCursors:
+    before: Optional[str]
+    """Pass as ``before`` for the next page (older events); ``None``: no older event."""
+    after: Optional[str]
+    """Pass as ``after`` for events newer than this page."""
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    events: List[AuditEvent]
+    """Newest first."""
+    cursors: AuditCursors
+    pagination: Optional[PaginationInfo] = None
+    """Offset paging only (no ``before``/``after``)."""
+
+
+@dataclass(frozen=True)
+class AuditProblem:
+    problem: str
+    """``changed``, ``removed``, ``reordered``, ``checkpoint_mismatch`` or ``checkpoint_forged``."""
+    seq: str
+    """The position in the org's chain."""
+    event_id: Optional[str]
+    message: str
+
+
+@dataclass(frozen=True)
+class AuditVerification:
+    valid: bool
+    from_seq: str
+    to_seq: str
+    checked: int
+    checkpoints: int
+    first_problem: Optional[AuditProblem]

@@ -992,9 +992,61 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Query the org’s audit log, newest first, 50 events a page unless `limit` says otherwise (owner/admin) */
+        /** Query the org’s audit log, newest first, 50 events a page unless `limit` says otherwise: by cursor (`before`/`after`, from `cursors`) or by `offset` (owner/admin) */
         get: operations["queryAudit"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/{orgId}/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Verify the org’s audit hash chain and its signed checkpoints; reports the first row changed, removed or reordered (owner/admin) */
+        get: operations["verifyAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/{orgId}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Export the org’s audit log, oldest first, as NDJSON (or CSV with `format=csv`), streamed (owner/admin) */
+        get: operations["exportAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/{orgId}/retention": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The org’s audit retention period (owner/admin) */
+        get: operations["getAuditRetention"];
+        /** Set the org’s audit retention period in days (`null`: the server’s default) (owner) */
+        put: operations["setAuditRetention"];
         post?: never;
         delete?: never;
         options?: never;
@@ -2191,10 +2243,103 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        AuditCursorsDto: {
+            /** @description Pass as `before` for the next page (older events); null: no older event */
+            before: string | null;
+            /** @description Pass as `after` for newer events (null: the page is empty and no cursor was given) */
+            after: string | null;
+        };
         AuditPageDto: {
             /** @description Newest first */
             events: components["schemas"]["AuditEventDto"][];
-            pagination: components["schemas"]["PaginationDto"];
+            /** @description Offset paging only (no `before`/`after`) */
+            pagination?: components["schemas"]["PaginationDto"];
+            cursors: components["schemas"]["AuditCursorsDto"];
+        };
+        AuditVerifyFailureDto: {
+            /**
+             * @description What is wrong with the first bad position
+             * @enum {string}
+             */
+            problem: "changed" | "removed" | "reordered" | "checkpoint_mismatch" | "checkpoint_forged";
+            /**
+             * @description The position in the org’s chain (1, 2, 3, …) of the first row changed, removed or out of order
+             * @example 1042
+             */
+            seq: string;
+            /**
+             * @description The id of the row found at that position (null when it is missing)
+             * @example 88123
+             */
+            eventId: string | null;
+            /** @example The row at position 1042 does not match its hash */
+            message: string;
+        };
+        AuditVerifyResultDto: {
+            /** @description True when every row checked matches its hash, follows its predecessor and agrees with the signed checkpoints */
+            valid: boolean;
+            /**
+             * @description The first chain position checked
+             * @example 1
+             */
+            fromSeq: string;
+            /**
+             * @description The last chain position checked
+             * @example 5000
+             */
+            toSeq: string;
+            /** @description Rows checked */
+            checked: number;
+            /** @description Signed checkpoints checked (signature and hash) */
+            checkpoints: number;
+            firstProblem: components["schemas"]["AuditVerifyFailureDto"] | null;
+        };
+        AuditExportEventDto: {
+            /** @example 1042 */
+            id: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** @example secret.updated */
+            action: string;
+            /** Format: uuid */
+            actorUserId: string | null;
+            actorEmail: string | null;
+            /**
+             * Format: uuid
+             * @description The token used, if any
+             */
+            actorTokenId: string | null;
+            ip: string | null;
+            userAgent: string | null;
+            requestId: string | null;
+            /** @description Names, counts, versions: never a value */
+            metadata: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description The position in the org’s chain (1, 2, 3, …)
+             * @example 1042
+             */
+            seq: string;
+        };
+        AuditRetentionDto: {
+            /**
+             * @description Audit events older than this many days are deleted; null: kept forever
+             * @example 365
+             */
+            days: number | null;
+            /**
+             * @description org: the org’s own period; server: AUDIT_RETENTION_DAYS; forever: neither is set
+             * @enum {string}
+             */
+            source: "org" | "server" | "forever";
+        };
+        SetAuditRetentionDto: {
+            /**
+             * @description Days to keep audit events; null: the server’s default
+             * @example 365
+             */
+            days: number | null;
         };
         KeyProviderRefDto: {
             /** @enum {string} */
@@ -6020,6 +6165,22 @@ export interface operations {
                 offset?: number;
                 /** @description Only events with this action */
                 action?: string;
+                /** @description Only events of this actor (a user id) */
+                actor?: string;
+                /** @description Only events about this project (its id) */
+                projectId?: string;
+                /** @description Only events about this environment (its id) */
+                environmentId?: string;
+                /** @description Only events naming this secret key (one key, or among the keys of a bulk change or named pull) */
+                key?: string;
+                /** @description Only events at or after this time */
+                from?: string;
+                /** @description Only events before this time */
+                to?: string;
+                /** @description Events older than this cursor (`cursors.before` of the previous page) */
+                before?: string;
+                /** @description Events newer than this cursor (`cursors.after` of a page) */
+                after?: string;
             };
             header?: never;
             path: {
@@ -6037,6 +6198,273 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AuditPageDto"];
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not signed in, or the credential is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not allowed for this identity */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    verifyAudit: {
+        parameters: {
+            query?: {
+                /** @description Check events from this time (the walk starts at the signed checkpoint before it) */
+                from?: string;
+                /** @description Check events before this time */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The org's id */
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditVerifyResultDto"];
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not signed in, or the credential is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not allowed for this identity */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    exportAudit: {
+        parameters: {
+            query?: {
+                /** @description Only events with this action */
+                action?: string;
+                /** @description Only events of this actor (a user id) */
+                actor?: string;
+                /** @description Only events about this project (its id) */
+                projectId?: string;
+                /** @description Only events about this environment (its id) */
+                environmentId?: string;
+                /** @description Only events naming this secret key (one key, or among the keys of a bulk change or named pull) */
+                key?: string;
+                /** @description Only events at or after this time */
+                from?: string;
+                /** @description Only events before this time */
+                to?: string;
+                /** @description NDJSON (one event per line) or CSV */
+                format?: "ndjson" | "csv";
+            };
+            header?: never;
+            path: {
+                /** @description The org's id */
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /**
+             * @description A stream: one JSON event per line (NDJSON), or CSV with a header row
+             *
+             *     Success
+             */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-ndjson": components["schemas"]["AuditExportEventDto"];
+                    "text/csv": string;
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not signed in, or the credential is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not allowed for this identity */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    getAuditRetention: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The org's id */
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditRetentionDto"];
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not signed in, or the credential is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not allowed for this identity */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    setAuditRetention: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The org's id */
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetAuditRetentionDto"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditRetentionDto"];
                 };
             };
             /** @description Invalid input */

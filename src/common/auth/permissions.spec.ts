@@ -28,6 +28,7 @@ const EXPECTED: Readonly<Record<string, Readonly<Record<Role, boolean>>>> = {
   [Permission.WebhooksRead]: { owner: Y, admin: Y, developer: N, viewer: N },
   [Permission.WebhooksWrite]: { owner: Y, admin: Y, developer: N, viewer: N },
   [Permission.AuditRead]: { owner: Y, admin: Y, developer: N, viewer: N },
+  [Permission.AuditManage]: { owner: Y, admin: N, developer: N, viewer: N },
   [Permission.BillingRead]: { owner: Y, admin: Y, developer: N, viewer: N },
   [Permission.BillingManage]: { owner: Y, admin: N, developer: N, viewer: N },
   [Permission.OidcTrustsRead]: { owner: Y, admin: Y, developer: N, viewer: N },

@@ -53,6 +53,8 @@ export enum Permission {
   /** Trust relationships with CI OIDC issuers (keyless CI): each one can mint tokens, so owner/admin only. */
   OidcTrustsRead = 'oidc_trusts.read',
   OidcTrustsManage = 'oidc_trusts.manage',
+  /** The org's audit retention period: how long evidence is kept is the owner's decision. */
+  AuditManage = 'audit.manage',
   /** Plan, subscription and usage. Billing is org-wide: never usable by a narrowed token. */
   BillingRead = 'billing.read',
   /** Checkout and the customer portal. */
@@ -109,6 +111,7 @@ export const PERMISSION_INFO: Readonly<Record<Permission, PermissionInfo>> = {
   [Permission.AuditRead]: { scope: 'org', access: 'read' },
   [Permission.OidcTrustsRead]: { scope: 'org', access: 'read' },
   [Permission.OidcTrustsManage]: { scope: 'org', access: 'write' },
+  [Permission.AuditManage]: { scope: 'org', access: 'write' },
   [Permission.BillingRead]: { scope: 'org', access: 'read' },
   [Permission.BillingManage]: { scope: 'org', access: 'write' },
 };
@@ -131,7 +134,14 @@ const ADMIN: readonly Permission[] = [
   Permission.OidcTrustsRead,
   Permission.OidcTrustsManage,
 ];
-const OWNER: readonly Permission[] = [...ADMIN, Permission.MembersChangeRole, Permission.OrgDelete, Permission.ProjectsDelete, Permission.BillingManage];
+const OWNER: readonly Permission[] = [
+  ...ADMIN,
+  Permission.MembersChangeRole,
+  Permission.OrgDelete,
+  Permission.ProjectsDelete,
+  Permission.BillingManage,
+  Permission.AuditManage,
+];
 
 export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
   owner: OWNER,

@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { PreparedSql } from '../../database/prepared-sql.js';
 import { StatementBatcher } from '../../database/statement-batcher.js';
+import { ValidationFailedError } from '../../common/errors/domain-error.js';
 import type { Actor, RequestMeta } from '../auth/request-context.js';
-import type { PageQueryDto, PaginationDto } from '../../common/pagination/pagination.dto.js';
 import { UsersRepository } from '../auth/users.repository.js';
 import type { AccountActivityPageDto, AccountActivityQueryDto, AuditEventDto, AuditPageDto, AuditQueryDto } from './audit.dto.js';
+import { AuditRepository, type AuditRow, type AuditValues } from './audit.repository.js';
 
 const DEFAULT_PAGE = 50;
 
@@ -21,28 +21,48 @@ export interface AuditEntry {
 
 /**
  * Writes audit rows (DESIGN.md §5: fail closed). A change writes its row inside its own transaction, so
- * both commit or neither does; a read, which changes nothing, commits its row before it answers.
+ * both commit or neither does; a read, which changes nothing, commits its row before it answers. The
+ * database links each org's rows into its hash chain as they are inserted (AuditChain).
  */
 @Injectable()
 export class AuditService {
   /** Concurrent reads' rows go in one INSERT and one commit: every pull writes one, under load too. */
   private readonly reads = new StatementBatcher<AuditEntry, void>(async (entries) => {
-    await this.sql.query(
-      'audit-insert-many',
-      INSERT_MANY,
-      AUDIT_COLUMNS.map((column) => entries.map(column)),
-    );
+    await this.repo.insertMany(entries.map(values));
     return entries.map(() => undefined);
   });
 
   constructor(
     private readonly db: DataSource,
-    private readonly sql: PreparedSql,
+    private readonly repo: AuditRepository,
     private readonly users: UsersRepository,
   ) {}
 
+  /** A page of the org's log, newest first: by cursor (`before`/`after`) or by `offset` (with the total). */
   async query(orgId: string, query: AuditQueryDto): Promise<AuditPageDto> {
-    return this.page('a.org_id = $1 AND ($2::text IS NULL OR a.action = $2)', [orgId, query.action ?? null], query, (event) => event);
+    const { limit = DEFAULT_PAGE, offset, before, after, ...filter } = query;
+    if ((before !== undefined || after !== undefined) && (offset !== undefined || (before !== undefined && after !== undefined))) {
+      throw new ValidationFailedError([
+        { field: before !== undefined && after !== undefined ? 'after' : 'offset', message: 'Use one of before, after and offset' },
+      ]);
+    }
+    const below = before !== undefined ? decodeCursor(before, 'before') : undefined;
+    const above = after !== undefined ? decodeCursor(after, 'after') : undefined;
+    // One row more than the page tells whether another page follows in the direction of travel.
+    const rows = await this.repo.page(orgId, filter, { below, above, offset }, limit + 1);
+    const more = rows.length > limit;
+    const page = rows.slice(0, limit);
+    if (above !== undefined) page.reverse();
+    const events = await this.events(page);
+    const newest = page[0]?.seq;
+    const oldest = page[page.length - 1]?.seq;
+    const cursors = {
+      before: oldest !== undefined && (above !== undefined || more) ? encodeCursor(oldest) : null,
+      after: newest !== undefined ? encodeCursor(newest) : (after ?? (below !== undefined ? encodeCursor((BigInt(below) - 1n).toString()) : null)),
+    };
+    if (below !== undefined || above !== undefined) return { events, cursors };
+    const total = page.length < limit && !offset ? page.length : await this.repo.count(orgId, filter);
+    return { events, pagination: { limit, offset: offset ?? 0, total }, cursors };
   }
 
   /**
@@ -50,55 +70,36 @@ export class AuditService {
    * sign-ins, password changes and resets, tokens not scoped to an org, sign-up attempts with the address).
    */
   async forUser(userId: string, query: AccountActivityQueryDto): Promise<AccountActivityPageDto> {
-    return this.page('a.actor_user_id = $1 AND a.org_id IS NULL', [userId], query, ({ actorUserId, actorEmail, requestId, ...event }) => event);
-  }
-
-  /** One page of audit rows matching `where` (SQL on alias `a`, parameters from $1), newest first. */
-  private async page<T>(
-    where: string,
-    params: unknown[],
-    query: PageQueryDto,
-    shape: (event: AuditEventDto) => T,
-  ): Promise<{ events: T[]; pagination: PaginationDto }> {
     const limit = query.limit ?? DEFAULT_PAGE;
     const offset = query.offset ?? 0;
-    const rows: Array<Record<string, unknown>> = await this.db.query(
-      `SELECT a.id::text, a.created_at, a.action, a.actor_user_id, a.actor_token_id, a.ip, a.user_agent,
-              a.request_id, a.metadata, count(*) OVER () AS total
-         FROM audit_events a
-        WHERE ${where}
-        ORDER BY a.created_at DESC, a.id DESC
-        LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
-      [...params, limit, offset],
-    );
-    const total = rows.length ? Number(rows[0].total) : Number((await this.db.query(`SELECT count(*) AS n FROM audit_events a WHERE ${where}`, params))[0].n);
+    const { rows, total } = await this.repo.accountPage(userId, limit, offset);
+    const events = (await this.events(rows)).map(({ actorUserId, actorEmail, requestId, ...event }) => event);
+    return { events, pagination: { limit, offset, total } };
+  }
+
+  /** Rows as the API shows them, with each actor's email (one lookup for the page). */
+  async events(rows: AuditRow[]): Promise<AuditEventDto[]> {
     const actors = await this.users.profiles(
       this.db.manager,
-      rows.flatMap((r) => (r.actor_user_id ? [r.actor_user_id as string] : [])),
+      rows.flatMap((r) => (r.actor_user_id ? [r.actor_user_id] : [])),
     );
-    const events = rows.map((r) =>
-      shape({
-        id: r.id as string,
-        createdAt: r.created_at as Date,
-        action: r.action as string,
-        actorUserId: r.actor_user_id as string | null,
-        actorEmail: actors.get(r.actor_user_id as string)?.email ?? null,
-        actorTokenId: r.actor_token_id as string | null,
-        ip: r.ip as string | null,
-        userAgent: r.user_agent as string | null,
-        requestId: r.request_id as string | null,
-        metadata: r.metadata as Record<string, unknown>,
-      }),
-    );
-    return { events, pagination: { limit, offset, total } };
+    return rows.map((r) => ({
+      id: r.id,
+      createdAt: r.created_at,
+      action: r.action,
+      actorUserId: r.actor_user_id,
+      actorEmail: (r.actor_user_id && actors.get(r.actor_user_id)?.email) || null,
+      actorTokenId: r.actor_token_id,
+      ip: r.ip,
+      userAgent: r.user_agent,
+      requestId: r.request_id,
+      metadata: r.metadata,
+    }));
   }
 
   /** The row of a change, in the change's transaction. */
   async record(em: EntityManager, entry: AuditEntry): Promise<void> {
-    await em.query(
-      INSERT_ONE,
-      AUDIT_COLUMNS.map((column) => column(entry)),
-    );
+    await this.repo.insert(em, values(entry));
   }
 
   /**
@@ -110,19 +111,26 @@ export class AuditService {
   }
 }
 
-/** The values of an audit row, in the column order of the INSERTs below. */
-const AUDIT_COLUMNS: ReadonlyArray<(entry: AuditEntry) => unknown> = [
-  (e) => e.action,
-  (e) => e.orgId ?? null,
-  (e) => e.actor?.userId ?? null,
-  (e) => e.actor?.token?.id ?? null,
-  (e) => e.meta.ip,
-  (e) => e.meta.userAgent,
-  (e) => e.meta.requestId,
-  (e) => JSON.stringify(e.metadata ?? {}),
-];
+function values(e: AuditEntry): AuditValues {
+  return [
+    e.action,
+    e.orgId ?? null,
+    e.actor?.userId ?? null,
+    e.actor?.token?.id ?? null,
+    e.meta.ip,
+    e.meta.userAgent,
+    e.meta.requestId,
+    JSON.stringify(e.metadata ?? {}),
+  ];
+}
 
-const COLUMN_LIST = 'action, org_id, actor_user_id, actor_token_id, ip, user_agent, request_id, metadata';
-const INSERT_ONE = `INSERT INTO audit_events (${COLUMN_LIST}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`;
-const INSERT_MANY = `INSERT INTO audit_events (${COLUMN_LIST})
-  SELECT * FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::jsonb[])`;
+/** A cursor names a position in the org's chain; it is opaque to clients (base64url of `v1:<position>`). */
+export function encodeCursor(seq: string): string {
+  return Buffer.from(`v1:${seq}`, 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string, field: string): string {
+  const match = /^v1:(\d{1,18})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!match) throw new ValidationFailedError([{ field, message: `${field} must be a cursor returned by this route` }]);
+  return match[1];
+}

@@ -98,6 +98,7 @@ export class AwsKmsKeyProvider extends KeyProvider {
 /** String pairs, as KMS takes them; logged in CloudTrail, so ids only. */
 export function encryptionContext(context: KeyContext): Record<string, string> {
   if ('check' in context) return { purpose: 'secr-key-check' };
+  if ('auditKeyId' in context) return { purpose: 'secr-audit-signing-key', auditKeyId: String(context.auditKeyId) };
   if ('webhookId' in context) return { purpose: 'secr-webhook-secret', webhookId: context.webhookId };
   return { purpose: 'secr-project-key', projectId: context.projectId, keyVersion: String(context.version) };
 }

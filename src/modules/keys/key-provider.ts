@@ -19,23 +19,31 @@ export interface KeyCheckContext {
   readonly check: true;
 }
 
+/** The key that signs audit checkpoints (HMAC), wrapped by the master key: one per `auditKeyId`. */
+export interface AuditSigningKeyContext {
+  readonly auditKeyId: number;
+}
+
 /** What wrapped material is bound to (its AAD): unwrapping it under another context fails. */
-export type KeyContext = ProjectKeyContext | WebhookSecretContext | KeyCheckContext;
+export type KeyContext = ProjectKeyContext | WebhookSecretContext | KeyCheckContext | AuditSigningKeyContext;
 
 /** The additional authenticated data of a context; the kinds never collide (distinct prefixes). */
 export function keyContextAad(context: KeyContext): Buffer {
   const aad =
     'check' in context
       ? 'secr:check:v1'
-      : 'webhookId' in context
-        ? `secr:whsec:v1:${context.webhookId}`
-        : `secr:dek:v1:${context.projectId}:${context.version}`;
+      : 'auditKeyId' in context
+        ? `secr:audit:v1:${context.auditKeyId}`
+        : 'webhookId' in context
+          ? `secr:whsec:v1:${context.webhookId}`
+          : `secr:dek:v1:${context.projectId}:${context.version}`;
   return Buffer.from(aad, 'utf8');
 }
 
 /** Names wrapped material in errors and logs (never the material). */
 export function describeKeyContext(context: KeyContext): string {
   if ('check' in context) return 'The start-up key check';
+  if ('auditKeyId' in context) return `Audit signing key ${context.auditKeyId}`;
   return 'webhookId' in context ? `The signing secret of webhook ${context.webhookId}` : `Project key v${context.version} of project ${context.projectId}`;
 }
 
