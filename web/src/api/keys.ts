@@ -15,7 +15,7 @@ export const memberKeys = {
   all: (orgId: string) => ['members', orgId] as const,
 };
 export const auditKeys = {
-  page: (orgId: string, action: string, limit: number, offset: number) => ['audit', orgId, action, limit, offset] as const,
+  page: (orgId: string, filters: Record<string, string>, offset: number) => ['audit', orgId, filters, offset] as const,
 };
 export const templateKeys = {
   all: (org: string, project: string) => ['templates', org, project] as const,
