@@ -339,7 +339,8 @@ describe('secr commands (real server)', () => {
     expect(asDotenv.stdout).toContain('MULTI="-----BEGIN KEY-----\\nabc\\n-----END KEY-----"\n');
     writeFileSync(path.join(workDir, '.env.back'), asDotenv.stdout);
     const reimport = await secr(['import', '.env.back', '--env', 'production', '--json']);
-    expect(reimport.json).toMatchObject({ created: 0, updated: 6, total: 6 });
+    // The same values again: nothing is written (issue 19).
+    expect(reimport.json).toMatchObject({ created: 0, updated: 0, unchanged: 6, total: 6 });
     expect(JSON.parse((await secr(['export', '--format', 'json', '--env', 'production'])).stdout)).toEqual({ P1: 'prod-value-1', ...expected });
 
     const shell = await secr(['export', '--format', 'shell', '--env', 'production']);

@@ -492,7 +492,7 @@ export interface paths {
         };
         /** Pull the decrypted secrets of an environment */
         get: operations["pullSecrets"];
-        /** Set a secret (version 1, or the next version) */
+        /** Set a secret (version 1, or the next version; nothing when the value and description are unchanged) */
         put: operations["setSecret"];
         post?: never;
         delete?: never;
@@ -993,6 +993,17 @@ export interface components {
             /** @example key must match ^[A-Za-z_][A-Za-z0-9_]*$ */
             message: string;
         };
+        VersionConflictDto: {
+            /** @example DATABASE_URL */
+            key: string;
+            /** @example 2 */
+            expectedVersion?: number;
+            /**
+             * @description 0: the key is not set
+             * @example 3
+             */
+            currentVersion: number;
+        };
         ErrorResponseDto: {
             /** @example 404 */
             statusCode: number;
@@ -1006,6 +1017,12 @@ export interface components {
             /** @example 6f1c0d1e-7f0b-4c39-9b43-0f1f5b0a2f55 */
             requestId: string;
             errors?: components["schemas"]["FieldErrorDto"][];
+            /** @description 409 of a check-and-set write: each key not at the expected version */
+            conflicts?: components["schemas"]["VersionConflictDto"][];
+            /** @description 409 of a check-and-set write of one key: its current version (0: not set) */
+            currentVersion?: number;
+            /** @description 409 of a bulk import with `ifEnvironmentVersion`: the environment’s current version */
+            environmentVersion?: number;
         };
         LoginDto: {
             /** @example ada@example.com */
@@ -1457,6 +1474,8 @@ export interface components {
         };
         ListKeysDto: {
             keys: components["schemas"]["SecretMetaDto"][];
+            /** @description The environment’s version: it grows with every write or delete of any of its keys (for `ifEnvironmentVersion`) */
+            environmentVersion: number;
             /** @description Present when `limit` was given */
             pagination?: components["schemas"]["PaginationDto"];
         };
@@ -1473,6 +1492,8 @@ export interface components {
              * @example Primary database
              */
             description?: string;
+            /** @description Check-and-set: write only if the key is at this version (0: only if it is not set); otherwise 409 `conflict` with `currentVersion`. The `If-Match` header does the same */
+            expectedVersion?: number;
         };
         SetSecretResultDto: {
             /** @example DATABASE_URL */
@@ -1481,6 +1502,8 @@ export interface components {
             version: number;
             /** @description True when the key did not exist (or had been deleted) */
             created: boolean;
+            /** @description True when the key already had this value and description: nothing was written (no version, webhook or audit row) */
+            unchanged: boolean;
         };
         BulkSecretItemDto: {
             /** @example DATABASE_URL */
@@ -1498,11 +1521,18 @@ export interface components {
         };
         BulkSetSecretsDto: {
             secrets: components["schemas"]["BulkSecretItemDto"][];
+            /** @description Write only if none of these keys was written or deleted after this version of the environment (`environmentVersion` of the key list or of an earlier write); otherwise 409 `conflict` naming them */
+            ifEnvironmentVersion?: number;
         };
         BulkSetResultDto: {
             created: number;
             updated: number;
+            /** @description Keys that already had the value and description given: not written */
+            unchanged: number;
+            /** @description Every key of the request */
             total: number;
+            /** @description The environment’s version after the import (for `ifEnvironmentVersion`) */
+            environmentVersion: number;
         };
         ActorRefDto: {
             /** Format: uuid */
@@ -3743,7 +3773,10 @@ export interface operations {
     setSecret: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Check-and-set: the version the key must be at (`"3"` or `3`; `"0"`: not set), as the body field `expectedVersion` */
+                "if-match"?: string;
+            };
             path: {
                 project: string;
                 env: string;

@@ -1,5 +1,7 @@
-import { Body, Controller, Delete, Get, Header, Param, Post, Put, Query } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, Header, Headers, Param, Post, Put, Query } from '@nestjs/common';
+import { ApiHeader, ApiTags } from '@nestjs/swagger';
+import { BadRequestError } from '../../common/errors/domain-error.js';
+import { INT4_MAX } from '../../common/pagination/pagination.dto.js';
 import type { OrgRequestContext } from '../auth/request-context.js';
 import { Permission } from '../../common/auth/permissions.js';
 import { Ctx } from '../auth/request-context.decorators.js';
@@ -61,15 +63,27 @@ export class SecretsController {
   }
 
   @Put(':env')
-  @Route({ permission: Permission.SecretsWrite, org: BY_SLUG, summary: 'Set a secret (version 1, or the next version)', response: SetSecretResultDto })
+  @ApiHeader({
+    name: 'if-match',
+    required: false,
+    description: 'Check-and-set: the version the key must be at (`"3"` or `3`; `"0"`: not set), as the body field `expectedVersion`',
+  })
+  @Route({
+    permission: Permission.SecretsWrite,
+    org: BY_SLUG,
+    summary: 'Set a secret (version 1, or the next version; nothing when the value and description are unchanged)',
+    response: SetSecretResultDto,
+  })
   async setSecret(
     @Ctx() { actor, org, meta }: OrgRequestContext,
     @Param('project') project: string,
     @Param('env') env: string,
     @Body() dto: SetSecretDto,
+    @Headers('if-match') ifMatch?: string,
   ): Promise<SetSecretResultDto> {
+    const expectedVersion = expectedVersionOf(ifMatch, dto.expectedVersion);
     const target = await this.access.environment(org, project, env, actor, 'write');
-    return this.secrets.set(target, dto, actor, meta);
+    return this.secrets.set(target, { ...dto, expectedVersion }, actor, meta);
   }
 
   @Post(':env/bulk')
@@ -81,7 +95,7 @@ export class SecretsController {
     @Body() dto: BulkSetSecretsDto,
   ): Promise<BulkSetResultDto> {
     const target = await this.access.environment(org, project, env, actor, 'write');
-    return this.secrets.bulkSet(target, dto.secrets, actor, meta);
+    return this.secrets.bulkSet(target, dto.secrets, actor, meta, dto.ifEnvironmentVersion);
   }
 
   @Get(':env/versions/:key')
@@ -148,4 +162,14 @@ export class SecretsController {
     const target = await this.access.environment(org, project, env, actor, 'write');
     return this.secrets.remove(target, key, actor, meta);
   }
+}
+
+/** The version an `If-Match` header (a version number, quoted or not) and the body's `expectedVersion` ask for; they must agree. */
+function expectedVersionOf(ifMatch: string | undefined, bodyVersion: number | undefined): number | undefined {
+  if (ifMatch === undefined) return bodyVersion;
+  const match = /^\s*(?:W\/)?"?(\d{1,10})"?\s*$/.exec(ifMatch);
+  const version = match ? Number(match[1]) : NaN;
+  if (!(version <= INT4_MAX)) throw new BadRequestError('If-Match must be a secret version number, such as "3"');
+  if (bodyVersion !== undefined && bodyVersion !== version) throw new BadRequestError('If-Match and expectedVersion name different versions');
+  return version;
 }

@@ -5,6 +5,7 @@ import {
   ArrayMinSize,
   ArrayUnique,
   IsArray,
+  IsIn,
   IsInt,
   IsOptional,
   IsString,
@@ -20,6 +21,7 @@ import {
 } from 'class-validator';
 import { INT4_MAX, PageQueryDto, PaginationDto } from '../../common/pagination/pagination.dto.js';
 import { IsMultiLineText, IsSingleLineText } from '../../common/validation/text.validators.js';
+import { SLUG_PATTERN } from '../orgs/orgs.dto.js';
 
 export const SECRET_KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const SECRET_KEY_MAX = 256;
@@ -60,7 +62,19 @@ class SecretInputDto {
   description?: string;
 }
 
-export class SetSecretDto extends SecretInputDto {}
+export class SetSecretDto extends SecretInputDto {
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: INT4_MAX,
+    description:
+      'Check-and-set: write only if the key is at this version (0: only if it is not set); otherwise 409 `conflict` with `currentVersion`. The `If-Match` header does the same',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(INT4_MAX)
+  expectedVersion?: number;
+}
 
 export class BulkSecretItemDto extends SecretInputDto {}
 
@@ -72,6 +86,17 @@ export class BulkSetSecretsDto {
   @ValidateNested({ each: true })
   @Type(() => BulkSecretItemDto)
   secrets: BulkSecretItemDto[];
+
+  @ApiPropertyOptional({
+    minimum: 0,
+    description:
+      'Write only if none of these keys was written or deleted after this version of the environment (`environmentVersion` of the key list or of an earlier write); otherwise 409 `conflict` naming them',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
+  ifEnvironmentVersion?: number;
 }
 
 export class RollbackSecretDto {
@@ -174,6 +199,9 @@ export class ListKeysDto {
   @ApiProperty({ type: [SecretMetaDto] })
   keys: SecretMetaDto[];
 
+  @ApiProperty({ description: 'The environment’s version: it grows with every write or delete of any of its keys (for `ifEnvironmentVersion`)' })
+  environmentVersion: number;
+
   @ApiPropertyOptional({ type: PaginationDto, description: 'Present when `limit` was given' })
   pagination?: PaginationDto;
 }
@@ -187,6 +215,9 @@ export class SetSecretResultDto {
 
   @ApiProperty({ description: 'True when the key did not exist (or had been deleted)' })
   created: boolean;
+
+  @ApiProperty({ description: 'True when the key already had this value and description: nothing was written (no version, webhook or audit row)' })
+  unchanged: boolean;
 }
 
 export class BulkSetResultDto {
@@ -196,8 +227,14 @@ export class BulkSetResultDto {
   @ApiProperty()
   updated: number;
 
-  @ApiProperty()
+  @ApiProperty({ description: 'Keys that already had the value and description given: not written' })
+  unchanged: number;
+
+  @ApiProperty({ description: 'Every key of the request' })
   total: number;
+
+  @ApiProperty({ description: 'The environment’s version after the import (for `ifEnvironmentVersion`)' })
+  environmentVersion: number;
 }
 
 export class ActorRefDto {
@@ -264,4 +301,91 @@ export class BulkDeleteResultDto {
 
   @ApiProperty({ type: [String] })
   keys: string[];
+}
+
+export const DIFF_STATUSES = ['only_in_source', 'only_in_target', 'changed', 'identical'] as const;
+export type DiffStatus = (typeof DIFF_STATUSES)[number];
+
+export class DiffQueryDto {
+  @ApiProperty({ example: 'staging', description: 'Source environment (slug or alias)' })
+  @IsString()
+  @Matches(SLUG_PATTERN, { message: `from must match ${SLUG_PATTERN.source}` })
+  from: string;
+
+  @ApiProperty({ example: 'production', description: 'Target environment (slug or alias)' })
+  @IsString()
+  @Matches(SLUG_PATTERN, { message: `to must match ${SLUG_PATTERN.source}` })
+  to: string;
+
+  @ApiPropertyOptional({
+    description: `Only these keys, comma-separated (at most ${KEYS_FILTER_MAX})`,
+    example: 'DATABASE_URL,API_KEY',
+    pattern: KEYS_FILTER_PATTERN.source,
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(KEYS_FILTER_MAX * (SECRET_KEY_MAX + 1))
+  @Matches(KEYS_FILTER_PATTERN, { message: 'keys must be secret key names separated by commas' })
+  @Validate(KeyCountConstraint)
+  keys?: string;
+
+  @ApiPropertyOptional({
+    enum: ['true', 'false'],
+    default: 'false',
+    description: 'Also return both values of each key (audited as a read of both environments)',
+  })
+  @IsOptional()
+  @IsIn(['true', 'false'])
+  showValues?: 'true' | 'false';
+}
+
+export class DiffEntryDto {
+  @ApiProperty({ example: 'DATABASE_URL' })
+  key: string;
+
+  @ApiProperty({ enum: DIFF_STATUSES })
+  status: DiffStatus;
+
+  @ApiPropertyOptional({ description: 'Current version in the source (absent: not set there)' })
+  sourceVersion?: number;
+
+  @ApiPropertyOptional({ description: 'Current version in the target (absent: not set there)' })
+  targetVersion?: number;
+
+  @ApiPropertyOptional({ description: 'With showValues: the source value' })
+  sourceValue?: string;
+
+  @ApiPropertyOptional({ description: 'With showValues: the target value' })
+  targetValue?: string;
+}
+
+export class DiffCountsDto {
+  @ApiProperty()
+  onlyInSource: number;
+
+  @ApiProperty()
+  onlyInTarget: number;
+
+  @ApiProperty()
+  changed: number;
+
+  @ApiProperty()
+  identical: number;
+}
+
+export class EnvironmentDiffDto {
+  @ApiProperty({ example: 'staging' })
+  from: string;
+
+  @ApiProperty({ example: 'production' })
+  to: string;
+
+  @ApiProperty({ description: 'True when any key is only in one environment or has a different value' })
+  differ: boolean;
+
+  @ApiProperty({ type: DiffCountsDto })
+  counts: DiffCountsDto;
+
+  @ApiProperty({ type: [DiffEntryDto], description: 'Every key set in either environment, in byte order' })
+  keys: DiffEntryDto[];
 }
