@@ -4,6 +4,7 @@
  * be added here (commands.spec.ts checks).
  */
 import AuditCommand from './commands/audit.js';
+import DiffCommand from './commands/diff.js';
 import EnvsCreateCommand from './commands/envs/create.js';
 import EnvsCommand from './commands/envs/index.js';
 import ExportCommand from './commands/export.js';
@@ -26,6 +27,7 @@ import ProjectsCreateCommand from './commands/projects/create.js';
 import ProjectsDeleteCommand from './commands/projects/delete.js';
 import ProjectsCommand from './commands/projects/index.js';
 import PromoteCommand from './commands/promote.js';
+import RestoreCommand from './commands/restore.js';
 import RmCommand from './commands/rm.js';
 import RollbackCommand from './commands/rollback.js';
 import RotateKeyCommand from './commands/rotate-key.js';
@@ -43,6 +45,7 @@ import WhoamiCommand from './commands/whoami.js';
 
 export const COMMANDS = {
   audit: AuditCommand,
+  diff: DiffCommand,
   'envs:create': EnvsCreateCommand,
   envs: EnvsCommand,
   export: ExportCommand,
@@ -65,6 +68,7 @@ export const COMMANDS = {
   'projects:delete': ProjectsDeleteCommand,
   projects: ProjectsCommand,
   promote: PromoteCommand,
+  restore: RestoreCommand,
   rm: RmCommand,
   rollback: RollbackCommand,
   'rotate-key': RotateKeyCommand,

@@ -17,7 +17,15 @@ export interface WebhookInput {
   description?: string;
 }
 
-export const ALL_SECRET_EVENTS = ['secret.created', 'secret.updated', 'secret.deleted', 'secret.bulk_set', 'secret.promoted', 'secret.bulk_delete'];
+export const ALL_SECRET_EVENTS = [
+  'secret.created',
+  'secret.updated',
+  'secret.deleted',
+  'secret.bulk_set',
+  'secret.promoted',
+  'secret.bulk_delete',
+  'secret.restored',
+];
 
 /** A webhook of `org` created by `user` (owner or admin), every event unless told; fails the setup on anything but 201. */
 export async function createWebhook(api: HttpClient, user: TestUser, org: TestOrg, input: WebhookInput): Promise<TestWebhook> {

@@ -11,7 +11,7 @@ import { SecretCipher } from './secret-cipher.service.js';
 import { EnvironmentChangedError, VersionConflictError } from './secrets.errors.js';
 import { SecretsRepository, type CurrentState, type NewVersion, type WrittenSecret } from './secrets.repository.js';
 
-export type SecretSource = 'set' | 'import' | 'rollback' | 'promote';
+export type SecretSource = 'set' | 'import' | 'rollback' | 'promote' | 'restore';
 
 /** What a change does to the target environment, decided once its keys are locked. */
 export type SecretMutation =
@@ -25,6 +25,8 @@ export type SecretMutation =
        * with the same description (or none given), is not written and is reported as unchanged.
        */
       unchangedIf?: ReadonlyMap<string, string>;
+      /** Keys to soft-delete in the same change (a restore: keys created since). */
+      alsoDelete?: string[];
     }
   | { deleteKeys: string[] };
 
@@ -106,7 +108,7 @@ export class SecretWriter {
         });
       }
       const mutation = await change.mutation(em, keyVersion);
-      const touched = 'versions' in mutation ? mutation.versions.map((v) => v.key) : mutation.deleteKeys;
+      const touched = 'versions' in mutation ? [...mutation.versions.map((v) => v.key), ...(mutation.alsoDelete ?? [])] : mutation.deleteKeys;
       const unlocked = touched.filter((k) => !keys.includes(k));
       if (unlocked.length) throw new Error(`A secret change touched keys it did not lock first: ${unlocked.length}`);
 
@@ -116,7 +118,7 @@ export class SecretWriter {
       } else {
         let versions = mutation.versions;
         if (mutation.unchangedIf) {
-          const same = await this.unchanged(project.id, versions, mutation.unchangedIf, await currentState(), em);
+          const same = await this.unchanged(project.id, versions, mutation.unchangedIf, mutation.descriptions, await currentState(), em);
           outcome.unchanged = versions.filter((v) => same.has(v.key)).map((v) => ({ key: v.key, version: current!.get(v.key)!.version }));
           versions = versions.filter((v) => !same.has(v.key));
         }
@@ -130,6 +132,7 @@ export class SecretWriter {
             mutation.descriptions,
           );
         }
+        if (mutation.alsoDelete?.length) outcome.deleted = await this.repo.softDelete(em, environment.id, mutation.alsoDelete);
       }
       outcome.environmentVersion = await this.repo.environmentVersion(em, environment.id);
       const { result, event, audit } = change.record(outcome);
@@ -175,12 +178,13 @@ export class SecretWriter {
     projectId: string,
     versions: NewVersion[],
     plaintexts: ReadonlyMap<string, string>,
+    descriptions: 'keep-when-null' | 'exact',
     current: Map<string, CurrentState>,
     em: EntityManager,
   ): Promise<Set<string>> {
     const candidates = versions.flatMap((v) => {
       const row = current.get(v.key);
-      const sameDescription = v.description === null || v.description === row?.description;
+      const sameDescription = (v.description === null && descriptions === 'keep-when-null') || v.description === row?.description;
       return row && !row.deleted && sameDescription && plaintexts.has(v.key) ? [row] : [];
     });
     if (!candidates.length) return new Set();

@@ -1,9 +1,9 @@
 import { Body, Controller, Delete, Get, Header, Headers, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiHeader, ApiTags } from '@nestjs/swagger';
-import { BadRequestError } from '../../common/errors/domain-error.js';
+import { BadRequestError, ForbiddenError } from '../../common/errors/domain-error.js';
 import { INT4_MAX } from '../../common/pagination/pagination.dto.js';
 import type { OrgRequestContext } from '../auth/request-context.js';
-import { Permission } from '../../common/auth/permissions.js';
+import { Permission, ROLE_RANK } from '../../common/auth/permissions.js';
 import { Ctx } from '../auth/request-context.decorators.js';
 import { Route } from '../../common/auth/route.decorator.js';
 import { VaultAccess } from '../projects/vault-access.service.js';
@@ -16,12 +16,15 @@ import {
   ListKeysDto,
   ListSecretsQueryDto,
   PullSecretsDto,
+  RestoreResultDto,
+  RestoreSecretsDto,
   RollbackResultDto,
   RollbackSecretDto,
   SecretHistoryDto,
   SetSecretDto,
   SetSecretResultDto,
 } from './secrets.dto.js';
+import { SecretRestore } from './secret-restore.service.js';
 import { SecretsService } from './secrets.service.js';
 
 /** Secret routes take the org's slug (spec 003). */
@@ -34,6 +37,7 @@ const NO_STORE = ['Cache-Control', 'no-store'] as const;
 export class SecretsController {
   constructor(
     private readonly secrets: SecretsService,
+    private readonly restorer: SecretRestore,
     private readonly access: VaultAccess,
   ) {}
 
@@ -127,6 +131,27 @@ export class SecretsController {
     // Rolling back reveals nothing, but it writes a value the caller chooses by version: read it too.
     const target = await this.access.environment(org, project, env, actor, 'read');
     return this.secrets.rollback(target, dto, actor, meta);
+  }
+
+  @Post(':env/restore')
+  @Route({
+    permission: Permission.SecretsWrite,
+    org: BY_SLUG,
+    summary: 'Restore an environment (or some keys) to how it was at an instant, atomically (production tier: owner/admin)',
+    response: RestoreResultDto,
+  })
+  async restoreSecrets(
+    @Ctx() { actor, org, meta }: OrgRequestContext,
+    @Param('project') project: string,
+    @Param('env') env: string,
+    @Body() dto: RestoreSecretsDto,
+  ): Promise<RestoreResultDto> {
+    // Restoring writes values chosen by time: read access to the tier too (as a rollback).
+    const target = await this.access.environment(org, project, env, actor, 'read');
+    if (target.environment.tier === 'production' && ROLE_RANK[org.role] < ROLE_RANK.admin) {
+      throw new ForbiddenError('Restoring a production-tier environment needs the owner or admin role');
+    }
+    return this.restorer.restore(target, dto, actor, meta);
   }
 
   @Post(':env/bulk-delete')

@@ -5,7 +5,9 @@ import {
   ArrayMinSize,
   ArrayUnique,
   IsArray,
+  IsBoolean,
   IsIn,
+  IsISO8601,
   IsInt,
   IsOptional,
   IsString,
@@ -89,13 +91,14 @@ export class BulkSetSecretsDto {
 
   @ApiPropertyOptional({
     minimum: 0,
+    maximum: INT4_MAX,
     description:
       'Write only if none of these keys was written or deleted after this version of the environment (`environmentVersion` of the key list or of an earlier write); otherwise 409 `conflict` naming them',
   })
   @IsOptional()
   @IsInt()
   @Min(0)
-  @Max(Number.MAX_SAFE_INTEGER)
+  @Max(INT4_MAX)
   ifEnvironmentVersion?: number;
 }
 
@@ -255,7 +258,7 @@ export class SecretVersionDto {
   @ApiProperty({ type: String, nullable: true })
   description: string | null;
 
-  @ApiProperty({ enum: ['set', 'import', 'rollback', 'promote'], description: 'How this version was written' })
+  @ApiProperty({ enum: ['set', 'import', 'rollback', 'promote', 'restore'], description: 'How this version was written' })
   source: string;
 
   @ApiProperty({ format: 'date-time' })
@@ -388,4 +391,72 @@ export class EnvironmentDiffDto {
 
   @ApiProperty({ type: [DiffEntryDto], description: 'Every key set in either environment, in byte order' })
   keys: DiffEntryDto[];
+}
+
+export class RestoreSecretsDto {
+  @ApiProperty({ format: 'date-time', example: '2026-11-30T12:00:00Z', description: 'The past instant to restore the environment to (ISO 8601)' })
+  @IsString()
+  @MaxLength(64)
+  @IsISO8601({ strict: true }, { message: 'to must be an ISO 8601 date and time, such as 2026-11-30T12:00:00Z' })
+  to: string;
+
+  @ApiPropertyOptional({ type: [String], example: ['DATABASE_URL'], minItems: 1, maxItems: BULK_MAX_ITEMS, description: 'Only these keys (default: all)' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(BULK_MAX_ITEMS)
+  @ArrayUnique()
+  @IsString({ each: true })
+  @MaxLength(SECRET_KEY_MAX, { each: true })
+  @Matches(SECRET_KEY_PATTERN, { each: true, message: `each key must match ${SECRET_KEY_PATTERN.source}` })
+  keys?: string[];
+
+  @ApiPropertyOptional({ default: false, description: 'Answer the plan; change nothing' })
+  @IsOptional()
+  @IsBoolean()
+  dryRun?: boolean;
+}
+
+export const RESTORE_ACTIONS = ['restored', 'revived', 'deleted', 'unchanged'] as const;
+export type RestoreAction = (typeof RESTORE_ACTIONS)[number];
+
+export class RestoredKeyDto {
+  @ApiProperty({ example: 'DATABASE_URL' })
+  key: string;
+
+  @ApiProperty({
+    enum: RESTORE_ACTIONS,
+    description:
+      '`restored`: set then and now, to another value: the old one becomes a new version; `revived`: set then, deleted since: it comes back; `deleted`: created since: soft-deleted; `unchanged`: as it was',
+  })
+  action: RestoreAction;
+
+  @ApiPropertyOptional({ description: 'The version current at `to` (absent for `deleted`)' })
+  fromVersion?: number;
+
+  @ApiPropertyOptional({ description: 'The new version written (absent for a dry run, `deleted` and `unchanged`)' })
+  version?: number;
+}
+
+export class RestoreResultDto {
+  @ApiProperty({ format: 'date-time' })
+  to: string;
+
+  @ApiProperty()
+  dryRun: boolean;
+
+  @ApiProperty()
+  restored: number;
+
+  @ApiProperty()
+  revived: number;
+
+  @ApiProperty()
+  deleted: number;
+
+  @ApiProperty()
+  unchanged: number;
+
+  @ApiProperty({ type: [RestoredKeyDto], description: 'Per key, in byte order; names and versions, never values' })
+  results: RestoredKeyDto[];
 }

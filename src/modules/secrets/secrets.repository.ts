@@ -315,12 +315,12 @@ export class SecretsRepository {
     return rows.map((r) => ({ key: r.key, version: r.version, description: r.description, keyVersion: r.key_version, ciphertext: r.ciphertext }));
   }
 
-  /** Which of `keys` are set (not deleted) in the environment. */
-  async setKeys(em: EntityManager, environmentId: string, keys: string[]): Promise<Set<string>> {
-    const rows: Array<{ key: string }> = await em.query('SELECT key FROM secrets WHERE environment_id = $1 AND deleted_at IS NULL AND key = ANY($2::text[])', [
-      environmentId,
-      keys,
-    ]);
+  /** Which of `keys` (all when undefined) are set (not deleted) in the environment. */
+  async setKeys(em: EntityManager, environmentId: string, keys: string[] | undefined): Promise<Set<string>> {
+    const rows: Array<{ key: string }> = await em.query(
+      'SELECT key FROM secrets WHERE environment_id = $1 AND deleted_at IS NULL AND ($2::text[] IS NULL OR key = ANY($2::text[]))',
+      [environmentId, keys ?? null],
+    );
     return new Set(rows.map((r) => r.key));
   }
 
