@@ -222,9 +222,10 @@ describe('secr commands (real server)', () => {
       org: org.slug,
       project: project.slug,
       env: 'development',
-      secrets: [{ key: 'TLS_CERT', version: 1, created: true }],
+      secrets: [{ key: 'TLS_CERT', version: 1, created: true, unchanged: false }],
       created: 1,
       updated: 0,
+      unchanged: 0,
     });
     const bulk = await secr(['set', 'A=1', 'B=x=y', 'TLS_CERT=short', '--json']);
     expect(bulk.json).toMatchObject({ secrets: [{ key: 'A' }, { key: 'B' }, { key: 'TLS_CERT' }], created: 2, updated: 1 });
@@ -261,6 +262,7 @@ describe('secr commands (real server)', () => {
       project: project.slug,
       env: 'production',
       secrets: [{ key: 'P1', version: 1, updatedAt: expect.any(String), description: null }],
+      environmentVersion: expect.any(Number),
     });
     // .secr.json is found from a subdirectory too.
     const nested = path.join(workDir, 'src', 'deep');

@@ -36,7 +36,7 @@ export interface WriteOutcome {
   deleted: string[];
   /** Keys a set left as they were (same value and description), with their current version. */
   unchanged: Array<{ key: string; version: number }>;
-  /** The environment's version once the change is made. */
+  /** The environment's version once the change is made (0 unless the change asks for it: `reportsEnvironmentVersion`). */
   environmentVersion: number;
 }
 
@@ -63,6 +63,8 @@ export interface SecretChange<R> {
   /** Keys not set yet count against the plan's secretsPerEnvironment (writes that create; not rollback or delete). */
   limited: boolean;
   expect?: WriteExpectations;
+  /** Read the environment's version after the write, for the answer (one more query). */
+  reportsEnvironmentVersion?: boolean;
   /** What to write, with the project key and the keys locked; `keyVersion` is the project's current one. */
   mutation(em: EntityManager, keyVersion: number): Promise<SecretMutation> | SecretMutation;
   /** May throw (a key not found) to roll the whole change back. */
@@ -134,7 +136,7 @@ export class SecretWriter {
         }
         if (mutation.alsoDelete?.length) outcome.deleted = await this.repo.softDelete(em, environment.id, mutation.alsoDelete);
       }
-      outcome.environmentVersion = await this.repo.environmentVersion(em, environment.id);
+      if (change.reportsEnvironmentVersion) outcome.environmentVersion = await this.repo.environmentVersion(em, environment.id);
       const { result, event, audit } = change.record(outcome);
       if (event) await this.events.emit(em, secretEvent(target, actor, event));
       if (audit) await this.audit.record(em, { action: audit.action, orgId: target.org.id, actor, meta, metadata: audit.metadata });

@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -148,6 +149,18 @@ class KeyCountConstraint implements ValidatorConstraintInterface {
   }
 }
 
+/** An optional `keys` query parameter: exact key names, comma-separated. */
+function KeysFilterParam(description: string): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({ description, example: 'DATABASE_URL,API_KEY', pattern: KEYS_FILTER_PATTERN.source }),
+    IsOptional(),
+    IsString(),
+    MaxLength(KEYS_FILTER_MAX * (SECRET_KEY_MAX + 1)),
+    Matches(KEYS_FILTER_PATTERN, { message: 'keys must be secret key names separated by commas' }),
+    Validate(KeyCountConstraint),
+  );
+}
+
 /** `limit` omitted = everything; `search` = case-sensitive key prefix (DESIGN.md §6). */
 export class ListSecretsQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ description: 'Case-sensitive key prefix', maxLength: SECRET_KEY_MAX })
@@ -157,16 +170,7 @@ export class ListSecretsQueryDto extends PageQueryDto {
   @IsSingleLineText()
   search?: string;
 
-  @ApiPropertyOptional({
-    description: `Exact key names, comma-separated (at most ${KEYS_FILTER_MAX}): only these keys are read, and a pull is audited as reading these keys only`,
-    example: 'DATABASE_URL,API_KEY',
-    pattern: KEYS_FILTER_PATTERN.source,
-  })
-  @IsOptional()
-  @IsString()
-  @MaxLength(KEYS_FILTER_MAX * (SECRET_KEY_MAX + 1))
-  @Matches(KEYS_FILTER_PATTERN, { message: 'keys must be secret key names separated by commas' })
-  @Validate(KeyCountConstraint)
+  @KeysFilterParam(`Exact key names, comma-separated (at most ${KEYS_FILTER_MAX}): only these keys are read, and a pull is audited as reading these keys only`)
   keys?: string;
 }
 
@@ -320,16 +324,7 @@ export class DiffQueryDto {
   @Matches(SLUG_PATTERN, { message: `to must match ${SLUG_PATTERN.source}` })
   to: string;
 
-  @ApiPropertyOptional({
-    description: `Only these keys, comma-separated (at most ${KEYS_FILTER_MAX})`,
-    example: 'DATABASE_URL,API_KEY',
-    pattern: KEYS_FILTER_PATTERN.source,
-  })
-  @IsOptional()
-  @IsString()
-  @MaxLength(KEYS_FILTER_MAX * (SECRET_KEY_MAX + 1))
-  @Matches(KEYS_FILTER_PATTERN, { message: 'keys must be secret key names separated by commas' })
-  @Validate(KeyCountConstraint)
+  @KeysFilterParam(`Only these keys, comma-separated (at most ${KEYS_FILTER_MAX})`)
   keys?: string;
 
   @ApiPropertyOptional({

@@ -109,6 +109,7 @@ export class SecretsService {
       keys: () => secrets.map((s) => s.key),
       limited: true,
       ...(ifEnvironmentVersion !== undefined ? { expect: { environmentVersion: ifEnvironmentVersion } } : {}),
+      reportsEnvironmentVersion: true,
       mutation: async (em, keyVersion) => ({
         versions: await this.encrypt(em, target, keyVersion, secrets),
         source: 'import',
