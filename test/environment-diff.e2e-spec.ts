@@ -115,6 +115,13 @@ describe('environment diff', () => {
     }
   });
 
+  it('reserves the environment name diff (its pull would be the diff route)', async () => {
+    const p = await drifted();
+    const res = await ctx.api.post(`/v1/projects/${team.org.id}/${p.slug}/environments`, { slug: 'diff' }, as);
+    expect(res.status).toBe(409);
+    expect(res.body.message).toContain('reserved');
+  });
+
   describe('promotion compares values', () => {
     const promote = (p: TestProject, body: Record<string, unknown>) => ctx.api.post(`/v1/secrets/${team.org.slug}/${p.slug}/promote`, body, as);
 
