@@ -42,9 +42,9 @@ describe('promotion', () => {
       skipped: 1,
       dryRun: false,
       results: [
-        { key: 'API_KEY', action: 'created' },
-        { key: 'DATABASE_URL', action: 'skipped' },
-        { key: 'REDIS_URL', action: 'created' },
+        { key: 'API_KEY', action: 'created', difference: 'new' },
+        { key: 'DATABASE_URL', action: 'skipped', difference: 'changed' },
+        { key: 'REDIS_URL', action: 'created', difference: 'new' },
       ],
     });
     expect(await values(project, 'production')).toEqual({ API_KEY: 'stg-api', DATABASE_URL: 'prod-db', REDIS_URL: 'stg-redis' });

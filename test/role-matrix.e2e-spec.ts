@@ -46,6 +46,8 @@ interface Call {
   /** Values for the route's `:params`; `orgId` defaults to the team org. */
   params?: Record<string, string>;
   body?: unknown;
+  /** A query string (without `?`). */
+  query?: string;
 }
 
 interface RouteRow {
@@ -371,6 +373,34 @@ const ROUTES: readonly RouteRow[] = [
     expect: { owner: 200, admin: 200, developer: 403, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 403 },
   },
 
+  // ── Point-in-time restore (a dry run: the shared fixture stays as it is): read and write the tier; production: owner/admin ──
+  {
+    route: 'POST /v1/secrets/:orgSlug/:project/:env/restore',
+    variant: 'staging',
+    call: () => ({ params: { env: 'staging' }, body: { to: new Date().toISOString(), dryRun: true } }),
+    expect: { owner: 200, admin: 200, developer: 200, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 403 },
+  },
+  {
+    route: 'POST /v1/secrets/:orgSlug/:project/:env/restore',
+    variant: 'production',
+    call: () => ({ params: { env: 'production' }, body: { to: new Date().toISOString(), dryRun: true } }),
+    expect: { owner: 200, admin: 200, developer: 403, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 403 },
+  },
+
+  // ── Diff: read on both tiers (values or not) ──
+  {
+    route: 'GET /v1/secrets/:orgSlug/:project/diff',
+    variant: 'development to staging',
+    call: () => ({ query: 'from=development&to=staging' }),
+    expect: { owner: 200, admin: 200, developer: 200, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 200 },
+  },
+  {
+    route: 'GET /v1/secrets/:orgSlug/:project/diff',
+    variant: 'staging to production, with values',
+    call: () => ({ query: 'from=staging&to=production&showValues=true' }),
+    expect: { owner: 200, admin: 200, developer: 403, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 200 },
+  },
+
   // ── Templates ──
   {
     route: 'GET /v1/templates/:orgSlug/:project',
@@ -617,14 +647,14 @@ describe('role matrix', () => {
   }
 
   async function callAs(row: RouteRow, fx: Fixture, who: Identity): Promise<Response> {
-    const { params = {}, body } = (await row.call?.(fx, who, ctx)) ?? {};
+    const { params = {}, body, query } = (await row.call?.(fx, who, ctx)) ?? {};
     const [method, template] = row.route.split(' ');
     const values: Record<string, string> = { orgId: fx.org.id, orgSlug: fx.org.slug, slug: fx.project.slug, project: fx.project.slug, ...params };
     const path = template.replace(/:(\w+)/g, (_, name: string) => {
       if (values[name] === undefined) throw new Error(`${row.route}: no value for :${name}`);
       return encodeURIComponent(values[name]);
     });
-    return ctx.api.request(method, path, { ...credentialsOf(fx, who), body });
+    return ctx.api.request(method, query ? `${path}?${query}` : path, { ...credentialsOf(fx, who), body });
   }
 
   const summary = (expected: RouteRow['expect']) => IDENTITIES.map((who) => `${who} ${expected[who]}`).join(', ');

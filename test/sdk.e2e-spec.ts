@@ -26,11 +26,43 @@ describe('@secr/sdk', () => {
   });
   afterAll(() => ctx.close());
 
+  it('diffs environments, sets with check-and-set, and restores an environment to an instant', async () => {
+    const p = await createProject(ctx.api, owner, org);
+    await client.bulkSetSecrets(org.slug, p.slug, 'staging', [
+      { key: 'SAME', value: 'x' },
+      { key: 'OTHER', value: 'staging' },
+    ]);
+    await client.bulkSetSecrets(org.slug, p.slug, 'production', [
+      { key: 'SAME', value: 'x' },
+      { key: 'OTHER', value: 'production' },
+    ]);
+    const diff = await client.diffEnvironments(org.slug, p.slug, { from: 'stg', to: 'prod' });
+    expect(diff).toMatchObject({ differ: true, counts: { changed: 1, identical: 1, onlyInSource: 0, onlyInTarget: 0 } });
+    const withValues = await client.diffEnvironments(org.slug, p.slug, { from: 'stg', to: 'prod', keys: ['OTHER'], showValues: true });
+    expect(withValues.keys).toEqual([expect.objectContaining({ key: 'OTHER', sourceValue: 'staging', targetValue: 'production' })]);
+
+    const { rows } = await ctx.db.query(`SELECT clock_timestamp() AS t`);
+    const before = rows[0].t as Date;
+    expect(await client.setSecret(org.slug, p.slug, 'staging', 'OTHER', 'changed', { expectedVersion: 1 })).toMatchObject({ version: 2 });
+    const stale = await client.setSecret(org.slug, p.slug, 'staging', 'OTHER', 'again', { expectedVersion: 1 }).catch((e: unknown) => e);
+    expect(stale).toBeInstanceOf(SecrApiError);
+    expect(stale).toMatchObject({ statusCode: 409, code: 'conflict' });
+
+    const plan = await client.restoreEnvironment(org.slug, p.slug, 'staging', { to: before, dryRun: true });
+    expect(plan.results).toEqual([
+      { key: 'OTHER', action: 'restored', fromVersion: 1 },
+      { key: 'SAME', action: 'unchanged', fromVersion: 1 },
+    ]);
+    await client.restoreEnvironment(org.slug, p.slug, 'staging', { to: before });
+    expect((await client.pullSecrets(org.slug, p.slug, 'staging', { keys: ['OTHER'] })).secrets[0]).toMatchObject({ value: 'staging', version: 3 });
+  });
+
   it('sets, pulls, lists, bulk-sets and deletes secrets', async () => {
     expect(await client.setSecret(org.slug, project.slug, 'dev', 'API_KEY', 'sk-1', { description: 'Stripe' })).toEqual({
       key: 'API_KEY',
       version: 1,
       created: true,
+      unchanged: false,
     });
     expect((await client.setSecret(org.slug, project.slug, 'dev', 'API_KEY', 'sk-2')).version).toBe(2);
     expect(
@@ -41,7 +73,9 @@ describe('@secr/sdk', () => {
     ).toEqual({
       created: 1,
       updated: 1,
+      unchanged: 0,
       total: 2,
+      environmentVersion: expect.any(Number),
     });
 
     const pulled = await client.pullSecrets(org.slug, project.slug, 'development');

@@ -74,10 +74,10 @@ describe('secrets', () => {
       const p = await project();
       const first = await ctx.api.put(path(p), { key: 'API_KEY', value: 'one' }, as);
       expect(first.status).toBe(200);
-      expect(first.body).toEqual({ key: 'API_KEY', version: 1, created: true });
+      expect(first.body).toEqual({ key: 'API_KEY', version: 1, created: true, unchanged: false });
       const second = await ctx.api.put(path(p), { key: 'API_KEY', value: 'two' }, as);
       expect(second.status).toBe(200);
-      expect(second.body).toEqual({ key: 'API_KEY', version: 2, created: false });
+      expect(second.body).toEqual({ key: 'API_KEY', version: 2, created: false, unchanged: false });
       expect(await pull(p)).toEqual([expect.objectContaining({ key: 'API_KEY', value: 'two', version: 2 })]);
       expect(await stored(p, 'API_KEY')).toMatchObject({ current_version: 2, deleted_at: null, versions: [1, 2] });
     });
@@ -172,7 +172,7 @@ describe('secrets', () => {
 
       const res = await ctx.api.get(`${path(p)}/keys`, as);
       expect(res.status).toBe(200);
-      expect(Object.keys(res.body)).toEqual(['keys']);
+      expect(Object.keys(res.body)).toEqual(['keys', 'environmentVersion']);
       expect(res.body.keys).toEqual([
         { key: 'OTHER', description: null, version: 1, updatedAt: expect.any(String) },
         { key: 'TOKEN', description: 'A token', version: 2, updatedAt: expect.any(String) },
@@ -190,7 +190,7 @@ describe('secrets', () => {
       ]) {
         const res = await ctx.api.put(path(p, alias), { key: 'WHERE', value: env }, as);
         expect(res.status).toBe(200);
-        expect(res.body).toEqual({ key: 'WHERE', version: 1, created: true });
+        expect(res.body).toEqual({ key: 'WHERE', version: 1, created: true, unchanged: false });
       }
       for (const [alias, env] of [
         ['dev', 'development'],
@@ -244,7 +244,7 @@ describe('secrets', () => {
         as,
       );
       expect(res.status).toBe(200);
-      expect(res.body).toEqual({ created: 2, updated: 1, total: 3 });
+      expect(res.body).toEqual({ created: 2, updated: 1, unchanged: 0, total: 3, environmentVersion: expect.any(Number) });
       expect(await pull(p)).toEqual([
         expect.objectContaining({ key: 'EXISTING', value: 'new', description: 'kept', version: 2 }),
         expect.objectContaining({ key: 'NEW_ONE', value: '1', description: 'fresh', version: 1 }),
@@ -472,7 +472,7 @@ describe('secrets', () => {
 
       const revived = await ctx.api.put(path(p), { key: 'PHOENIX', value: 'v3' }, as);
       expect(revived.status).toBe(200);
-      expect(revived.body).toEqual({ key: 'PHOENIX', version: 3, created: true });
+      expect(revived.body).toEqual({ key: 'PHOENIX', version: 3, created: true, unchanged: false });
       expect(await pull(p)).toEqual([expect.objectContaining({ key: 'PHOENIX', value: 'v3', version: 3 })]);
       const h = await history(p, 'PHOENIX');
       expect(h.deleted).toBe(false);
@@ -481,7 +481,7 @@ describe('secrets', () => {
       // A bulk import counts a revived key as created too.
       expect((await ctx.api.delete(`${path(p)}/PHOENIX`, as)).status).toBe(200);
       const bulk = await ctx.api.post(`${path(p)}/bulk`, { secrets: [{ key: 'PHOENIX', value: 'v4' }] }, as);
-      expect(bulk.body).toEqual({ created: 1, updated: 0, total: 1 });
+      expect(bulk.body).toEqual({ created: 1, updated: 0, unchanged: 0, total: 1, environmentVersion: expect.any(Number) });
       expect(await stored(p, 'PHOENIX')).toMatchObject({ current_version: 4, deleted_at: null, versions: [1, 2, 3, 4] });
     });
   });

@@ -133,7 +133,7 @@ describe('webhook deliveries', () => {
       ]),
     );
     expect(byEvent('secret.bulk_set')).toEqual([
-      { event: 'secret.bulk_set', ...common, key: null, metadata: { created: 2, updated: 0, total: 2, keys: ['BULK_A', 'BULK_B'] } },
+      { event: 'secret.bulk_set', ...common, key: null, metadata: { created: 2, updated: 0, unchanged: 0, total: 2, keys: ['BULK_A', 'BULK_B'] } },
     ]);
     expect(byEvent('secret.deleted')).toEqual([{ event: 'secret.deleted', ...common, key: 'API_KEY', metadata: {} }]);
     expect(byEvent('secret.bulk_delete')).toEqual([{ event: 'secret.bulk_delete', ...common, key: null, metadata: { count: 2, keys: ['BULK_A', 'BULK_B'] } }]);

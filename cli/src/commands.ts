@@ -6,6 +6,7 @@
 import AuditExportCommand from './commands/audit/export.js';
 import AuditCommand from './commands/audit/index.js';
 import AuditVerifyCommand from './commands/audit/verify.js';
+import DiffCommand from './commands/diff.js';
 import EnvsCreateCommand from './commands/envs/create.js';
 import EnvsCommand from './commands/envs/index.js';
 import ExportCommand from './commands/export.js';
@@ -31,6 +32,7 @@ import ProjectsCreateCommand from './commands/projects/create.js';
 import ProjectsDeleteCommand from './commands/projects/delete.js';
 import ProjectsCommand from './commands/projects/index.js';
 import PromoteCommand from './commands/promote.js';
+import RestoreCommand from './commands/restore.js';
 import RmCommand from './commands/rm.js';
 import RollbackCommand from './commands/rollback.js';
 import RotateKeyCommand from './commands/rotate-key.js';
@@ -50,6 +52,7 @@ export const COMMANDS = {
   audit: AuditCommand,
   'audit:export': AuditExportCommand,
   'audit:verify': AuditVerifyCommand,
+  diff: DiffCommand,
   'envs:create': EnvsCreateCommand,
   envs: EnvsCommand,
   export: ExportCommand,
@@ -75,6 +78,7 @@ export const COMMANDS = {
   'projects:delete': ProjectsDeleteCommand,
   projects: ProjectsCommand,
   promote: PromoteCommand,
+  restore: RestoreCommand,
   rm: RmCommand,
   rollback: RollbackCommand,
   'rotate-key': RotateKeyCommand,

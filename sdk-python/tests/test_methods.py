@@ -108,14 +108,14 @@ def test_promote_secrets_copies_creates_skips_and_overwrites(client: SecrClient,
     assert client.list_keys(live.org, project, "production").keys[0].key == "DB"  # nothing changed
 
     only = client.promote_secrets(live.org, project, from_env="stg", to_env="prod", keys=["REDIS"])
-    assert only == PromoteResult(promoted=1, created=1, updated=0, skipped=0, dry_run=False, results=[PromotedKey("REDIS", "created")])
+    assert only == PromoteResult(promoted=1, created=1, updated=0, skipped=0, dry_run=False, results=[PromotedKey("REDIS", "created", "new")])
 
     skipped = client.promote_secrets(live.org, project, from_env="staging", to_env="production")
     assert (skipped.promoted, skipped.skipped) == (0, 2)
     assert client.pull_secrets(live.org, project, "production", search="DB").secrets[0].value == "old-db"
 
     over = client.promote_secrets(live.org, project, from_env="staging", to_env="production", overwrite=True)
-    assert (over.promoted, over.created, over.updated, over.skipped) == (2, 0, 2, 0)
+    assert (over.promoted, over.created, over.updated, over.skipped) == (1, 0, 1, 1)  # REDIS already holds the same value: skipped
     assert client.pull_secrets(live.org, project, "production", search="DB").secrets[0].value == "new-db"
 
 
@@ -153,3 +153,21 @@ def test_names_with_reserved_characters_stay_one_path_segment(client: SecrClient
     assert e.value.status_code in (400, 404)
     with pytest.raises(ValueError):
         client.pull_secrets(live.org, project, "..")
+
+
+def test_diff_environments_and_restore_environment(client: SecrClient, live: Live, project: str) -> None:
+    client.bulk_set_secrets(live.org, project, "staging", [{"key": "SAME", "value": "x"}, {"key": "OTHER", "value": "staging"}])
+    client.bulk_set_secrets(live.org, project, "production", [{"key": "SAME", "value": "x"}])
+    diff = client.diff_environments(live.org, project, from_env="stg", to_env="prod")
+    assert (diff.differ, diff.only_in_source, diff.identical) == (True, 1, 1)
+    assert [(k.key, k.status, k.source_value) for k in diff.keys] == [("OTHER", "only_in_source", None), ("SAME", "identical", None)]
+    shown = client.diff_environments(live.org, project, from_env="staging", to_env="production", keys=["OTHER"], show_values=True)
+    assert shown.keys[0].source_value == "staging"
+
+    before = datetime.now(timezone.utc)
+    client.set_secret(live.org, project, "staging", "OTHER", "changed")
+    plan = client.restore_environment(live.org, project, "staging", to=before, dry_run=True)
+    assert plan.dry_run and [(r.key, r.action) for r in plan.results] == [("OTHER", "restored"), ("SAME", "unchanged")]
+    done = client.restore_environment(live.org, project, "staging", to=before)
+    assert (done.restored, done.results[0].version) == (1, 3)
+    assert [s.value for s in client.pull_secrets(live.org, project, "staging").secrets] == ["staging", "x"]

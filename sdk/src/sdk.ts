@@ -11,6 +11,8 @@ export type SetSecretResult = Schemas['SetSecretResultDto'];
 export type BulkSetSecretsResult = Schemas['BulkSetResultDto'];
 export type DeleteSecretResult = Schemas['DeleteSecretResultDto'];
 export type PromoteResult = Schemas['PromoteResultDto'];
+export type EnvironmentDiff = Schemas['EnvironmentDiffDto'];
+export type RestoreResult = Schemas['RestoreResultDto'];
 export type Template = Schemas['TemplateDto'];
 export type TemplateValidation = Schemas['TemplateValidationDto'];
 
@@ -40,6 +42,22 @@ export interface PromoteOptions {
   dryRun?: boolean;
 }
 
+export interface DiffOptions {
+  from: string;
+  to: string;
+  /** Only these keys. */
+  keys?: string[];
+  /** Also return both values (needs read on both environments; audited as a read of both). */
+  showValues?: boolean;
+}
+
+export interface RestoreOptions {
+  /** The past instant: a Date or an ISO 8601 string. */
+  to: Date | string;
+  keys?: string[];
+  dryRun?: boolean;
+}
+
 /**
  * The secr SDK (the methods of the product's SDK reference, in camelCase). Every method throws
  * SecrApiError on failure. `api` is the full typed client for everything else.
@@ -62,11 +80,24 @@ export class SecrClient {
     );
   }
 
-  async setSecret(org: string, project: string, env: string, key: string, value: string, options: { description?: string } = {}): Promise<SetSecretResult> {
+  /** `expectedVersion`: check-and-set (0: only if not set); a mismatch throws SecrApiError 409 `conflict`. */
+  async setSecret(
+    org: string,
+    project: string,
+    env: string,
+    key: string,
+    value: string,
+    options: { description?: string; expectedVersion?: number } = {},
+  ): Promise<SetSecretResult> {
     return unwrap(
       await this.api.PUT('/v1/secrets/{orgSlug}/{project}/{env}', {
         params: { path: { orgSlug: org, project, env } },
-        body: { key, value, ...(options.description !== undefined ? { description: options.description } : {}) },
+        body: {
+          key,
+          value,
+          ...(options.description !== undefined ? { description: options.description } : {}),
+          ...(options.expectedVersion !== undefined ? { expectedVersion: options.expectedVersion } : {}),
+        },
       }),
     );
   }
@@ -76,8 +107,14 @@ export class SecrClient {
     project: string,
     env: string,
     secrets: Array<{ key: string; value: string; description?: string }>,
+    options: { ifEnvironmentVersion?: number } = {},
   ): Promise<BulkSetSecretsResult> {
-    return unwrap(await this.api.POST('/v1/secrets/{orgSlug}/{project}/{env}/bulk', { params: { path: { orgSlug: org, project, env } }, body: { secrets } }));
+    return unwrap(
+      await this.api.POST('/v1/secrets/{orgSlug}/{project}/{env}/bulk', {
+        params: { path: { orgSlug: org, project, env } },
+        body: { secrets, ...(options.ifEnvironmentVersion !== undefined ? { ifEnvironmentVersion: options.ifEnvironmentVersion } : {}) },
+      }),
+    );
   }
 
   async deleteSecret(org: string, project: string, env: string, key: string): Promise<DeleteSecretResult> {
@@ -86,6 +123,28 @@ export class SecrClient {
 
   async promoteSecrets(org: string, project: string, options: PromoteOptions): Promise<PromoteResult> {
     return unwrap(await this.api.POST('/v1/secrets/{orgSlug}/{project}/promote', { params: { path: { orgSlug: org, project } }, body: options }));
+  }
+
+  /** Compares two environments of a project (values compared on the server). */
+  async diffEnvironments(org: string, project: string, options: DiffOptions): Promise<EnvironmentDiff> {
+    const query = {
+      from: options.from,
+      to: options.to,
+      ...(options.keys ? { keys: options.keys.join(',') } : {}),
+      ...(options.showValues ? { showValues: 'true' as const } : {}),
+    };
+    return unwrap(await this.api.GET('/v1/secrets/{orgSlug}/{project}/diff', { params: { path: { orgSlug: org, project }, query } }));
+  }
+
+  /** Restores an environment (or some keys) to how it was at an instant; `dryRun` answers the plan only. */
+  async restoreEnvironment(org: string, project: string, env: string, options: RestoreOptions): Promise<RestoreResult> {
+    const to = options.to instanceof Date ? options.to.toISOString() : options.to;
+    return unwrap(
+      await this.api.POST('/v1/secrets/{orgSlug}/{project}/{env}/restore', {
+        params: { path: { orgSlug: org, project, env } },
+        body: { to, ...(options.keys ? { keys: options.keys } : {}), ...(options.dryRun !== undefined ? { dryRun: options.dryRun } : {}) },
+      }),
+    );
   }
 
   async listTemplates(org: string, project: string): Promise<Template[]> {

@@ -226,9 +226,10 @@ describe('secr commands (real server)', () => {
       org: org.slug,
       project: project.slug,
       env: 'development',
-      secrets: [{ key: 'TLS_CERT', version: 1, created: true }],
+      secrets: [{ key: 'TLS_CERT', version: 1, created: true, unchanged: false }],
       created: 1,
       updated: 0,
+      unchanged: 0,
     });
     const bulk = await secr(['set', 'A=1', 'B=x=y', 'TLS_CERT=short', '--json']);
     expect(bulk.json).toMatchObject({ secrets: [{ key: 'A' }, { key: 'B' }, { key: 'TLS_CERT' }], created: 2, updated: 1 });
@@ -265,6 +266,7 @@ describe('secr commands (real server)', () => {
       project: project.slug,
       env: 'production',
       secrets: [{ key: 'P1', version: 1, updatedAt: expect.any(String), description: null }],
+      environmentVersion: expect.any(Number),
     });
     // .secr.json is found from a subdirectory too.
     const nested = path.join(workDir, 'src', 'deep');
@@ -343,7 +345,8 @@ describe('secr commands (real server)', () => {
     expect(asDotenv.stdout).toContain('MULTI="-----BEGIN KEY-----\\nabc\\n-----END KEY-----"\n');
     writeFileSync(path.join(workDir, '.env.back'), asDotenv.stdout);
     const reimport = await secr(['import', '.env.back', '--env', 'production', '--json']);
-    expect(reimport.json).toMatchObject({ created: 0, updated: 6, total: 6 });
+    // The same values again: nothing is written (issue 19).
+    expect(reimport.json).toMatchObject({ created: 0, updated: 0, unchanged: 6, total: 6 });
     expect(JSON.parse((await secr(['export', '--format', 'json', '--env', 'production'])).stdout)).toEqual({ P1: 'prod-value-1', ...expected });
 
     const shell = await secr(['export', '--format', 'shell', '--env', 'production']);

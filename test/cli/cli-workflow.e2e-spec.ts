@@ -120,12 +120,19 @@ describe('secr CLI workflow (built binary, real server)', () => {
     const again = await cli.run(['promote', '--from', 'development', '--to', 'staging', '--keys', 'API_KEY,REDIS_URL']);
     expect(again.stdout.trim().split('\n')).toEqual([
       `${project.slug}: development → staging`,
-      '  = API_KEY    skipped (exists in target)',
-      '  = REDIS_URL  skipped (exists in target)',
+      '  = API_KEY    skipped (different value in target; --overwrite replaces it)',
+      '  = REDIS_URL  skipped (identical)',
       'Promoted 0: 0 created, 0 updated, 2 skipped',
     ]);
     const overwrite = await cli.run(['promote', '--from', 'development', '--to', 'staging', '--keys', 'API_KEY', '--overwrite', '--json']);
-    expect(overwrite.json).toMatchObject({ promoted: 1, created: 0, updated: 1, skipped: 0, dryRun: false, results: [{ key: 'API_KEY', action: 'updated' }] });
+    expect(overwrite.json).toMatchObject({
+      promoted: 1,
+      created: 0,
+      updated: 1,
+      skipped: 0,
+      dryRun: false,
+      results: [{ key: 'API_KEY', action: 'updated', difference: 'changed' }],
+    });
   });
 
   it('validates an environment against the template, failing (exit 1) while a required key is missing', async () => {

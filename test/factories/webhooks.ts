@@ -1,3 +1,4 @@
+import { SECRET_EVENTS } from '../../src/modules/webhooks/secret-event.js';
 import type { HttpClient } from '../support/http.js';
 import type { TestOrg, TestUser } from './accounts.js';
 
@@ -17,7 +18,7 @@ export interface WebhookInput {
   description?: string;
 }
 
-export const ALL_SECRET_EVENTS = ['secret.created', 'secret.updated', 'secret.deleted', 'secret.bulk_set', 'secret.promoted', 'secret.bulk_delete'];
+export const ALL_SECRET_EVENTS: string[] = [...SECRET_EVENTS];
 
 /** A webhook of `org` created by `user` (owner or admin), every event unless told; fails the setup on anything but 201. */
 export async function createWebhook(api: HttpClient, user: TestUser, org: TestOrg, input: WebhookInput): Promise<TestWebhook> {

@@ -123,6 +123,8 @@ describe('fail-closed audit: a mutation whose audit row cannot be written fails 
     ['key rotation', () => ctx.api.post(`/v1/projects/${org.id}/${project.slug}/rotate-key`, undefined, as())],
     ['secret rollback', () => ctx.api.post(`${secrets()}/rollback`, { key: 'KEPT', version: 1 }, as())],
     ['secret delete', () => ctx.api.delete(`${secrets()}/KEPT`, as())],
+    // Before the project existed: every key would be deleted.
+    ['secret restore', () => ctx.api.post(`${secrets()}/restore`, { to: '2020-01-01T00:00:00Z' }, as())],
     ['secrets bulk-delete', () => ctx.api.post(`${secrets()}/bulk-delete`, { keys: ['KEPT', 'OTHER'] }, as())],
     ['promotion', () => ctx.api.post(`/v1/secrets/${org.slug}/${project.slug}/promote`, { fromEnv: 'development', toEnv: 'staging' }, as())],
     ['template add', () => ctx.api.post(`/v1/templates/${org.slug}/${project.slug}`, { key: 'NEW_KEY' }, as())],

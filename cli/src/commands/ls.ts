@@ -8,6 +8,8 @@ export interface LsResult {
   env: string;
   /** `value` only with `--show-values`. */
   secrets: Array<{ key: string; version: number; updatedAt: string; description: string | null; value?: string }>;
+  /** Without `--show-values`: the environment's version (for `secr import --if-env-version`). */
+  environmentVersion?: number;
 }
 
 export default class Ls extends BaseCommand<typeof Ls, LsResult> {
@@ -25,9 +27,10 @@ export default class Ls extends BaseCommand<typeof Ls, LsResult> {
     const params = { path: { orgSlug: target.org, project: target.project, env: target.env }, query: this.flags.search ? { search: this.flags.search } : {} };
     const showValues = this.flags['show-values'];
     // Without values, list metadata only: nothing secret is read or sent.
-    const secrets: LsResult['secrets'] = showValues
-      ? this.unwrap(await api.GET('/v1/secrets/{orgSlug}/{project}/{env}', { params })).secrets
-      : this.unwrap(await api.GET('/v1/secrets/{orgSlug}/{project}/{env}/keys', { params })).keys;
+    let secrets: LsResult['secrets'];
+    let environmentVersion: number | undefined;
+    if (showValues) secrets = this.unwrap(await api.GET('/v1/secrets/{orgSlug}/{project}/{env}', { params })).secrets;
+    else ({ keys: secrets, environmentVersion } = this.unwrap(await api.GET('/v1/secrets/{orgSlug}/{project}/{env}/keys', { params })));
 
     this.log(`${target.project}/${target.env} — ${secrets.length} ${secrets.length === 1 ? 'secret' : 'secrets'}`);
     if (secrets.length > 0) {
@@ -35,6 +38,6 @@ export default class Ls extends BaseCommand<typeof Ls, LsResult> {
       const rows = secrets.map((s) => [s.key, `v${s.version}`, formatTime(s.updatedAt), ...(showValues ? [oneLine(s.value ?? '')] : []), s.description ?? '']);
       this.log(renderTable(headers, rows));
     }
-    return { ...target, secrets };
+    return { ...target, secrets, ...(environmentVersion !== undefined ? { environmentVersion } : {}) };
   }
 }

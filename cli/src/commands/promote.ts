@@ -5,13 +5,17 @@ import { usageError } from '../lib/errors.js';
 
 export type PromoteResult = components['schemas']['PromoteResultDto'] & { org: string; project: string; from: string; to: string };
 
+type Item = PromoteResult['results'][number];
+
 const MARK = { created: '+', updated: '~', skipped: '=' } as const;
-const PLAN = { created: 'create', updated: 'overwrite', skipped: 'skip (exists in target)' } as const;
-const DONE = { created: 'created', updated: 'overwritten', skipped: 'skipped (exists in target)' } as const;
+const PLAN = { created: 'create', updated: 'overwrite (different value)', skipped: 'skip' } as const;
+const DONE = { created: 'created', updated: 'overwritten (different value)', skipped: 'skipped' } as const;
+/** Why a key is skipped: the target has the same value, or another one and no --overwrite. */
+const WHY_SKIPPED = { identical: ' (identical)', changed: ' (different value in target; --overwrite replaces it)', new: '' } as const;
 
 export default class Promote extends BaseCommand<typeof Promote, PromoteResult> {
   static override summary = 'Copy secrets from one environment to another';
-  static override description = `Keys missing from the target are created; keys it already has are skipped unless --overwrite. The copy is atomic and happens at the encryption layer (values are not decrypted). --dry-run prints the plan and changes nothing.`;
+  static override description = `Keys missing from the target are created; keys it already has with a different value are skipped unless --overwrite; keys with the identical value are always skipped. The copy is atomic and happens at the encryption layer (values are decrypted only to be compared, on the server). --dry-run prints the plan and changes nothing.`;
   static override examples = [
     '<%= config.bin %> promote --from development --to staging',
     '<%= config.bin %> promote --from development --to staging --dry-run',
@@ -47,7 +51,8 @@ export default class Promote extends BaseCommand<typeof Promote, PromoteResult> 
     this.log(`${dryRun ? 'Dry run (nothing changed): ' : ''}${project}: ${from} → ${to}`);
     const words = dryRun ? PLAN : DONE;
     const width = Math.max(0, ...result.results.map((r) => r.key.length));
-    for (const item of result.results) this.log(`  ${MARK[item.action]} ${item.key.padEnd(width)}  ${words[item.action]}`);
+    const describe = (item: Item) => words[item.action] + (item.action === 'skipped' ? WHY_SKIPPED[item.difference] : '');
+    for (const item of result.results) this.log(`  ${MARK[item.action]} ${item.key.padEnd(width)}  ${describe(item)}`);
     if (result.results.length === 0) this.log('  (no secrets to promote)');
     this.log(`${dryRun ? 'Would promote' : 'Promoted'} ${result.promoted}: ${result.created} created, ${result.updated} updated, ${result.skipped} skipped`);
     return { org, project, from, to, ...result };

@@ -3,7 +3,7 @@ from __future__ import annotations
 import time
 from datetime import datetime
 from types import TracebackType
-from typing import AsyncIterator, Iterable, Iterator, List, Mapping, Optional, Sequence, Type, TypeVar
+from typing import AsyncIterator, Iterable, Iterator, List, Mapping, Optional, Sequence, Type, TypeVar, Union
 
 import httpx
 
@@ -15,9 +15,11 @@ from ._types import (
     BulkDeleteResult,
     BulkSetSecretsResult,
     DeleteSecretResult,
+    EnvironmentDiff,
     ListKeysResult,
     PromoteResult,
     PullSecretsResult,
+    RestoreResult,
     RollbackResult,
     SecretHistory,
     SetSecretResult,
@@ -148,6 +150,18 @@ class SecrClient:
     ) -> PromoteResult:
         """Copies secrets (all, or ``keys``) from one environment to another, all or nothing."""
         return self._send(_core.promote_secrets(org, project, from_env, to_env, keys, overwrite, dry_run))
+
+    def diff_environments(
+        self, org: str, project: str, *, from_env: str, to_env: str, keys: Optional[Sequence[str]] = None, show_values: bool = False
+    ) -> EnvironmentDiff:
+        """Compares two environments on the server: keys only in one, changed, identical; values only with ``show_values``."""
+        return self._send(_core.diff_environments(org, project, from_env, to_env, keys, show_values))
+
+    def restore_environment(
+        self, org: str, project: str, env: str, *, to: Union[datetime, str], keys: Optional[Sequence[str]] = None, dry_run: bool = False
+    ) -> RestoreResult:
+        """Restores an environment (or ``keys``) to how it was at ``to``, all or nothing; ``dry_run`` answers the plan only."""
+        return self._send(_core.restore_environment(org, project, env, to, keys, dry_run))
 
     def list_templates(self, org: str, project: str) -> List[Template]:
         """The project's secret template: the keys each environment should have."""
@@ -296,6 +310,16 @@ class AsyncSecrClient:
         dry_run: bool = False,
     ) -> PromoteResult:
         return await self._send(_core.promote_secrets(org, project, from_env, to_env, keys, overwrite, dry_run))
+
+    async def diff_environments(
+        self, org: str, project: str, *, from_env: str, to_env: str, keys: Optional[Sequence[str]] = None, show_values: bool = False
+    ) -> EnvironmentDiff:
+        return await self._send(_core.diff_environments(org, project, from_env, to_env, keys, show_values))
+
+    async def restore_environment(
+        self, org: str, project: str, env: str, *, to: Union[datetime, str], keys: Optional[Sequence[str]] = None, dry_run: bool = False
+    ) -> RestoreResult:
+        return await self._send(_core.restore_environment(org, project, env, to, keys, dry_run))
 
     async def list_templates(self, org: str, project: str) -> List[Template]:
         return await self._send(_core.list_templates(org, project))

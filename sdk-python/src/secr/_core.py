@@ -19,6 +19,10 @@ from ._types import (
     AuditProblem,
     AuditVerification,
     BulkDeleteResult,
+    DiffEntry,
+    EnvironmentDiff,
+    RestoredKey,
+    RestoreResult,
     BulkSetSecretsResult,
     DeleteSecretResult,
     ListKeysResult,
@@ -194,6 +198,28 @@ def promote_secrets(
     return Call("POST", path, _promote_result, body=body)
 
 
+def diff_environments(org: str, project: str, from_env: str, to_env: str, keys: Optional[Sequence[str]], show_values: bool) -> Call[EnvironmentDiff]:
+    params: Dict[str, Union[str, int]] = {"from": from_env, "to": to_env}
+    if keys is not None:
+        params["keys"] = ",".join(_strings("keys", keys))
+    if show_values:
+        params["showValues"] = "true"
+    return Call("GET", f"/v1/secrets/{_segment('org', org)}/{_segment('project', project)}/diff", _diff_result, params=params)
+
+
+def restore_environment(
+    org: str, project: str, env: str, to: Union[datetime, str], keys: Optional[Sequence[str]], dry_run: bool
+) -> Call[RestoreResult]:
+    if isinstance(to, datetime):
+        if to.tzinfo is None:
+            raise ValueError("to must be timezone-aware (e.g. datetime.now(timezone.utc))")
+        to = to.isoformat()
+    body: Dict[str, Any] = {"to": to, "dryRun": dry_run}
+    if keys is not None:
+        body["keys"] = _strings("keys", keys)
+    return Call("POST", f"{_secrets_path(org, project, env)}/restore", _restore_result, body=body)
+
+
 def list_templates(org: str, project: str) -> Call[List[Template]]:
     return Call("GET", _templates_path(org, project), _templates_result)
 
@@ -319,7 +345,43 @@ def _promote_result(d: Mapping[str, Any]) -> PromoteResult:
         updated=d["updated"],
         skipped=d["skipped"],
         dry_run=d.get("dryRun", False),
-        results=[PromotedKey(key=r["key"], action=r["action"]) for r in d.get("results", [])],
+        results=[PromotedKey(key=r["key"], action=r["action"], difference=r.get("difference")) for r in d.get("results", [])],
+    )
+
+
+def _diff_result(d: Mapping[str, Any]) -> EnvironmentDiff:
+    counts = d["counts"]
+    return EnvironmentDiff(
+        from_env=d["from"],
+        to_env=d["to"],
+        differ=d["differ"],
+        only_in_source=counts["onlyInSource"],
+        only_in_target=counts["onlyInTarget"],
+        changed=counts["changed"],
+        identical=counts["identical"],
+        keys=[
+            DiffEntry(
+                key=k["key"],
+                status=k["status"],
+                source_version=k.get("sourceVersion"),
+                target_version=k.get("targetVersion"),
+                source_value=k.get("sourceValue"),
+                target_value=k.get("targetValue"),
+            )
+            for k in d["keys"]
+        ],
+    )
+
+
+def _restore_result(d: Mapping[str, Any]) -> RestoreResult:
+    return RestoreResult(
+        to=_timestamp(d["to"]),
+        dry_run=d["dryRun"],
+        restored=d["restored"],
+        revived=d["revived"],
+        deleted=d["deleted"],
+        unchanged=d["unchanged"],
+        results=[RestoredKey(key=r["key"], action=r["action"], from_version=r.get("fromVersion"), version=r.get("version")) for r in d["results"]],
     )
 
 

@@ -88,6 +88,8 @@ class PromotedKey:
     key: str
     action: str
     """``created``, ``updated`` or ``skipped``."""
+    difference: Optional[str] = None
+    """``new`` (not in the target), ``changed`` (another value there) or ``identical`` (always skipped)."""
 
 
 @dataclass(frozen=True)
@@ -219,3 +221,49 @@ class AuditVerification:
     checked: int
     checkpoints: int
     first_problem: Optional[AuditProblem]
+
+
+@dataclass(frozen=True)
+class DiffEntry:
+    key: str
+    status: str
+    """``only_in_source``, ``only_in_target``, ``changed`` or ``identical``."""
+    source_version: Optional[int] = None
+    target_version: Optional[int] = None
+    source_value: Optional[str] = None
+    """Only with ``show_values=True``."""
+    target_value: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class EnvironmentDiff:
+    from_env: str
+    to_env: str
+    differ: bool
+    only_in_source: int
+    only_in_target: int
+    changed: int
+    identical: int
+    keys: List[DiffEntry] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RestoredKey:
+    key: str
+    action: str
+    """``restored``, ``revived``, ``deleted`` or ``unchanged``."""
+    from_version: Optional[int] = None
+    """The version current at the instant (none for ``deleted``)."""
+    version: Optional[int] = None
+    """The new version written (none for a dry run)."""
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    to: datetime
+    dry_run: bool
+    restored: int
+    revived: int
+    deleted: int
+    unchanged: int
+    results: List[RestoredKey] = field(default_factory=list)

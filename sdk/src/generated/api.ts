@@ -537,6 +537,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/secrets/{orgSlug}/{project}/diff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Compare two environments: keys only in one, changed, identical (values compared on the server; shown only with showValues) */
+        get: operations["diffEnvironments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/secrets/{orgSlug}/{project}/{env}": {
         parameters: {
             query?: never;
@@ -546,7 +563,7 @@ export interface paths {
         };
         /** Pull the decrypted secrets of an environment */
         get: operations["pullSecrets"];
-        /** Set a secret (version 1, or the next version) */
+        /** Set a secret (version 1, or the next version; nothing when the value and description are unchanged) */
         put: operations["setSecret"];
         post?: never;
         delete?: never;
@@ -617,6 +634,23 @@ export interface paths {
         put?: never;
         /** Roll a secret back: an earlier version’s value becomes a new version */
         post: operations["rollbackSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/secrets/{orgSlug}/{project}/{env}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Restore an environment (or some keys) to how it was at an instant, atomically (production tier: owner/admin) */
+        post: operations["restoreSecrets"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1099,6 +1133,17 @@ export interface components {
             /** @example key must match ^[A-Za-z_][A-Za-z0-9_]*$ */
             message: string;
         };
+        VersionConflictDto: {
+            /** @example DATABASE_URL */
+            key: string;
+            /** @example 2 */
+            expectedVersion?: number;
+            /**
+             * @description 0: the key is not set
+             * @example 3
+             */
+            currentVersion: number;
+        };
         ErrorResponseDto: {
             /** @example 404 */
             statusCode: number;
@@ -1112,6 +1157,12 @@ export interface components {
             /** @example 6f1c0d1e-7f0b-4c39-9b43-0f1f5b0a2f55 */
             requestId: string;
             errors?: components["schemas"]["FieldErrorDto"][];
+            /** @description 409 of a check-and-set write: each key not at the expected version */
+            conflicts?: components["schemas"]["VersionConflictDto"][];
+            /** @description 409 of a check-and-set write of one key: its current version (0: not set) */
+            currentVersion?: number;
+            /** @description 409 of a bulk import with `ifEnvironmentVersion`: the environment’s current version */
+            environmentVersion?: number;
         };
         LoginDto: {
             /** @example ada@example.com */
@@ -1656,6 +1707,37 @@ export interface components {
             /** @description True when this call finished a rotation an earlier call had started */
             resumed: boolean;
         };
+        DiffCountsDto: {
+            onlyInSource: number;
+            onlyInTarget: number;
+            changed: number;
+            identical: number;
+        };
+        DiffEntryDto: {
+            /** @example DATABASE_URL */
+            key: string;
+            /** @enum {string} */
+            status: "only_in_source" | "only_in_target" | "changed" | "identical";
+            /** @description Current version in the source (absent: not set there) */
+            sourceVersion?: number;
+            /** @description Current version in the target (absent: not set there) */
+            targetVersion?: number;
+            /** @description With showValues: the source value */
+            sourceValue?: string;
+            /** @description With showValues: the target value */
+            targetValue?: string;
+        };
+        EnvironmentDiffDto: {
+            /** @example staging */
+            from: string;
+            /** @example production */
+            to: string;
+            /** @description True when any key is only in one environment or has a different value */
+            differ: boolean;
+            counts: components["schemas"]["DiffCountsDto"];
+            /** @description Every key set in either environment, in byte order */
+            keys: components["schemas"]["DiffEntryDto"][];
+        };
         SecretDto: {
             /** @example DATABASE_URL */
             key: string;
@@ -1683,6 +1765,8 @@ export interface components {
         };
         ListKeysDto: {
             keys: components["schemas"]["SecretMetaDto"][];
+            /** @description The environment’s version: it grows with every write or delete of any of its keys (for `ifEnvironmentVersion`) */
+            environmentVersion: number;
             /** @description Present when `limit` was given */
             pagination?: components["schemas"]["PaginationDto"];
         };
@@ -1699,6 +1783,8 @@ export interface components {
              * @example Primary database
              */
             description?: string;
+            /** @description Check-and-set: write only if the key is at this version (0: only if it is not set); otherwise 409 `conflict` with `currentVersion`. The `If-Match` header does the same */
+            expectedVersion?: number;
         };
         SetSecretResultDto: {
             /** @example DATABASE_URL */
@@ -1707,6 +1793,8 @@ export interface components {
             version: number;
             /** @description True when the key did not exist (or had been deleted) */
             created: boolean;
+            /** @description True when the key already had this value and description: nothing was written (no version, webhook or audit row) */
+            unchanged: boolean;
         };
         BulkSecretItemDto: {
             /** @example DATABASE_URL */
@@ -1724,11 +1812,18 @@ export interface components {
         };
         BulkSetSecretsDto: {
             secrets: components["schemas"]["BulkSecretItemDto"][];
+            /** @description Write only if none of these keys was written or deleted after this version of the environment (`environmentVersion` of the key list or of an earlier write); otherwise 409 `conflict` naming them */
+            ifEnvironmentVersion?: number;
         };
         BulkSetResultDto: {
             created: number;
             updated: number;
+            /** @description Keys that already had the value and description given: not written */
+            unchanged: number;
+            /** @description Every key of the request */
             total: number;
+            /** @description The environment’s version after the import (for `ifEnvironmentVersion`) */
+            environmentVersion: number;
         };
         ActorRefDto: {
             /** Format: uuid */
@@ -1743,7 +1838,7 @@ export interface components {
              * @description How this version was written
              * @enum {string}
              */
-            source: "set" | "import" | "rollback" | "promote";
+            source: "set" | "import" | "rollback" | "promote" | "restore";
             /** Format: date-time */
             createdAt: string;
             /** @description Who wrote it; null if that account was deleted */
@@ -1768,6 +1863,50 @@ export interface components {
             version: number;
             /** @description The version whose value it carries */
             restoredFrom: number;
+        };
+        RestoreSecretsDto: {
+            /**
+             * Format: date-time
+             * @description The past instant to restore the environment to (ISO 8601)
+             * @example 2026-11-30T12:00:00Z
+             */
+            to: string;
+            /**
+             * @description Only these keys (default: all)
+             * @example [
+             *       "DATABASE_URL"
+             *     ]
+             */
+            keys?: string[];
+            /**
+             * @description Answer the plan; change nothing
+             * @default false
+             */
+            dryRun?: boolean;
+        };
+        RestoredKeyDto: {
+            /** @example DATABASE_URL */
+            key: string;
+            /**
+             * @description `restored`: set then and now, to another value: the old one becomes a new version; `revived`: set then, deleted since: it comes back; `deleted`: created since: soft-deleted; `unchanged`: as it was
+             * @enum {string}
+             */
+            action: "restored" | "revived" | "deleted" | "unchanged";
+            /** @description The version current at `to` (absent for `deleted`) */
+            fromVersion?: number;
+            /** @description The new version written (absent for a dry run, `deleted` and `unchanged`) */
+            version?: number;
+        };
+        RestoreResultDto: {
+            /** Format: date-time */
+            to: string;
+            dryRun: boolean;
+            restored: number;
+            revived: number;
+            deleted: number;
+            unchanged: number;
+            /** @description Per key, in byte order; names and versions, never values */
+            results: components["schemas"]["RestoredKeyDto"][];
         };
         BulkDeleteSecretsDto: {
             /**
@@ -1822,6 +1961,11 @@ export interface components {
             key: string;
             /** @enum {string} */
             action: "created" | "updated" | "skipped";
+            /**
+             * @description `new`: not set in the target; `changed`: set there to another value (overwritten only with `overwrite`); `identical`: set to the same value (always skipped)
+             * @enum {string}
+             */
+            difference: "new" | "changed" | "identical";
         };
         PromoteResultDto: {
             /** @description created + updated */
@@ -1830,7 +1974,7 @@ export interface components {
             created: number;
             /** @description Overwritten in the target (a new version each) */
             updated: number;
-            /** @description Existed in the target and were left alone (overwrite false) */
+            /** @description Existed in the target and were left alone (identical, or overwrite false) */
             skipped: number;
             /** @description True when nothing was changed */
             dryRun: boolean;
@@ -1881,7 +2025,7 @@ export interface components {
             /** @example https://hooks.example.com/secr */
             url: string;
             description: string | null;
-            events: ("secret.created" | "secret.updated" | "secret.deleted" | "secret.bulk_set" | "secret.promoted" | "secret.bulk_delete")[];
+            events: ("secret.created" | "secret.updated" | "secret.deleted" | "secret.bulk_set" | "secret.promoted" | "secret.bulk_delete" | "secret.restored")[];
             /** @description null = every project */
             project: components["schemas"]["WebhookProjectDto"] | null;
             /** @description Environment slugs; null = every environment */
@@ -1911,7 +2055,7 @@ export interface components {
              *       "secret.updated"
              *     ]
              */
-            events: ("secret.created" | "secret.updated" | "secret.deleted" | "secret.bulk_set" | "secret.promoted" | "secret.bulk_delete")[];
+            events: ("secret.created" | "secret.updated" | "secret.deleted" | "secret.bulk_set" | "secret.promoted" | "secret.bulk_delete" | "secret.restored")[];
             /**
              * @description Only events of this project (its slug or id); omitted = every project
              * @example billing-api
@@ -1935,7 +2079,7 @@ export interface components {
             /** @example https://hooks.example.com/secr */
             url: string;
             description: string | null;
-            events: ("secret.created" | "secret.updated" | "secret.deleted" | "secret.bulk_set" | "secret.promoted" | "secret.bulk_delete")[];
+            events: ("secret.created" | "secret.updated" | "secret.deleted" | "secret.bulk_set" | "secret.promoted" | "secret.bulk_delete" | "secret.restored")[];
             /** @description null = every project */
             project: components["schemas"]["WebhookProjectDto"] | null;
             /** @description Environment slugs; null = every environment */
@@ -1989,7 +2133,7 @@ export interface components {
             /** @example https://hooks.example.com/secr */
             url: string;
             description: string | null;
-            events: ("secret.created" | "secret.updated" | "secret.deleted" | "secret.bulk_set" | "secret.promoted" | "secret.bulk_delete")[];
+            events: ("secret.created" | "secret.updated" | "secret.deleted" | "secret.bulk_set" | "secret.promoted" | "secret.bulk_delete" | "secret.restored")[];
             /** @description null = every project */
             project: components["schemas"]["WebhookProjectDto"] | null;
             /** @description Environment slugs; null = every environment */
@@ -2017,7 +2161,7 @@ export interface components {
              *       "secret.deleted"
              *     ]
              */
-            events?: ("secret.created" | "secret.updated" | "secret.deleted" | "secret.bulk_set" | "secret.promoted" | "secret.bulk_delete")[];
+            events?: ("secret.created" | "secret.updated" | "secret.deleted" | "secret.bulk_set" | "secret.promoted" | "secret.bulk_delete" | "secret.restored")[];
             /**
              * @description null = every project
              * @example billing-api
@@ -4346,6 +4490,75 @@ export interface operations {
             };
         };
     };
+    diffEnvironments: {
+        parameters: {
+            query: {
+                /** @description Source environment (slug or alias) */
+                from: string;
+                /** @description Target environment (slug or alias) */
+                to: string;
+                /** @description Only these keys, comma-separated (at most 100) */
+                keys?: string;
+                /** @description Also return both values of each key (audited as a read of both environments) */
+                showValues?: "true" | "false";
+            };
+            header?: never;
+            path: {
+                project: string;
+                /** @description The org's slug */
+                orgSlug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnvironmentDiffDto"];
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not signed in, or the credential is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not allowed for this identity */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
     pullSecrets: {
         parameters: {
             query?: {
@@ -4417,7 +4630,10 @@ export interface operations {
     setSecret: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Check-and-set: the version the key must be at (`"3"` or `3`; `"0"`: not set), as the body field `expectedVersion` */
+                "if-match"?: string;
+            };
             path: {
                 project: string;
                 env: string;
@@ -4699,6 +4915,71 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RollbackResultDto"];
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not signed in, or the credential is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not allowed for this identity */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    restoreSecrets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+                env: string;
+                /** @description The org's slug */
+                orgSlug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RestoreSecretsDto"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RestoreResultDto"];
                 };
             };
             /** @description Invalid input */

@@ -31,6 +31,11 @@ export abstract class DomainError extends Error {
     super(message);
     this.name = new.target.name;
   }
+
+  /** Fields added to the error body (names and numbers only: never a value). */
+  get details(): Record<string, unknown> | undefined {
+    return undefined;
+  }
 }
 
 export class BadRequestError extends DomainError {

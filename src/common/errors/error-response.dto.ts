@@ -8,6 +8,17 @@ export class FieldErrorDto {
   message: string;
 }
 
+export class VersionConflictDto {
+  @ApiProperty({ example: 'DATABASE_URL' })
+  key: string;
+
+  @ApiPropertyOptional({ example: 2 })
+  expectedVersion?: number;
+
+  @ApiProperty({ example: 3, description: '0: the key is not set' })
+  currentVersion: number;
+}
+
 /** The error shape of DESIGN.md §6, for the OpenAPI document. */
 export class ErrorResponseDto {
   @ApiProperty({ example: 404 })
@@ -42,4 +53,13 @@ export class ErrorResponseDto {
 
   @ApiPropertyOptional({ type: [FieldErrorDto] })
   errors?: FieldErrorDto[];
+
+  @ApiPropertyOptional({ type: [VersionConflictDto], description: '409 of a check-and-set write: each key not at the expected version' })
+  conflicts?: VersionConflictDto[];
+
+  @ApiPropertyOptional({ description: '409 of a check-and-set write of one key: its current version (0: not set)' })
+  currentVersion?: number;
+
+  @ApiPropertyOptional({ description: '409 of a bulk import with `ifEnvironmentVersion`: the environment’s current version' })
+  environmentVersion?: number;
 }

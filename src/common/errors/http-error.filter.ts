@@ -54,7 +54,7 @@ export class HttpErrorFilter implements ExceptionFilter {
     if (exception instanceof DomainError) {
       const body: ErrorBody = { statusCode: exception.status, code: exception.code, message: exception.message, requestId };
       if (exception instanceof ValidationFailedError) body.errors = exception.errors;
-      return body;
+      return { ...exception.details, ...body };
     }
     if (isDatabaseUnavailable(exception)) {
       // Not a bug: the database is down, stalled or restarting. The client may retry.

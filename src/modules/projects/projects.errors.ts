@@ -20,7 +20,7 @@ export class ProjectSlugTakenError extends ConflictError {
 
 export class EnvironmentSlugTakenError extends ConflictError {
   constructor(slug: string) {
-    super(`Environment '${slug}' already exists in this project (or is an alias of a default environment)`);
+    super(`Environment '${slug}' already exists in this project (or is an alias of a default environment, or reserved)`);
   }
 }
 

@@ -6,7 +6,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { ProjectKeys } from '../keys/project-keys.service.js';
 import { PlansService } from '../plans/plans.service.js';
 import { slugify } from '../../common/text/slugify.js';
-import { DEFAULT_ENVIRONMENTS, ENVIRONMENT_ALIASES } from './environments.js';
+import { DEFAULT_ENVIRONMENTS, ENVIRONMENT_ALIASES, RESERVED_ENVIRONMENT_SLUGS } from './environments.js';
 import { SecretsRepository } from '../secrets/secrets.repository.js';
 import { CreateEnvironmentDto, CreateProjectDto, EnvironmentDto, ProjectDto } from './projects.dto.js';
 import { EnvironmentSlugTakenError, ProjectNotFoundError, ProjectSlugTakenError } from './projects.errors.js';
@@ -81,7 +81,7 @@ export class ProjectsService {
   }
 
   async createEnvironment(actor: Actor, project: ProjectRef, dto: CreateEnvironmentDto, meta: RequestMeta): Promise<EnvironmentDto> {
-    if (ENVIRONMENT_ALIASES[dto.slug]) throw new EnvironmentSlugTakenError(dto.slug);
+    if (ENVIRONMENT_ALIASES[dto.slug] || RESERVED_ENVIRONMENT_SLUGS.has(dto.slug)) throw new EnvironmentSlugTakenError(dto.slug);
     try {
       return await this.db.transaction(async (em) => {
         await this.plans.assertCanAdd(em, project.orgId, {

@@ -40,6 +40,8 @@ export class PromoteSecretsDto {
 
 export const PROMOTION_ACTIONS = ['created', 'updated', 'skipped'] as const;
 export type PromotionAction = (typeof PROMOTION_ACTIONS)[number];
+export const PROMOTION_DIFFERENCES = ['new', 'changed', 'identical'] as const;
+export type PromotionDifference = (typeof PROMOTION_DIFFERENCES)[number];
 
 export class PromotedKeyDto {
   @ApiProperty({ example: 'DATABASE_URL' })
@@ -47,6 +49,13 @@ export class PromotedKeyDto {
 
   @ApiProperty({ enum: PROMOTION_ACTIONS })
   action: PromotionAction;
+
+  @ApiProperty({
+    enum: PROMOTION_DIFFERENCES,
+    description:
+      '`new`: not set in the target; `changed`: set there to another value (overwritten only with `overwrite`); `identical`: set to the same value (always skipped)',
+  })
+  difference: PromotionDifference;
 }
 
 export class PromoteResultDto {
@@ -59,7 +68,7 @@ export class PromoteResultDto {
   @ApiProperty({ description: 'Overwritten in the target (a new version each)' })
   updated: number;
 
-  @ApiProperty({ description: 'Existed in the target and were left alone (overwrite false)' })
+  @ApiProperty({ description: 'Existed in the target and were left alone (identical, or overwrite false)' })
   skipped: number;
 
   @ApiProperty({ description: 'True when nothing was changed' })

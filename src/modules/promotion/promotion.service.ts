@@ -5,12 +5,13 @@ import { canonicalEnvironment } from '../projects/environments.js';
 import type { VaultTarget } from '../projects/vault-access.service.js';
 import { SecretWriter } from '../secrets/secret-writer.service.js';
 import { SecretsRepository, type NewVersion } from '../secrets/secrets.repository.js';
-import { PromoteResultDto, PromoteSecretsDto, PromotionAction } from './promotion.dto.js';
+import { EnvironmentDiff } from '../secrets/environment-diff.service.js';
+import { PromoteResultDto, PromoteSecretsDto, PromotionAction, PromotionDifference } from './promotion.dto.js';
 import { KeysNotInSourceError, SameEnvironmentError } from './promotion.errors.js';
 
 interface Plan {
   copies: NewVersion[];
-  results: Array<{ key: string; action: PromotionAction }>;
+  results: Array<{ key: string; action: PromotionAction; difference: PromotionDifference }>;
 }
 
 /**
@@ -24,6 +25,7 @@ export class PromotionService {
     private readonly db: DataSource,
     private readonly repo: SecretsRepository,
     private readonly writer: SecretWriter,
+    private readonly diffs: EnvironmentDiff,
   ) {}
 
   /** `source` resolved with read access and `target` with write access (the controller, after `assertDistinctEnvironments`). */
@@ -87,18 +89,26 @@ export class PromotionService {
     return stored;
   }
 
-  /** What promotion does to each key of the target. */
+  /**
+   * What promotion does to each key of the target: create a missing one, overwrite (with `overwrite`) a
+   * different value, skip an identical one. Values set in both are decrypted to be compared, never copied
+   * decrypted.
+   */
   private async plan(em: EntityManager, target: VaultTarget, stored: NewVersion[], overwrite: boolean): Promise<Plan> {
-    const existing = await this.repo.setKeys(
+    const existing = await this.repo.currentStored(
       em,
       target.environment.id,
       stored.map((s) => s.key),
     );
-    const results = stored.map((s) => ({
-      key: s.key,
-      action: (!existing.has(s.key) ? 'created' : overwrite ? 'updated' : 'skipped') as PromotionAction,
-    }));
-    return { copies: stored.filter((s) => !existing.has(s.key) || overwrite), results };
+    const inTarget = new Set(existing.map((e) => e.key));
+    const identical = await this.diffs.identical(target.project.id, stored, existing, em);
+    const results = stored.map((s) => {
+      const difference: PromotionDifference = !inTarget.has(s.key) ? 'new' : identical.has(s.key) ? 'identical' : 'changed';
+      const action: PromotionAction = difference === 'new' ? 'created' : difference === 'changed' && overwrite ? 'updated' : 'skipped';
+      return { key: s.key, action, difference };
+    });
+    const copied = new Set(results.filter((r) => r.action !== 'skipped').map((r) => r.key));
+    return { copies: stored.filter((s) => copied.has(s.key)), results };
   }
 }
 

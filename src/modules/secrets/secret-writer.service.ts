@@ -7,9 +7,11 @@ import { ProjectsRepository } from '../projects/projects.repository.js';
 import type { VaultTarget } from '../projects/vault-access.service.js';
 import type { SecretEvent } from '../webhooks/secret-event.js';
 import { WebhookEvents } from '../webhooks/webhook-events.service.js';
-import { SecretsRepository, type NewVersion, type WrittenSecret } from './secrets.repository.js';
+import { SecretCipher } from './secret-cipher.service.js';
+import { EnvironmentChangedError, VersionConflictError } from './secrets.errors.js';
+import { SecretsRepository, type CurrentState, type NewVersion, type WrittenSecret } from './secrets.repository.js';
 
-export type SecretSource = 'set' | 'import' | 'rollback' | 'promote';
+export type SecretSource = 'set' | 'import' | 'rollback' | 'promote' | 'restore';
 
 /** What a change does to the target environment, decided once its keys are locked. */
 export type SecretMutation =
@@ -18,6 +20,13 @@ export type SecretMutation =
       source: SecretSource;
       /** A null description keeps the current one (set, import); `exact`: it is written as is (rollback, promotion). */
       descriptions: 'keep-when-null' | 'exact';
+      /**
+       * Plaintext of the values being set (set, import): a version whose key is set to this value already,
+       * with the same description (or none given), is not written and is reported as unchanged.
+       */
+      unchangedIf?: ReadonlyMap<string, string>;
+      /** Keys to soft-delete in the same change (a restore: keys created since). */
+      alsoDelete?: string[];
     }
   | { deleteKeys: string[] };
 
@@ -25,13 +34,26 @@ export type SecretMutation =
 export interface WriteOutcome {
   written: WrittenSecret[];
   deleted: string[];
+  /** Keys a set left as they were (same value and description), with their current version. */
+  unchanged: Array<{ key: string; version: number }>;
+  /** The environment's version once the change is made (0 unless the change asks for it: `reportsEnvironmentVersion`). */
+  environmentVersion: number;
+}
+
+/** Preconditions checked with the keys locked; a miss is a 409 and nothing is written. */
+export interface WriteExpectations {
+  /** The version each key must be at (0: the key must not be set). */
+  versions?: ReadonlyMap<string, number>;
+  /** None of the change's keys may have been written or deleted after this version of the environment. */
+  environmentVersion?: number;
 }
 
 /** The change's answer, webhook event (null: none) and audit row. Names, counts and versions, never values. */
 export interface ChangeRecord<R> {
   result: R;
   event: { event: SecretEvent['event']; key: string | null; metadata: Record<string, unknown> } | null;
-  audit: { action: string; metadata: Record<string, unknown> };
+  /** Null: nothing changed (a no-op set), so there is nothing to audit. */
+  audit: { action: string; metadata: Record<string, unknown> } | null;
 }
 
 /** One change to the secrets of an environment, described for the write pipeline. */
@@ -40,6 +62,9 @@ export interface SecretChange<R> {
   keys(em: EntityManager): Promise<readonly string[]> | readonly string[];
   /** Keys not set yet count against the plan's secretsPerEnvironment (writes that create; not rollback or delete). */
   limited: boolean;
+  expect?: WriteExpectations;
+  /** Read the environment's version after the write, for the answer (one more query). */
+  reportsEnvironmentVersion?: boolean;
   /** What to write, with the project key and the keys locked; `keyVersion` is the project's current one. */
   mutation(em: EntityManager, keyVersion: number): Promise<SecretMutation> | SecretMutation;
   /** May throw (a key not found) to roll the whole change back. */
@@ -64,6 +89,7 @@ export class SecretWriter {
     private readonly audit: AuditService,
     private readonly events: WebhookEvents,
     private readonly plans: PlansService,
+    private readonly cipher: SecretCipher,
   ) {}
 
   apply<R>(target: VaultTarget, actor: Actor, meta: RequestMeta, change: SecretChange<R>): Promise<R> {
@@ -72,6 +98,9 @@ export class SecretWriter {
       const keyVersion = await this.projects.lockKeyVersion(em, project.id, 'share');
       const keys = [...new Set(await change.keys(em))];
       await this.repo.lockKeys(em, environment.id, keys);
+      let current: Map<string, CurrentState> | undefined;
+      const currentState = async () => (current ??= await this.repo.currentOf(em, environment.id, keys));
+      if (change.expect) await this.checkExpectations(em, environment.id, keys, change.expect, await currentState());
       if (change.limited) {
         await this.plans.assertCanAdd(em, target.org.id, {
           limit: 'secretsPerEnvironment',
@@ -81,28 +110,88 @@ export class SecretWriter {
         });
       }
       const mutation = await change.mutation(em, keyVersion);
-      const touched = 'versions' in mutation ? mutation.versions.map((v) => v.key) : mutation.deleteKeys;
+      const touched = 'versions' in mutation ? [...mutation.versions.map((v) => v.key), ...(mutation.alsoDelete ?? [])] : mutation.deleteKeys;
       const unlocked = touched.filter((k) => !keys.includes(k));
       if (unlocked.length) throw new Error(`A secret change touched keys it did not lock first: ${unlocked.length}`);
 
-      const outcome: WriteOutcome = { written: [], deleted: [] };
+      const outcome: WriteOutcome = { written: [], deleted: [], unchanged: [], environmentVersion: 0 };
       if ('deleteKeys' in mutation) {
         outcome.deleted = await this.repo.softDelete(em, environment.id, mutation.deleteKeys);
-      } else if (mutation.versions.length) {
-        outcome.written = await this.repo.writeVersions(
-          em,
-          { projectId: project.id, environmentId: environment.id },
-          mutation.versions,
-          mutation.source,
-          { userId: actor.userId, tokenId: actor.token?.id ?? null },
-          mutation.descriptions,
-        );
+      } else {
+        let versions = mutation.versions;
+        if (mutation.unchangedIf) {
+          const same = await this.unchanged(project.id, versions, mutation.unchangedIf, mutation.descriptions, await currentState(), em);
+          outcome.unchanged = versions.filter((v) => same.has(v.key)).map((v) => ({ key: v.key, version: current!.get(v.key)!.version }));
+          versions = versions.filter((v) => !same.has(v.key));
+        }
+        if (versions.length) {
+          outcome.written = await this.repo.writeVersions(
+            em,
+            { projectId: project.id, environmentId: environment.id },
+            versions,
+            mutation.source,
+            { userId: actor.userId, tokenId: actor.token?.id ?? null },
+            mutation.descriptions,
+          );
+        }
+        if (mutation.alsoDelete?.length) outcome.deleted = await this.repo.softDelete(em, environment.id, mutation.alsoDelete);
       }
+      if (change.reportsEnvironmentVersion) outcome.environmentVersion = await this.repo.environmentVersion(em, environment.id);
       const { result, event, audit } = change.record(outcome);
       if (event) await this.events.emit(em, secretEvent(target, actor, event));
-      await this.audit.record(em, { action: audit.action, orgId: target.org.id, actor, meta, metadata: audit.metadata });
+      if (audit) await this.audit.record(em, { action: audit.action, orgId: target.org.id, actor, meta, metadata: audit.metadata });
       return result;
     });
+  }
+
+  /** Throws a 409 naming each key whose version (or change since the environment version) is not the one expected. */
+  private async checkExpectations(
+    em: EntityManager,
+    environmentId: string,
+    keys: readonly string[],
+    expect: WriteExpectations,
+    current: Map<string, CurrentState>,
+  ): Promise<void> {
+    const versionOf = (key: string) => {
+      const row = current.get(key);
+      return row && !row.deleted ? row.version : 0;
+    };
+    if (expect.versions) {
+      const conflicts = [...expect.versions]
+        .filter(([key, expected]) => versionOf(key) !== expected)
+        .map(([key, expected]) => ({ key, expectedVersion: expected, currentVersion: versionOf(key) }));
+      if (conflicts.length) throw new VersionConflictError(conflicts);
+    }
+    if (expect.environmentVersion !== undefined) {
+      const since = expect.environmentVersion;
+      const changed = keys.filter((k) => (current.get(k)?.changeSeq ?? 0) > since).sort();
+      if (changed.length) {
+        throw new EnvironmentChangedError(
+          since,
+          await this.repo.environmentVersion(em, environmentId),
+          changed.map((key) => ({ key, currentVersion: versionOf(key) })),
+        );
+      }
+    }
+  }
+
+  /** The keys of `versions` already set to the given plaintext, with the same description (or none given). */
+  private async unchanged(
+    projectId: string,
+    versions: NewVersion[],
+    plaintexts: ReadonlyMap<string, string>,
+    descriptions: 'keep-when-null' | 'exact',
+    current: Map<string, CurrentState>,
+    em: EntityManager,
+  ): Promise<Set<string>> {
+    const candidates = versions.flatMap((v) => {
+      const row = current.get(v.key);
+      const sameDescription = (v.description === null && descriptions === 'keep-when-null') || v.description === row?.description;
+      return row && !row.deleted && sameDescription && plaintexts.has(v.key) ? [row] : [];
+    });
+    if (!candidates.length) return new Set();
+    const values = await this.cipher.decrypt(projectId, candidates, em);
+    return new Set(candidates.filter((row, i) => values[i] === plaintexts.get(row.key)).map((row) => row.key));
   }
 }
 

@@ -1,7 +1,9 @@
-import { Body, Controller, Delete, Get, Header, Param, Post, Put, Query } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, Header, Headers, Param, Post, Put, Query } from '@nestjs/common';
+import { ApiHeader, ApiTags } from '@nestjs/swagger';
+import { BadRequestError, ForbiddenError } from '../../common/errors/domain-error.js';
+import { INT4_MAX } from '../../common/pagination/pagination.dto.js';
 import type { OrgRequestContext } from '../auth/request-context.js';
-import { Permission } from '../../common/auth/permissions.js';
+import { Permission, ROLE_RANK } from '../../common/auth/permissions.js';
 import { Ctx } from '../auth/request-context.decorators.js';
 import { Route } from '../../common/auth/route.decorator.js';
 import { VaultAccess } from '../projects/vault-access.service.js';
@@ -14,12 +16,15 @@ import {
   ListKeysDto,
   ListSecretsQueryDto,
   PullSecretsDto,
+  RestoreResultDto,
+  RestoreSecretsDto,
   RollbackResultDto,
   RollbackSecretDto,
   SecretHistoryDto,
   SetSecretDto,
   SetSecretResultDto,
 } from './secrets.dto.js';
+import { SecretRestore } from './secret-restore.service.js';
 import { SecretsService } from './secrets.service.js';
 
 /** Secret routes take the org's slug (spec 003). */
@@ -32,6 +37,7 @@ const NO_STORE = ['Cache-Control', 'no-store'] as const;
 export class SecretsController {
   constructor(
     private readonly secrets: SecretsService,
+    private readonly restorer: SecretRestore,
     private readonly access: VaultAccess,
   ) {}
 
@@ -61,15 +67,27 @@ export class SecretsController {
   }
 
   @Put(':env')
-  @Route({ permission: Permission.SecretsWrite, org: BY_SLUG, summary: 'Set a secret (version 1, or the next version)', response: SetSecretResultDto })
+  @ApiHeader({
+    name: 'if-match',
+    required: false,
+    description: 'Check-and-set: the version the key must be at (`"3"` or `3`; `"0"`: not set), as the body field `expectedVersion`',
+  })
+  @Route({
+    permission: Permission.SecretsWrite,
+    org: BY_SLUG,
+    summary: 'Set a secret (version 1, or the next version; nothing when the value and description are unchanged)',
+    response: SetSecretResultDto,
+  })
   async setSecret(
     @Ctx() { actor, org, meta }: OrgRequestContext,
     @Param('project') project: string,
     @Param('env') env: string,
     @Body() dto: SetSecretDto,
+    @Headers('if-match') ifMatch?: string,
   ): Promise<SetSecretResultDto> {
+    const expectedVersion = expectedVersionOf(ifMatch, dto.expectedVersion);
     const target = await this.access.environment(org, project, env, actor, 'write');
-    return this.secrets.set(target, dto, actor, meta);
+    return this.secrets.set(target, { ...dto, expectedVersion }, actor, meta);
   }
 
   @Post(':env/bulk')
@@ -81,7 +99,7 @@ export class SecretsController {
     @Body() dto: BulkSetSecretsDto,
   ): Promise<BulkSetResultDto> {
     const target = await this.access.environment(org, project, env, actor, 'write');
-    return this.secrets.bulkSet(target, dto.secrets, actor, meta);
+    return this.secrets.bulkSet(target, dto.secrets, actor, meta, dto.ifEnvironmentVersion);
   }
 
   @Get(':env/versions/:key')
@@ -113,6 +131,27 @@ export class SecretsController {
     // Rolling back reveals nothing, but it writes a value the caller chooses by version: read it too.
     const target = await this.access.environment(org, project, env, actor, 'read');
     return this.secrets.rollback(target, dto, actor, meta);
+  }
+
+  @Post(':env/restore')
+  @Route({
+    permission: Permission.SecretsWrite,
+    org: BY_SLUG,
+    summary: 'Restore an environment (or some keys) to how it was at an instant, atomically (production tier: owner/admin)',
+    response: RestoreResultDto,
+  })
+  async restoreSecrets(
+    @Ctx() { actor, org, meta }: OrgRequestContext,
+    @Param('project') project: string,
+    @Param('env') env: string,
+    @Body() dto: RestoreSecretsDto,
+  ): Promise<RestoreResultDto> {
+    // Restoring writes values chosen by time: read access to the tier too (as a rollback).
+    const target = await this.access.environment(org, project, env, actor, 'read');
+    if (target.environment.tier === 'production' && ROLE_RANK[org.role] < ROLE_RANK.admin) {
+      throw new ForbiddenError('Restoring a production-tier environment needs the owner or admin role');
+    }
+    return this.restorer.restore(target, dto, actor, meta);
   }
 
   @Post(':env/bulk-delete')
@@ -148,4 +187,14 @@ export class SecretsController {
     const target = await this.access.environment(org, project, env, actor, 'write');
     return this.secrets.remove(target, key, actor, meta);
   }
+}
+
+/** The version an `If-Match` header (a version number, quoted or not) and the body's `expectedVersion` ask for; they must agree. */
+function expectedVersionOf(ifMatch: string | undefined, bodyVersion: number | undefined): number | undefined {
+  if (ifMatch === undefined) return bodyVersion;
+  const match = /^\s*(?:W\/)?"?(\d{1,10})"?\s*$/.exec(ifMatch);
+  const version = match ? Number(match[1]) : NaN;
+  if (!(version <= INT4_MAX)) throw new BadRequestError('If-Match must be a secret version number, such as "3"');
+  if (bodyVersion !== undefined && bodyVersion !== version) throw new BadRequestError('If-Match and expectedVersion name different versions');
+  return version;
 }

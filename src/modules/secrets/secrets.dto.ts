@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -5,6 +6,9 @@ import {
   ArrayMinSize,
   ArrayUnique,
   IsArray,
+  IsBoolean,
+  IsIn,
+  IsISO8601,
   IsInt,
   IsOptional,
   IsString,
@@ -20,6 +24,7 @@ import {
 } from 'class-validator';
 import { INT4_MAX, PageQueryDto, PaginationDto } from '../../common/pagination/pagination.dto.js';
 import { IsMultiLineText, IsSingleLineText } from '../../common/validation/text.validators.js';
+import { SLUG_PATTERN } from '../orgs/orgs.dto.js';
 
 export const SECRET_KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const SECRET_KEY_MAX = 256;
@@ -60,7 +65,19 @@ class SecretInputDto {
   description?: string;
 }
 
-export class SetSecretDto extends SecretInputDto {}
+export class SetSecretDto extends SecretInputDto {
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: INT4_MAX,
+    description:
+      'Check-and-set: write only if the key is at this version (0: only if it is not set); otherwise 409 `conflict` with `currentVersion`. The `If-Match` header does the same',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(INT4_MAX)
+  expectedVersion?: number;
+}
 
 export class BulkSecretItemDto extends SecretInputDto {}
 
@@ -72,6 +89,18 @@ export class BulkSetSecretsDto {
   @ValidateNested({ each: true })
   @Type(() => BulkSecretItemDto)
   secrets: BulkSecretItemDto[];
+
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: INT4_MAX,
+    description:
+      'Write only if none of these keys was written or deleted after this version of the environment (`environmentVersion` of the key list or of an earlier write); otherwise 409 `conflict` naming them',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(INT4_MAX)
+  ifEnvironmentVersion?: number;
 }
 
 export class RollbackSecretDto {
@@ -120,6 +149,18 @@ class KeyCountConstraint implements ValidatorConstraintInterface {
   }
 }
 
+/** An optional `keys` query parameter: exact key names, comma-separated. */
+function KeysFilterParam(description: string): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({ description, example: 'DATABASE_URL,API_KEY', pattern: KEYS_FILTER_PATTERN.source }),
+    IsOptional(),
+    IsString(),
+    MaxLength(KEYS_FILTER_MAX * (SECRET_KEY_MAX + 1)),
+    Matches(KEYS_FILTER_PATTERN, { message: 'keys must be secret key names separated by commas' }),
+    Validate(KeyCountConstraint),
+  );
+}
+
 /** `limit` omitted = everything; `search` = case-sensitive key prefix (DESIGN.md §6). */
 export class ListSecretsQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ description: 'Case-sensitive key prefix', maxLength: SECRET_KEY_MAX })
@@ -129,16 +170,7 @@ export class ListSecretsQueryDto extends PageQueryDto {
   @IsSingleLineText()
   search?: string;
 
-  @ApiPropertyOptional({
-    description: `Exact key names, comma-separated (at most ${KEYS_FILTER_MAX}): only these keys are read, and a pull is audited as reading these keys only`,
-    example: 'DATABASE_URL,API_KEY',
-    pattern: KEYS_FILTER_PATTERN.source,
-  })
-  @IsOptional()
-  @IsString()
-  @MaxLength(KEYS_FILTER_MAX * (SECRET_KEY_MAX + 1))
-  @Matches(KEYS_FILTER_PATTERN, { message: 'keys must be secret key names separated by commas' })
-  @Validate(KeyCountConstraint)
+  @KeysFilterParam(`Exact key names, comma-separated (at most ${KEYS_FILTER_MAX}): only these keys are read, and a pull is audited as reading these keys only`)
   keys?: string;
 }
 
@@ -174,6 +206,9 @@ export class ListKeysDto {
   @ApiProperty({ type: [SecretMetaDto] })
   keys: SecretMetaDto[];
 
+  @ApiProperty({ description: 'The environment’s version: it grows with every write or delete of any of its keys (for `ifEnvironmentVersion`)' })
+  environmentVersion: number;
+
   @ApiPropertyOptional({ type: PaginationDto, description: 'Present when `limit` was given' })
   pagination?: PaginationDto;
 }
@@ -187,6 +222,9 @@ export class SetSecretResultDto {
 
   @ApiProperty({ description: 'True when the key did not exist (or had been deleted)' })
   created: boolean;
+
+  @ApiProperty({ description: 'True when the key already had this value and description: nothing was written (no version, webhook or audit row)' })
+  unchanged: boolean;
 }
 
 export class BulkSetResultDto {
@@ -196,8 +234,14 @@ export class BulkSetResultDto {
   @ApiProperty()
   updated: number;
 
-  @ApiProperty()
+  @ApiProperty({ description: 'Keys that already had the value and description given: not written' })
+  unchanged: number;
+
+  @ApiProperty({ description: 'Every key of the request' })
   total: number;
+
+  @ApiProperty({ description: 'The environment’s version after the import (for `ifEnvironmentVersion`)' })
+  environmentVersion: number;
 }
 
 export class ActorRefDto {
@@ -218,7 +262,7 @@ export class SecretVersionDto {
   @ApiProperty({ type: String, nullable: true })
   description: string | null;
 
-  @ApiProperty({ enum: ['set', 'import', 'rollback', 'promote'], description: 'How this version was written' })
+  @ApiProperty({ enum: ['set', 'import', 'rollback', 'promote', 'restore'], description: 'How this version was written' })
   source: string;
 
   @ApiProperty({ format: 'date-time' })
@@ -264,4 +308,150 @@ export class BulkDeleteResultDto {
 
   @ApiProperty({ type: [String] })
   keys: string[];
+}
+
+export const DIFF_STATUSES = ['only_in_source', 'only_in_target', 'changed', 'identical'] as const;
+export type DiffStatus = (typeof DIFF_STATUSES)[number];
+
+export class DiffQueryDto {
+  @ApiProperty({ example: 'staging', description: 'Source environment (slug or alias)' })
+  @IsString()
+  @Matches(SLUG_PATTERN, { message: `from must match ${SLUG_PATTERN.source}` })
+  from: string;
+
+  @ApiProperty({ example: 'production', description: 'Target environment (slug or alias)' })
+  @IsString()
+  @Matches(SLUG_PATTERN, { message: `to must match ${SLUG_PATTERN.source}` })
+  to: string;
+
+  @KeysFilterParam(`Only these keys, comma-separated (at most ${KEYS_FILTER_MAX})`)
+  keys?: string;
+
+  @ApiPropertyOptional({
+    enum: ['true', 'false'],
+    default: 'false',
+    description: 'Also return both values of each key (audited as a read of both environments)',
+  })
+  @IsOptional()
+  @IsIn(['true', 'false'])
+  showValues?: 'true' | 'false';
+}
+
+export class DiffEntryDto {
+  @ApiProperty({ example: 'DATABASE_URL' })
+  key: string;
+
+  @ApiProperty({ enum: DIFF_STATUSES })
+  status: DiffStatus;
+
+  @ApiPropertyOptional({ description: 'Current version in the source (absent: not set there)' })
+  sourceVersion?: number;
+
+  @ApiPropertyOptional({ description: 'Current version in the target (absent: not set there)' })
+  targetVersion?: number;
+
+  @ApiPropertyOptional({ description: 'With showValues: the source value' })
+  sourceValue?: string;
+
+  @ApiPropertyOptional({ description: 'With showValues: the target value' })
+  targetValue?: string;
+}
+
+export class DiffCountsDto {
+  @ApiProperty()
+  onlyInSource: number;
+
+  @ApiProperty()
+  onlyInTarget: number;
+
+  @ApiProperty()
+  changed: number;
+
+  @ApiProperty()
+  identical: number;
+}
+
+export class EnvironmentDiffDto {
+  @ApiProperty({ example: 'staging' })
+  from: string;
+
+  @ApiProperty({ example: 'production' })
+  to: string;
+
+  @ApiProperty({ description: 'True when any key is only in one environment or has a different value' })
+  differ: boolean;
+
+  @ApiProperty({ type: DiffCountsDto })
+  counts: DiffCountsDto;
+
+  @ApiProperty({ type: [DiffEntryDto], description: 'Every key set in either environment, in byte order' })
+  keys: DiffEntryDto[];
+}
+
+export class RestoreSecretsDto {
+  @ApiProperty({ format: 'date-time', example: '2026-11-30T12:00:00Z', description: 'The past instant to restore the environment to (ISO 8601)' })
+  @IsString()
+  @MaxLength(64)
+  @IsISO8601({ strict: true }, { message: 'to must be an ISO 8601 date and time, such as 2026-11-30T12:00:00Z' })
+  to: string;
+
+  @ApiPropertyOptional({ type: [String], example: ['DATABASE_URL'], minItems: 1, maxItems: BULK_MAX_ITEMS, description: 'Only these keys (default: all)' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(BULK_MAX_ITEMS)
+  @ArrayUnique()
+  @IsString({ each: true })
+  @MaxLength(SECRET_KEY_MAX, { each: true })
+  @Matches(SECRET_KEY_PATTERN, { each: true, message: `each key must match ${SECRET_KEY_PATTERN.source}` })
+  keys?: string[];
+
+  @ApiPropertyOptional({ default: false, description: 'Answer the plan; change nothing' })
+  @IsOptional()
+  @IsBoolean()
+  dryRun?: boolean;
+}
+
+export const RESTORE_ACTIONS = ['restored', 'revived', 'deleted', 'unchanged'] as const;
+export type RestoreAction = (typeof RESTORE_ACTIONS)[number];
+
+export class RestoredKeyDto {
+  @ApiProperty({ example: 'DATABASE_URL' })
+  key: string;
+
+  @ApiProperty({
+    enum: RESTORE_ACTIONS,
+    description:
+      '`restored`: set then and now, to another value: the old one becomes a new version; `revived`: set then, deleted since: it comes back; `deleted`: created since: soft-deleted; `unchanged`: as it was',
+  })
+  action: RestoreAction;
+
+  @ApiPropertyOptional({ description: 'The version current at `to` (absent for `deleted`)' })
+  fromVersion?: number;
+
+  @ApiPropertyOptional({ description: 'The new version written (absent for a dry run, `deleted` and `unchanged`)' })
+  version?: number;
+}
+
+export class RestoreResultDto {
+  @ApiProperty({ format: 'date-time' })
+  to: string;
+
+  @ApiProperty()
+  dryRun: boolean;
+
+  @ApiProperty()
+  restored: number;
+
+  @ApiProperty()
+  revived: number;
+
+  @ApiProperty()
+  deleted: number;
+
+  @ApiProperty()
+  unchanged: number;
+
+  @ApiProperty({ type: [RestoredKeyDto], description: 'Per key, in byte order; names and versions, never values' })
+  results: RestoredKeyDto[];
 }

@@ -1,4 +1,4 @@
-import { NotFoundError, ValidationFailedError } from '../../common/errors/domain-error.js';
+import { ConflictError, NotFoundError, ValidationFailedError } from '../../common/errors/domain-error.js';
 
 export class SecretNotFoundError extends NotFoundError {
   constructor(key: string) {
@@ -21,5 +21,42 @@ export class SecretVersionNotFoundError extends NotFoundError {
 export class DuplicateKeysError extends ValidationFailedError {
   constructor(keys: string[]) {
     super([{ field: 'secrets', message: `Keys appear more than once: ${keys.join(', ')}` }]);
+  }
+}
+
+export interface VersionConflict {
+  key: string;
+  expectedVersion?: number;
+  /** 0: the key is not set. */
+  currentVersion: number;
+}
+
+/** Check-and-set: a key is not at the version the caller expected. Nothing was written. */
+export class VersionConflictError extends ConflictError {
+  constructor(readonly conflicts: VersionConflict[]) {
+    super(
+      conflicts.length === 1
+        ? `Secret '${conflicts[0].key}' is at version ${conflicts[0].currentVersion}, not ${conflicts[0].expectedVersion}`
+        : `Secrets not at the expected versions: ${conflicts.map((c) => `${c.key} (at ${c.currentVersion}, expected ${c.expectedVersion})`).join(', ')}`,
+    );
+  }
+
+  override get details() {
+    return { conflicts: this.conflicts, ...(this.conflicts.length === 1 ? { currentVersion: this.conflicts[0].currentVersion } : {}) };
+  }
+}
+
+/** A bulk import's precondition: some of its keys changed after the environment version it was based on. */
+export class EnvironmentChangedError extends ConflictError {
+  constructor(
+    since: number,
+    readonly environmentVersion: number,
+    readonly conflicts: VersionConflict[],
+  ) {
+    super(`Changed since environment version ${since}: ${conflicts.map((c) => c.key).join(', ')}`);
+  }
+
+  override get details() {
+    return { conflicts: this.conflicts, environmentVersion: this.environmentVersion };
   }
 }

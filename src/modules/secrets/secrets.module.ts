@@ -5,6 +5,9 @@ import { PlansModule } from '../plans/plans.module.js';
 import { ProjectsModule } from '../projects/projects.module.js';
 import { WebhooksModule } from '../webhooks/webhooks.module.js';
 import { SecretStoreModule } from './secret-store.module.js';
+import { DiffController } from './diff.controller.js';
+import { EnvironmentDiff } from './environment-diff.service.js';
+import { SecretRestore } from './secret-restore.service.js';
 import { SecretWriter } from './secret-writer.service.js';
 import { SecretsController } from './secrets.controller.js';
 import { SecretsService } from './secrets.service.js';
@@ -12,8 +15,8 @@ import { SecretsService } from './secrets.service.js';
 /** Secrets: reads, and the one write pipeline (SecretWriter) that every change to secrets goes through. */
 @Module({
   imports: [SecretStoreModule, ProjectsModule, WebhooksModule, AuditModule, PlansModule, UsersModule],
-  controllers: [SecretsController],
-  providers: [SecretsService, SecretWriter],
-  exports: [SecretWriter, SecretStoreModule],
+  controllers: [DiffController, SecretsController],
+  providers: [SecretsService, SecretWriter, EnvironmentDiff, SecretRestore],
+  exports: [SecretWriter, EnvironmentDiff, SecretStoreModule],
 })
 export class SecretsModule {}

@@ -37,6 +37,16 @@ export interface StaleValue extends StoredValue {
   key: string;
 }
 
+/** A key's row as the write pipeline sees it once the key is locked. */
+export interface CurrentState extends StoredValue {
+  key: string;
+  version: number;
+  deleted: boolean;
+  description: string | null;
+  /** Bumped by every write and delete of the key (one sequence for all keys). */
+  changeSeq: number;
+}
+
 export interface WrittenSecret {
   key: string;
   version: number;
@@ -159,7 +169,8 @@ export class SecretsRepository {
          current_version = secrets.current_version + 1,
          description     = CASE WHEN $5::boolean THEN EXCLUDED.description ELSE COALESCE(EXCLUDED.description, secrets.description) END,
          updated_at      = now(),
-         deleted_at      = NULL
+         deleted_at      = NULL,
+         change_seq      = nextval('secret_change_seq')
        RETURNING id, key, current_version, (xmax = 0) AS inserted`,
       [target.projectId, target.environmentId, keys, sorted.map((v) => v.description), descriptions === 'exact'],
     );
@@ -241,12 +252,75 @@ export class SecretsRepository {
     return rows.map((r) => ({ key: r.key, description: r.description, keyVersion: r.key_version, ciphertext: r.ciphertext }));
   }
 
-  /** Which of `keys` are set (not deleted) in the environment. */
-  async setKeys(em: EntityManager, environmentId: string, keys: string[]): Promise<Set<string>> {
-    const rows: Array<{ key: string }> = await em.query('SELECT key FROM secrets WHERE environment_id = $1 AND deleted_at IS NULL AND key = ANY($2::text[])', [
+  /**
+   * The current state of each of `keys` that has a row (set or soft-deleted): version, description,
+   * stored value, and the change counter. For the write pipeline's preconditions, with the keys locked.
+   */
+  async currentOf(em: EntityManager, environmentId: string, keys: string[]): Promise<Map<string, CurrentState>> {
+    const rows: Array<{
+      key: string;
+      current_version: number;
+      deleted: boolean;
+      description: string | null;
+      key_version: number;
+      ciphertext: Buffer;
+      change_seq: string;
+    }> = await em.query(
+      `SELECT s.key, s.current_version, s.deleted_at IS NOT NULL AS deleted, s.description, v.key_version, v.ciphertext, s.change_seq
+           FROM secrets s JOIN secret_versions v ON v.secret_id = s.id AND v.version = s.current_version
+          WHERE s.environment_id = $1 AND s.key = ANY($2::text[])`,
+      [environmentId, keys],
+    );
+    return new Map(
+      rows.map((r) => [
+        r.key,
+        {
+          key: r.key,
+          version: r.current_version,
+          deleted: r.deleted,
+          description: r.description,
+          keyVersion: r.key_version,
+          ciphertext: r.ciphertext,
+          changeSeq: Number(r.change_seq),
+        },
+      ]),
+    );
+  }
+
+  /** The environment's version: the change counter of its latest write or delete (0: never written). */
+  async environmentVersion(em: EntityManager, environmentId: string): Promise<number> {
+    const [row]: Array<{ v: string }> = await em.query('SELECT COALESCE(max(change_seq), 0)::text AS v FROM secrets WHERE environment_id = $1', [
       environmentId,
-      keys,
     ]);
+    return Number(row.v);
+  }
+
+  /**
+   * The environment as it was at `at`: each key that was set then, with the version current then and
+   * its stored value. A key counts as set at `at` when it had a version by then and was not deleted
+   * after that version and by then.
+   */
+  async stateAt(em: EntityManager, environmentId: string, at: Date, keys?: string[]): Promise<Array<NewVersion & { version: number }>> {
+    const rows: Array<{ key: string; version: number; description: string | null; key_version: number; ciphertext: Buffer }> = await em.query(
+      `SELECT s.key, v.version, v.description, v.key_version, v.ciphertext
+         FROM secrets s
+         JOIN LATERAL (SELECT * FROM secret_versions sv WHERE sv.secret_id = s.id AND sv.created_at <= $2
+                        ORDER BY sv.version DESC LIMIT 1) v ON true
+        WHERE s.environment_id = $1 AND ($3::text[] IS NULL OR s.key = ANY($3::text[]))
+          AND NOT EXISTS (SELECT 1 FROM secret_deletions d
+                           WHERE d.secret_id = s.id AND d.deleted_at <= $2 AND d.deleted_at >= v.created_at)
+        ORDER BY s.key COLLATE "C"`,
+      [environmentId, at, keys ?? null],
+    );
+    return rows.map((r) => ({ key: r.key, version: r.version, description: r.description, keyVersion: r.key_version, ciphertext: r.ciphertext }));
+  }
+
+  /** Which of `keys` (all when undefined) are set (not deleted) in the environment. */
+  async setKeys(em: EntityManager, environmentId: string, keys: string[] | undefined): Promise<Set<string>> {
+    const rows: Array<{ key: string }> = await em.query(
+      'SELECT key FROM secrets WHERE environment_id = $1 AND deleted_at IS NULL AND ($2::text[] IS NULL OR key = ANY($2::text[]))',
+      [environmentId, keys ?? null],
+    );
     return new Set(rows.map((r) => r.key));
   }
 
@@ -255,9 +329,10 @@ export class SecretsRepository {
     // Wrapped in a CTE: TypeORM returns [rows, count] for a bare UPDATE … RETURNING.
     const rows: Array<{ key: string }> = await em.query(
       `WITH deleted AS (
-         UPDATE secrets SET deleted_at = now(), updated_at = now()
+         UPDATE secrets SET deleted_at = now(), updated_at = now(), change_seq = nextval('secret_change_seq')
           WHERE environment_id = $1 AND key = ANY($2::text[]) AND deleted_at IS NULL
-          RETURNING key)
+          RETURNING id, key),
+       logged AS (INSERT INTO secret_deletions (secret_id) SELECT id FROM deleted)
        SELECT key FROM deleted`,
       [environmentId, keys],
     );

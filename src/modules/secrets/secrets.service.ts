@@ -67,19 +67,28 @@ export class SecretsService {
     const pagination = await this.pagination(target.environment.id, query, rows.length);
     return {
       keys: rows.map((r) => ({ key: r.key, description: r.description, version: r.version, updatedAt: r.updatedAt })),
+      environmentVersion: await this.repo.environmentVersion(this.db.manager, target.environment.id),
       ...(pagination ? { pagination } : {}),
     };
   }
 
+  /** A value and description equal to the current ones write nothing (`unchanged`). `dto.expectedVersion`: check-and-set. */
   async set(target: VaultTarget, dto: SetSecretDto, actor: Actor, meta: RequestMeta): Promise<SetSecretResultDto> {
-    return this.writer.apply(target, actor, meta, {
+    return this.writer.apply<SetSecretResultDto>(target, actor, meta, {
       keys: () => [dto.key],
       limited: true,
-      mutation: async (em, keyVersion) => ({ versions: await this.encrypt(em, target, keyVersion, [dto]), source: 'set', descriptions: 'keep-when-null' }),
-      record: ({ written: [written] }) => {
+      ...(dto.expectedVersion !== undefined ? { expect: { versions: new Map([[dto.key, dto.expectedVersion]]) } } : {}),
+      mutation: async (em, keyVersion) => ({
+        versions: await this.encrypt(em, target, keyVersion, [dto]),
+        source: 'set',
+        descriptions: 'keep-when-null',
+        unchangedIf: new Map([[dto.key, dto.value]]),
+      }),
+      record: ({ written: [written], unchanged: [same] }) => {
+        if (same) return { result: { key: same.key, version: same.version, created: false, unchanged: true }, event: null, audit: null };
         const action = written.created ? 'secret.created' : 'secret.updated';
         return {
-          result: written,
+          result: { ...written, unchanged: false },
           event: { event: action, key: written.key, metadata: { version: written.version } },
           audit: { action, metadata: { ...where(target), key: written.key, version: written.version } },
         };
@@ -88,21 +97,35 @@ export class SecretsService {
   }
 
   /** All or nothing: one transaction for every key. */
-  async bulkSet(target: VaultTarget, secrets: SetSecretDto[], actor: Actor, meta: RequestMeta): Promise<BulkSetResultDto> {
+  /**
+   * All or nothing: one transaction for every key. Keys already at the value and description given are
+   * not written (`unchanged`); when none is written, nothing is announced or audited.
+   * `ifEnvironmentVersion`: none of the keys may have changed after that version of the environment.
+   */
+  async bulkSet(target: VaultTarget, secrets: SetSecretDto[], actor: Actor, meta: RequestMeta, ifEnvironmentVersion?: number): Promise<BulkSetResultDto> {
     const duplicates = secrets.map((s) => s.key).filter((key, i, keys) => keys.indexOf(key) !== i);
     if (duplicates.length) throw new DuplicateKeysError([...new Set(duplicates)]);
     return this.writer.apply(target, actor, meta, {
       keys: () => secrets.map((s) => s.key),
       limited: true,
-      mutation: async (em, keyVersion) => ({ versions: await this.encrypt(em, target, keyVersion, secrets), source: 'import', descriptions: 'keep-when-null' }),
-      record: ({ written }) => {
+      ...(ifEnvironmentVersion !== undefined ? { expect: { environmentVersion: ifEnvironmentVersion } } : {}),
+      reportsEnvironmentVersion: true,
+      mutation: async (em, keyVersion) => ({
+        versions: await this.encrypt(em, target, keyVersion, secrets),
+        source: 'import',
+        descriptions: 'keep-when-null',
+        unchangedIf: new Map(secrets.map((s) => [s.key, s.value])),
+      }),
+      record: ({ written, unchanged, environmentVersion }) => {
         const created = written.filter((w) => w.created).length;
-        const result = { created, updated: written.length - created, total: written.length };
+        const counts = { created, updated: written.length - created, unchanged: unchanged.length, total: secrets.length };
+        const result = { ...counts, environmentVersion };
+        if (!written.length) return { result, event: null, audit: null };
         const keys = written.map((w) => w.key);
         return {
           result,
-          event: { event: 'secret.bulk_set', key: null, metadata: { ...result, keys } },
-          audit: { action: 'secret.bulk_set', metadata: { ...where(target), ...result, keys } },
+          event: { event: 'secret.bulk_set', key: null, metadata: { ...counts, keys } },
+          audit: { action: 'secret.bulk_set', metadata: { ...where(target), ...counts, keys } },
         };
       },
     });

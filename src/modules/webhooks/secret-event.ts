@@ -1,5 +1,13 @@
 /** The events webhooks subscribe to (spec 003, Webhooks). */
-export const SECRET_EVENTS = ['secret.created', 'secret.updated', 'secret.deleted', 'secret.bulk_set', 'secret.promoted', 'secret.bulk_delete'] as const;
+export const SECRET_EVENTS = [
+  'secret.created',
+  'secret.updated',
+  'secret.deleted',
+  'secret.bulk_set',
+  'secret.promoted',
+  'secret.bulk_delete',
+  'secret.restored',
+] as const;
 export type SecretEventName = (typeof SECRET_EVENTS)[number];
 
 /**
