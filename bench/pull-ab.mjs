@@ -7,8 +7,8 @@
  * shares, requests/s of separate runs drift by more than the difference sought; the ratio within each
  * pair of neighbouring bursts does not drift with it. Prints, per build, the median requests/s, the
  * CPU time per pull (server process, all threads, GC included; PostgreSQL) and the bytes the server's
- * JavaScript allocated per pull (from V8's GC trace: the heap's growth between collections, which
- * counts work without counting the neighbours), and the median of the pairs' ratios.
+ * JavaScript allocated per pull (from V8's GC trace, which counts work without counting the
+ * neighbours), and the median of the pairs' ratios.
  *
  * Options (environment): BENCH_PAIRS (12), BENCH_BURST (4 s), BENCH_CONNECTIONS (32), BENCH_SECRETS (50).
  */
@@ -24,20 +24,17 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const SECRETS = Number(process.env.BENCH_SECRETS ?? 50);
 const nodeArgs = ['--max-semi-space-size=16', '--trace-gc-nvp'];
 
-/** Bytes allocated so far by the server whose stdout is `stream`, from V8's one-line GC records. */
+/** Bytes allocated so far by the server whose stdout is `stream`: the sum of V8's `allocated=` (bytes since the previous collection). */
 function allocationCounter(stream) {
-  const counter = { bytes: 0, lastAfter: null };
+  const counter = { bytes: 0 };
   let pending = '';
   stream.setEncoding('utf8');
   stream.on('data', (chunk) => {
     const lines = (pending + chunk).split('\n');
     pending = lines.pop();
     for (const line of lines) {
-      const before = /total_size_before=(\d+)/.exec(line);
-      const after = /total_size_after=(\d+)/.exec(line);
-      if (!before || !after) continue; // a log line
-      if (counter.lastAfter !== null) counter.bytes += Math.max(0, Number(before[1]) - counter.lastAfter);
-      counter.lastAfter = Number(after[1]);
+      const allocated = /\ballocated=(\d+)/.exec(line);
+      if (allocated) counter.bytes += Number(allocated[1]); // else a log line
     }
   });
   return counter;
