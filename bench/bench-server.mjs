@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -33,14 +34,17 @@ export async function api(base, method, route, { body, token, cookie } = {}) {
 
 /**
  * Starts the server and waits until it is ready. `nodeArgs`: flags for its node; `env`: settings added
- * to the production ones. `stop()` ends the server, the database and the temp dir.
+ * to the production ones; `root`: the tree whose build (dist/) runs (this one by default; bench:pull:ab
+ * runs another build beside it); `stdout`: 'pipe' to read the server's output (V8's GC trace, say).
+ * `stop()` ends the server, the database and the temp dir.
  */
-export async function startBenchServer({ name, nodeArgs = [], env = {} }) {
+export async function startBenchServer({ name, nodeArgs = [], env = {}, root = undefined, stdout = 'ignore' }) {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), `secr-${name}-`));
   const database = await startEmbeddedPostgres({ dataDir: path.join(dataDir, 'pg'), port: await freePort(), database: 'secr_bench' });
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const server = spawn(process.execPath, [...nodeArgs, 'dist/src/main.js'], {
+    cwd: root,
     env: {
       PATH: process.env.PATH,
       NODE_ENV: 'production',
@@ -54,7 +58,7 @@ export async function startBenchServer({ name, nodeArgs = [], env = {} }) {
       PUBLIC_URL: base,
       ...env,
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', stdout, 'inherit'],
   });
   const stop = async () => {
     server.kill('SIGTERM');
@@ -94,4 +98,35 @@ export async function seedBenchProject(base, count) {
   await api(base, 'POST', `/v1/secrets/${org.slug}/bench/production/bulk`, { cookie, body: { secrets } });
   const { token } = (await api(base, 'POST', '/v1/auth/token', { cookie, body: { name: 'bench', access: 'read', orgId: org.id } })).json;
   return { org, token };
+}
+
+/** utime + stime of a process (all its threads), in ms; with its ended children's when asked; 0 when it is gone. */
+export function cpuMs(pid, withChildren = false) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The fields after the command's closing parenthesis, from field 3 (state): utime is field 14.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(f[11]) + Number(f[12]) + (withChildren ? Number(f[13]) + Number(f[14]) : 0);
+    return ticks * 10; // USER_HZ = 100
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * CPU time of PostgreSQL so far, in ms: the postmaster with its ended backends, and its living ones.
+ * CPU time counts work, not waiting: on a loaded machine it compares builds where seconds cannot.
+ */
+export function postgresCpuMs(postmasterPid) {
+  let sum = cpuMs(postmasterPid, true);
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === postmasterPid) sum += cpuMs(Number(name));
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return sum;
 }

@@ -1,7 +1,6 @@
 import { type CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import passport from 'passport';
+import type { FastifyRequest } from 'fastify';
 import { PERMISSION_INFO, roleHasPermission } from '../../common/auth/permissions.js';
 import { ROUTE_METADATA, type ProtectedRoute, type RouteOptions } from '../../common/auth/route.decorator.js';
 import { ForbiddenError, UnauthorizedError, ValidationFailedError } from '../../common/errors/domain-error.js';
@@ -9,7 +8,9 @@ import { UUID_PATTERN } from '../../common/validation/parse-uuid.pipe.js';
 import { NotOrgMemberError } from '../orgs/orgs.errors.js';
 import type { Actor, Authenticated, OrgContext, OrgRef } from './request-context.js';
 import { SESSION_COOKIE } from './sessions.service.js';
-import { StrategyNames } from './strategy-names.js';
+import { BearerTokenStrategy } from './bearer-token.strategy.js';
+import { SessionJwtStrategy } from './session-jwt.strategy.js';
+import { StrategyChain } from './strategy-chain.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 export const CSRF_HEADER = 'x-requested-with';
@@ -24,10 +25,16 @@ export const CSRF_VALUE = 'secr';
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
+  /** A bearer token first, else the session cookie. */
+  private readonly strategies: StrategyChain<Authenticated>;
+
   constructor(
     private readonly reflector: Reflector,
-    private readonly strategies: StrategyNames,
-  ) {}
+    bearer: BearerTokenStrategy,
+    session: SessionJwtStrategy,
+  ) {
+    this.strategies = new StrategyChain([bearer, session]);
+  }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const route = this.reflector.get<RouteOptions | undefined>(ROUTE_METADATA, context.getHandler());
@@ -38,7 +45,7 @@ export class AuthGuard implements CanActivate {
     const orgRef = PERMISSION_INFO[route.permission].scope === 'org' ? orgRefOf(req, route) : undefined;
     // Credential and membership in one query; a malformed org id is reported only to the authenticated.
     if (orgRef && !(orgRef instanceof ValidationFailedError)) req.orgRef = orgRef;
-    const { actor, membership } = await this.authenticate(req, context);
+    const { actor, membership } = await this.authenticate(req);
     if (actor.via === 'session' && !SAFE_METHODS.has(req.method) && req.headers[CSRF_HEADER] !== CSRF_VALUE) {
       throw new ForbiddenError(`Cookie-authenticated requests that change state must send the header X-Requested-With: ${CSRF_VALUE}`);
     }
@@ -51,30 +58,10 @@ export class AuthGuard implements CanActivate {
     return true;
   }
 
-  /** Passport, with this app's strategies (StrategyNames): a bearer token first, else the session cookie. */
-  private authenticate(req: FastifyRequest, context: ExecutionContext): Promise<Authenticated> {
-    const reply = context.switchToHttp().getResponse<FastifyReply>();
-    return new Promise((resolve, reject) => {
-      const middleware = passport.authenticate(
-        [this.strategies.bearer, this.strategies.session],
-        { session: false },
-        (err: unknown, user: Authenticated | false | null, info: unknown) => {
-          try {
-            resolve(this.handleRequest(err, user, info, context));
-          } catch (error) {
-            reject(error);
-          }
-        },
-      );
-      middleware(req, reply, (err?: unknown) => (err ? reject(err) : reject(new UnauthorizedError())));
-    });
-  }
-
-  /** Passport's verdict: an error from a strategy as it is; no credential, or a cookie that failed, 401. */
-  private handleRequest<T = Authenticated>(err: unknown, user: T | false | null, _info: unknown, context: ExecutionContext): T {
-    if (err) throw err;
+  /** This app's passport strategies (StrategyChain): a bearer token first, else the session cookie. */
+  private async authenticate(req: FastifyRequest): Promise<Authenticated> {
+    const user = await this.strategies.run(req);
     if (user) return user;
-    const req = context.switchToHttp().getRequest<FastifyRequest>();
     throw req.cookies?.[SESSION_COOKIE] ? new UnauthorizedError('Session expired or signed out; sign in again') : new UnauthorizedError();
   }
 }

@@ -9,6 +9,8 @@ let apps = 0;
  * tests start several: instances of one install, apps of one test host) would replace the first app's
  * strategies, and the first app would authenticate through the second's services and connection pool.
  * Each app registers its strategies under names of its own and removes them when it closes.
+ * (AuthGuard itself holds this app's strategy instances and runs them through StrategyChain, so it does
+ * not depend on the registry; the names keep what passport's registry holds per app all the same.)
  */
 @Injectable()
 export class StrategyNames implements OnModuleDestroy {

@@ -72,20 +72,30 @@ export interface ListOptions {
  */
 const ISO_UPDATED_AT = `to_char(s.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS updated_at`;
 
-/** Sorted by key in byte order (COLLATE "C"): the same on every database, whatever its locale. */
-function currentSecretsQuery(environmentId: string, options: ListOptions, withValues: boolean): { sql: string; params: unknown[] } {
-  return {
-    sql: `SELECT s.key, s.description, s.current_version, ${ISO_UPDATED_AT}
+/**
+ * Sorted by key in byte order (COLLATE "C"): the same on every database, whatever its locale. Built
+ * once per variant, not per request: with values (a pull) or without (the key list), and with the
+ * `keys` filter or without. A pull without `?keys=` keeps a statement without the filter (a clause
+ * `$5 IS NULL OR key = ANY($5)` would be planned and evaluated on every pull for nothing).
+ */
+function currentSecretsSql(withValues: boolean, withKeys: boolean): string {
+  return `SELECT s.key, s.description, s.current_version, ${ISO_UPDATED_AT}
                  ${withValues ? ', v.key_version, v.ciphertext' : ''}
             FROM secrets s
                  ${withValues ? 'JOIN secret_versions v ON v.secret_id = s.id AND v.version = s.current_version' : ''}
            WHERE s.environment_id = $1 AND s.deleted_at IS NULL AND ($2::text IS NULL OR starts_with(s.key, $2))
-                 AND ($5::text[] IS NULL OR s.key = ANY($5::text[]))
+                 ${withKeys ? 'AND s.key = ANY($5::text[])' : ''}
            ORDER BY s.key COLLATE "C"
-           LIMIT $3 OFFSET $4`,
-    params: [environmentId, options.search ?? null, options.limit ?? null, options.offset ?? 0, options.keys === undefined ? null : options.keys.split(',')],
-  };
+           LIMIT $3 OFFSET $4`;
 }
+
+/** The prepared statements of readCurrent, by name. */
+const CURRENT_SECRETS = {
+  'secrets-pull': currentSecretsSql(true, false),
+  'secrets-pull-keys': currentSecretsSql(true, true),
+  'secrets-list': currentSecretsSql(false, false),
+  'secrets-list-keys': currentSecretsSql(false, true),
+} as const;
 
 function toCurrentRow(r: Record<string, unknown>): CurrentSecretRow {
   return {
@@ -108,8 +118,10 @@ export class SecretsRepository {
 
   /** The current secrets of an environment, with their stored values (a pull) or without (the key list). */
   async readCurrent(environmentId: string, options: ListOptions, withValues: boolean): Promise<CurrentSecretRow[]> {
-    const { sql, params } = currentSecretsQuery(environmentId, options, withValues);
-    return (await this.sql.query(withValues ? 'secrets-pull' : 'secrets-keys', sql, params)).map(toCurrentRow);
+    const name = `${withValues ? 'secrets-pull' : 'secrets-list'}${options.keys === undefined ? '' : '-keys'}` as const;
+    const params: unknown[] = [environmentId, options.search ?? null, options.limit ?? null, options.offset ?? 0];
+    if (options.keys !== undefined) params.push(options.keys.split(','));
+    return (await this.sql.query(name, CURRENT_SECRETS[name], params)).map(toCurrentRow);
   }
 
   async countCurrent(em: EntityManager, environmentId: string, search?: string, keys?: string[]): Promise<number> {

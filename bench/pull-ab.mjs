@@ -1,0 +1,100 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench:pull:ab -- <other tree>` — this build's pull against another build's (a clone at an
+ * older commit, built with `npm ci && npm run build`), side by side in one sitting: both servers run at
+ * once, each on its own PostgreSQL with the same 50 secrets, and the load alternates between them in
+ * short bursts (A, B, B, A, …), so that both meet the same background load. On a machine that other work
+ * shares, requests/s of separate runs drift by more than the difference sought; the ratio within each
+ * pair of neighbouring bursts does not drift with it. Prints, per build, the median requests/s, the
+ * CPU time per pull (server process, all threads, GC included; PostgreSQL) and the bytes the server's
+ * JavaScript allocated per pull (from V8's GC trace, which counts work without counting the
+ * neighbours), and the median of the pairs' ratios.
+ *
+ * Options (environment): BENCH_PAIRS (12), BENCH_BURST (4 s), BENCH_CONNECTIONS (32), BENCH_SECRETS (50).
+ */
+import autocannon from 'autocannon';
+import path from 'node:path';
+import { cpuMs, postgresCpuMs, seedBenchProject, startBenchServer } from './bench-server.mjs';
+
+const other = process.argv[2];
+if (!other) throw new Error('usage: npm run bench:pull:ab -- <path of another built secr tree>');
+const PAIRS = Number(process.env.BENCH_PAIRS ?? 12);
+const BURST = Number(process.env.BENCH_BURST ?? 4);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const SECRETS = Number(process.env.BENCH_SECRETS ?? 50);
+const nodeArgs = ['--max-semi-space-size=16', '--trace-gc-nvp'];
+
+/** Bytes allocated so far by the server whose stdout is `stream`: the sum of V8's `allocated=` (bytes since the previous collection). */
+function allocationCounter(stream) {
+  const counter = { bytes: 0 };
+  let pending = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk) => {
+    const lines = (pending + chunk).split('\n');
+    pending = lines.pop();
+    for (const line of lines) {
+      const allocated = /\ballocated=(\d+)/.exec(line);
+      if (allocated) counter.bytes += Number(allocated[1]); // else a log line
+    }
+  });
+  return counter;
+}
+
+const builds = [
+  { label: 'this build', root: process.cwd() },
+  { label: path.basename(path.resolve(other)), root: path.resolve(other) },
+];
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+try {
+  for (const b of builds) {
+    b.bench = await startBenchServer({ name: 'bench-ab', nodeArgs, root: b.root, env: { LOG_LEVEL: 'info' }, stdout: 'pipe' });
+    b.allocated = allocationCounter(b.bench.server.stdout);
+    const { org, token } = await seedBenchProject(b.bench.base, SECRETS);
+    b.url = `${b.bench.base}/v1/secrets/${org.slug}/bench/production`;
+    b.token = token;
+    b.bursts = [];
+  }
+  const burst = async (b, duration) => {
+    const s0 = cpuMs(b.bench.server.pid);
+    const p0 = postgresCpuMs(b.bench.database.pid);
+    const a0 = b.allocated.bytes;
+    const r = await autocannon({ url: b.url, connections: CONNECTIONS, duration, headers: { authorization: `Bearer ${b.token}` } });
+    if (r.non2xx || r.errors) throw new Error(`${b.label}: ${r.non2xx} non-2xx, ${r.errors} errors`);
+    const n = r['2xx'];
+    return {
+      rps: r.requests.average,
+      server: ((cpuMs(b.bench.server.pid) - s0) * 1000) / n,
+      postgres: ((postgresCpuMs(b.bench.database.pid) - p0) * 1000) / n,
+      // V8 reports a collection's figures once it ran: the burst's last few MB (of hundreds) count in the next one.
+      kib: (b.allocated.bytes - a0) / 1024 / n,
+    };
+  };
+  for (const b of builds) await burst(b, 3); // warm-up, not counted
+  for (let i = 0; i < PAIRS; i++) {
+    const order = i % 2 ? [...builds].reverse() : builds;
+    for (const b of order) b.bursts.push(await burst(b, BURST));
+    console.error(`  pair ${i + 1}: ${builds.map((b) => `${b.label} ${b.bursts.at(-1).rps.toFixed(0)} req/s`).join(', ')}`);
+  }
+  const [a, b] = builds;
+  console.log(`\nsecr bench:pull:ab — ${PAIRS} pairs of ${BURST} s bursts, ${CONNECTIONS} connections, ${SECRETS} secrets per pull`);
+  for (const x of builds) {
+    console.log(
+      `  ${x.label.padEnd(12)} ${median(x.bursts.map((r) => r.rps))
+        .toFixed(0)
+        .padStart(6)} req/s (median)   ` +
+        `server ${median(x.bursts.map((r) => r.server)).toFixed(0)} µs CPU/pull   PostgreSQL ${median(x.bursts.map((r) => r.postgres)).toFixed(0)} µs CPU/pull   ` +
+        `allocated ${median(x.bursts.map((r) => r.kib)).toFixed(1)} KiB/pull`,
+    );
+  }
+  const ratio = (f) => median(a.bursts.map((r, i) => f(r) / f(b.bursts[i])));
+  console.log(
+    `  ${a.label} / ${b.label}: requests/s ×${ratio((r) => r.rps).toFixed(3)}, server CPU per pull ×${ratio((r) => r.server).toFixed(3)}, ` +
+      `PostgreSQL CPU per pull ×${ratio((r) => r.postgres).toFixed(3)}, allocated per pull ×${ratio((r) => r.kib).toFixed(3)} (medians of the pairs' ratios)\n`,
+  );
+} finally {
+  for (const b of builds) await b.bench?.stop();
+}
