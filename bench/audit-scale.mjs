@@ -34,7 +34,11 @@ const rssKiB = (pid) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pi
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
 
-const { base, server, database, stop } = await startBenchServer({ name: 'bench-audit', nodeArgs: ['--max-semi-space-size=16'], env: { LOG_LEVEL: 'warn' } });
+const { base, server, database, stop } = await startBenchServer({
+  name: 'bench-audit',
+  nodeArgs: ['--max-semi-space-size=16', ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)],
+  env: { LOG_LEVEL: 'warn' },
+});
 const db = new pg.Client({ connectionString: database.url });
 try {
   await db.connect();
