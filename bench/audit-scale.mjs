@@ -91,13 +91,13 @@ try {
       console.log(`  ${name.padEnd(46)} ${dbMs.toFixed(2).padStart(7)} ms  ${median(times).toFixed(1).padStart(7)} ms   ${dbMs < 20 ? '' : 'OVER 20 ms'}`);
       if (process.env.BENCH_PLANS !== '0') for (const line of plan) console.log(`      ${line}`);
     }
-    // The offset page with its total counts every matching row: shown for comparison, not a target.
+    // An unfiltered offset page takes its total from the chain's head (a filtered one counts its rows).
     const t = performance.now();
     const first = await api(base, 'GET', `/v1/audit/${org.id}?limit=50&offset=1000`, { token });
     console.log(
-      `  offset=1000 page with pagination.total (${first.json.pagination.total.toLocaleString('en')}): ${(performance.now() - t).toFixed(0)} ms over HTTP (counts every row; use cursors)`,
+      `  offset=1000 page with pagination.total (${first.json.pagination.total.toLocaleString('en')}, from the chain head): ${(performance.now() - t).toFixed(0)} ms over HTTP`,
     );
-    if (size === SIZES[0]) {
+    if (size === SIZES[0] && process.env.BENCH_AUDIT_EXTRAS !== '0') {
       await exportRun();
       await verifyRun();
       await chainCost();
