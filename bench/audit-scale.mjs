@@ -34,7 +34,11 @@ const rssKiB = (pid) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pi
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
 
-const { base, server, database, stop } = await startBenchServer({ name: 'bench-audit', nodeArgs: ['--max-semi-space-size=16'], env: { LOG_LEVEL: 'warn' } });
+const { base, server, database, stop } = await startBenchServer({
+  name: 'bench-audit',
+  nodeArgs: ['--max-semi-space-size=16', ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)],
+  env: { LOG_LEVEL: 'warn' },
+});
 const db = new pg.Client({ connectionString: database.url });
 try {
   await db.connect();
@@ -79,21 +83,23 @@ try {
         ...(position.above ? { after: cursor(position.above) } : {}),
       });
       const times = [];
-      for (let i = 0; i < 10; i++) {
+      let failed = '';
+      for (let i = 0; i < 10 && !failed; i++) {
         const t = performance.now();
-        await api(base, 'GET', `/v1/audit/${org.id}?${query}`, { token });
+        await api(base, 'GET', `/v1/audit/${org.id}?${query}`, { token }).catch((error) => (failed = error.message.slice(0, 120)));
         times.push(performance.now() - t);
       }
-      console.log(`  ${name.padEnd(46)} ${dbMs.toFixed(2).padStart(7)} ms  ${median(times).toFixed(1).padStart(7)} ms   ${dbMs < 20 ? '' : 'OVER 20 ms'}`);
+      const http = failed ? `failed: ${failed}` : `${median(times).toFixed(1).padStart(7)} ms`;
+      console.log(`  ${name.padEnd(46)} ${dbMs.toFixed(2).padStart(7)} ms  ${http}   ${dbMs < 20 ? '' : 'OVER 20 ms'}`);
       if (process.env.BENCH_PLANS !== '0') for (const line of plan) console.log(`      ${line}`);
     }
-    // The offset page with its total counts every matching row: shown for comparison, not a target.
+    // An unfiltered offset page takes its total from the chain's head (a filtered one counts its rows).
     const t = performance.now();
     const first = await api(base, 'GET', `/v1/audit/${org.id}?limit=50&offset=1000`, { token });
     console.log(
-      `  offset=1000 page with pagination.total (${first.json.pagination.total.toLocaleString('en')}): ${(performance.now() - t).toFixed(0)} ms over HTTP (counts every row; use cursors)`,
+      `  offset=1000 page with pagination.total (${first.json.pagination.total.toLocaleString('en')}, from the chain head): ${(performance.now() - t).toFixed(0)} ms over HTTP`,
     );
-    if (size === SIZES[0]) {
+    if (size === SIZES[0] && process.env.BENCH_AUDIT_EXTRAS !== '0') {
       await exportRun();
       await verifyRun();
       await chainCost();

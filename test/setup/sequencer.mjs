@@ -33,6 +33,7 @@ export const RECORDED_SECONDS = {
   'test/server-process.e2e-spec.ts': 29,
   'test/kms-gcp.e2e-spec.ts': 28,
   'test/readme-claims/instances.e2e-spec.ts': 28,
+  'test/audit-chain.e2e-spec.ts': 40,
   'test/registration.e2e-spec.ts': 28,
   'test/webhook-resilience.e2e-spec.ts': 26,
   'test/login-limits.e2e-spec.ts': 26,

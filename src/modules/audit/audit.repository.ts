@@ -95,6 +95,20 @@ export class AuditRepository {
     return this.db.query(text, params);
   }
 
+  /**
+   * The number of the org's rows without counting them: positions are contiguous, so it is the head's
+   * position less the positions a retention pass deleted (its last checkpoint). Exact unless rows were
+   * deleted some other way (which `verify` reports) or a retention pass is deleting right now.
+   */
+  async orgRowCount(orgId: string): Promise<number> {
+    const rows: Array<{ n: string }> = await this.db.query(
+      `SELECT (h.seq - COALESCE((SELECT max(c.chain_seq) FROM audit_checkpoints c WHERE c.org_id = h.org_id AND c.kind = 'retention'), 0))::text AS n
+         FROM audit_chain_heads h WHERE h.org_id = $1`,
+      [orgId],
+    );
+    return rows.length ? Math.max(0, Number(rows[0].n)) : 0;
+  }
+
   async count(orgId: string, filter: AuditFilterDto): Promise<number> {
     const { where, params } = orgFilter(orgId, filter);
     const [row] = await this.db.query(`SELECT count(*)::int AS n FROM audit_events a WHERE ${where.join(' AND ')}`, params);

@@ -61,7 +61,8 @@ export class AuditService {
       after: newest !== undefined ? encodeCursor(newest) : (after ?? (below !== undefined ? encodeCursor((BigInt(below) - 1n).toString()) : null)),
     };
     if (below !== undefined || above !== undefined) return { events, cursors };
-    const total = page.length < limit && !offset ? page.length : await this.repo.count(orgId, filter);
+    const filtered = Object.values(filter).some((value) => value !== undefined);
+    const total = page.length < limit && !offset ? page.length : filtered ? await this.repo.count(orgId, filter) : await this.repo.orgRowCount(orgId);
     return { events, pagination: { limit, offset: offset ?? 0, total }, cursors };
   }
 
