@@ -65,7 +65,7 @@ describe('CSRF: every cookie-authenticated mutation needs X-Requested-With', () 
   it('the sweep covers the mutations of every area of the API', () => {
     expect(cookieMutations.length).toBeGreaterThanOrEqual(30);
     const areas = new Set(cookieMutations.map((r) => r.path.split('/')[2]));
-    expect([...areas].sort()).toEqual(['admin', 'auth', 'billing', 'members', 'orgs', 'projects', 'secrets', 'templates', 'webhooks']);
+    expect([...areas].sort()).toEqual(['admin', 'audit', 'auth', 'billing', 'members', 'orgs', 'projects', 'secrets', 'templates', 'webhooks']);
   });
 
   it('refuses each one with 403 naming the header when a session sends it without X-Requested-With, and changes nothing', async () => {

@@ -34,11 +34,7 @@ export interface TargetHint {
  * `.secr.json` (read only when something is still missing), else (keyless CI) what `hint` says the exchanged
  * token reaches; the environment defaults to development.
  */
-export async function resolveTarget(
-  flags: TargetFlags,
-  env: NodeJS.ProcessEnv = process.env,
-  hint?: () => Promise<TargetHint | undefined>,
-): Promise<Target> {
+export async function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv = process.env, hint?: () => Promise<TargetHint | undefined>): Promise<Target> {
   const fromEnv = targetFromEnv(env);
   const org = flags.org ?? fromEnv.org;
   const project = flags.project ?? fromEnv.project;
