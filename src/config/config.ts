@@ -118,6 +118,11 @@ const envSchema = z.object({
   WEBHOOK_RETRY_BASE_SECONDS: positiveInt.max(3600).default(30),
   WEBHOOK_CONCURRENCY: z.coerce.number().int().min(0).max(100).default(4),
   WEBHOOK_POLL_INTERVAL_MS: z.coerce.number().int().min(500).max(60_000).default(2000),
+  STREAM_HEARTBEAT_MS: z.coerce.number().int().min(100).max(300_000).default(15_000),
+  STREAM_RECHECK_MS: z.coerce.number().int().min(100).max(60_000).default(30_000),
+  STREAM_MAX_PER_CREDENTIAL: positiveInt.max(1_000_000).default(20),
+  STREAM_MAX_PER_INSTANCE: positiveInt.max(1_000_000).default(10_000),
+  STREAM_BUFFER_BYTES: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).default(256 * 1024),
   DEFAULT_PLAN: z.enum(['free', 'pro', 'team', 'enterprise']).optional(),
   STRIPE_SECRET_KEY: z.string().min(1).optional(),
   STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),
@@ -231,6 +236,19 @@ export interface AppConfig {
     readonly concurrency: number;
     /** How often an idle worker looks for due deliveries. */
     readonly pollIntervalMs: number;
+  };
+  /** The change stream (`GET /v1/secrets/…/events`, issue 18). */
+  readonly streams: {
+    /** A comment line to every open stream this often, so proxies keep it open. */
+    readonly heartbeatMs: number;
+    /** How often every open stream's caller is checked again (token, session, membership, role). */
+    readonly recheckMs: number;
+    /** Open streams per token or session on one instance. */
+    readonly maxPerCredential: number;
+    /** Open streams on one instance. */
+    readonly maxPerInstance: number;
+    /** Bytes a stream may have waiting for a slow client before it is closed. */
+    readonly bufferBytes: number;
   };
   /** The plan of an org that has none: `DEFAULT_PLAN`, else `free` with Stripe configured and `enterprise` (no limits) without. */
   readonly defaultPlan: 'free' | 'pro' | 'team' | 'enterprise';
@@ -375,6 +393,13 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       retryBaseSeconds: e.WEBHOOK_RETRY_BASE_SECONDS,
       concurrency: e.WEBHOOK_CONCURRENCY,
       pollIntervalMs: e.WEBHOOK_POLL_INTERVAL_MS,
+    }),
+    streams: Object.freeze({
+      heartbeatMs: e.STREAM_HEARTBEAT_MS,
+      recheckMs: e.STREAM_RECHECK_MS,
+      maxPerCredential: e.STREAM_MAX_PER_CREDENTIAL,
+      maxPerInstance: e.STREAM_MAX_PER_INSTANCE,
+      bufferBytes: e.STREAM_BUFFER_BYTES,
     }),
     // Limits exist to be paid away: with no Stripe to pay through (a self-hosted install), no limits.
     defaultPlan: e.DEFAULT_PLAN ?? (e.STRIPE_SECRET_KEY ? 'free' : 'enterprise'),

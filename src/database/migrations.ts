@@ -9,6 +9,7 @@ import { RequestMetrics1764500000000 } from '../../migrations/1764500000000-requ
 import { BillingEventOrder1764600000000 } from '../../migrations/1764600000000-billing-event-order.js';
 import { AccountActivity1764710000000 } from '../../migrations/1764710000000-account-activity.js';
 import { CliLoginRequests1764720000000 } from '../../migrations/1764720000000-cli-login-requests.js';
+import { SecretChanges1764800000000 } from '../../migrations/1764800000000-secret-changes.js';
 
 /** Every migration, oldest first. A new migration file is added here too. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   BillingEventOrder1764600000000,
   AccountActivity1764710000000,
   CliLoginRequests1764720000000,
+  SecretChanges1764800000000,
 ];

@@ -12,6 +12,7 @@ import { AuthController } from './auth.controller.js';
 import { AuthService } from './auth.service.js';
 import { CliLoginController } from './cli-login/cli-login.controller.js';
 import { CliLoginService } from './cli-login/cli-login.service.js';
+import { CredentialStatus } from './credential-status.service.js';
 import { AuthGuard } from './auth.guard.js';
 import { BearerTokenStrategy } from './bearer-token.strategy.js';
 import { EmailTokens } from './email-tokens.service.js';
@@ -53,7 +54,8 @@ import { UsersModule } from './users.module.js';
     EmailTokens,
     EmailVerificationService,
     PasswordResetService,
+    CredentialStatus,
   ],
-  exports: [OrgsModule, UsersModule],
+  exports: [OrgsModule, UsersModule, CredentialStatus],
 })
 export class AuthModule {}

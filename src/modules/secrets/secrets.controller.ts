@@ -1,5 +1,6 @@
-import { Body, Controller, Delete, Get, Header, Param, Post, Put, Query } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, Header, Headers, Param, Post, Put, Query, Res } from '@nestjs/common';
+import { ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
 import type { OrgRequestContext } from '../auth/request-context.js';
 import { Permission } from '../../common/auth/permissions.js';
 import { Ctx } from '../auth/request-context.decorators.js';
@@ -38,14 +39,22 @@ export class SecretsController {
   @Get(':env')
   @Header(...NO_STORE)
   @Route({ permission: Permission.SecretsRead, org: BY_SLUG, summary: 'Pull the decrypted secrets of an environment', response: PullSecretsDto })
+  @ApiHeader({ name: 'If-None-Match', required: false, description: 'The ETag of an earlier pull with the same query: 304 (no body, still audited) while nothing changed' })
+  @ApiResponse({ status: 304, description: 'Not modified since the pull whose ETag was sent (no body)' })
   async pullSecrets(
     @Ctx() { actor, org, meta }: OrgRequestContext,
     @Param('project') project: string,
     @Param('env') env: string,
     @Query() query: ListSecretsQueryDto,
-  ): Promise<PullSecretsDto> {
+    @Headers('if-none-match') ifNoneMatch: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<PullSecretsDto | undefined> {
     const target = await this.access.environment(org, project, env, actor, 'read');
-    return this.secrets.pull(target, query, actor, meta);
+    const { etag, body } = await this.secrets.pull(target, query, actor, meta, ifNoneMatch);
+    reply.header('etag', etag);
+    if (body) return body;
+    reply.status(304);
+    return undefined;
   }
 
   @Get(':env/keys')
