@@ -63,7 +63,16 @@ describe('change stream', () => {
     const stream = await watch(a, eventsPath(project, 'development'), { session: owner.session });
     await stream.next((e) => e.event === 'ready');
     // A bulk set with an invalid key fails as a whole: nothing committed, nothing announced.
-    const refused = await a.post(`${secretsPath(org, project, 'development')}/bulk`, { secrets: [{ key: 'OK', value: 'v' }, { key: 'OK', value: 'w' }] }, { session: owner.session });
+    const refused = await a.post(
+      `${secretsPath(org, project, 'development')}/bulk`,
+      {
+        secrets: [
+          { key: 'OK', value: 'v' },
+          { key: 'OK', value: 'w' },
+        ],
+      },
+      { session: owner.session },
+    );
     expect(refused.status).toBe(400);
     await setSecret(a, { session: owner.session }, org, project, 'staging', { key: 'ELSEWHERE', value: 'v' });
     await setSecret(a, { session: owner.session }, org, project, 'development', { key: 'HERE', value: 'v' });
@@ -90,7 +99,13 @@ describe('change stream', () => {
     const changes = again.events.filter((e) => e.event === 'change').map((e) => [e.data.type, e.data.changes]);
     expect(changes).toEqual([
       ['set', [{ key: 'A', version: 2 }]],
-      ['import', [{ key: 'B', version: 1 }, { key: 'C', version: 1 }]],
+      [
+        'import',
+        [
+          { key: 'B', version: 1 },
+          { key: 'C', version: 1 },
+        ],
+      ],
       ['rollback', [{ key: 'A', version: 3 }]],
       ['delete', [{ key: 'C', version: null }]],
     ]);

@@ -122,7 +122,12 @@ const envSchema = z.object({
   STREAM_RECHECK_MS: z.coerce.number().int().min(100).max(60_000).default(30_000),
   STREAM_MAX_PER_CREDENTIAL: positiveInt.max(1_000_000).default(20),
   STREAM_MAX_PER_INSTANCE: positiveInt.max(1_000_000).default(10_000),
-  STREAM_BUFFER_BYTES: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).default(256 * 1024),
+  STREAM_BUFFER_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(16 * 1024 * 1024)
+    .default(256 * 1024),
   DEFAULT_PLAN: z.enum(['free', 'pro', 'team', 'enterprise']).optional(),
   STRIPE_SECRET_KEY: z.string().min(1).optional(),
   STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),

@@ -3,6 +3,7 @@ import { BaseCommand, envFlags } from '../base-command.js';
 import { CliFailure, usageError } from '../lib/errors.js';
 import { runChild } from '../lib/run-child.js';
 import { splitRunArgv, type FlagShapes } from '../lib/run-argv.js';
+import { parseDuration, parseSignal, runWatching } from '../lib/watch.js';
 
 export interface RunResult {
   org: string;
@@ -13,22 +14,29 @@ export interface RunResult {
   injected: string[];
   exitCode: number;
   signal: string | null;
+  /** With --watch: how many times the command was restarted. */
+  restarts?: number;
 }
 
 export default class Run extends BaseCommand<typeof Run, RunResult> {
   static override summary = 'Run a command with the environment’s secrets in its environment variables';
-  static override description = `secr's own flags end at -- or at the first word that is not one of them. Fetches the secrets, then starts the command (no shell) with them added to its environment: nothing is written to disk and no value appears in any command line. Secrets win over variables already set, unless --preserve-env. SIGINT, SIGTERM and SIGHUP are forwarded to the command, and secr exits with its exit code (128 + n when a signal ended it).`;
+  static override description = `secr's own flags end at -- or at the first word that is not one of them. Fetches the secrets, then starts the command (no shell) with them added to its environment: nothing is written to disk and no value appears in any command line. Secrets win over variables already set, unless --preserve-env. SIGINT, SIGTERM and SIGHUP are forwarded to the command, and secr exits with its exit code (128 + n when a signal ended it). With --watch, secr follows the environment's changes and, when the values change, stops the command (--watch-signal, then SIGKILL after --watch-grace) and starts it again with the new values; a burst of changes restarts it once. The command exiting on its own ends secr run --watch with its exit code.`;
   static override examples = [
     '<%= config.bin %> run -- npm start',
     '<%= config.bin %> run node -e "console.log(process.env.API_KEY)"',
     '<%= config.bin %> run --env production -- node server.js --port 8080',
     `<%= config.bin %> run -- sh -c 'echo "$DATABASE_URL" | wc -c'`,
+    '<%= config.bin %> run --watch --watch-signal SIGINT -- node server.js',
   ];
   static override strict = false;
-  static override usage = 'run [--env <env>] [--preserve-env] [--] COMMAND [ARGS...]';
+  static override usage = 'run [--env <env>] [--preserve-env] [--watch [--watch-signal SIGTERM] [--watch-grace 10s]] [--] COMMAND [ARGS...]';
   static override flags = {
     ...envFlags,
     'preserve-env': Flags.boolean({ description: 'Variables already set in your environment win over secrets of the same name' }),
+    watch: Flags.boolean({ description: 'Restart the command with the new values when the environment changes (see --watch-signal, --watch-grace)' }),
+    'watch-signal': Flags.string({ description: 'With --watch: the signal that stops the command before a restart', default: 'SIGTERM' }),
+    'watch-grace': Flags.string({ description: 'With --watch: how long the command may take to stop before SIGKILL (e.g. 10s)', default: '10s' }),
+    'watch-debounce': Flags.string({ description: 'With --watch: changes within this quiet period restart once (e.g. 500ms)', default: '500ms' }),
   };
 
   private childArgv: string[] | undefined;
@@ -47,6 +55,7 @@ export default class Run extends BaseCommand<typeof Run, RunResult> {
     const [command, ...args] = this.childArgv ?? this.extraArgv;
     if (!command) throw usageError('No command to run: secr run -- COMMAND [ARGS...]');
     const target = await this.target();
+    if (this.flags.watch) return this.runWatching(target, command, args);
     const api = await this.api();
     const { secrets } = this.unwrap(
       await api.GET('/v1/secrets/{orgSlug}/{project}/{env}', { params: { path: { orgSlug: target.org, project: target.project, env: target.env } } }),
@@ -61,5 +70,19 @@ export default class Run extends BaseCommand<typeof Run, RunResult> {
     });
     process.exitCode = outcome.exitCode;
     return { ...target, command: [command, ...args], injected: Object.keys(injected), ...outcome };
+  }
+
+  /** `--watch`: lib/watch.ts runs, follows and restarts the command. */
+  private async runWatching(target: { org: string; project: string; env: string }, command: string, args: string[]): Promise<RunResult> {
+    const options = {
+      signal: parseSignal(this.flags['watch-signal']),
+      graceMs: parseDuration(this.flags['watch-grace'], '--watch-grace'),
+      debounceMs: parseDuration(this.flags['watch-debounce'], '--watch-debounce'),
+    };
+    const { token } = await this.resolveToken();
+    const pull = { apiUrl: await this.apiUrl(), token, ...target, timeoutMs: this.timeoutMs(), userAgent: this.config.userAgent };
+    const { restarts, injected, ...outcome } = await runWatching({ pull, command, args, preserveEnv: this.flags['preserve-env'], ...options });
+    process.exitCode = outcome.exitCode;
+    return { ...target, command: [command, ...args], injected, ...outcome, restarts };
   }
 }

@@ -1,5 +1,5 @@
 import { Controller, Get, Headers, Param, Res } from '@nestjs/common';
-import { ApiHeader, ApiOkResponse, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiHeader, ApiOkResponse, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Permission } from '../../common/auth/permissions.js';
 import { Route } from '../../common/auth/route.decorator.js';
@@ -30,8 +30,11 @@ export class ChangeStreamController {
   ) {}
 
   @Get(':env/events')
-  @Route({ permission: Permission.SecretsRead, org: { param: 'orgSlug', by: 'slug' }, summary: 'Follow the committed changes of an environment (Server-Sent Events; names and versions, never values)' })
-  @ApiProduces('text/event-stream')
+  @Route({
+    permission: Permission.SecretsRead,
+    org: { param: 'orgSlug', by: 'slug' },
+    summary: 'Follow the committed changes of an environment (Server-Sent Events; names and versions, never values)',
+  })
   @ApiOkResponse({ description: STREAM_DESCRIPTION, content: { 'text/event-stream': { schema: { type: 'string' } } } })
   @ApiResponse({ status: 429, type: ErrorResponseDto, description: 'Too many open streams for this token or session, or on this server' })
   @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'The id of the last event received: the changes after it are sent first' })

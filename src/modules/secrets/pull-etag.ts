@@ -10,7 +10,9 @@ import type { ListSecretsQueryDto } from './secrets.dto.js';
  * without changing it).
  */
 export function pullETag(environmentId: string, query: ListSecretsQueryDto, rows: readonly CurrentSecretRow[], total: number | undefined): string {
-  const hash = createHash('sha256').update(`secr-pull/v1\n${environmentId}\n${query.search ?? ''}\n${query.keys ?? ''}\n${query.limit ?? ''}\n${query.offset ?? ''}\n${total ?? ''}\n`);
+  const hash = createHash('sha256').update(
+    `secr-pull/v1\n${environmentId}\n${query.search ?? ''}\n${query.keys ?? ''}\n${query.limit ?? ''}\n${query.offset ?? ''}\n${total ?? ''}\n`,
+  );
   for (const r of rows) hash.update(`${r.key}\n${r.version}\n${r.updatedAt}\n`);
   return `"${hash.digest('base64url')}"`;
 }

@@ -39,7 +39,11 @@ export class SecretsController {
   @Get(':env')
   @Header(...NO_STORE)
   @Route({ permission: Permission.SecretsRead, org: BY_SLUG, summary: 'Pull the decrypted secrets of an environment', response: PullSecretsDto })
-  @ApiHeader({ name: 'If-None-Match', required: false, description: 'The ETag of an earlier pull with the same query: 304 (no body, still audited) while nothing changed' })
+  @ApiHeader({
+    name: 'If-None-Match',
+    required: false,
+    description: 'The ETag of an earlier pull with the same query: 304 (no body, still audited) while nothing changed',
+  })
   @ApiResponse({ status: 304, description: 'Not modified since the pull whose ETag was sent (no body)' })
   async pullSecrets(
     @Ctx() { actor, org, meta }: OrgRequestContext,
