@@ -79,7 +79,7 @@ export async function startBenchServer({ name, nodeArgs = [], env = {} }) {
   return { base, server, database, dataDir, stop };
 }
 
-/** A user, their org, a project `bench` with `count` secrets in production, and a read token of the org. */
+/** A user (and their session `cookie`), their org, a project `bench` with `count` secrets in production, and a read token of the org. */
 export async function seedBenchProject(base, count) {
   const email = `bench-${randomBytes(4).toString('hex')}@example.com`;
   await api(base, 'POST', '/v1/auth/register', { body: { email, password: 'benchmark password', name: 'Bench' } });
@@ -93,5 +93,5 @@ export async function seedBenchProject(base, count) {
   }));
   await api(base, 'POST', `/v1/secrets/${org.slug}/bench/production/bulk`, { cookie, body: { secrets } });
   const { token } = (await api(base, 'POST', '/v1/auth/token', { cookie, body: { name: 'bench', access: 'read', orgId: org.id } })).json;
-  return { org, token };
+  return { org, token, cookie };
 }

@@ -248,6 +248,11 @@ function frame(event: string, id: string | null, data: unknown): string {
   return `${id === null ? '' : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
+/** A change's frame is the same for every watcher: serialised once, for the 5,000 streams of a busy environment. */
+const changeFrames = new WeakMap<SecretChangeEvent, string>();
+
 function changeFrame(c: SecretChangeEvent): string {
-  return frame('change', c.seq, { seq: c.seq, type: c.type, changes: c.changes, at: c.at });
+  let text = changeFrames.get(c);
+  if (text === undefined) changeFrames.set(c, (text = frame('change', c.seq, { seq: c.seq, type: c.type, changes: c.changes, at: c.at })));
+  return text;
 }
