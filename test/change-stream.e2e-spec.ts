@@ -58,6 +58,17 @@ describe('change stream', () => {
     await stream.until(() => /^:\n\n/m.test(stream.raw), 'no heartbeat');
   });
 
+  it('announces a change too big for a NOTIFY payload (read from the log by its sequence number)', async () => {
+    const project = await createProject(a, owner, org);
+    const stream = await watch(b, eventsPath(project, 'development'), { session: owner.session });
+    await stream.next((e) => e.event === 'ready');
+    const keys = Array.from({ length: 300 }, (_, i) => `A_RATHER_LONG_KEY_NAME_FOR_THE_PAYLOAD_${String(i).padStart(3, '0')}`);
+    await seedSecrets(a, { session: owner.session }, org, project, 'development', Object.fromEntries(keys.map((k) => [k, 'v'])));
+    const change = await stream.next((e) => e.event === 'change');
+    expect(JSON.stringify(change.data.changes).length).toBeGreaterThan(8000);
+    expect(change.data.changes).toEqual(keys.map((key) => ({ key, version: 1 })));
+  });
+
   it('sends nothing for a change that rolls back, nor for another environment', async () => {
     const project = await createProject(a, owner, org);
     const stream = await watch(a, eventsPath(project, 'development'), { session: owner.session });

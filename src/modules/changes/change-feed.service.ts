@@ -16,9 +16,9 @@ const RECONNECT_MAX_MS = 30_000;
 /**
  * The committed changes of every environment, as this instance hears them: ONE connection per
  * instance LISTENs on the change channel (whatever the number of watchers), and each notification is
- * fanned out in process to the subscribers of its environment. A notification carries only the
- * change's sequence number; the changes announced together are read in one statement, and only for
- * environments someone here watches. A lost connection is reopened with back-off, and subscribers are
+ * fanned out in process to the subscribers of its environment. A notification carries the change
+ * itself, or only its sequence number when it is too big for a NOTIFY; those are read in one statement
+ * for all announced together, and only for environments someone here watches. A lost connection is reopened with back-off, and subscribers are
  * told about the gap (they replay from the log what they missed).
  */
 @Injectable()
@@ -30,7 +30,7 @@ export class ChangeFeed implements OnModuleInit, OnModuleDestroy {
   private reconnectDelayMs = 500;
   private reconnectTimer: NodeJS.Timeout | null = null;
   /** Sequence numbers announced and not yet read. */
-  private announced: string[] = [];
+  private announced: Array<SecretChangeEvent | string> = [];
   /** One read of announced changes at a time, so they are delivered in commit order. */
   private reading: Promise<void> = Promise.resolve();
   private readScheduled = false;
@@ -117,7 +117,7 @@ export class ChangeFeed implements OnModuleInit, OnModuleDestroy {
   }
 
   private onNotification(payload: string | undefined): void {
-    let note: { seq?: unknown; environmentId?: unknown };
+    let note: Partial<SecretChangeEvent>;
     try {
       note = JSON.parse(payload ?? '');
     } catch {
@@ -125,26 +125,30 @@ export class ChangeFeed implements OnModuleInit, OnModuleDestroy {
     }
     if (typeof note.seq !== 'string' || typeof note.environmentId !== 'string') return;
     if (!this.subscribers.has(note.environmentId)) return; // nobody here watches it: not even read
-    this.announced.push(note.seq);
+    this.announced.push(Array.isArray(note.changes) ? (note as SecretChangeEvent) : note.seq);
     if (this.readScheduled) return;
     this.readScheduled = true;
-    // Notifications that arrive together (a burst of writes) are read in one statement.
+    // Notifications that arrive together (a burst of writes) are handled, and read if need be, at once.
     setImmediate(() => {
       this.readScheduled = false;
-      const seqs = this.announced;
+      const announced = this.announced;
       this.announced = [];
-      this.reading = this.reading.then(() => this.deliver(seqs));
+      this.reading = this.reading.then(() => this.deliver(announced));
     });
   }
 
-  private async deliver(seqs: string[]): Promise<void> {
-    let changes: SecretChangeEvent[];
-    try {
-      changes = await this.log.bySeq(seqs);
-    } catch (error) {
-      this.logger.warn({ failure: safeError(error) }, 'Change feed: could not read announced changes');
-      this.broadcast({ gap: true });
-      return;
+  /** Delivers announced changes in order; those that came without their content are read in one statement. */
+  private async deliver(announced: Array<SecretChangeEvent | string>): Promise<void> {
+    let changes = announced.filter((a): a is SecretChangeEvent => typeof a !== 'string');
+    const unread = announced.filter((a): a is string => typeof a === 'string');
+    if (unread.length) {
+      try {
+        changes = [...changes, ...(await this.log.bySeq(unread))].sort((x, y) => (BigInt(x.seq) < BigInt(y.seq) ? -1 : 1));
+      } catch (error) {
+        this.logger.warn({ failure: safeError(error) }, 'Change feed: could not read announced changes');
+        this.broadcast({ gap: true });
+        return;
+      }
     }
     for (const change of changes) {
       for (const listener of this.subscribers.get(change.environmentId) ?? []) listener({ change });

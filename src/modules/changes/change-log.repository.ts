@@ -52,10 +52,14 @@ export class ChangeLogRepository {
    */
   async record(em: EntityManager, environmentId: string, type: ChangeType, changes: KeyChange[]): Promise<void> {
     await em.query(`SELECT pg_advisory_xact_lock(hashtextextended('secret_changes/' || $1::text, 0))`, [environmentId]);
+    // The whole change rides in the notification when it fits (NOTIFY payloads are < 8000 bytes):
+    // listeners then need no read. A bigger one (a bulk write of many keys) carries only its seq.
     await em.query(
       `WITH logged AS (
-         INSERT INTO secret_changes (environment_id, type, changes) VALUES ($1, $2, $3::jsonb) RETURNING seq, environment_id)
-       SELECT pg_notify($4, json_build_object('seq', seq::text, 'environmentId', environment_id)::text) FROM logged`,
+         INSERT INTO secret_changes (environment_id, type, changes) VALUES ($1, $2, $3::jsonb) RETURNING ${COLUMNS}),
+       note AS (SELECT json_build_object('seq', seq, 'environmentId', environment_id, 'type', type, 'changes', changes, 'at', at)::text AS whole,
+                       json_build_object('seq', seq, 'environmentId', environment_id)::text AS brief FROM logged)
+       SELECT pg_notify($4, CASE WHEN octet_length(whole) < 7900 THEN whole ELSE brief END) FROM note`,
       [environmentId, type, JSON.stringify(changes), CHANGES_CHANNEL],
     );
   }
