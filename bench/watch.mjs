@@ -90,7 +90,9 @@ try {
     if (times.length < WATCHERS) throw new Error(`change ${c}: only ${times.length} of ${WATCHERS} watchers received it within 30 s`);
     const ms = times.map((t) => t - sent);
     latencies.push({ seq, ms });
-    console.log(`change ${c + 1}: the write answered after ${answered.toFixed(0)} ms; first watcher ${Math.min(...ms).toFixed(0)} ms, last ${Math.max(...ms).toFixed(0)} ms`);
+    console.log(
+      `change ${c + 1}: the write answered after ${answered.toFixed(0)} ms; first watcher ${Math.min(...ms).toFixed(0)} ms, last ${Math.max(...ms).toFixed(0)} ms`,
+    );
   }
   const all = latencies.flatMap((l) => l.ms).sort((a, b) => a - b);
   const peak = rssMb(bench.server.pid);
@@ -98,8 +100,12 @@ try {
 
   const fmt = (n) => n.toFixed(0);
   console.log(`watchers: ${WATCHERS} on one instance (opened in ${openSeconds.toFixed(1)} s)`);
-  console.log(`server RSS: ${fmt(before)} MB before, ${fmt(after)} MB with the watchers open (+${fmt(after - before)} MB), ${fmt(peak)} MB after ${CHANGES} changes`);
-  console.log(`change → every watcher (${CHANGES} changes × ${WATCHERS} watchers): p50 ${fmt(percentile(all, 50))} ms, p99 ${fmt(percentile(all, 99))} ms, max ${fmt(all.at(-1))} ms`);
+  console.log(
+    `server RSS: ${fmt(before)} MB before, ${fmt(after)} MB with the watchers open (+${fmt(after - before)} MB), ${fmt(peak)} MB after ${CHANGES} changes`,
+  );
+  console.log(
+    `change → every watcher (${CHANGES} changes × ${WATCHERS} watchers): p50 ${fmt(percentile(all, 50))} ms, p99 ${fmt(percentile(all, 99))} ms, max ${fmt(all.at(-1))} ms`,
+  );
   console.log(`targets: < 200 MB extra (${after - before < 200 ? 'met' : 'MISSED'}), p99 < 1000 ms (${percentile(all, 99) < 1000 ? 'met' : 'MISSED'})`);
 } finally {
   await bench.stop();
