@@ -1,8 +1,8 @@
-import { Body, Controller, Delete, Get, Header, Headers, Param, Post, Put, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Header, Headers, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
 import type { OrgRequestContext } from '../auth/request-context.js';
 import { Permission } from '../../common/auth/permissions.js';
+import { HttpReply, type ReplyControl } from '../../common/http/reply.decorator.js';
 import { Ctx } from '../auth/request-context.decorators.js';
 import { Route } from '../../common/auth/route.decorator.js';
 import { VaultAccess } from '../projects/vault-access.service.js';
@@ -51,7 +51,7 @@ export class SecretsController {
     @Param('env') env: string,
     @Query() query: ListSecretsQueryDto,
     @Headers('if-none-match') ifNoneMatch: string | undefined,
-    @Res({ passthrough: true }) reply: FastifyReply,
+    @HttpReply() reply: ReplyControl,
   ): Promise<PullSecretsDto | undefined> {
     const target = await this.access.environment(org, project, env, actor, 'read');
     const { etag, body } = await this.secrets.pull(target, query, actor, meta, ifNoneMatch);
