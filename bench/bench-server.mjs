@@ -83,7 +83,7 @@ export async function startBenchServer({ name, nodeArgs = [], env = {}, root = u
   return { base, server, database, dataDir, stop };
 }
 
-/** A user, their org, a project `bench` with `count` secrets in production, and a read token of the org. */
+/** A user (and their session `cookie`), their org, a project `bench` with `count` secrets in production, and a read token of the org. */
 export async function seedBenchProject(base, count) {
   const email = `bench-${randomBytes(4).toString('hex')}@example.com`;
   await api(base, 'POST', '/v1/auth/register', { body: { email, password: 'benchmark password', name: 'Bench' } });
@@ -97,7 +97,7 @@ export async function seedBenchProject(base, count) {
   }));
   await api(base, 'POST', `/v1/secrets/${org.slug}/bench/production/bulk`, { cookie, body: { secrets } });
   const { token } = (await api(base, 'POST', '/v1/auth/token', { cookie, body: { name: 'bench', access: 'read', orgId: org.id } })).json;
-  return { org, token };
+  return { org, token, cookie };
 }
 
 /** utime + stime of a process (all its threads), in ms; with its ended children's when asked; 0 when it is gone. */

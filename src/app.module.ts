@@ -11,6 +11,7 @@ import { DatabaseModule } from './database/database.module.js';
 import { dataSourceOptions } from './database/data-source.js';
 import { AdminModule } from './modules/admin/admin.module.js';
 import { BillingModule } from './modules/billing/billing.module.js';
+import { ChangesModule } from './modules/changes/changes.module.js';
 import { MetricsModule } from './modules/metrics/metrics.module.js';
 import { AuthModule } from './modules/auth/auth.module.js';
 import { HealthModule } from './modules/health/health.module.js';
@@ -47,6 +48,7 @@ export class AppModule {
         MembersModule,
         ProjectsModule,
         SecretsModule,
+        ChangesModule,
         PromotionModule,
         TemplatesModule,
         WebhooksModule,

@@ -18,6 +18,7 @@ import { startCliLogin } from './factories/cli-login.js';
 import { issueEmailToken } from './factories/mail.js';
 import { createProject, seedSecrets, type TestProject } from './factories/vault.js';
 import type { Credentials, Response } from './support/http.js';
+import { SseStream } from './support/sse.js';
 import { startInProcessTestContext as startTestContext, type InProcessTestContext as TestContext } from './support/in-process-app.js';
 
 const IDENTITIES = ['owner', 'admin', 'developer', 'viewer', 'nonMember', 'anonymous', 'readOnlyToken'] as const;
@@ -65,6 +66,8 @@ interface RouteRow {
   /** Params and body for one identity; may create a fresh target for it first. */
   call?: (fx: Fixture, who: Identity, ctx: TestContext) => Call | Promise<Call>;
   expect: Readonly<Record<Identity, number>>;
+  /** A Server-Sent Events route: opened, its status and content type checked, then closed. */
+  stream?: true;
 }
 
 const unique = () => randomBytes(4).toString('hex');
@@ -317,6 +320,8 @@ const ROUTES: readonly RouteRow[] = [
         call: () => ({ params: { env, key: 'MATRIX_KEY' } }),
         expect: reads,
       },
+      // The change stream: 200 with text/event-stream where a pull is allowed (callAs checks the type and closes it).
+      { route: 'GET /v1/secrets/:orgSlug/:project/:env/events', variant: env, stream: true, call: () => ({ params: { env } }), expect: reads },
     ];
   }),
   // Writes: owner, admin and developer, in every tier.
@@ -654,7 +659,18 @@ describe('role matrix', () => {
       if (values[name] === undefined) throw new Error(`${row.route}: no value for :${name}`);
       return encodeURIComponent(values[name]);
     });
-    return ctx.api.request(method, query ? `${path}?${query}` : path, { ...credentialsOf(fx, who), body });
+    const target = query ? `${path}?${query}` : path;
+    if (row.stream) return openStream(target, credentialsOf(fx, who));
+    return ctx.api.request(method, target, { ...credentialsOf(fx, who), body });
+  }
+
+  /** A stream answers 200 with text/event-stream (then closed here), or an error in the JSON shape. */
+  async function openStream(path: string, credentials: Credentials): Promise<Response> {
+    const opened = await SseStream.open(ctx.api.baseUrl, path, credentials);
+    opened.stream?.close();
+    const contentType = String(opened.headers['content-type'] ?? '');
+    const status = opened.status === 200 && !contentType.startsWith('text/event-stream') ? -200 : opened.status;
+    return { status, headers: new Headers(), body: opened.body, text: JSON.stringify(opened.body ?? '') };
   }
 
   const summary = (expected: RouteRow['expect']) => IDENTITIES.map((who) => `${who} ${expected[who]}`).join(', ');

@@ -126,6 +126,16 @@ const envSchema = z.object({
   OIDC_JWKS_CACHE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(600),
   OIDC_JWKS_REFETCH_SECONDS: z.coerce.number().int().min(0).max(3_600).default(30),
   OIDC_EXCHANGE_RATE_LIMIT_PER_ORG: positiveInt.default(120),
+  STREAM_HEARTBEAT_MS: z.coerce.number().int().min(100).max(300_000).default(15_000),
+  STREAM_RECHECK_MS: z.coerce.number().int().min(100).max(60_000).default(30_000),
+  STREAM_MAX_PER_CREDENTIAL: positiveInt.max(1_000_000).default(20),
+  STREAM_MAX_PER_INSTANCE: positiveInt.max(1_000_000).default(10_000),
+  STREAM_BUFFER_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(16 * 1024 * 1024)
+    .default(256 * 1024),
   DEFAULT_PLAN: z.enum(['free', 'pro', 'team', 'enterprise']).optional(),
   STRIPE_SECRET_KEY: z.string().min(1).optional(),
   STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),
@@ -260,6 +270,19 @@ export interface AppConfig {
     readonly jwksRefetchSeconds: number;
     /** Exchanges per org per minute, counted across every instance. */
     readonly exchangeLimit: RateLimitRule;
+  };
+  /** The change stream (`GET /v1/secrets/…/events`, issue 18). */
+  readonly streams: {
+    /** A comment line to every open stream this often, so proxies keep it open. */
+    readonly heartbeatMs: number;
+    /** How often every open stream's caller is checked again (token, session, membership, role). */
+    readonly recheckMs: number;
+    /** Open streams per token or session on one instance. */
+    readonly maxPerCredential: number;
+    /** Open streams on one instance. */
+    readonly maxPerInstance: number;
+    /** Bytes a stream may have waiting for a slow client before it is closed. */
+    readonly bufferBytes: number;
   };
   /** The plan of an org that has none: `DEFAULT_PLAN`, else `free` with Stripe configured and `enterprise` (no limits) without. */
   readonly defaultPlan: 'free' | 'pro' | 'team' | 'enterprise';
@@ -416,6 +439,13 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       jwksCacheSeconds: e.OIDC_JWKS_CACHE_SECONDS,
       jwksRefetchSeconds: e.OIDC_JWKS_REFETCH_SECONDS,
       exchangeLimit: Object.freeze({ limit: e.OIDC_EXCHANGE_RATE_LIMIT_PER_ORG, windowSeconds: 60 }),
+    }),
+    streams: Object.freeze({
+      heartbeatMs: e.STREAM_HEARTBEAT_MS,
+      recheckMs: e.STREAM_RECHECK_MS,
+      maxPerCredential: e.STREAM_MAX_PER_CREDENTIAL,
+      maxPerInstance: e.STREAM_MAX_PER_INSTANCE,
+      bufferBytes: e.STREAM_BUFFER_BYTES,
     }),
     // Limits exist to be paid away: with no Stripe to pay through (a self-hosted install), no limits.
     defaultPlan: e.DEFAULT_PLAN ?? (e.STRIPE_SECRET_KEY ? 'free' : 'enterprise'),

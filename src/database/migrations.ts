@@ -9,6 +9,7 @@ import { RequestMetrics1764500000000 } from '../../migrations/1764500000000-requ
 import { BillingEventOrder1764600000000 } from '../../migrations/1764600000000-billing-event-order.js';
 import { AccountActivity1764710000000 } from '../../migrations/1764710000000-account-activity.js';
 import { CliLoginRequests1764720000000 } from '../../migrations/1764720000000-cli-login-requests.js';
+import { SecretChanges1764800000000 } from '../../migrations/1764800000000-secret-changes.js';
 import { SecretChanges1764810000000 } from '../../migrations/1764810000000-secret-changes.js';
 import { OidcTrusts1764820000000 } from '../../migrations/1764820000000-oidc-trusts.js';
 import { AuditChain1764830000000 } from '../../migrations/1764830000000-audit-chain.js';
@@ -26,6 +27,7 @@ export const MIGRATIONS = [
   BillingEventOrder1764600000000,
   AccountActivity1764710000000,
   CliLoginRequests1764720000000,
+  SecretChanges1764800000000,
   SecretChanges1764810000000,
   OidcTrusts1764820000000,
   AuditChain1764830000000,

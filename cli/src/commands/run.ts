@@ -2,7 +2,8 @@ import * as Flags from '@oclif/core/flags';
 import { BaseCommand, envFlags } from '../base-command.js';
 import { usageError } from '../lib/errors.js';
 import { splitRunArgv, type FlagShapes } from '../lib/run-argv.js';
-import { expandFallbackFlag, runWithSecrets, secretsForRun } from '../lib/run-options.js';
+import { expandFallbackFlag, runWithSecrets, secretsForRun, watchedEnvironment } from '../lib/run-options.js';
+import { parseDuration, parseSignal, runWatching } from '../lib/watch.js';
 
 export interface RunResult {
   org: string;
@@ -13,19 +14,22 @@ export interface RunResult {
   injected: string[];
   exitCode: number;
   signal: string | null;
+  /** With --watch: how many times the command was restarted. */
+  restarts?: number;
 }
 
 export default class Run extends BaseCommand<typeof Run, RunResult> {
   static override summary = 'Run a command with the environment’s secrets in its environment variables';
-  static override description = `secr's own flags end at -- or at the first word that is not one of them. Fetches the secrets, then starts the command (no shell) with them added to its environment: nothing is written to disk (unless --fallback or --mount asks for it) and no value appears in any command line. Secrets win over variables already set, unless --preserve-env; reserved variables (PATH, HOME, …) are never set by a secret unless --allow-reserved. SIGINT, SIGTERM and SIGHUP are forwarded to the command, and secr exits with its exit code (128 + n when a signal ended it).`;
+  static override description = `secr's own flags end at -- or at the first word that is not one of them. Fetches the secrets, then starts the command (no shell) with them added to its environment: nothing is written to disk (unless --fallback or --mount asks for it) and no value appears in any command line. Secrets win over variables already set, unless --preserve-env; reserved variables (PATH, HOME, …) are never set by a secret unless --allow-reserved. SIGINT, SIGTERM and SIGHUP are forwarded to the command, and secr exits with its exit code (128 + n when a signal ended it). With --watch, secr follows the environment's changes and, when the values change, stops the command (--watch-signal, then SIGKILL after --watch-grace) and starts it again with the new values; a burst of changes restarts it once. The command exiting on its own ends secr run --watch with its exit code.`;
   static override examples = [
     '<%= config.bin %> run -- npm start',
     '<%= config.bin %> run node -e "console.log(process.env.API_KEY)"',
     '<%= config.bin %> run --env production -- node server.js --port 8080',
     `<%= config.bin %> run -- sh -c 'echo "$DATABASE_URL" | wc -c'`,
+    '<%= config.bin %> run --watch --watch-signal SIGINT -- node server.js',
   ];
   static override strict = false;
-  static override usage = 'run [--env <env>] [--preserve-env] [--only K,K | --exclude K,K] [--fallback[=<path>]] [--mount <path>] [--] COMMAND [ARGS...]';
+  static override usage = 'run [--env <env>] [--preserve-env] [--only K,K | --exclude K,K] [--fallback[=<path>]] [--mount <path>] [--watch [--watch-signal SIGTERM] [--watch-grace 10s]] [--] COMMAND [ARGS...]';
   static override flags = {
     ...envFlags,
     'preserve-env': Flags.boolean({ description: 'Variables already set in your environment win over secrets of the same name' }),
@@ -51,6 +55,10 @@ export default class Run extends BaseCommand<typeof Run, RunResult> {
     'fallback-file': Flags.string({ hidden: true }),
     'fallback-max-age': Flags.string({ description: 'Oldest fallback copy to run from: 30m, 24h, 7d [default: 24h]', helpGroup: 'FALLBACK' }),
     'fallback-only': Flags.boolean({ description: 'Do not call the API: run from the fallback copy (tests, drills)', helpGroup: 'FALLBACK' }),
+    watch: Flags.boolean({ description: 'Restart the command with the new values when the environment changes (see --watch-signal, --watch-grace)' }),
+    'watch-signal': Flags.string({ description: 'With --watch: the signal that stops the command before a restart', default: 'SIGTERM' }),
+    'watch-grace': Flags.string({ description: 'With --watch: how long the command may take to stop before SIGKILL (e.g. 10s)', default: '10s' }),
+    'watch-debounce': Flags.string({ description: 'With --watch: changes within this quiet period restart once (e.g. 500ms)', default: '500ms' }),
   };
 
   private childArgv: string[] | undefined;
@@ -69,6 +77,7 @@ export default class Run extends BaseCommand<typeof Run, RunResult> {
     const [command, ...args] = this.childArgv ?? this.extraArgv;
     if (!command) throw usageError('No command to run: secr run -- COMMAND [ARGS...]');
     const target = await this.target();
+    if (this.flags.watch) return this.runWatching(target, command, args);
     const api = await this.api();
     const pull = async () => {
       const { secrets } = this.unwrap(
@@ -80,5 +89,19 @@ export default class Run extends BaseCommand<typeof Run, RunResult> {
     const { injected, ...outcome } = await runWithSecrets(command, args, secrets, this.flags);
     process.exitCode = outcome.exitCode;
     return { ...target, command: [command, ...args], injected, ...outcome };
+  }
+
+  /** `--watch`: lib/watch.ts runs, follows and restarts the command. */
+  private async runWatching(target: { org: string; project: string; env: string }, command: string, args: string[]): Promise<RunResult> {
+    const options = {
+      signal: parseSignal(this.flags['watch-signal']),
+      graceMs: parseDuration(this.flags['watch-grace'], '--watch-grace'),
+      debounceMs: parseDuration(this.flags['watch-debounce'], '--watch-debounce'),
+    };
+    const { token } = await this.resolveToken();
+    const pull = { apiUrl: await this.apiUrl(), token, ...target, timeoutMs: this.timeoutMs(), userAgent: this.config.userAgent };
+    const { restarts, injected, ...outcome } = await runWatching({ pull, command, args, environment: watchedEnvironment(this.flags), ...options });
+    process.exitCode = outcome.exitCode;
+    return { ...target, command: [command, ...args], injected, ...outcome, restarts };
   }
 }

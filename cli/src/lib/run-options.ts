@@ -81,6 +81,24 @@ export async function secretsForRun(flags: RunOptionFlags, target: Target, token
 }
 
 /**
+ * `--watch`'s view of the flags: the command's environment for each pull (narrowed by `--only`/`--exclude`,
+ * reserved names left out with a warning unless `--allow-reserved`). `--mount` and `--fallback` run once,
+ * from one pull, so they do not combine with `--watch`.
+ */
+export function watchedEnvironment(flags: RunOptionFlags): (secrets: Array<{ key: string; value: string }>) => { env: NodeJS.ProcessEnv; injected: string[] } {
+  const selection = { only: parseKeyList(flags.only, '--only'), exclude: parseKeyList(flags.exclude, '--exclude') };
+  if (selection.only && selection.exclude) throw usageError('Pass either --only or --exclude, not both');
+  const other = (['mount', 'fallback', 'fallback-only', 'fallback-file'] as const).find((name) => flags[name]);
+  if (other) throw usageError(`--watch does not combine with --${other === 'fallback-file' ? 'fallback' : other}`);
+  return (secrets) =>
+    childEnv(process.env, selectSecrets(Object.fromEntries(secrets.map((s) => [s.key, s.value])), selection), {
+      preserveEnv: flags['preserve-env'],
+      allowReserved: flags['allow-reserved'],
+      warn,
+    });
+}
+
+/**
  * Runs the command with the secrets in its environment (reserved names left out with a warning unless
  * `--allow-reserved`) and, with `--mount`, in a file or pipe removed when it ends.
  */

@@ -691,6 +691,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/secrets/{orgSlug}/{project}/{env}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Follow the committed changes of an environment (Server-Sent Events; names and versions, never values) */
+        get: operations["watchChanges"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/secrets/{orgSlug}/{project}/promote": {
         parameters: {
             query?: never;
@@ -4569,7 +4586,10 @@ export interface operations {
                 /** @description Exact key names, comma-separated (at most 100): only these keys are read, and a pull is audited as reading these keys only */
                 keys?: string;
             };
-            header?: never;
+            header?: {
+                /** @description The ETag of an earlier pull with the same query: 304 (no body, still audited) while nothing changed */
+                "If-None-Match"?: string;
+            };
             path: {
                 project: string;
                 env: string;
@@ -4588,6 +4608,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["PullSecretsDto"];
                 };
+            };
+            /** @description Not modified since the pull whose ETag was sent (no body) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Invalid input */
             400: {
@@ -5138,6 +5165,89 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    watchChanges: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The id of the last event received: the changes after it are sent first */
+                "Last-Event-ID"?: string;
+            };
+            path: {
+                project: string;
+                env: string;
+                /** @description The org's slug */
+                orgSlug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /**
+             * @description Server-Sent Events, until the client disconnects. Every event has `id` (the change's sequence
+             *     number: send it back as `Last-Event-ID` when reconnecting) and JSON `data`; no event carries a value.
+             *     `ready` {seq}: the stream starts at this position (no Last-Event-ID sent).
+             *     `change` {seq, type: set|import|rollback|promotion|delete, changes: [{key, version|null}], at}: a committed change.
+             *     `resync` {seq, reason}: changes were missed that cannot be replayed (too many, or an unknown Last-Event-ID): pull again.
+             *     `closed` {reason: credential_revoked|membership_removed|role_changed}: the stream ends and should not be reopened with this credential.
+             *     A comment line (`:`) every STREAM_HEARTBEAT_MS keeps proxies from closing the connection.
+             *
+             *     Success
+             */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not signed in, or the credential is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not allowed for this identity */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Too many open streams for this token or session, or on this server */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

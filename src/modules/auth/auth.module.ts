@@ -18,6 +18,7 @@ import { OidcKeys } from './oidc/oidc-keys.js';
 import { OidcTrustsController } from './oidc/oidc-trusts.controller.js';
 import { OidcTrustsRepository } from './oidc/oidc-trusts.repository.js';
 import { OidcTrustsService } from './oidc/oidc-trusts.service.js';
+import { CredentialStatus } from './credential-status.service.js';
 import { AuthGuard } from './auth.guard.js';
 import { BearerTokenStrategy } from './bearer-token.strategy.js';
 import { EmailTokens } from './email-tokens.service.js';
@@ -63,7 +64,8 @@ import { UsersModule } from './users.module.js';
     EmailTokens,
     EmailVerificationService,
     PasswordResetService,
+    CredentialStatus,
   ],
-  exports: [OrgsModule, UsersModule],
+  exports: [OrgsModule, UsersModule, CredentialStatus],
 })
 export class AuthModule {}

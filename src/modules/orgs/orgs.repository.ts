@@ -141,6 +141,16 @@ export class OrgsRepository {
     await em.query('DELETE FROM memberships WHERE org_id = $1 AND user_id = $2', [orgId, userId]);
   }
 
+  /** The role of each (org, user) pair that is a membership, keyed `orgId/userId`: one statement for many. */
+  async roles(pairs: ReadonlyArray<{ orgId: string; userId: string }>): Promise<Map<string, Role>> {
+    const rows: Array<{ org_id: string; user_id: string; role: Role }> = await this.db.query(
+      `SELECT m.org_id, m.user_id, m.role FROM memberships m
+         JOIN unnest($1::uuid[], $2::uuid[]) AS p(org_id, user_id) ON p.org_id = m.org_id AND p.user_id = m.user_id`,
+      [pairs.map((p) => p.orgId), pairs.map((p) => p.userId)],
+    );
+    return new Map(rows.map((r) => [`${r.org_id}/${r.user_id}`, r.role]));
+  }
+
   /** Locks the owner rows so that two concurrent demotions cannot both pass the last-owner check. */
   async lockOwners(em: EntityManager, orgId: string): Promise<string[]> {
     const rows: Array<{ user_id: string }> = await em.query(`SELECT user_id FROM memberships WHERE org_id = $1 AND role = 'owner' FOR UPDATE`, [orgId]);

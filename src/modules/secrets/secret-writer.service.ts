@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import type { Actor, RequestMeta } from '../auth/request-context.js';
 import { AuditService } from '../audit/audit.service.js';
+import { ChangeLogRepository, type ChangeType } from '../changes/change-log.repository.js';
 import { PlansService } from '../plans/plans.service.js';
 import { ProjectsRepository } from '../projects/projects.repository.js';
 import type { VaultTarget } from '../projects/vault-access.service.js';
@@ -78,7 +79,8 @@ export interface SecretChange<R> {
  *      no value is written under a version being destroyed);
  *   2. the target keys, all at once in one global order (SecretsRepository.lockKeys);
  *   3. the plan limit's lock (PlansService, always last);
- * then the versions (or soft deletes), the webhook event and the audit row, in that transaction.
+ * then the versions (or soft deletes), the webhook event, the audit row and the change log's row
+ * (with its NOTIFY to the change streams of every instance), in that transaction.
  */
 @Injectable()
 export class SecretWriter {
@@ -90,6 +92,7 @@ export class SecretWriter {
     private readonly events: WebhookEvents,
     private readonly plans: PlansService,
     private readonly cipher: SecretCipher,
+    private readonly changes: ChangeLogRepository,
   ) {}
 
   apply<R>(target: VaultTarget, actor: Actor, meta: RequestMeta, change: SecretChange<R>): Promise<R> {
@@ -140,6 +143,9 @@ export class SecretWriter {
       const { result, event, audit } = change.record(outcome);
       if (event) await this.events.emit(em, secretEvent(target, actor, event));
       if (audit) await this.audit.record(em, { action: audit.action, orgId: target.org.id, actor, meta, metadata: audit.metadata });
+      // Last: the change log's per-environment lock is held only for the commit that follows.
+      const changed = [...outcome.written.map((w) => ({ key: w.key, version: w.version })), ...outcome.deleted.map((key) => ({ key, version: null }))];
+      if (changed.length) await this.changes.record(em, environment.id, 'deleteKeys' in mutation ? 'delete' : CHANGE_TYPES[mutation.source], changed);
       return result;
     });
   }
@@ -194,6 +200,8 @@ export class SecretWriter {
     return new Set(candidates.filter((row, i) => values[i] === plaintexts.get(row.key)).map((row) => row.key));
   }
 }
+
+const CHANGE_TYPES: Record<SecretSource, ChangeType> = { set: 'set', import: 'import', rollback: 'rollback', promote: 'promotion', restore: 'restore' };
 
 /** A change for webhooks (delivered only if the transaction it is emitted in commits). */
 function secretEvent(target: VaultTarget, actor: Actor, event: NonNullable<ChangeRecord<unknown>['event']>): SecretEvent {

@@ -1,9 +1,10 @@
 import { Body, Controller, Delete, Get, Header, Headers, Param, Post, Put, Query } from '@nestjs/common';
-import { ApiHeader, ApiTags } from '@nestjs/swagger';
+import { ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { BadRequestError, ForbiddenError } from '../../common/errors/domain-error.js';
 import { INT4_MAX } from '../../common/pagination/pagination.dto.js';
 import type { OrgRequestContext } from '../auth/request-context.js';
 import { Permission, ROLE_RANK } from '../../common/auth/permissions.js';
+import { HttpReply, type ReplyControl } from '../../common/http/reply.decorator.js';
 import { Ctx } from '../auth/request-context.decorators.js';
 import { Route } from '../../common/auth/route.decorator.js';
 import { VaultAccess } from '../projects/vault-access.service.js';
@@ -44,14 +45,26 @@ export class SecretsController {
   @Get(':env')
   @Header(...NO_STORE)
   @Route({ permission: Permission.SecretsRead, org: BY_SLUG, summary: 'Pull the decrypted secrets of an environment', response: PullSecretsDto })
+  @ApiHeader({
+    name: 'If-None-Match',
+    required: false,
+    description: 'The ETag of an earlier pull with the same query: 304 (no body, still audited) while nothing changed',
+  })
+  @ApiResponse({ status: 304, description: 'Not modified since the pull whose ETag was sent (no body)' })
   async pullSecrets(
     @Ctx() { actor, org, meta }: OrgRequestContext,
     @Param('project') project: string,
     @Param('env') env: string,
     @Query() query: ListSecretsQueryDto,
-  ): Promise<PullSecretsDto> {
+    @Headers('if-none-match') ifNoneMatch: string | undefined,
+    @HttpReply() reply: ReplyControl,
+  ): Promise<PullSecretsDto | undefined> {
     const target = await this.access.environment(org, project, env, actor, 'read');
-    return this.secrets.pull(target, query, actor, meta);
+    const { etag, body } = await this.secrets.pull(target, query, actor, meta, ifNoneMatch);
+    reply.header('etag', etag);
+    if (body) return body;
+    reply.status(304);
+    return undefined;
   }
 
   @Get(':env/keys')

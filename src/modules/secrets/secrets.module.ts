@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module.js';
+import { ChangeLogModule } from '../changes/change-log.module.js';
 import { UsersModule } from '../auth/users.module.js';
 import { PlansModule } from '../plans/plans.module.js';
 import { ProjectsModule } from '../projects/projects.module.js';
@@ -14,7 +15,7 @@ import { SecretsService } from './secrets.service.js';
 
 /** Secrets: reads, and the one write pipeline (SecretWriter) that every change to secrets goes through. */
 @Module({
-  imports: [SecretStoreModule, ProjectsModule, WebhooksModule, AuditModule, PlansModule, UsersModule],
+  imports: [SecretStoreModule, ProjectsModule, WebhooksModule, AuditModule, PlansModule, UsersModule, ChangeLogModule],
   controllers: [DiffController, SecretsController],
   providers: [SecretsService, SecretWriter, EnvironmentDiff, SecretRestore],
   exports: [SecretWriter, EnvironmentDiff, SecretStoreModule],

@@ -4,6 +4,7 @@ import type { Actor, RequestMeta } from '../auth/request-context.js';
 import { AuditService } from '../audit/audit.service.js';
 import { UsersRepository } from '../auth/users.repository.js';
 import type { VaultTarget } from '../projects/vault-access.service.js';
+import { matchesIfNoneMatch, pullETag } from './pull-etag.js';
 import { readThroughRotation, SecretCipher } from './secret-cipher.service.js';
 import { SecretWriter, where } from './secret-writer.service.js';
 import {
@@ -34,12 +35,25 @@ export class SecretsService {
     private readonly users: UsersRepository,
   ) {}
 
-  /** Decrypted values, returned only once the read's audit row has committed (fail closed: no audit row, no values). */
-  async pull(target: VaultTarget, query: ListSecretsQueryDto, actor: Actor, meta: RequestMeta): Promise<PullSecretsDto> {
+  /**
+   * Decrypted values, returned only once the read's audit row has committed (fail closed: no audit row,
+   * no values), with the answer's ETag. When `ifNoneMatch` matches it, nothing is decrypted and no body
+   * is returned (`notModified`): still a read, and audited as one.
+   */
+  async pull(
+    target: VaultTarget,
+    query: ListSecretsQueryDto,
+    actor: Actor,
+    meta: RequestMeta,
+    ifNoneMatch?: string,
+  ): Promise<{ etag: string; body: PullSecretsDto | null }> {
     const { project, environment } = target;
-    const { rows, values } = await readThroughRotation(async () => {
+    const { rows, values, etag, pagination } = await readThroughRotation(async () => {
       const rows = await this.repo.readCurrent(environment.id, query, true);
-      return { rows, values: await this.cipher.decrypt(project.id, rows) };
+      const pagination = await this.pagination(environment.id, query, rows.length);
+      const etag = pullETag(environment.id, query, rows, pagination?.total);
+      const values = matchesIfNoneMatch(ifNoneMatch, etag) ? null : await this.cipher.decrypt(project.id, rows);
+      return { rows, values, etag, pagination };
     });
     // Fail closed: no value leaves before the read's audit row has committed.
     await this.audit.recordCommitted({
@@ -53,12 +67,16 @@ export class SecretsService {
         // Named keys are audited by name: the ones read (a named key that does not exist was not read).
         ...(query.keys !== undefined ? { keys: rows.map((r) => r.key) } : {}),
         count: rows.length,
+        ...(values ? {} : { notModified: true }),
       },
     });
-    const pagination = await this.pagination(environment.id, query, rows.length);
+    if (!values) return { etag, body: null };
     return {
-      secrets: rows.map((r, i) => ({ key: r.key, value: values[i], description: r.description, version: r.version, updatedAt: r.updatedAt })),
-      ...(pagination ? { pagination } : {}),
+      etag,
+      body: {
+        secrets: rows.map((r, i) => ({ key: r.key, value: values[i], description: r.description, version: r.version, updatedAt: r.updatedAt })),
+        ...(pagination ? { pagination } : {}),
+      },
     };
   }
 

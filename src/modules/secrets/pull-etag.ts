@@ -1,0 +1,25 @@
+import { createHash } from 'node:crypto';
+import type { CurrentSecretRow } from './secrets.repository.js';
+import type { ListSecretsQueryDto } from './secrets.dto.js';
+
+/**
+ * The strong ETag of a pull: a hash of what the pull's answer depends on — the environment, the
+ * query's filters and page, and each key's name, version and update time (a new value is always a new
+ * version) — computed from the rows the pull reads anyway. Values and ciphertexts are not in it: it
+ * changes exactly when the answer would, and tells nothing about a value (a key rotation re-encrypts
+ * without changing it).
+ */
+export function pullETag(environmentId: string, query: ListSecretsQueryDto, rows: readonly CurrentSecretRow[], total: number | undefined): string {
+  const hash = createHash('sha256').update(
+    `secr-pull/v1\n${environmentId}\n${query.search ?? ''}\n${query.keys ?? ''}\n${query.limit ?? ''}\n${query.offset ?? ''}\n${total ?? ''}\n`,
+  );
+  for (const r of rows) hash.update(`${r.key}\n${r.version}\n${r.updatedAt}\n`);
+  return `"${hash.digest('base64url')}"`;
+}
+
+/** If-None-Match (RFC 9110 §13.1.2): `*`, or a list of entity tags compared weakly (W/ ignored). */
+export function matchesIfNoneMatch(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  if (header.trim() === '*') return true;
+  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
+}
