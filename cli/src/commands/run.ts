@@ -29,7 +29,8 @@ export default class Run extends BaseCommand<typeof Run, RunResult> {
     '<%= config.bin %> run --watch --watch-signal SIGINT -- node server.js',
   ];
   static override strict = false;
-  static override usage = 'run [--env <env>] [--preserve-env] [--only K,K | --exclude K,K] [--fallback[=<path>]] [--mount <path>] [--watch [--watch-signal SIGTERM] [--watch-grace 10s]] [--] COMMAND [ARGS...]';
+  static override usage =
+    'run [--env <env>] [--preserve-env] [--only K,K | --exclude K,K] [--fallback[=<path>]] [--mount <path>] [--watch [--watch-signal SIGTERM] [--watch-grace 10s]] [--] COMMAND [ARGS...]';
   static override flags = {
     ...envFlags,
     'preserve-env': Flags.boolean({ description: 'Variables already set in your environment win over secrets of the same name' }),
