@@ -4,8 +4,8 @@
  *
  * Same steps as before, less waiting: the SDK builds first (the type-check and the CLI read its
  * declarations); then the type-check (tsc, ~20 s and one core) and the lint (`npm run lint`: ESLint and Prettier)
- * run beside the server build, the CLI build and jest, which need only what they build. Their output
- * is printed after jest's, and `npm test` fails if any step fails.
+ * run beside the server, CLI and dashboard builds (themselves side by side) and jest, which need only
+ * what they build. Their output is printed after jest's, and `npm test` fails if any step fails.
  */
 import { spawn } from 'node:child_process';
 
@@ -31,9 +31,9 @@ const step = async (script) => {
 await step('build:sdk');
 const typecheck = run(npm, ['run', '-s', 'typecheck'], { quiet: true });
 const lint = run(npm, ['run', '-s', 'lint'], { quiet: true });
-await step('build');
-await step('build:cli');
-await step('build:web'); // the dashboard, which test apps serve at / (test/dashboard)
+// The server, the CLI and the dashboard (which test apps serve at /, test/dashboard) build side by side:
+// each reads only the SDK's build and writes its own dist.
+await Promise.all([step('build'), step('build:cli'), step('build:web')]);
 const jest = await run(process.execPath, ['node_modules/jest/bin/jest.js', ...process.argv.slice(2)], {
   env: { ...process.env, NODE_OPTIONS: '--experimental-vm-modules --no-warnings' },
 });

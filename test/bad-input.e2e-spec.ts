@@ -5,16 +5,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type pg from 'pg';
-import { renderOpenApi } from '../src/openapi/write-openapi.js';
 import { addMember, createOrg, createToken, registerUser, type TestOrg, type TestUser } from './factories/accounts.js';
 import { verifyEmail } from './factories/mail.js';
 import { createProject, seedSecrets } from './factories/vault.js';
 import { createWebhook } from './factories/webhooks.js';
 import type { RequestOptions, Response } from './support/http.js';
-import { startTestContext, type TestContext } from './support/test-app.js';
+import { renderedOpenApi, startTestContext, type TestContext } from './support/test-app.js';
 
 // ---------------------------------------------------------------------------------------------
-// The routes, from the OpenAPI document of the code (the same builder serves /openapi.json).
+// The routes, from the OpenAPI document of the code (the same builder serves /openapi.json), rendered
+// by this worker's app host, which has the server's modules loaded already.
 // ---------------------------------------------------------------------------------------------
 
 type Schema = Record<string, any>;
@@ -29,7 +29,7 @@ interface Operation {
   params: { name: string; in: 'path' | 'query'; schema: Schema }[];
 }
 
-const document = JSON.parse(await renderOpenApi()) as { paths: Record<string, Record<string, any>>; components: { schemas: Record<string, Schema> } };
+const document = await renderedOpenApi<{ paths: Record<string, Record<string, any>>; components: { schemas: Record<string, Schema> } }>();
 
 function resolve(schema: Schema): Schema {
   if (typeof schema.$ref === 'string') {

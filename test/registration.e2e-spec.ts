@@ -102,6 +102,20 @@ describe('registration', () => {
     }
   });
 
+  it('creates every account when people of the same name sign up at once, each personal org with a slug of its own', async () => {
+    // The personal org's slug comes from the name; the sign-ups race for it, and none may lose with a 409.
+    const name = `Twin ${randomBytes(3).toString('hex')}`;
+    const emails = Array.from({ length: 6 }, (_, i) => unique(`twin${i}`));
+    const answers = await Promise.all(emails.map((email) => ctx.api.post('/v1/auth/register', { email, password: DEFAULT_PASSWORD, name })));
+    expect(answers.map((res) => `${res.status} ${res.status === 202 ? '' : res.text}`.trim())).toEqual(emails.map(() => '202'));
+    const { rows } = await ctx.db.query<{ email: string; slug: string }>(
+      `SELECT u.email, o.slug FROM users u JOIN memberships m ON m.user_id = u.id AND m.role = 'owner' JOIN orgs o ON o.id = m.org_id WHERE u.email = ANY($1)`,
+      [emails],
+    );
+    expect(rows.map((r) => r.email).sort()).toEqual([...emails].sort());
+    expect(new Set(rows.map((r) => r.slug)).size).toBe(emails.length);
+  });
+
   it('rate-limits sign-ups per client address, counted before any account is created', async () => {
     const limited = await startTestContext({ REGISTER_RATE_LIMIT_PER_IP: '3' });
     try {

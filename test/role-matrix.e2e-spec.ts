@@ -7,11 +7,7 @@
  * State-changing rows get a fresh fixture (or a fresh target) per identity, so no result depends on
  * the order in which identities or rows run.
  */
-import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { RequestMethod } from '@nestjs/common';
-import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
-import { MetadataScanner, ModulesContainer } from '@nestjs/core';
 import { randomBytes } from 'node:crypto';
 import { createOrg, createTeam, createToken, DEFAULT_PASSWORD, registerUser, type TestOrg, type TestUser } from './factories/accounts.js';
 import { startCliLogin } from './factories/cli-login.js';
@@ -19,7 +15,7 @@ import { issueEmailToken } from './factories/mail.js';
 import { createProject, seedSecrets, type TestProject } from './factories/vault.js';
 import type { Credentials, Response } from './support/http.js';
 import { SseStream } from './support/sse.js';
-import { startInProcessTestContext as startTestContext, type InProcessTestContext as TestContext } from './support/in-process-app.js';
+import { startTestContext, type HostedApp, type TestContext as Context } from './support/test-app.js';
 
 const IDENTITIES = ['owner', 'admin', 'developer', 'viewer', 'nonMember', 'anonymous', 'readOnlyToken'] as const;
 /**
@@ -28,6 +24,7 @@ const IDENTITIES = ['owner', 'admin', 'developer', 'viewer', 'nonMember', 'anony
  * token of the team's owner, scoped to the team org (the owner's role, narrowed to reads).
  */
 type Identity = (typeof IDENTITIES)[number];
+type TestContext = Context<HostedApp>;
 
 interface Fixture {
   org: TestOrg;
@@ -676,19 +673,23 @@ describe('role matrix', () => {
   const summary = (expected: RouteRow['expect']) => IDENTITIES.map((who) => `${who} ${expected[who]}`).join(', ');
 
   const title = (row: RouteRow) => (row.variant ? `${row.route} [${row.variant}]` : row.route);
-  it.each(ROUTES.map((row) => [title(row), summary(row.expect), row] as const))('%s answers %s', async (_route, _summary, row) => {
-    const fixtures = await Promise.all(IDENTITIES.map((who) => fixtureFor(row, who)));
-    const mismatches: string[] = [];
-    for (const [i, who] of IDENTITIES.entries()) {
-      const res = await callAs(row, fixtures[i], who);
-      if (res.status !== row.expect[who]) {
-        mismatches.push(`${who}: expected ${row.expect[who]}, got ${res.status} ${res.body?.code ?? ''} ${res.body?.message ?? ''}`.trim());
-      } else if (res.status >= 400 && !(ERROR_CODES[res.status] ?? []).includes(res.body?.code)) {
-        // A refusal comes in the documented error shape (DESIGN.md §6), not as an accident of another kind.
-        mismatches.push(`${who}: ${res.status} with code ${res.body?.code}, expected one of ${ERROR_CODES[res.status]}`);
-      }
-    }
-    expect(mismatches).toEqual([]);
+  // Rows, and the identities of a row, run concurrently: each state-changing row has a fresh fixture or
+  // target per identity (see the top of this file), so no answer depends on what runs beside it.
+  it.concurrent.each(ROUTES.map((row) => [title(row), summary(row.expect), row] as const))('%s answers %s', async (_route, _summary, row) => {
+    const mismatches = await Promise.all(
+      IDENTITIES.map(async (who) => {
+        const res = await callAs(row, await fixtureFor(row, who), who);
+        if (res.status !== row.expect[who]) {
+          return `${who}: expected ${row.expect[who]}, got ${res.status} ${res.body?.code ?? ''} ${res.body?.message ?? ''}`.trim();
+        }
+        if (res.status >= 400 && !(ERROR_CODES[res.status] ?? []).includes(res.body?.code)) {
+          // A refusal comes in the documented error shape (DESIGN.md §6), not as an accident of another kind.
+          return `${who}: ${res.status} with code ${res.body?.code}, expected one of ${ERROR_CODES[res.status]}`;
+        }
+        return undefined;
+      }),
+    );
+    expect(mismatches.filter(Boolean)).toEqual([]);
   });
 
   it('has exactly one row for every route in the OpenAPI document, and none for a route that does not exist', async () => {
@@ -711,7 +712,7 @@ describe('role matrix', () => {
           .filter((key) => HTTP_METHODS.has(key))
           .map((method) => `${method.toUpperCase()} ${path.replace(/^\/v1(?=\/)/, '')}`),
     );
-    expect(nestRoutes(ctx).sort()).toEqual(documented.sort());
+    expect((await ctx.instances[0].handlers()).sort()).toEqual(documented.sort());
   });
 });
 
@@ -724,33 +725,3 @@ const ERROR_CODES: Record<number, string[]> = {
   409: ['conflict'],
   503: ['billing_not_configured'], // billing mutations on the matrix app, which has no STRIPE_SECRET_KEY
 };
-
-/** Every handler of every controller, as `METHOD /path/{param}` without the global prefix. */
-function nestRoutes(ctx: TestContext): string[] {
-  const scanner = new MetadataScanner();
-  const modules = ctx.instances[0].app.get(ModulesContainer);
-  const routes: string[] = [];
-  for (const module of modules.values()) {
-    for (const wrapper of module.controllers.values()) {
-      const controller = wrapper.metatype as { prototype: Record<string, unknown> } | null;
-      if (!controller) continue;
-      const bases = ([] as string[]).concat(Reflect.getMetadata(PATH_METADATA, controller) ?? '/');
-      for (const name of scanner.getAllMethodNames(controller.prototype)) {
-        const handler = controller.prototype[name] as object;
-        const paths: string | string[] | undefined = Reflect.getMetadata(PATH_METADATA, handler);
-        if (paths === undefined) continue;
-        const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod];
-        for (const base of bases) {
-          for (const path of ([] as string[]).concat(paths)) {
-            const full = `/${[base, path]
-              .map((p) => p.replace(/^\/+|\/+$/g, ''))
-              .filter(Boolean)
-              .join('/')}`;
-            routes.push(`${method} ${full.replace(/:(\w+)/g, '{$1}')}`);
-          }
-        }
-      }
-    }
-  }
-  return routes;
-}

@@ -6,6 +6,9 @@
 // Protocol (JSON over HTTP on 127.0.0.1, port sent to the parent over IPC):
 //   POST   /apps      { databaseUrl, env }  → 201 { id, url }   (env: the app's settings, as loadConfig reads them)
 //   DELETE /apps/:id                       → 204 once app.close() has finished
+//   GET    /apps/:id/handlers              → 200 [`METHOD /path/{param}`]: every handler Nest mapped in that app
+//   GET    /openapi                        → 200 the OpenAPI document as `npm run openapi` renders it (no database)
+// The last two let a test file read what only the server's modules can tell without importing them.
 // An app that fails to start answers 500 { message }: startTestContext throws it.
 import 'reflect-metadata';
 import http from 'node:http';
@@ -35,6 +38,44 @@ async function startApp({ databaseUrl, env }) {
   apps.set(id, app);
   return { id, url: `http://127.0.0.1:${port}` };
 }
+
+/** Every handler of every controller of an app, as `METHOD /path/{param}` without the global prefix. */
+async function handlersOf(app) {
+  const [{ RequestMethod }, { METHOD_METADATA, PATH_METADATA }, { MetadataScanner, ModulesContainer }] = await Promise.all([
+    import('@nestjs/common'),
+    import('@nestjs/common/constants.js'),
+    import('@nestjs/core'),
+  ]);
+  const scanner = new MetadataScanner();
+  const routes = [];
+  for (const module of app.get(ModulesContainer).values()) {
+    for (const wrapper of module.controllers.values()) {
+      const controller = wrapper.metatype;
+      if (!controller) continue;
+      const bases = [].concat(Reflect.getMetadata(PATH_METADATA, controller) ?? '/');
+      for (const name of scanner.getAllMethodNames(controller.prototype)) {
+        const handler = controller.prototype[name];
+        const paths = Reflect.getMetadata(PATH_METADATA, handler);
+        if (paths === undefined) continue;
+        const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler)];
+        for (const base of bases) {
+          for (const path of [].concat(paths)) {
+            const full = `/${[base, path]
+              .map((p) => p.replace(/^\/+|\/+$/g, ''))
+              .filter(Boolean)
+              .join('/')}`;
+            routes.push(`${method} ${full.replace(/:(\w+)/g, '{$1}')}`);
+          }
+        }
+      }
+    }
+  }
+  return routes;
+}
+
+let openApi;
+/** Rendered once per host: the document depends on the code only. */
+const renderOpenApi = () => (openApi ??= import('../../dist/src/openapi/write-openapi.js').then(({ renderOpenApi: render }) => render()));
 
 async function closeApp(id) {
   const app = apps.get(id);
@@ -68,6 +109,10 @@ const server = http.createServer(async (req, res) => {
   };
   try {
     if (req.method === 'POST' && req.url === '/apps') return answer(201, await startApp(await readJson(req)));
+    if (req.method === 'GET' && req.url === '/openapi') return answer(200, JSON.parse(await renderOpenApi()));
+    const handlers = /^\/apps\/(\d+)\/handlers$/.exec(req.url ?? '');
+    if (req.method === 'GET' && handlers)
+      return apps.has(handlers[1]) ? answer(200, await handlersOf(apps.get(handlers[1]))) : answer(404, { message: `no app ${handlers[1]}` });
     const match = /^\/apps\/(\d+)$/.exec(req.url ?? '');
     if (req.method === 'DELETE' && match) return (await closeApp(match[1])) ? answer(204) : answer(404, { message: `no app ${match[1]}` });
     answer(404, { message: `${req.method} ${req.url}: unknown` });

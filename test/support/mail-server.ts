@@ -79,8 +79,11 @@ export class TestMailServer {
     return this.received.filter((m) => m.to.includes(address.toLowerCase()));
   }
 
-  /** The first mail to `address` (after `skip` earlier ones) whose subject matches; waits for it. */
-  async next(address: string, subject: RegExp, { skip = 0, timeoutMs = 5000 } = {}): Promise<ReceivedMail> {
+  /**
+   * The first mail to `address` (after `skip` earlier ones) whose subject matches; waits for it, up to a
+   * deadline that only bounds a failing test: a loaded 2-core machine once took more than 5 s to deliver a mail.
+   */
+  async next(address: string, subject: RegExp, { skip = 0, timeoutMs = 20_000 } = {}): Promise<ReceivedMail> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = this.to(address).filter((m) => subject.test(m.subject))[skip];

@@ -49,8 +49,22 @@ export function testAppEnv(env: Record<string, string>): Record<string, string> 
  * server's modules, which costs about a second of CPU per file under jest. A test that reaches into
  * the app (`app.get(…)`), or fakes its clock, uses startInProcessTestContext (in-process-app.ts).
  */
-export function startTestContext(env: Record<string, string> = {}): Promise<TestContext> {
+export function startTestContext(env: Record<string, string> = {}): Promise<TestContext<HostedApp>> {
   return startContextWith(env, startHostedApp);
+}
+
+/** An app run by this worker's app host. */
+export interface HostedApp extends TestApp {
+  /** Every handler Nest has mapped in the app, as `METHOD /path/{param}` without the global prefix. */
+  handlers(): Promise<string[]>;
+}
+
+/**
+ * The OpenAPI document of the code as `npm run openapi` renders it (without a database), rendered by
+ * this worker's app host: a test file that needs it before its first test does not import the server.
+ */
+export async function renderedOpenApi<T = unknown>(): Promise<T> {
+  return (await (await hostRequest('GET', '/openapi')).json()) as T;
 }
 
 /** A fresh test database and a first app on it, started by `start`. */
@@ -104,12 +118,13 @@ async function hostRequest(method: string, path: string, body?: unknown): Promis
   return res;
 }
 
-async function startHostedApp(databaseUrl: string, env: Record<string, string>): Promise<TestApp> {
+async function startHostedApp(databaseUrl: string, env: Record<string, string>): Promise<HostedApp> {
   const { id, url } = (await (await hostRequest('POST', '/apps', { databaseUrl, env })).json()) as { id: string; url: string };
   let closed: Promise<void> | undefined;
   return {
     url,
     http: new HttpClient(url),
+    handlers: async () => (await (await hostRequest('GET', `/apps/${id}/handlers`)).json()) as string[],
     close: () => (closed ??= hostRequest('DELETE', `/apps/${id}`).then(() => undefined)),
   };
 }

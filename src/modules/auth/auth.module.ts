@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
+import { createSecretKey } from 'node:crypto';
 import { RateLimiter } from '../../common/rate-limit/rate-limiter.service.js';
 import { CONFIG, type AppConfig } from '../../config/config.js';
 import { AuditModule } from '../audit/audit.module.js';
@@ -42,7 +43,12 @@ import { UsersModule } from './users.module.js';
       inject: [CONFIG],
       useFactory: (config: AppConfig) => {
         if (!config.sessionSecret) throw new Error('SESSION_SECRET was not resolved before start-up');
-        return { secret: config.sessionSecret, signOptions: { algorithm: 'HS256', issuer: 'secr' }, verifyOptions: { issuer: 'secr' } };
+        // A KeyObject, made once (a string is tried as a PEM private key on every signature).
+        return {
+          secret: createSecretKey(Buffer.from(config.sessionSecret)),
+          signOptions: { algorithm: 'HS256', issuer: 'secr' },
+          verifyOptions: { issuer: 'secr' },
+        };
       },
     }),
   ],

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import { DataSource } from 'typeorm';
 import type { RequestMeta } from '../auth/request-context.js';
 import { BadRequestError, NotFoundError } from '../../common/errors/domain-error.js';
@@ -68,9 +68,13 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
  */
 @Injectable()
 export class BillingService {
-  private readonly stripe: Stripe | null;
+  /**
+   * The Stripe client, made on first use: the SDK is imported then, not at start-up (it is a quarter of
+   * a second of a boot's CPU, and most installs and requests never use it).
+   */
+  private stripe?: Promise<Stripe>;
   /** Only for signature checks, which need no API key. */
-  private readonly verifier = new Stripe('sk_unused');
+  private verifier?: Promise<Stripe>;
 
   constructor(
     private readonly db: DataSource,
@@ -81,18 +85,7 @@ export class BillingService {
     private readonly members: MembersUsage,
     private readonly webhooks: WebhooksRepository,
     @Inject(CONFIG) private readonly config: AppConfig,
-  ) {
-    const { secretKey, apiUrl } = config.stripe;
-    if (!secretKey) {
-      this.stripe = null;
-    } else if (apiUrl) {
-      const url = new URL(apiUrl);
-      const protocol = url.protocol === 'http:' ? 'http' : 'https';
-      this.stripe = new Stripe(secretKey, { host: url.hostname, port: Number(url.port || (protocol === 'http' ? 80 : 443)), protocol, maxNetworkRetries: 0 });
-    } else {
-      this.stripe = new Stripe(secretKey);
-    }
-  }
+  ) {}
 
   async status(orgId: string): Promise<BillingStatusDto> {
     const row = await this.orgs.billingOf(orgId);
@@ -110,16 +103,17 @@ export class BillingService {
       planIsDefault,
       subscriptionStatus: row.subscription_status,
       currentPeriodEnd: row.current_period_end ? row.current_period_end.toISOString() : null,
-      billingConfigured: this.stripe !== null,
+      billingConfigured: Boolean(this.config.stripe.secretKey),
       usage: { projects, members, webhooks },
       limits: limitsForApi(limits),
     };
   }
 
   async checkout(orgId: string, plan: PaidPlan): Promise<BillingUrlDto> {
-    const stripe = this.requireStripe();
+    if (!this.config.stripe.secretKey) throw new BillingNotConfiguredError();
     const price = plan === 'pro' ? this.config.stripe.pricePro : this.config.stripe.priceTeam;
     if (!price) throw new BillingNotConfiguredError(`No Stripe price is configured for the '${plan}' plan (STRIPE_PRICE_${plan.toUpperCase()})`);
+    const stripe = await this.requireStripe();
     const customer = await this.customerFor(stripe, orgId);
     const base = this.config.publicUrl;
     const session = await stripe.checkout.sessions.create({
@@ -137,7 +131,7 @@ export class BillingService {
   }
 
   async portal(orgId: string): Promise<BillingUrlDto> {
-    const stripe = this.requireStripe();
+    const stripe = await this.requireStripe();
     const customer = await this.customerFor(stripe, orgId);
     const session = await stripe.billingPortal.sessions.create({ customer, return_url: `${this.config.publicUrl}/billing` });
     return { url: session.url };
@@ -153,9 +147,10 @@ export class BillingService {
     const secret = this.config.stripe.webhookSecret;
     if (!secret) throw new BillingNotConfiguredError('The Stripe webhook is not configured on this server (STRIPE_WEBHOOK_SECRET is not set)');
     if (!rawBody) throw new BadRequestError('Missing request body');
+    const verifier = await (this.verifier ??= loadStripe().then((StripeClient) => new StripeClient('sk_unused')));
     let event: Json;
     try {
-      event = this.verifier.webhooks.constructEvent(rawBody, signature, secret, WEBHOOK_TOLERANCE_SECONDS) as unknown as Json;
+      event = verifier.webhooks.constructEvent(rawBody, signature, secret, WEBHOOK_TOLERANCE_SECONDS) as unknown as Json;
     } catch {
       throw new BadRequestError('Invalid Stripe signature, or its timestamp is outside the tolerance');
     }
@@ -242,8 +237,15 @@ export class BillingService {
     }
   }
 
-  private requireStripe(): Stripe {
-    if (!this.stripe) throw new BillingNotConfiguredError();
+  private requireStripe(): Promise<Stripe> {
+    const { secretKey, apiUrl } = this.config.stripe;
+    if (!secretKey) throw new BillingNotConfiguredError();
+    this.stripe ??= loadStripe().then((StripeClient) => {
+      if (!apiUrl) return new StripeClient(secretKey);
+      const url = new URL(apiUrl);
+      const protocol = url.protocol === 'http:' ? 'http' : 'https';
+      return new StripeClient(secretKey, { host: url.hostname, port: Number(url.port || (protocol === 'http' ? 80 : 443)), protocol, maxNetworkRetries: 0 });
+    });
     return this.stripe;
   }
 
@@ -273,6 +275,8 @@ export class BillingService {
     });
   }
 }
+
+const loadStripe = async (): Promise<typeof Stripe> => (await import('stripe')).default;
 
 function idOf(value: unknown): string | null {
   if (typeof value === 'string') return value;

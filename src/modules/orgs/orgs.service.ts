@@ -35,14 +35,19 @@ export class OrgsService {
 
   /** Creates an org and makes `ownerId` its owner, in the caller's transaction. */
   async createWithOwner(em: EntityManager, input: NewOrg): Promise<OrgDto> {
-    const slug = input.slug ?? (await this.freeSlug(em, input.name));
-    let org: OrgRow;
-    try {
-      // A savepoint, so a taken slug leaves the surrounding transaction usable for the error path.
-      org = await em.transaction((inner) => this.repo.insert(inner, { name: input.name, slug }));
-    } catch (error) {
-      if (isUniqueViolation(error, 'orgs_slug_key')) throw new OrgSlugTakenError(slug);
-      throw error;
+    let slug = input.slug ?? (await this.freeSlug(em, input.name));
+    let org: OrgRow | undefined;
+    for (let attempt = 1; !org; attempt++) {
+      try {
+        // A savepoint, so a taken slug leaves the surrounding transaction usable for the error path.
+        org = await em.transaction((inner) => this.repo.insert(inner, { name: input.name, slug }));
+      } catch (error) {
+        if (!isUniqueViolation(error, 'orgs_slug_key')) throw error;
+        // A slug the caller chose is theirs to change. One made from the name was free when looked up and
+        // taken since by a concurrent create (two sign-ups named alike): another suffix, a few times.
+        if (input.slug || attempt >= 3) throw new OrgSlugTakenError(slug);
+        slug = suffixed(slugify(input.name));
+      }
     }
     await this.repo.addMember(em, org.id, input.ownerId, 'owner');
     await this.audit.record(em, {
@@ -71,6 +76,8 @@ export class OrgsService {
   private async freeSlug(em: EntityManager, name: string): Promise<string> {
     const base = slugify(name);
     if (!(await this.repo.slugTaken(em, base))) return base;
-    return `${base.slice(0, 56)}-${randomBytes(3).toString('hex')}`;
+    return suffixed(base);
   }
 }
+
+const suffixed = (base: string): string => `${base.slice(0, 56)}-${randomBytes(3).toString('hex')}`;
