@@ -61,8 +61,12 @@ export async function startBenchServer({ name, nodeArgs = [], env = {}, root = u
     stdio: ['ignore', stdout, 'inherit'],
   });
   const stop = async () => {
-    server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
+    // A server that already exited (a crash at boot) has no 'exit' left to wait for.
+    if (server.exitCode === null && server.signalCode === null) {
+      const exited = new Promise((r) => server.once('exit', r));
+      server.kill('SIGTERM');
+      await exited;
+    }
     await database.stop();
     await rm(dataDir, { recursive: true, force: true });
   };
@@ -73,6 +77,7 @@ export async function startBenchServer({ name, nodeArgs = [], env = {}, root = u
       } catch {
         // not listening yet
       }
+      if (server.exitCode !== null) throw new Error(`the server exited during start-up (code ${server.exitCode}): see its output above`);
       if (i > 300) throw new Error('server did not become ready');
       await new Promise((r) => setTimeout(r, 100));
     }
