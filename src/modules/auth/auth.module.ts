@@ -27,7 +27,6 @@ import { EmailVerificationService } from './email-verification.service.js';
 import { PasswordResetService } from './password-reset.service.js';
 import { SessionJwtStrategy } from './session-jwt.strategy.js';
 import { SessionsService } from './sessions.service.js';
-import { StrategyNames } from './strategy-names.js';
 import { TokensService } from './tokens.service.js';
 import { UsersModule } from './users.module.js';
 
@@ -62,7 +61,6 @@ import { UsersModule } from './users.module.js';
     OidcTrustsService,
     OidcExchangeService,
     OidcKeys,
-    StrategyNames,
     BearerTokenStrategy,
     SessionJwtStrategy,
     { provide: APP_GUARD, useClass: AuthGuard },

@@ -4,7 +4,6 @@ import type { FastifyRequest } from 'fastify';
 import passport from 'passport';
 import { UnauthorizedError } from '../../common/errors/domain-error.js';
 import type { Authenticated } from './request-context.js';
-import { StrategyNames } from './strategy-names.js';
 import { TokensService } from './tokens.service.js';
 
 export const BEARER_STRATEGY = 'secr-bearer';
@@ -46,12 +45,8 @@ const invalidToken = (): UnauthorizedError => new UnauthorizedError('Invalid, ex
  */
 @Injectable()
 export class BearerTokenStrategy extends PassportStrategy(BearerStrategyBase, BEARER_STRATEGY) {
-  constructor(
-    private readonly tokens: TokensService,
-    names: StrategyNames,
-  ) {
+  constructor(private readonly tokens: TokensService) {
     super();
-    passport.use(names.bearer, this); // this app's own name (StrategyNames)
   }
 
   validate(req: FastifyRequest, token: string): Promise<Authenticated | null> {

@@ -2,12 +2,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
 import { createSecretKey } from 'node:crypto';
-import passport from 'passport';
 import { Strategy } from 'passport-jwt';
 import { CONFIG, type AppConfig } from '../../config/config.js';
 import type { Authenticated } from './request-context.js';
 import { SESSION_COOKIE, SessionsService, type SessionClaims } from './sessions.service.js';
-import { StrategyNames } from './strategy-names.js';
 
 export const SESSION_STRATEGY = 'secr-session';
 
@@ -21,7 +19,6 @@ export class SessionJwtStrategy extends PassportStrategy(Strategy, SESSION_STRAT
   constructor(
     private readonly sessions: SessionsService,
     @Inject(CONFIG) config: AppConfig,
-    names: StrategyNames,
   ) {
     if (!config.sessionSecret) throw new Error('SESSION_SECRET was not resolved before start-up');
     super({
@@ -33,7 +30,6 @@ export class SessionJwtStrategy extends PassportStrategy(Strategy, SESSION_STRAT
       issuer: 'secr',
       passReqToCallback: true,
     });
-    passport.use(names.session, this); // this app's own name (StrategyNames)
   }
 
   validate(req: FastifyRequest, claims: SessionClaims): Promise<Authenticated | null> {
