@@ -54,6 +54,7 @@ describe('dashboard pages', () => {
       STRIPE_PRICE_TEAM: 'price_team',
       STRIPE_API_URL: stripe.url,
       WEBHOOK_ALLOW_PRIVATE: 'true',
+      OIDC_ALLOW_PRIVATE: 'true', // the trust below names a loopback issuer (no public address, even unfetched)
       WEBHOOK_POLL_INTERVAL_MS: '500',
       LOGIN_RATE_LIMIT_PER_ACCOUNT: '1000',
       LOGIN_LOCKOUT_FAILURES: '3',
@@ -164,6 +165,43 @@ describe('dashboard pages', () => {
     expect((await ctx.db.query(`SELECT count(*)::int AS n FROM webhooks WHERE org_id = $1`, [owner.personalOrg.id])).rows[0].n).toBe(0);
   });
 
+  it('reaches keyless CI from the menu, creates a trust relationship with its conditions and grants, and deletes it', async () => {
+    await page.goto(orgPath);
+    await page.getByRole('link', { name: 'Keyless CI' }).click();
+    await page.getByRole('heading', { name: /: keyless CI$/ }).waitFor();
+    await field(page, 'Name').fill('github-deploy');
+    await field(page, 'Issuer').fill('http://127.0.0.1:9/issuer');
+    await field(page, 'Audience').fill('https://secr.example.test');
+    await field(page, 'Conditions').fill('repository=acme/api\nref=refs/heads/main');
+    await pick(page, 'Project', 'shop');
+    await field(page, 'Environments').fill('staging');
+    await page.getByRole('button', { name: 'Create relationship' }).click();
+    const row = page.getByRole('row').filter({ hasText: 'github-deploy' });
+    await row.waitFor();
+    expect(await textOf(row)).toContain('shop / staging, read, 15 min');
+    const [trust] = (
+      await ctx.db.query(`SELECT id, issuer, audience, conditions, environments, access, ttl_seconds FROM oidc_trusts WHERE org_id = $1`, [
+        owner.personalOrg.id,
+      ])
+    ).rows;
+    expect(trust).toMatchObject({
+      issuer: 'http://127.0.0.1:9/issuer',
+      audience: 'https://secr.example.test',
+      environments: ['staging'],
+      access: 'read',
+      ttl_seconds: 900,
+    });
+    expect(trust.conditions).toEqual([
+      { claim: 'repository', pattern: 'acme/api' },
+      { claim: 'ref', pattern: 'refs/heads/main' },
+    ]);
+    expect(await row.getByRole('button', { name: 'Copy the id of github-deploy' }).textContent()).toBe(trust.id.slice(0, 8));
+
+    await row.getByRole('button', { name: 'Delete' }).click(); // confirmed (the page accepts dialogs)
+    await row.waitFor({ state: 'detached' });
+    expect((await ctx.db.query(`SELECT count(*)::int AS n FROM oidc_trusts WHERE org_id = $1`, [owner.personalOrg.id])).rows[0].n).toBe(0);
+  });
+
   it('shows the plan and usage against its limits, and sends an owner to Stripe Checkout; an admin gets no payment buttons', async () => {
     await page.route('https://checkout.stripe.com/**', (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<p>Stripe Checkout</p>' }));
     await page.goto(`${orgPath}/billing`);
@@ -255,7 +293,7 @@ describe('dashboard pages', () => {
     }
   });
 
-  it('offers a viewer no management: no webhooks, audit or billing pages, a template without edits, only the development environment', async () => {
+  it('offers a viewer no management: no webhooks, keyless CI, audit or billing pages, a template without edits, only the development environment', async () => {
     const viewer = await registerUser(ctx.api, 'viewer');
     expect((await ctx.api.post(`/v1/members/${owner.personalOrg.id}/invite`, { email: viewer.email, role: 'viewer' }, { session: owner.session })).status).toBe(
       201,
@@ -271,9 +309,11 @@ describe('dashboard pages', () => {
       expect(await guest.getByRole('region', { name: /^Validation of (staging|production)$/ }).count()).toBe(0);
       expect(await guest.getByRole('button', { name: 'Add template key' }).count()).toBe(0);
       expect(await guest.getByRole('button', { name: /^Remove / }).count()).toBe(0);
-      for (const section of ['Webhooks', 'Audit log', 'Billing']) expect(await guest.getByRole('link', { name: section }).count()).toBe(0);
+      for (const section of ['Webhooks', 'Keyless CI', 'Audit log', 'Billing']) expect(await guest.getByRole('link', { name: section }).count()).toBe(0);
       await guest.goto(`${orgPath}/billing`);
       await guest.getByText("Only the organization's owners and admins see its plan and billing.").waitFor();
+      await guest.goto(`${orgPath}/oidc`);
+      await guest.getByText('Only owners and admins manage keyless CI.').waitFor();
     } finally {
       await context.close();
     }

@@ -55,6 +55,7 @@ export function Shell({ org, children }: { org?: string; children: ReactNode }) 
             {section('Projects', `/orgs/${current.slug}`)}
             {section('Members', `/orgs/${current.slug}/members`)}
             {section('Webhooks', `/orgs/${current.slug}/webhooks`, can(current.role, Permission.WebhooksRead))}
+            {section('Keyless CI', `/orgs/${current.slug}/oidc`, can(current.role, Permission.OidcTrustsRead))}
             {section('Audit log', `/orgs/${current.slug}/audit`, can(current.role, Permission.AuditRead))}
             {section('Billing', `/orgs/${current.slug}/billing`, can(current.role, Permission.BillingRead))}
             {section('Settings', `/orgs/${current.slug}/settings`)}
