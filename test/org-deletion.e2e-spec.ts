@@ -60,6 +60,18 @@ describe('org deletion in batches', () => {
     }
   }
 
+  it('purges a deleted org through the job the deletion enqueues, on an instance that runs purges', async () => {
+    const worker = await ctx.startInstance({ ORG_PURGE_BATCH_SIZE: String(BATCH), ORG_PURGE_CONCURRENCY: '1' });
+    const { org } = await populated('Purged by its job');
+    // Deleted through the purging instance: its worker is woken when the deletion commits.
+    expect((await worker.http.delete(`/v1/orgs/${org.id}`, as())).status).toBe(204);
+    await until('the org purged', async () => (await counts(org.id)).orgs === 0);
+    expect(await counts(org.id)).toEqual({ orgs: 0, projects: 0, secrets: 0, versions: 0, changes: 0, audit: 0 });
+    // The next test drives a purge by hand: no instance may purge meanwhile.
+    ctx.instances.splice(ctx.instances.indexOf(worker), 1);
+    await worker.close();
+  });
+
   it('hides the org at once, deletes its data in bounded batches, and a restarted instance finishes the purge even without its job', async () => {
     const { org, projects } = await populated('Doomed');
     const kept = await populated('Kept');

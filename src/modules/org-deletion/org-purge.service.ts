@@ -42,6 +42,8 @@ export interface PurgeStep {
 export class OrgPurge implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(OrgPurge.name);
   private stopping = false;
+  /** This instance's purge worker, woken when a deletion here commits (else it finds the job at its next poll). */
+  private workerId: string | undefined;
 
   constructor(
     private readonly db: DataSource,
@@ -67,7 +69,7 @@ export class OrgPurge implements OnModuleInit, OnApplicationBootstrap, BeforeApp
     const { concurrency } = this.config.orgPurge;
     if (!concurrency) return;
     const boss = await this.queue.ready();
-    await boss.work<PurgeJob>(ORG_PURGE_QUEUE, { batchSize: concurrency }, (jobs: Job<PurgeJob>[]) =>
+    this.workerId = await boss.work<PurgeJob>(ORG_PURGE_QUEUE, { batchSize: concurrency }, (jobs: Job<PurgeJob>[]) =>
       Promise.all(jobs.map((job) => this.purge(job.data.orgId))),
     );
     // Orgs whose purge a stopped instance left unfinished (its job may be gone with it): sent again.
@@ -90,6 +92,7 @@ export class OrgPurge implements OnModuleInit, OnApplicationBootstrap, BeforeApp
       const boss = await this.queue.ready();
       await boss.send(ORG_PURGE_QUEUE, { orgId: org.id }, { ...jobOptions(), db: transactionDb(em) });
     });
+    if (this.workerId) (await this.queue.ready()).notifyWorker(this.workerId);
   }
 
   /** Runs steps until the org is gone. */
