@@ -52,7 +52,12 @@ export class AuditRetention implements OnModuleInit, BeforeApplicationShutdown {
   async runAll(now = new Date()): Promise<RetentionResult[]> {
     const results: RetentionResult[] = [];
     for (const [orgId, days] of await this.settings.periods(await this.repo.chainedOrgs())) {
-      results.push(await this.run(orgId, new Date(now.getTime() - days * DAY_MS)));
+      // One org's failure (say it was deleted meanwhile) does not hold up the others' retention.
+      try {
+        results.push(await this.run(orgId, new Date(now.getTime() - days * DAY_MS)));
+      } catch (error) {
+        this.logger.error({ err: error, orgId }, 'Audit retention of an org failed');
+      }
     }
     return results;
   }
