@@ -10,6 +10,8 @@ import { CONFIG, type AppConfig } from './config/config.js';
 import { DatabaseModule } from './database/database.module.js';
 import { dataSourceOptions } from './database/data-source.js';
 import { AdminModule } from './modules/admin/admin.module.js';
+import { AuditRetentionModule } from './modules/audit/audit-retention.module.js';
+import { OrgDeletionModule } from './modules/org-deletion/org-deletion.module.js';
 import { BillingModule } from './modules/billing/billing.module.js';
 import { ChangesModule } from './modules/changes/changes.module.js';
 import { MetricsModule } from './modules/metrics/metrics.module.js';
@@ -45,6 +47,7 @@ export class AppModule {
         MetricsModule,
         AuthModule,
         OrgsModule,
+        OrgDeletionModule,
         MembersModule,
         ProjectsModule,
         SecretsModule,
@@ -55,6 +58,7 @@ export class AppModule {
         AdminModule,
         BillingModule,
         HealthModule,
+        AuditRetentionModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: HttpErrorFilter },

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
+import { AuditChain } from '../src/modules/audit/audit-chain.service.js';
 import { registerUser, type TestUser } from './factories/accounts.js';
 import { verifyEmail } from './factories/mail.js';
 import { createProject, secretsPath, seedSecrets, type TestProject } from './factories/vault.js';
@@ -101,6 +102,8 @@ describe.each([
       { session: owner.session },
     );
     expect(hook.status).toBe(201);
+    // Signed audit checkpoints: their HMAC key is wrapped by local too.
+    expect(await ctx.instances[0].app.get(AuditChain).checkpointAll()).toBeGreaterThan(0);
   });
   afterAll(async () => {
     await ctx?.close();
@@ -132,7 +135,8 @@ describe.each([
   async function wrappedBy() {
     const { rows } = await ctx.db.query(
       `SELECT provider, count(*)::int AS n FROM project_keys WHERE wrapped_key IS NOT NULL GROUP BY 1
-        UNION ALL SELECT 'webhook:' || secret_provider, count(*)::int FROM webhooks GROUP BY 1`,
+        UNION ALL SELECT 'webhook:' || secret_provider, count(*)::int FROM webhooks GROUP BY 1
+        UNION ALL SELECT 'audit:' || provider, count(*)::int FROM audit_signing_keys GROUP BY 1`,
     );
     return Object.fromEntries(rows.map((r) => [r.provider, r.n]));
   }
@@ -159,9 +163,18 @@ describe.each([
     }
   }
 
-  it('re-wraps every project key and webhook secret, resumes after being killed, keeps pulls working, and re-encrypts no value', async () => {
+  async function verifiesAudit(api: HttpClient) {
+    const res = await api.get(`/v1/audit/${owner.personalOrg.id}/verify`, { session: owner.session });
+    expect(res.status).toBe(200);
+    // A checkpoint whose key cannot be unwrapped would be reported as forged.
+    expect(res.body).toMatchObject({ valid: true, firstProblem: null });
+    expect(res.body.checkpoints).toBeGreaterThan(0);
+  }
+
+  it('re-wraps every project key, webhook secret and audit signing key, resumes after being killed, keeps pulls working, and re-encrypts no value', async () => {
     const valuesBefore = await storedValues();
-    expect(await wrappedBy()).toEqual({ local: PROJECTS, 'webhook:local': 1 });
+    expect(await wrappedBy()).toEqual({ local: PROJECTS, 'webhook:local': 1, 'audit:local': 1 });
+    await verifiesAudit(ctx.api);
 
     // Step 1 of the move: servers restart with the new provider primary and the old one still configured.
     const moving = (await ctx.startInstance(target.env)).http;
@@ -183,7 +196,7 @@ describe.each([
     await Promise.race([held, first.exited.then((code) => Promise.reject(new Error(`kms:rewrap exited (${code}) before the hold:\n${first.output()}`)))]);
     await until('three keys rewrapped', async () => (await wrappedBy())[target.name] === 3);
     const midway = await wrappedBy();
-    expect(midway).toEqual({ [target.name]: 3, local: PROJECTS - 3, 'webhook:local': 1 });
+    expect(midway).toEqual({ [target.name]: 3, local: PROJECTS - 3, 'webhook:local': 1, 'audit:local': 1 });
 
     // Pulls keep working meanwhile, from an instance that has cached none of these keys.
     await pullsAll(moving);
@@ -197,15 +210,16 @@ describe.each([
     expect(await dry.exited).toBe(1);
     expect(dry.output()).toContain(`${PROJECTS - 3} project key(s) wrapped by local (`);
     expect(dry.output()).toMatch(/1 webhook secret\(s\) wrapped by local \([^)]+\): to rewrap/);
+    expect(dry.output()).toMatch(/1 audit signing key\(s\) wrapped by local \([^)]+\): to rewrap/);
     expect(await wrappedBy()).toEqual(midway);
 
     // Run again: it takes what is left.
     target.releaseHolds();
     const second = runRewrap();
     expect(await second.exited).toBe(0);
-    expect(second.output()).toContain(`rewrapped ${PROJECTS - 3} project key(s) and 1 webhook secret(s)`);
+    expect(second.output()).toContain(`rewrapped ${PROJECTS - 3} project key(s) and 1 webhook secret(s), 1 audit signing key(s)`);
     expect(second.output()).toContain(`Every stored key is wrapped by ${target.name}`);
-    expect(await wrappedBy()).toEqual({ [target.name]: PROJECTS, [`webhook:${target.name}`]: 1 });
+    expect(await wrappedBy()).toEqual({ [target.name]: PROJECTS, [`webhook:${target.name}`]: 1, [`audit:${target.name}`]: 1 });
     const { rows: keys } = await ctx.db.query('SELECT DISTINCT master_key FROM project_keys WHERE wrapped_key IS NOT NULL');
     expect(keys).toEqual([{ master_key: target.masterKeyId }]);
 
@@ -215,12 +229,16 @@ describe.each([
     // A third run finds nothing to do.
     const third = runRewrap();
     expect(await third.exited).toBe(0);
-    expect(third.output()).toContain('rewrapped 0 project key(s) and 0 webhook secret(s)');
+    expect(third.output()).toContain('rewrapped 0 project key(s) and 0 webhook secret(s), 0 audit signing key(s)');
 
     // Step 3: the old provider is no longer needed. A server with only the new one reads every project.
     const only = await ctx.startInstance({ ...target.env, SECR_MASTER_KEY: '' });
     expect(only.config.kms.masterKey).toBeUndefined();
     await pullsAll(only.http);
+    // Checkpoints signed before the move still verify, and new ones are signed with the moved key.
+    await verifiesAudit(only.http);
+    expect(await only.app.get(AuditChain).checkpointAll()).toBeGreaterThan(0);
+    await verifiesAudit(only.http);
     expect((await only.http.get('/health/ready')).status).toBe(200);
     const after = await only.http.get('/v1/admin/keys', { session: owner.session });
     expect(after.body).toMatchObject({ others: [], problems: [], moveComplete: true });

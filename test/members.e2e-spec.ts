@@ -339,7 +339,7 @@ describe('orgs and members', () => {
       expect(res.status).toBe(204);
 
       const { rows } = await ctx.db.query(
-        `SELECT (SELECT count(*) FROM orgs WHERE id = $1)::int AS orgs,
+        `SELECT (SELECT count(*) FROM orgs WHERE id = $1 AND deleted_at IS NULL)::int AS orgs,
                 (SELECT count(*) FROM memberships WHERE org_id = $1)::int AS memberships,
                 (SELECT count(*) FROM org_invites WHERE org_id = $1)::int AS invites,
                 (SELECT count(*) FROM api_tokens WHERE org_id = $1 OR id = ANY ($2::uuid[]))::int AS scoped_tokens,

@@ -116,6 +116,8 @@ const envSchema = z.object({
   AUDIT_CHECKPOINT_INTERVAL_SECONDS: positiveInt.max(86_400).default(300),
   AUDIT_RETENTION_DAYS: positiveInt.max(36_500).optional(),
   AUDIT_RETENTION_INTERVAL_SECONDS: positiveInt.max(86_400).default(3_600),
+  ORG_PURGE_BATCH_SIZE: positiveInt.max(100_000).default(5_000),
+  ORG_PURGE_CONCURRENCY: z.coerce.number().int().min(0).max(16).default(1),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
   WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(6),
   WEBHOOK_RETRY_BASE_SECONDS: positiveInt.max(3600).default(30),
@@ -240,6 +242,12 @@ export interface AppConfig {
     readonly retentionDays: number | undefined;
     /** How often an instance runs the retention pass. */
     readonly retentionIntervalSeconds: number;
+  };
+  readonly orgPurge: {
+    /** Rows deleted per statement while purging a deleted org's data. */
+    readonly batchSize: number;
+    /** Orgs this instance purges at once; 0 = this instance purges none (others, or a later start, do). */
+    readonly concurrency: number;
   };
   readonly webhooks: {
     /**
@@ -425,6 +433,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       retentionDays: e.AUDIT_RETENTION_DAYS,
       retentionIntervalSeconds: e.AUDIT_RETENTION_INTERVAL_SECONDS,
     }),
+    orgPurge: Object.freeze({ batchSize: e.ORG_PURGE_BATCH_SIZE, concurrency: e.ORG_PURGE_CONCURRENCY }),
     webhooks: Object.freeze({
       allowPrivate: e.WEBHOOK_ALLOW_PRIVATE,
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,

@@ -374,7 +374,7 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Delete an organization and everything in it (owner only) */
+        /** Delete an organization and everything in it (owner only): gone at once, its data deleted in the background */
         delete: operations["deleteOrg"];
         options?: never;
         head?: never;
@@ -1036,6 +1036,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/audit/{orgId}/retention": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The org’s audit retention period in force and where it comes from: the org’s own, its plan’s, the server’s, or none (owner/admin) */
+        get: operations["getAuditRetention"];
+        /** Set the org’s audit retention period in days (`null`: its plan’s, else the server’s default) (owner) */
+        put: operations["setAuditRetention"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/audit/{orgId}": {
         parameters: {
             query?: never;
@@ -1080,24 +1098,6 @@ export interface paths {
         /** Export the org’s audit log, oldest first, as NDJSON (or CSV with `format=csv`), streamed (owner/admin) */
         get: operations["exportAudit"];
         put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/audit/{orgId}/retention": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The org’s audit retention period (owner/admin) */
-        get: operations["getAuditRetention"];
-        /** Set the org’s audit retention period in days (`null`: the server’s default) (owner) */
-        put: operations["setAuditRetention"];
         post?: never;
         delete?: never;
         options?: never;
@@ -2254,6 +2254,8 @@ export interface components {
             webhooksPerOrg?: number;
             /** @description -1 = unlimited */
             tokensPerUser?: number;
+            /** @description Days audit events are kept; -1 = the plan sets no period (AUDIT_RETENTION_DAYS applies, else forever); 0 is refused */
+            auditRetentionDays?: number;
         };
         EffectiveLimitDto: {
             /** @description -1 = unlimited */
@@ -2268,6 +2270,7 @@ export interface components {
             secretsPerEnvironment: components["schemas"]["EffectiveLimitDto"];
             webhooksPerOrg: components["schemas"]["EffectiveLimitDto"];
             tokensPerUser: components["schemas"]["EffectiveLimitDto"];
+            auditRetentionDays: components["schemas"]["EffectiveLimitDto"];
         };
         AdminOrgDetailDto: {
             /** Format: uuid */
@@ -2381,6 +2384,37 @@ export interface components {
             /** @example ok */
             status: string;
         };
+        AuditRetentionDto: {
+            /**
+             * @description Audit events older than this many days are deleted; null: kept forever
+             * @example 365
+             */
+            days: number | null;
+            /**
+             * @description Where `days` comes from, in this order: org: the org’s own period; plan: its plan’s; server: AUDIT_RETENTION_DAYS; forever: none is set
+             * @enum {string}
+             */
+            source: "org" | "plan" | "server" | "forever";
+            /**
+             * @description The org’s effective plan
+             * @enum {string}
+             */
+            plan: "free" | "pro" | "team" | "enterprise";
+            /**
+             * @description The plan’s period (with the org’s admin override); null: the plan sets none
+             * @example 30
+             */
+            planDays: number | null;
+            /** @description AUDIT_RETENTION_DAYS; null: unset */
+            serverDays: number | null;
+        };
+        SetAuditRetentionDto: {
+            /**
+             * @description Days to keep audit events; null: the plan’s period, else the server’s default
+             * @example 365
+             */
+            days: number | null;
+        };
         AuditEventDto: {
             /** @example 1042 */
             id: string;
@@ -2483,25 +2517,6 @@ export interface components {
              */
             seq: string;
         };
-        AuditRetentionDto: {
-            /**
-             * @description Audit events older than this many days are deleted; null: kept forever
-             * @example 365
-             */
-            days: number | null;
-            /**
-             * @description org: the org’s own period; server: AUDIT_RETENTION_DAYS; forever: neither is set
-             * @enum {string}
-             */
-            source: "org" | "server" | "forever";
-        };
-        SetAuditRetentionDto: {
-            /**
-             * @description Days to keep audit events; null: the server’s default
-             * @example 365
-             */
-            days: number | null;
-        };
         KeyProviderRefDto: {
             /** @enum {string} */
             provider: "local" | "gcp" | "aws" | "azure";
@@ -2520,7 +2535,7 @@ export interface components {
              */
             masterKey: string;
             /** @enum {string} */
-            kind: "project_key" | "webhook_secret";
+            kind: "project_key" | "webhook_secret" | "audit_signing_key";
             /** @example 42 */
             count: number;
             /** @description Wrapped by the primary provider: nothing to move */
@@ -6549,6 +6564,128 @@ export interface operations {
             };
         };
     };
+    getAuditRetention: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The org's id */
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditRetentionDto"];
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not signed in, or the credential is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not allowed for this identity */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    setAuditRetention: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The org's id */
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetAuditRetentionDto"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditRetentionDto"];
+                };
+            };
+            /** @description Invalid input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not signed in, or the credential is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not allowed for this identity */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
     queryAudit: {
         parameters: {
             query?: {
@@ -6734,128 +6871,6 @@ export interface operations {
                 content: {
                     "application/x-ndjson": components["schemas"]["AuditExportEventDto"];
                     "text/csv": string;
-                };
-            };
-            /** @description Invalid input */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Not signed in, or the credential is invalid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Not allowed for this identity */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-        };
-    };
-    getAuditRetention: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The org's id */
-                orgId: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Success */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["AuditRetentionDto"];
-                };
-            };
-            /** @description Invalid input */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Not signed in, or the credential is invalid */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Not allowed for this identity */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-        };
-    };
-    setAuditRetention: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The org's id */
-                orgId: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["SetAuditRetentionDto"];
-            };
-        };
-        responses: {
-            /** @description Success */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["AuditRetentionDto"];
                 };
             };
             /** @description Invalid input */

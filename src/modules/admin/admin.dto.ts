@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsObject, IsOptional, Max, Min, ValidateIf, ValidateNested } from 'class-validator';
+import { IsIn, IsInt, IsObject, IsOptional, Max, Min, NotEquals, ValidateIf, ValidateNested } from 'class-validator';
 import { PaginationDto } from '../../common/pagination/pagination.dto.js';
 import { PLANS, UNLIMITED, type LimitSource, type PlanName } from '../plans/plan-limits.js';
 
@@ -50,6 +50,18 @@ export class LimitValuesDto {
   @Min(UNLIMITED)
   @Max(LIMIT_MAX)
   tokensPerUser?: number;
+
+  @ApiPropertyOptional({
+    minimum: UNLIMITED,
+    maximum: 36_500,
+    description: 'Days audit events are kept; -1 = the plan sets no period (AUDIT_RETENTION_DAYS applies, else forever); 0 is refused',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(UNLIMITED)
+  @Max(36_500)
+  @NotEquals(0, { message: 'auditRetentionDays must be at least 1, or -1' })
+  auditRetentionDays?: number;
 }
 
 export class UpdateOrgPlanDto {
@@ -100,6 +112,9 @@ export class EffectiveLimitsDto {
 
   @ApiProperty({ type: EffectiveLimitDto })
   tokensPerUser: EffectiveLimitDto;
+
+  @ApiProperty({ type: EffectiveLimitDto })
+  auditRetentionDays: EffectiveLimitDto;
 }
 
 export class AdminStatsDto {

@@ -1,6 +1,7 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { CONFIG, type AppConfig } from '../../config/config.js';
 import { AuditChain } from './audit-chain.service.js';
+import { AuditSettings } from './audit-settings.service.js';
 import { AuditRepository } from './audit.repository.js';
 
 /** Rows deleted per statement: short statements, so pulls' inserts never wait long behind a retention pass. */
@@ -17,8 +18,8 @@ export interface RetentionResult {
 }
 
 /**
- * Deletes audit rows older than the org's retention period (its own, else AUDIT_RETENTION_DAYS; none =
- * kept forever, the self-hosted default), a batch at a time, from a timer on every instance (passes of
+ * Deletes audit rows older than the org's retention period (its own, else its plan's, else
+ * AUDIT_RETENTION_DAYS; none = kept forever, the self-hosted default: see AuditSettings), a batch at a time, from a timer on every instance (passes of
  * two instances do the same idempotent work). Before deleting, it verifies the part it is about to delete
  * and signs a `retention` checkpoint at the last deleted position: verification of what remains starts
  * there, so the kept chain stays provable and a deletion by anyone else is still reported.
@@ -32,6 +33,7 @@ export class AuditRetention implements OnModuleInit, BeforeApplicationShutdown {
   constructor(
     private readonly repo: AuditRepository,
     private readonly chain: AuditChain,
+    private readonly settings: AuditSettings,
     @Inject(CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -48,13 +50,14 @@ export class AuditRetention implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   async runAll(now = new Date()): Promise<RetentionResult[]> {
-    const overrides = await this.repo.retentionOverrides();
     const results: RetentionResult[] = [];
-    if (this.config.audit.retentionDays === undefined && overrides.size === 0) return results; // keep forever
-    for (const orgId of await this.repo.chainedOrgs()) {
-      const days = overrides.get(orgId) ?? this.config.audit.retentionDays;
-      if (days === undefined) continue;
-      results.push(await this.run(orgId, new Date(now.getTime() - days * DAY_MS)));
+    for (const [orgId, days] of await this.settings.periods(await this.repo.chainedOrgs())) {
+      // One org's failure (say it was deleted meanwhile) does not hold up the others' retention.
+      try {
+        results.push(await this.run(orgId, new Date(now.getTime() - days * DAY_MS)));
+      } catch (error) {
+        this.logger.error({ err: error, orgId }, 'Audit retention of an org failed');
+      }
     }
     return results;
   }

@@ -1,24 +1,14 @@
-import { Body, Controller, Get, Put, Query, StreamableFile } from '@nestjs/common';
+import { Controller, Get, Query, StreamableFile } from '@nestjs/common';
 import { ApiExtraModels, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { OrgRequestContext } from '../auth/request-context.js';
 import { Permission } from '../../common/auth/permissions.js';
 import { Ctx } from '../auth/request-context.decorators.js';
 import { Route } from '../../common/auth/route.decorator.js';
-import {
-  AuditExportEventDto,
-  AuditExportQueryDto,
-  AuditPageDto,
-  AuditQueryDto,
-  AuditRetentionDto,
-  AuditVerifyQueryDto,
-  AuditVerifyResultDto,
-  SetAuditRetentionDto,
-} from './audit.dto.js';
+import { AuditExportEventDto, AuditExportQueryDto, AuditPageDto, AuditQueryDto, AuditVerifyQueryDto, AuditVerifyResultDto } from './audit.dto.js';
 import { AuditChain } from './audit-chain.service.js';
 import { AuditExport } from './audit-export.service.js';
 import { AuditRepository } from './audit.repository.js';
 import { AuditService } from './audit.service.js';
-import { AuditSettings } from './audit-settings.service.js';
 
 @ApiTags('Audit')
 @Controller('audit')
@@ -28,7 +18,6 @@ export class AuditController {
     private readonly chain: AuditChain,
     private readonly exporter: AuditExport,
     private readonly repo: AuditRepository,
-    private readonly settings: AuditSettings,
   ) {}
 
   @Get(':orgId')
@@ -75,21 +64,5 @@ export class AuditController {
       type: format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
       disposition: `attachment; filename="audit-${org.slug}.${format}"`,
     });
-  }
-
-  @Get(':orgId/retention')
-  @Route({ permission: Permission.AuditRead, summary: 'The org’s audit retention period (owner/admin)', response: AuditRetentionDto })
-  getAuditRetention(@Ctx() { org }: OrgRequestContext): Promise<AuditRetentionDto> {
-    return this.settings.retention(org.id);
-  }
-
-  @Put(':orgId/retention')
-  @Route({
-    permission: Permission.AuditManage,
-    summary: 'Set the org’s audit retention period in days (`null`: the server’s default) (owner)',
-    response: AuditRetentionDto,
-  })
-  setAuditRetention(@Ctx() { org, actor, meta }: OrgRequestContext, @Body() dto: SetAuditRetentionDto): Promise<AuditRetentionDto> {
-    return this.settings.setRetention(org.id, dto.days, actor, meta);
   }
 }

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, IntersectionType, OmitType } from '@nestjs/swagger';
 import { IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import { PageQueryDto, PaginationDto } from '../../common/pagination/pagination.dto.js';
+import { PLANS, type PlanName } from '../plans/plan-limits.js';
 import { SECRET_KEY_MAX, SECRET_KEY_PATTERN } from '../secrets/secrets.dto.js';
 
 /** An opaque position in an org's audit log, as returned in `cursors`. */
@@ -201,18 +202,37 @@ export class AccountActivityPageDto {
   pagination: PaginationDto;
 }
 
-export const RETENTION_SOURCES = ['org', 'server', 'forever'] as const;
+export const RETENTION_SOURCES = ['org', 'plan', 'server', 'forever'] as const;
 
 export class AuditRetentionDto {
   @ApiProperty({ type: Number, nullable: true, example: 365, description: 'Audit events older than this many days are deleted; null: kept forever' })
   days: number | null;
 
-  @ApiProperty({ enum: RETENTION_SOURCES, description: 'org: the org’s own period; server: AUDIT_RETENTION_DAYS; forever: neither is set' })
+  @ApiProperty({
+    enum: RETENTION_SOURCES,
+    description: 'Where `days` comes from, in this order: org: the org’s own period; plan: its plan’s; server: AUDIT_RETENTION_DAYS; forever: none is set',
+  })
   source: (typeof RETENTION_SOURCES)[number];
+
+  @ApiProperty({ enum: PLANS, description: 'The org’s effective plan' })
+  plan: PlanName;
+
+  @ApiProperty({ type: Number, nullable: true, example: 30, description: 'The plan’s period (with the org’s admin override); null: the plan sets none' })
+  planDays: number | null;
+
+  @ApiProperty({ type: Number, nullable: true, description: 'AUDIT_RETENTION_DAYS; null: unset' })
+  serverDays: number | null;
 }
 
 export class SetAuditRetentionDto {
-  @ApiProperty({ type: Number, nullable: true, minimum: 1, maximum: 36500, example: 365, description: 'Days to keep audit events; null: the server’s default' })
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    minimum: 1,
+    maximum: 36500,
+    example: 365,
+    description: 'Days to keep audit events; null: the plan’s period, else the server’s default',
+  })
   @ValidateIf((_, value) => value !== null)
   @IsInt({ message: 'days must be a whole number of days, or null' })
   @Min(1)

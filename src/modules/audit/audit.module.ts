@@ -3,8 +3,6 @@ import { UsersModule } from '../auth/users.module.js';
 import { KeysModule } from '../keys/keys.module.js';
 import { AuditChain } from './audit-chain.service.js';
 import { AuditExport } from './audit-export.service.js';
-import { AuditRetention } from './audit-retention.service.js';
-import { AuditSettings } from './audit-settings.service.js';
 import { AuditController } from './audit.controller.js';
 import { AuditRepository } from './audit.repository.js';
 import { AuditService } from './audit.service.js';
@@ -12,7 +10,7 @@ import { AuditService } from './audit.service.js';
 @Module({
   imports: [UsersModule, KeysModule],
   controllers: [AuditController],
-  providers: [AuditRepository, AuditService, AuditChain, AuditExport, AuditRetention, AuditSettings],
-  exports: [AuditService, AuditChain, AuditRetention],
+  providers: [AuditRepository, AuditService, AuditChain, AuditExport],
+  exports: [AuditService, AuditChain, AuditRepository],
 })
 export class AuditModule {}

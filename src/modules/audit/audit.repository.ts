@@ -244,6 +244,17 @@ export class AuditRepository {
     );
     return row.n;
   }
+
+  /** Org deletion: deletes up to `limit` of the org's rows, oldest first; returns how many. */
+  async purgeOrg(orgId: string, limit: number): Promise<number> {
+    const [row] = await this.db.query(
+      `WITH doomed AS (SELECT id FROM audit_events WHERE org_id = $1 ORDER BY chain_seq LIMIT $2),
+            gone AS (DELETE FROM audit_events a USING doomed WHERE a.id = doomed.id RETURNING 1)
+       SELECT count(*)::int AS n FROM gone`,
+      [orgId, limit],
+    );
+    return row.n;
+  }
 }
 
 /** Where a page starts: below a position (newest first), above one (oldest first), or at an offset. */

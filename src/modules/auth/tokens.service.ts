@@ -165,6 +165,11 @@ export class TokensService {
     return { ...token, token: secret.token };
   }
 
+  /** Org deletion: deletes every token scoped to the org (they stop working at once). */
+  async deleteOrgScoped(em: EntityManager, orgId: string): Promise<void> {
+    await em.query('DELETE FROM api_tokens WHERE org_id = $1', [orgId]);
+  }
+
   /** Revokes the live tokens minted through a trust relationship (it is being deleted); returns how many. */
   async revokeOidcTokens(em: EntityManager, trustId: string): Promise<number> {
     const rows: Array<{ id: string }> = await em.query(

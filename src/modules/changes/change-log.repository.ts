@@ -94,4 +94,16 @@ export class ChangeLogRepository {
     );
     return row;
   }
+
+  /** Org deletion: deletes up to `limit` logged changes of the environments; returns how many. */
+  async purge(environmentIds: string[], limit: number): Promise<number> {
+    const [row] = await this.sql.query<{ n: number }>(
+      'purge-secret-changes',
+      `WITH doomed AS (SELECT seq FROM secret_changes WHERE environment_id = ANY($1::uuid[]) LIMIT $2),
+            gone AS (DELETE FROM secret_changes c USING doomed WHERE c.seq = doomed.seq RETURNING 1)
+       SELECT count(*)::int AS n FROM gone`,
+      [environmentIds, limit],
+    );
+    return row.n;
+  }
 }

@@ -80,7 +80,8 @@ export class KeyCheck implements OnApplicationBootstrap {
     try {
       rows = await this.db.query(
         `SELECT provider, master_key, count(*)::int AS n FROM project_keys WHERE wrapped_key IS NOT NULL GROUP BY 1, 2
-         UNION ALL SELECT secret_provider, secret_master_key, count(*)::int FROM webhooks GROUP BY 1, 2`,
+         UNION ALL SELECT secret_provider, secret_master_key, count(*)::int FROM webhooks GROUP BY 1, 2
+         UNION ALL SELECT provider, master_key_id, count(*)::int FROM audit_signing_keys GROUP BY 1, 2`,
       );
     } catch (error) {
       this.logger.warn(`Key check: could not count the stored keys by provider (${(error as Error).message})`);

@@ -5,7 +5,7 @@ import { Permission } from '../../common/auth/permissions.js';
 import { Route } from '../../common/auth/route.decorator.js';
 import { KeyCheck } from './key-check.js';
 import { KeyProviders } from './key-providers.js';
-import { countWrappedKeys } from './rewrap.js';
+import { countWrappedKeys, type WrappedKeyKind } from './rewrap.js';
 
 export class KeyProviderRefDto {
   @ApiProperty({ enum: ['local', 'gcp', 'aws', 'azure'] })
@@ -16,8 +16,8 @@ export class KeyProviderRefDto {
 }
 
 export class WrappedKeyCountDto extends KeyProviderRefDto {
-  @ApiProperty({ enum: ['project_key', 'webhook_secret'] })
-  kind: 'project_key' | 'webhook_secret';
+  @ApiProperty({ enum: ['project_key', 'webhook_secret', 'audit_signing_key'] })
+  kind: WrappedKeyKind;
 
   @ApiProperty({ example: 42 })
   count: number;

@@ -6,7 +6,7 @@ import { readDevSecret } from '../../bootstrap/dev-secrets.js';
 import { ConfigError, loadConfig } from '../../config/config.js';
 import { PASSWORD_FILE } from '../../database/embedded-postgres.js';
 import { KeyProviders } from './key-providers.js';
-import { countWrappedKeys, rewrapAll, type Query, type WrappedKeyCount } from './rewrap.js';
+import { countWrappedKeys, describeCounts, KIND_LABELS, rewrapAll, type Query, type WrappedKeyCount } from './rewrap.js';
 
 /**
  * `npm run kms:rewrap [-- --dry-run]`: moves every stored key to the primary key provider (KMS_PROVIDER),
@@ -43,9 +43,7 @@ async function main(): Promise<number> {
       return counts.every((c) => c.current) ? 0 : 1;
     }
     const report = await rewrapAll(query, providers, { log: say });
-    say(
-      `Done: rewrapped ${report.rewrapped.projectKeys} project key(s) and ${report.rewrapped.webhookSecrets} webhook secret(s); ${report.skipped} changed meanwhile, ${report.failed} failed`,
-    );
+    say(`Done: rewrapped ${describeCounts(report.rewrapped)}; ${report.skipped} changed meanwhile, ${report.failed} failed`);
     if (!report.remaining.length) {
       say(`Every stored key is wrapped by ${primary.name}: the other providers' settings can be removed.`);
       return 0;
@@ -60,7 +58,7 @@ async function main(): Promise<number> {
 function printCounts(counts: WrappedKeyCount[]): void {
   for (const c of counts) {
     const state = c.current ? 'current' : c.readable ? 'to rewrap' : 'NOT READABLE: configure this provider to rewrap them';
-    say(`${c.count} ${c.kind === 'project_key' ? 'project key(s)' : 'webhook secret(s)'} wrapped by ${c.provider} (${c.masterKey}): ${state}`);
+    say(`${c.count} ${KIND_LABELS[c.kind]} wrapped by ${c.provider} (${c.masterKey}): ${state}`);
   }
 }
 

@@ -4,8 +4,10 @@ import { KeyProviders } from './key-providers.js';
 /** Runs one SQL statement: a pg.Pool's or a TypeORM DataSource's `query`, adapted. */
 export type Query = (sql: string, params?: unknown[]) => Promise<{ rows: Record<string, unknown>[]; rowCount: number }>;
 
+export type WrappedKeyKind = 'project_key' | 'webhook_secret' | 'audit_signing_key';
+
 export interface WrappedKeyCount {
-  kind: 'project_key' | 'webhook_secret';
+  kind: WrappedKeyKind;
   provider: string;
   masterKey: string;
   count: number;
@@ -16,7 +18,7 @@ export interface WrappedKeyCount {
 }
 
 export interface RewrapReport {
-  rewrapped: { projectKeys: number; webhookSecrets: number };
+  rewrapped: { projectKeys: number; webhookSecrets: number; auditSigningKeys: number };
   /** Changed by someone else meanwhile (a key rotation destroyed the version, a webhook was deleted): nothing to do. */
   skipped: number;
   /** Could not be rewrapped; each is logged. Running again retries them. */
@@ -34,7 +36,7 @@ export interface RewrapOptions {
 }
 
 interface Item {
-  kind: 'project_key' | 'webhook_secret';
+  kind: WrappedKeyKind;
   id: string;
   version: number;
   provider: string;
@@ -42,7 +44,10 @@ interface Item {
   wrapped: Buffer;
 }
 
-/** project_keys and the webhooks' signing secrets: the two places wrapped material is stored. */
+/**
+ * The three places wrapped material is stored: project_keys, the webhooks' signing secrets, and the keys
+ * that sign audit checkpoints (keyed by an int id, carried as `version`; `id` is unused there).
+ */
 const TABLES = {
   project_key: {
     select: `SELECT project_id::text AS id, version, provider, master_key, wrapped_key AS wrapped FROM project_keys
@@ -60,13 +65,24 @@ const TABLES = {
               WHERE id = $4 AND $5::int = 0 AND secret_provider = $6 AND secret_master_key = $7 AND secret_ciphertext = $8`,
     count: `SELECT secret_provider AS provider, secret_master_key AS master_key, count(*)::int AS n FROM webhooks GROUP BY 1, 2 ORDER BY 1, 2`,
   },
+  audit_signing_key: {
+    select: `SELECT $3::uuid::text AS id, id AS version, provider, master_key_id AS master_key, wrapped FROM audit_signing_keys
+              WHERE NOT (provider = $1 AND master_key_id = $2) AND id > $4
+              ORDER BY id LIMIT $5`,
+    update: `UPDATE audit_signing_keys SET provider = $1, master_key_id = $2, wrapped = $3
+              WHERE $4::uuid IS NOT NULL AND id = $5 AND provider = $6 AND master_key_id = $7 AND wrapped = $8`,
+    count: `SELECT provider, master_key_id AS master_key, count(*)::int AS n FROM audit_signing_keys GROUP BY 1, 2 ORDER BY 1, 2`,
+  },
 } as const;
+
+const KINDS = ['project_key', 'webhook_secret', 'audit_signing_key'] as const;
 
 const FIRST_ID = '00000000-0000-0000-0000-000000000000';
 
 /**
  * Moves every wrapped key to the primary key provider (`npm run kms:rewrap`; README "Moving between key
- * providers"): each project DEK version, and each webhook signing secret, not wrapped by the primary is
+ * providers"): each project DEK version, each webhook signing secret and each audit checkpoint signing
+ * key not wrapped by the primary is
  * unwrapped by the provider that wrapped it, wrapped by the primary, checked (unwrapped again by the
  * primary) and written back, in one statement that only succeeds if the row still holds what was read.
  * Nothing is re-encrypted: the DEKs, and so every stored value, stay the same, only their wrapping changes.
@@ -78,9 +94,9 @@ const FIRST_ID = '00000000-0000-0000-0000-000000000000';
 export async function rewrapAll(query: Query, providers: KeyProviders, options: RewrapOptions = {}): Promise<RewrapReport> {
   const { batchSize = 100, concurrency = 8, log = () => undefined } = options;
   const primary = providers.primary;
-  const report: RewrapReport = { rewrapped: { projectKeys: 0, webhookSecrets: 0 }, skipped: 0, failed: 0, remaining: [] };
+  const report: RewrapReport = { rewrapped: { projectKeys: 0, webhookSecrets: 0, auditSigningKeys: 0 }, skipped: 0, failed: 0, remaining: [] };
 
-  for (const kind of ['project_key', 'webhook_secret'] as const) {
+  for (const kind of KINDS) {
     const table = TABLES[kind];
     let cursor: [string, number] = [FIRST_ID, -1];
     for (;;) {
@@ -101,14 +117,13 @@ export async function rewrapAll(query: Query, providers: KeyProviders, options: 
         try {
           const moved = await rewrapOne(query, table.update, item, source, primary);
           if (!moved) report.skipped++;
-          else if (kind === 'project_key') report.rewrapped.projectKeys++;
-          else report.rewrapped.webhookSecrets++;
+          else report.rewrapped[COUNTED_AS[kind]]++;
         } catch (error) {
           report.failed++;
           log(`Could not rewrap ${describe(item)} (wrapped by ${item.provider}/${item.masterKey}): ${(error as Error).message}`);
         }
       });
-      log(`Rewrapped ${report.rewrapped.projectKeys} project key(s) and ${report.rewrapped.webhookSecrets} webhook secret(s) so far`);
+      log(`Rewrapped ${describeCounts(report.rewrapped)} so far`);
     }
   }
   report.remaining = (await countWrappedKeys(query, providers)).filter((c) => !c.current);
@@ -143,7 +158,7 @@ async function rewrapOne(query: Query, update: string, item: Item, source: KeyPr
 /** Stored wrapped keys by what wrapped them. */
 export async function countWrappedKeys(query: Query, providers: KeyProviders): Promise<WrappedKeyCount[]> {
   const counts: WrappedKeyCount[] = [];
-  for (const kind of ['project_key', 'webhook_secret'] as const) {
+  for (const kind of KINDS) {
     const { rows } = await query(TABLES[kind].count);
     for (const r of rows) {
       const provider = r.provider as string;
@@ -161,11 +176,27 @@ export async function countWrappedKeys(query: Query, providers: KeyProviders): P
   return counts;
 }
 
+const COUNTED_AS = { project_key: 'projectKeys', webhook_secret: 'webhookSecrets', audit_signing_key: 'auditSigningKeys' } as const;
+
+/** What each kind is called in the command's output. */
+export const KIND_LABELS: Readonly<Record<WrappedKeyKind, string>> = {
+  project_key: 'project key(s)',
+  webhook_secret: 'webhook secret(s)',
+  audit_signing_key: 'audit signing key(s)',
+};
+
+/** "3 project key(s) and 1 webhook secret(s), 1 audit signing key(s)". */
+export function describeCounts(counts: RewrapReport['rewrapped']): string {
+  return `${counts.projectKeys} ${KIND_LABELS.project_key} and ${counts.webhookSecrets} ${KIND_LABELS.webhook_secret}, ${counts.auditSigningKeys} ${KIND_LABELS.audit_signing_key}`;
+}
+
 function contextOf(item: Item): KeyContext {
+  if (item.kind === 'audit_signing_key') return { auditKeyId: item.version };
   return item.kind === 'project_key' ? { projectId: item.id, version: item.version } : { webhookId: item.id };
 }
 
 function describe(item: Item): string {
+  if (item.kind === 'audit_signing_key') return `audit signing key ${item.version}`;
   return item.kind === 'project_key' ? `project key v${item.version} of project ${item.id}` : `the signing secret of webhook ${item.id}`;
 }
 

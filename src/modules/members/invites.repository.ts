@@ -34,6 +34,11 @@ export class InvitesRepository {
     return rows.map(toInvite);
   }
 
+  /** Org deletion: deletes the org's invitations (an open one can no longer be accepted). */
+  async deleteForOrg(em: EntityManager, orgId: string): Promise<void> {
+    await em.query('DELETE FROM org_invites WHERE org_id = $1', [orgId]);
+  }
+
   /** Revokes the open (not accepted, not revoked) invitation of an address, if any. */
   async revokeOpenFor(em: EntityManager, orgId: string, email: string): Promise<void> {
     await em.query('UPDATE org_invites SET revoked_at = now() WHERE org_id = $1 AND email = $2 AND accepted_at IS NULL AND revoked_at IS NULL', [orgId, email]);

@@ -1,6 +1,6 @@
-import { Body, Controller, Delete, Post } from '@nestjs/common';
+import { Body, Controller, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import type { OrgRequestContext, RequestContext } from '../auth/request-context.js';
+import type { RequestContext } from '../auth/request-context.js';
 import { Permission } from '../../common/auth/permissions.js';
 import { Ctx } from '../auth/request-context.decorators.js';
 import { Route } from '../../common/auth/route.decorator.js';
@@ -16,11 +16,5 @@ export class OrgsController {
   @Route({ permission: Permission.AccountManage, summary: 'Create an organization (you become its owner)', status: 201, response: OrgDto })
   createOrg(@Ctx() { actor, meta }: RequestContext, @Body() dto: CreateOrgDto): Promise<OrgDto> {
     return this.orgs.create(actor, dto, meta);
-  }
-
-  @Delete(':orgId')
-  @Route({ permission: Permission.OrgDelete, summary: 'Delete an organization and everything in it (owner only)', status: 204 })
-  deleteOrg(@Ctx() { actor, org, meta }: OrgRequestContext): Promise<void> {
-    return this.orgs.remove(actor, org, meta);
   }
 }

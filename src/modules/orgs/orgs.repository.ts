@@ -70,9 +70,30 @@ export class OrgsRepository {
     return row.taken;
   }
 
-  /** Deletes the org; the schema cascades to memberships, invitations, org-scoped tokens and its audit rows. */
-  async delete(em: EntityManager, id: string): Promise<void> {
-    await em.query('DELETE FROM orgs WHERE id = $1', [id]);
+  /**
+   * The first step of deleting an org: marks it deleted, frees its slug (a name no live org can have) and
+   * removes its memberships, so that no one reaches it any more; OrgPurge deletes the rest in batches.
+   * Returns false when it was already deleted.
+   */
+  async markDeleted(em: EntityManager, id: string): Promise<boolean> {
+    const marked: Array<{ id: string }> = await em.query(
+      `WITH marked AS (UPDATE orgs SET deleted_at = now(), slug = '~deleted-' || id::text WHERE id = $1 AND deleted_at IS NULL RETURNING id)
+       SELECT id FROM marked`,
+      [id],
+    );
+    await em.query('DELETE FROM memberships WHERE org_id = $1', [id]);
+    return marked.length === 1;
+  }
+
+  /** Orgs marked deleted whose data is still being purged. */
+  async deletedIds(): Promise<string[]> {
+    const rows: Array<{ id: string }> = await this.db.query('SELECT id FROM orgs WHERE deleted_at IS NOT NULL ORDER BY deleted_at');
+    return rows.map((r) => r.id);
+  }
+
+  /** The last step of purging an org: the row itself; the schema cascades to what is left (small by then). */
+  async delete(id: string): Promise<void> {
+    await this.db.query('DELETE FROM orgs WHERE id = $1 AND deleted_at IS NOT NULL', [id]);
   }
 
   async get(em: EntityManager, id: string): Promise<OrgRow | null> {
@@ -108,14 +129,14 @@ export class OrgsRepository {
   async page(em: EntityManager, limit: number | null, offset: number, onlyId?: string): Promise<OrgWithPlanRow[]> {
     const rows: Array<{ id: string; slug: string; name: string; created_at: Date; plan: PlanName | null; limit_overrides: unknown }> = await em.query(
       `SELECT id, slug, name, created_at, plan, limit_overrides FROM orgs
-        WHERE ($3::uuid IS NULL OR id = $3) ORDER BY created_at, id LIMIT $1 OFFSET $2`,
+        WHERE deleted_at IS NULL AND ($3::uuid IS NULL OR id = $3) ORDER BY created_at, id LIMIT $1 OFFSET $2`,
       [limit, offset, onlyId ?? null],
     );
     return rows.map((r) => ({ id: r.id, slug: r.slug, name: r.name, createdAt: r.created_at, plan: r.plan, limitOverrides: r.limit_overrides }));
   }
 
   async count(): Promise<number> {
-    const [row]: Array<{ n: number }> = await this.db.query('SELECT count(*)::int AS n FROM orgs');
+    const [row]: Array<{ n: number }> = await this.db.query('SELECT count(*)::int AS n FROM orgs WHERE deleted_at IS NULL');
     return row.n;
   }
 

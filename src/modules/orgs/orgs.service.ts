@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
-import type { Actor, OrgContext, RequestMeta } from '../auth/request-context.js';
+import type { Actor, RequestMeta } from '../auth/request-context.js';
 import { slugify } from '../../common/text/slugify.js';
 import { ForbiddenError } from '../../common/errors/domain-error.js';
 import { isUniqueViolation } from '../../database/pg-errors.js';
@@ -58,15 +58,6 @@ export class OrgsService {
       metadata: { slug, name: org.name },
     });
     return { id: org.id, slug: org.slug, name: org.name, role: 'owner', createdAt: org.createdAt };
-  }
-
-  async remove(actor: Actor, org: OrgContext, meta: RequestMeta): Promise<void> {
-    await this.db.transaction(async (em) => {
-      // Cascades to memberships, invites, tokens scoped to the org and the org's audit rows; this
-      // row outlives them, with no org to point at.
-      await this.repo.delete(em, org.id);
-      await this.audit.record(em, { action: 'org.deleted', actor, meta, metadata: { orgId: org.id, slug: org.slug } });
-    });
   }
 
   async listForUser(userId: string): Promise<OrgDto[]> {

@@ -5,7 +5,15 @@
 export const PLANS = ['free', 'pro', 'team', 'enterprise'] as const;
 export type PlanName = (typeof PLANS)[number];
 
-export const LIMIT_NAMES = ['projectsPerOrg', 'membersPerOrg', 'environmentsPerProject', 'secretsPerEnvironment', 'webhooksPerOrg', 'tokensPerUser'] as const;
+export const LIMIT_NAMES = [
+  'projectsPerOrg',
+  'membersPerOrg',
+  'environmentsPerProject',
+  'secretsPerEnvironment',
+  'webhooksPerOrg',
+  'tokensPerUser',
+  'auditRetentionDays',
+] as const;
 export type LimitName = (typeof LIMIT_NAMES)[number];
 
 /** As stored and shown: -1 = unlimited. */
@@ -15,9 +23,34 @@ export const UNLIMITED = -1;
 
 /** The fallback when neither an org override nor `plan_configs` names a limit. */
 export const PLAN_LIMITS: Readonly<Record<PlanName, Readonly<Record<LimitName, number>>>> = {
-  free: { projectsPerOrg: 3, membersPerOrg: 5, environmentsPerProject: 3, secretsPerEnvironment: 100, webhooksPerOrg: 2, tokensPerUser: 10 },
-  pro: { projectsPerOrg: 20, membersPerOrg: 25, environmentsPerProject: 10, secretsPerEnvironment: 1000, webhooksPerOrg: 10, tokensPerUser: 50 },
-  team: { projectsPerOrg: 100, membersPerOrg: 100, environmentsPerProject: 25, secretsPerEnvironment: 5000, webhooksPerOrg: 25, tokensPerUser: 200 },
+  free: {
+    projectsPerOrg: 3,
+    membersPerOrg: 5,
+    environmentsPerProject: 3,
+    secretsPerEnvironment: 100,
+    webhooksPerOrg: 2,
+    tokensPerUser: 10,
+    auditRetentionDays: 30,
+  },
+  pro: {
+    projectsPerOrg: 20,
+    membersPerOrg: 25,
+    environmentsPerProject: 10,
+    secretsPerEnvironment: 1000,
+    webhooksPerOrg: 10,
+    tokensPerUser: 50,
+    auditRetentionDays: 90,
+  },
+  team: {
+    projectsPerOrg: 100,
+    membersPerOrg: 100,
+    environmentsPerProject: 25,
+    secretsPerEnvironment: 5000,
+    webhooksPerOrg: 25,
+    tokensPerUser: 200,
+    auditRetentionDays: 365,
+  },
+  // Unlimited retention: the plan sets no period, so AUDIT_RETENTION_DAYS applies, else audit rows are kept forever.
   enterprise: {
     projectsPerOrg: UNLIMITED,
     membersPerOrg: UNLIMITED,
@@ -25,6 +58,7 @@ export const PLAN_LIMITS: Readonly<Record<PlanName, Readonly<Record<LimitName, n
     secretsPerEnvironment: UNLIMITED,
     webhooksPerOrg: UNLIMITED,
     tokensPerUser: UNLIMITED,
+    auditRetentionDays: UNLIMITED,
   },
 };
 
@@ -36,6 +70,7 @@ export const LIMIT_LABELS: Readonly<Record<LimitName, string>> = {
   secretsPerEnvironment: 'secrets per environment',
   webhooksPerOrg: 'webhooks per organization',
   tokensPerUser: 'active API tokens per user',
+  auditRetentionDays: 'days audit events are kept',
 };
 
 export type LimitSource = 'override' | 'plan_config' | 'default';
@@ -79,7 +114,7 @@ export function sanitizeLimits(raw: unknown): StoredLimits {
   if (!raw || typeof raw !== 'object') return clean;
   for (const name of LIMIT_NAMES) {
     const value = (raw as Record<string, unknown>)[name];
-    if (typeof value === 'number' && Number.isInteger(value) && value >= UNLIMITED) clean[name] = value;
+    if (typeof value === 'number' && Number.isInteger(value) && value >= UNLIMITED && !(name === 'auditRetentionDays' && value === 0)) clean[name] = value;
   }
   return clean;
 }

@@ -99,6 +99,16 @@ export class ProjectsRepository {
     return toProject(row);
   }
 
+  /** Org deletion: the ids of the org's projects and of their environments. */
+  async idsInOrg(orgId: string): Promise<Array<{ projectId: string; environmentIds: string[] }>> {
+    const rows: Array<{ id: string; environment_ids: string[] }> = await this.db.query(
+      `SELECT p.id, COALESCE(array_agg(e.id) FILTER (WHERE e.id IS NOT NULL), '{}') AS environment_ids
+         FROM projects p LEFT JOIN environments e ON e.project_id = p.id WHERE p.org_id = $1 GROUP BY p.id`,
+      [orgId],
+    );
+    return rows.map((r) => ({ projectId: r.id, environmentIds: r.environment_ids }));
+  }
+
   /** Deletes the project; the schema cascades to its environments, secrets, keys and scoped tokens. */
   async delete(em: EntityManager, id: string): Promise<void> {
     await em.query('DELETE FROM projects WHERE id = $1', [id]);

@@ -114,7 +114,9 @@ export class SecretWriter {
       }
       const mutation = await change.mutation(em, keyVersion);
       const touched = 'versions' in mutation ? [...mutation.versions.map((v) => v.key), ...(mutation.alsoDelete ?? [])] : mutation.deleteKeys;
-      const unlocked = touched.filter((k) => !keys.includes(k));
+      // A set: a bulk write or promotion of n keys would otherwise compare n × n keys here.
+      const locked = new Set(keys);
+      const unlocked = touched.filter((k) => !locked.has(k));
       if (unlocked.length) throw new Error(`A secret change touched keys it did not lock first: ${unlocked.length}`);
 
       const outcome: WriteOutcome = { written: [], deleted: [], unchanged: [], environmentVersion: 0 };

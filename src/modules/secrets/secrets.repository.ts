@@ -429,4 +429,30 @@ export class SecretsRepository {
     );
     return row.remaining;
   }
+
+  // ── org deletion (OrgPurge): one bounded statement each, so no transaction or lock grows with the data ──
+
+  /** Deletes up to `limit` stored versions of the project's secrets; returns how many. */
+  async purgeVersions(projectId: string, limit: number): Promise<number> {
+    const [row] = await this.sql.query<{ n: number }>(
+      'purge-secret-versions',
+      `WITH doomed AS (SELECT secret_id, version FROM secret_versions WHERE project_id = $1 LIMIT $2),
+            gone AS (DELETE FROM secret_versions v USING doomed WHERE v.secret_id = doomed.secret_id AND v.version = doomed.version RETURNING 1)
+       SELECT count(*)::int AS n FROM gone`,
+      [projectId, limit],
+    );
+    return row.n;
+  }
+
+  /** Deletes up to `limit` of the project's secrets (their deletion records go with them); returns how many. */
+  async purgeSecrets(projectId: string, limit: number): Promise<number> {
+    const [row] = await this.sql.query<{ n: number }>(
+      'purge-secrets',
+      `WITH doomed AS (SELECT id FROM secrets WHERE project_id = $1 LIMIT $2),
+            gone AS (DELETE FROM secrets s USING doomed WHERE s.id = doomed.id RETURNING 1)
+       SELECT count(*)::int AS n FROM gone`,
+      [projectId, limit],
+    );
+    return row.n;
+  }
 }

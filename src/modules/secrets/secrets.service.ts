@@ -121,7 +121,8 @@ export class SecretsService {
    * `ifEnvironmentVersion`: none of the keys may have changed after that version of the environment.
    */
   async bulkSet(target: VaultTarget, secrets: SetSecretDto[], actor: Actor, meta: RequestMeta, ifEnvironmentVersion?: number): Promise<BulkSetResultDto> {
-    const duplicates = secrets.map((s) => s.key).filter((key, i, keys) => keys.indexOf(key) !== i);
+    const seen = new Set<string>();
+    const duplicates = secrets.map((s) => s.key).filter((key) => seen.size === seen.add(key).size);
     if (duplicates.length) throw new DuplicateKeysError([...new Set(duplicates)]);
     return this.writer.apply(target, actor, meta, {
       keys: () => secrets.map((s) => s.key),
@@ -235,7 +236,10 @@ export class SecretsService {
       limited: false,
       mutation: () => ({ deleteKeys: keys }),
       record: ({ deleted }) => {
-        if (deleted.length !== keys.length) throw new SecretsNotFoundError(keys.filter((k) => !deleted.includes(k)));
+        if (deleted.length !== keys.length) {
+          const gone = new Set(deleted);
+          throw new SecretsNotFoundError(keys.filter((k) => !gone.has(k)));
+        }
         return {
           result: { deleted: deleted.length, keys: deleted },
           event: { event: 'secret.bulk_delete', key: null, metadata: { count: deleted.length, keys: deleted } },

@@ -236,4 +236,15 @@ export class WebhooksRepository {
     );
     return new Map(rows.map((r) => [r.org_id, r.n]));
   }
+
+  /** Org deletion: deletes up to `limit` delivery log rows of the org's webhooks; returns how many. */
+  async purgeDeliveries(orgId: string, limit: number): Promise<number> {
+    const [row]: Array<{ n: number }> = await this.db.query(
+      `WITH doomed AS (SELECT d.id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE w.org_id = $1 LIMIT $2),
+            gone AS (DELETE FROM webhook_deliveries d USING doomed WHERE d.id = doomed.id RETURNING 1)
+       SELECT count(*)::int AS n FROM gone`,
+      [orgId, limit],
+    );
+    return row.n;
+  }
 }
