@@ -36,6 +36,23 @@ describe('auth', () => {
       expect(rows[0].password_hash).not.toContain(DEFAULT_PASSWORD);
     });
 
+    it('signs in with a hash made under another argon2 cost, and hashes new passwords at the configured cost (by default m=19456, t=2)', async () => {
+      const hashOf = async (id: string) => (await ctx.db.query('SELECT password_hash FROM users WHERE id = $1', [id])).rows[0].password_hash as string;
+      // Test apps hash cheaply (ARGON2_MEMORY_KIB=64, ARGON2_TIME_COST=1: test-app.ts); this instance has the product's defaults.
+      const cheap = await registerUser(ctx.api, 'cheap-cost');
+      const standard = await ctx.startInstance({ ARGON2_MEMORY_KIB: '', ARGON2_TIME_COST: '' });
+      try {
+        expect(await hashOf(cheap.id)).toMatch(/^\$argon2id\$v=19\$m=64,t=1,p=1\$/);
+        expect((await standard.http.post('/v1/auth/login', { email: cheap.email, password: DEFAULT_PASSWORD })).status).toBe(200);
+        const strong = await registerUser(standard.http, 'default-cost');
+        expect(await hashOf(strong.id)).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+        expect((await ctx.api.post('/v1/auth/login', { email: strong.email, password: DEFAULT_PASSWORD })).status).toBe(200);
+        expect((await ctx.api.post('/v1/auth/login', { email: strong.email, password: `${DEFAULT_PASSWORD}!` })).status).toBe(401);
+      } finally {
+        await standard.close();
+      }
+    });
+
     it('creates no second account with the same address, in any case, and keeps the first one as it was', async () => {
       const user = await registerUser(ctx.api, 'dupe');
       const res = await ctx.api.post('/v1/auth/register', { email: user.email.toUpperCase(), password: 'another fine passphrase', name: 'X' });

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import type { Role } from '../src/common/auth/permissions.js';
 import { MailOutbox } from '../src/modules/mail/mail-outbox.js';
-import { createOrg, registerUser, type TestOrg, type TestUser } from './factories/accounts.js';
+import { addMember, createOrg, registerUser, type TestOrg, type TestUser } from './factories/accounts.js';
 import { HttpClient, sessionFrom } from './support/http.js';
 import { TestMailServer, tokenOf, type ReceivedMail } from './support/mail-server.js';
 import { startInProcessTestContext as startTestContext, type InProcessTestContext as TestContext } from './support/in-process-app.js';
@@ -237,13 +237,7 @@ describe('accounts by email', () => {
       api.post(`/v1/members/${org.id}/invite`, { email, role }, { session: by.session });
 
     /** Invites by mail and accepts with the mailed token. */
-    async function join(org: TestOrg, by: TestUser, user: TestUser, role: Role): Promise<void> {
-      const before = smtp.to(user.email).filter((m) => /^Join /.test(m.subject)).length;
-      expect((await invite(org, by, user.email, role)).status).toBe(201);
-      const mail = await smtp.next(user.email, /^Join /, { skip: before });
-      const res = await api.post(`/v1/members/invite/${tokenOf(mail.links[0])}/accept`, undefined, { session: user.session });
-      expect(res.status).toBe(200);
-    }
+    const join = (org: TestOrg, by: TestUser, user: TestUser, role: Role) => addMember(api, org, by, user, role, { mail: smtp });
 
     it('mails the invitation with a link whose token lets the invited person join; the response has no token', async () => {
       const owner = await registerUser(api, 'Ada');

@@ -57,6 +57,26 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it("hashes passwords with OWASP's argon2id cost by default; a cheaper cost is allowed outside production only", () => {
+    expect(loadConfig({}).passwordHashCost).toEqual({ memoryKiB: 19_456, timeCost: 2 });
+    expect(loadConfig({ NODE_ENV: 'test', ARGON2_MEMORY_KIB: '64', ARGON2_TIME_COST: '1' }).passwordHashCost).toEqual({ memoryKiB: 64, timeCost: 1 });
+    expect(problemsOf({ ARGON2_MEMORY_KIB: '4', ARGON2_TIME_COST: '0' }).join('\n')).toMatch(/ARGON2_MEMORY_KIB[\s\S]*ARGON2_TIME_COST/);
+    const production = {
+      NODE_ENV: 'production',
+      SESSION_SECRET: 'x'.repeat(40),
+      DATABASE_URL: 'postgres://secr@db/secr',
+      SECR_MASTER_KEY: Buffer.alloc(32, 1).toString('base64'),
+      PUBLIC_URL: 'https://secr.example.com',
+      SMTP_URL: 'smtp://smtp.example.com',
+    };
+    expect(loadConfig(production).passwordHashCost).toEqual({ memoryKiB: 19_456, timeCost: 2 });
+    expect(problemsOf({ ...production, ARGON2_MEMORY_KIB: '19455', ARGON2_TIME_COST: '1' })).toEqual([
+      'ARGON2_MEMORY_KIB: must be at least 19456 when NODE_ENV=production',
+      'ARGON2_TIME_COST: must be at least 2 when NODE_ENV=production',
+    ]);
+    expect(loadConfig({ ...production, ARGON2_MEMORY_KIB: '65536', ARGON2_TIME_COST: '3' }).passwordHashCost).toEqual({ memoryKiB: 65_536, timeCost: 3 });
+  });
+
   it('refuses to start in production without SMTP_URL, and names it', () => {
     const production = {
       NODE_ENV: 'production',

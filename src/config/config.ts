@@ -12,6 +12,9 @@ const booleanString = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform
 
 const positiveInt = z.coerce.number().int().positive();
 
+/** OWASP's recommended argon2id cost (19 MiB, 2 passes, 1 lane): the production default and minimum. */
+export const DEFAULT_PASSWORD_HASH_COST: PasswordHashCost = Object.freeze({ memoryKiB: 19_456, timeCost: 2 });
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -65,6 +68,9 @@ const envSchema = z.object({
   REGISTER_RATE_LIMIT_PER_IP: positiveInt.default(20),
   REGISTER_RATE_LIMIT_PER_ADDRESS: positiveInt.default(3),
   REGISTER_RATE_LIMIT_WINDOW_SECONDS: positiveInt.default(3600),
+  // argon2id's cost for new password hashes (a stored hash keeps the cost it was made with, and verifies).
+  ARGON2_MEMORY_KIB: z.coerce.number().int().min(8).max(4_194_304).default(DEFAULT_PASSWORD_HASH_COST.memoryKiB),
+  ARGON2_TIME_COST: z.coerce.number().int().min(1).max(100).default(DEFAULT_PASSWORD_HASH_COST.timeCost),
   SMTP_URL: z
     .string()
     .refine(isSmtpUrl, 'must be smtp://[user:password@]host[:port] or smtps://… (percent-encode special characters in the password)')
@@ -215,6 +221,8 @@ export interface AppConfig {
     /** Mails that forgot-password and send-verification may trigger per client address and per account address. */
     readonly rateLimit: { readonly perIp: RateLimitRule; readonly perAddress: RateLimitRule };
   };
+  /** The argon2id cost of new password hashes (ARGON2_MEMORY_KIB, ARGON2_TIME_COST). */
+  readonly passwordHashCost: PasswordHashCost;
   /** Accepting an invitation also needs a verified address. */
   readonly requireVerifiedEmail: boolean;
   readonly swaggerUi: boolean;
@@ -308,6 +316,12 @@ export interface AppConfig {
   };
 }
 
+/** argon2id's cost: memory in KiB and passes over it (one lane). */
+export interface PasswordHashCost {
+  readonly memoryKiB: number;
+  readonly timeCost: number;
+}
+
 /** Bounded waits on the database, in milliseconds (see DATABASE_*_TIMEOUT_MS in the README). */
 export interface DatabaseTimeouts {
   /** PostgreSQL's statement_timeout (0 = off). */
@@ -351,6 +365,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     // Verification, password reset and invitations depend on mail that arrives, with working links.
     if (!e.SMTP_URL) problems.push('SMTP_URL: required when NODE_ENV=production (mail would only be logged)');
     if (!e.PUBLIC_URL) problems.push('PUBLIC_URL: required when NODE_ENV=production (the links in mails are built from it)');
+    // A cheaper hash is for tests and development only: production may raise the cost, never lower it.
+    if (e.ARGON2_MEMORY_KIB < DEFAULT_PASSWORD_HASH_COST.memoryKiB)
+      problems.push(`ARGON2_MEMORY_KIB: must be at least ${DEFAULT_PASSWORD_HASH_COST.memoryKiB} when NODE_ENV=production`);
+    if (e.ARGON2_TIME_COST < DEFAULT_PASSWORD_HASH_COST.timeCost)
+      problems.push(`ARGON2_TIME_COST: must be at least ${DEFAULT_PASSWORD_HASH_COST.timeCost} when NODE_ENV=production`);
   }
   if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
     problems.push('HTTP_HEADERS_TIMEOUT_MS: must not be greater than HTTP_REQUEST_TIMEOUT_MS');
@@ -414,6 +433,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
         perAddress: { limit: e.MAIL_RATE_LIMIT_PER_ADDRESS, windowSeconds: mailWindowSeconds },
       }),
     }),
+    passwordHashCost: Object.freeze({ memoryKiB: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST }),
     requireVerifiedEmail: e.REQUIRE_VERIFIED_EMAIL,
     swaggerUi: e.SWAGGER_UI,
     kms: Object.freeze({

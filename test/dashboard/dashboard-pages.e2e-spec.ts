@@ -341,8 +341,11 @@ describe('dashboard pages', () => {
     expect(await page.locator('tbody tr td:nth-child(2)').allTextContents()).toEqual(['secret.created', 'member.joined']);
 
     await page.reload(); // filters start empty
+    // The filtered page's own footer: the unfiltered page's ("1–25 of N") would match a looser pattern before the filter applies.
+    const shopEvents = await ctx.api.get(`/v1/audit/${owner.personalOrg.id}?projectId=${shop.id}&offset=0&limit=1`, { session: owner.session });
+    expect(shopEvents.status).toBe(200);
     await pick(page, 'Project', 'shop');
-    await page.getByText(/^1–\d+ of \d+ events$/).waitFor();
+    await page.getByText(new RegExp(`^1–\\d+ of ${shopEvents.body.pagination.total} events$`)).waitFor();
     const actions = await page.locator('tbody tr td:nth-child(2)').allTextContents();
     expect(actions).toEqual(expect.arrayContaining(['project.created', 'secret.bulk_set', 'template.added', 'template.removed']));
     for (const details of await page.locator('tbody tr td:nth-child(5)').allTextContents()) expect(details).toContain(`"projectId":"${shop.id}"`);

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Role } from '../../src/common/auth/permissions.js';
 import { HttpClient, sessionFrom } from '../support/http.js';
+import { tokenOf, type TestMailServer } from '../support/mail-server.js';
 
 export interface TestUser {
   id: string;
@@ -42,11 +43,27 @@ export async function createOrg(api: HttpClient, owner: TestUser, name = 'Org'):
   return { id: res.body.id, slug: res.body.slug };
 }
 
-/** Invites `user` into `org` with `role` (as `inviter`) and accepts as `user`. */
-export async function addMember(api: HttpClient, org: TestOrg, inviter: TestUser, user: TestUser, role: Role): Promise<void> {
+const INVITATION_SUBJECT = /^Join /;
+
+/**
+ * Invites `user` into `org` with `role` (as `inviter`) and accepts as `user`. An app with SMTP_URL set
+ * mails the invitation's token instead of answering with it: pass its test mail server as `mail`.
+ */
+export async function addMember(
+  api: HttpClient,
+  org: TestOrg,
+  inviter: TestUser,
+  user: TestUser,
+  role: Role,
+  { mail }: { mail?: TestMailServer } = {},
+): Promise<void> {
+  const mailedBefore = mail?.to(user.email).filter((m) => INVITATION_SUBJECT.test(m.subject)).length ?? 0;
   const invited = await api.post(`/v1/members/${org.id}/invite`, { email: user.email, role }, { session: inviter.session });
   if (invited.status !== 201) throw new Error(`invite failed: ${invited.status} ${invited.text}`);
-  const accepted = await api.post(`/v1/members/invite/${invited.body.token}/accept`, undefined, { session: user.session });
+  const token =
+    (invited.body.token as string | undefined) ?? (mail && tokenOf((await mail.next(user.email, INVITATION_SUBJECT, { skip: mailedBefore })).links[0]));
+  if (!token) throw new Error('invite answered without a token (the app mails it: SMTP_URL is set): pass its test mail server as addMember(…, { mail })');
+  const accepted = await api.post(`/v1/members/invite/${token}/accept`, undefined, { session: user.session });
   if (accepted.status !== 200) throw new Error(`accept failed: ${accepted.status} ${accepted.text}`);
 }
 

@@ -134,6 +134,11 @@ async function stop() {
   process.exit(0);
 }
 process.on('SIGTERM', () => void stop());
+// A deprecation the server raises fails the run (global-teardown.mjs): pg's "already executing a query",
+// for one, becomes an error in pg 9. Node still prints it (with its stack: --trace-deprecation).
+process.on('warning', (warning) => {
+  if (warning.name === 'DeprecationWarning') process.send?.({ deprecation: warning.stack ?? String(warning) });
+});
 process.on('disconnect', () => void stop()); // the jest process went away without a teardown
 
 server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));

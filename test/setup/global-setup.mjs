@@ -43,6 +43,8 @@ export default async function globalSetup(globalConfig) {
   const hosts = await Promise.all(Array.from({ length: Math.max(1, globalConfig?.maxWorkers ?? 1) }, startAppHost));
   process.env[APP_HOSTS_ENV] = JSON.stringify(hosts.map((h) => h.url));
   globalThis.__secrAppHosts = hosts.map((h) => h.child);
+  globalThis.__secrDeprecations = [];
+  for (const { child } of hosts) child.on('message', (message) => message?.deprecation && globalThis.__secrDeprecations.push(message.deprecation));
 }
 
 /**
@@ -52,7 +54,8 @@ export default async function globalSetup(globalConfig) {
  */
 function startAppHost() {
   const child = fork(new URL('./app-host.mjs', import.meta.url), [], {
-    execArgv: [],
+    // A deprecation's warning names where it was raised (pg's "already executing a query" names no caller).
+    execArgv: ['--trace-deprecation'],
     env: {
       ...process.env,
       NODE_OPTIONS: '',

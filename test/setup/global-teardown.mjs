@@ -13,4 +13,7 @@ export default async function globalTeardown() {
   await globalThis.__secrTestPg?.stop();
   const { dataDir } = JSON.parse(process.env.SECR_TEST_PG ?? '{}');
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  const deprecations = globalThis.__secrDeprecations ?? [];
+  if (deprecations.length)
+    throw new Error(`The test apps raised ${deprecations.length} deprecation warning(s); each will break on an upgrade:\n\n${deprecations.join('\n\n')}`);
 }

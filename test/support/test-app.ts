@@ -39,6 +39,10 @@ export function testAppEnv(env: Record<string, string>): Record<string, string> 
     REGISTER_RATE_LIMIT_PER_IP: '100000',
     LOGIN_RATE_LIMIT_PER_IP: '100000',
     CLI_LOGIN_RATE_LIMIT_PER_IP: '100000',
+    // The cheapest argon2id (the product's default costs ~20 ms of CPU per hash and per sign-in, and the
+    // suite signs up hundreds of users); auth.e2e-spec checks the default cost on an instance of its own.
+    ARGON2_MEMORY_KIB: '64',
+    ARGON2_TIME_COST: '1',
     ...env,
   };
 }

@@ -1,3 +1,4 @@
+import { queriesOn } from '../../database/queries-on.js';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import type { Actor, RequestMeta } from '../auth/request-context.js';
@@ -101,12 +102,13 @@ export class AdminService {
   /** Each org with its usage, counted by the module that owns what is counted. */
   private async withUsage(em: EntityManager, rows: OrgWithPlanRow[]): Promise<AdminOrgDto[]> {
     const ids = rows.map((r) => r.id);
-    const [projectOrgs, members, invites, webhooks] = await Promise.all([
-      this.projects.projectOrgs(em, ids),
-      this.orgs.countMembersByOrg(em, ids),
-      this.invites.countPendingByOrg(em, ids),
-      this.webhooks.countByOrg(em, ids),
-    ]);
+    // `em` is a transaction's after a plan change (updateOrg): queriesOn runs the counts one by one there.
+    const [projectOrgs, members, invites, webhooks] = await queriesOn(em, [
+      () => this.projects.projectOrgs(em, ids),
+      () => this.orgs.countMembersByOrg(em, ids),
+      () => this.invites.countPendingByOrg(em, ids),
+      () => this.webhooks.countByOrg(em, ids),
+    ] as const);
     const secretsByProject = await this.secrets.countSetByProject(em, [...projectOrgs.keys()]);
     const projects = new Map<string, number>();
     const secrets = new Map<string, number>();

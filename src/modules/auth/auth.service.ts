@@ -60,7 +60,7 @@ export class AuthService {
     if (byIp.count > rules.perIp.limit) throw new TooManyRegistrationsError(byIp.retryAfterSeconds);
     const byAddress = await this.limiter.hit(`register:address:${dto.email}`, rules.perAddress);
     if (byAddress.count > rules.perAddress.limit) throw new TooManyRegistrationsError(byAddress.retryAfterSeconds);
-    const passwordHash = await hashPassword(dto.password);
+    const passwordHash = await hashPassword(dto.password, this.config.passwordHashCost);
 
     const outcome = await this.db.transaction(async (em): Promise<{ created: boolean; user: Recipient & { id: string } } | null> => {
       const isAdmin = this.config.adminEmails.includes(dto.email);
@@ -108,7 +108,9 @@ export class AuthService {
     if (lockedFor > 0) throw new AccountLockedError(lockedFor);
 
     const user = await this.users.withPasswordHash({ email: dto.email });
-    const valid = user ? await verifyPassword(user.passwordHash, dto.password) : (await burnPasswordVerification(dto.password), false);
+    const valid = user
+      ? await verifyPassword(user.passwordHash, dto.password)
+      : (await burnPasswordVerification(dto.password, this.config.passwordHashCost), false);
 
     if (!user || !valid) {
       await this.limiter.recordFailure(failuresKey, rules.lockoutFailures, rules.lockoutSeconds);
@@ -150,7 +152,7 @@ export class AuthService {
       throw new InvalidCredentialsError();
     }
     await assertPasswordQuality(dto.newPassword, { field: 'newPassword', email: user.email });
-    const passwordHash = await hashPassword(dto.newPassword);
+    const passwordHash = await hashPassword(dto.newPassword, this.config.passwordHashCost);
     await this.db.transaction(async (em) => {
       await this.users.setPasswordHash(em, user.id, passwordHash);
       await this.sessions.revokeAllOf(em, user.id, actor.sessionId);

@@ -2,14 +2,17 @@ import { hash, verify } from '@node-rs/argon2';
 import { randomBytes } from 'node:crypto';
 import { randomBase62 } from '../../common/crypto/random.js';
 import { sha256 } from '../../common/crypto/hash.js';
+import type { PasswordHashCost } from '../../config/config.js';
 import type { TokenKind } from './api-token.entity.js';
 
-/** argon2id with the OWASP-recommended minimums; runs on libuv's thread pool, never blocking the event loop. */
-// `Algorithm` is an ambient const enum (unusable under isolatedModules): 2 = Argon2id.
-const ARGON2 = { algorithm: 2, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
-
-export function hashPassword(password: string): Promise<string> {
-  return hash(password, ARGON2);
+/**
+ * argon2id at the configured cost (config.passwordHashCost: OWASP's minimums unless raised; tests lower it);
+ * runs on libuv's thread pool, never blocking the event loop. The hash records its cost, so hashes made
+ * under an earlier cost still verify.
+ */
+export function hashPassword(password: string, cost: PasswordHashCost): Promise<string> {
+  // `Algorithm` is an ambient const enum (unusable under isolatedModules): 2 = Argon2id.
+  return hash(password, { algorithm: 2, memoryCost: cost.memoryKiB, timeCost: cost.timeCost, parallelism: 1 });
 }
 
 export async function verifyPassword(passwordHash: string, password: string): Promise<boolean> {
@@ -21,10 +24,12 @@ export async function verifyPassword(passwordHash: string, password: string): Pr
 }
 
 /** Spends the time a real verification would, so unknown accounts cannot be told apart by timing. */
-let dummyHash: Promise<string> | undefined;
-export async function burnPasswordVerification(password: string): Promise<void> {
-  dummyHash ??= hashPassword(randomBytes(16).toString('hex'));
-  await verifyPassword(await dummyHash, password);
+const dummyHashes = new Map<string, Promise<string>>();
+export async function burnPasswordVerification(password: string, cost: PasswordHashCost): Promise<void> {
+  const key = `${cost.memoryKiB}/${cost.timeCost}`;
+  let dummy = dummyHashes.get(key);
+  if (!dummy) dummyHashes.set(key, (dummy = hashPassword(randomBytes(16).toString('hex'), cost)));
+  await verifyPassword(await dummy, password);
 }
 
 export const TOKEN_PREFIX: Readonly<Record<TokenKind, string>> = { api: 'secr_tok_', cli: 'secr_cli_' };

@@ -62,7 +62,7 @@ export class PasswordResetService {
       if (!holder) throw new InvalidEmailLinkError();
       // Refused here, the transaction rolls back: the link stays usable for a better password.
       await assertPasswordQuality(dto.password, { field: 'password', email: holder.email });
-      const passwordHash = await hashPassword(dto.password);
+      const passwordHash = await hashPassword(dto.password, this.config.passwordHashCost);
       // The link reached the address, so the address is verified too.
       const [{ was_verified: wasVerified }]: Array<{ was_verified: boolean }> = await em.query(
         // In a CTE: TypeORM returns [rows, count] for a bare UPDATE … RETURNING. The self-join reads the

@@ -1,3 +1,4 @@
+import { queriesOn } from '../../database/queries-on.js';
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { Actor, RequestMeta } from '../auth/request-context.js';
@@ -102,14 +103,15 @@ export class EnvironmentDiff {
     const inB = new Map(b.map((r) => [r.key, r]));
     const pairs = a.filter((r) => inB.has(r.key));
     if (!pairs.length) return new Set();
-    const [left, right] = await Promise.all([
-      this.cipher.decrypt(projectId, pairs, em),
-      this.cipher.decrypt(
-        projectId,
-        pairs.map((r) => inB.get(r.key)!),
-        em,
-      ),
-    ]);
+    const [left, right] = await queriesOn(em, [
+      () => this.cipher.decrypt(projectId, pairs, em),
+      () =>
+        this.cipher.decrypt(
+          projectId,
+          pairs.map((r) => inB.get(r.key)!),
+          em,
+        ),
+    ] as const);
     return new Set(pairs.filter((_, i) => left[i] === right[i]).map((r) => r.key));
   }
 }

@@ -1,3 +1,4 @@
+import { queriesOn } from '../../database/queries-on.js';
 import { Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { DecryptionWorkers } from '../keys/decryption-workers.js';
@@ -41,7 +42,12 @@ export class SecretCipher {
    */
   async decrypt(projectId: string, rows: ReadonlyArray<StoredValue & { key: string }>, em?: EntityManager): Promise<string[]> {
     const versions = [...new Set(rows.map((r) => r.keyVersion))];
-    const deks = new Map(await Promise.all(versions.map(async (v) => [v, await this.keys.get(projectId, v, em)] as const)));
+    const deks = new Map(
+      await queriesOn(
+        em,
+        versions.map((v) => async () => [v, await this.keys.get(projectId, v, em)] as const),
+      ),
+    );
     try {
       if (rows.length >= OFFLOAD_MIN_VALUES && this.workers.enabled) {
         return await this.workers.decrypt(

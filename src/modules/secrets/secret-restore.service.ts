@@ -1,3 +1,4 @@
+import { queriesOn } from '../../database/queries-on.js';
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import type { Actor, RequestMeta } from '../auth/request-context.js';
@@ -44,10 +45,10 @@ export class SecretRestore {
     return this.writer.apply(target, actor, meta, {
       // Every key that was set then or is set now (of those named); what happens to each is decided once they are locked.
       keys: async (em) => {
-        const [past, current] = await Promise.all([
-          this.repo.stateAt(em, target.environment.id, at, dto.keys),
-          this.repo.setKeys(em, target.environment.id, dto.keys),
-        ]);
+        const [past, current] = await queriesOn(em, [
+          () => this.repo.stateAt(em, target.environment.id, at, dto.keys),
+          () => this.repo.setKeys(em, target.environment.id, dto.keys),
+        ] as const);
         return [...past.map((p) => p.key), ...current];
       },
       limited: true,
@@ -71,10 +72,10 @@ export class SecretRestore {
 
   /** What restoring `target` to `at` does to each key (of `keys`, all of which must have been set then or be set now). */
   private async plan(em: EntityManager, target: VaultTarget, at: Date, keys: string[] | undefined): Promise<RestorePlan> {
-    const [past, current] = await Promise.all([
-      this.repo.stateAt(em, target.environment.id, at, keys),
-      this.repo.currentStored(em, target.environment.id, keys),
-    ]);
+    const [past, current] = await queriesOn(em, [
+      () => this.repo.stateAt(em, target.environment.id, at, keys),
+      () => this.repo.currentStored(em, target.environment.id, keys),
+    ] as const);
     if (keys) {
       const known = new Set([...past.map((p) => p.key), ...current.map((c) => c.key)]);
       const unknown = keys.filter((k) => !known.has(k));
