@@ -60,7 +60,9 @@ describe('change stream limits and the environment version', () => {
   }
 
   const logged = async (envId: string) =>
-    (await ctx.db.query('SELECT seq::text AS seq FROM secret_changes WHERE environment_id = $1 ORDER BY seq', [envId])).rows.map((r) => r.seq as string);
+    (await ctx.db.query('SELECT seq::text AS seq FROM secret_changes WHERE environment_id = $1 ORDER BY secret_changes.seq', [envId])).rows.map(
+      (r) => r.seq as string,
+    );
 
   it('closes a stream whose client stops reading once its unsent bytes pass STREAM_BUFFER_BYTES, and goes on serving the others', async () => {
     const project = await createProject(api, owner, org);
@@ -101,7 +103,16 @@ describe('change stream limits and the environment version', () => {
     expect(ready.id).toBe('0');
     const path = secretsPath(org, project, 'development');
 
-    const first = await api.post(`${path}/bulk`, { secrets: [{ key: 'A', value: '1' }, { key: 'B', value: '1' }] }, as());
+    const first = await api.post(
+      `${path}/bulk`,
+      {
+        secrets: [
+          { key: 'A', value: '1' },
+          { key: 'B', value: '1' },
+        ],
+      },
+      as(),
+    );
     expect(first.status).toBe(200);
     const firstEvent = await stream.next((e) => e.event === 'change');
     expect(first.body.environmentVersion).toBe(Number(firstEvent.id));

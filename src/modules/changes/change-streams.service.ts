@@ -144,7 +144,11 @@ export class ChangeStreams implements OnModuleInit, OnModuleDestroy {
    * What a watcher missed after `after`: the changes, or `resync` (too many, changes pruned from the log
    * since, or an id this database never issued).
    */
-  private async replay(environmentId: string, after: bigint, known?: { environment: string; floor: string; all: string }): Promise<{ text: string; lastSeq: bigint }> {
+  private async replay(
+    environmentId: string,
+    after: bigint,
+    known?: { environment: string; floor: string; all: string },
+  ): Promise<{ text: string; lastSeq: bigint }> {
     const head = known ?? (await this.log.head(environmentId));
     const resync = (reason: string) => ({ text: frame('resync', head.environment, { seq: head.environment, reason }), lastSeq: BigInt(head.environment) });
     if (after > BigInt(head.all)) return resync('unknown_event_id');
