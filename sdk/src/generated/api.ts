@@ -1782,7 +1782,7 @@ export interface components {
         };
         ListKeysDto: {
             keys: components["schemas"]["SecretMetaDto"][];
-            /** @description The environment’s version: it grows with every write or delete of any of its keys (for `ifEnvironmentVersion`) */
+            /** @description The environment’s version: the change-log position (change stream event id) of its latest write or delete (for `ifEnvironmentVersion`) */
             environmentVersion: number;
             /** @description Present when `limit` was given */
             pagination?: components["schemas"]["PaginationDto"];
@@ -1829,7 +1829,7 @@ export interface components {
         };
         BulkSetSecretsDto: {
             secrets: components["schemas"]["BulkSecretItemDto"][];
-            /** @description Write only if none of these keys was written or deleted after this version of the environment (`environmentVersion` of the key list or of an earlier write); otherwise 409 `conflict` naming them */
+            /** @description Write only if none of these keys was written or deleted after this version of the environment (`environmentVersion` of the key list or of an earlier write, a pull’s `X-Secr-Environment-Version`, or a change stream event id); otherwise 409 `conflict` naming them */
             ifEnvironmentVersion?: number;
         };
         BulkSetResultDto: {
@@ -1839,7 +1839,7 @@ export interface components {
             unchanged: number;
             /** @description Every key of the request */
             total: number;
-            /** @description The environment’s version after the import (for `ifEnvironmentVersion`) */
+            /** @description The environment’s version after the import: the change stream event id of this write (for `ifEnvironmentVersion`) */
             environmentVersion: number;
         };
         ActorRefDto: {

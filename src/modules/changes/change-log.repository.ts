@@ -95,14 +95,20 @@ export class ChangeLogRepository {
     return rows.map((r) => r.key!).sort();
   }
 
-  /** The changes of an environment after `afterSeq`, oldest first, at most `limit`. */
-  async since(environmentId: string, afterSeq: string, limit: number): Promise<SecretChangeEvent[]> {
-    const rows = await this.sql.query<ChangeRow>(
+  /**
+   * The changes of an environment after `afterSeq`, oldest first, at most `limit`, and its horizon (the
+   * highest position pruned from its log, '0': none) read in the same statement, so that a pass pruning
+   * meanwhile cannot make a replay look complete: when `afterSeq` is below `floor`, changes were lost.
+   */
+  async since(environmentId: string, afterSeq: string, limit: number): Promise<{ floor: string; changes: SecretChangeEvent[] }> {
+    const rows = await this.sql.query<ChangeRow & { floor: string }>(
       'secret-changes-since',
-      `SELECT ${COLUMNS} FROM secret_changes WHERE environment_id = $1 AND seq > $2::bigint ORDER BY secret_changes.seq LIMIT $3`,
+      `WITH h AS (SELECT COALESCE((SELECT pruned_through FROM secret_change_horizons WHERE environment_id = $1), 0)::text AS floor)
+       SELECT h.floor, c.* FROM h LEFT JOIN LATERAL (
+         SELECT ${COLUMNS} FROM secret_changes WHERE environment_id = $1 AND seq > $2::bigint ORDER BY secret_changes.seq LIMIT $3) c ON true`,
       [environmentId, afterSeq, limit],
     );
-    return rows.map(toEvent);
+    return { floor: rows[0].floor, changes: rows.filter((r) => r.seq !== null).map(toEvent) };
   }
 
   /** The changes with these sequence numbers (announced by NOTIFY), oldest first. */
@@ -116,18 +122,16 @@ export class ChangeLogRepository {
   }
 
   /**
-   * Where an environment's log stands: `environment`, its version; `floor`, the highest position pruned
-   * from its log ('0': none; a watcher behind it missed changes that cannot be replayed); `all`, the
-   * highest position issued that this database still knows of.
+   * Where an environment's log stands: `environment`, its version (its latest change, or the highest
+   * position pruned from its log when that is all there is; '0': never written); `all`, the highest
+   * position issued that this database still knows of.
    */
-  async head(environmentId: string): Promise<{ environment: string; floor: string; all: string }> {
-    const [row] = await this.sql.query<{ environment: string; floor: string; all: string }>(
+  async head(environmentId: string): Promise<{ environment: string; all: string }> {
+    const [row] = await this.sql.query<{ environment: string; all: string }>(
       'secret-changes-head',
-      `WITH h AS (SELECT COALESCE((SELECT pruned_through FROM secret_change_horizons WHERE environment_id = $1), 0) AS floor)
-       SELECT GREATEST((SELECT max(seq) FROM secret_changes WHERE environment_id = $1), h.floor)::text AS environment,
-              h.floor::text AS floor,
-              GREATEST((SELECT max(seq) FROM secret_changes), (SELECT max(pruned_through) FROM secret_change_horizons), 0)::text AS "all"
-         FROM h`,
+      `SELECT GREATEST((SELECT max(seq) FROM secret_changes WHERE environment_id = $1),
+                       (SELECT pruned_through FROM secret_change_horizons WHERE environment_id = $1), 0)::text AS environment,
+              GREATEST((SELECT max(seq) FROM secret_changes), (SELECT max(pruned_through) FROM secret_change_horizons), 0)::text AS "all"`,
       [environmentId],
     );
     return row;

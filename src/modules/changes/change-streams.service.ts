@@ -144,16 +144,12 @@ export class ChangeStreams implements OnModuleInit, OnModuleDestroy {
    * What a watcher missed after `after`: the changes, or `resync` (too many, changes pruned from the log
    * since, or an id this database never issued).
    */
-  private async replay(
-    environmentId: string,
-    after: bigint,
-    known?: { environment: string; floor: string; all: string },
-  ): Promise<{ text: string; lastSeq: bigint }> {
+  private async replay(environmentId: string, after: bigint, known?: { environment: string; all: string }): Promise<{ text: string; lastSeq: bigint }> {
     const head = known ?? (await this.log.head(environmentId));
     const resync = (reason: string) => ({ text: frame('resync', head.environment, { seq: head.environment, reason }), lastSeq: BigInt(head.environment) });
     if (after > BigInt(head.all)) return resync('unknown_event_id');
-    if (after < BigInt(head.floor)) return resync('changes_pruned');
-    const missed = await this.log.since(environmentId, after.toString(), REPLAY_LIMIT + 1);
+    const { floor, changes: missed } = await this.log.since(environmentId, after.toString(), REPLAY_LIMIT + 1);
+    if (after < BigInt(floor)) return resync('changes_pruned');
     if (missed.length > REPLAY_LIMIT) return resync('too_many_changes');
     return { text: missed.map(changeFrame).join(''), lastSeq: missed.length ? BigInt(missed[missed.length - 1].seq) : after };
   }
