@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { QueryRunner } from 'typeorm';
+import { EnvironmentVersion1764910000000 } from '../migrations/1764910000000-environment-version.js';
 import { ChangeLogPruner } from '../src/modules/changes/change-log-pruner.service.js';
 import { ChangeStreams } from '../src/modules/changes/change-streams.service.js';
 import { createOrg, createToken, registerUser, type TestOrg, type TestUser } from './factories/accounts.js';
@@ -198,5 +200,31 @@ describe('change stream limits and the environment version', () => {
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     expect(await logged(envId)).toEqual(before.slice(2));
+  });
+
+  // Last: it takes the schema down and up again under the running app.
+  it('migrates an install whose environments were written before the change log: they get a horizon, so old versions conflict', async () => {
+    const project = await createProject(api, owner, org);
+    const envId = await environmentId(project);
+    await setSecret(api, as(), org, project, 'development', { key: 'EARLY', value: 'v' });
+    const migration = new EnvironmentVersion1764910000000();
+    const runner = { query: (sql: string) => ctx.db.query(sql) } as unknown as QueryRunner;
+    await migration.down(runner);
+    expect((await ctx.db.query(`SELECT count(*)::int AS n FROM secrets WHERE change_seq IS NULL`)).rows).toEqual([{ n: 0 }]);
+    // As if EARLY had been written before secret_changes existed: no row of it in the log.
+    await ctx.db.query('DELETE FROM secret_changes WHERE environment_id = $1', [envId]);
+    const { rows: last } = await ctx.db.query('SELECT COALESCE(max(seq), 0)::text AS seq FROM secret_changes');
+    await migration.up(runner);
+
+    const { rows } = await ctx.db.query('SELECT pruned_through::text AS h FROM secret_change_horizons WHERE environment_id = $1', [envId]);
+    expect(BigInt(rows[0].h)).toBeGreaterThan(BigInt(last[0].seq));
+    const path = secretsPath(org, project, 'development');
+    expect((await api.get(`${path}/keys`, as())).body.environmentVersion).toBe(Number(rows[0].h));
+    const stale = await api.post(`${path}/bulk`, { secrets: [{ key: 'EARLY', value: 'w' }], ifEnvironmentVersion: 0 }, as());
+    expect(stale.status).toBe(409);
+    const fresh = await api.post(`${path}/bulk`, { secrets: [{ key: 'EARLY', value: 'w' }], ifEnvironmentVersion: Number(rows[0].h) }, as());
+    expect(fresh.status).toBe(200);
+    const replay = await watch(eventsPath(project), { session: owner.session, lastEventId: '0' });
+    expect((await replay.next((e) => e.event === 'resync')).data).toMatchObject({ reason: 'changes_pruned' });
   });
 });

@@ -44,7 +44,13 @@ export class ChangeLogPruner implements OnModuleInit, OnApplicationBootstrap, On
   async onApplicationBootstrap(): Promise<void> {
     const boss = await this.queue.ready();
     await boss.work(PRUNE_QUEUE, { pollingIntervalSeconds: 1 }, async () => {
-      await this.prune();
+      try {
+        await this.prune();
+      } catch (error) {
+        // The job fails (not retried: the next interval asks again); what was deleted stays deleted.
+        this.logger.warn({ failure: safeError(error) }, 'Change log: a pruning pass failed');
+        throw error;
+      }
     });
     this.timer = setInterval(() => void this.request(), this.config.changeLog.pruneIntervalSeconds * 1000);
     this.timer.unref();
