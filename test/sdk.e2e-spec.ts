@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { SecrApiError, SecrClient } from '../sdk/src/index.js';
+import { SecrApiError, SecrClient, type ChangeStreamEvent } from '../sdk/src/index.js';
 import { createOrg, createToken, registerUser, type TestOrg, type TestUser } from './factories/accounts.js';
-import { createProject, type TestProject } from './factories/vault.js';
+import { createProject, setSecret, type TestProject } from './factories/vault.js';
 import { startTestContext, type TestContext } from './support/test-app.js';
 
 /** The TypeScript SDK (@secr/sdk) against the real server: spec 002's surface in camelCase. */
@@ -148,6 +148,91 @@ describe('@secr/sdk', () => {
       silent.closeAllConnections();
       silent.close();
     }
+  });
+
+  describe('events()', () => {
+    /** Reads `events` from the iterator into `seen` until `done` holds, within 15 s. */
+    async function collect(iterator: AsyncIterator<ChangeStreamEvent>, seen: ChangeStreamEvent[], done: () => boolean): Promise<void> {
+      const deadline = Date.now() + 15_000;
+      while (!done()) {
+        if (Date.now() > deadline) throw new Error(`events() did not deliver in time; got ${JSON.stringify(seen)}`);
+        const next = await iterator.next();
+        if (next.done) throw new Error(`events() ended; got ${JSON.stringify(seen)}`);
+        seen.push(next.value);
+      }
+    }
+
+    it('iterates typed change events, reconnects with Last-Event-ID after the connection drops (missing nothing), and stops on abort', async () => {
+      const p = await createProject(ctx.api, owner, org);
+      // A TCP relay to the server that can cut every connection, as a proxy restart would.
+      const sockets = new Set<net.Socket>();
+      let connections = 0;
+      const relay = net.createServer((inbound) => {
+        connections++;
+        const outbound = net.connect(Number(new URL(ctx.api.baseUrl).port), '127.0.0.1');
+        for (const s of [inbound, outbound]) {
+          sockets.add(s);
+          s.on('error', () => undefined);
+          s.once('close', () => sockets.delete(s));
+        }
+        inbound.pipe(outbound).pipe(inbound);
+        inbound.once('close', () => outbound.destroy());
+        outbound.once('close', () => inbound.destroy());
+      });
+      await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+      const abort = new AbortController();
+      try {
+        const { token } = await createToken(ctx.api, owner, { access: 'read', orgId: org.id });
+        const watcher = new SecrClient({ token, apiUrl: `http://127.0.0.1:${(relay.address() as AddressInfo).port}`, timeout: 5000 });
+        const iterator = watcher.events(org.slug, p.slug, 'development', { signal: abort.signal, reconnect: { minDelayMs: 50, maxDelayMs: 200 } });
+        const seen: ChangeStreamEvent[] = [];
+        await collect(iterator, seen, () => seen.length === 1);
+        expect(seen[0]).toEqual({ event: 'ready', id: '0', seq: '0' });
+
+        const as = { session: owner.session };
+        await setSecret(ctx.api, as, org, p, 'development', { key: 'FIRST', value: 'never-in-an-event' });
+        await collect(iterator, seen, () => seen.length === 2);
+        expect(seen[1]).toMatchObject({ event: 'change', type: 'set', changes: [{ key: 'FIRST', version: 1 }] });
+        expect(seen[1].event === 'change' && seen[1].id).toBe(seen[1].event === 'change' && seen[1].seq);
+
+        // Cut the connection, then write twice before the client is back: both arrive, in order, once.
+        for (const s of sockets) s.destroy();
+        await setSecret(ctx.api, as, org, p, 'development', { key: 'SECOND', value: 'v' });
+        await setSecret(ctx.api, as, org, p, 'development', { key: 'FIRST', value: 'w' });
+        await collect(iterator, seen, () => seen.length === 4);
+        expect(seen.slice(2)).toEqual([
+          expect.objectContaining({ event: 'change', changes: [{ key: 'SECOND', version: 1 }] }),
+          expect.objectContaining({ event: 'change', changes: [{ key: 'FIRST', version: 2 }] }),
+        ]);
+        expect(connections).toBeGreaterThanOrEqual(2);
+        expect(JSON.stringify(seen)).not.toContain('never-in-an-event');
+
+        // Aborting ends the iteration and closes the connection.
+        const pending = iterator.next();
+        abort.abort();
+        await expect(pending).resolves.toEqual({ done: true, value: undefined });
+        const deadline = Date.now() + 5_000;
+        while (sockets.size) {
+          if (Date.now() > deadline) throw new Error('the stream stayed open after the abort');
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      } finally {
+        abort.abort();
+        for (const s of sockets) s.destroy();
+        relay.close();
+      }
+    });
+
+    it('throws SecrApiError for a refused stream instead of retrying; yields `resync` for a position the server cannot replay from', async () => {
+      const p = await createProject(ctx.api, owner, org);
+      const missing = client.events(org.slug, p.slug, 'no-such-env');
+      await expect(missing.next()).rejects.toMatchObject({ statusCode: 404, code: 'not_found' });
+      const bad = client.events(org.slug, p.slug, 'development', { lastEventId: 'not-an-id' });
+      await expect(bad.next()).rejects.toMatchObject({ statusCode: 400, code: 'validation_failed' });
+      const unknown = client.events(org.slug, p.slug, 'development', { lastEventId: '999999999999' });
+      expect((await unknown.next()).value).toEqual({ event: 'resync', id: '0', seq: '0', reason: 'unknown_event_id' });
+      await unknown.return(undefined);
+    });
   });
 
   it('refuses to be built without a token', () => {

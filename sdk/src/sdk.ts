@@ -1,4 +1,5 @@
 import { createApi, unwrap, type ApiOptions, type SecrApi } from './client.js';
+import { followEvents, type ChangeStreamEvent, type EventsOptions } from './events.js';
 import type { components } from './generated/api.js';
 
 type Schemas = components['schemas'];
@@ -64,10 +65,22 @@ export interface RestoreOptions {
  */
 export class SecrClient {
   readonly api: SecrApi;
+  readonly #options: SecrClientOptions;
 
   constructor(options: SecrClientOptions) {
     if (!options?.token) throw new TypeError('SecrClient needs a token');
     this.api = createApi(options);
+    this.#options = { ...options };
+  }
+
+  /**
+   * The environment's committed changes as they happen (key names and versions, never values):
+   * `for await (const e of client.events(org, project, env, { signal })) …`. Reconnects by itself with
+   * `Last-Event-ID`, so nothing is missed (a `resync` event says to pull again); throws SecrApiError on
+   * 400/401/403/404; ends after a `closed` event, or quietly when `signal` aborts.
+   */
+  events(org: string, project: string, env: string, options: EventsOptions = {}): AsyncGenerator<ChangeStreamEvent, void, undefined> {
+    return followEvents(this.#options, org, project, env, options);
   }
 
   async pullSecrets(org: string, project: string, env: string, options: ListOptions = {}): Promise<PullSecretsResult> {

@@ -144,6 +144,9 @@ const envSchema = z.object({
     .min(1024)
     .max(16 * 1024 * 1024)
     .default(256 * 1024),
+  CHANGE_LOG_MAX_AGE_HOURS: z.coerce.number().int().min(0).max(87_600).default(168),
+  CHANGE_LOG_MAX_PER_ENVIRONMENT: positiveInt.max(10_000_000).default(1_000),
+  CHANGE_LOG_PRUNE_INTERVAL_SECONDS: positiveInt.max(86_400).default(600),
   DEFAULT_PLAN: z.enum(['free', 'pro', 'team', 'enterprise']).optional(),
   STRIPE_SECRET_KEY: z.string().min(1).optional(),
   STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),
@@ -299,6 +302,15 @@ export interface AppConfig {
     readonly maxPerInstance: number;
     /** Bytes a stream may have waiting for a slow client before it is closed. */
     readonly bufferBytes: number;
+  };
+  /** Pruning of the change log (`secret_changes`), through the job queue. */
+  readonly changeLog: {
+    /** Changes older than this are deleted (0: no age limit). */
+    readonly maxAgeHours: number;
+    /** Each environment keeps at most its latest this many changes. */
+    readonly maxPerEnvironment: number;
+    /** How often each instance asks for a pass (at most one runs at a time, on any instance). */
+    readonly pruneIntervalSeconds: number;
   };
   /** The plan of an org that has none: `DEFAULT_PLAN`, else `free` with Stripe configured and `enterprise` (no limits) without. */
   readonly defaultPlan: 'free' | 'pro' | 'team' | 'enterprise';
@@ -475,6 +487,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       maxPerCredential: e.STREAM_MAX_PER_CREDENTIAL,
       maxPerInstance: e.STREAM_MAX_PER_INSTANCE,
       bufferBytes: e.STREAM_BUFFER_BYTES,
+    }),
+    changeLog: Object.freeze({
+      maxAgeHours: e.CHANGE_LOG_MAX_AGE_HOURS,
+      maxPerEnvironment: e.CHANGE_LOG_MAX_PER_ENVIRONMENT,
+      pruneIntervalSeconds: e.CHANGE_LOG_PRUNE_INTERVAL_SECONDS,
     }),
     // Limits exist to be paid away: with no Stripe to pay through (a self-hosted install), no limits.
     defaultPlan: e.DEFAULT_PLAN ?? (e.STRIPE_SECRET_KEY ? 'free' : 'enterprise'),

@@ -13,6 +13,7 @@ import { SecretChanges1764800000000 } from '../../migrations/1764800000000-secre
 import { SecretChanges1764810000000 } from '../../migrations/1764810000000-secret-changes.js';
 import { OidcTrusts1764820000000 } from '../../migrations/1764820000000-oidc-trusts.js';
 import { AuditChain1764830000000 } from '../../migrations/1764830000000-audit-chain.js';
+import { EnvironmentVersion1764910000000 } from '../../migrations/1764910000000-environment-version.js';
 import { OrgDeletion1764930000000 } from '../../migrations/1764930000000-org-deletion.js';
 
 /** Every migration, oldest first. A new migration file is added here too. */
@@ -32,5 +33,6 @@ export const MIGRATIONS = [
   SecretChanges1764810000000,
   OidcTrusts1764820000000,
   AuditChain1764830000000,
+  EnvironmentVersion1764910000000,
   OrgDeletion1764930000000,
 ];

@@ -40,6 +40,7 @@ export const RECORDED_SECONDS = {
   'test/account-tokens.e2e-spec.ts': 20,
   'test/cli/cli-oidc.e2e-spec.ts': 45,
   'test/oidc.e2e-spec.ts': 20,
+  'test/change-log-limits.e2e-spec.ts': 30,
 };
 /** A test file with neither a cached nor a recorded duration: an e2e file boots an app (a few seconds), a unit spec less. */
 const UNLISTED_E2E_SECONDS = 10;

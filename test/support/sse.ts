@@ -125,6 +125,15 @@ export class SseStream {
     this.res.destroy();
   }
 
+  /** Stops reading (a slow client): once the client's small buffer is full, the socket is not read, so the server's writes back up. */
+  pause(): void {
+    this.res.pause();
+  }
+
+  resume(): void {
+    this.res.resume();
+  }
+
   private wake(): void {
     const waiters = this.waiters;
     this.waiters = [];

@@ -10,6 +10,7 @@
 from ._client import AsyncSecrClient, SecrClient
 from ._core import DEFAULT_API_URL, DEFAULT_TIMEOUT
 from ._errors import FieldError, SecrApiError
+from ._events import ChangeEvent, KeyChange
 from ._types import (
     ActorRef,
     AuditCursors,
@@ -48,6 +49,8 @@ __all__ = [
     "DEFAULT_API_URL",
     "DEFAULT_TIMEOUT",
     "ActorRef",
+    "ChangeEvent",
+    "KeyChange",
     "AuditCursors",
     "AuditEvent",
     "AuditPage",

@@ -1,14 +1,16 @@
 from __future__ import annotations
 
+import threading
 import time
 from datetime import datetime
 from types import TracebackType
-from typing import AsyncIterator, Iterable, Iterator, List, Mapping, Optional, Sequence, Type, TypeVar, Union
+from typing import AsyncIterator, Generator, Iterable, Iterator, List, Mapping, Optional, Sequence, Type, TypeVar, Union
 
 import httpx
 
-from . import _core
+from . import _core, _events
 from ._core import DEFAULT_TIMEOUT, Call, Config
+from ._events import ChangeEvent
 from ._types import (
     AuditPage,
     AuditVerification,
@@ -110,6 +112,39 @@ class SecrClient:
         except httpx.RequestError as exc:
             raise _core.network_error(config, exc) from exc
         return _core.finish(call, response.status_code, response.headers, body)
+
+    def events(
+        self,
+        org: str,
+        project: str,
+        env: str,
+        *,
+        last_event_id: Optional[str] = None,
+        stop: Optional[threading.Event] = None,
+        idle_timeout: float = 60.0,
+        reconnect_min: float = 0.5,
+        reconnect_max: float = 30.0,
+    ) -> Generator[ChangeEvent, None, None]:
+        """The environment's committed changes as they happen (key names and versions, never values).
+
+        ``for event in client.events("my-org", "my-project", "production"): ...`` reconnects by itself
+        (after a dropped connection, ``idle_timeout`` seconds of silence, a 429 or a 5xx) with back-off
+        from ``reconnect_min`` to ``reconnect_max`` seconds and ``Last-Event-ID``, so no change is missed
+        (a ``resync`` event says to pull again). Raises :class:`SecrApiError` on 400/401/403/404. Ends
+        after a ``closed`` event, when ``stop`` is set (checked after each event and while waiting to
+        reconnect), or when the generator is closed (``break`` out of the loop closes the connection).
+        """
+        return _events.follow(
+            self._config,
+            org,
+            project,
+            env,
+            last_event_id=last_event_id,
+            stop=stop,
+            idle_timeout=idle_timeout,
+            reconnect_min=reconnect_min,
+            reconnect_max=reconnect_max,
+        )
 
     # --- the SDK reference's methods -------------------------------------------------------------
 

@@ -1782,7 +1782,7 @@ export interface components {
         };
         ListKeysDto: {
             keys: components["schemas"]["SecretMetaDto"][];
-            /** @description The environment’s version: it grows with every write or delete of any of its keys (for `ifEnvironmentVersion`) */
+            /** @description The environment’s version: the change-log position (change stream event id) of its latest write or delete (for `ifEnvironmentVersion`) */
             environmentVersion: number;
             /** @description Present when `limit` was given */
             pagination?: components["schemas"]["PaginationDto"];
@@ -1829,7 +1829,7 @@ export interface components {
         };
         BulkSetSecretsDto: {
             secrets: components["schemas"]["BulkSecretItemDto"][];
-            /** @description Write only if none of these keys was written or deleted after this version of the environment (`environmentVersion` of the key list or of an earlier write); otherwise 409 `conflict` naming them */
+            /** @description Write only if none of these keys was written or deleted after this version of the environment (`environmentVersion` of the key list or of an earlier write, a pull’s `X-Secr-Environment-Version`, or a change stream event id); otherwise 409 `conflict` naming them */
             ifEnvironmentVersion?: number;
         };
         BulkSetResultDto: {
@@ -1839,7 +1839,7 @@ export interface components {
             unchanged: number;
             /** @description Every key of the request */
             total: number;
-            /** @description The environment’s version after the import (for `ifEnvironmentVersion`) */
+            /** @description The environment’s version after the import: the change stream event id of this write (for `ifEnvironmentVersion`) */
             environmentVersion: number;
         };
         ActorRefDto: {
@@ -4624,9 +4624,11 @@ export interface operations {
                     "application/json": components["schemas"]["PullSecretsDto"];
                 };
             };
-            /** @description Not modified since the pull whose ETag was sent (no body) */
+            /** @description Not modified since the pull whose ETag was sent (no body). Every pull (200 or 304) answers `X-Secr-Environment-Version`: the environment's version (a change stream event id) that the answer is at least as new as, for `ifEnvironmentVersion` */
             304: {
                 headers: {
+                    /** @description The environment’s version */
+                    "X-Secr-Environment-Version"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -5207,11 +5209,12 @@ export interface operations {
         requestBody?: never;
         responses: {
             /**
-             * @description Server-Sent Events, until the client disconnects. Every event has `id` (the change's sequence
-             *     number: send it back as `Last-Event-ID` when reconnecting) and JSON `data`; no event carries a value.
+             * @description Server-Sent Events, until the client disconnects. Every event has `id` (the change's position in the
+             *     environment's log: send it back as `Last-Event-ID` when reconnecting) and JSON `data`; no event carries a value.
+             *     An event's `id` (`seq`) is the environment's version once that change committed: the `ifEnvironmentVersion` of a bulk import.
              *     `ready` {seq}: the stream starts at this position (no Last-Event-ID sent).
-             *     `change` {seq, type: set|import|rollback|promotion|delete, changes: [{key, version|null}], at}: a committed change.
-             *     `resync` {seq, reason}: changes were missed that cannot be replayed (too many, or an unknown Last-Event-ID): pull again.
+             *     `change` {seq, type: set|import|rollback|promotion|restore|delete, changes: [{key, version|null}], at}: a committed change.
+             *     `resync` {seq, reason}: changes were missed that cannot be replayed (reason too_many_changes, changes_pruned: older than the log keeps, or unknown_event_id): pull again.
              *     `closed` {reason: credential_revoked|membership_removed|role_changed}: the stream ends and should not be reopened with this credential.
              *     A comment line (`:`) every STREAM_HEARTBEAT_MS keeps proxies from closing the connection.
              *

@@ -143,7 +143,10 @@ export class ChangeFeed implements OnModuleInit, OnModuleDestroy {
     const unread = announced.filter((a): a is string => typeof a === 'string');
     if (unread.length) {
       try {
-        changes = [...changes, ...(await this.log.bySeq(unread))].sort((x, y) => (BigInt(x.seq) < BigInt(y.seq) ? -1 : 1));
+        const read = await this.log.bySeq(unread);
+        // Pruned before it could be read (a burst beyond the per-environment count): streams replay, or resync.
+        if (read.length < unread.length) this.broadcast({ gap: true });
+        changes = [...changes, ...read].sort((x, y) => (BigInt(x.seq) < BigInt(y.seq) ? -1 : 1));
       } catch (error) {
         this.logger.warn({ failure: safeError(error) }, 'Change feed: could not read announced changes');
         this.broadcast({ gap: true });

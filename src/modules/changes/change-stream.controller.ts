@@ -13,11 +13,12 @@ import { ChangeStreams } from './change-streams.service.js';
 /** An event id this server issued: a change's sequence number (a bigint). */
 const EVENT_ID = /^(0|[1-9][0-9]{0,17})$/;
 
-const STREAM_DESCRIPTION = `Server-Sent Events, until the client disconnects. Every event has \`id\` (the change's sequence
-number: send it back as \`Last-Event-ID\` when reconnecting) and JSON \`data\`; no event carries a value.
+const STREAM_DESCRIPTION = `Server-Sent Events, until the client disconnects. Every event has \`id\` (the change's position in the
+environment's log: send it back as \`Last-Event-ID\` when reconnecting) and JSON \`data\`; no event carries a value.
+An event's \`id\` (\`seq\`) is the environment's version once that change committed: the \`ifEnvironmentVersion\` of a bulk import.
 \`ready\` {seq}: the stream starts at this position (no Last-Event-ID sent).
-\`change\` {seq, type: set|import|rollback|promotion|delete, changes: [{key, version|null}], at}: a committed change.
-\`resync\` {seq, reason}: changes were missed that cannot be replayed (too many, or an unknown Last-Event-ID): pull again.
+\`change\` {seq, type: set|import|rollback|promotion|restore|delete, changes: [{key, version|null}], at}: a committed change.
+\`resync\` {seq, reason}: changes were missed that cannot be replayed (reason too_many_changes, changes_pruned: older than the log keeps, or unknown_event_id): pull again.
 \`closed\` {reason: credential_revoked|membership_removed|role_changed}: the stream ends and should not be reopened with this credential.
 A comment line (\`:\`) every STREAM_HEARTBEAT_MS keeps proxies from closing the connection.`;
 

@@ -78,7 +78,7 @@ export class ChangeStreams implements OnModuleInit, OnModuleDestroy {
 
   /**
    * Answers the request with a stream of the environment's committed changes. With `lastEventId`, the
-   * changes after it are sent first (or `resync` when there are too many, or the id is unknown);
+   * changes after it are sent first (or `resync` when there are too many, some were pruned from the log, or the id is unknown);
    * without, a `ready` event carries the current position. Limits are checked, and the replay read,
    * before anything is sent, so that a refusal or a database failure is an ordinary error response.
    */
@@ -140,16 +140,17 @@ export class ChangeStreams implements OnModuleInit, OnModuleDestroy {
     return text;
   }
 
-  /** What a watcher missed after `after`: the changes, or `resync` (too many, or an id this database never issued). */
-  private async replay(environmentId: string, after: bigint, head?: { environment: string; all: string }): Promise<{ text: string; lastSeq: bigint }> {
-    head ??= await this.log.head(environmentId);
-    if (after > BigInt(head.all)) {
-      return { text: frame('resync', head.environment, { seq: head.environment, reason: 'unknown_event_id' }), lastSeq: BigInt(head.environment) };
-    }
-    const missed = await this.log.since(environmentId, after.toString(), REPLAY_LIMIT + 1);
-    if (missed.length > REPLAY_LIMIT) {
-      return { text: frame('resync', head.environment, { seq: head.environment, reason: 'too_many_changes' }), lastSeq: BigInt(head.environment) };
-    }
+  /**
+   * What a watcher missed after `after`: the changes, or `resync` (too many, changes pruned from the log
+   * since, or an id this database never issued).
+   */
+  private async replay(environmentId: string, after: bigint, known?: { environment: string; all: string }): Promise<{ text: string; lastSeq: bigint }> {
+    const head = known ?? (await this.log.head(environmentId));
+    const resync = (reason: string) => ({ text: frame('resync', head.environment, { seq: head.environment, reason }), lastSeq: BigInt(head.environment) });
+    if (after > BigInt(head.all)) return resync('unknown_event_id');
+    const { floor, changes: missed } = await this.log.since(environmentId, after.toString(), REPLAY_LIMIT + 1);
+    if (after < BigInt(floor)) return resync('changes_pruned');
+    if (missed.length > REPLAY_LIMIT) return resync('too_many_changes');
     return { text: missed.map(changeFrame).join(''), lastSeq: missed.length ? BigInt(missed[missed.length - 1].seq) : after };
   }
 

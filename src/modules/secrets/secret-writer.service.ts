@@ -79,8 +79,9 @@ export interface SecretChange<R> {
  *      no value is written under a version being destroyed);
  *   2. the target keys, all at once in one global order (SecretsRepository.lockKeys);
  *   3. the plan limit's lock (PlansService, always last);
- * then the versions (or soft deletes), the webhook event, the audit row and the change log's row
- * (with its NOTIFY to the change streams of every instance), in that transaction.
+ * then the versions (or soft deletes), the change log's row (with its NOTIFY to the change streams of
+ * every instance; its position is the environment's version), the webhook event and the audit row, in
+ * that transaction.
  */
 @Injectable()
 export class SecretWriter {
@@ -141,13 +142,16 @@ export class SecretWriter {
         }
         if (mutation.alsoDelete?.length) outcome.deleted = await this.repo.softDelete(em, environment.id, mutation.alsoDelete);
       }
-      if (change.reportsEnvironmentVersion) outcome.environmentVersion = await this.repo.environmentVersion(em, environment.id);
+      // The change log's row (and its per-environment lock, held until the commit) comes before the
+      // answer is built: its position is the environment's new version.
+      const changed = [...outcome.written.map((w) => ({ key: w.key, version: w.version })), ...outcome.deleted.map((key) => ({ key, version: null }))];
+      const position = changed.length
+        ? await this.changes.record(em, environment.id, 'deleteKeys' in mutation ? 'delete' : CHANGE_TYPES[mutation.source], changed)
+        : undefined;
+      if (change.reportsEnvironmentVersion) outcome.environmentVersion = Number(position ?? (await this.changes.environmentVersion(environment.id, em)));
       const { result, event, audit } = change.record(outcome);
       if (event) await this.events.emit(em, secretEvent(target, actor, event));
       if (audit) await this.audit.record(em, { action: audit.action, orgId: target.org.id, actor, meta, metadata: audit.metadata });
-      // Last: the change log's per-environment lock is held only for the commit that follows.
-      const changed = [...outcome.written.map((w) => ({ key: w.key, version: w.version })), ...outcome.deleted.map((key) => ({ key, version: null }))];
-      if (changed.length) await this.changes.record(em, environment.id, 'deleteKeys' in mutation ? 'delete' : CHANGE_TYPES[mutation.source], changed);
       return result;
     });
   }
@@ -172,12 +176,14 @@ export class SecretWriter {
     }
     if (expect.environmentVersion !== undefined) {
       const since = expect.environmentVersion;
-      const changed = keys.filter((k) => (current.get(k)?.changeSeq ?? 0) > since).sort();
-      if (changed.length) {
+      // Changes after `since` that were pruned from the log: which keys they touched is unknown, so every key conflicts.
+      const changed = await this.changes.keysChangedSince(em, environmentId, String(since), keys);
+      const conflicting = changed === 'unknown' ? [...keys].sort() : changed;
+      if (conflicting.length) {
         throw new EnvironmentChangedError(
           since,
-          await this.repo.environmentVersion(em, environmentId),
-          changed.map((key) => ({ key, currentVersion: versionOf(key) })),
+          Number(await this.changes.environmentVersion(environmentId, em)),
+          conflicting.map((key) => ({ key, currentVersion: versionOf(key) })),
         );
       }
     }

@@ -30,6 +30,8 @@ import { SecretsService } from './secrets.service.js';
 
 /** Secret routes take the org's slug (spec 003). */
 const BY_SLUG = { param: 'orgSlug', by: 'slug' } as const;
+/** A pull's header naming the environment's version (the change stream's position) it is at least as new as. */
+export const ENVIRONMENT_VERSION_HEADER = 'X-Secr-Environment-Version';
 /** Responses that carry values must not be stored by any cache. */
 const NO_STORE = ['Cache-Control', 'no-store'] as const;
 
@@ -50,7 +52,11 @@ export class SecretsController {
     required: false,
     description: 'The ETag of an earlier pull with the same query: 304 (no body, still audited) while nothing changed',
   })
-  @ApiResponse({ status: 304, description: 'Not modified since the pull whose ETag was sent (no body)' })
+  @ApiResponse({
+    status: 304,
+    description: `Not modified since the pull whose ETag was sent (no body). Every pull (200 or 304) answers \`${ENVIRONMENT_VERSION_HEADER}\`: the environment's version (a change stream event id) that the answer is at least as new as, for \`ifEnvironmentVersion\``,
+    headers: { [ENVIRONMENT_VERSION_HEADER]: { description: 'The environment’s version', schema: { type: 'string', pattern: '^[0-9]+$' } } },
+  })
   async pullSecrets(
     @Ctx() { actor, org, meta }: OrgRequestContext,
     @Param('project') project: string,
@@ -60,8 +66,9 @@ export class SecretsController {
     @HttpReply() reply: ReplyControl,
   ): Promise<PullSecretsDto | undefined> {
     const target = await this.access.environment(org, project, env, actor, 'read');
-    const { etag, body } = await this.secrets.pull(target, query, actor, meta, ifNoneMatch);
+    const { etag, environmentVersion, body } = await this.secrets.pull(target, query, actor, meta, ifNoneMatch);
     reply.header('etag', etag);
+    reply.header(ENVIRONMENT_VERSION_HEADER, environmentVersion);
     if (body) return body;
     reply.status(304);
     return undefined;

@@ -94,7 +94,7 @@ export class BulkSetSecretsDto {
     minimum: 0,
     maximum: INT4_MAX,
     description:
-      'Write only if none of these keys was written or deleted after this version of the environment (`environmentVersion` of the key list or of an earlier write); otherwise 409 `conflict` naming them',
+      'Write only if none of these keys was written or deleted after this version of the environment (`environmentVersion` of the key list or of an earlier write, a pull’s `X-Secr-Environment-Version`, or a change stream event id); otherwise 409 `conflict` naming them',
   })
   @IsOptional()
   @IsInt()
@@ -206,7 +206,9 @@ export class ListKeysDto {
   @ApiProperty({ type: [SecretMetaDto] })
   keys: SecretMetaDto[];
 
-  @ApiProperty({ description: 'The environment’s version: it grows with every write or delete of any of its keys (for `ifEnvironmentVersion`)' })
+  @ApiProperty({
+    description: 'The environment’s version: the change-log position (change stream event id) of its latest write or delete (for `ifEnvironmentVersion`)',
+  })
   environmentVersion: number;
 
   @ApiPropertyOptional({ type: PaginationDto, description: 'Present when `limit` was given' })
@@ -240,7 +242,7 @@ export class BulkSetResultDto {
   @ApiProperty({ description: 'Every key of the request' })
   total: number;
 
-  @ApiProperty({ description: 'The environment’s version after the import (for `ifEnvironmentVersion`)' })
+  @ApiProperty({ description: 'The environment’s version after the import: the change stream event id of this write (for `ifEnvironmentVersion`)' })
   environmentVersion: number;
 }
 

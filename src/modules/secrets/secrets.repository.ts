@@ -43,8 +43,6 @@ export interface CurrentState extends StoredValue {
   version: number;
   deleted: boolean;
   description: string | null;
-  /** Bumped by every write and delete of the key (one sequence for all keys). */
-  changeSeq: number;
 }
 
 export interface WrittenSecret {
@@ -181,8 +179,7 @@ export class SecretsRepository {
          current_version = secrets.current_version + 1,
          description     = CASE WHEN $5::boolean THEN EXCLUDED.description ELSE COALESCE(EXCLUDED.description, secrets.description) END,
          updated_at      = now(),
-         deleted_at      = NULL,
-         change_seq      = nextval('secret_change_seq')
+         deleted_at      = NULL
        RETURNING id, key, current_version, (xmax = 0) AS inserted`,
       [target.projectId, target.environmentId, keys, sorted.map((v) => v.description), descriptions === 'exact'],
     );
@@ -266,7 +263,7 @@ export class SecretsRepository {
 
   /**
    * The current state of each of `keys` that has a row (set or soft-deleted): version, description,
-   * stored value, and the change counter. For the write pipeline's preconditions, with the keys locked.
+   * stored value. For the write pipeline's preconditions, with the keys locked.
    */
   async currentOf(em: EntityManager, environmentId: string, keys: string[]): Promise<Map<string, CurrentState>> {
     const rows: Array<{
@@ -276,9 +273,8 @@ export class SecretsRepository {
       description: string | null;
       key_version: number;
       ciphertext: Buffer;
-      change_seq: string;
     }> = await em.query(
-      `SELECT s.key, s.current_version, s.deleted_at IS NOT NULL AS deleted, s.description, v.key_version, v.ciphertext, s.change_seq
+      `SELECT s.key, s.current_version, s.deleted_at IS NOT NULL AS deleted, s.description, v.key_version, v.ciphertext
            FROM secrets s JOIN secret_versions v ON v.secret_id = s.id AND v.version = s.current_version
           WHERE s.environment_id = $1 AND s.key = ANY($2::text[])`,
       [environmentId, keys],
@@ -293,18 +289,9 @@ export class SecretsRepository {
           description: r.description,
           keyVersion: r.key_version,
           ciphertext: r.ciphertext,
-          changeSeq: Number(r.change_seq),
         },
       ]),
     );
-  }
-
-  /** The environment's version: the change counter of its latest write or delete (0: never written). */
-  async environmentVersion(em: EntityManager, environmentId: string): Promise<number> {
-    const [row]: Array<{ v: string }> = await em.query('SELECT COALESCE(max(change_seq), 0)::text AS v FROM secrets WHERE environment_id = $1', [
-      environmentId,
-    ]);
-    return Number(row.v);
   }
 
   /**
@@ -341,7 +328,7 @@ export class SecretsRepository {
     // Wrapped in a CTE: TypeORM returns [rows, count] for a bare UPDATE … RETURNING.
     const rows: Array<{ key: string }> = await em.query(
       `WITH deleted AS (
-         UPDATE secrets SET deleted_at = now(), updated_at = now(), change_seq = nextval('secret_change_seq')
+         UPDATE secrets SET deleted_at = now(), updated_at = now()
           WHERE environment_id = $1 AND key = ANY($2::text[]) AND deleted_at IS NULL
           RETURNING id, key),
        logged AS (INSERT INTO secret_deletions (secret_id) SELECT id FROM deleted)

@@ -3,6 +3,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import type { Actor, RequestMeta } from '../auth/request-context.js';
 import { AuditService } from '../audit/audit.service.js';
 import { UsersRepository } from '../auth/users.repository.js';
+import { ChangeLogRepository } from '../changes/change-log.repository.js';
 import type { VaultTarget } from '../projects/vault-access.service.js';
 import { matchesIfNoneMatch, pullETag } from './pull-etag.js';
 import { readThroughRotation, SecretCipher } from './secret-cipher.service.js';
@@ -33,12 +34,13 @@ export class SecretsService {
     private readonly audit: AuditService,
     private readonly writer: SecretWriter,
     private readonly users: UsersRepository,
+    private readonly changes: ChangeLogRepository,
   ) {}
 
   /**
    * Decrypted values, returned only once the read's audit row has committed (fail closed: no audit row,
-   * no values), with the answer's ETag. When `ifNoneMatch` matches it, nothing is decrypted and no body
-   * is returned (`notModified`): still a read, and audited as one.
+   * no values), with the answer's ETag and the environment's version. When `ifNoneMatch` matches it,
+   * nothing is decrypted and no body is returned (`notModified`): still a read, and audited as one.
    */
   async pull(
     target: VaultTarget,
@@ -46,14 +48,17 @@ export class SecretsService {
     actor: Actor,
     meta: RequestMeta,
     ifNoneMatch?: string,
-  ): Promise<{ etag: string; body: PullSecretsDto | null }> {
+  ): Promise<{ etag: string; environmentVersion: string; body: PullSecretsDto | null }> {
     const { project, environment } = target;
-    const { rows, values, etag, pagination } = await readThroughRotation(async () => {
+    const { rows, values, etag, pagination, environmentVersion } = await readThroughRotation(async () => {
+      // The version is read before the rows: the answer is at least as new as it, so a check-and-set
+      // with it cannot miss a change the answer did not show.
+      const environmentVersion = await this.changes.environmentVersion(environment.id);
       const rows = await this.repo.readCurrent(environment.id, query, true);
       const pagination = await this.pagination(environment.id, query, rows.length);
       const etag = pullETag(environment.id, query, rows, pagination?.total);
       const values = matchesIfNoneMatch(ifNoneMatch, etag) ? null : await this.cipher.decrypt(project.id, rows);
-      return { rows, values, etag, pagination };
+      return { rows, values, etag, pagination, environmentVersion };
     });
     // Fail closed: no value leaves before the read's audit row has committed.
     await this.audit.recordCommitted({
@@ -70,9 +75,10 @@ export class SecretsService {
         ...(values ? {} : { notModified: true }),
       },
     });
-    if (!values) return { etag, body: null };
+    if (!values) return { etag, environmentVersion, body: null };
     return {
       etag,
+      environmentVersion,
       body: {
         secrets: rows.map((r, i) => ({ key: r.key, value: values[i], description: r.description, version: r.version, updatedAt: r.updatedAt })),
         ...(pagination ? { pagination } : {}),
@@ -81,11 +87,13 @@ export class SecretsService {
   }
 
   async listKeys(target: VaultTarget, query: ListSecretsQueryDto): Promise<ListKeysDto> {
+    // Before the rows, as in a pull: the list is at least as new as the version it reports.
+    const environmentVersion = Number(await this.changes.environmentVersion(target.environment.id));
     const rows = await this.repo.readCurrent(target.environment.id, query, false);
     const pagination = await this.pagination(target.environment.id, query, rows.length);
     return {
       keys: rows.map((r) => ({ key: r.key, description: r.description, version: r.version, updatedAt: r.updatedAt })),
-      environmentVersion: await this.repo.environmentVersion(this.db.manager, target.environment.id),
+      environmentVersion,
       ...(pagination ? { pagination } : {}),
     };
   }
