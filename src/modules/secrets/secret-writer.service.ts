@@ -8,6 +8,7 @@ import { ProjectsRepository } from '../projects/projects.repository.js';
 import type { VaultTarget } from '../projects/vault-access.service.js';
 import type { SecretEvent } from '../webhooks/secret-event.js';
 import { WebhookEvents } from '../webhooks/webhook-events.service.js';
+import { ReferenceResolver } from './reference-resolver.service.js';
 import { SecretCipher } from './secret-cipher.service.js';
 import { EnvironmentChangedError, VersionConflictError } from './secrets.errors.js';
 import { SecretsRepository, type CurrentState, type NewVersion, type WrittenSecret } from './secrets.repository.js';
@@ -79,7 +80,7 @@ export interface SecretChange<R> {
  *      no value is written under a version being destroyed);
  *   2. the target keys, all at once in one global order (SecretsRepository.lockKeys);
  *   3. the plan limit's lock (PlansService, always last);
- * then the versions (or soft deletes), the webhook event, the audit row and the change log's row
+ * then the references check (checkReferences), the versions (or soft deletes), the webhook event, the audit row and the change log's row
  * (with its NOTIFY to the change streams of every instance), in that transaction.
  */
 @Injectable()
@@ -93,6 +94,7 @@ export class SecretWriter {
     private readonly plans: PlansService,
     private readonly cipher: SecretCipher,
     private readonly changes: ChangeLogRepository,
+    private readonly references: ReferenceResolver,
   ) {}
 
   apply<R>(target: VaultTarget, actor: Actor, meta: RequestMeta, change: SecretChange<R>): Promise<R> {
@@ -113,6 +115,7 @@ export class SecretWriter {
         });
       }
       const mutation = await change.mutation(em, keyVersion);
+      if ('versions' in mutation) await this.checkReferences(em, target, mutation);
       const touched = 'versions' in mutation ? [...mutation.versions.map((v) => v.key), ...(mutation.alsoDelete ?? [])] : mutation.deleteKeys;
       const unlocked = touched.filter((k) => !keys.includes(k));
       if (unlocked.length) throw new Error(`A secret change touched keys it did not lock first: ${unlocked.length}`);
@@ -148,6 +151,20 @@ export class SecretWriter {
       if (changed.length) await this.changes.record(em, environment.id, 'deleteKeys' in mutation ? 'delete' : CHANGE_TYPES[mutation.source], changed);
       return result;
     });
+  }
+
+  /**
+   * References (issue #19): a written value whose references would form a cycle or nest deeper than
+   * allowed is refused (400) before anything is written. Set and import pass their plaintext; copies
+   * (promotion, rollback, restore) are decrypted here, and their references are kept as text.
+   */
+  private async checkReferences(em: EntityManager, target: VaultTarget, mutation: Extract<SecretMutation, { versions: NewVersion[] }>): Promise<void> {
+    const known = mutation.unchangedIf;
+    const copies = mutation.versions.filter((v) => !known?.has(v.key));
+    const decrypted = copies.length ? await this.cipher.decrypt(target.project.id, copies, em) : [];
+    const values = new Map(mutation.versions.filter((v) => known?.has(v.key)).map((v) => [v.key, known!.get(v.key)!]));
+    copies.forEach((v, i) => values.set(v.key, decrypted[i]));
+    await this.references.assertWritable(em, target, values);
   }
 
   /** Throws a 409 naming each key whose version (or change since the environment version) is not the one expected. */

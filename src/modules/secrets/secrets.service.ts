@@ -5,6 +5,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { UsersRepository } from '../auth/users.repository.js';
 import type { VaultTarget } from '../projects/vault-access.service.js';
 import { matchesIfNoneMatch, pullETag } from './pull-etag.js';
+import { ReferenceResolver } from './reference-resolver.service.js';
 import { readThroughRotation, SecretCipher } from './secret-cipher.service.js';
 import { SecretWriter, where } from './secret-writer.service.js';
 import {
@@ -15,6 +16,7 @@ import {
   keysFilter,
   ListSecretsQueryDto,
   PullSecretsDto,
+  PullSecretsQueryDto,
   RollbackResultDto,
   RollbackSecretDto,
   SecretHistoryDto,
@@ -33,28 +35,41 @@ export class SecretsService {
     private readonly audit: AuditService,
     private readonly writer: SecretWriter,
     private readonly users: UsersRepository,
+    private readonly references: ReferenceResolver,
   ) {}
 
   /**
    * Decrypted values, returned only once the read's audit row has committed (fail closed: no audit row,
-   * no values), with the answer's ETag. When `ifNoneMatch` matches it, nothing is decrypted and no body
-   * is returned (`notModified`): still a read, and audited as one.
+   * no values), with the answer's ETag. References in the values are resolved (ReferenceResolver)
+   * unless `query.raw`; the referenced keys read are audited in the same row. When `ifNoneMatch`
+   * matches the ETag, no body is returned (`notModified`): still a read, and audited as one. Nothing is
+   * decrypted for that answer when the rows are known to hold no reference (or the pull is raw).
    */
   async pull(
     target: VaultTarget,
-    query: ListSecretsQueryDto,
+    query: PullSecretsQueryDto,
     actor: Actor,
     meta: RequestMeta,
     ifNoneMatch?: string,
   ): Promise<{ etag: string; body: PullSecretsDto | null }> {
     const { project, environment } = target;
-    const { rows, values, etag, pagination } = await readThroughRotation(async () => {
+    const raw = query.raw === 'true';
+    const read = await readThroughRotation(async () => {
       const rows = await this.repo.readCurrent(environment.id, query, true);
       const pagination = await this.pagination(environment.id, query, rows.length);
-      const etag = pullETag(environment.id, query, rows, pagination?.total);
-      const values = matchesIfNoneMatch(ifNoneMatch, etag) ? null : await this.cipher.decrypt(project.id, rows);
-      return { rows, values, etag, pagination };
+      const total = pagination?.total;
+      if (ifNoneMatch && (raw || this.references.knownWithoutReferences(environment.id, rows))) {
+        const etag = pullETag(environment.id, query, rows, total);
+        if (matchesIfNoneMatch(ifNoneMatch, etag)) return { rows, pagination, etag, resolution: null };
+      }
+      const values = await this.cipher.decrypt(project.id, rows);
+      const resolution = raw ? { values, dependencies: [], reads: [] } : await this.references.resolve(target, actor, rows, values);
+      const etag = pullETag(environment.id, query, rows, total, resolution.dependencies);
+      return { rows, pagination, etag, resolution: matchesIfNoneMatch(ifNoneMatch, etag) ? { ...resolution, values: null } : resolution };
     });
+    const { rows, pagination, etag, resolution } = read;
+    const values = resolution?.values ?? null;
+    const references = resolution?.reads ?? [];
     // Fail closed: no value leaves before the read's audit row has committed.
     await this.audit.recordCommitted({
       action: 'secret.read',
@@ -67,6 +82,9 @@ export class SecretsService {
         // Named keys are audited by name: the ones read (a named key that does not exist was not read).
         ...(query.keys !== undefined ? { keys: rows.map((r) => r.key) } : {}),
         count: rows.length,
+        ...(raw ? { raw: true } : {}),
+        // Values reached through references are reads of the referenced keys.
+        ...(references.length ? { references } : {}),
         ...(values ? {} : { notModified: true }),
       },
     });
