@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createTeam, type OrgWithTeam } from './factories/accounts.js';
 import { createProject, createVaultToken, secretsPath, seedSecrets, setSecret, type TestProject } from './factories/vault.js';
-import type { Credentials } from './support/http.js';
+import type { Credentials, RequestOptions } from './support/http.js';
 import { startTestContext, type TestContext } from './support/test-app.js';
 
 /** Issue 19, point 3: references between values (`${KEY}`, `${env.KEY}`), resolved on the server at pull time. */
@@ -18,7 +18,7 @@ describe('secret references', () => {
   afterAll(() => ctx.close());
 
   const path = (p: TestProject, env: string) => secretsPath(team.org, p, env);
-  const pull = async (p: TestProject, env: string, query = '', who: Credentials = as) => ctx.api.get(`${path(p, env)}${query}`, who);
+  const pull = async (p: TestProject, env: string, query = '', who: RequestOptions = as) => ctx.api.get(`${path(p, env)}${query}`, who);
   const valuesOf = (body: { secrets: Array<{ key: string; value: string }> }) => Object.fromEntries(body.secrets.map((s) => [s.key, s.value]));
 
   async function auditRows(p: TestProject, action: string) {
