@@ -192,6 +192,17 @@ describe('secret references', () => {
     expect(await auditRows(p, 'secret.updated')).toEqual([]);
   });
 
+  it.concurrent('names only the first hop of a refused chain that passes through an environment the writer cannot read', async () => {
+    const p = await createProject(ctx.api, team.owner, team.org);
+    await seedSecrets(ctx.api, as, team.org, p, 'production', { A: '${development.B}', HIDDEN: '${development.B}' });
+    const developer = { session: team.developer.session };
+    const res = await ctx.api.put(path(p, 'development'), { key: 'B', value: '${production.A}' }, developer);
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toEqual([{ field: 'B', message: 'B -> ${production.A} -> …: the references form a cycle' }]);
+    const byOwner = await ctx.api.put(path(p, 'development'), { key: 'B', value: '${production.A}' }, as);
+    expect(byOwner.body.errors[0].message).toBe('B -> ${production.A} -> ${development.B}: the references form a cycle');
+  });
+
   it.concurrent('accepts a chain 5 references deep and refuses depth 6 at write time, at import and at promotion', async () => {
     const p = await createProject(ctx.api, team.owner, team.org);
     // K0 -> K1 -> … -> K5: five hops.

@@ -35,8 +35,7 @@ export default class Ls extends BaseCommand<typeof Ls, LsResult> {
     if (showValues) {
       const query = { ...params.query, ...rawQuery(this.flags.raw) };
       secrets = this.unwrap(await api.GET('/v1/secrets/{orgSlug}/{project}/{env}', { params: { ...params, query } })).secrets;
-    }
-    else ({ keys: secrets, environmentVersion } = this.unwrap(await api.GET('/v1/secrets/{orgSlug}/{project}/{env}/keys', { params })));
+    } else ({ keys: secrets, environmentVersion } = this.unwrap(await api.GET('/v1/secrets/{orgSlug}/{project}/{env}/keys', { params })));
 
     this.log(`${target.project}/${target.env} — ${secrets.length} ${secrets.length === 1 ? 'secret' : 'secrets'}`);
     if (secrets.length > 0) {

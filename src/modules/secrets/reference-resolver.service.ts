@@ -167,8 +167,10 @@ function nodeId(environmentId: string, key: string): string {
   return `${environmentId}/${key}`;
 }
 
-/** Remembered per stored version (immutable): whether its text may hold a reference. Never a value. */
-const HINTS_MAX = 100_000;
+/** ETags of pulls that held no reference (remembered, at most this many, to answer a 304 without decrypting). */
+const PLAIN_ETAGS_MAX = 20_000;
+
+const NO_DEPENDENCIES: readonly string[] = [];
 
 /**
  * Resolves references at pull time (issue #19): the reader needs read access to every environment a
@@ -178,7 +180,7 @@ const HINTS_MAX = 100_000;
  */
 @Injectable()
 export class ReferenceResolver {
-  private readonly hints = new Map<string, boolean>();
+  private readonly plainETags = new Set<string>();
 
   constructor(
     private readonly repo: SecretsRepository,
@@ -187,24 +189,30 @@ export class ReferenceResolver {
   ) {}
 
   /**
-   * True when every row is a version already seen to hold no reference: a conditional pull can then
-   * compare its ETag without decrypting anything.
+   * True when a pull with this ETag (computed without dependencies) was seen to hold no reference: the
+   * ETag hashes every row's key and version, and a version's text never changes, so a conditional pull
+   * can then compare it without decrypting anything.
    */
-  knownWithoutReferences(environmentId: string, rows: readonly CurrentSecretRow[]): boolean {
-    return rows.every((r) => this.hints.get(`${environmentId}/${r.key}/${r.version}`) === false);
+  knownWithoutReferences(etag: string): boolean {
+    return this.plainETags.has(etag);
+  }
+
+  /** Remembers the ETag of a pull whose values held no reference (see knownWithoutReferences). */
+  rememberWithoutReferences(etag: string): void {
+    if (this.plainETags.has(etag)) return;
+    if (this.plainETags.size >= PLAIN_ETAGS_MAX) this.plainETags.clear();
+    this.plainETags.add(etag);
   }
 
   /** Resolves the references of the pulled `values` (decrypted `rows`). Values without `${` cost one `includes`. */
   async resolve(target: VaultTarget, actor: Actor, rows: readonly CurrentSecretRow[], values: string[]): Promise<Resolution> {
+    // The pull's hot path: values without `${` allocate nothing here.
+    let first = 0;
+    while (first < values.length && !mayReference(values[first])) first++;
+    if (first === values.length) return { values, dependencies: NO_DEPENDENCIES as string[], reads: [] };
     const envId = target.environment.id;
     const roots: number[] = [];
-    if (this.hints.size > HINTS_MAX) this.hints.clear();
-    for (let i = 0; i < values.length; i++) {
-      const refers = mayReference(values[i]);
-      this.hints.set(`${envId}/${rows[i].key}/${rows[i].version}`, refers);
-      if (refers) roots.push(i);
-    }
-    if (!roots.length) return { values, dependencies: [], reads: [] };
+    for (let i = first; i < values.length; i++) if (mayReference(values[i])) roots.push(i);
 
     const graph = this.graph(target, null, (env, chain) => {
       try {
@@ -250,25 +258,41 @@ export class ReferenceResolver {
   /**
    * Write-time check, in the writer's transaction: none of `values` (plaintext of the keys a change writes
    * to the target environment) may reach itself through references, or start a chain deeper than
-   * MAX_REFERENCE_DEPTH. Missing keys are allowed (they may be set later; a pull names them).
+   * MAX_REFERENCE_DEPTH. Missing keys are allowed (they may be set later; a pull names them). Writing a
+   * reference to an environment the writer cannot read is allowed (a reader needs access to resolve it),
+   * but then a refusal does not spell out the chain beyond its first hop.
    */
-  async assertWritable(em: EntityManager, target: VaultTarget, values: ReadonlyMap<string, string>): Promise<void> {
+  async assertWritable(em: EntityManager, target: VaultTarget, actor: Actor, values: ReadonlyMap<string, string>): Promise<void> {
     const roots = [...values].filter(([, value]) => mayReference(value));
     if (!roots.length) return;
-    const graph = this.graph(target, em, undefined, true);
+    // The check reads environments the writer may not read: then a refusal names only the first hop.
+    let hidden = false;
+    const graph = this.graph(
+      target,
+      em,
+      (env) => {
+        try {
+          assertEnvironmentAccess(actor, target.org, env, 'read');
+        } catch (error) {
+          if (!(error instanceof DomainError)) throw error;
+          hidden = true;
+        }
+      },
+      true,
+    );
     for (const [key, value] of values) graph.seed(target.environment, key, value);
     const rootIds = roots.map(([key]) => ({ id: nodeId(target.environment.id, key), chain: key }));
     await graph.expand(rootIds);
     const problems: Array<{ key: string; message: string }> = [];
+    const named = (chain: string[]) => (hidden && chain.length > 2 ? [...chain.slice(0, 2), '…'] : chain).join(' -> ');
     for (const [key] of roots) {
       try {
         const r = graph.walk(nodeId(target.environment.id, key), [key]);
-        if (r.height > MAX_REFERENCE_DEPTH) {
-          problems.push({ key, message: `${[key, ...r.deepest].join(' -> ')}: references nest deeper than ${MAX_REFERENCE_DEPTH}` });
-        }
+        if (r.height > MAX_REFERENCE_DEPTH)
+          problems.push({ key, message: `${named([key, ...r.deepest])}: references nest deeper than ${MAX_REFERENCE_DEPTH}` });
       } catch (error) {
         if (!(error instanceof ChainError)) throw error;
-        problems.push({ key, message: `${error.chain.join(' -> ')}: ${error.reason}` });
+        problems.push({ key, message: `${named(error.chain)}: ${error.reason}` });
       }
     }
     if (problems.length) throw new InvalidReferencesError(problems);

@@ -115,7 +115,7 @@ export class SecretWriter {
         });
       }
       const mutation = await change.mutation(em, keyVersion);
-      if ('versions' in mutation) await this.checkReferences(em, target, mutation);
+      if ('versions' in mutation) await this.checkReferences(em, target, actor, mutation);
       const touched = 'versions' in mutation ? [...mutation.versions.map((v) => v.key), ...(mutation.alsoDelete ?? [])] : mutation.deleteKeys;
       const unlocked = touched.filter((k) => !keys.includes(k));
       if (unlocked.length) throw new Error(`A secret change touched keys it did not lock first: ${unlocked.length}`);
@@ -158,13 +158,18 @@ export class SecretWriter {
    * allowed is refused (400) before anything is written. Set and import pass their plaintext; copies
    * (promotion, rollback, restore) are decrypted here, and their references are kept as text.
    */
-  private async checkReferences(em: EntityManager, target: VaultTarget, mutation: Extract<SecretMutation, { versions: NewVersion[] }>): Promise<void> {
+  private async checkReferences(
+    em: EntityManager,
+    target: VaultTarget,
+    actor: Actor,
+    mutation: Extract<SecretMutation, { versions: NewVersion[] }>,
+  ): Promise<void> {
     const known = mutation.unchangedIf;
     const copies = mutation.versions.filter((v) => !known?.has(v.key));
     const decrypted = copies.length ? await this.cipher.decrypt(target.project.id, copies, em) : [];
     const values = new Map(mutation.versions.filter((v) => known?.has(v.key)).map((v) => [v.key, known!.get(v.key)!]));
     copies.forEach((v, i) => values.set(v.key, decrypted[i]));
-    await this.references.assertWritable(em, target, values);
+    await this.references.assertWritable(em, target, actor, values);
   }
 
   /** Throws a 409 naming each key whose version (or change since the environment version) is not the one expected. */

@@ -58,13 +58,14 @@ export class SecretsService {
       const rows = await this.repo.readCurrent(environment.id, query, true);
       const pagination = await this.pagination(environment.id, query, rows.length);
       const total = pagination?.total;
-      if (ifNoneMatch && (raw || this.references.knownWithoutReferences(environment.id, rows))) {
+      if (ifNoneMatch) {
         const etag = pullETag(environment.id, query, rows, total);
-        if (matchesIfNoneMatch(ifNoneMatch, etag)) return { rows, pagination, etag, resolution: null };
+        if (matchesIfNoneMatch(ifNoneMatch, etag) && (raw || this.references.knownWithoutReferences(etag))) return { rows, pagination, etag, resolution: null };
       }
       const values = await this.cipher.decrypt(project.id, rows);
       const resolution = raw ? { values, dependencies: [], reads: [] } : await this.references.resolve(target, actor, rows, values);
       const etag = pullETag(environment.id, query, rows, total, resolution.dependencies);
+      if (!raw && !resolution.dependencies.length && resolution.values === values) this.references.rememberWithoutReferences(etag);
       return { rows, pagination, etag, resolution: matchesIfNoneMatch(ifNoneMatch, etag) ? { ...resolution, values: null } : resolution };
     });
     const { rows, pagination, etag, resolution } = read;
