@@ -227,6 +227,20 @@ describe('secret references', () => {
     expect(await storedState(p)).toEqual(stagingBefore);
   });
 
+  it.concurrent('refuses a restore that would bring back a value closing a cycle, changing nothing', async () => {
+    const p = await createProject(ctx.api, team.owner, team.org);
+    await seedSecrets(ctx.api, as, team.org, p, 'development', { A: 'plain', B: '${A}' });
+    // An instant after those writes, by the database's clock (which stamps them).
+    const { rows } = await ctx.db.query(`SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at`);
+    await setSecret(ctx.api, as, team.org, p, 'development', { key: 'B', value: 'plain' });
+    await setSecret(ctx.api, as, team.org, p, 'development', { key: 'A', value: '${B}' });
+    const before = await storedState(p);
+    const res = await ctx.api.post(`${path(p, 'development')}/restore`, { to: rows[0].at, keys: ['B'] }, as);
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toEqual([{ field: 'B', message: 'B -> ${A} -> ${B}: the references form a cycle' }]);
+    expect(await storedState(p)).toEqual(before);
+  });
+
   it.concurrent('promotion copies references as text, resolved in the target environment', async () => {
     const p = await createProject(ctx.api, team.owner, team.org);
     await seedSecrets(ctx.api, as, team.org, p, 'staging', { HOST: 'staging-host', URL: 'https://${HOST}/' });
