@@ -52,23 +52,8 @@ export class SecretsService {
     meta: RequestMeta,
     ifNoneMatch?: string,
   ): Promise<{ etag: string; body: PullSecretsDto | null }> {
-    const { project, environment } = target;
     const raw = query.raw === 'true';
-    const read = await readThroughRotation(async () => {
-      const rows = await this.repo.readCurrent(environment.id, query, true);
-      const pagination = await this.pagination(environment.id, query, rows.length);
-      const total = pagination?.total;
-      if (ifNoneMatch) {
-        const etag = pullETag(environment.id, query, rows, total);
-        if (matchesIfNoneMatch(ifNoneMatch, etag) && (raw || this.references.knownWithoutReferences(etag))) return { rows, pagination, etag, resolution: null };
-      }
-      const values = await this.cipher.decrypt(project.id, rows);
-      const resolution = raw ? { values, dependencies: [], reads: [] } : await this.references.resolve(target, actor, rows, values);
-      const etag = pullETag(environment.id, query, rows, total, resolution.dependencies);
-      if (!raw && !resolution.dependencies.length && resolution.values === values) this.references.rememberWithoutReferences(etag);
-      return { rows, pagination, etag, resolution: matchesIfNoneMatch(ifNoneMatch, etag) ? { ...resolution, values: null } : resolution };
-    });
-    const { rows, pagination, etag, resolution } = read;
+    const { rows, pagination, etag, resolution } = await readThroughRotation(() => this.readPull(target, query, actor, raw, ifNoneMatch));
     const values = resolution?.values ?? null;
     const references = resolution?.reads ?? [];
     // Fail closed: no value leaves before the read's audit row has committed.
@@ -97,6 +82,27 @@ export class SecretsService {
         ...(pagination ? { pagination } : {}),
       },
     };
+  }
+
+  /**
+   * The rows of a pull, their ETag and (unless the ETag matches `ifNoneMatch`: null values) their values,
+   * resolved unless `raw`. A conditional pull compares the ETag before decrypting when it can: raw, or a
+   * page seen to hold no reference (otherwise the referenced versions are part of the ETag).
+   */
+  private async readPull(target: VaultTarget, query: PullSecretsQueryDto, actor: Actor, raw: boolean, ifNoneMatch: string | undefined) {
+    const { project, environment } = target;
+    const rows = await this.repo.readCurrent(environment.id, query, true);
+    const pagination = await this.pagination(environment.id, query, rows.length);
+    const total = pagination?.total;
+    if (ifNoneMatch) {
+      const etag = pullETag(environment.id, query, rows, total);
+      if (matchesIfNoneMatch(ifNoneMatch, etag) && (raw || this.references.knownWithoutReferences(etag))) return { rows, pagination, etag, resolution: null };
+    }
+    const values = await this.cipher.decrypt(project.id, rows);
+    const resolution = raw ? { values, dependencies: [], reads: [] } : await this.references.resolve(target, actor, rows, values);
+    const etag = pullETag(environment.id, query, rows, total, resolution.dependencies);
+    if (!raw && !resolution.dependencies.length && resolution.values === values) this.references.rememberWithoutReferences(etag);
+    return { rows, pagination, etag, resolution: matchesIfNoneMatch(ifNoneMatch, etag) ? { ...resolution, values: null } : resolution };
   }
 
   async listKeys(target: VaultTarget, query: ListSecretsQueryDto): Promise<ListKeysDto> {
