@@ -217,6 +217,12 @@ describe('secret references', () => {
     expect(bulk.status).toBe(400);
     expect(await storedState(p)).toEqual(before);
 
+    // The other end: lengthening the chain at its bottom (K5 -> K6, not set yet) is refused too, naming the chain from its top.
+    const bottom = await ctx.api.put(path(p, 'development'), { key: 'K5', value: '${K6}' }, as);
+    expect(bottom.status).toBe(400);
+    expect(bottom.body.errors[0].message).toBe('K0 -> ${K1} -> ${K2} -> ${K3} -> ${K4} -> ${K5} -> ${K6}: references nest deeper than 5');
+    expect(await storedState(p)).toEqual(before);
+
     // Promotion copies text; copying a chain of 6 into staging (where K0…K5 exist too) is refused as a whole.
     await seedSecrets(ctx.api, as, team.org, p, 'staging', { ...chain, K5: 'end' });
     await seedSecrets(ctx.api, as, team.org, p, 'production', { TOP: '${K0}' });

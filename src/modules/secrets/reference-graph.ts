@@ -108,8 +108,12 @@ export class ReferenceGraph {
         const child = childId ? this.nodes.get(childId) : undefined;
         if (env && !child) throw tooDeep();
         if (!child || child.value === null) {
+          if (this.lenient) {
+            // Still a hop: the key may be set later, by a write that cannot see this chain.
+            if (height < 1) [height, deepest] = [1, [describeReference(ref)]];
+            return '';
+          }
           if (ref.fallback !== null) return ref.fallback;
-          if (this.lenient) return '';
           throw new ChainError(named, env ? `${env.slug} has no secret ${ref.key}` : `the project has no environment '${ref.env}'`);
         }
         this.followed.add(childId!);

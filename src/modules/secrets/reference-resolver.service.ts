@@ -3,10 +3,11 @@ import type { EntityManager } from 'typeorm';
 import { DomainError } from '../../common/errors/domain-error.js';
 import type { Actor } from '../auth/request-context.js';
 import { ProjectsRepository } from '../projects/projects.repository.js';
-import { assertEnvironmentAccess, type VaultTarget } from '../projects/vault-access.service.js';
+import { assertEnvironmentAccess, type EnvironmentRef, type VaultTarget } from '../projects/vault-access.service.js';
 import { SecretCipher } from './secret-cipher.service.js';
 import { ChainError, nodeId, ReferenceGraph, type GraphSources } from './reference-graph.js';
-import { MAX_REFERENCE_DEPTH, mayReference } from './secret-references.js';
+import { canonicalEnvironment } from '../projects/environments.js';
+import { describeReference, MAX_REFERENCE_DEPTH, mayReference, referencesIn } from './secret-references.js';
 import { InvalidReferencesError, ReferenceForbiddenError, UnresolvedReferenceError } from './secrets.errors.js';
 import { SecretsRepository, type CurrentSecretRow } from './secrets.repository.js';
 
@@ -17,6 +18,19 @@ export interface Resolution {
   dependencies: string[];
   /** The referenced keys read, by environment: audited as reads in the pull's own audit row. */
   reads: Array<{ environment: string; keys: string[] }>;
+}
+
+const TOO_DEEP = `references nest deeper than ${MAX_REFERENCE_DEPTH}`;
+
+/** Whether `actor` may read `env` (the write-time check names chains only through environments the writer can read). */
+function canRead(actor: Actor, target: VaultTarget, env: EnvironmentRef): boolean {
+  try {
+    assertEnvironmentAccess(actor, target.org, env, 'read');
+    return true;
+  } catch (error) {
+    if (error instanceof DomainError) return false;
+    throw error;
+  }
 }
 
 /** ETags of pulls that held no reference (remembered, at most this many, to answer a 304 without decrypting). */
@@ -110,7 +124,7 @@ export class ReferenceResolver {
   /**
    * Write-time check, in the writer's transaction: none of `values` (plaintext of the keys a change writes
    * to the target environment) may reach itself through references, or start a chain deeper than
-   * MAX_REFERENCE_DEPTH. Missing keys are allowed (they may be set later; a pull names them). Writing a
+   * MAX_REFERENCE_DEPTH, nor lengthen a chain through it past that (chainsThrough). Missing keys are allowed (they may be set later; a pull names them). Writing a
    * reference to an environment the writer cannot read is allowed (a reader needs access to resolve it),
    * but then a refusal does not spell out the chain beyond its first hop.
    */
@@ -123,12 +137,7 @@ export class ReferenceResolver {
       target,
       em,
       (env) => {
-        try {
-          assertEnvironmentAccess(actor, target.org, env, 'read');
-        } catch (error) {
-          if (!(error instanceof DomainError)) throw error;
-          hidden = true;
-        }
+        if (!canRead(actor, target, env)) hidden = true;
       },
       true,
     );
@@ -137,17 +146,82 @@ export class ReferenceResolver {
     await graph.expand(rootIds);
     const problems: Array<{ key: string; message: string }> = [];
     const named = (chain: string[]) => (hidden && chain.length > 2 ? [...chain.slice(0, 2), '…'] : chain).join(' -> ');
+    const below = new Map<string, { height: number; deepest: string[] }>();
     for (const [key] of roots) {
       try {
         const r = graph.walk(nodeId(target.environment.id, key), [key]);
-        if (r.height > MAX_REFERENCE_DEPTH)
-          problems.push({ key, message: `${named([key, ...r.deepest])}: references nest deeper than ${MAX_REFERENCE_DEPTH}` });
+        if (r.height > MAX_REFERENCE_DEPTH) problems.push({ key, message: `${named([key, ...r.deepest])}: ${TOO_DEEP}` });
+        else below.set(key, r);
       } catch (error) {
         if (!(error instanceof ChainError)) throw error;
         problems.push({ key, message: `${named(error.chain)}: ${error.reason}` });
       }
     }
+    if (!problems.length) problems.push(...(await this.chainsThrough(em, target, actor, values, below)));
     if (problems.length) throw new InvalidReferencesError(problems);
+  }
+
+  /**
+   * The other half of the depth rule: values elsewhere in the project that reach a written key. A
+   * chain from them through the key may not exceed MAX_REFERENCE_DEPTH either. Reads (and decrypts)
+   * every current value of the project, so it runs only for writes whose values hold references.
+   */
+  private async chainsThrough(
+    em: EntityManager,
+    target: VaultTarget,
+    actor: Actor,
+    written: ReadonlyMap<string, string>,
+    below: ReadonlyMap<string, { height: number; deepest: string[] }>,
+  ): Promise<Array<{ key: string; message: string }>> {
+    const projectId = target.project.id;
+    const home = target.environment;
+    const envs = (await this.projects.environmentsOf([projectId])).map((e) => ({ id: e.id, slug: e.slug, tier: e.tier }));
+    const bySlug = new Map(envs.map((e) => [e.slug, e]));
+    // Who refers to each value: target node → (referring node, its name, the reference as written).
+    const referrers = new Map<string, Array<{ id: string; name: string; label: string; readable: boolean }>>();
+    for (const env of envs) {
+      const rows = await this.repo.currentStored(em, env.id);
+      const plain = rows.length ? await this.cipher.decrypt(projectId, rows, em) : [];
+      const values = new Map(rows.map((r, i) => [r.key, plain[i]]));
+      if (env.id === home.id) for (const [key, value] of written) values.set(key, value);
+      const readable = canRead(actor, target, env);
+      for (const [key, value] of values) {
+        for (const ref of referencesIn(value)) {
+          const to = ref.env === null ? env : bySlug.get(canonicalEnvironment(ref.env));
+          if (!to) continue;
+          const id = nodeId(to.id, ref.key);
+          const list = referrers.get(id) ?? [];
+          referrers.set(id, list);
+          list.push({ id: nodeId(env.id, key), name: env.id === home.id ? key : `${env.slug}.${key}`, label: describeReference(ref), readable });
+        }
+      }
+    }
+    // The longest chain of referrers ending at a node (a cycle elsewhere is not followed round).
+    const above = new Map<string, { length: number; path: string[]; hidden: boolean }>();
+    const onPath = new Set<string>();
+    const longestAbove = (id: string, name: string): { length: number; path: string[]; hidden: boolean } => {
+      const known = above.get(id);
+      if (known) return known;
+      onPath.add(id);
+      let best = { length: 0, path: [name], hidden: false };
+      for (const r of referrers.get(id) ?? []) {
+        if (onPath.has(r.id)) continue;
+        const up = longestAbove(r.id, r.name);
+        if (up.length + 1 > best.length) best = { length: up.length + 1, path: [...up.path, r.label], hidden: up.hidden || !r.readable };
+        if (best.length > MAX_REFERENCE_DEPTH) break;
+      }
+      onPath.delete(id);
+      above.set(id, best);
+      return best;
+    };
+    const problems: Array<{ key: string; message: string }> = [];
+    for (const [key, down] of below) {
+      const up = longestAbove(nodeId(home.id, key), key);
+      if (up.length + down.height <= MAX_REFERENCE_DEPTH) continue;
+      const chain = up.hidden ? ['…', key, ...down.deepest] : [...up.path, ...down.deepest];
+      problems.push({ key, message: `${chain.join(' -> ')}: ${TOO_DEEP}` });
+    }
+    return problems;
   }
 
   private graph(target: VaultTarget, em: EntityManager | null, admit?: GraphSources['admit'], lenient = false): ReferenceGraph {
