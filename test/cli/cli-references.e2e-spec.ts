@@ -14,7 +14,7 @@ describe('secr and secret references (built binary, real server)', () => {
     linked = await createLinkedCli(ctx.api, 'referrer', 'Refs');
     secr = (args) => linked.cli.run(args, { env: { SECR_TOKEN: linked.token } });
     const as = { token: linked.token };
-    await seedSecrets(ctx.api, as, linked.org, linked.project, 'staging', { DB_HOST: 'db.staging' });
+    await seedSecrets(ctx.api, as, linked.org, linked.project, 'staging', { DB_HOST: 'db.staging', BROKEN: 'x${NOPE}' });
     await seedSecrets(ctx.api, as, linked.org, linked.project, 'development', { USER: 'app', DB_URL: 'pg://${USER}@${stg.DB_HOST}/x', LITERAL: '$${USER}' });
   });
   afterAll(async () => {
@@ -53,6 +53,14 @@ describe('secr and secret references (built binary, real server)', () => {
     const refused = await secr(['run', '--raw', '--fallback', '--', ...print]);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain('--raw does not go with --fallback');
+  });
+
+  it.concurrent('a reference to a missing key exits 6 naming the chain; --raw still reads it', async () => {
+    const res = await secr(['get', 'BROKEN', '--env', 'staging']);
+    expect(res.code).toBe(6);
+    expect(res.stderr).toContain('BROKEN -> ${NOPE}: staging has no secret NOPE');
+    const raw = await secr(['get', 'BROKEN', '--env', 'staging', '--raw', '--plain']);
+    expect(raw.stdout).toBe('x${NOPE}\n');
   });
 
   it.concurrent('secr ls --show-values --raw shows the stored text', async () => {
