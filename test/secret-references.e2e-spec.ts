@@ -227,9 +227,14 @@ describe('secret references', () => {
     await seedSecrets(ctx.api, as, team.org, p, 'staging', { ...chain, K5: 'end' });
     await seedSecrets(ctx.api, as, team.org, p, 'production', { TOP: '${K0}' });
     const stagingBefore = await storedState(p);
-    const promote = await ctx.api.post(`/v1/secrets/${team.org.slug}/${p.slug}/promote`, { fromEnv: 'production', toEnv: 'staging', keys: ['TOP'] }, as);
+    const promotePath = `/v1/secrets/${team.org.slug}/${p.slug}/promote`;
+    const promote = await ctx.api.post(promotePath, { fromEnv: 'production', toEnv: 'staging', keys: ['TOP'] }, as);
     expect(promote.status).toBe(400);
     expect(promote.body.errors[0].field).toBe('TOP');
+    // The dry run says so too, rather than showing a plan the write would refuse.
+    const dryRun = await ctx.api.post(promotePath, { fromEnv: 'production', toEnv: 'staging', keys: ['TOP'], dryRun: true }, as);
+    expect(dryRun.status).toBe(400);
+    expect(dryRun.body.errors[0].message).toBe(promote.body.errors[0].message);
     expect(await storedState(p)).toEqual(stagingBefore);
   });
 

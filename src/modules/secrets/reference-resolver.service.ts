@@ -9,7 +9,7 @@ import { ChainError, nodeId, ReferenceGraph, type GraphSources } from './referen
 import { canonicalEnvironment } from '../projects/environments.js';
 import { describeReference, MAX_REFERENCE_DEPTH, mayReference, referencesIn } from './secret-references.js';
 import { InvalidReferencesError, ReferenceForbiddenError, UnresolvedReferenceError } from './secrets.errors.js';
-import { SecretsRepository, type CurrentSecretRow } from './secrets.repository.js';
+import { SecretsRepository, type CurrentSecretRow, type NewVersion } from './secrets.repository.js';
 
 /** A pull's values with their references resolved, and what the resolution read. */
 export interface Resolution {
@@ -119,6 +119,24 @@ export class ReferenceResolver {
       dependencies: dependencies.sort(),
       reads: [...reads].map(([environment, keys]) => ({ environment, keys: [...keys].sort() })),
     };
+  }
+
+  /**
+   * The write-time check of new versions (SecretWriter, and promotion's dry run): set and import pass
+   * their plaintext; copies (promotion, rollback, restore) are decrypted here. Their references stay text.
+   */
+  async assertVersionsWritable(
+    em: EntityManager,
+    target: VaultTarget,
+    actor: Actor,
+    versions: readonly NewVersion[],
+    plaintexts?: ReadonlyMap<string, string>,
+  ): Promise<void> {
+    const copies = versions.filter((v) => !plaintexts?.has(v.key));
+    const decrypted = copies.length ? await this.cipher.decrypt(target.project.id, copies, em) : [];
+    const values = new Map(versions.filter((v) => plaintexts?.has(v.key)).map((v) => [v.key, plaintexts!.get(v.key)!]));
+    copies.forEach((v, i) => values.set(v.key, decrypted[i]));
+    await this.assertWritable(em, target, actor, values);
   }
 
   /**

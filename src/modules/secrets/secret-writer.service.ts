@@ -80,7 +80,7 @@ export interface SecretChange<R> {
  *      no value is written under a version being destroyed);
  *   2. the target keys, all at once in one global order (SecretsRepository.lockKeys);
  *   3. the plan limit's lock (PlansService, always last);
- * then the references check (checkReferences), the versions (or soft deletes), the webhook event, the audit row and the change log's row
+ * then the references check (ReferenceResolver.assertVersionsWritable), the versions (or soft deletes), the webhook event, the audit row and the change log's row
  * (with its NOTIFY to the change streams of every instance), in that transaction.
  */
 @Injectable()
@@ -115,7 +115,7 @@ export class SecretWriter {
         });
       }
       const mutation = await change.mutation(em, keyVersion);
-      if ('versions' in mutation) await this.checkReferences(em, target, actor, mutation);
+      if ('versions' in mutation) await this.references.assertVersionsWritable(em, target, actor, mutation.versions, mutation.unchangedIf);
       const touched = 'versions' in mutation ? [...mutation.versions.map((v) => v.key), ...(mutation.alsoDelete ?? [])] : mutation.deleteKeys;
       const unlocked = touched.filter((k) => !keys.includes(k));
       if (unlocked.length) throw new Error(`A secret change touched keys it did not lock first: ${unlocked.length}`);
@@ -151,25 +151,6 @@ export class SecretWriter {
       if (changed.length) await this.changes.record(em, environment.id, 'deleteKeys' in mutation ? 'delete' : CHANGE_TYPES[mutation.source], changed);
       return result;
     });
-  }
-
-  /**
-   * References (issue #19): a written value whose references would form a cycle or nest deeper than
-   * allowed is refused (400) before anything is written. Set and import pass their plaintext; copies
-   * (promotion, rollback, restore) are decrypted here, and their references are kept as text.
-   */
-  private async checkReferences(
-    em: EntityManager,
-    target: VaultTarget,
-    actor: Actor,
-    mutation: Extract<SecretMutation, { versions: NewVersion[] }>,
-  ): Promise<void> {
-    const known = mutation.unchangedIf;
-    const copies = mutation.versions.filter((v) => !known?.has(v.key));
-    const decrypted = copies.length ? await this.cipher.decrypt(target.project.id, copies, em) : [];
-    const values = new Map(mutation.versions.filter((v) => known?.has(v.key)).map((v) => [v.key, known!.get(v.key)!]));
-    copies.forEach((v, i) => values.set(v.key, decrypted[i]));
-    await this.references.assertWritable(em, target, actor, values);
   }
 
   /** Throws a 409 naming each key whose version (or change since the environment version) is not the one expected. */

@@ -19,6 +19,6 @@ import { SecretsService } from './secrets.service.js';
   imports: [SecretStoreModule, ProjectsModule, WebhooksModule, AuditModule, PlansModule, UsersModule, ChangeLogModule],
   controllers: [DiffController, SecretsController],
   providers: [SecretsService, SecretWriter, EnvironmentDiff, SecretRestore, ReferenceResolver],
-  exports: [SecretWriter, EnvironmentDiff, SecretStoreModule],
+  exports: [SecretWriter, EnvironmentDiff, ReferenceResolver, SecretStoreModule],
 })
 export class SecretsModule {}
