@@ -69,6 +69,23 @@ interface RouteRow {
 
 const unique = () => randomBytes(4).toString('hex');
 
+const referenceEnvironments = new Map<string, Promise<string>>();
+/** Once per fixture: a development-tier environment `refs` with TO_DEV = ${development.MATRIX_KEY} and TO_PROD = ${production.MATRIX_KEY}. */
+function referencesEnvironment(fx: Fixture, ctx: TestContext): Promise<string> {
+  let made = referenceEnvironments.get(fx.project.id);
+  if (!made) {
+    made = (async () => {
+      const owner = { session: fx.owner.session };
+      const res = await ctx.api.post(`/v1/projects/${fx.org.id}/${fx.project.slug}/environments`, { slug: 'refs', tier: 'development' }, owner);
+      if (res.status !== 201) throw new Error(`creating the refs environment failed: ${res.status} ${res.text}`);
+      await seedSecrets(ctx.api, owner, fx.org, fx.project, 'refs', { TO_DEV: '${development.MATRIX_KEY}', TO_PROD: '${production.MATRIX_KEY}' });
+      return 'refs';
+    })();
+    referenceEnvironments.set(fx.project.id, made);
+  }
+  return made;
+}
+
 /** The user behind an identity: the read-only token is the owner's. */
 function userOf(fx: Fixture, who: Identity): TestUser | null {
   if (who === 'anonymous') return null;
@@ -321,6 +338,25 @@ const ROUTES: readonly RouteRow[] = [
       { route: 'GET /v1/secrets/:orgSlug/:project/:env/events', variant: env, stream: true, call: () => ({ params: { env } }), expect: reads },
     ];
   }),
+  // References (issue #19): a development-tier environment whose values reach development and production.
+  {
+    route: 'GET /v1/secrets/:orgSlug/:project/:env',
+    variant: 'development tier, a reference to development',
+    call: async (fx, _who, ctx) => ({ params: { env: await referencesEnvironment(fx, ctx) }, query: 'keys=TO_DEV' }),
+    expect: { owner: 200, admin: 200, developer: 200, viewer: 200, nonMember: 403, anonymous: 401, readOnlyToken: 200 },
+  },
+  {
+    route: 'GET /v1/secrets/:orgSlug/:project/:env',
+    variant: 'development tier, a reference to production',
+    call: async (fx, _who, ctx) => ({ params: { env: await referencesEnvironment(fx, ctx) }, query: 'keys=TO_PROD' }),
+    expect: { owner: 200, admin: 200, developer: 403, viewer: 403, nonMember: 403, anonymous: 401, readOnlyToken: 200 },
+  },
+  {
+    route: 'GET /v1/secrets/:orgSlug/:project/:env',
+    variant: 'development tier, a reference to production, raw',
+    call: async (fx, _who, ctx) => ({ params: { env: await referencesEnvironment(fx, ctx) }, query: 'keys=TO_PROD&raw=true' }),
+    expect: { owner: 200, admin: 200, developer: 200, viewer: 200, nonMember: 403, anonymous: 401, readOnlyToken: 200 },
+  },
   // Writes: owner, admin and developer, in every tier.
   ...(['development', 'production'] as const).flatMap((env): RouteRow[] => [
     {

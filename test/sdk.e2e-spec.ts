@@ -94,6 +94,12 @@ describe('@secr/sdk', () => {
     expect(exact.secrets.map((s) => s.key)).toEqual(['A']);
     expect(exact.pagination).toEqual({ limit: 10, offset: 0, total: 1 });
 
+    // References are resolved by the server unless raw.
+    await client.setSecret(org.slug, project.slug, 'dev', 'REF', '<${A}>');
+    expect((await client.pullSecrets(org.slug, project.slug, 'dev', { keys: ['REF'] })).secrets[0].value).toBe('<1>');
+    expect((await client.pullSecrets(org.slug, project.slug, 'dev', { keys: ['REF'], raw: true })).secrets[0].value).toBe('<${A}>');
+    await client.deleteSecret(org.slug, project.slug, 'dev', 'REF');
+
     expect(await client.deleteSecret(org.slug, project.slug, 'dev', 'A')).toEqual({ deleted: true, key: 'A' });
     expect((await client.listKeys(org.slug, project.slug, 'dev')).keys.map((k) => k.key)).toEqual(['API_KEY']);
   });

@@ -30,6 +30,12 @@ export const orgFlags = { org: orgFlag };
 export const projectFlags = { org: orgFlag, project: projectFlag };
 /** For environment-scoped commands (set, get, ls, run, …). */
 export const envFlags = { org: orgFlag, project: projectFlag, env: envFlag };
+/** For commands that print or inject values (get, export, run, ls --show-values): the stored text, references unresolved. */
+export const rawFlag = Flags.boolean({ description: 'The values as stored: references (${KEY}, ${env.KEY}) are not resolved by the server' });
+/** The pull's query for `--raw`. */
+export function rawQuery(raw: boolean | undefined): { raw?: 'true' } {
+  return raw ? { raw: 'true' } : {};
+}
 export const yesFlag = { yes: Flags.boolean({ char: 'y', description: 'Do not ask for confirmation' }) };
 
 export { canonicalEnv };

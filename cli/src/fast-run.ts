@@ -77,7 +77,7 @@ export async function fastRun(argv: string[], userAgent: string): Promise<boolea
     if (!token) throw new CliFailure('Not logged in', 'not_logged_in', ExitCode.Unauthenticated);
     const timeout = timeoutMs(flags.timeout);
     const pull = async () => {
-      const secrets = await pullSecrets({ apiUrl, token, ...target, timeoutMs: timeout, userAgent });
+      const secrets = await pullSecrets({ apiUrl, token, ...target, timeoutMs: timeout, userAgent, raw: !!flags.raw });
       return Object.fromEntries(secrets.map((s) => [s.key, s.value]));
     };
     const outcome = await runWithSecrets(command, args, await secretsForRun(flags, target, token, pull), flags);

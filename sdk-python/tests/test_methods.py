@@ -49,6 +49,13 @@ def test_pull_secrets_pages_and_filters_with_limit_offset_and_search(client: Sec
     assert [s.key for s in client.pull_secrets(live.org, project, "dev", search="RED").secrets] == ["REDIS"]
 
 
+def test_pull_secrets_resolves_references_unless_raw(client: SecrClient, live: Live, project: str) -> None:
+    client.bulk_set_secrets(live.org, project, "staging", [{"key": "HOST", "value": "db.stg"}])
+    client.bulk_set_secrets(live.org, project, "dev", [{"key": "URL", "value": "pg://${staging.HOST}/app"}])
+    assert client.pull_secrets(live.org, project, "dev").secrets[0].value == "pg://db.stg/app"
+    assert client.pull_secrets(live.org, project, "dev", raw=True).secrets[0].value == "pg://${staging.HOST}/app"
+
+
 def test_list_keys_returns_names_and_versions_without_values(client: SecrClient, live: Live, project: str) -> None:
     client.bulk_set_secrets(live.org, project, "dev", [{"key": "A", "value": "1"}, {"key": "B", "value": "2", "description": "bee"}])
     client.set_secret(live.org, project, "dev", "B", "3")

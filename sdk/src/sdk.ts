@@ -31,8 +31,17 @@ export interface ListOptions {
   keys?: string[];
 }
 
+export interface PullOptions extends ListOptions {
+  /** The values as stored: references (`${KEY}`, `${env.KEY}`) left unresolved. By default the server resolves them. */
+  raw?: boolean;
+}
+
 function toQuery({ keys, ...rest }: ListOptions) {
   return { ...rest, ...(keys ? { keys: keys.join(',') } : {}) };
+}
+
+function toPullQuery({ raw, ...rest }: PullOptions) {
+  return { ...toQuery(rest), ...(raw ? { raw: 'true' as const } : {}) };
 }
 
 export interface PromoteOptions {
@@ -83,8 +92,11 @@ export class SecrClient {
     return followEvents(this.#options, org, project, env, options);
   }
 
-  async pullSecrets(org: string, project: string, env: string, options: ListOptions = {}): Promise<PullSecretsResult> {
-    return unwrap(await this.api.GET('/v1/secrets/{orgSlug}/{project}/{env}', { params: { path: { orgSlug: org, project, env }, query: toQuery(options) } }));
+  /** Values with their references resolved by the server, unless `raw`. */
+  async pullSecrets(org: string, project: string, env: string, options: PullOptions = {}): Promise<PullSecretsResult> {
+    return unwrap(
+      await this.api.GET('/v1/secrets/{orgSlug}/{project}/{env}', { params: { path: { orgSlug: org, project, env }, query: toPullQuery(options) } }),
+    );
   }
 
   async listKeys(org: string, project: string, env: string, options: ListOptions = {}): Promise<ListKeysResult> {

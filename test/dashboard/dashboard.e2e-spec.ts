@@ -134,6 +134,18 @@ describe('dashboard', () => {
       [2, 'set'],
       [1, 'set'],
     ]);
+
+    // A reference (issue 19) is shown and edited as stored, not resolved.
+    const owned = { session: await sessionOf(ownerContext) };
+    const refPath = `/v1/secrets/${state.org}/${state.project}/development`;
+    expect((await ctx.api.put(refPath, { key: 'REF_URL', value: 'pre-${API_KEY}-post' }, owned)).status).toBe(200);
+    await page.reload();
+    await page.getByRole('button', { name: 'Reveal REF_URL' }).click();
+    await page.getByRole('cell', { name: 'Value of REF_URL' }).getByText('pre-${API_KEY}-post').waitFor();
+    await page.getByRole('button', { name: 'Edit REF_URL' }).click();
+    expect(await field(page, 'Value').inputValue()).toBe('pre-${API_KEY}-post');
+    await page.keyboard.press('Escape');
+    expect((await ctx.api.delete(`${refPath}/REF_URL`, owned)).status).toBe(200);
   });
 
   it("promotes secrets after showing the server's dry-run plan", async () => {

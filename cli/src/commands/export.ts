@@ -1,5 +1,5 @@
 import * as Flags from '@oclif/core/flags';
-import { BaseCommand, envFlags } from '../base-command.js';
+import { BaseCommand, envFlags, rawFlag, rawQuery } from '../base-command.js';
 import { EXPORT_FORMATS, formatSecrets, type SecretMap } from '../lib/formats.js';
 
 /** Key → value, the same object `--format json` prints. */
@@ -17,13 +17,16 @@ export default class Export extends BaseCommand<typeof Export, ExportResult> {
   static override flags = {
     ...envFlags,
     format: Flags.string({ char: 'f', description: 'Output format', options: [...EXPORT_FORMATS], default: 'dotenv' }),
+    raw: rawFlag,
   };
 
   async run(): Promise<ExportResult> {
     const target = await this.target();
     const api = await this.api();
     const { secrets } = this.unwrap(
-      await api.GET('/v1/secrets/{orgSlug}/{project}/{env}', { params: { path: { orgSlug: target.org, project: target.project, env: target.env } } }),
+      await api.GET('/v1/secrets/{orgSlug}/{project}/{env}', {
+        params: { path: { orgSlug: target.org, project: target.project, env: target.env }, query: rawQuery(this.flags.raw) },
+      }),
     );
     const map: SecretMap = Object.fromEntries(secrets.map((s) => [s.key, s.value]));
     if (!this.jsonEnabled()) process.stdout.write(formatSecrets(this.flags.format as (typeof EXPORT_FORMATS)[number], map));

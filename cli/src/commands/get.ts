@@ -1,7 +1,7 @@
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
 import type { components } from '@secr/sdk';
-import { BaseCommand, envFlags } from '../base-command.js';
+import { BaseCommand, envFlags, rawFlag, rawQuery } from '../base-command.js';
 import { CliFailure, ExitCode, usageError } from '../lib/errors.js';
 import { formatTime } from '../lib/table.js';
 
@@ -24,6 +24,7 @@ export default class Get extends BaseCommand<typeof Get, GetResult> {
   static override flags = {
     ...envFlags,
     plain: Flags.boolean({ description: 'Print only the value' }),
+    raw: rawFlag,
   };
 
   async run(): Promise<GetResult> {
@@ -34,7 +35,7 @@ export default class Get extends BaseCommand<typeof Get, GetResult> {
     const api = await this.api();
     const { secrets } = this.unwrap(
       await api.GET('/v1/secrets/{orgSlug}/{project}/{env}', {
-        params: { path: { orgSlug: target.org, project: target.project, env: target.env }, query: { keys: keys.join(',') } },
+        params: { path: { orgSlug: target.org, project: target.project, env: target.env }, query: { keys: keys.join(','), ...rawQuery(this.flags.raw) } },
       }),
     );
     const missing = keys.filter((k) => !secrets.some((s) => s.key === k));

@@ -1,5 +1,6 @@
 import * as Flags from '@oclif/core/flags';
-import { BaseCommand, envFlags } from '../base-command.js';
+import { BaseCommand, envFlags, rawFlag, rawQuery } from '../base-command.js';
+import { usageError } from '../lib/errors.js';
 import { formatTime, oneLine, renderTable } from '../lib/table.js';
 
 export interface LsResult {
@@ -18,6 +19,7 @@ export default class Ls extends BaseCommand<typeof Ls, LsResult> {
   static override flags = {
     ...envFlags,
     'show-values': Flags.boolean({ description: 'Also print the values (reads them: an audited secret.read)' }),
+    raw: rawFlag,
     search: Flags.string({ description: 'Only keys starting with this (case-sensitive)' }),
   };
 
@@ -29,8 +31,11 @@ export default class Ls extends BaseCommand<typeof Ls, LsResult> {
     // Without values, list metadata only: nothing secret is read or sent.
     let secrets: LsResult['secrets'];
     let environmentVersion: number | undefined;
-    if (showValues) secrets = this.unwrap(await api.GET('/v1/secrets/{orgSlug}/{project}/{env}', { params })).secrets;
-    else ({ keys: secrets, environmentVersion } = this.unwrap(await api.GET('/v1/secrets/{orgSlug}/{project}/{env}/keys', { params })));
+    if (this.flags.raw && !showValues) throw usageError('--raw goes with --show-values');
+    if (showValues) {
+      const query = { ...params.query, ...rawQuery(this.flags.raw) };
+      secrets = this.unwrap(await api.GET('/v1/secrets/{orgSlug}/{project}/{env}', { params: { ...params, query } })).secrets;
+    } else ({ keys: secrets, environmentVersion } = this.unwrap(await api.GET('/v1/secrets/{orgSlug}/{project}/{env}/keys', { params })));
 
     this.log(`${target.project}/${target.env} — ${secrets.length} ${secrets.length === 1 ? 'secret' : 'secrets'}`);
     if (secrets.length > 0) {

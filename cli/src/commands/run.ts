@@ -1,5 +1,5 @@
 import * as Flags from '@oclif/core/flags';
-import { BaseCommand, envFlags } from '../base-command.js';
+import { BaseCommand, envFlags, rawFlag, rawQuery } from '../base-command.js';
 import { usageError } from '../lib/errors.js';
 import { splitRunArgv, type FlagShapes } from '../lib/run-argv.js';
 import { expandFallbackFlag, runWithSecrets, secretsForRun, watchedEnvironment } from '../lib/run-options.js';
@@ -59,6 +59,7 @@ export default class Run extends BaseCommand<typeof Run, RunResult> {
     watch: Flags.boolean({ description: 'Restart the command with the new values when the environment changes (see --watch-signal, --watch-grace)' }),
     'watch-signal': Flags.string({ description: 'With --watch: the signal that stops the command before a restart', default: 'SIGTERM' }),
     'watch-grace': Flags.string({ description: 'With --watch: how long the command may take to stop before SIGKILL (e.g. 10s)', default: '10s' }),
+    raw: rawFlag,
     'watch-debounce': Flags.string({ description: 'With --watch: changes within this quiet period restart once (e.g. 500ms)', default: '500ms' }),
   };
 
@@ -82,7 +83,9 @@ export default class Run extends BaseCommand<typeof Run, RunResult> {
     const api = await this.api();
     const pull = async () => {
       const { secrets } = this.unwrap(
-        await api.GET('/v1/secrets/{orgSlug}/{project}/{env}', { params: { path: { orgSlug: target.org, project: target.project, env: target.env } } }),
+        await api.GET('/v1/secrets/{orgSlug}/{project}/{env}', {
+          params: { path: { orgSlug: target.org, project: target.project, env: target.env }, query: rawQuery(this.flags.raw) },
+        }),
       );
       return Object.fromEntries(secrets.map((s) => [s.key, s.value]));
     };
@@ -100,7 +103,7 @@ export default class Run extends BaseCommand<typeof Run, RunResult> {
       debounceMs: parseDuration(this.flags['watch-debounce'], '--watch-debounce'),
     };
     const { token } = await this.resolveToken();
-    const pull = { apiUrl: await this.apiUrl(), token, ...target, timeoutMs: this.timeoutMs(), userAgent: this.config.userAgent };
+    const pull = { apiUrl: await this.apiUrl(), token, ...target, timeoutMs: this.timeoutMs(), userAgent: this.config.userAgent, raw: this.flags.raw };
     const { restarts, injected, ...outcome } = await runWatching({ pull, command, args, environment: watchedEnvironment(this.flags), ...options });
     process.exitCode = outcome.exitCode;
     return { ...target, command: [command, ...args], injected, ...outcome, restarts };

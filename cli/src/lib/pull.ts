@@ -9,6 +9,8 @@ export interface PullRequest {
   /** Milliseconds for the whole request; default 30 s (the SDK's). */
   timeoutMs?: number;
   userAgent: string;
+  /** The stored text, references unresolved (`?raw=true`). */
+  raw?: boolean;
 }
 
 export interface PulledSecret {
@@ -21,7 +23,7 @@ export async function pullSecrets(request: PullRequest): Promise<PulledSecret[]>
   const path = [request.org, request.project, request.env].map(encodeURIComponent).join('/');
   const parsed = await requestJson<{ secrets?: PulledSecret[] }>({
     method: 'GET',
-    url: new URL(`${request.apiUrl.replace(/\/+$/, '')}/v1/secrets/${path}`),
+    url: new URL(`${request.apiUrl.replace(/\/+$/, '')}/v1/secrets/${path}${request.raw ? '?raw=true' : ''}`),
     headers: { authorization: `Bearer ${request.token}`, 'user-agent': request.userAgent },
     timeoutMs: request.timeoutMs,
   });

@@ -25,6 +25,8 @@ export interface RunOptionFlags {
   mount?: string;
   'mount-fifo'?: boolean;
   format?: string;
+  /** Inject the stored text: references (`${KEY}`, `${env.KEY}`) left unresolved. */
+  raw?: boolean;
 }
 
 /** How the argv splitter sees them: which take a value. `--fallback` takes one only as `--fallback=<path>`. */
@@ -40,6 +42,7 @@ export const RUN_OPTION_SHAPES: Record<keyof RunOptionFlags, { type: 'option' | 
   mount: { type: 'option' },
   'mount-fifo': { type: 'boolean' },
   format: { type: 'option' },
+  raw: { type: 'boolean' },
 };
 
 /** `--fallback=<path>` → `--fallback --fallback-file=<path>` (oclif has no flag with an optional value). */
@@ -62,6 +65,8 @@ export async function secretsForRun(flags: RunOptionFlags, target: Target, token
   if ((flags['mount-fifo'] || flags.format) && !flags.mount) throw usageError(`${flags.format ? '--format' : '--mount-fifo'} goes with --mount <path>`);
   if (flags.mount) checkMountFormat(flags.format);
   const wantsFallback = flags.fallback || flags['fallback-only'] || flags['fallback-file'] !== undefined;
+  // One fallback copy per environment: it holds resolved values, which a raw run must not mix with.
+  if (wantsFallback && flags.raw) throw usageError('--raw does not go with --fallback');
   if (!wantsFallback && flags['fallback-max-age'] !== undefined) throw usageError('--fallback-max-age goes with --fallback');
   let secrets: SecretMap;
   if (wantsFallback) {

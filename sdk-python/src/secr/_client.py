@@ -149,10 +149,21 @@ class SecrClient:
     # --- the SDK reference's methods -------------------------------------------------------------
 
     def pull_secrets(
-        self, org: str, project: str, env: str, *, limit: Optional[int] = None, offset: Optional[int] = None, search: Optional[str] = None
+        self,
+        org: str,
+        project: str,
+        env: str,
+        *,
+        limit: Optional[int] = None,
+        offset: Optional[int] = None,
+        search: Optional[str] = None,
+        raw: bool = False,
     ) -> PullSecretsResult:
-        """Decrypted secrets of an environment (``search``: case-sensitive key prefix; ``pagination`` only with ``limit``)."""
-        return self._send(_core.pull_secrets(org, project, env, limit, offset, search))
+        """Decrypted secrets of an environment (``search``: case-sensitive key prefix; ``pagination`` only with ``limit``).
+
+        References (``${KEY}``, ``${env.KEY}``) are resolved by the server; ``raw=True`` returns the stored text.
+        """
+        return self._send(_core.pull_secrets(org, project, env, limit, offset, search, raw))
 
     def list_keys(
         self, org: str, project: str, env: str, *, limit: Optional[int] = None, offset: Optional[int] = None, search: Optional[str] = None
@@ -315,9 +326,17 @@ class AsyncSecrClient:
         return _core.finish(call, response.status_code, response.headers, body)
 
     async def pull_secrets(
-        self, org: str, project: str, env: str, *, limit: Optional[int] = None, offset: Optional[int] = None, search: Optional[str] = None
+        self,
+        org: str,
+        project: str,
+        env: str,
+        *,
+        limit: Optional[int] = None,
+        offset: Optional[int] = None,
+        search: Optional[str] = None,
+        raw: bool = False,
     ) -> PullSecretsResult:
-        return await self._send(_core.pull_secrets(org, project, env, limit, offset, search))
+        return await self._send(_core.pull_secrets(org, project, env, limit, offset, search, raw))
 
     async def list_keys(
         self, org: str, project: str, env: str, *, limit: Optional[int] = None, offset: Optional[int] = None, search: Optional[str] = None

@@ -145,8 +145,13 @@ def _strings(name: str, values: Iterable[str]) -> List[str]:
     return list(values)
 
 
-def pull_secrets(org: str, project: str, env: str, limit: Optional[int], offset: Optional[int], search: Optional[str]) -> Call[PullSecretsResult]:
-    return Call("GET", _secrets_path(org, project, env), _pull_result, params=_page(limit, offset, search))
+def pull_secrets(
+    org: str, project: str, env: str, limit: Optional[int], offset: Optional[int], search: Optional[str], raw: bool = False
+) -> Call[PullSecretsResult]:
+    params = _page(limit, offset, search)
+    if raw:
+        params = {**(params or {}), "raw": "true"}
+    return Call("GET", _secrets_path(org, project, env), _pull_result, params=params)
 
 
 def list_keys(org: str, project: str, env: str, limit: Optional[int], offset: Optional[int], search: Optional[str]) -> Call[ListKeysResult]:

@@ -561,7 +561,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Pull the decrypted secrets of an environment */
+        /** Pull the decrypted secrets of an environment (references resolved unless raw=true) */
         get: operations["pullSecrets"];
         /** Set a secret (version 1, or the next version; nothing when the value and description are unchanged) */
         put: operations["setSecret"];
@@ -4600,6 +4600,8 @@ export interface operations {
                 search?: string;
                 /** @description Exact key names, comma-separated (at most 100): only these keys are read, and a pull is audited as reading these keys only */
                 keys?: string;
+                /** @description true: each value as stored, references (`${KEY}`, `${env.KEY}`) unresolved. Default: references resolved on the server (read access to every environment they reach is required) */
+                raw?: "true" | "false";
             };
             header?: {
                 /** @description The ETag of an earlier pull with the same query: 304 (no body, still audited) while nothing changed */

@@ -6,6 +6,7 @@ import type { VaultTarget } from '../projects/vault-access.service.js';
 import { SecretWriter } from '../secrets/secret-writer.service.js';
 import { SecretsRepository, type NewVersion } from '../secrets/secrets.repository.js';
 import { EnvironmentDiff } from '../secrets/environment-diff.service.js';
+import { ReferenceResolver } from '../secrets/reference-resolver.service.js';
 import { PromoteResultDto, PromoteSecretsDto, PromotionAction, PromotionDifference } from './promotion.dto.js';
 import { KeysNotInSourceError, SameEnvironmentError } from './promotion.errors.js';
 
@@ -26,6 +27,7 @@ export class PromotionService {
     private readonly repo: SecretsRepository,
     private readonly writer: SecretWriter,
     private readonly diffs: EnvironmentDiff,
+    private readonly references: ReferenceResolver,
   ) {}
 
   /** `source` resolved with read access and `target` with write access (the controller, after `assertDistinctEnvironments`). */
@@ -34,7 +36,10 @@ export class PromotionService {
 
     if (dto.dryRun) {
       const stored = await this.sourceValues(this.db.manager, source, dto.keys);
-      return summarize(await this.plan(this.db.manager, target, stored, overwrite), true);
+      const plan = await this.plan(this.db.manager, target, stored, overwrite);
+      // A plan the write would refuse (references: a cycle, a chain too deep) is refused as the write would be.
+      await this.references.assertVersionsWritable(this.db.manager, target, actor, plan.copies);
+      return summarize(plan, true);
     }
     // The writer locks the project key first: a rotation cannot destroy the key version of a ciphertext
     // being copied. The source is read under that lock, the plan made with the target's keys locked.

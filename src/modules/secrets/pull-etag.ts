@@ -1,18 +1,28 @@
 import { createHash } from 'node:crypto';
 import type { CurrentSecretRow } from './secrets.repository.js';
-import type { ListSecretsQueryDto } from './secrets.dto.js';
+import type { PullSecretsQueryDto } from './secrets.dto.js';
 
 /**
  * The strong ETag of a pull: a hash of what the pull's answer depends on — the environment, the
  * query's filters and page, and each key's name, version and update time (a new value is always a new
  * version) — computed from the rows the pull reads anyway. Values and ciphertexts are not in it: it
  * changes exactly when the answer would, and tells nothing about a value (a key rotation re-encrypts
- * without changing it).
+ * without changing it). `dependencies`: the values references led to (environment, key, version, update
+ * time; missing ones too), so that a change in a referenced environment changes the ETag of the pulls
+ * that resolve it.
  */
-export function pullETag(environmentId: string, query: ListSecretsQueryDto, rows: readonly CurrentSecretRow[], total: number | undefined): string {
+export function pullETag(
+  environmentId: string,
+  query: PullSecretsQueryDto,
+  rows: readonly CurrentSecretRow[],
+  total: number | undefined,
+  dependencies: readonly string[] = [],
+): string {
   // One string, one update: a call into the hash per row costs more than the row's text (the pull's hot path).
   let text = `secr-pull/v1\n${environmentId}\n${query.search ?? ''}\n${query.keys ?? ''}\n${query.limit ?? ''}\n${query.offset ?? ''}\n${total ?? ''}\n`;
+  if (query.raw === 'true') text += 'raw\n';
   for (const r of rows) text += `${r.key}\n${r.version}\n${r.updatedAt}\n`;
+  for (const d of dependencies) text += `ref\n${d}\n`;
   return `"${createHash('sha256').update(text).digest('base64url')}"`;
 }
 

@@ -8,6 +8,7 @@ import { ProjectsRepository } from '../projects/projects.repository.js';
 import type { VaultTarget } from '../projects/vault-access.service.js';
 import type { SecretEvent } from '../webhooks/secret-event.js';
 import { WebhookEvents } from '../webhooks/webhook-events.service.js';
+import { ReferenceResolver } from './reference-resolver.service.js';
 import { SecretCipher } from './secret-cipher.service.js';
 import { EnvironmentChangedError, VersionConflictError } from './secrets.errors.js';
 import { SecretsRepository, type CurrentState, type NewVersion, type WrittenSecret } from './secrets.repository.js';
@@ -79,9 +80,9 @@ export interface SecretChange<R> {
  *      no value is written under a version being destroyed);
  *   2. the target keys, all at once in one global order (SecretsRepository.lockKeys);
  *   3. the plan limit's lock (PlansService, always last);
- * then the versions (or soft deletes), the change log's row (with its NOTIFY to the change streams of
- * every instance; its position is the environment's version), the webhook event and the audit row, in
- * that transaction.
+ * then the references check (ReferenceResolver.assertVersionsWritable), the versions (or soft
+ * deletes), the change log's row (with its NOTIFY to the change streams of every instance; its position
+ * is the environment's version), the webhook event and the audit row, in that transaction.
  */
 @Injectable()
 export class SecretWriter {
@@ -94,6 +95,7 @@ export class SecretWriter {
     private readonly plans: PlansService,
     private readonly cipher: SecretCipher,
     private readonly changes: ChangeLogRepository,
+    private readonly references: ReferenceResolver,
   ) {}
 
   apply<R>(target: VaultTarget, actor: Actor, meta: RequestMeta, change: SecretChange<R>): Promise<R> {
@@ -114,6 +116,7 @@ export class SecretWriter {
         });
       }
       const mutation = await change.mutation(em, keyVersion);
+      if ('versions' in mutation) await this.references.assertVersionsWritable(em, target, actor, mutation.versions, mutation.unchangedIf);
       const touched = 'versions' in mutation ? [...mutation.versions.map((v) => v.key), ...(mutation.alsoDelete ?? [])] : mutation.deleteKeys;
       // A set: a bulk write or promotion of n keys would otherwise compare n × n keys here.
       const locked = new Set(keys);

@@ -17,6 +17,7 @@ import {
   ListKeysDto,
   ListSecretsQueryDto,
   PullSecretsDto,
+  PullSecretsQueryDto,
   RestoreResultDto,
   RestoreSecretsDto,
   RollbackResultDto,
@@ -46,7 +47,12 @@ export class SecretsController {
 
   @Get(':env')
   @Header(...NO_STORE)
-  @Route({ permission: Permission.SecretsRead, org: BY_SLUG, summary: 'Pull the decrypted secrets of an environment', response: PullSecretsDto })
+  @Route({
+    permission: Permission.SecretsRead,
+    org: BY_SLUG,
+    summary: 'Pull the decrypted secrets of an environment (references resolved unless raw=true)',
+    response: PullSecretsDto,
+  })
   @ApiHeader({
     name: 'If-None-Match',
     required: false,
@@ -61,7 +67,7 @@ export class SecretsController {
     @Ctx() { actor, org, meta }: OrgRequestContext,
     @Param('project') project: string,
     @Param('env') env: string,
-    @Query() query: ListSecretsQueryDto,
+    @Query() query: PullSecretsQueryDto,
     @Headers('if-none-match') ifNoneMatch: string | undefined,
     @HttpReply() reply: ReplyControl,
   ): Promise<PullSecretsDto | undefined> {

@@ -174,6 +174,19 @@ export class ListSecretsQueryDto extends PageQueryDto {
   keys?: string;
 }
 
+/** A pull's query: the list filters, and whether references are resolved (the default) or the stored text is returned. */
+export class PullSecretsQueryDto extends ListSecretsQueryDto {
+  @ApiPropertyOptional({
+    enum: ['true', 'false'],
+    default: 'false',
+    description:
+      'true: each value as stored, references (`${KEY}`, `${env.KEY}`) unresolved. Default: references resolved on the server (read access to every environment they reach is required)',
+  })
+  @IsOptional()
+  @IsIn(['true', 'false'])
+  raw?: 'true' | 'false';
+}
+
 export class SecretMetaDto {
   @ApiProperty({ example: 'DATABASE_URL' })
   key: string;

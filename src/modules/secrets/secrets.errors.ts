@@ -1,4 +1,4 @@
-import { ConflictError, NotFoundError, ValidationFailedError } from '../../common/errors/domain-error.js';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationFailedError } from '../../common/errors/domain-error.js';
 
 export class SecretNotFoundError extends NotFoundError {
   constructor(key: string) {
@@ -58,5 +58,40 @@ export class EnvironmentChangedError extends ConflictError {
 
   override get details() {
     return { conflicts: this.conflicts, environmentVersion: this.environmentVersion };
+  }
+}
+
+/** A pull's value names a reference the reader may not follow (another environment's tier or a token's scope). Names, never values. */
+export class ReferenceForbiddenError extends ForbiddenError {
+  constructor(
+    readonly chain: string,
+    reason: string,
+  ) {
+    super(`${chain}: ${reason}`);
+  }
+
+  override get details() {
+    return { reference: this.chain };
+  }
+}
+
+/** A pull's value holds a reference that cannot be resolved: a missing key or environment, a cycle, or a chain deeper than allowed. */
+export class UnresolvedReferenceError extends ConflictError {
+  constructor(
+    readonly chain: string,
+    reason: string,
+  ) {
+    super(`${chain}: ${reason}`);
+  }
+
+  override get details() {
+    return { reference: this.chain };
+  }
+}
+
+/** A write whose values would make a reference cycle, or a chain deeper than allowed. Nothing was written. */
+export class InvalidReferencesError extends ValidationFailedError {
+  constructor(problems: Array<{ key: string; message: string }>) {
+    super(problems.map((p) => ({ field: p.key, message: p.message })));
   }
 }

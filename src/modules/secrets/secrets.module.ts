@@ -8,6 +8,7 @@ import { WebhooksModule } from '../webhooks/webhooks.module.js';
 import { SecretStoreModule } from './secret-store.module.js';
 import { DiffController } from './diff.controller.js';
 import { EnvironmentDiff } from './environment-diff.service.js';
+import { ReferenceResolver } from './reference-resolver.service.js';
 import { SecretRestore } from './secret-restore.service.js';
 import { SecretWriter } from './secret-writer.service.js';
 import { SecretsController } from './secrets.controller.js';
@@ -17,7 +18,7 @@ import { SecretsService } from './secrets.service.js';
 @Module({
   imports: [SecretStoreModule, ProjectsModule, WebhooksModule, AuditModule, PlansModule, UsersModule, ChangeLogModule],
   controllers: [DiffController, SecretsController],
-  providers: [SecretsService, SecretWriter, EnvironmentDiff, SecretRestore],
-  exports: [SecretWriter, EnvironmentDiff, SecretStoreModule],
+  providers: [SecretsService, SecretWriter, EnvironmentDiff, SecretRestore, ReferenceResolver],
+  exports: [SecretWriter, EnvironmentDiff, ReferenceResolver, SecretStoreModule],
 })
 export class SecretsModule {}

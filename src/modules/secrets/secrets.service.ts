@@ -6,6 +6,7 @@ import { UsersRepository } from '../auth/users.repository.js';
 import { ChangeLogRepository } from '../changes/change-log.repository.js';
 import type { VaultTarget } from '../projects/vault-access.service.js';
 import { matchesIfNoneMatch, pullETag } from './pull-etag.js';
+import { ReferenceResolver } from './reference-resolver.service.js';
 import { readThroughRotation, SecretCipher } from './secret-cipher.service.js';
 import { SecretWriter, where } from './secret-writer.service.js';
 import {
@@ -16,6 +17,7 @@ import {
   keysFilter,
   ListSecretsQueryDto,
   PullSecretsDto,
+  PullSecretsQueryDto,
   RollbackResultDto,
   RollbackSecretDto,
   SecretHistoryDto,
@@ -35,31 +37,28 @@ export class SecretsService {
     private readonly writer: SecretWriter,
     private readonly users: UsersRepository,
     private readonly changes: ChangeLogRepository,
+    private readonly references: ReferenceResolver,
   ) {}
 
   /**
    * Decrypted values, returned only once the read's audit row has committed (fail closed: no audit row,
-   * no values), with the answer's ETag and the environment's version. When `ifNoneMatch` matches it,
-   * nothing is decrypted and no body is returned (`notModified`): still a read, and audited as one.
+   * no values), with the answer's ETag and the environment's version. References in the values are
+   * resolved (ReferenceResolver) unless `query.raw`; the referenced keys read are audited in the same
+   * row. When `ifNoneMatch` matches the ETag, no body is returned (`notModified`): still a read, and
+   * audited as one. Nothing is decrypted for that answer when the rows are known to hold no reference
+   * (or the pull is raw).
    */
   async pull(
     target: VaultTarget,
-    query: ListSecretsQueryDto,
+    query: PullSecretsQueryDto,
     actor: Actor,
     meta: RequestMeta,
     ifNoneMatch?: string,
   ): Promise<{ etag: string; environmentVersion: string; body: PullSecretsDto | null }> {
-    const { project, environment } = target;
-    const { rows, values, etag, pagination, environmentVersion } = await readThroughRotation(async () => {
-      // The version is read before the rows: the answer is at least as new as it, so a check-and-set
-      // with it cannot miss a change the answer did not show.
-      const environmentVersion = await this.changes.environmentVersion(environment.id);
-      const rows = await this.repo.readCurrent(environment.id, query, true);
-      const pagination = await this.pagination(environment.id, query, rows.length);
-      const etag = pullETag(environment.id, query, rows, pagination?.total);
-      const values = matchesIfNoneMatch(ifNoneMatch, etag) ? null : await this.cipher.decrypt(project.id, rows);
-      return { rows, values, etag, pagination, environmentVersion };
-    });
+    const raw = query.raw === 'true';
+    const { rows, pagination, etag, resolution, environmentVersion } = await readThroughRotation(() => this.readPull(target, query, actor, raw, ifNoneMatch));
+    const values = resolution?.values ?? null;
+    const references = resolution?.reads ?? [];
     // Fail closed: no value leaves before the read's audit row has committed.
     await this.audit.recordCommitted({
       action: 'secret.read',
@@ -72,6 +71,9 @@ export class SecretsService {
         // Named keys are audited by name: the ones read (a named key that does not exist was not read).
         ...(query.keys !== undefined ? { keys: rows.map((r) => r.key) } : {}),
         count: rows.length,
+        ...(raw ? { raw: true } : {}),
+        // Values reached through references are reads of the referenced keys.
+        ...(references.length ? { references } : {}),
         ...(values ? {} : { notModified: true }),
       },
     });
@@ -84,6 +86,31 @@ export class SecretsService {
         ...(pagination ? { pagination } : {}),
       },
     };
+  }
+
+  /**
+   * The rows of a pull, their ETag and (unless the ETag matches `ifNoneMatch`: null values) their values,
+   * resolved unless `raw`. A conditional pull compares the ETag before decrypting when it can: raw, or a
+   * page seen to hold no reference (otherwise the referenced versions are part of the ETag).
+   */
+  private async readPull(target: VaultTarget, query: PullSecretsQueryDto, actor: Actor, raw: boolean, ifNoneMatch: string | undefined) {
+    const { project, environment } = target;
+    // The version is read before the rows: the answer is at least as new as it, so a check-and-set
+    // with it cannot miss a change the answer did not show.
+    const environmentVersion = await this.changes.environmentVersion(environment.id);
+    const rows = await this.repo.readCurrent(environment.id, query, true);
+    const pagination = await this.pagination(environment.id, query, rows.length);
+    const total = pagination?.total;
+    if (ifNoneMatch) {
+      const etag = pullETag(environment.id, query, rows, total);
+      if (matchesIfNoneMatch(ifNoneMatch, etag) && (raw || this.references.knownWithoutReferences(etag)))
+        return { rows, pagination, etag, environmentVersion, resolution: null };
+    }
+    const values = await this.cipher.decrypt(project.id, rows);
+    const resolution = raw ? { values, dependencies: [], reads: [] } : await this.references.resolve(target, actor, rows, values);
+    const etag = pullETag(environment.id, query, rows, total, resolution.dependencies);
+    if (!raw && !resolution.dependencies.length && resolution.values === values) this.references.rememberWithoutReferences(etag);
+    return { rows, pagination, etag, environmentVersion, resolution: matchesIfNoneMatch(ifNoneMatch, etag) ? { ...resolution, values: null } : resolution };
   }
 
   async listKeys(target: VaultTarget, query: ListSecretsQueryDto): Promise<ListKeysDto> {

@@ -50,9 +50,10 @@ function SecretsTable({ envRef }: { envRef: EnvRef }) {
   };
 
   // A reveal is a pull: the server audits it. One key by prefix search, or the whole page at once.
+  // The page shows and edits what is stored (raw): a reference reads `${KEY}` here, not the value it leads to.
   const reveal = useMutation({
     mutationFn: async (key: string | null) => {
-      const query = key ? { search: key } : { limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE, ...(search ? { search } : {}) };
+      const query = { raw: 'true' as const, ...(key ? { search: key } : { limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE, ...(search ? { search } : {}) }) };
       const pulled = await unwrap(api.GET('/v1/secrets/{orgSlug}/{project}/{env}', { params: { path, query } }));
       return key ? pulled.secrets.filter((s) => s.key === key) : pulled.secrets;
     },
@@ -60,7 +61,7 @@ function SecretsTable({ envRef }: { envRef: EnvRef }) {
   });
   const edit = useMutation({
     mutationFn: async (key: string) => {
-      const pulled = await unwrap(api.GET('/v1/secrets/{orgSlug}/{project}/{env}', { params: { path, query: { search: key } } }));
+      const pulled = await unwrap(api.GET('/v1/secrets/{orgSlug}/{project}/{env}', { params: { path, query: { search: key, raw: 'true' } } }));
       const secret = pulled.secrets.find((s) => s.key === key);
       if (!secret) throw new Error(`${key} no longer exists`);
       return secret;

@@ -1,0 +1,266 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { DomainError } from '../../common/errors/domain-error.js';
+import type { Actor } from '../auth/request-context.js';
+import { ProjectsRepository } from '../projects/projects.repository.js';
+import { assertEnvironmentAccess, type EnvironmentRef, type VaultTarget } from '../projects/vault-access.service.js';
+import { SecretCipher } from './secret-cipher.service.js';
+import { ChainError, nodeId, ReferenceGraph, type GraphSources } from './reference-graph.js';
+import { canonicalEnvironment } from '../projects/environments.js';
+import { describeReference, MAX_REFERENCE_DEPTH, mayReference, referencesIn } from './secret-references.js';
+import { InvalidReferencesError, ReferenceForbiddenError, UnresolvedReferenceError } from './secrets.errors.js';
+import { SecretsRepository, type CurrentSecretRow, type NewVersion } from './secrets.repository.js';
+
+/** A pull's values with their references resolved, and what the resolution read. */
+export interface Resolution {
+  values: string[];
+  /** Each referenced value the resolution looked up beyond the pulled rows (found or not): the pull's ETag depends on them. */
+  dependencies: string[];
+  /** The referenced keys read, by environment: audited as reads in the pull's own audit row. */
+  reads: Array<{ environment: string; keys: string[] }>;
+}
+
+const TOO_DEEP = `references nest deeper than ${MAX_REFERENCE_DEPTH}`;
+
+/** Whether `actor` may read `env` (the write-time check names chains only through environments the writer can read). */
+function canRead(actor: Actor, target: VaultTarget, env: EnvironmentRef): boolean {
+  try {
+    assertEnvironmentAccess(actor, target.org, env, 'read');
+    return true;
+  } catch (error) {
+    if (error instanceof DomainError) return false;
+    throw error;
+  }
+}
+
+/** ETags of pulls that held no reference (remembered, at most this many, to answer a 304 without decrypting). */
+const PLAIN_ETAGS_MAX = 20_000;
+
+const NO_DEPENDENCIES: readonly string[] = [];
+
+/**
+ * Resolves references at pull time (issue #19): the reader needs read access to every environment a
+ * reference reaches; a missing required key, a cycle or a chain deeper than MAX_REFERENCE_DEPTH fails
+ * the pull naming the chain. Also checks writes: a value whose references would form a cycle or nest
+ * too deep is refused before it is stored.
+ */
+@Injectable()
+export class ReferenceResolver {
+  private readonly plainETags = new Set<string>();
+
+  constructor(
+    private readonly repo: SecretsRepository,
+    private readonly cipher: SecretCipher,
+    private readonly projects: ProjectsRepository,
+  ) {}
+
+  /**
+   * True when a pull with this ETag (computed without dependencies) was seen to hold no reference: the
+   * ETag hashes every row's key and version, and a version's text never changes, so a conditional pull
+   * can then compare it without decrypting anything.
+   */
+  knownWithoutReferences(etag: string): boolean {
+    return this.plainETags.has(etag);
+  }
+
+  /** Remembers the ETag of a pull whose values held no reference (see knownWithoutReferences). */
+  rememberWithoutReferences(etag: string): void {
+    if (this.plainETags.has(etag)) return;
+    if (this.plainETags.size >= PLAIN_ETAGS_MAX) this.plainETags.clear();
+    this.plainETags.add(etag);
+  }
+
+  /** Resolves the references of the pulled `values` (decrypted `rows`). Values without `${` cost one `includes`. */
+  async resolve(target: VaultTarget, actor: Actor, rows: readonly CurrentSecretRow[], values: string[]): Promise<Resolution> {
+    // The pull's hot path: values without `${` allocate nothing here.
+    let first = 0;
+    while (first < values.length && !mayReference(values[first])) first++;
+    if (first === values.length) return { values, dependencies: NO_DEPENDENCIES as string[], reads: [] };
+    const envId = target.environment.id;
+    const roots: number[] = [];
+    for (let i = first; i < values.length; i++) if (mayReference(values[i])) roots.push(i);
+
+    const graph = this.graph(target, null, (env, chain) => {
+      try {
+        assertEnvironmentAccess(actor, target.org, env, 'read');
+      } catch (error) {
+        if (error instanceof DomainError) throw new ReferenceForbiddenError(chain, error.message);
+        throw error;
+      }
+    });
+    rows.forEach((r, i) => graph.seed(target.environment, r.key, values[i], r.version, r.updatedAt));
+    await graph.expand(roots.map((i) => ({ id: nodeId(envId, rows[i].key), chain: rows[i].key })));
+
+    const resolved = [...values];
+    try {
+      for (const i of roots) {
+        const r = graph.walk(nodeId(envId, rows[i].key), [rows[i].key]);
+        if (r.height > MAX_REFERENCE_DEPTH) throw new ChainError([rows[i].key, ...r.deepest], `references nest deeper than ${MAX_REFERENCE_DEPTH}`);
+        resolved[i] = r.text;
+      }
+    } catch (error) {
+      if (error instanceof ChainError) throw new UnresolvedReferenceError(error.chain.join(' -> '), error.reason);
+      throw error;
+    }
+
+    const pulled = new Set(rows.map((r) => nodeId(envId, r.key)));
+    const dependencies: string[] = [];
+    const reads = new Map<string, Set<string>>();
+    for (const [id, node] of graph.nodes) {
+      if (!pulled.has(id)) dependencies.push(`${node.env.id}\n${node.key}\n${node.version ?? '-'}\n${node.updatedAt ?? '-'}`);
+      if (graph.followed.has(id)) {
+        const keys = reads.get(node.env.slug) ?? new Set<string>();
+        reads.set(node.env.slug, keys.add(node.key));
+      }
+    }
+    for (const env of graph.missingEnvironments) dependencies.push(`env:${env}`);
+    return {
+      values: resolved,
+      dependencies: dependencies.sort(),
+      reads: [...reads].map(([environment, keys]) => ({ environment, keys: [...keys].sort() })),
+    };
+  }
+
+  /**
+   * The write-time check of new versions (SecretWriter, and promotion's dry run): set and import pass
+   * their plaintext; copies (promotion, rollback, restore) are decrypted here. Their references stay text.
+   */
+  async assertVersionsWritable(
+    em: EntityManager,
+    target: VaultTarget,
+    actor: Actor,
+    versions: readonly NewVersion[],
+    plaintexts?: ReadonlyMap<string, string>,
+  ): Promise<void> {
+    const copies = versions.filter((v) => !plaintexts?.has(v.key));
+    const decrypted = copies.length ? await this.cipher.decrypt(target.project.id, copies, em) : [];
+    const values = new Map(versions.filter((v) => plaintexts?.has(v.key)).map((v) => [v.key, plaintexts!.get(v.key)!]));
+    copies.forEach((v, i) => values.set(v.key, decrypted[i]));
+    await this.assertWritable(em, target, actor, values);
+  }
+
+  /**
+   * Write-time check, in the writer's transaction: none of `values` (plaintext of the keys a change writes
+   * to the target environment) may reach itself through references, or start a chain deeper than
+   * MAX_REFERENCE_DEPTH, nor lengthen a chain through it past that (chainsThrough). Missing keys are allowed (they may be set later; a pull names them). Writing a
+   * reference to an environment the writer cannot read is allowed (a reader needs access to resolve it),
+   * but then a refusal does not spell out the chain beyond its first hop.
+   */
+  async assertWritable(em: EntityManager, target: VaultTarget, actor: Actor, values: ReadonlyMap<string, string>): Promise<void> {
+    const roots = [...values].filter(([, value]) => mayReference(value));
+    if (!roots.length) return;
+    // The check reads environments the writer may not read: then a refusal names only the first hop.
+    let hidden = false;
+    const graph = this.graph(
+      target,
+      em,
+      (env) => {
+        if (!canRead(actor, target, env)) hidden = true;
+      },
+      true,
+    );
+    for (const [key, value] of values) graph.seed(target.environment, key, value);
+    const rootIds = roots.map(([key]) => ({ id: nodeId(target.environment.id, key), chain: key }));
+    await graph.expand(rootIds);
+    const problems: Array<{ key: string; message: string }> = [];
+    const named = (chain: string[]) => (hidden && chain.length > 2 ? [...chain.slice(0, 2), '…'] : chain).join(' -> ');
+    const below = new Map<string, { height: number; deepest: string[] }>();
+    for (const [key] of roots) {
+      try {
+        const r = graph.walk(nodeId(target.environment.id, key), [key]);
+        if (r.height > MAX_REFERENCE_DEPTH) problems.push({ key, message: `${named([key, ...r.deepest])}: ${TOO_DEEP}` });
+        else below.set(key, r);
+      } catch (error) {
+        if (!(error instanceof ChainError)) throw error;
+        problems.push({ key, message: `${named(error.chain)}: ${error.reason}` });
+      }
+    }
+    if (!problems.length) problems.push(...(await this.chainsThrough(em, target, actor, values, below)));
+    if (problems.length) throw new InvalidReferencesError(problems);
+  }
+
+  /**
+   * The other half of the depth rule: values elsewhere in the project that reach a written key. A
+   * chain from them through the key may not exceed MAX_REFERENCE_DEPTH either. Reads (and decrypts)
+   * every current value of the project, so it runs only for writes whose values hold references.
+   */
+  private async chainsThrough(
+    em: EntityManager,
+    target: VaultTarget,
+    actor: Actor,
+    written: ReadonlyMap<string, string>,
+    below: ReadonlyMap<string, { height: number; deepest: string[] }>,
+  ): Promise<Array<{ key: string; message: string }>> {
+    const projectId = target.project.id;
+    const home = target.environment;
+    const envs = (await this.projects.environmentsOf([projectId])).map((e) => ({ id: e.id, slug: e.slug, tier: e.tier }));
+    const bySlug = new Map(envs.map((e) => [e.slug, e]));
+    // Who refers to each value: target node → (referring node, its name, the reference as written).
+    const referrers = new Map<string, Array<{ id: string; name: string; label: string; readable: boolean }>>();
+    for (const env of envs) {
+      const rows = await this.repo.currentStored(em, env.id);
+      const plain = rows.length ? await this.cipher.decrypt(projectId, rows, em) : [];
+      const values = new Map(rows.map((r, i) => [r.key, plain[i]]));
+      if (env.id === home.id) for (const [key, value] of written) values.set(key, value);
+      const readable = canRead(actor, target, env);
+      for (const [key, value] of values) {
+        for (const ref of referencesIn(value)) {
+          const to = ref.env === null ? env : bySlug.get(canonicalEnvironment(ref.env));
+          if (!to) continue;
+          const id = nodeId(to.id, ref.key);
+          const list = referrers.get(id) ?? [];
+          referrers.set(id, list);
+          list.push({ id: nodeId(env.id, key), name: env.id === home.id ? key : `${env.slug}.${key}`, label: describeReference(ref), readable });
+        }
+      }
+    }
+    // The longest chain of referrers ending at a node (a cycle elsewhere is not followed round).
+    const above = new Map<string, { length: number; path: string[]; hidden: boolean }>();
+    const onPath = new Set<string>();
+    const longestAbove = (id: string, name: string): { length: number; path: string[]; hidden: boolean } => {
+      const known = above.get(id);
+      if (known) return known;
+      onPath.add(id);
+      let best = { length: 0, path: [name], hidden: false };
+      for (const r of referrers.get(id) ?? []) {
+        if (onPath.has(r.id)) continue;
+        const up = longestAbove(r.id, r.name);
+        if (up.length + 1 > best.length) best = { length: up.length + 1, path: [...up.path, r.label], hidden: up.hidden || !r.readable };
+        if (best.length > MAX_REFERENCE_DEPTH) break;
+      }
+      onPath.delete(id);
+      above.set(id, best);
+      return best;
+    };
+    const problems: Array<{ key: string; message: string }> = [];
+    for (const [key, down] of below) {
+      const up = longestAbove(nodeId(home.id, key), key);
+      if (up.length + down.height <= MAX_REFERENCE_DEPTH) continue;
+      const chain = up.hidden ? ['…', key, ...down.deepest] : [...up.path, ...down.deepest];
+      problems.push({ key, message: `${chain.join(' -> ')}: ${TOO_DEEP}` });
+    }
+    return problems;
+  }
+
+  private graph(target: VaultTarget, em: EntityManager | null, admit?: GraphSources['admit'], lenient = false): ReferenceGraph {
+    const projectId = target.project.id;
+    return new ReferenceGraph(
+      {
+        home: target.environment,
+        admit,
+        environments: async () => {
+          const rows = await this.projects.environmentsOf([projectId]);
+          return new Map(rows.map((e) => [e.slug, { id: e.id, slug: e.slug, tier: e.tier }]));
+        },
+        load: async (env, keys) => {
+          const rows = em
+            ? (await this.repo.currentStored(em, env.id, keys)).map((r) => ({ ...r, version: 0, updatedAt: '' }))
+            : await this.repo.readCurrent(env.id, { keys: keys.join(',') }, true);
+          const values = rows.length ? await this.cipher.decrypt(projectId, rows, em ?? undefined) : [];
+          return new Map(rows.map((r, i) => [r.key, { value: values[i], version: r.version, updatedAt: r.updatedAt }]));
+        },
+      },
+      lenient,
+    );
+  }
+}

@@ -1,0 +1,271 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createTeam, type OrgWithTeam } from './factories/accounts.js';
+import { createProject, createVaultToken, secretsPath, seedSecrets, setSecret, type TestProject } from './factories/vault.js';
+import type { Credentials, RequestOptions } from './support/http.js';
+import { startTestContext, type TestContext } from './support/test-app.js';
+
+/** Issue 19, point 3: references between values (`${KEY}`, `${env.KEY}`), resolved on the server at pull time. */
+describe('secret references', () => {
+  let ctx: TestContext;
+  let team: OrgWithTeam;
+  let as: Credentials;
+
+  beforeAll(async () => {
+    ctx = await startTestContext();
+    team = await createTeam(ctx.api);
+    as = { session: team.owner.session };
+  });
+  afterAll(() => ctx.close());
+
+  const path = (p: TestProject, env: string) => secretsPath(team.org, p, env);
+  const pull = async (p: TestProject, env: string, query = '', who: RequestOptions = as) => ctx.api.get(`${path(p, env)}${query}`, who);
+  const valuesOf = (body: { secrets: Array<{ key: string; value: string }> }) => Object.fromEntries(body.secrets.map((s) => [s.key, s.value]));
+
+  async function auditRows(p: TestProject, action: string) {
+    const { rows } = await ctx.db.query(`SELECT metadata FROM audit_events WHERE metadata->>'projectId' = $1::text AND action = $2 ORDER BY id`, [
+      p.id,
+      action,
+    ]);
+    return rows.map((r) => r.metadata as Record<string, unknown>);
+  }
+
+  /** Every current value of the project, as stored (ciphertext), to show that a refused write changed nothing. */
+  async function storedState(p: TestProject) {
+    const { rows } = await ctx.db.query(
+      `SELECT e.slug, s.key, s.current_version, s.deleted_at IS NULL AS live FROM secrets s JOIN environments e ON e.id = s.environment_id
+        WHERE e.project_id = $1 ORDER BY e.slug, s.key`,
+      [p.id],
+    );
+    return rows;
+  }
+
+  it.concurrent('resolves same-environment and cross-environment references, by slug and by alias', async () => {
+    const p = await createProject(ctx.api, team.owner, team.org);
+    await seedSecrets(ctx.api, as, team.org, p, 'staging', { DB_HOST: 'db.staging', DB_PASSWORD: 'hunter2' });
+    await seedSecrets(ctx.api, as, team.org, p, 'development', {
+      USER: 'app',
+      DB_URL: 'postgres://${USER}:${staging.DB_PASSWORD}@${stg.DB_HOST}/app',
+      CHAINED: '[${DB_URL}]',
+    });
+    const res = await pull(p, 'development');
+    expect(res.status).toBe(200);
+    expect(valuesOf(res.body)).toEqual({ USER: 'app', DB_URL: 'postgres://app:hunter2@db.staging/app', CHAINED: '[postgres://app:hunter2@db.staging/app]' });
+  });
+
+  it.concurrent('returns the stored text with raw=true, and compares stored text in a diff', async () => {
+    const p = await createProject(ctx.api, team.owner, team.org);
+    await seedSecrets(ctx.api, as, team.org, p, 'development', { A: 'a', B: '${A}-b' });
+    await seedSecrets(ctx.api, as, team.org, p, 'staging', { A: 'other', B: '${A}-b' });
+    const raw = await pull(p, 'development', '?raw=true');
+    expect(raw.status).toBe(200);
+    expect(valuesOf(raw.body)).toEqual({ A: 'a', B: '${A}-b' });
+    expect(raw.headers.get('etag')).not.toBe((await pull(p, 'development')).headers.get('etag'));
+    const diff = await ctx.api.get(`/v1/secrets/${team.org.slug}/${p.slug}/diff?from=development&to=staging&keys=B`, as);
+    expect(diff.body.keys).toEqual([expect.objectContaining({ key: 'B', status: 'identical' })]);
+  });
+
+  it.concurrent('turns $${…} into a literal ${…} and leaves text that is not a reference alone', async () => {
+    const p = await createProject(ctx.api, team.owner, team.org);
+    await seedSecrets(ctx.api, as, team.org, p, 'development', { A: 'a', ESCAPED: 'cost $${A} and ${A}', PLAIN: 'x ${ not a ref} $ { $A ${1X}' });
+    const res = await pull(p, 'development');
+    expect(valuesOf(res.body)).toMatchObject({ ESCAPED: 'cost ${A} and a', PLAIN: 'x ${ not a ref} $ { $A ${1X}' });
+  });
+
+  it.concurrent('reads an optional reference to a missing key as empty or as its default text', async () => {
+    const p = await createProject(ctx.api, team.owner, team.org);
+    await seedSecrets(ctx.api, as, team.org, p, 'development', {
+      SET: 'here',
+      EMPTY: '<${MISSING:-}>',
+      DEFAULTED: '<${MISSING:-fallback text}>',
+      OTHER_ENV: '<${production.NOPE:-none}>',
+      PRESENT: '<${SET:-unused}>',
+    });
+    const res = await pull(p, 'development');
+    expect(valuesOf(res.body)).toMatchObject({ EMPTY: '<>', DEFAULTED: '<fallback text>', OTHER_ENV: '<none>', PRESENT: '<here>' });
+  });
+
+  it.concurrent('fails a pull that reaches a missing key or environment, naming the reference and no value', async () => {
+    const p = await createProject(ctx.api, team.owner, team.org);
+    await seedSecrets(ctx.api, as, team.org, p, 'development', { DB_URL: 'secret-prefix ${production.DB_PASSWORD}' });
+    const res = await pull(p, 'development');
+    expect(res.status).toBe(409);
+    expect(res.body).toMatchObject({ code: 'conflict', reference: 'DB_URL -> ${production.DB_PASSWORD}' });
+    expect(res.body.message).toContain('DB_URL -> ${production.DB_PASSWORD}');
+    expect(res.text).not.toContain('secret-prefix');
+    await seedSecrets(ctx.api, as, team.org, p, 'staging', { X: '${qa.KEY}' });
+    const noEnv = await pull(p, 'staging');
+    expect(noEnv.status).toBe(409);
+    expect(noEnv.body.message).toBe("X -> ${qa.KEY}: the project has no environment 'qa'");
+    // The stored text is still readable.
+    expect((await pull(p, 'development', '?raw=true')).status).toBe(200);
+  });
+
+  it.concurrent(
+    'refuses a viewer a production-tier value reached through a development reference (403 naming it), and a token scoped to development',
+    async () => {
+      const p = await createProject(ctx.api, team.owner, team.org);
+      await seedSecrets(ctx.api, as, team.org, p, 'production', { DB_PASSWORD: 'prod-password-value' });
+      await seedSecrets(ctx.api, as, team.org, p, 'development', { DB_URL: 'postgres://u:${production.DB_PASSWORD}@h', OTHER: 'fine' });
+      const viewer = { session: team.viewer.session };
+      const res = await pull(p, 'development', '', viewer);
+      expect(res.status).toBe(403);
+      expect(res.body).toMatchObject({ code: 'forbidden', reference: 'DB_URL -> ${production.DB_PASSWORD}' });
+      expect(res.body.message).toMatch(/^DB_URL -> \$\{production\.DB_PASSWORD\}: /);
+      expect(res.text).not.toContain('prod-password-value');
+      // Raw text and the keys that reach nothing are still the viewer's to read.
+      expect(valuesOf((await pull(p, 'development', '?raw=true', viewer)).body).DB_URL).toBe('postgres://u:${production.DB_PASSWORD}@h');
+      expect(valuesOf((await pull(p, 'development', '?keys=OTHER', viewer)).body)).toEqual({ OTHER: 'fine' });
+
+      const scoped = await createVaultToken(ctx.api, team.owner, { access: 'read', orgId: team.org.id, projectId: p.id, environments: ['development'] });
+      const byToken = await pull(p, 'development', '', { token: scoped.token });
+      expect(byToken.status).toBe(403);
+      expect(byToken.body.reference).toBe('DB_URL -> ${production.DB_PASSWORD}');
+      // The owner reads it.
+      expect(valuesOf((await pull(p, 'development')).body).DB_URL).toBe('postgres://u:prod-password-value@h');
+    },
+  );
+
+  it.concurrent('audits the referenced keys as reads in the pull’s own audit row', async () => {
+    const p = await createProject(ctx.api, team.owner, team.org);
+    await seedSecrets(ctx.api, as, team.org, p, 'production', { DB_PASSWORD: 'pw', UNUSED: 'u' });
+    await seedSecrets(ctx.api, as, team.org, p, 'development', { HOST: 'h', DB_URL: '${HOST}:${prod.DB_PASSWORD}' });
+    expect((await pull(p, 'development', '?keys=DB_URL')).status).toBe(200);
+    const reads = await auditRows(p, 'secret.read');
+    expect(reads).toHaveLength(1);
+    expect(reads[0]).toMatchObject({
+      environment: 'development',
+      keys: ['DB_URL'],
+      references: [
+        { environment: 'development', keys: ['HOST'] },
+        { environment: 'production', keys: ['DB_PASSWORD'] },
+      ],
+    });
+    expect(JSON.stringify(reads[0])).not.toContain('pw');
+  });
+
+  it.concurrent('changes the ETag when a referenced value in another environment changes (no stale 304)', async () => {
+    const p = await createProject(ctx.api, team.owner, team.org);
+    await seedSecrets(ctx.api, as, team.org, p, 'staging', { TOKEN: 'one' });
+    await seedSecrets(ctx.api, as, team.org, p, 'development', { T: 'v=${staging.TOKEN}', OPT: '${staging.LATER:-}' });
+    const first = await pull(p, 'development');
+    const etag = first.headers.get('etag')!;
+    const same = await pull(p, 'development', '', { ...as, headers: { 'if-none-match': etag } });
+    expect(same.status).toBe(304);
+
+    await setSecret(ctx.api, as, team.org, p, 'staging', { key: 'TOKEN', value: 'two' });
+    const changed = await pull(p, 'development', '', { ...as, headers: { 'if-none-match': etag } });
+    expect(changed.status).toBe(200);
+    expect(valuesOf(changed.body).T).toBe('v=two');
+
+    // A key that an optional reference waits for appearing changes it too.
+    const etag2 = changed.headers.get('etag')!;
+    await setSecret(ctx.api, as, team.org, p, 'staging', { key: 'LATER', value: 'now' });
+    const appeared = await pull(p, 'development', '', { ...as, headers: { 'if-none-match': etag2 } });
+    expect(appeared.status).toBe(200);
+    expect(valuesOf(appeared.body).OPT).toBe('now');
+  });
+
+  it.concurrent('refuses a reference cycle at write time (set and bulk import) with a 400 naming the chain, changing nothing', async () => {
+    const p = await createProject(ctx.api, team.owner, team.org);
+    await seedSecrets(ctx.api, as, team.org, p, 'development', { A: '${B}', B: 'plain' });
+    await seedSecrets(ctx.api, as, team.org, p, 'staging', { S: '${development.A}' });
+    const before = await storedState(p);
+    const self = await ctx.api.put(path(p, 'development'), { key: 'B', value: 'x${A}' }, as);
+    expect(self.status).toBe(400);
+    expect(self.body).toMatchObject({ code: 'validation_failed', errors: [{ field: 'B', message: 'B -> ${A} -> ${B}: the references form a cycle' }] });
+    const crossEnv = await ctx.api.put(path(p, 'development'), { key: 'B', value: '${staging.S}' }, as);
+    expect(crossEnv.status).toBe(400);
+    expect(crossEnv.body.errors[0].message).toBe('B -> ${staging.S} -> ${development.A} -> ${B}: the references form a cycle');
+    const bulk = await ctx.api.post(
+      `${path(p, 'development')}/bulk`,
+      {
+        secrets: [
+          { key: 'NEW', value: 'n' },
+          { key: 'B', value: '${A}' },
+        ],
+      },
+      as,
+    );
+    expect(bulk.status).toBe(400);
+    expect(bulk.body.errors[0].field).toBe('B');
+    expect(await storedState(p)).toEqual(before);
+    expect(await auditRows(p, 'secret.updated')).toEqual([]);
+  });
+
+  it.concurrent('names only the first hop of a refused chain that passes through an environment the writer cannot read', async () => {
+    const p = await createProject(ctx.api, team.owner, team.org);
+    await seedSecrets(ctx.api, as, team.org, p, 'production', { A: '${development.B}', HIDDEN: '${development.B}' });
+    const developer = { session: team.developer.session };
+    const res = await ctx.api.put(path(p, 'development'), { key: 'B', value: '${production.A}' }, developer);
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toEqual([{ field: 'B', message: 'B -> ${production.A} -> …: the references form a cycle' }]);
+    const byOwner = await ctx.api.put(path(p, 'development'), { key: 'B', value: '${production.A}' }, as);
+    expect(byOwner.body.errors[0].message).toBe('B -> ${production.A} -> ${development.B}: the references form a cycle');
+  });
+
+  it.concurrent('accepts a chain 5 references deep and refuses depth 6 at write time, at import and at promotion', async () => {
+    const p = await createProject(ctx.api, team.owner, team.org);
+    // K0 -> K1 -> … -> K5: five hops.
+    const chain = Object.fromEntries([0, 1, 2, 3, 4].map((i) => [`K${i}`, `\${K${i + 1}}`]));
+    await seedSecrets(ctx.api, as, team.org, p, 'development', { ...chain, K5: 'end' });
+    expect(valuesOf((await pull(p, 'development', '?keys=K0')).body)).toEqual({ K0: 'end' });
+    const before = await storedState(p);
+    const deep = await ctx.api.put(path(p, 'development'), { key: 'TOP', value: '${K0}' }, as);
+    expect(deep.status).toBe(400);
+    expect(deep.body.errors[0].message).toBe('TOP -> ${K0} -> ${K1} -> ${K2} -> ${K3} -> ${K4} -> ${K5}: references nest deeper than 5');
+    const bulk = await ctx.api.post(`${path(p, 'development')}/bulk`, { secrets: [{ key: 'TOP', value: '${K0}' }] }, as);
+    expect(bulk.status).toBe(400);
+    expect(await storedState(p)).toEqual(before);
+
+    // The other end: lengthening the chain at its bottom (K5 -> K6, not set yet) is refused too, naming the chain from its top.
+    const bottom = await ctx.api.put(path(p, 'development'), { key: 'K5', value: '${K6}' }, as);
+    expect(bottom.status).toBe(400);
+    expect(bottom.body.errors[0].message).toBe('K0 -> ${K1} -> ${K2} -> ${K3} -> ${K4} -> ${K5} -> ${K6}: references nest deeper than 5');
+    expect(await storedState(p)).toEqual(before);
+
+    // Promotion copies text; copying a chain of 6 into staging (where K0…K5 exist too) is refused as a whole.
+    await seedSecrets(ctx.api, as, team.org, p, 'staging', { ...chain, K5: 'end' });
+    await seedSecrets(ctx.api, as, team.org, p, 'production', { TOP: '${K0}' });
+    const stagingBefore = await storedState(p);
+    const promotePath = `/v1/secrets/${team.org.slug}/${p.slug}/promote`;
+    const promote = await ctx.api.post(promotePath, { fromEnv: 'production', toEnv: 'staging', keys: ['TOP'] }, as);
+    expect(promote.status).toBe(400);
+    expect(promote.body.errors[0].field).toBe('TOP');
+    // The dry run says so too, rather than showing a plan the write would refuse.
+    const dryRun = await ctx.api.post(promotePath, { fromEnv: 'production', toEnv: 'staging', keys: ['TOP'], dryRun: true }, as);
+    expect(dryRun.status).toBe(400);
+    expect(dryRun.body.errors[0].message).toBe(promote.body.errors[0].message);
+    expect(await storedState(p)).toEqual(stagingBefore);
+  });
+
+  it.concurrent('refuses a restore that would bring back a value closing a cycle, changing nothing', async () => {
+    const p = await createProject(ctx.api, team.owner, team.org);
+    await seedSecrets(ctx.api, as, team.org, p, 'development', { A: 'plain', B: '${A}' });
+    // An instant after those writes, by the database's clock (which stamps them).
+    const { rows } = await ctx.db.query(`SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at`);
+    await setSecret(ctx.api, as, team.org, p, 'development', { key: 'B', value: 'plain' });
+    await setSecret(ctx.api, as, team.org, p, 'development', { key: 'A', value: '${B}' });
+    const before = await storedState(p);
+    const res = await ctx.api.post(`${path(p, 'development')}/restore`, { to: rows[0].at, keys: ['B'] }, as);
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toEqual([{ field: 'B', message: 'B -> ${A} -> ${B}: the references form a cycle' }]);
+    expect(await storedState(p)).toEqual(before);
+  });
+
+  it.concurrent('promotion copies references as text, resolved in the target environment', async () => {
+    const p = await createProject(ctx.api, team.owner, team.org);
+    await seedSecrets(ctx.api, as, team.org, p, 'staging', { HOST: 'staging-host', URL: 'https://${HOST}/' });
+    await seedSecrets(ctx.api, as, team.org, p, 'production', { HOST: 'prod-host' });
+    const res = await ctx.api.post(`/v1/secrets/${team.org.slug}/${p.slug}/promote`, { fromEnv: 'staging', toEnv: 'production', keys: ['URL'] }, as);
+    expect(res.status).toBe(200);
+    expect(valuesOf((await pull(p, 'production', '?raw=true&keys=URL')).body)).toEqual({ URL: 'https://${HOST}/' });
+    expect(valuesOf((await pull(p, 'production', '?keys=URL')).body)).toEqual({ URL: 'https://prod-host/' });
+  });
+
+  it.concurrent('rejects a raw value that is not true or false', async () => {
+    const p = await createProject(ctx.api, team.owner, team.org);
+    const res = await pull(p, 'development', '?raw=yes');
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('validation_failed');
+  });
+});
