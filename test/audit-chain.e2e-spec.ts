@@ -300,6 +300,50 @@ describe('audit log at scale', () => {
     expect((await ctx.api.get(`/v1/audit/${org.id}/export?format=xml`, as())).status).toBe(400);
   });
 
+  it.concurrent('indexes each key an audit row names, and the entries follow their row when it moves or goes', async () => {
+    const org = await newOrg('Keyed');
+    const project = await createProject(ctx.api, owner, org);
+    const path = secretsPath(org, project, 'development');
+    await seedSecrets(ctx.api, as(), org, project, 'development', { K_A: '1', K_B: '2' });
+    await ctx.api.put(path, { key: 'K_A', value: 'x' }, as());
+    await ctx.api.get(path, as());
+    await ctx.api.get(`${path}?keys=K_B,K_NONE`, as());
+    const seqOf = async (action: string) =>
+      (
+        await ctx.db.query<{ seq: string }>('SELECT chain_seq::text AS seq FROM audit_events WHERE org_id = $1 AND action = $2 ORDER BY chain_seq', [
+          org.id,
+          action,
+        ])
+      ).rows.map((r) => r.seq);
+    const entries = async () =>
+      (
+        await ctx.db.query<{ key: string; seq: string }>('SELECT key, chain_seq::text AS seq FROM audit_event_keys WHERE org_id = $1 ORDER BY chain_seq, key', [
+          org.id,
+        ])
+      ).rows;
+    const [bulk] = await seqOf('secret.bulk_set');
+    const [updated] = await seqOf('secret.updated');
+    const [, namedPull] = await seqOf('secret.read');
+    // A pull that names no key adds no entry; a named pull's entries are the keys it read.
+    expect(await entries()).toEqual([
+      { key: 'K_A', seq: bulk },
+      { key: 'K_B', seq: bulk },
+      { key: 'K_A', seq: updated },
+      { key: 'K_B', seq: namedPull },
+    ]);
+    const keyed = async (key: string) => ((await get(`/v1/audit/${org.id}?key=${key}`)).events as Array<{ action: string }>).map((e) => e.action);
+    expect(await keyed('K_B')).toEqual(['secret.read', 'secret.bulk_set']);
+
+    // A row moved (as the swap of the tamper test does) takes its entries along; a deleted row's go with it.
+    await ctx.db.query('UPDATE audit_events SET chain_seq = -chain_seq WHERE org_id = $1 AND chain_seq = $2', [org.id, updated]);
+    expect((await entries()).filter((e) => e.seq === `-${updated}`)).toEqual([{ key: 'K_A', seq: `-${updated}` }]);
+    await ctx.db.query('DELETE FROM audit_events WHERE org_id = $1 AND chain_seq IN ($2, $3)', [org.id, `-${updated}`, bulk]);
+    expect(await entries()).toEqual([{ key: 'K_B', seq: namedPull }]);
+    expect(await keyed('K_A')).toEqual([]);
+    await ctx.db.query('DELETE FROM orgs WHERE id = $1', [org.id]);
+    expect(await entries()).toEqual([]);
+  });
+
   it.concurrent('deletes rows past the retention period in batches and what remains still verifies', async () => {
     const org = await newOrg('Retained');
     await seed(org, 120);

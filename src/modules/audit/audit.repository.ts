@@ -69,7 +69,7 @@ const ROW_COLUMNS = `a.id::text, a.chain_seq::text AS seq, a.created_at, a.actio
 
 const MAX_SEQ = '9223372036854775807';
 
-/** SQL of `audit_events`, `audit_chain_heads`, `audit_checkpoints`, `audit_signing_keys` and `audit_retention`. */
+/** SQL of `audit_events`, `audit_event_keys`, `audit_chain_heads`, `audit_checkpoints`, `audit_signing_keys` and `audit_retention`. */
 @Injectable()
 export class AuditRepository {
   constructor(
@@ -110,8 +110,8 @@ export class AuditRepository {
   }
 
   async count(orgId: string, filter: AuditFilterDto): Promise<number> {
-    const { where, params } = orgFilter(orgId, filter);
-    const [row] = await this.db.query(`SELECT count(*)::int AS n FROM audit_events a WHERE ${where.join(' AND ')}`, params);
+    const { from, where, params } = orgFilter(orgId, filter);
+    const [row] = await this.db.query(`SELECT count(*)::int AS n FROM ${from} WHERE ${where.join(' AND ')}`, params);
     return row.n;
   }
 
@@ -259,37 +259,41 @@ export interface PagePosition {
  * index (migration 1764830000000); `npm run bench:audit` prints the plans.
  */
 export function pageQuery(orgId: string, filter: AuditFilterDto, position: PagePosition, limit: number): { text: string; params: unknown[] } {
-  const { where, params } = orgFilter(orgId, filter);
+  const { from, seq, where, params } = orgFilter(orgId, filter);
   const ascending = position.above !== undefined;
-  if (position.below !== undefined) where.push(`a.chain_seq < $${params.push(position.below)}`);
-  if (ascending) where.push(`a.chain_seq > $${params.push(position.above)}`);
-  const text = `SELECT ${ROW_COLUMNS} FROM audit_events a WHERE ${where.join(' AND ')}
-    ORDER BY a.chain_seq ${ascending ? 'ASC' : 'DESC'} LIMIT $${params.push(limit)} OFFSET $${params.push(position.offset ?? 0)}`;
+  if (position.below !== undefined) where.push(`${seq} < $${params.push(position.below)}`);
+  if (ascending) where.push(`${seq} > $${params.push(position.above)}`);
+  const text = `SELECT ${ROW_COLUMNS} FROM ${from} WHERE ${where.join(' AND ')}
+    ORDER BY ${seq} ${ascending ? 'ASC' : 'DESC'} LIMIT $${params.push(limit)} OFFSET $${params.push(position.offset ?? 0)}`;
   return { text, params };
 }
 
-/** The WHERE clauses (on alias `a`) and parameters of an org's filter. */
-function orgFilter(orgId: string, filter: AuditFilterDto): { where: string[]; params: unknown[] } {
+/**
+ * The rows (`from`, audit rows as `a`) and WHERE clauses of an org's filter, with the column of the chain
+ * position to order and bound by (`seq`). A `key` filter walks that key's entries in `audit_event_keys`
+ * (in position order, migration 1764920000000) and joins each to its row, so bounds go on the entries.
+ */
+function orgFilter(orgId: string, filter: AuditFilterDto): { from: string; seq: string; where: string[]; params: unknown[] } {
   const params: unknown[] = [orgId];
-  const where = ['a.org_id = $1'];
+  const keyed = filter.key !== undefined && filter.key !== '';
+  const from = keyed ? 'audit_event_keys k JOIN audit_events a ON a.org_id = k.org_id AND a.chain_seq = k.chain_seq' : 'audit_events a';
+  const seq = keyed ? 'k.chain_seq' : 'a.chain_seq';
+  const where = [keyed ? 'k.org_id = $1' : 'a.org_id = $1'];
   const p = (value: unknown) => `$${params.push(value)}`;
   if (filter.action) where.push(`a.action = ${p(filter.action)}`);
   if (filter.actor) where.push(`a.actor_user_id = ${p(filter.actor)}`);
   if (filter.projectId) where.push(`a.metadata ? 'projectId' AND a.metadata->>'projectId' = ${p(filter.projectId)}`);
   if (filter.environmentId) where.push(`a.metadata ? 'environmentId' AND a.metadata->>'environmentId' = ${p(filter.environmentId)}`);
-  if (filter.key) {
-    const key = p(filter.key);
-    where.push(`((a.metadata ? 'key' AND a.metadata->>'key' = ${key}) OR (a.metadata ? 'keys' AND a.metadata->'keys' @> jsonb_build_array(${key}::text)))`);
-  }
+  if (keyed) where.push(`k.key = ${p(filter.key)}`);
   if (filter.from || filter.to) {
     // Within an org, time grows with the chain position: a time range is a range of positions (two index probes).
     const from = p(filter.from ?? '-infinity');
     const to = p(filter.to ?? 'infinity');
     where.push(
-      `a.chain_seq >= COALESCE((SELECT f.chain_seq FROM audit_events f WHERE f.org_id = $1 AND f.created_at >= ${from}::timestamptz ORDER BY f.created_at, f.chain_seq LIMIT 1), ${MAX_SEQ})`,
-      `a.chain_seq <= COALESCE((SELECT t.chain_seq FROM audit_events t WHERE t.org_id = $1 AND t.created_at < ${to}::timestamptz ORDER BY t.created_at DESC, t.chain_seq DESC LIMIT 1), 0)`,
+      `${seq} >= COALESCE((SELECT f.chain_seq FROM audit_events f WHERE f.org_id = $1 AND f.created_at >= ${from}::timestamptz ORDER BY f.created_at, f.chain_seq LIMIT 1), ${MAX_SEQ})`,
+      `${seq} <= COALESCE((SELECT t.chain_seq FROM audit_events t WHERE t.org_id = $1 AND t.created_at < ${to}::timestamptz ORDER BY t.created_at DESC, t.chain_seq DESC LIMIT 1), 0)`,
       `a.created_at >= ${from}::timestamptz AND a.created_at < ${to}::timestamptz`,
     );
   }
-  return { where, params };
+  return { from, seq, where, params };
 }
