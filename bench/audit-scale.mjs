@@ -166,18 +166,20 @@ try {
   }
 
   /**
-   * What linking costs a group-committed INSERT of pull rows (the statement AuditService sends, 64 rows),
-   * with the chain and without (triggers off), alternating rounds in one session so both see the same load.
+   * What linking costs a group commit of 64 pull rows: the statement AuditService sends, and a plain INSERT
+   * of the same rows with the triggers off, alternating rounds in one session so both see the same load.
    */
   async function chainCost() {
     const { org: other } = await seedBenchProject(base, 1);
     const ROWS = 64;
     const STATEMENTS = Number(process.env.BENCH_CHAIN_STATEMENTS ?? 100);
-    const insert = () =>
+    // With the chain: the statement AuditService sends (linked in the call); without: the plain INSERT.
+    const insert = (mode) =>
       db.query(
-        `INSERT INTO audit_events (action, org_id, actor_user_id, actor_token_id, ip, user_agent, request_id, metadata)
-         SELECT a, o, u, t, i, ua, r, m FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::jsonb[])
-           WITH ORDINALITY AS x(a, o, u, t, i, ua, r, m, n) ORDER BY o NULLS FIRST, n`,
+        mode === 'on'
+          ? `SELECT audit_insert_linked($1::text[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::jsonb[])`
+          : `INSERT INTO audit_events (action, org_id, actor_user_id, actor_token_id, ip, user_agent, request_id, metadata)
+             SELECT * FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::jsonb[])`,
         [
           Array(ROWS).fill('secret.read'),
           Array(ROWS).fill(other.id),
@@ -197,7 +199,7 @@ try {
             'ALTER TABLE audit_events DROP CONSTRAINT audit_events_chained, DISABLE TRIGGER audit_events_link, DISABLE TRIGGER audit_events_linked',
           );
         const t = performance.now();
-        for (let i = 0; i < STATEMENTS; i++) await insert();
+        for (let i = 0; i < STATEMENTS; i++) await insert(mode);
         rounds[mode].push(((performance.now() - t) * 1000) / (STATEMENTS * ROWS));
         if (mode === 'off') {
           await db.query('DELETE FROM audit_events WHERE org_id = $1 AND chain_seq IS NULL', [other.id]);

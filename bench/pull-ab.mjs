@@ -20,7 +20,7 @@
 import autocannon from 'autocannon';
 import path from 'node:path';
 import pg from 'pg';
-import { cpuMs, postgresCpuMs, seedBenchProject, startBenchServer } from './bench-server.mjs';
+import { auditChainOff, cpuMs, postgresCpuMs, seedBenchProject, startBenchServer } from './bench-server.mjs';
 
 const other = process.argv[2];
 if (!other) throw new Error('usage: npm run bench:pull:ab -- <path of another built secr tree>');
@@ -62,14 +62,12 @@ const builds = [
 ].map((b) => ({ ...b, label: settings(b) ? `${b.label} (${settings(b)})` : b.label }));
 const width = Math.max(...builds.map((b) => b.label.length));
 
-/** Audit rows without the hash chain: its trigger and check off (a build without a chain has neither). */
+/** Audit rows without the hash chain (auditChainOff). */
 async function chainOff(url) {
   const db = new pg.Client({ connectionString: url });
   await db.connect();
   try {
-    const { rows } = await db.query(`SELECT 1 FROM pg_trigger WHERE tgname = 'audit_events_link'`);
-    if (!rows.length) return;
-    await db.query('ALTER TABLE audit_events DROP CONSTRAINT audit_events_chained, DISABLE TRIGGER audit_events_link, DISABLE TRIGGER audit_events_linked');
+    await auditChainOff(db);
   } finally {
     await db.end();
   }

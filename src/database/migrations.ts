@@ -13,7 +13,7 @@ import { SecretChanges1764800000000 } from '../../migrations/1764800000000-secre
 import { SecretChanges1764810000000 } from '../../migrations/1764810000000-secret-changes.js';
 import { OidcTrusts1764820000000 } from '../../migrations/1764820000000-oidc-trusts.js';
 import { AuditChain1764830000000 } from '../../migrations/1764830000000-audit-chain.js';
-import { AuditEventKeys1764920000000 } from '../../migrations/1764920000000-audit-event-keys.js';
+import { AuditHotPath1764920000000 } from '../../migrations/1764920000000-audit-hot-path.js';
 
 /** Every migration, oldest first. A new migration file is added here too. */
 export const MIGRATIONS = [
@@ -32,5 +32,5 @@ export const MIGRATIONS = [
   SecretChanges1764810000000,
   OidcTrusts1764820000000,
   AuditChain1764830000000,
-  AuditEventKeys1764920000000,
+  AuditHotPath1764920000000,
 ];

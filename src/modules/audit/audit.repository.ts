@@ -56,13 +56,11 @@ export type AuditValues = readonly [
 const COLUMN_LIST = 'action, org_id, actor_user_id, actor_token_id, ip, user_agent, request_id, metadata';
 const INSERT_ONE = `INSERT INTO audit_events (${COLUMN_LIST}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`;
 /**
- * One group-committed INSERT: rows in org order, so two batches (two instances) take the orgs' chain
- * heads in the same order and never wait on each other in a cycle. The trigger chains each row.
+ * One group-committed INSERT, linked in the same call (migration 1764920000000): rows in org order, so two
+ * batches (two instances) take the orgs' chain heads in the same order and never wait on each other in a
+ * cycle; each org's head is locked and written back once per batch.
  */
-const INSERT_MANY = `INSERT INTO audit_events (${COLUMN_LIST})
-  SELECT a, o, u, t, i, ua, r, m FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::jsonb[])
-    WITH ORDINALITY AS x(a, o, u, t, i, ua, r, m, n)
-   ORDER BY o NULLS FIRST, n`;
+const INSERT_MANY = `SELECT audit_insert_linked($1::text[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::jsonb[])`;
 
 const ROW_COLUMNS = `a.id::text, a.chain_seq::text AS seq, a.created_at, a.action, a.actor_user_id, a.actor_token_id, a.ip,
   a.user_agent, a.request_id, a.metadata`;
