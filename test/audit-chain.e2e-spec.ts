@@ -333,6 +333,9 @@ describe('audit log at scale', () => {
     ]);
     const keyed = async (key: string) => ((await get(`/v1/audit/${org.id}?key=${key}`)).events as Array<{ action: string }>).map((e) => e.action);
     expect(await keyed('K_B')).toEqual(['secret.read', 'secret.bulk_set']);
+    // An offset page's total counts the key's entries (alone) or its rows (with another filter).
+    expect((await get(`/v1/audit/${org.id}?limit=1&key=K_A`)).pagination.total).toBe(2);
+    expect((await get(`/v1/audit/${org.id}?limit=1&key=K_A&action=secret.updated`)).pagination.total).toBe(1);
 
     // A row moved (as the swap of the tamper test does) takes its entries along; a deleted row's go with it.
     await ctx.db.query('UPDATE audit_events SET chain_seq = -chain_seq WHERE org_id = $1 AND chain_seq = $2', [org.id, updated]);

@@ -109,7 +109,10 @@ export class AuditRepository {
 
   async count(orgId: string, filter: AuditFilterDto): Promise<number> {
     const { from, where, params } = orgFilter(orgId, filter);
-    const [row] = await this.db.query(`SELECT count(*)::int AS n FROM ${from} WHERE ${where.join(' AND ')}`, params);
+    // A key alone is counted on its entries (each has its row: the foreign key), without visiting the rows.
+    const keyOnly = filter.key && Object.entries(filter).every(([name, value]) => name === 'key' || value === undefined);
+    const rows = keyOnly ? 'audit_event_keys k' : from;
+    const [row] = await this.db.query(`SELECT count(*)::int AS n FROM ${rows} WHERE ${where.join(' AND ')}`, params);
     return row.n;
   }
 
