@@ -65,19 +65,20 @@ export class AuditHotPath1764920000000 implements MigrationInterface {
       DROP TRIGGER audit_events_link ON audit_events;
       CREATE TRIGGER audit_events_link BEFORE INSERT ON audit_events FOR EACH ROW WHEN (NEW.chain_seq IS NULL) EXECUTE FUNCTION audit_events_link();
 
-      -- The rows of one group commit (columns as arrays, in call order), linked here and inserted in org order.
+      -- The rows of one group commit (columns as arrays), linked and inserted in the order given, which must
+      -- be by org (nulls first): the heads are then locked in one order by every caller. No head is carried
+      -- in the setting here (the link trigger writes its own back at the end of each statement).
+      -- @see AuditRepository.insertMany
       CREATE FUNCTION audit_insert_linked(a text[], o uuid[], u uuid[], t uuid[], i text[], ua text[], r text[], m jsonb[]) RETURNS void
         LANGUAGE plpgsql AS $$
           DECLARE
             rows audit_events[] := '{}';
             e audit_events;
-            j int;
             head_org uuid;
             head_seq bigint;
             head_hash bytea;
           BEGIN
-            PERFORM audit_chain_heads_flush();
-            FOR j IN SELECT x.n FROM unnest(o) WITH ORDINALITY AS x(o, n) ORDER BY x.o NULLS FIRST, x.n LOOP
+            FOR j IN 1 .. cardinality(a) LOOP
               e := ROW(nextval('audit_events_id_seq'), now(), a[j], o[j], u[j], t[j], i[j], ua[j], r[j], COALESCE(m[j], '{}'), NULL, NULL);
               IF e.org_id IS NOT NULL THEN
                 IF e.org_id IS DISTINCT FROM head_org THEN

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { AuditChain } from '../src/modules/audit/audit-chain.service.js';
 import { AuditRetention } from '../src/modules/audit/audit-retention.service.js';
+import { AuditRepository, type AuditValues } from '../src/modules/audit/audit.repository.js';
 import { addMember, createOrg, createToken, registerUser, type TestOrg, type TestUser } from './factories/accounts.js';
 import { createProject, secretsPath, seedSecrets } from './factories/vault.js';
 import { startInProcessTestContext, type InProcessTestContext } from './support/in-process-app.js';
@@ -269,6 +270,32 @@ describe('audit log at scale', () => {
       const head = await ctx.db.query('SELECT seq::int FROM audit_chain_heads WHERE org_id = $1', [org.id]);
       expect(head.rows[0].seq).toBe(rows.length);
     }
+  });
+
+  it.concurrent('links a group commit of several orgs (and rows without one) in one call, heads taken in org order', async () => {
+    const [a, b] = [await newOrg('Batched A'), await newOrg('Batched B')];
+    const row = (orgId: string | null, n: number): AuditValues => ['test.batched', orgId, null, null, null, null, `req-${n}`, JSON.stringify({ n })];
+    const rows = Array.from({ length: 24 }, (_, n) => row(n % 5 === 4 ? null : n < 12 ? a.id : b.id, n));
+    const repo = ctx.instances[0].app.get(AuditRepository);
+    await repo.insertMany(rows);
+    await repo.insertMany([...rows].reverse());
+    for (const org of [a, b]) {
+      const stored = await positions(org);
+      expect(stored.map((r) => Number(r.seq))).toEqual(stored.map((_, i) => i + 1));
+      expect(await verify(org)).toMatchObject({ valid: true, checked: stored.length });
+      const head = await ctx.db.query('SELECT seq::int FROM audit_chain_heads WHERE org_id = $1', [org.id]);
+      expect(head.rows[0].seq).toBe(stored.length);
+    }
+    // Whatever order a call is given, it links the lower org id first (two calls never wait on each other in a
+    // cycle), and within an org the rows keep the order they were given.
+    const linked = await ctx.db.query<{ org: string; n: number }>(
+      `SELECT org_id::text AS org, (metadata->>'n')::int AS n FROM audit_events WHERE org_id IN ($1, $2) AND action = 'test.batched' ORDER BY created_at, chain_seq`,
+      [a.id, b.id],
+    );
+    const [low, high] = [a.id, b.id].sort();
+    const given = (org: string) => rows.filter((r) => r[1] === org).map((r) => JSON.parse(r[7]).n as number);
+    const expected = [...given(low), ...given(high), ...given(low).reverse(), ...given(high).reverse()];
+    expect(linked.rows.map((r) => r.n)).toEqual(expected);
   });
 
   it.concurrent('exports NDJSON and CSV, oldest first, every matching row once', async () => {

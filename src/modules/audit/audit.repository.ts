@@ -56,11 +56,21 @@ export type AuditValues = readonly [
 const COLUMN_LIST = 'action, org_id, actor_user_id, actor_token_id, ip, user_agent, request_id, metadata';
 const INSERT_ONE = `INSERT INTO audit_events (${COLUMN_LIST}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`;
 /**
- * One group-committed INSERT, linked in the same call (migration 1764920000000): rows in org order, so two
- * batches (two instances) take the orgs' chain heads in the same order and never wait on each other in a
- * cycle; each org's head is locked and written back once per batch.
+ * One group-committed INSERT, linked in the same call (migration 1764920000000): rows in org order (byOrg),
+ * so two batches (two instances) take the orgs' chain heads in the same order and never wait on each other
+ * in a cycle; each org's head is locked and written back once per batch.
  */
 const INSERT_MANY = `SELECT audit_insert_linked($1::text[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::jsonb[])`;
+
+const COLUMNS = COLUMN_LIST.split(', ');
+
+/** Org ids as PostgreSQL orders uuids (lowercase hex text sorts as the bytes do), rows without one first. */
+function byOrg(a: AuditValues, b: AuditValues): number {
+  if (a[1] === b[1]) return 0;
+  if (a[1] === null) return -1;
+  if (b[1] === null) return 1;
+  return a[1].toLowerCase() < b[1].toLowerCase() ? -1 : 1;
+}
 
 const ROW_COLUMNS = `a.id::text, a.chain_seq::text AS seq, a.created_at, a.action, a.actor_user_id, a.actor_token_id, a.ip,
   a.user_agent, a.request_id, a.metadata`;
@@ -79,11 +89,13 @@ export class AuditRepository {
     return em.query(INSERT_ONE, [...values]);
   }
 
+  /** Rows of a group commit: sent in org order (nulls first, then as given), the order audit_insert_linked needs. */
   insertMany(rows: readonly AuditValues[]): Promise<unknown> {
+    const ordered = [...rows].sort(byOrg);
     return this.sql.query(
       'audit-insert-many',
       INSERT_MANY,
-      COLUMN_LIST.split(', ').map((_, i) => rows.map((r) => r[i])),
+      COLUMNS.map((_, i) => ordered.map((r) => r[i])),
     );
   }
 
