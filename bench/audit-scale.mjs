@@ -9,18 +9,20 @@
  * and with each filter — the statement's `EXPLAIN (ANALYZE, BUFFERS)` plan and database time (target
  * under 20 ms) and the median time of the same page over HTTP. At the first size it also exports about
  * BENCH_EXPORT_MB (100) of NDJSON over HTTP, printing throughput and the server's RSS before and at peak,
- * and times a verification of a real 100,000-row chain (rows linked by the insert trigger).
+ * and times a verification of a real 100,000-row chain (rows linked by the insert trigger), and what
+ * linking costs a group commit of pull rows (chainCost).
  *
  * The generated rows get positions and placeholder hashes directly (the trigger is off while they are
  * written; linking ten million rows one by one would take most of an hour here), so they are for timing
- * reads, not for verification; the chain's cost on writes is measured by `BENCH_AUDIT_CHAIN=off npm run
- * bench:pull` against `npm run bench:pull`.
+ * reads, not for verification; the rows that name a key get their `audit_event_keys` entries from the
+ * insert trigger, as the app's do. What the chain costs a pull end to end is measured by
+ * `BENCH_B_CHAIN=off npm run bench:pull:ab -- .` (README, Performance).
  */
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import pg from 'pg';
 import { pageQuery } from '../dist/src/modules/audit/audit.repository.js';
-import { api, seedBenchProject, startBenchServer } from './bench-server.mjs';
+import { api, cpuMs, seedBenchProject, startBenchServer } from './bench-server.mjs';
 
 const SIZES = (process.env.BENCH_AUDIT_SIZES ?? '1000000,10000000').split(',').map(Number);
 const EXPORT_MB = Number(process.env.BENCH_EXPORT_MB ?? 100);
@@ -166,52 +168,61 @@ try {
   }
 
   /**
-   * What linking costs a group-committed INSERT of pull rows (the statement AuditService sends, 64 rows),
-   * with the chain and without (triggers off), alternating rounds in one session so both see the same load.
+   * What linking costs a group commit of pull rows, at 64 rows and at 8 (the size under a lighter load):
+   * the call AuditService sends (`linked`: audit_insert_linked, the head taken once per batch), the same
+   * rows in a plain INSERT linked row by row by the trigger (`trigger`: the statement before migration
+   * 1764920000000), and the plain INSERT with the triggers off (`off`), in alternating rounds in one session
+   * so all meet the same load. Prints wall time and the backend's CPU time per row (medians of the rounds).
    */
   async function chainCost() {
     const { org: other } = await seedBenchProject(base, 1);
-    const ROWS = 64;
-    const STATEMENTS = Number(process.env.BENCH_CHAIN_STATEMENTS ?? 100);
-    const insert = () =>
+    const pid = (await db.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+    const ROUNDS = 6;
+    const statement = (mode) =>
+      mode === 'linked'
+        ? `SELECT audit_insert_linked($1::text[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::jsonb[])`
+        : `INSERT INTO audit_events (action, org_id, actor_user_id, actor_token_id, ip, user_agent, request_id, metadata)
+           SELECT * FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::jsonb[])`;
+    const values = (rows) => [
+      Array(rows).fill('secret.read'),
+      Array(rows).fill(other.id),
+      Array(rows).fill(u1),
+      Array(rows).fill(u2),
+      Array(rows).fill('10.0.0.1'),
+      Array(rows).fill('secr-cli/1.0'),
+      Array.from({ length: rows }, (_, i) => `req-${i}`),
+      Array(rows).fill(JSON.stringify({ projectId: p1, project: 'bench', environmentId: e1, environment: 'production', count: 50 })),
+    ];
+    const triggersOff = async (off) =>
       db.query(
-        `INSERT INTO audit_events (action, org_id, actor_user_id, actor_token_id, ip, user_agent, request_id, metadata)
-         SELECT a, o, u, t, i, ua, r, m FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::jsonb[])
-           WITH ORDINALITY AS x(a, o, u, t, i, ua, r, m, n) ORDER BY o NULLS FIRST, n`,
-        [
-          Array(ROWS).fill('secret.read'),
-          Array(ROWS).fill(other.id),
-          Array(ROWS).fill(u1),
-          Array(ROWS).fill(u2),
-          Array(ROWS).fill('10.0.0.1'),
-          Array(ROWS).fill('secr-cli/1.0'),
-          Array.from({ length: ROWS }, (_, i) => `req-${i}`),
-          Array(ROWS).fill(JSON.stringify({ projectId: p1, project: 'bench', environmentId: e1, environment: 'production', count: 50 })),
-        ],
+        off
+          ? 'ALTER TABLE audit_events DROP CONSTRAINT audit_events_chained, DISABLE TRIGGER USER'
+          : 'ALTER TABLE audit_events ENABLE TRIGGER USER, ADD CONSTRAINT audit_events_chained CHECK ((org_id IS NULL) = (chain_seq IS NULL) AND (chain_seq IS NULL) = (hash IS NULL)) NOT VALID',
       );
-    const rounds = { on: [], off: [] };
-    for (let round = 0; round < 6; round++) {
-      for (const mode of round % 2 ? ['off', 'on'] : ['on', 'off']) {
-        if (mode === 'off')
-          await db.query(
-            'ALTER TABLE audit_events DROP CONSTRAINT audit_events_chained, DISABLE TRIGGER audit_events_link, DISABLE TRIGGER audit_events_linked',
-          );
-        const t = performance.now();
-        for (let i = 0; i < STATEMENTS; i++) await insert();
-        rounds[mode].push(((performance.now() - t) * 1000) / (STATEMENTS * ROWS));
-        if (mode === 'off') {
-          await db.query('DELETE FROM audit_events WHERE org_id = $1 AND chain_seq IS NULL', [other.id]);
-          await db.query(
-            'ALTER TABLE audit_events ENABLE TRIGGER audit_events_link, ENABLE TRIGGER audit_events_linked, ADD CONSTRAINT audit_events_chained CHECK ((org_id IS NULL) = (chain_seq IS NULL) AND (chain_seq IS NULL) = (hash IS NULL)) NOT VALID',
-          );
+    const modes = ['linked', 'trigger', 'off'];
+    for (const rows of [64, 8]) {
+      const statements = Math.round(6400 / rows / (Number(process.env.BENCH_CHAIN_SCALE ?? 1) || 1));
+      const params = values(rows);
+      const rounds = Object.fromEntries(modes.map((m) => [m, { wall: [], cpu: [] }]));
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const mode of round % 2 ? [...modes].reverse() : modes) {
+          if (mode === 'off') await triggersOff(true);
+          const t = performance.now();
+          const c = cpuMs(pid);
+          for (let i = 0; i < statements; i++) await db.query(statement(mode), params);
+          rounds[mode].cpu.push(((cpuMs(pid) - c) * 1000) / (statements * rows));
+          rounds[mode].wall.push(((performance.now() - t) * 1000) / (statements * rows));
+          if (mode === 'off') {
+            await db.query('DELETE FROM audit_events WHERE org_id = $1 AND chain_seq IS NULL', [other.id]);
+            await triggersOff(false);
+          }
         }
       }
+      const figure = (mode) => `${mode} ${median(rounds[mode].wall).toFixed(1)} µs wall / ${median(rounds[mode].cpu).toFixed(1)} µs CPU`;
+      console.log(
+        `  chain cost, group commit of ${rows} pull rows (${statements} statements × ${ROUNDS} rounds per mode, alternating), per row: ${modes.map(figure).join(', ')}`,
+      );
     }
-    const on = median(rounds.on);
-    const off = median(rounds.off);
-    console.log(
-      `  chain cost: group-committed INSERT of ${ROWS} pull rows, ${STATEMENTS} statements × 6 rounds each, alternating: ${on.toFixed(1)} µs/row with the chain, ${off.toFixed(1)} µs/row without (median; ${(((on - off) / off) * 100).toFixed(0)} %)`,
-    );
   }
 
   async function verifyRun() {

@@ -135,3 +135,23 @@ export function postgresCpuMs(postmasterPid) {
   }
   return sum;
 }
+
+/**
+ * Audit rows without the hash chain, for measuring what the chain costs (`client`: a connected pg client
+ * of the bench's database): the table's triggers and the chain's check off, and the group commit's linking
+ * function replaced by a plain INSERT. A build without a chain has none of them and is left as it is.
+ */
+export async function auditChainOff(client) {
+  const { rows } = await client.query(`SELECT 1 FROM pg_trigger WHERE tgname = 'audit_events_link'`);
+  if (!rows.length) return;
+  // Every trigger of the table (the link, its write-back and the key index that needs positions).
+  await client.query('ALTER TABLE audit_events DROP CONSTRAINT audit_events_chained, DISABLE TRIGGER USER');
+  const linked = await client.query(`SELECT 1 FROM pg_proc WHERE proname = 'audit_insert_linked'`);
+  if (linked.rows.length)
+    await client.query(`
+      CREATE OR REPLACE FUNCTION audit_insert_linked(a text[], o uuid[], u uuid[], t uuid[], i text[], ua text[], r text[], m jsonb[]) RETURNS void
+        LANGUAGE sql AS $$
+          INSERT INTO audit_events (action, org_id, actor_user_id, actor_token_id, ip, user_agent, request_id, metadata)
+            SELECT * FROM unnest(a, o, u, t, i, ua, r, m)
+        $$`);
+}

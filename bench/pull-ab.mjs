@@ -11,10 +11,16 @@
  * neighbours), and the median of the pairs' ratios.
  *
  * Options (environment): BENCH_PAIRS (12), BENCH_BURST (4 s), BENCH_CONNECTIONS (32), BENCH_SECRETS (50).
+ * Each side can run in its own setting: BENCH_A_ENV / BENCH_B_ENV ('NAME=value NAME=value', added to the
+ * server's environment of this build / the other one) and BENCH_A_CHAIN=off / BENCH_B_CHAIN=off (that side's
+ * audit rows are inserted without the hash chain, as `BENCH_AUDIT_CHAIN=off npm run bench:pull` does). The
+ * other tree may be this one (`.`): `BENCH_B_CHAIN=off npm run bench:pull:ab -- .` measures what the chain
+ * costs a pull, in the same alternating pairs.
  */
 import autocannon from 'autocannon';
 import path from 'node:path';
-import { cpuMs, postgresCpuMs, seedBenchProject, startBenchServer } from './bench-server.mjs';
+import pg from 'pg';
+import { auditChainOff, cpuMs, postgresCpuMs, seedBenchProject, startBenchServer } from './bench-server.mjs';
 
 const other = process.argv[2];
 if (!other) throw new Error('usage: npm run bench:pull:ab -- <path of another built secr tree>');
@@ -40,10 +46,32 @@ function allocationCounter(stream) {
   return counter;
 }
 
+const side = (name) => ({
+  env: Object.fromEntries(
+    (process.env[`BENCH_${name}_ENV`] ?? '')
+      .split(' ')
+      .filter(Boolean)
+      .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+  ),
+  chain: process.env[`BENCH_${name}_CHAIN`] !== 'off',
+});
+const settings = (s) => [...Object.entries(s.env).map(([k, v]) => `${k}=${v}`), ...(s.chain ? [] : ['chain off'])].join(' ');
 const builds = [
-  { label: 'this build', root: process.cwd() },
-  { label: path.basename(path.resolve(other)), root: path.resolve(other) },
-];
+  { label: 'this build', root: process.cwd(), ...side('A') },
+  { label: path.resolve(other) === process.cwd() ? 'this build' : path.basename(path.resolve(other)), root: path.resolve(other), ...side('B') },
+].map((b) => ({ ...b, label: settings(b) ? `${b.label} (${settings(b)})` : b.label }));
+const width = Math.max(...builds.map((b) => b.label.length));
+
+/** Audit rows without the hash chain (auditChainOff). */
+async function chainOff(url) {
+  const db = new pg.Client({ connectionString: url });
+  await db.connect();
+  try {
+    await auditChainOff(db);
+  } finally {
+    await db.end();
+  }
+}
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -51,7 +79,8 @@ const median = (xs) => {
 
 try {
   for (const b of builds) {
-    b.bench = await startBenchServer({ name: 'bench-ab', nodeArgs, root: b.root, env: { LOG_LEVEL: 'info' }, stdout: 'pipe' });
+    b.bench = await startBenchServer({ name: 'bench-ab', nodeArgs, root: b.root, env: { LOG_LEVEL: 'info', ...b.env }, stdout: 'pipe' });
+    if (!b.chain) await chainOff(b.bench.database.url);
     b.allocated = allocationCounter(b.bench.server.stdout);
     const { org, token } = await seedBenchProject(b.bench.base, SECRETS);
     b.url = `${b.bench.base}/v1/secrets/${org.slug}/bench/production`;
@@ -83,7 +112,7 @@ try {
   console.log(`\nsecr bench:pull:ab — ${PAIRS} pairs of ${BURST} s bursts, ${CONNECTIONS} connections, ${SECRETS} secrets per pull`);
   for (const x of builds) {
     console.log(
-      `  ${x.label.padEnd(12)} ${median(x.bursts.map((r) => r.rps))
+      `  ${x.label.padEnd(width)} ${median(x.bursts.map((r) => r.rps))
         .toFixed(0)
         .padStart(6)} req/s (median)   ` +
         `server ${median(x.bursts.map((r) => r.server)).toFixed(0)} µs CPU/pull   PostgreSQL ${median(x.bursts.map((r) => r.postgres)).toFixed(0)} µs CPU/pull   ` +

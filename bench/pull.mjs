@@ -16,7 +16,7 @@ import autocannon from 'autocannon';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import pg from 'pg';
-import { api, seedBenchProject, startBenchServer } from './bench-server.mjs';
+import { api, auditChainOff, seedBenchProject, startBenchServer } from './bench-server.mjs';
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
@@ -47,11 +47,10 @@ try {
 
   const db = new pg.Client({ connectionString: database.url });
   await db.connect();
-  // BENCH_AUDIT_CHAIN=off: audit rows are inserted without the hash chain (the trigger and its check off),
-  // for measuring what the chain costs pulls, side by side with a run that has it.
+  // BENCH_AUDIT_CHAIN=off: audit rows are inserted without the hash chain (auditChainOff), for measuring
+  // what the chain costs pulls, side by side with a run that has it.
   const chain = process.env.BENCH_AUDIT_CHAIN !== 'off';
-  if (!chain)
-    await db.query('ALTER TABLE audit_events DROP CONSTRAINT audit_events_chained, DISABLE TRIGGER audit_events_link, DISABLE TRIGGER audit_events_linked');
+  if (!chain) await auditChainOff(db);
   const auditedPulls = async () => (await db.query(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'secret.read'`)).rows[0].n;
   const load = (duration) => autocannon({ url, connections: CONNECTIONS, duration, headers: { authorization: `Bearer ${token}` } });
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { AuditChain } from '../src/modules/audit/audit-chain.service.js';
 import { AuditRetention } from '../src/modules/audit/audit-retention.service.js';
+import { AuditRepository, type AuditValues } from '../src/modules/audit/audit.repository.js';
 import { addMember, createOrg, createToken, registerUser, type TestOrg, type TestUser } from './factories/accounts.js';
 import { createProject, secretsPath, seedSecrets } from './factories/vault.js';
 import { startInProcessTestContext, type InProcessTestContext } from './support/in-process-app.js';
@@ -271,6 +272,32 @@ describe('audit log at scale', () => {
     }
   });
 
+  it.concurrent('links a group commit of several orgs (and rows without one) in one call, heads taken in org order', async () => {
+    const [a, b] = [await newOrg('Batched A'), await newOrg('Batched B')];
+    const row = (orgId: string | null, n: number): AuditValues => ['test.batched', orgId, null, null, null, null, `req-${n}`, JSON.stringify({ n })];
+    const rows = Array.from({ length: 24 }, (_, n) => row(n % 5 === 4 ? null : n < 12 ? a.id : b.id, n));
+    const repo = ctx.instances[0].app.get(AuditRepository);
+    await repo.insertMany(rows);
+    await repo.insertMany([...rows].reverse());
+    for (const org of [a, b]) {
+      const stored = await positions(org);
+      expect(stored.map((r) => Number(r.seq))).toEqual(stored.map((_, i) => i + 1));
+      expect(await verify(org)).toMatchObject({ valid: true, checked: stored.length });
+      const head = await ctx.db.query('SELECT seq::int FROM audit_chain_heads WHERE org_id = $1', [org.id]);
+      expect(head.rows[0].seq).toBe(stored.length);
+    }
+    // Whatever order a call is given, it links the lower org id first (two calls never wait on each other in a
+    // cycle), and within an org the rows keep the order they were given.
+    const linked = await ctx.db.query<{ org: string; n: number }>(
+      `SELECT org_id::text AS org, (metadata->>'n')::int AS n FROM audit_events WHERE org_id IN ($1, $2) AND action = 'test.batched' ORDER BY created_at, chain_seq`,
+      [a.id, b.id],
+    );
+    const [low, high] = [a.id, b.id].sort();
+    const given = (org: string) => rows.filter((r) => r[1] === org).map((r) => JSON.parse(r[7]).n as number);
+    const expected = [...given(low), ...given(high), ...given(low).reverse(), ...given(high).reverse()];
+    expect(linked.rows.map((r) => r.n)).toEqual(expected);
+  });
+
   it.concurrent('exports NDJSON and CSV, oldest first, every matching row once', async () => {
     const org = await newOrg('Exported');
     await seed(org, 2_500);
@@ -298,6 +325,53 @@ describe('audit log at scale', () => {
     expect(row).toContain('"{""k"":""a,b""}"');
     expect(end).toBe('');
     expect((await ctx.api.get(`/v1/audit/${org.id}/export?format=xml`, as())).status).toBe(400);
+  });
+
+  it.concurrent('indexes each key an audit row names, and the entries follow their row when it moves or goes', async () => {
+    const org = await newOrg('Keyed');
+    const project = await createProject(ctx.api, owner, org);
+    const path = secretsPath(org, project, 'development');
+    await seedSecrets(ctx.api, as(), org, project, 'development', { K_A: '1', K_B: '2' });
+    await ctx.api.put(path, { key: 'K_A', value: 'x' }, as());
+    await ctx.api.get(path, as());
+    await ctx.api.get(`${path}?keys=K_B,K_NONE`, as());
+    const seqOf = async (action: string) =>
+      (
+        await ctx.db.query<{ seq: string }>('SELECT chain_seq::text AS seq FROM audit_events WHERE org_id = $1 AND action = $2 ORDER BY chain_seq', [
+          org.id,
+          action,
+        ])
+      ).rows.map((r) => r.seq);
+    const entries = async () =>
+      (
+        await ctx.db.query<{ key: string; seq: string }>('SELECT key, chain_seq::text AS seq FROM audit_event_keys WHERE org_id = $1 ORDER BY chain_seq, key', [
+          org.id,
+        ])
+      ).rows;
+    const [bulk] = await seqOf('secret.bulk_set');
+    const [updated] = await seqOf('secret.updated');
+    const [, namedPull] = await seqOf('secret.read');
+    // A pull that names no key adds no entry; a named pull's entries are the keys it read.
+    expect(await entries()).toEqual([
+      { key: 'K_A', seq: bulk },
+      { key: 'K_B', seq: bulk },
+      { key: 'K_A', seq: updated },
+      { key: 'K_B', seq: namedPull },
+    ]);
+    const keyed = async (key: string) => ((await get(`/v1/audit/${org.id}?key=${key}`)).events as Array<{ action: string }>).map((e) => e.action);
+    expect(await keyed('K_B')).toEqual(['secret.read', 'secret.bulk_set']);
+    // An offset page's total counts the key's entries (alone) or its rows (with another filter).
+    expect((await get(`/v1/audit/${org.id}?limit=1&key=K_A`)).pagination.total).toBe(2);
+    expect((await get(`/v1/audit/${org.id}?limit=1&key=K_A&action=secret.updated`)).pagination.total).toBe(1);
+
+    // A row moved (as the swap of the tamper test does) takes its entries along; a deleted row's go with it.
+    await ctx.db.query('UPDATE audit_events SET chain_seq = -chain_seq WHERE org_id = $1 AND chain_seq = $2', [org.id, updated]);
+    expect((await entries()).filter((e) => e.seq === `-${updated}`)).toEqual([{ key: 'K_A', seq: `-${updated}` }]);
+    await ctx.db.query('DELETE FROM audit_events WHERE org_id = $1 AND chain_seq IN ($2, $3)', [org.id, `-${updated}`, bulk]);
+    expect(await entries()).toEqual([{ key: 'K_B', seq: namedPull }]);
+    expect(await keyed('K_A')).toEqual([]);
+    await ctx.db.query('DELETE FROM orgs WHERE id = $1', [org.id]);
+    expect(await entries()).toEqual([]);
   });
 
   it.concurrent('deletes rows past the retention period in batches and what remains still verifies', async () => {

@@ -14,6 +14,7 @@ import { SecretChanges1764810000000 } from '../../migrations/1764810000000-secre
 import { OidcTrusts1764820000000 } from '../../migrations/1764820000000-oidc-trusts.js';
 import { AuditChain1764830000000 } from '../../migrations/1764830000000-audit-chain.js';
 import { EnvironmentVersion1764910000000 } from '../../migrations/1764910000000-environment-version.js';
+import { AuditHotPath1764920000000 } from '../../migrations/1764920000000-audit-hot-path.js';
 import { OrgDeletion1764930000000 } from '../../migrations/1764930000000-org-deletion.js';
 
 /** Every migration, oldest first. A new migration file is added here too. */
@@ -34,5 +35,6 @@ export const MIGRATIONS = [
   OidcTrusts1764820000000,
   AuditChain1764830000000,
   EnvironmentVersion1764910000000,
+  AuditHotPath1764920000000,
   OrgDeletion1764930000000,
 ];

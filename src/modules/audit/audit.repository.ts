@@ -56,20 +56,28 @@ export type AuditValues = readonly [
 const COLUMN_LIST = 'action, org_id, actor_user_id, actor_token_id, ip, user_agent, request_id, metadata';
 const INSERT_ONE = `INSERT INTO audit_events (${COLUMN_LIST}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`;
 /**
- * One group-committed INSERT: rows in org order, so two batches (two instances) take the orgs' chain
- * heads in the same order and never wait on each other in a cycle. The trigger chains each row.
+ * One group-committed INSERT, linked in the same call (migration 1764920000000): rows in org order (byOrg),
+ * so two batches (two instances) take the orgs' chain heads in the same order and never wait on each other
+ * in a cycle; each org's head is locked and written back once per batch.
  */
-const INSERT_MANY = `INSERT INTO audit_events (${COLUMN_LIST})
-  SELECT a, o, u, t, i, ua, r, m FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::jsonb[])
-    WITH ORDINALITY AS x(a, o, u, t, i, ua, r, m, n)
-   ORDER BY o NULLS FIRST, n`;
+const INSERT_MANY = `SELECT audit_insert_linked($1::text[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::jsonb[])`;
+
+const COLUMNS = COLUMN_LIST.split(', ');
+
+/** Org ids as PostgreSQL orders uuids (lowercase hex text sorts as the bytes do), rows without one first. */
+function byOrg(a: AuditValues, b: AuditValues): number {
+  if (a[1] === b[1]) return 0;
+  if (a[1] === null) return -1;
+  if (b[1] === null) return 1;
+  return a[1].toLowerCase() < b[1].toLowerCase() ? -1 : 1;
+}
 
 const ROW_COLUMNS = `a.id::text, a.chain_seq::text AS seq, a.created_at, a.action, a.actor_user_id, a.actor_token_id, a.ip,
   a.user_agent, a.request_id, a.metadata`;
 
 const MAX_SEQ = '9223372036854775807';
 
-/** SQL of `audit_events`, `audit_chain_heads`, `audit_checkpoints`, `audit_signing_keys` and `audit_retention`. */
+/** SQL of `audit_events`, `audit_event_keys`, `audit_chain_heads`, `audit_checkpoints`, `audit_signing_keys` and `audit_retention`. */
 @Injectable()
 export class AuditRepository {
   constructor(
@@ -81,11 +89,13 @@ export class AuditRepository {
     return em.query(INSERT_ONE, [...values]);
   }
 
+  /** Rows of a group commit: sent in org order (nulls first, then as given), the order audit_insert_linked needs. */
   insertMany(rows: readonly AuditValues[]): Promise<unknown> {
+    const ordered = [...rows].sort(byOrg);
     return this.sql.query(
       'audit-insert-many',
       INSERT_MANY,
-      COLUMN_LIST.split(', ').map((_, i) => rows.map((r) => r[i])),
+      COLUMNS.map((_, i) => ordered.map((r) => r[i])),
     );
   }
 
@@ -110,8 +120,11 @@ export class AuditRepository {
   }
 
   async count(orgId: string, filter: AuditFilterDto): Promise<number> {
-    const { where, params } = orgFilter(orgId, filter);
-    const [row] = await this.db.query(`SELECT count(*)::int AS n FROM audit_events a WHERE ${where.join(' AND ')}`, params);
+    const { from, where, params } = orgFilter(orgId, filter);
+    // A key alone is counted on its entries (each has its row: the foreign key), without visiting the rows.
+    const keyOnly = filter.key && Object.entries(filter).every(([name, value]) => name === 'key' || value === undefined);
+    const rows = keyOnly ? 'audit_event_keys k' : from;
+    const [row] = await this.db.query(`SELECT count(*)::int AS n FROM ${rows} WHERE ${where.join(' AND ')}`, params);
     return row.n;
   }
 
@@ -270,37 +283,41 @@ export interface PagePosition {
  * index (migration 1764830000000); `npm run bench:audit` prints the plans.
  */
 export function pageQuery(orgId: string, filter: AuditFilterDto, position: PagePosition, limit: number): { text: string; params: unknown[] } {
-  const { where, params } = orgFilter(orgId, filter);
+  const { from, seq, where, params } = orgFilter(orgId, filter);
   const ascending = position.above !== undefined;
-  if (position.below !== undefined) where.push(`a.chain_seq < $${params.push(position.below)}`);
-  if (ascending) where.push(`a.chain_seq > $${params.push(position.above)}`);
-  const text = `SELECT ${ROW_COLUMNS} FROM audit_events a WHERE ${where.join(' AND ')}
-    ORDER BY a.chain_seq ${ascending ? 'ASC' : 'DESC'} LIMIT $${params.push(limit)} OFFSET $${params.push(position.offset ?? 0)}`;
+  if (position.below !== undefined) where.push(`${seq} < $${params.push(position.below)}`);
+  if (ascending) where.push(`${seq} > $${params.push(position.above)}`);
+  const text = `SELECT ${ROW_COLUMNS} FROM ${from} WHERE ${where.join(' AND ')}
+    ORDER BY ${seq} ${ascending ? 'ASC' : 'DESC'} LIMIT $${params.push(limit)} OFFSET $${params.push(position.offset ?? 0)}`;
   return { text, params };
 }
 
-/** The WHERE clauses (on alias `a`) and parameters of an org's filter. */
-function orgFilter(orgId: string, filter: AuditFilterDto): { where: string[]; params: unknown[] } {
+/**
+ * The rows (`from`, audit rows as `a`) and WHERE clauses of an org's filter, with the column of the chain
+ * position to order and bound by (`seq`). A `key` filter walks that key's entries in `audit_event_keys`
+ * (in position order, migration 1764920000000) and joins each to its row, so bounds go on the entries.
+ */
+function orgFilter(orgId: string, filter: AuditFilterDto): { from: string; seq: string; where: string[]; params: unknown[] } {
   const params: unknown[] = [orgId];
-  const where = ['a.org_id = $1'];
+  const keyed = filter.key !== undefined && filter.key !== '';
+  const from = keyed ? 'audit_event_keys k JOIN audit_events a ON a.org_id = k.org_id AND a.chain_seq = k.chain_seq' : 'audit_events a';
+  const seq = keyed ? 'k.chain_seq' : 'a.chain_seq';
+  const where = [keyed ? 'k.org_id = $1' : 'a.org_id = $1'];
   const p = (value: unknown) => `$${params.push(value)}`;
   if (filter.action) where.push(`a.action = ${p(filter.action)}`);
   if (filter.actor) where.push(`a.actor_user_id = ${p(filter.actor)}`);
   if (filter.projectId) where.push(`a.metadata ? 'projectId' AND a.metadata->>'projectId' = ${p(filter.projectId)}`);
   if (filter.environmentId) where.push(`a.metadata ? 'environmentId' AND a.metadata->>'environmentId' = ${p(filter.environmentId)}`);
-  if (filter.key) {
-    const key = p(filter.key);
-    where.push(`((a.metadata ? 'key' AND a.metadata->>'key' = ${key}) OR (a.metadata ? 'keys' AND a.metadata->'keys' @> jsonb_build_array(${key}::text)))`);
-  }
+  if (keyed) where.push(`k.key = ${p(filter.key)}`);
   if (filter.from || filter.to) {
     // Within an org, time grows with the chain position: a time range is a range of positions (two index probes).
     const from = p(filter.from ?? '-infinity');
     const to = p(filter.to ?? 'infinity');
     where.push(
-      `a.chain_seq >= COALESCE((SELECT f.chain_seq FROM audit_events f WHERE f.org_id = $1 AND f.created_at >= ${from}::timestamptz ORDER BY f.created_at, f.chain_seq LIMIT 1), ${MAX_SEQ})`,
-      `a.chain_seq <= COALESCE((SELECT t.chain_seq FROM audit_events t WHERE t.org_id = $1 AND t.created_at < ${to}::timestamptz ORDER BY t.created_at DESC, t.chain_seq DESC LIMIT 1), 0)`,
+      `${seq} >= COALESCE((SELECT f.chain_seq FROM audit_events f WHERE f.org_id = $1 AND f.created_at >= ${from}::timestamptz ORDER BY f.created_at, f.chain_seq LIMIT 1), ${MAX_SEQ})`,
+      `${seq} <= COALESCE((SELECT t.chain_seq FROM audit_events t WHERE t.org_id = $1 AND t.created_at < ${to}::timestamptz ORDER BY t.created_at DESC, t.chain_seq DESC LIMIT 1), 0)`,
       `a.created_at >= ${from}::timestamptz AND a.created_at < ${to}::timestamptz`,
     );
   }
-  return { where, params };
+  return { from, seq, where, params };
 }
