@@ -1,7 +1,7 @@
 import { DataSource, DataSourceOptions } from 'typeorm';
 import type { DatabaseTimeouts } from '../config/config.js';
 import { MIGRATIONS } from './migrations.js';
-import { DEFAULT_DATABASE_TIMEOUTS, ListenedClient, logConnectionError, pgTimeoutOptions } from './pg-connection.js';
+import { DEFAULT_DATABASE_TIMEOUTS, ListenedClient, logPoolConnectionError, pgTimeoutOptions } from './pg-connection.js';
 import { SafeQueryLogger } from './query-logger.js';
 import { SnakeNamingStrategy } from './snake-naming.strategy.js';
 
@@ -30,8 +30,9 @@ export function dataSourceOptions({ url, poolSize = 10, timeouts = DEFAULT_DATAB
     maxQueryExecutionTime: 1000,
     extra: { max: poolSize, application_name: 'secr', Client: ListenedClient, ...pgTimeoutOptions(timeouts) },
     // An idle pooled connection that fails (terminated backend, server gone) is logged and dropped;
-    // the pool opens a new one when needed. (A checked-out one fails its query instead.)
-    poolErrorHandler: (error: unknown) => logConnectionError('pool', error),
+    // the pool opens a new one when needed. (A checked-out one fails its query instead.) pg-pool passes
+    // the connection too: one it is closing anyway is not a warning.
+    poolErrorHandler: logPoolConnectionError,
   };
 }
 

@@ -50,6 +50,17 @@ export function logConnectionError(source: string, error: unknown): void {
 }
 
 /**
+ * The pool's handler of an idle connection's error (pg-pool calls it with the pool as `this`). Once the
+ * pool is ending (shutdown), an idle connection may still meet the database's own shutdown before its
+ * backend has read the goodbye (57P01 under load, when the server stops PostgreSQL right after): that
+ * is expected and logged at debug; any other failure of an idle connection is a warning.
+ */
+export function logPoolConnectionError(this: { ending?: boolean } | undefined, error: unknown): void {
+  if (this?.ending) logger.debug({ source: 'pool', failure: safeError(error) }, 'A connection of the closing pool failed');
+  else logConnectionError('pool', error);
+}
+
+/**
  * pg's Client with an `'error'` listener from its creation on. pg-pool listens to a connection only while
  * it is idle, and TypeORM only while a query runner holds it; a connection held bare between queries
  * (TypeORM's start-up holds one so) whose backend is terminated emits `'error'` to nobody, which kills
