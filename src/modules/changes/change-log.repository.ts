@@ -40,6 +40,17 @@ const toEvent = (r: ChangeRow): SecretChangeEvent => ({ seq: r.seq, environmentI
  * SQL over `secret_changes`: the durable, per-environment log of committed secret writes that the
  * change stream replays to a reconnecting watcher and announces (NOTIFY) to every instance.
  */
+/**
+ * The environment's version as SQL (text): the position of its latest logged change, or the horizon its
+ * pruned log reached. Exported for the pull's own statement (SecretsRepository.readPull), which reads it
+ * with the rows in one snapshot and one round trip; the text stays here, with the table's other SQL.
+ */
+export function environmentVersionSql(environmentIdParam: string): string {
+  return `GREATEST(
+         (SELECT max(seq) FROM secret_changes WHERE environment_id = ${environmentIdParam}),
+         (SELECT pruned_through FROM secret_change_horizons WHERE environment_id = ${environmentIdParam}), 0)::text`;
+}
+
 @Injectable()
 export class ChangeLogRepository {
   constructor(private readonly sql: PreparedSql) {}
@@ -71,9 +82,7 @@ export class ChangeLogRepository {
    * when that is all there is; 0: never written). Read with `em` inside a write, or on the pool.
    */
   async environmentVersion(environmentId: string, em?: EntityManager): Promise<string> {
-    const text = `SELECT GREATEST(
-         (SELECT max(seq) FROM secret_changes WHERE environment_id = $1),
-         (SELECT pruned_through FROM secret_change_horizons WHERE environment_id = $1), 0)::text AS v`;
+    const text = `SELECT ${environmentVersionSql('$1')} AS v`;
     const [row] = em ? await em.query(text, [environmentId]) : await this.sql.query<{ v: string }>('secret-changes-version', text, [environmentId]);
     return row.v;
   }

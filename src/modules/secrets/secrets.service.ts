@@ -95,10 +95,9 @@ export class SecretsService {
    */
   private async readPull(target: VaultTarget, query: PullSecretsQueryDto, actor: Actor, raw: boolean, ifNoneMatch: string | undefined) {
     const { project, environment } = target;
-    // The version is read before the rows: the answer is at least as new as it, so a check-and-set
-    // with it cannot miss a change the answer did not show.
-    const environmentVersion = await this.changes.environmentVersion(environment.id);
-    const rows = await this.repo.readCurrent(environment.id, query, true);
+    // The version and the rows come from one statement (one snapshot): a check-and-set with that
+    // version cannot miss a change the answer did not show.
+    const { rows, environmentVersion } = await this.repo.readPull(environment.id, query);
     const pagination = await this.pagination(environment.id, query, rows.length);
     const total = pagination?.total;
     if (ifNoneMatch) {
