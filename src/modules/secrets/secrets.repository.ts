@@ -110,6 +110,13 @@ const CURRENT_SECRETS = {
   'secrets-list-keys': currentSecretsSql(false, true),
 } as const;
 
+/** The parameters of currentSecretsSql ($5, the named keys, only in its `-keys` statements). */
+function currentParams(environmentId: string, options: ListOptions): unknown[] {
+  const params: unknown[] = [environmentId, options.search ?? null, options.limit ?? null, options.offset ?? 0];
+  if (options.keys !== undefined) params.push(options.keys.split(','));
+  return params;
+}
+
 function toCurrentRow(r: Record<string, unknown>): CurrentSecretRow {
   return {
     key: r.key as string,
@@ -132,17 +139,13 @@ export class SecretsRepository {
   /** The current secrets of an environment, with their stored values (a pull) or without (the key list). */
   async readCurrent(environmentId: string, options: ListOptions, withValues: boolean): Promise<CurrentSecretRow[]> {
     const name = `${withValues ? 'secrets-pull' : 'secrets-list'}${options.keys === undefined ? '' : '-keys'}` as const;
-    const params: unknown[] = [environmentId, options.search ?? null, options.limit ?? null, options.offset ?? 0];
-    if (options.keys !== undefined) params.push(options.keys.split(','));
-    return (await this.sql.query(name, CURRENT_SECRETS[name], params)).map(toCurrentRow);
+    return (await this.sql.query(name, CURRENT_SECRETS[name], currentParams(environmentId, options))).map(toCurrentRow);
   }
 
   /** A pull's rows (as readCurrent with values) and the environment's version they are exactly as new as. */
   async readPull(environmentId: string, options: ListOptions): Promise<{ rows: CurrentSecretRow[]; environmentVersion: string }> {
     const name = options.keys === undefined ? 'secrets-pull-versioned' : 'secrets-pull-keys-versioned';
-    const params: unknown[] = [environmentId, options.search ?? null, options.limit ?? null, options.offset ?? 0];
-    if (options.keys !== undefined) params.push(options.keys.split(','));
-    const result = await this.sql.query(name, PULLS[name], params);
+    const result = await this.sql.query(name, PULLS[name], currentParams(environmentId, options));
     // No secret matched: the one row holds the version only.
     const rows = result[0].key === null ? [] : result.map(toCurrentRow);
     return { rows, environmentVersion: result[0].environment_version as string };

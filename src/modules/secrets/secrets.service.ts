@@ -100,14 +100,13 @@ export class SecretsService {
     const { rows, environmentVersion } = await this.repo.readPull(environment.id, query);
     const pagination = await this.pagination(environment.id, query, rows.length);
     const total = pagination?.total;
-    if (ifNoneMatch) {
-      const etag = pullETag(environment.id, query, rows, total);
-      if (matchesIfNoneMatch(ifNoneMatch, etag) && (raw || this.references.knownWithoutReferences(etag)))
-        return { rows, pagination, etag, environmentVersion, resolution: null };
-    }
+    // A conditional pull hashes the rows first; without references that ETag is the answer's too.
+    const plainETag = ifNoneMatch ? pullETag(environment.id, query, rows, total) : undefined;
+    if (plainETag && matchesIfNoneMatch(ifNoneMatch, plainETag) && (raw || this.references.knownWithoutReferences(plainETag)))
+      return { rows, pagination, etag: plainETag, environmentVersion, resolution: null };
     const values = await this.cipher.decrypt(project.id, rows);
     const resolution = raw ? { values, dependencies: [], reads: [] } : await this.references.resolve(target, actor, rows, values);
-    const etag = pullETag(environment.id, query, rows, total, resolution.dependencies);
+    const etag = plainETag && !resolution.dependencies.length ? plainETag : pullETag(environment.id, query, rows, total, resolution.dependencies);
     if (!raw && !resolution.dependencies.length && resolution.values === values) this.references.rememberWithoutReferences(etag);
     return { rows, pagination, etag, environmentVersion, resolution: matchesIfNoneMatch(ifNoneMatch, etag) ? { ...resolution, values: null } : resolution };
   }
