@@ -6,6 +6,7 @@ import { safeError } from '../../common/logging/safe-error.js';
 import { CONFIG, type AppConfig } from '../../config/config.js';
 import { guardClient } from '../../database/pg-connection.js';
 import { CHANGES_CHANNEL, ChangeLogRepository, type SecretChangeEvent } from './change-log.repository.js';
+import { EnvironmentVersions } from './environment-versions.js';
 
 /** What a subscriber hears: a committed change, or that changes may have been missed (the feed reconnected). */
 export type FeedSignal = { change: SecretChangeEvent } | { gap: true };
@@ -38,6 +39,7 @@ export class ChangeFeed implements OnModuleInit, OnModuleDestroy {
   constructor(
     private readonly db: DataSource,
     private readonly log: ChangeLogRepository,
+    private readonly versions: EnvironmentVersions,
     @Inject(CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -48,6 +50,7 @@ export class ChangeFeed implements OnModuleInit, OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
+    this.versions.deaf();
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     const client = this.client;
     this.client = null;
@@ -88,6 +91,7 @@ export class ChangeFeed implements OnModuleInit, OnModuleDestroy {
     }
     const reconnected = this.reconnectDelayMs > 500;
     this.client = client;
+    this.versions.listen();
     this.reconnectDelayMs = 500;
     if (reconnected) this.broadcast({ gap: true });
   }
@@ -95,6 +99,7 @@ export class ChangeFeed implements OnModuleInit, OnModuleDestroy {
   private lost(client: pg.Client): void {
     if (this.client !== client) return;
     this.client = null;
+    this.versions.deaf();
     void client.end().catch(() => undefined);
     if (this.stopped) return;
     this.logger.warn('Change feed: lost its database connection; reconnecting');
@@ -124,6 +129,7 @@ export class ChangeFeed implements OnModuleInit, OnModuleDestroy {
       return;
     }
     if (typeof note.seq !== 'string' || typeof note.environmentId !== 'string') return;
+    this.versions.heard(note.environmentId, note.seq); // every environment's, watched here or not (pulls report it)
     if (!this.subscribers.has(note.environmentId)) return; // nobody here watches it: not even read
     this.announced.push(Array.isArray(note.changes) ? (note as SecretChangeEvent) : note.seq);
     if (this.readScheduled) return;

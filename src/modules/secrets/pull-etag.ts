@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { CurrentSecretRow } from './secrets.repository.js';
 import type { PullSecretsQueryDto } from './secrets.dto.js';
 
@@ -23,7 +23,8 @@ export function pullETag(
   if (query.raw === 'true') text += 'raw\n';
   for (const r of rows) text += `${r.key}\n${r.version}\n${r.updatedAt}\n`;
   for (const d of dependencies) text += `ref\n${d}\n`;
-  return `"${createHash('sha256').update(text).digest('base64url')}"`;
+  // One-shot (crypto.hash): no Hash object per pull.
+  return `"${hash('sha256', text, 'base64url')}"`;
 }
 
 /** If-None-Match (RFC 9110 §13.1.2): `*`, or a list of entity tags compared weakly (W/ ignored). */

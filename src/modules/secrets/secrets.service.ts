@@ -4,6 +4,7 @@ import type { Actor, RequestMeta } from '../auth/request-context.js';
 import { AuditService } from '../audit/audit.service.js';
 import { UsersRepository } from '../auth/users.repository.js';
 import { ChangeLogRepository } from '../changes/change-log.repository.js';
+import { EnvironmentVersions } from '../changes/environment-versions.js';
 import type { VaultTarget } from '../projects/vault-access.service.js';
 import { matchesIfNoneMatch, pullETag } from './pull-etag.js';
 import { ReferenceResolver } from './reference-resolver.service.js';
@@ -38,6 +39,7 @@ export class SecretsService {
     private readonly users: UsersRepository,
     private readonly changes: ChangeLogRepository,
     private readonly references: ReferenceResolver,
+    private readonly versions: EnvironmentVersions,
   ) {}
 
   /**
@@ -95,9 +97,7 @@ export class SecretsService {
    */
   private async readPull(target: VaultTarget, query: PullSecretsQueryDto, actor: Actor, raw: boolean, ifNoneMatch: string | undefined) {
     const { project, environment } = target;
-    // The version and the rows come from one statement (one snapshot): a check-and-set with that
-    // version cannot miss a change the answer did not show.
-    const { rows, environmentVersion } = await this.repo.readPull(environment.id, query);
+    const { rows, environmentVersion } = await this.pullRows(environment.id, query);
     const pagination = await this.pagination(environment.id, query, rows.length);
     const total = pagination?.total;
     // A conditional pull hashes the rows first; without references that ETag is the answer's too.
@@ -109,6 +109,21 @@ export class SecretsService {
     const etag = plainETag && !resolution.dependencies.length ? plainETag : pullETag(environment.id, query, rows, total, resolution.dependencies);
     if (!raw && !resolution.dependencies.length && resolution.values === values) this.references.rememberWithoutReferences(etag);
     return { rows, pagination, etag, environmentVersion, resolution: matchesIfNoneMatch(ifNoneMatch, etag) ? { ...resolution, values: null } : resolution };
+  }
+
+  /**
+   * A pull's rows and the environment's version they are at least as new as (a check-and-set with it
+   * cannot miss a change the answer did not show): the version the change feed heard last, taken before
+   * the rows are read (EnvironmentVersions), or, when that is not known, read with the rows in one
+   * statement (one snapshot) and remembered.
+   */
+  private async pullRows(environmentId: string, query: PullSecretsQueryDto) {
+    const heard = this.versions.current(environmentId);
+    if (heard !== undefined) return { rows: await this.repo.readCurrent(environmentId, query, true), environmentVersion: heard };
+    const ticket = this.versions.ticket();
+    const read = await this.repo.readPull(environmentId, query);
+    this.versions.remember(environmentId, read.environmentVersion, ticket);
+    return read;
   }
 
   async listKeys(target: VaultTarget, query: ListSecretsQueryDto): Promise<ListKeysDto> {
