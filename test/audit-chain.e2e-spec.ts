@@ -303,6 +303,53 @@ describe('audit log at scale', () => {
     expect(linked.rows.map((r) => r.n)).toEqual(expected);
   });
 
+  it.concurrent('hashes the same canonical content as before, whichever way a row is linked', async () => {
+    const org = await newOrg('Content');
+    const repo = ctx.instances[0].app.get(AuditRepository);
+    await repo.insertMany([['test.content', org.id, null, null, '10.0.0.1', 'ua "q"\n\u00e9', 'req-c', JSON.stringify({ quote: 'x', n: 1 })]]);
+    await ctx.db.query(
+      `INSERT INTO audit_events (action, org_id, ip, user_agent, request_id, metadata) VALUES ('test.content', $1, '10.0.0.1', $2, 'req-c', $3)`,
+      [org.id, 'ua "q"\n\u00e9', JSON.stringify({ quote: 'x', n: 1 })],
+    );
+    const { rows } = await ctx.db.query<{ id: string; micros: string; content: string }>(
+      `SELECT id::text, (extract(epoch FROM created_at) * 1000000)::bigint::text AS micros, audit_event_content(a) AS content
+         FROM audit_events a WHERE org_id = $1 AND action = 'test.content' ORDER BY chain_seq`,
+      [org.id],
+    );
+    // What the hash covers is pinned: a change to it would leave every stored row unverifiable.
+    expect(rows.map((r) => r.content)).toEqual(
+      rows.map((r) => `[${r.id}, "${org.id}", ${r.micros}, "test.content", null, null, "10.0.0.1", "ua \\"q\\"\\n\u00e9", "req-c", {"n": 1, "quote": "x"}]`),
+    );
+    expect(rows).toHaveLength(2);
+    expect(await verify(org)).toMatchObject({ valid: true, firstProblem: null });
+  });
+
+  it.concurrent('keeps one chain when group commits race multi-row inserts linked by the trigger, in the same org', async () => {
+    const org = await newOrg('Raced');
+    const repo = ctx.instances[0].app.get(AuditRepository);
+    const before = (await positions(org)).length;
+    const row = (n: number): AuditValues => ['test.raced', org.id, null, null, null, null, `req-${n}`, JSON.stringify({ n, quote: 'a "b"\n\u00e9' })];
+    // The trigger carries the head through its statement and the statement trigger writes it back; a group
+    // commit arrives linked and leaves nothing to write back. Either kind may take the head after the other.
+    const writes: Array<Promise<unknown>> = [];
+    for (let i = 0; i < 15; i++) {
+      writes.push(repo.insertMany(Array.from({ length: 4 }, (_, k) => row(i * 10 + k))));
+      writes.push(
+        ctx.db.query(
+          `INSERT INTO audit_events (action, org_id, metadata) SELECT 'test.raced', $1, jsonb_build_object('n', $2::int + g) FROM generate_series(0, 2) g`,
+          [org.id, i * 10 + 4],
+        ),
+      );
+    }
+    await Promise.all(writes);
+    const rows = await positions(org);
+    expect(rows.length).toBe(before + 15 * 7);
+    expect(rows.map((r) => Number(r.seq))).toEqual(rows.map((_, i) => i + 1));
+    const head = await ctx.db.query('SELECT seq::int FROM audit_chain_heads WHERE org_id = $1', [org.id]);
+    expect(head.rows[0].seq).toBe(rows.length);
+    expect(await verify(org)).toMatchObject({ valid: true, checked: rows.length, firstProblem: null });
+  });
+
   it.concurrent('exports NDJSON and CSV, oldest first, every matching row once', async () => {
     const org = await newOrg('Exported');
     await seed(org, 2_500);

@@ -16,6 +16,7 @@ import { AuditChain1764830000000 } from '../../migrations/1764830000000-audit-ch
 import { EnvironmentVersion1764910000000 } from '../../migrations/1764910000000-environment-version.js';
 import { AuditHotPath1764920000000 } from '../../migrations/1764920000000-audit-hot-path.js';
 import { OrgDeletion1764930000000 } from '../../migrations/1764930000000-org-deletion.js';
+import { AuditLinkCost1764950000000 } from '../../migrations/1764950000000-audit-link-cost.js';
 
 /** Every migration, oldest first. A new migration file is added here too. */
 export const MIGRATIONS = [
@@ -37,4 +38,5 @@ export const MIGRATIONS = [
   EnvironmentVersion1764910000000,
   AuditHotPath1764920000000,
   OrgDeletion1764930000000,
+  AuditLinkCost1764950000000,
 ];
