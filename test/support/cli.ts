@@ -120,6 +120,11 @@ export function spawnCli(args: string[], options: CliOptions = {}): ChildProcess
     else env[name] = value;
   }
   const child = track(spawn(process.execPath, [CLI_BIN, ...args], { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'], detached: true }));
+  // A command that exits before reading its stdin (`secr run` of a missing command exits 127 at once)
+  // closes the pipe first: that EPIPE is not the test's failure (its exit code and output are checked).
+  child.stdin!.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
   child.stdin!.end(options.input ?? '');
   return child;
 }
