@@ -13,6 +13,7 @@ import { NODE_COMPILE_CACHE_DIR } from './support/node-compile-cache.js';
 import { setProcessEnv } from './support/process-env.js';
 import { startInProcessTestContext as startTestContext, type InProcessTestContext as TestContext } from './support/in-process-app.js';
 import { TEST_MASTER_KEY } from './support/test-app.js';
+import { until } from './support/until.js';
 
 /** The built command (`npm run kms:rewrap`; `npm test` builds first), run as a real process. */
 const COMMAND = path.resolve('dist/src/modules/keys/rewrap-command.js');
@@ -151,15 +152,6 @@ describe.each([
       const res = await api.get(secretsPath(owner.personalOrg, project, 'development'), { session: owner.session });
       expect(res.status).toBe(200);
       expect(Object.fromEntries(res.body.secrets.map((s: { key: string; value: string }) => [s.key, s.value]))).toEqual(valuesFor(i));
-    }
-  }
-
-  /** Bounded wait for a condition on the database. */
-  async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20_000) {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 50));
     }
   }
 

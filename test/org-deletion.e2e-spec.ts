@@ -3,6 +3,7 @@ import { OrgPurge } from '../src/modules/org-deletion/org-purge.service.js';
 import { createOrg, createToken, registerUser, type TestOrg, type TestUser } from './factories/accounts.js';
 import { createProject, secretsPath, seedSecrets, type TestProject } from './factories/vault.js';
 import { startInProcessTestContext, type InProcessApp, type InProcessTestContext } from './support/in-process-app.js';
+import { until } from './support/until.js';
 
 const BATCH = 7;
 
@@ -52,20 +53,12 @@ describe('org deletion in batches', () => {
     return rows[0] as Record<'orgs' | 'projects' | 'secrets' | 'versions' | 'changes' | 'audit', number>;
   }
 
-  async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000) {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-
   it('purges a deleted org through the job the deletion enqueues, on an instance that runs purges', async () => {
     const worker = await ctx.startInstance({ ORG_PURGE_BATCH_SIZE: String(BATCH), ORG_PURGE_CONCURRENCY: '1' });
     const { org } = await populated('Purged by its job');
     // Deleted through the purging instance: its worker is woken when the deletion commits.
     expect((await worker.http.delete(`/v1/orgs/${org.id}`, as())).status).toBe(204);
-    await until('the org purged', async () => (await counts(org.id)).orgs === 0);
+    await until('the org purged', async () => (await counts(org.id)).orgs === 0, 60_000);
     expect(await counts(org.id)).toEqual({ orgs: 0, projects: 0, secrets: 0, versions: 0, changes: 0, audit: 0 });
     // The next test drives a purge by hand: no instance may purge meanwhile.
     ctx.instances.splice(ctx.instances.indexOf(worker), 1);
@@ -112,7 +105,7 @@ describe('org deletion in batches', () => {
     await stopped.close();
     await ctx.db.query(`DELETE FROM pgboss.job WHERE name = 'org-purge'`);
     const next: InProcessApp = await ctx.startInstance({ ORG_PURGE_BATCH_SIZE: String(BATCH), ORG_PURGE_CONCURRENCY: '1' });
-    await until('the org purged', async () => (await counts(org.id)).orgs === 0);
+    await until('the org purged', async () => (await counts(org.id)).orgs === 0, 60_000);
     expect(await counts(org.id)).toEqual({ orgs: 0, projects: 0, secrets: 0, versions: 0, changes: 0, audit: 0 });
 
     // Nothing of another org was touched, and the org.deleted row (orgless) remains.

@@ -3,6 +3,7 @@ import { ChangeFeed } from '../src/modules/changes/change-feed.service.js';
 import { createOrg, registerUser, type TestOrg, type TestUser } from './factories/accounts.js';
 import { createProject, secretsPath, type TestProject } from './factories/vault.js';
 import { startInProcessTestContext, type InProcessTestContext } from './support/in-process-app.js';
+import { until } from './support/until.js';
 
 /**
  * The pull's `X-Secr-Environment-Version` header, when the instance takes it from what its change feed
@@ -35,14 +36,6 @@ describe('the pull’s environment version, as the change feed hears it', () => 
     const res = await ctx.api.post(`${secretsPath(org, project, 'development')}/bulk`, { secrets: [{ key, value }] }, as());
     expect(res.status).toBe(200);
     return String(res.body.environmentVersion);
-  }
-
-  async function until(what: string, check: () => Promise<boolean> | boolean, ms = 15_000): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
   }
 
   it('follows each write: never newer than the answer, and the write’s version once the feed heard it', async () => {

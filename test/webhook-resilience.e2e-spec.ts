@@ -9,6 +9,7 @@ import { createProject, setSecret, type TestProject } from './factories/vault.js
 import { createWebhook } from './factories/webhooks.js';
 import type { Credentials } from './support/http.js';
 import { startTestContext, type TestContext } from './support/test-app.js';
+import { until } from './support/until.js';
 import { hasValidSignature, WebhookReceiver } from './support/webhook-receiver.js';
 
 /** Instances of these tests may deliver to the local receiver; the first one sends nothing. */
@@ -17,14 +18,6 @@ const FAST = { WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_POLL_INTERVAL_MS: '500', W
 async function jobStates(ctx: TestContext, webhookId: string): Promise<string[]> {
   const { rows } = await ctx.db.query(`SELECT state::text FROM pgboss.job WHERE data->>'webhookId' = $1 ORDER BY created_on`, [webhookId]);
   return rows.map((r) => r.state);
-}
-
-async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('webhook deliveries across restarts and instances', () => {
@@ -65,8 +58,8 @@ describe('webhook deliveries across restarts and instances', () => {
     const received = await receiver.waitFor('/kept', 3);
     expect(received.map((r) => JSON.parse(r.body).key).sort()).toEqual(['QUEUED_1', 'QUEUED_2', 'QUEUED_3']);
     for (const request of received) expect(hasValidSignature(request, kept.secret)).toBe(true);
-    await until(async () => (await jobStates(ctx, disabled.id)).every((s) => s === 'completed'), 'the disabled webhook’s jobs to settle');
-    await until(async () => (await jobStates(ctx, deleted.id)).every((s) => s === 'completed'), 'the deleted webhook’s jobs to settle');
+    await until('the disabled webhook’s jobs to settle', async () => (await jobStates(ctx, disabled.id)).every((s) => s === 'completed'), 10_000);
+    await until('the deleted webhook’s jobs to settle', async () => (await jobStates(ctx, deleted.id)).every((s) => s === 'completed'), 10_000);
     expect(receiver.to('/disabled')).toHaveLength(0);
     expect(receiver.to('/deleted')).toHaveLength(0);
   });
@@ -84,7 +77,7 @@ describe('webhook deliveries across restarts and instances', () => {
       await setSecret(i % 2 ? a : b, as, team.org, project, 'development', { key: `ONCE_${i}`, value: 'v' });
     }
     await receiver.waitFor('/once', writes);
-    await until(async () => (await jobStates(ctx, webhook.id)).every((s) => s === 'completed'), 'every job to complete');
+    await until('every job to complete', async () => (await jobStates(ctx, webhook.id)).every((s) => s === 'completed'), 10_000);
     const received = receiver.to('/once');
     expect(received).toHaveLength(writes);
     expect(new Set(received.map((r) => r.headers['x-secr-delivery'])).size).toBe(writes);
@@ -120,7 +113,7 @@ describe('the SSRF check at delivery time', () => {
     await setSecret(ctx.api, as, team.org, project, 'development', { key: 'REBOUND', value: 'v' });
 
     await ctx.startInstance({ WEBHOOK_CONCURRENCY: '1', WEBHOOK_ALLOW_PRIVATE: 'false' });
-    await until(async () => (await jobStates(ctx, webhook.id)).every((s) => s === 'completed'), 'the job to settle');
+    await until('the job to settle', async () => (await jobStates(ctx, webhook.id)).every((s) => s === 'completed'), 10_000);
     const log = (await ctx.api.get(`/v1/webhooks/${team.org.id}/${webhook.id}`, as)).body.deliveries;
     expect(log).toEqual([expect.objectContaining({ attempt: 1, outcome: 'failed', statusCode: null, error: 'Refused: 127.0.0.1 is a loopback address' })]);
     expect(receiver.received).toHaveLength(0);
