@@ -88,21 +88,32 @@ export async function startBenchServer({ name, nodeArgs = [], env = {}, root = u
   return { base, server, database, dataDir, stop };
 }
 
-/** A user (and their session `cookie`), their org, a project `bench` with `count` secrets in production, and a read token of the org. */
-export async function seedBenchProject(base, count) {
+/**
+ * A user (and their session `cookie`), their org, a project `bench` with `count` secrets in production, and
+ * a read token of the org. With `environments` > 1, that many environments each get `count` secrets of their
+ * own: production, staging and development of `bench`, then of `bench-2`, `bench-3`, … (so 9 fit a free
+ * plan's 3 projects). `paths`: each seeded environment's pull, `/v1/secrets/<org>/<project>/<env>`.
+ */
+export async function seedBenchProject(base, count, environments = 1) {
   const email = `bench-${randomBytes(4).toString('hex')}@example.com`;
   await api(base, 'POST', '/v1/auth/register', { body: { email, password: 'benchmark password', name: 'Bench' } });
   const signedIn = await api(base, 'POST', '/v1/auth/login', { body: { email, password: 'benchmark password' } });
   const cookie = signedIn.headers.getSetCookie()[0].split(';')[0];
   const org = (await api(base, 'GET', '/v1/auth/me', { cookie })).json.orgs[0];
-  await api(base, 'POST', `/v1/projects/${org.id}`, { cookie, body: { name: 'bench', slug: 'bench' } });
-  const secrets = Array.from({ length: count }, (_, i) => ({
-    key: `SECRET_${String(i).padStart(2, '0')}`,
-    value: `value-${i}-${randomBytes(24).toString('base64')}`,
-  }));
-  await api(base, 'POST', `/v1/secrets/${org.slug}/bench/production/bulk`, { cookie, body: { secrets } });
+  const paths = [];
+  for (let e = 0; e < environments; e++) {
+    const slug = e < 3 ? 'bench' : `bench-${Math.floor(e / 3) + 1}`;
+    if (e % 3 === 0) await api(base, 'POST', `/v1/projects/${org.id}`, { cookie, body: { name: slug, slug } });
+    const env = ['production', 'staging', 'development'][e % 3];
+    const secrets = Array.from({ length: count }, (_, i) => ({
+      key: `SECRET_${String(i).padStart(2, '0')}`,
+      value: `value-${i}-${randomBytes(24).toString('base64')}`,
+    }));
+    await api(base, 'POST', `/v1/secrets/${org.slug}/${slug}/${env}/bulk`, { cookie, body: { secrets } });
+    paths.push(`/v1/secrets/${org.slug}/${slug}/${env}`);
+  }
   const { token } = (await api(base, 'POST', '/v1/auth/token', { cookie, body: { name: 'bench', access: 'read', orgId: org.id } })).json;
-  return { org, token, cookie };
+  return { org, token, cookie, paths };
 }
 
 /** utime + stime of a process (all its threads), in ms; with its ended children's when asked; 0 when it is gone. */

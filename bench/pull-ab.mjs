@@ -10,7 +10,10 @@
  * JavaScript allocated per pull (from V8's GC trace, which counts work without counting the
  * neighbours), and the median of the pairs' ratios.
  *
- * Options (environment): BENCH_PAIRS (12), BENCH_BURST (4 s), BENCH_CONNECTIONS (32), BENCH_SECRETS (50).
+ * Options (environment): BENCH_PAIRS (12), BENCH_BURST (4 s), BENCH_CONNECTIONS (32), BENCH_SECRETS (50),
+ * BENCH_ENVIRONMENTS (1: every pull is of one environment; N: each pull picks one of N environments, each
+ * with its own secrets, at random, so that concurrent pulls are mostly of different environments; 9 at most
+ * against a build whose default plan allows 3 projects).
  * Each side can run in its own setting: BENCH_A_ENV / BENCH_B_ENV ('NAME=value NAME=value', added to the
  * server's environment of this build / the other one) and BENCH_A_CHAIN=off / BENCH_B_CHAIN=off (that side's
  * audit rows are inserted without the hash chain, as `BENCH_AUDIT_CHAIN=off npm run bench:pull` does). The
@@ -28,6 +31,7 @@ const PAIRS = Number(process.env.BENCH_PAIRS ?? 12);
 const BURST = Number(process.env.BENCH_BURST ?? 4);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const SECRETS = Number(process.env.BENCH_SECRETS ?? 50);
+const ENVIRONMENTS = Number(process.env.BENCH_ENVIRONMENTS ?? 1);
 const nodeArgs = ['--max-semi-space-size=16', '--trace-gc-nvp'];
 
 /** Bytes allocated so far by the server whose stdout is `stream`: the sum of V8's `allocated=` (bytes since the previous collection). */
@@ -82,8 +86,9 @@ try {
     b.bench = await startBenchServer({ name: 'bench-ab', nodeArgs, root: b.root, env: { LOG_LEVEL: 'info', ...b.env }, stdout: 'pipe' });
     if (!b.chain) await chainOff(b.bench.database.url);
     b.allocated = allocationCounter(b.bench.server.stdout);
-    const { org, token } = await seedBenchProject(b.bench.base, SECRETS);
-    b.url = `${b.bench.base}/v1/secrets/${org.slug}/bench/production`;
+    const { token, paths } = await seedBenchProject(b.bench.base, SECRETS, ENVIRONMENTS);
+    b.url = `${b.bench.base}${paths[0]}`;
+    b.paths = paths;
     b.token = token;
     b.bursts = [];
   }
@@ -91,7 +96,13 @@ try {
     const s0 = cpuMs(b.bench.server.pid);
     const p0 = postgresCpuMs(b.bench.database.pid);
     const a0 = b.allocated.bytes;
-    const r = await autocannon({ url: b.url, connections: CONNECTIONS, duration, headers: { authorization: `Bearer ${b.token}` } });
+    const r = await autocannon({
+      url: b.url,
+      connections: CONNECTIONS,
+      duration,
+      headers: { authorization: `Bearer ${b.token}` },
+      ...(b.paths.length > 1 ? { requests: [{ setupRequest: (req) => ({ ...req, path: b.paths[Math.floor(Math.random() * b.paths.length)] }) }] } : {}),
+    });
     if (r.non2xx || r.errors) throw new Error(`${b.label}: ${r.non2xx} non-2xx, ${r.errors} errors`);
     const n = r['2xx'];
     return {
@@ -109,7 +120,8 @@ try {
     console.error(`  pair ${i + 1}: ${builds.map((b) => `${b.label} ${b.bursts.at(-1).rps.toFixed(0)} req/s`).join(', ')}`);
   }
   const [a, b] = builds;
-  console.log(`\nsecr bench:pull:ab — ${PAIRS} pairs of ${BURST} s bursts, ${CONNECTIONS} connections, ${SECRETS} secrets per pull`);
+  const spread = ENVIRONMENTS > 1 ? `, each of one of ${ENVIRONMENTS} environments at random` : '';
+  console.log(`\nsecr bench:pull:ab — ${PAIRS} pairs of ${BURST} s bursts, ${CONNECTIONS} connections, ${SECRETS} secrets per pull${spread}`);
   for (const x of builds) {
     console.log(
       `  ${x.label.padEnd(width)} ${median(x.bursts.map((r) => r.rps))

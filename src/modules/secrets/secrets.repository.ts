@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { PreparedSql } from '../../database/prepared-sql.js';
+import { StatementBatcher } from '../../database/statement-batcher.js';
 import { environmentVersionSql } from '../changes/change-log.repository.js';
 
 /** A stored value: ciphertext and the project-key version it is under. */
@@ -110,6 +111,25 @@ const CURRENT_SECRETS = {
   'secrets-list-keys': currentSecretsSql(false, true),
 } as const;
 
+/**
+ * The current secrets, with their stored values, of every environment in $1: the whole-environment
+ * reads (no filter, no page) that arrive together, in one statement (readCurrent). By environment,
+ * then by key in byte order, as currentSecretsSql sorts one environment.
+ */
+const WHOLE_ENVIRONMENTS = `SELECT s.environment_id, s.key, s.description, s.current_version, ${ISO_UPDATED_AT}, v.key_version, v.ciphertext
+                              FROM secrets s
+                              JOIN secret_versions v ON v.secret_id = s.id AND v.version = s.current_version
+                             WHERE s.environment_id = ANY($1::uuid[]) AND s.deleted_at IS NULL
+                             ORDER BY s.environment_id, s.key COLLATE "C"`;
+
+/** Environments read whole by one execution, at most: bounds the statement's rows. */
+const WHOLE_ENVIRONMENTS_BATCH = 32;
+
+/** A read of readCurrent that WHOLE_ENVIRONMENTS answers: with values, no search, no named keys, no page. */
+function isWholeEnvironment(options: ListOptions, withValues: boolean): boolean {
+  return withValues && options.keys === undefined && !options.search && options.limit === undefined && !options.offset;
+}
+
 /** The parameters of currentSecretsSql ($5, the named keys, only in its `-keys` statements). */
 function currentParams(environmentId: string, options: ListOptions): unknown[] {
   const params: unknown[] = [environmentId, options.search ?? null, options.limit ?? null, options.offset ?? 0];
@@ -134,10 +154,26 @@ function toCurrentRow(r: Record<string, unknown>): CurrentSecretRow {
  */
 @Injectable()
 export class SecretsRepository {
+  /**
+   * Whole-environment reads made while one is in flight go as one statement after it (StatementBatcher:
+   * each call's rows are read by an execution that starts after the call), and an environment that
+   * several of them ask for is read once. Under load that is one round trip, and one plan and scan,
+   * for many pulls: most pulls are of whole environments, and deployments pull the same one at once.
+   */
+  private readonly wholeEnvironments = new StatementBatcher<string, CurrentSecretRow[]>(async (environmentIds) => {
+    const distinct = [...new Set(environmentIds)];
+    const found = await this.sql.query('secrets-pull-environments', WHOLE_ENVIRONMENTS, [distinct]);
+    const byEnvironment = new Map<string, CurrentSecretRow[]>(distinct.map((id) => [id, []]));
+    for (const row of found) byEnvironment.get(row.environment_id as string)?.push(toCurrentRow(row));
+    // Each call gets its own array (callers may reorder or extend theirs); the rows themselves are shared.
+    return environmentIds.map((id) => [...byEnvironment.get(id)!]);
+  }, WHOLE_ENVIRONMENTS_BATCH);
+
   constructor(private readonly sql: PreparedSql) {}
 
   /** The current secrets of an environment, with their stored values (a pull) or without (the key list). */
   async readCurrent(environmentId: string, options: ListOptions, withValues: boolean): Promise<CurrentSecretRow[]> {
+    if (isWholeEnvironment(options, withValues)) return this.wholeEnvironments.run(environmentId);
     const name = `${withValues ? 'secrets-pull' : 'secrets-list'}${options.keys === undefined ? '' : '-keys'}` as const;
     return (await this.sql.query(name, CURRENT_SECRETS[name], currentParams(environmentId, options))).map(toCurrentRow);
   }
