@@ -165,6 +165,30 @@ describe('secret references', () => {
     expect(valuesOf(appeared.body).OPT).toBe('now');
   });
 
+  it('two writes racing to close a cycle, in one environment or across two: one of each pair is refused, and no cycle is stored', async () => {
+    const p = await createProject(ctx.api, team.owner, team.org);
+    for (let r = 0; r < 12; r++) {
+      const [a, b, x, y] = await Promise.all([
+        // Same environment, different keys (their key locks do not order them).
+        ctx.api.put(path(p, 'development'), { key: `A${r}`, value: `\${B${r}}` }, as),
+        ctx.api.put(path(p, 'development'), { key: `B${r}`, value: `\${A${r}}` }, as),
+        // Two environments.
+        ctx.api.put(path(p, 'development'), { key: `X${r}`, value: `\${staging.Y${r}}` }, as),
+        ctx.api.put(path(p, 'staging'), { key: `Y${r}`, value: `\${development.X${r}}` }, as),
+      ]);
+      expect([a.status, b.status].sort()).toEqual([200, 400]);
+      expect([x.status, y.status].sort()).toEqual([200, 400]);
+      for (const refused of [a, b, x, y].filter((res) => res.status === 400)) expect(refused.body.errors[0].message).toMatch(/the references form a cycle$/);
+    }
+    // Of each pair only the write that passed is stored: no cycle (its other half is not set).
+    const stored = (await storedState(p)).map((row) => `${row.slug}.${row.key}`);
+    expect(stored).toHaveLength(12 * 2);
+    for (let r = 0; r < 12; r++) {
+      expect([`development.A${r}`, `development.B${r}`].filter((k) => stored.includes(k))).toHaveLength(1);
+      expect([`development.X${r}`, `staging.Y${r}`].filter((k) => stored.includes(k))).toHaveLength(1);
+    }
+  });
+
   it.concurrent('refuses a reference cycle at write time (set and bulk import) with a 400 naming the chain, changing nothing', async () => {
     const p = await createProject(ctx.api, team.owner, team.org);
     await seedSecrets(ctx.api, as, team.org, p, 'development', { A: '${B}', B: 'plain' });

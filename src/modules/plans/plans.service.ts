@@ -27,7 +27,8 @@ export interface LimitCheck {
  * makes inside its transaction. The check takes a transaction-scoped advisory lock on (limit, scope)
  * before counting, so two concurrent creates cannot both take the last free slot — on one instance or
  * many, since the lock lives in Postgres (DESIGN.md §3). Callers take their own row or key locks
- * first and this one last, in every path, so lock orders agree and cannot deadlock.
+ * first and this one after them, in every path, so lock orders agree and cannot deadlock (the one lock
+ * after it: a secret write's project reference lock, which nothing holds while waiting for this one).
  */
 @Injectable()
 export class PlansService {

@@ -149,6 +149,8 @@ export class ReferenceResolver {
   async assertWritable(em: EntityManager, target: VaultTarget, actor: Actor, values: ReadonlyMap<string, string>): Promise<void> {
     const roots = [...values].filter(([, value]) => mayReference(value));
     if (!roots.length) return;
+    // Writes that store references check one at a time per project, each seeing what the last committed.
+    await this.repo.lockReferenceGraph(em, target.project.id);
     // The check reads environments the writer may not read: then a refusal names only the first hop.
     let hidden = false;
     const graph = this.graph(

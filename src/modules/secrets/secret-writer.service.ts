@@ -79,7 +79,9 @@ export interface SecretChange<R> {
  *   1. the project key, shared (a rotation takes it exclusively to switch or destroy key versions, so
  *      no value is written under a version being destroyed);
  *   2. the target keys, all at once in one global order (SecretsRepository.lockKeys);
- *   3. the plan limit's lock (PlansService, always last);
+ *   3. the plan limit's lock (PlansService);
+ *   4. when a written value holds a reference, the project's reference lock (SecretsRepository.lockReferenceGraph),
+ *      so that two writes whose references could close a cycle check one after the other;
  * then the references check (ReferenceResolver.assertVersionsWritable), the versions (or soft
  * deletes), the change log's row (with its NOTIFY to the change streams of every instance; its position
  * is the environment's version), the webhook event and the audit row, in that transaction.

@@ -215,6 +215,17 @@ export class SecretsRepository {
   }
 
   /**
+   * The project's reference lock (transaction-scoped advisory lock), taken by a write whose values hold a
+   * reference before it checks the references it would store (ReferenceResolver.assertWritable): two such
+   * writes in one project, whatever their environments and keys, check one after the other, so the second
+   * sees what the first committed and cannot close a cycle (or deepen a chain) with it. Taken after
+   * every other lock of the write pipeline (SecretWriter's order), so it adds no deadlock.
+   */
+  async lockReferenceGraph(em: EntityManager, projectId: string): Promise<void> {
+    await em.query(`SELECT pg_advisory_xact_lock(hashtextextended('references/' || $1::text, 0))`, [projectId]);
+  }
+
+  /**
    * Writes a new version of each key (version 1 for new keys), in one statement per table. The caller
    * (SecretWriter) has locked the keys (lockKeys), so concurrent writers of the same keys queue instead of deadlocking,
    * and each gets the next version number: no gap, no duplicate, no lost update.
