@@ -125,8 +125,9 @@ export class ProjectsRepository {
   }
 
   /** The environments of the projects: the default ones first, in their order, then by slug. */
-  async environmentsOf(projectIds: string[]): Promise<EnvironmentRow[]> {
-    const rows: Raw[] = await this.db.query(
+  /** In `em`'s transaction when given (a caller holding locks must not wait for a second pooled connection). */
+  async environmentsOf(projectIds: string[], em?: EntityManager): Promise<EnvironmentRow[]> {
+    const rows: Raw[] = await (em ?? this.db).query(
       `SELECT ${ENVIRONMENT_COLUMNS} FROM environments WHERE project_id = ANY($1)
         ORDER BY array_position(ARRAY['development', 'staging', 'production'], slug), slug`,
       [projectIds],

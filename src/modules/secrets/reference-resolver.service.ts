@@ -149,8 +149,9 @@ export class ReferenceResolver {
   async assertWritable(em: EntityManager, target: VaultTarget, actor: Actor, values: ReadonlyMap<string, string>): Promise<void> {
     const roots = [...values].filter(([, value]) => mayReference(value));
     if (!roots.length) return;
-    // Writes that store references check one at a time per project, each seeing what the last committed.
-    await this.repo.lockReferenceGraph(em, target.project.id);
+    // Writes that store references check one at a time per project, each seeing what the last committed
+    // (a dry run, outside any transaction, has nothing to hold the lock for).
+    if (em.queryRunner?.isTransactionActive) await this.repo.lockReferenceGraph(em, target.project.id);
     // The check reads environments the writer may not read: then a refusal names only the first hop.
     let hidden = false;
     const graph = this.graph(
@@ -195,7 +196,7 @@ export class ReferenceResolver {
   ): Promise<Array<{ key: string; message: string }>> {
     const projectId = target.project.id;
     const home = target.environment;
-    const envs = (await this.projects.environmentsOf([projectId])).map((e) => ({ id: e.id, slug: e.slug, tier: e.tier }));
+    const envs = (await this.projects.environmentsOf([projectId], em)).map((e) => ({ id: e.id, slug: e.slug, tier: e.tier }));
     const bySlug = new Map(envs.map((e) => [e.slug, e]));
     // Who refers to each value: target node → (referring node, its name, the reference as written).
     const referrers = new Map<string, Array<{ id: string; name: string; label: string; readable: boolean }>>();
@@ -251,7 +252,7 @@ export class ReferenceResolver {
         home: target.environment,
         admit,
         environments: async () => {
-          const rows = await this.projects.environmentsOf([projectId]);
+          const rows = await this.projects.environmentsOf([projectId], em ?? undefined);
           return new Map(rows.map((e) => [e.slug, { id: e.id, slug: e.slug, tier: e.tier }]));
         },
         load: async (env, keys) => {

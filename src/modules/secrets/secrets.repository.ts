@@ -122,8 +122,11 @@ const WHOLE_ENVIRONMENTS = `SELECT s.environment_id, s.key, s.description, s.cur
                              WHERE s.environment_id = ANY($1::uuid[]) AND s.deleted_at IS NULL
                              ORDER BY s.environment_id, s.key COLLATE "C"`;
 
-/** Environments read whole by one execution, at most: bounds the statement's rows. */
-const WHOLE_ENVIRONMENTS_BATCH = 32;
+/**
+ * Environments one WHOLE_ENVIRONMENTS statement reads, at most: bounds its rows (and so the time its
+ * statement time-out covers). A batch asking for more runs several such statements at once.
+ */
+const WHOLE_ENVIRONMENTS_PER_STATEMENT = 16;
 
 /** A read of readCurrent that WHOLE_ENVIRONMENTS answers: with values, no search, no named keys, no page. */
 function isWholeEnvironment(options: ListOptions, withValues: boolean): boolean {
@@ -162,12 +165,14 @@ export class SecretsRepository {
    */
   private readonly wholeEnvironments = new StatementBatcher<string, CurrentSecretRow[]>(async (environmentIds) => {
     const distinct = [...new Set(environmentIds)];
-    const found = await this.sql.query('secrets-pull-environments', WHOLE_ENVIRONMENTS, [distinct]);
     const byEnvironment = new Map<string, CurrentSecretRow[]>(distinct.map((id) => [id, []]));
-    for (const row of found) byEnvironment.get(row.environment_id as string)?.push(toCurrentRow(row));
+    const statements = [];
+    for (let i = 0; i < distinct.length; i += WHOLE_ENVIRONMENTS_PER_STATEMENT)
+      statements.push(this.sql.query('secrets-pull-environments', WHOLE_ENVIRONMENTS, [distinct.slice(i, i + WHOLE_ENVIRONMENTS_PER_STATEMENT)]));
+    for (const found of await Promise.all(statements)) for (const row of found) byEnvironment.get(row.environment_id as string)?.push(toCurrentRow(row));
     // Each call gets its own array (callers may reorder or extend theirs); the rows themselves are shared.
     return environmentIds.map((id) => [...byEnvironment.get(id)!]);
-  }, WHOLE_ENVIRONMENTS_BATCH);
+  });
 
   constructor(private readonly sql: PreparedSql) {}
 
