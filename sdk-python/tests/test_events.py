@@ -2,80 +2,14 @@
 
 from __future__ import annotations
 
-import socket
 import threading
-from typing import Iterator, List, Set
-from urllib.parse import urlsplit
+from typing import Iterator, List
 
 import pytest
 
 from conftest import Live
+from local_servers import Relay
 from secr import ChangeEvent, KeyChange, SecrApiError, SecrClient
-
-
-class Relay:
-    """A TCP relay to the server whose connections can all be cut at once, as a proxy restart would."""
-
-    def __init__(self, api_url: str) -> None:
-        parts = urlsplit(api_url)
-        self.target = (parts.hostname or "127.0.0.1", parts.port or 80)
-        self.server = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.server.getsockname()[1]}"
-        self.sockets: Set[socket.socket] = set()
-        self.connections = 0
-        self.lock = threading.Lock()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                inbound, _ = self.server.accept()
-            except OSError:
-                return
-            outbound = socket.create_connection(self.target, timeout=10)
-            outbound.settimeout(None)
-            with self.lock:
-                self.connections += 1
-                self.sockets.update((inbound, outbound))
-            threading.Thread(target=self._pipe, args=(inbound, outbound), daemon=True).start()
-            threading.Thread(target=self._pipe, args=(outbound, inbound), daemon=True).start()
-
-    def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while True:
-                data = source.recv(65536)
-                if not data:
-                    break
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (source, sink):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def cut(self) -> None:
-        with self.lock:
-            for s in self.sockets:
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-                s.close()
-            self.sockets.clear()
-
-    def close(self) -> None:
-        self.server.close()
-        self.cut()
-
-
-@pytest.fixture
-def relay(live: Live) -> Iterator[Relay]:
-    r = Relay(live.api_url)
-    yield r
-    r.close()
 
 
 def take(events: Iterator[ChangeEvent], n: int) -> List[ChangeEvent]:
