@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from typing import Iterator, List
+from typing import Callable, Iterator, List
 
 import pytest
 
@@ -16,30 +16,36 @@ def take(events: Iterator[ChangeEvent], n: int) -> List[ChangeEvent]:
     return [next(events) for _ in range(n)]
 
 
+def miss_nothing_across_a_cut(client: SecrClient, live: Live, project: str, relay: Relay, take: Callable[[int], List[ChangeEvent]]) -> None:
+    """What SecrClient.events and AsyncSecrClient.events both do, watching `project`'s development through
+    `relay`: `take(n)` is the next n events."""
+    (ready,) = take(1)
+    assert ready == ChangeEvent("ready", id="0", seq="0")
+
+    client.set_secret(live.org, project, "development", "FIRST", "never-in-an-event")
+    (first,) = take(1)
+    assert (first.event, first.type, first.changes, first.id) == ("change", "set", [KeyChange("FIRST", 1)], first.seq)
+    assert "never-in-an-event" not in repr(first)
+
+    # The connection is cut, and two changes are made before the client is back: both arrive, in order, once.
+    relay.cut()
+    client.set_secret(live.org, project, "development", "SECOND", "v")
+    client.delete_secret(live.org, project, "development", "FIRST")
+    second, third = take(2)
+    assert [(e.event, e.changes) for e in (second, third)] == [
+        ("change", [KeyChange("SECOND", 1)]),
+        ("change", [KeyChange("FIRST", None)]),
+    ]
+    assert int(third.seq or 0) > int(second.seq or 0) > int(first.seq or 0)
+    assert relay.connections >= 2
+
+
 def test_events_are_typed_reconnect_with_last_event_id_and_miss_nothing(client: SecrClient, live: Live, project: str, relay: Relay) -> None:
     watcher = SecrClient(token=live.read_token, api_url=relay.url, timeout=10)
     stop = threading.Event()
     events = watcher.events(live.org, project, "development", stop=stop, idle_timeout=10, reconnect_min=0.05, reconnect_max=0.2)
     try:
-        (ready,) = take(events, 1)
-        assert ready == ChangeEvent("ready", id="0", seq="0")
-
-        client.set_secret(live.org, project, "development", "FIRST", "never-in-an-event")
-        (first,) = take(events, 1)
-        assert (first.event, first.type, first.changes, first.id) == ("change", "set", [KeyChange("FIRST", 1)], first.seq)
-        assert "never-in-an-event" not in repr(first)
-
-        # The connection is cut, and two changes are made before the client is back: both arrive, in order, once.
-        relay.cut()
-        client.set_secret(live.org, project, "development", "SECOND", "v")
-        client.delete_secret(live.org, project, "development", "FIRST")
-        second, third = take(events, 2)
-        assert [(e.event, e.changes) for e in (second, third)] == [
-            ("change", [KeyChange("SECOND", 1)]),
-            ("change", [KeyChange("FIRST", None)]),
-        ]
-        assert int(third.seq or 0) > int(second.seq or 0) > int(first.seq or 0)
-        assert relay.connections >= 2
+        miss_nothing_across_a_cut(client, live, project, relay, lambda n: take(events, n))
     finally:
         stop.set()
         events.close()

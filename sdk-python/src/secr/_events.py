@@ -1,13 +1,14 @@
 """The change stream (``GET /v1/secrets/:org/:project/:env/events``, Server-Sent Events): parsing its
-frames into typed events, and following it across reconnects (``SecrClient.events``: the loop only
-moves bytes and waits, a ``_Stream`` decides)."""
+frames into typed events, and following it across reconnects (``SecrClient.events`` on threads,
+``AsyncSecrClient.events`` on asyncio: both loops only move bytes and wait, a ``_Stream`` decides)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Generator, Iterator, List, Mapping, Optional
+from typing import Any, AsyncGenerator, Callable, Dict, Generator, Iterator, List, Mapping, Optional
 
 import httpx
 
@@ -213,3 +214,52 @@ def follow(
                 pass  # a network failure, a dropped or silent connection: reconnect
             if (stop or threading.Event()).wait(stream.next_wait()):
                 return
+
+
+async def afollow(
+    config: Config,
+    org: str,
+    project: str,
+    env: str,
+    *,
+    last_event_id: Optional[str],
+    stop: Optional[asyncio.Event],
+    idle_timeout: float,
+    reconnect_min: float,
+    reconnect_max: float,
+) -> AsyncGenerator[ChangeEvent, None]:
+    """follow() on asyncio (see AsyncSecrClient.events)."""
+    stream = _Stream(
+        config, org, project, env, last_event_id=last_event_id, stopped=stop.is_set if stop is not None else (lambda: False),
+        idle_timeout=idle_timeout, reconnect_min=reconnect_min, reconnect_max=reconnect_max,
+    )
+    async with httpx.AsyncClient(base_url=config.api_url, timeout=stream.timeout, follow_redirects=False) as http:
+        while not stream.stopped():
+            try:
+                async with http.stream("GET", stream.path, headers=stream.headers()) as response:
+                    if response.status_code != 200:
+                        stream.refused(response.status_code, response.headers, await response.aread())
+                    else:
+                        stream.connected()
+                        async for text in response.aiter_text():
+                            for event in stream.feed(text):
+                                yield event
+                            if stream.finished:
+                                return
+                        stream.ended()
+            except httpx.HTTPError:
+                pass  # a network failure, a dropped or silent connection: reconnect
+            if await _wait(stop, stream.next_wait()):
+                return
+
+
+async def _wait(stop: Optional[asyncio.Event], seconds: float) -> bool:
+    """Sleeps ``seconds``, or less when ``stop`` is set meanwhile; whether it is set."""
+    if stop is None:
+        await asyncio.sleep(seconds)
+        return False
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+    except asyncio.TimeoutError:
+        pass
+    return stop.is_set()
