@@ -19,6 +19,7 @@ from typing import Iterator
 import httpx
 import pytest
 
+from local_servers import Relay
 from secr import SecrClient
 
 
@@ -68,3 +69,11 @@ def project(live: Live) -> str:
 def client(live: Live) -> Iterator[SecrClient]:
     with SecrClient(token=live.token, api_url=live.api_url, timeout=30) as c:
         yield c
+
+
+@pytest.fixture
+def relay(live: Live) -> Iterator[Relay]:
+    """A relay to the live server whose connections the test can cut."""
+    r = Relay(live.api_url)
+    yield r
+    r.close()

@@ -1,5 +1,5 @@
 """Small local servers on 127.0.0.1 for what a live secr does not do: never answer, answer slowly,
-redirect, count connections. Each runs in a daemon thread and is closed by its context manager."""
+redirect, count connections, relay to the live server and cut. Each runs in a daemon thread and is closed by its context manager."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import threading
 import time
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable, Dict, Iterator, List, Tuple
+from typing import Callable, Dict, Iterator, List, Set, Tuple
+from urllib.parse import urlsplit
 
 
 @contextmanager
@@ -126,3 +127,66 @@ def trickle(h: BaseHTTPRequestHandler) -> None:
             time.sleep(0.1)
     except OSError:
         pass
+
+
+class Relay:
+    """A TCP relay to the server whose connections can all be cut at once, as a proxy restart would."""
+
+    def __init__(self, api_url: str) -> None:
+        parts = urlsplit(api_url)
+        self.target = (parts.hostname or "127.0.0.1", parts.port or 80)
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.server.getsockname()[1]}"
+        self.sockets: Set[socket.socket] = set()
+        self.connections = 0
+        #: Connections whose client side has ended (the client closed it, or cut() did).
+        self.closed = 0
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                inbound, _ = self.server.accept()
+            except OSError:
+                return
+            outbound = socket.create_connection(self.target, timeout=10)
+            outbound.settimeout(None)
+            with self.lock:
+                self.connections += 1
+                self.sockets.update((inbound, outbound))
+            threading.Thread(target=self._pipe, args=(inbound, outbound, True), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(outbound, inbound, False), daemon=True).start()
+
+    def _pipe(self, source: socket.socket, sink: socket.socket, from_client: bool) -> None:
+        try:
+            while True:
+                data = source.recv(65536)
+                if not data:
+                    break
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (source, sink):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            if from_client:
+                with self.lock:
+                    self.closed += 1
+
+    def cut(self) -> None:
+        with self.lock:
+            for s in self.sockets:
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                s.close()
+            self.sockets.clear()
+
+    def close(self) -> None:
+        self.server.close()
+        self.cut()

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+from typing import Callable
 
 import pytest
 
 from conftest import Live
 from local_servers import closed_port, silent_server
+from secr import _events
 from secr import AsyncSecrClient, PaginationInfo, SecrApiError, SecrClient, TemplateValidation
 
 
 def test_async_client_has_every_method_of_the_sync_client_with_the_same_signature() -> None:
     def public(cls: type) -> dict[str, inspect.Signature]:
-        # events() (the change stream, a generator) is the sync client's only: not a request/answer method.
+        # events() returns a generator (an async one on AsyncSecrClient), not a coroutine: compared below.
         skip = ("close", "aclose", "events")
         return {n: inspect.signature(f) for n, f in vars(cls).items() if callable(f) and not n.startswith("_") and n not in skip}
 
@@ -23,6 +25,13 @@ def test_async_client_has_every_method_of_the_sync_client_with_the_same_signatur
     for name, signature in sync.items():
         assert asynchronous[name] == signature, name
         assert inspect.iscoroutinefunction(getattr(AsyncSecrClient, name)), name
+
+    # events(): the same parameters and defaults; stop is an asyncio.Event instead of a threading.Event.
+    def parameters(f: Callable[..., object]) -> list[tuple[str, object, object]]:
+        return [(p.name, p.kind, p.default) for p in inspect.signature(f).parameters.values()]
+
+    assert parameters(AsyncSecrClient.events) == parameters(SecrClient.events)
+    assert inspect.isasyncgenfunction(_events.afollow) and not inspect.iscoroutinefunction(AsyncSecrClient.events)
 
 
 def test_every_async_method_works_against_the_server(live: Live, project: str) -> None:

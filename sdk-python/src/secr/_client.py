@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from datetime import datetime
 from types import TracebackType
-from typing import AsyncIterator, Generator, Iterable, Iterator, List, Mapping, Optional, Sequence, Type, TypeVar, Union
+from typing import AsyncGenerator, AsyncIterator, Generator, Iterable, Iterator, List, Mapping, Optional, Sequence, Type, TypeVar, Union
 
 import httpx
 
@@ -324,6 +325,35 @@ class AsyncSecrClient:
         except httpx.RequestError as exc:
             raise _core.network_error(config, exc) from exc
         return _core.finish(call, response.status_code, response.headers, body)
+
+    def events(
+        self,
+        org: str,
+        project: str,
+        env: str,
+        *,
+        last_event_id: Optional[str] = None,
+        stop: Optional[asyncio.Event] = None,
+        idle_timeout: float = 60.0,
+        reconnect_min: float = 0.5,
+        reconnect_max: float = 30.0,
+    ) -> AsyncGenerator[ChangeEvent, None]:
+        """:meth:`SecrClient.events` on asyncio: ``async for event in client.events(...)``, with ``stop`` an
+        ``asyncio.Event``. Leaving the loop (``break``) closes the connection when the generator is collected;
+        ``await events.aclose()`` closes it at once. The stream has its own connection: closing the client
+        does not end it.
+        """
+        return _events.afollow(
+            self._config,
+            org,
+            project,
+            env,
+            last_event_id=last_event_id,
+            stop=stop,
+            idle_timeout=idle_timeout,
+            reconnect_min=reconnect_min,
+            reconnect_max=reconnect_max,
+        )
 
     async def pull_secrets(
         self,
