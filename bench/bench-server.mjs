@@ -3,6 +3,7 @@
  * own, in a temp dir, and a project of `secrets` seeded values with a read token. Run `npm run build` first
  * (the bench scripts do).
  */
+import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -148,21 +149,100 @@ export function postgresCpuMs(postmasterPid) {
 }
 
 /**
- * Audit rows without the hash chain, for measuring what the chain costs (`client`: a connected pg client
- * of the bench's database): the table's triggers and the chain's check off, and the group commit's linking
- * function replaced by a plain INSERT. A build without a chain has none of them and is left as it is.
+ * Switches the audit hash chain off and on again in the bench's database (`client`: a connected pg client),
+ * for measuring what the chain costs: off, the table's triggers and the chain's check are disabled and the
+ * group commit's linking function is replaced by a plain INSERT; on, each is put back as it was (the check
+ * NOT VALID: rows written while it was off keep no position, and new rows are checked as before). A build
+ * without a chain has none of them: `null`.
  */
-export async function auditChainOff(client) {
+export async function auditChainSwitch(client) {
   const { rows } = await client.query(`SELECT 1 FROM pg_trigger WHERE tgname = 'audit_events_link'`);
-  if (!rows.length) return;
-  // Every trigger of the table (the link, its write-back and the key index that needs positions).
-  await client.query('ALTER TABLE audit_events DROP CONSTRAINT audit_events_chained, DISABLE TRIGGER USER');
-  const linked = await client.query(`SELECT 1 FROM pg_proc WHERE proname = 'audit_insert_linked'`);
-  if (linked.rows.length)
-    await client.query(`
-      CREATE OR REPLACE FUNCTION audit_insert_linked(a text[], o uuid[], u uuid[], t uuid[], i text[], ua text[], r text[], m jsonb[]) RETURNS void
-        LANGUAGE sql AS $$
-          INSERT INTO audit_events (action, org_id, actor_user_id, actor_token_id, ip, user_agent, request_id, metadata)
-            SELECT * FROM unnest(a, o, u, t, i, ua, r, m)
-        $$`);
+  if (!rows.length) return null;
+  const check = (await client.query(`SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conname = 'audit_events_chained'`)).rows[0].def;
+  const linking = (await client.query(`SELECT pg_get_functiondef(oid) AS def FROM pg_proc WHERE proname = 'audit_insert_linked'`)).rows[0]?.def;
+  return {
+    async off() {
+      // Every trigger of the table (the link, its write-back and the key index that needs positions).
+      await client.query('ALTER TABLE audit_events DROP CONSTRAINT audit_events_chained, DISABLE TRIGGER USER');
+      if (linking)
+        await client.query(`
+          CREATE OR REPLACE FUNCTION audit_insert_linked(a text[], o uuid[], u uuid[], t uuid[], i text[], ua text[], r text[], m jsonb[]) RETURNS void
+            LANGUAGE sql AS $$
+              INSERT INTO audit_events (action, org_id, actor_user_id, actor_token_id, ip, user_agent, request_id, metadata)
+                SELECT * FROM unnest(a, o, u, t, i, ua, r, m)
+            $$`);
+    },
+    async on() {
+      if (linking) await client.query(linking);
+      await client.query(`ALTER TABLE audit_events ENABLE TRIGGER USER, ADD CONSTRAINT audit_events_chained ${check} NOT VALID`);
+    },
+  };
+}
+
+/** Audit rows without the hash chain from now on (auditChainSwitch). */
+export async function auditChainOff(client) {
+  await (await auditChainSwitch(client))?.off();
+}
+
+/** Bytes allocated so far by the server whose stdout is `stream` (run with --trace-gc-nvp): the sum of V8's `allocated=` (bytes since the previous collection). */
+export function allocationCounter(stream) {
+  const counter = { bytes: 0 };
+  let pending = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk) => {
+    const lines = (pending + chunk).split('\n');
+    pending = lines.pop();
+    for (const line of lines) {
+      const allocated = /\ballocated=(\d+)/.exec(line);
+      if (allocated) counter.bytes += Number(allocated[1]); // else a log line
+    }
+  });
+  return counter;
+}
+
+export const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/**
+ * One burst of pulls against a bench server (`bench`: startBenchServer's answer; `paths`: the pulls, one at
+ * random per request when several; `allocated`: its allocationCounter, if any). Throws on any non-2xx answer.
+ * Returns requests/s and, per pull, the server's and PostgreSQL's CPU µs and the KiB the server allocated.
+ */
+export async function pullBurst({ bench, paths, token, connections, duration, allocated }) {
+  const s0 = cpuMs(bench.server.pid);
+  const p0 = postgresCpuMs(bench.database.pid);
+  const a0 = allocated?.bytes ?? 0;
+  const r = await autocannon({
+    url: bench.base + paths[0],
+    connections,
+    duration,
+    headers: { authorization: `Bearer ${token}` },
+    ...(paths.length > 1 ? { requests: [{ setupRequest: (req) => ({ ...req, path: paths[Math.floor(Math.random() * paths.length)] }) }] } : {}),
+  });
+  if (r.non2xx || r.errors) throw new Error(`${r.non2xx} non-2xx answers, ${r.errors} errors`);
+  const n = r['2xx'];
+  return {
+    rps: r.requests.average,
+    server: ((cpuMs(bench.server.pid) - s0) * 1000) / n,
+    postgres: ((postgresCpuMs(bench.database.pid) - p0) * 1000) / n,
+    // V8 reports a collection's figures once it ran: the burst's last few MB (of hundreds) count in the next one.
+    kib: allocated ? (allocated.bytes - a0) / 1024 / n : NaN,
+  };
+}
+
+// Two-sided 95 % quantiles of Student's t for 1–30 degrees of freedom (then ~1.96).
+const T95 = [
+  12.71, 4.3, 3.18, 2.78, 2.57, 2.45, 2.36, 2.31, 2.26, 2.23, 2.2, 2.18, 2.16, 2.14, 2.13, 2.12, 2.11, 2.1, 2.09, 2.09, 2.08, 2.07, 2.07, 2.06, 2.06, 2.06,
+  2.05, 2.05, 2.05, 2.04,
+];
+
+/** Ratios of paired bursts: their median, mean and the 95 % confidence interval of the mean (t, n − 1 degrees of freedom). */
+export function ratioSummary(ratios) {
+  const n = ratios.length;
+  const mean = ratios.reduce((s, x) => s + x, 0) / n;
+  const sd = Math.sqrt(ratios.reduce((s, x) => s + (x - mean) ** 2, 0) / Math.max(1, n - 1));
+  const half = ((T95[n - 2] ?? 1.96) * sd) / Math.sqrt(n);
+  return { median: median(ratios), mean, low: mean - half, high: mean + half };
 }

@@ -20,10 +20,9 @@
  * other tree may be this one (`.`): `BENCH_B_CHAIN=off npm run bench:pull:ab -- .` measures what the chain
  * costs a pull, in the same alternating pairs.
  */
-import autocannon from 'autocannon';
 import path from 'node:path';
 import pg from 'pg';
-import { auditChainOff, cpuMs, postgresCpuMs, seedBenchProject, startBenchServer } from './bench-server.mjs';
+import { allocationCounter, auditChainOff, median, pullBurst, ratioSummary, seedBenchProject, startBenchServer } from './bench-server.mjs';
 
 const other = process.argv[2];
 if (!other) throw new Error('usage: npm run bench:pull:ab -- <path of another built secr tree>');
@@ -33,22 +32,6 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const SECRETS = Number(process.env.BENCH_SECRETS ?? 50);
 const ENVIRONMENTS = Number(process.env.BENCH_ENVIRONMENTS ?? 1);
 const nodeArgs = ['--max-semi-space-size=16', '--trace-gc-nvp'];
-
-/** Bytes allocated so far by the server whose stdout is `stream`: the sum of V8's `allocated=` (bytes since the previous collection). */
-function allocationCounter(stream) {
-  const counter = { bytes: 0 };
-  let pending = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk) => {
-    const lines = (pending + chunk).split('\n');
-    pending = lines.pop();
-    for (const line of lines) {
-      const allocated = /\ballocated=(\d+)/.exec(line);
-      if (allocated) counter.bytes += Number(allocated[1]); // else a log line
-    }
-  });
-  return counter;
-}
 
 const side = (name) => ({
   env: Object.fromEntries(
@@ -76,42 +59,22 @@ async function chainOff(url) {
     await db.end();
   }
 }
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
 try {
   for (const b of builds) {
     b.bench = await startBenchServer({ name: 'bench-ab', nodeArgs, root: b.root, env: { LOG_LEVEL: 'info', ...b.env }, stdout: 'pipe' });
     if (!b.chain) await chainOff(b.bench.database.url);
     b.allocated = allocationCounter(b.bench.server.stdout);
     const { token, paths } = await seedBenchProject(b.bench.base, SECRETS, ENVIRONMENTS);
-    b.url = `${b.bench.base}${paths[0]}`;
     b.paths = paths;
     b.token = token;
     b.bursts = [];
   }
   const burst = async (b, duration) => {
-    const s0 = cpuMs(b.bench.server.pid);
-    const p0 = postgresCpuMs(b.bench.database.pid);
-    const a0 = b.allocated.bytes;
-    const r = await autocannon({
-      url: b.url,
-      connections: CONNECTIONS,
-      duration,
-      headers: { authorization: `Bearer ${b.token}` },
-      ...(b.paths.length > 1 ? { requests: [{ setupRequest: (req) => ({ ...req, path: b.paths[Math.floor(Math.random() * b.paths.length)] }) }] } : {}),
-    });
-    if (r.non2xx || r.errors) throw new Error(`${b.label}: ${r.non2xx} non-2xx, ${r.errors} errors`);
-    const n = r['2xx'];
-    return {
-      rps: r.requests.average,
-      server: ((cpuMs(b.bench.server.pid) - s0) * 1000) / n,
-      postgres: ((postgresCpuMs(b.bench.database.pid) - p0) * 1000) / n,
-      // V8 reports a collection's figures once it ran: the burst's last few MB (of hundreds) count in the next one.
-      kib: (b.allocated.bytes - a0) / 1024 / n,
-    };
+    try {
+      return await pullBurst({ bench: b.bench, paths: b.paths, token: b.token, connections: CONNECTIONS, duration, allocated: b.allocated });
+    } catch (error) {
+      throw new Error(`${b.label}: ${error.message}`, { cause: error });
+    }
   };
   for (const b of builds) await burst(b, 3); // warm-up, not counted
   for (let i = 0; i < PAIRS; i++) {
@@ -134,8 +97,10 @@ try {
   const ratio = (f) => median(a.bursts.map((r, i) => f(r) / f(b.bursts[i])));
   console.log(
     `  ${a.label} / ${b.label}: requests/s ×${ratio((r) => r.rps).toFixed(3)}, server CPU per pull ×${ratio((r) => r.server).toFixed(3)}, ` +
-      `PostgreSQL CPU per pull ×${ratio((r) => r.postgres).toFixed(3)}, allocated per pull ×${ratio((r) => r.kib).toFixed(3)} (medians of the pairs' ratios)\n`,
+      `PostgreSQL CPU per pull ×${ratio((r) => r.postgres).toFixed(3)}, allocated per pull ×${ratio((r) => r.kib).toFixed(3)} (medians of the pairs' ratios)`,
   );
+  const rps = ratioSummary(a.bursts.map((r, i) => r.rps / b.bursts[i].rps));
+  console.log(`  requests/s ratio: mean ×${rps.mean.toFixed(3)}, 95 % confidence interval of the mean ×${rps.low.toFixed(3)}–×${rps.high.toFixed(3)}\n`);
 } finally {
   for (const b of builds) await b.bench?.stop();
 }
