@@ -184,9 +184,13 @@ export async function auditChainOff(client) {
   await (await auditChainSwitch(client))?.off();
 }
 
-/** Bytes allocated so far by the server whose stdout is `stream` (run with --trace-gc-nvp): the sum of V8's `allocated=` (bytes since the previous collection). */
+/**
+ * What the server whose stdout is `stream` (run with --trace-gc-nvp) allocated and collected so far: `bytes`, the sum
+ * of V8's `allocated=` (bytes since the previous collection), and `pauseMs`, the sum of its collections' `pause=`
+ * (time the main thread stood still for them).
+ */
 export function allocationCounter(stream) {
-  const counter = { bytes: 0 };
+  const counter = { bytes: 0, pauseMs: 0 };
   let pending = '';
   stream.setEncoding('utf8');
   stream.on('data', (chunk) => {
@@ -194,7 +198,9 @@ export function allocationCounter(stream) {
     pending = lines.pop();
     for (const line of lines) {
       const allocated = /\ballocated=(\d+)/.exec(line);
-      if (allocated) counter.bytes += Number(allocated[1]); // else a log line
+      if (!allocated) continue; // a log line
+      counter.bytes += Number(allocated[1]);
+      counter.pauseMs += Number(/\bpause=([\d.]+)/.exec(line)?.[1] ?? 0);
     }
   });
   return counter;
@@ -208,12 +214,14 @@ export const median = (xs) => {
 /**
  * One burst of pulls against a bench server (`bench`: startBenchServer's answer; `paths`: the pulls, one at
  * random per request when several; `allocated`: its allocationCounter, if any). Throws on any non-2xx answer.
- * Returns requests/s and, per pull, the server's and PostgreSQL's CPU µs and the KiB the server allocated.
+ * Returns requests/s and, per pull, the server's and PostgreSQL's CPU µs, the KiB the server allocated and the µs its main thread spent in
+ * garbage-collection pauses.
  */
 export async function pullBurst({ bench, paths, token, connections, duration, allocated }) {
   const s0 = cpuMs(bench.server.pid);
   const p0 = postgresCpuMs(bench.database.pid);
   const a0 = allocated?.bytes ?? 0;
+  const g0 = allocated?.pauseMs ?? 0;
   const r = await autocannon({
     url: bench.base + paths[0],
     connections,
@@ -229,6 +237,7 @@ export async function pullBurst({ bench, paths, token, connections, duration, al
     postgres: ((postgresCpuMs(bench.database.pid) - p0) * 1000) / n,
     // V8 reports a collection's figures once it ran: the burst's last few MB (of hundreds) count in the next one.
     kib: allocated ? (allocated.bytes - a0) / 1024 / n : NaN,
+    gc: allocated ? ((allocated.pauseMs - g0) * 1000) / n : NaN,
   };
 }
 

@@ -8,15 +8,16 @@
  * the same database and its same table, and meet the same background load. Two servers side by side
  * (`BENCH_B_CHAIN=off npm run bench:pull:ab -- .`) also differ in which one the kernel happens to favour:
  * an A/A run of that bench (both sides alike) scatters its pairs by ±10 %. Prints, per setting, the median
- * requests/s and CPU per pull (server, PostgreSQL), and the chain-on / chain-off ratio of neighbouring
- * bursts: median, mean and the 95 % confidence interval of the mean.
+ * requests/s, CPU per pull (server, PostgreSQL), KiB allocated and µs of GC pauses per pull (the server's
+ * V8 trace), and the chain-on / chain-off ratio of neighbouring bursts: median, mean and the 95 % confidence
+ * interval of the mean.
  *
  * Options (environment): BENCH_PAIRS (16), BENCH_BURST (4 s), BENCH_CONNECTIONS (32), BENCH_SECRETS (50),
  * BENCH_ENVIRONMENTS (1; N spreads the pulls over N environments).
  */
 import os from 'node:os';
 import pg from 'pg';
-import { auditChainSwitch, median, pullBurst, ratioSummary, seedBenchProject, startBenchServer } from './bench-server.mjs';
+import { allocationCounter, auditChainSwitch, median, pullBurst, ratioSummary, seedBenchProject, startBenchServer } from './bench-server.mjs';
 
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 16);
 const BURST = Number(process.env.BENCH_BURST ?? 4);
@@ -24,7 +25,13 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const SECRETS = Number(process.env.BENCH_SECRETS ?? 50);
 const ENVIRONMENTS = Number(process.env.BENCH_ENVIRONMENTS ?? 1);
 
-const bench = await startBenchServer({ name: 'bench-chain', nodeArgs: ['--max-semi-space-size=16'], env: { LOG_LEVEL: 'info' } });
+const bench = await startBenchServer({
+  name: 'bench-chain',
+  nodeArgs: ['--max-semi-space-size=16', '--trace-gc-nvp'],
+  env: { LOG_LEVEL: 'info' },
+  stdout: 'pipe',
+});
+const allocated = allocationCounter(bench.server.stdout);
 const db = new pg.Client({ connectionString: bench.database.url });
 try {
   await db.connect();
@@ -36,7 +43,7 @@ try {
   const burst = async (setting, duration) => {
     if (setting !== current) await chain[setting]();
     current = setting;
-    return pullBurst({ bench, paths, token, connections: CONNECTIONS, duration });
+    return pullBurst({ bench, paths, token, connections: CONNECTIONS, duration, allocated });
   };
   await burst('on', 3); // warm-up, not counted
   await burst('off', 3);
@@ -52,7 +59,7 @@ try {
   for (const [name, s] of Object.entries(settings)) {
     const m = (f) => median(s.bursts.map(f)).toFixed(0);
     console.log(
-      `  chain ${name.padEnd(3)}  ${m((r) => r.rps).padStart(6)} req/s (median)   server ${m((r) => r.server)} µs CPU/pull   PostgreSQL ${m((r) => r.postgres)} µs CPU/pull`,
+      `  chain ${name.padEnd(3)}  ${m((r) => r.rps).padStart(6)} req/s (median)   server ${m((r) => r.server)} µs CPU/pull   PostgreSQL ${m((r) => r.postgres)} µs CPU/pull   allocated ${m((r) => r.kib)} KiB/pull   GC pauses ${m((r) => r.gc)} µs/pull`,
     );
   }
   const ratio = (f) => ratioSummary(settings.on.bursts.map((r, i) => f(r) / f(settings.off.bursts[i])));
@@ -60,6 +67,7 @@ try {
   const rps = ratio((r) => r.rps);
   console.log(`  on / off     requests/s ${show(rps)}`);
   console.log(`               CPU per pull: server ${show(ratio((r) => r.server))}, PostgreSQL ${show(ratio((r) => r.postgres))}`);
+  console.log(`               server's GC pauses per pull ${show(ratio((r) => r.gc))}`);
   const rows = (
     await db.query(`SELECT count(chain_seq)::int AS linked, (count(*) - count(chain_seq))::int AS unlinked FROM audit_events WHERE action = 'secret.read'`)
   ).rows[0];
