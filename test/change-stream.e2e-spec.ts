@@ -189,6 +189,27 @@ describe('change stream', () => {
     expect((await SseStream.open(b.baseUrl, eventsPath(project, 'development'), { token })).stream).toBeDefined();
     streams.at(-1)?.close();
   });
+
+  it('counts a stream against the limits from its first check: twenty concurrent opens with one token get 3, and a closed one frees its slot', async () => {
+    const project = await createProject(a, owner, org);
+    const { token } = await createToken(a, owner, { access: 'read', orgId: org.id });
+    const path = eventsPath(project, 'development');
+    const results = await Promise.all(Array.from({ length: 20 }, () => SseStream.open(a.baseUrl, path, { token })));
+    const opened = results.flatMap((r) => (r.stream ? [r.stream] : []));
+    streams.push(...opened);
+    expect(opened).toHaveLength(3);
+    expect(results.filter((r) => r.status === 429)).toHaveLength(17);
+    opened[0].close();
+    // The server sees the close when the socket ends: poll until the freed slot is given to a new stream.
+    const deadline = Date.now() + 5000;
+    let again = await SseStream.open(a.baseUrl, path, { token });
+    while (!again.stream && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      again = await SseStream.open(a.baseUrl, path, { token });
+    }
+    expect(again.stream).toBeDefined();
+    streams.push(again.stream!);
+  });
 });
 
 describe('conditional pulls', () => {

@@ -45,7 +45,10 @@ interface Watcher {
 export class ChangeStreams implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(ChangeStreams.name);
   private readonly watchers = new Set<Watcher>();
+  /** Open streams per token or session, counting those still opening. */
   private readonly perCredential = new Map<string, number>();
+  /** Streams past the limit checks whose replay is still being read. */
+  private opening = 0;
   private heartbeat?: NodeJS.Timeout;
   private recheck?: NodeJS.Timeout;
   private rechecking = false;
@@ -85,10 +88,14 @@ export class ChangeStreams implements OnModuleInit, OnModuleDestroy {
   async open(reply: FastifyReply, target: VaultTarget, actor: Actor, lastEventId: string | undefined): Promise<void> {
     const credential = actor.token ? `t:${actor.token.id}` : `s:${actor.sessionId}`;
     const { maxPerInstance, maxPerCredential } = this.config.streams;
-    if (this.watchers.size >= maxPerInstance) throw new RateLimitedError('This server has as many open change streams as it allows; try again later', 5);
+    // The slot is taken before the first await, so that concurrent opens cannot all pass the checks.
+    if (this.watchers.size + this.opening >= maxPerInstance)
+      throw new RateLimitedError('This server has as many open change streams as it allows; try again later', 5);
     if ((this.perCredential.get(credential) ?? 0) >= maxPerCredential) {
       throw new RateLimitedError(`At most ${maxPerCredential} change streams may be open per token or session`, 5);
     }
+    this.opening++;
+    this.perCredential.set(credential, (this.perCredential.get(credential) ?? 0) + 1);
     const watcher: Watcher = {
       res: reply.raw,
       target,
@@ -108,10 +115,19 @@ export class ChangeStreams implements OnModuleInit, OnModuleDestroy {
       start = await this.startOf(watcher, lastEventId);
     } catch (error) {
       watcher.unsubscribe();
+      this.opening--;
+      this.releaseCredential(credential);
       throw error;
     }
+    this.opening--;
     reply.hijack();
     const res = reply.raw;
+    if (res.destroyed) {
+      // The client left while the replay was read: its 'close' has passed, nothing is left to count.
+      watcher.unsubscribe();
+      this.releaseCredential(credential);
+      return;
+    }
     res.writeHead(200, {
       ...(reply.getHeaders() as Record<string, string>),
       'content-type': 'text/event-stream; charset=utf-8',
@@ -121,7 +137,6 @@ export class ChangeStreams implements OnModuleInit, OnModuleDestroy {
     });
     res.socket?.setNoDelay(true);
     this.watchers.add(watcher);
-    this.perCredential.set(credential, (this.perCredential.get(credential) ?? 0) + 1);
     res.once('close', () => this.close(watcher, null));
     this.write(watcher, `retry: ${RETRY_MS}\n${start}`);
     watcher.ready = true;
@@ -231,15 +246,19 @@ export class ChangeStreams implements OnModuleInit, OnModuleDestroy {
   }
 
   /** Ends a stream; with a reason, tells the client first why (it should not reconnect with the same credential). */
+  private releaseCredential(credential: string): void {
+    const n = (this.perCredential.get(credential) ?? 1) - 1;
+    if (n > 0) this.perCredential.set(credential, n);
+    else this.perCredential.delete(credential);
+  }
+
   private close(w: Watcher, reason: string | null): void {
     if (w.closed) return;
     if (reason && !w.res.writableEnded) w.res.write(frame('closed', null, { reason }));
     w.closed = true;
     w.unsubscribe();
     this.watchers.delete(w);
-    const n = (this.perCredential.get(w.credential) ?? 1) - 1;
-    if (n > 0) this.perCredential.set(w.credential, n);
-    else this.perCredential.delete(w.credential);
+    this.releaseCredential(w.credential);
     if (!w.res.writableEnded) w.res.end();
     if (reason === null && w.res.writableLength > 0) w.res.destroy();
   }
