@@ -42,6 +42,14 @@ describe('login abuse limits', () => {
       expect((await ctx.api.post('/v1/auth/login', { email: user.email, password: user.password })).status).toBe(200);
     });
 
+    it('lets no more than 5 concurrent wrong passwords be tried before the lock-out', async () => {
+      const user = await registerUser(ctx.api, 'burst');
+      const answers = await Promise.all(Array.from({ length: 20 }, () => ctx.api.post('/v1/auth/login', { email: user.email, password: WRONG })));
+      expect(answers.filter((r) => r.status === 401)).toHaveLength(5);
+      expect(answers.filter((r) => r.status === 429)).toHaveLength(15);
+      expect((await ctx.api.post('/v1/auth/login', { email: user.email, password: user.password })).status).toBe(429);
+    });
+
     it('locks unknown addresses the same way, so a lock-out reveals no account', async () => {
       const email = 'nobody-at-all@example.com';
       for (let i = 0; i < 5; i++) await ctx.api.post('/v1/auth/login', { email, password: WRONG });

@@ -31,17 +31,20 @@ export class RateLimiter {
 
   /**
    * Counts a failure; when the count reaches `limit` the key is locked for `lockSeconds` from now.
+   * Returns the count with this failure and the seconds until the window (or the lock) runs out.
    */
-  async recordFailure(key: string, limit: number, lockSeconds: number): Promise<void> {
-    await this.db.query(
+  async recordFailure(key: string, limit: number, lockSeconds: number): Promise<RateLimitState> {
+    const [row] = await this.db.query(
       `INSERT INTO rate_limit_buckets AS b (key, count, reset_at)
        VALUES ($1, 1, now() + make_interval(secs => $3))
        ON CONFLICT (key) DO UPDATE SET
          count    = CASE WHEN b.reset_at <= now() THEN 1 ELSE b.count + 1 END,
          reset_at = CASE WHEN b.reset_at <= now() OR b.count + 1 >= $2 THEN now() + make_interval(secs => $3)
-                         ELSE b.reset_at END`,
+                         ELSE b.reset_at END
+       RETURNING count, extract(epoch FROM reset_at - now())::float8 AS retry_after`,
       [key, limit, lockSeconds],
     );
+    return { count: row.count, retryAfterSeconds: Math.max(1, Math.ceil(row.retry_after)) };
   }
 
   /** Seconds until `key` may be used again, or 0 when it is under `limit`. */

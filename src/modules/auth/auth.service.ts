@@ -106,6 +106,10 @@ export class AuthService {
     const failuresKey = loginFailuresKey(dto.email);
     const lockedFor = await this.limiter.lockedFor(failuresKey, rules.lockoutFailures);
     if (lockedFor > 0) throw new AccountLockedError(lockedFor);
+    // The attempt counts as a failure until the password is proven (a success clears the count), so
+    // concurrent guesses cannot all pass the check above before any of them is counted.
+    const attempt = await this.limiter.recordFailure(failuresKey, rules.lockoutFailures, rules.lockoutSeconds);
+    if (attempt.count > rules.lockoutFailures) throw new AccountLockedError(attempt.retryAfterSeconds);
 
     const user = await this.users.withPasswordHash({ email: dto.email });
     const valid = user
@@ -113,7 +117,6 @@ export class AuthService {
       : (await burnPasswordVerification(dto.password, this.config.passwordHashCost), false);
 
     if (!user || !valid) {
-      await this.limiter.recordFailure(failuresKey, rules.lockoutFailures, rules.lockoutSeconds);
       if (user) {
         await this.audit.record(this.db.manager, { action: 'auth.login_failed', actor: { userId: user.id }, meta });
       }
