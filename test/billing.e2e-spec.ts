@@ -347,3 +347,50 @@ describe('billing without Stripe configured', () => {
     expect(hook.body.code).toBe('billing_not_configured');
   });
 });
+
+describe('billing when Stripe does not answer', () => {
+  let ctx: TestContext;
+  let fake: FakeStripe;
+  beforeAll(async () => {
+    fake = await new FakeStripe().start();
+    ctx = await startTestContext({
+      DEFAULT_PLAN: 'free',
+      STRIPE_SECRET_KEY: 'sk_test_secr',
+      STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      STRIPE_PRICE_PRO: PRICE_PRO,
+      STRIPE_PRICE_TEAM: PRICE_TEAM,
+      STRIPE_API_URL: fake.url,
+      STRIPE_TIMEOUT_MS: '300',
+    });
+  });
+  afterAll(async () => {
+    await ctx.close();
+    await fake.close();
+  });
+
+  it('answers 503 billing_unavailable when Stripe stalls past STRIPE_TIMEOUT_MS, keeps nothing, and works once Stripe answers', async () => {
+    const owner = await registerUser(ctx.api, 'stalled');
+    const org = await createOrg(ctx.api, owner, 'Stalled');
+    const held = fake.hold('/v1/customers');
+    const res = await ctx.api.post(`/v1/billing/${org.id}/checkout`, { plan: 'pro' }, { session: owner.session });
+    expect({ status: res.status, code: res.body.code }).toEqual({ status: 503, code: 'billing_unavailable' });
+    expect(res.text).not.toContain('sk_test_secr');
+    await held.arrived;
+    held.release();
+    expect((await ctx.db.query('SELECT stripe_customer_id FROM orgs WHERE id = $1', [org.id])).rows[0].stripe_customer_id).toBeNull();
+    // The org's row lock went with the failed call: the next checkout creates the customer.
+    const again = await ctx.api.post(`/v1/billing/${org.id}/checkout`, { plan: 'pro' }, { session: owner.session });
+    expect(again.status).toBe(200);
+  });
+
+  it('answers 503 billing_unavailable, not 500, when Stripe answers with an error of its own', async () => {
+    const owner = await registerUser(ctx.api, 'refused');
+    const org = await createOrg(ctx.api, owner, 'Refused');
+    fake.failNext('/v1/checkout/sessions', 500);
+    const res = await ctx.api.post(`/v1/billing/${org.id}/checkout`, { plan: 'pro' }, { session: owner.session });
+    expect({ status: res.status, code: res.body.code }).toEqual({ status: 503, code: 'billing_unavailable' });
+    fake.failNext('/v1/billing_portal/sessions', 502);
+    const portal = await ctx.api.post(`/v1/billing/${org.id}/portal`, undefined, { session: owner.session });
+    expect({ status: portal.status, code: portal.body.code }).toEqual({ status: 503, code: 'billing_unavailable' });
+  });
+});

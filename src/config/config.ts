@@ -153,6 +153,7 @@ const envSchema = z.object({
   STRIPE_PRICE_PRO: z.string().min(1).optional(),
   STRIPE_PRICE_TEAM: z.string().min(1).optional(),
   STRIPE_API_URL: z.url().optional(),
+  STRIPE_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
   SECR_ADMIN_EMAILS: z
     .string()
     .transform((v) =>
@@ -325,6 +326,8 @@ export interface AppConfig {
     readonly priceTeam: string | undefined;
     /** Another Stripe API base URL (tests, stripe-mock); `undefined` = api.stripe.com. */
     readonly apiUrl: string | undefined;
+    /** How long one call to Stripe may take before billing answers 503 `billing_unavailable`. */
+    readonly timeoutMs: number;
   };
 }
 
@@ -502,6 +505,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       pricePro: e.STRIPE_PRICE_PRO,
       priceTeam: e.STRIPE_PRICE_TEAM,
       apiUrl: e.STRIPE_API_URL,
+      timeoutMs: e.STRIPE_TIMEOUT_MS,
     }),
   });
 }

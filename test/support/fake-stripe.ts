@@ -29,6 +29,13 @@ export class FakeStripe {
     return { arrived: arrival, release };
   }
 
+  private failures = new Map<string, number>();
+
+  /** Answers the next request to `path` with `status` and a Stripe API error, as a failing Stripe would. */
+  failNext(path: string, status: number): void {
+    this.failures.set(path, status);
+  }
+
   get url(): string {
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
@@ -47,7 +54,11 @@ export class FakeStripe {
           hold.arrived();
           await hold.released;
         }
-        const [status, body] = this.answer(req.method ?? '', path, form);
+        const failure = this.failures.get(path);
+        this.failures.delete(path);
+        const [status, body] = failure
+          ? [failure, { error: { type: 'api_error', message: 'An unknown error occurred (fake Stripe)' } }]
+          : this.answer(req.method ?? '', path, form);
         res.writeHead(status, { 'content-type': 'application/json', 'request-id': `req_${++this.seq}` });
         res.end(JSON.stringify(body));
       });

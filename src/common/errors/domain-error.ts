@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'slow_down'
   | 'service_unavailable'
   | 'billing_not_configured'
+  | 'billing_unavailable'
   | 'internal_error';
 
 export interface FieldError {

@@ -40,6 +40,7 @@ export class ErrorResponseDto {
       'slow_down',
       'service_unavailable',
       'billing_not_configured',
+      'billing_unavailable',
       'internal_error',
     ],
   })

@@ -13,7 +13,7 @@ import { OrgsRepository, type OrgStripeRow } from '../orgs/orgs.repository.js';
 import { ProjectsRepository } from '../projects/projects.repository.js';
 import { WebhooksRepository } from '../webhooks/webhooks.repository.js';
 import type { BillingStatusDto, BillingUrlDto, PaidPlan, WebhookReceivedDto } from './billing.dto.js';
-import { BillingNotConfiguredError } from './billing.errors.js';
+import { BillingNotConfiguredError, BillingUnavailableError, stripeErrorType } from './billing.errors.js';
 
 /** Seconds a signed webhook stays acceptable (Stripe's default): older timestamps are replays. */
 export const WEBHOOK_TOLERANCE_SECONDS = 300;
@@ -116,16 +116,18 @@ export class BillingService {
     const stripe = await this.requireStripe();
     const customer = await this.customerFor(stripe, orgId);
     const base = this.config.publicUrl;
-    const session = await stripe.checkout.sessions.create({
-      mode: 'subscription',
-      customer,
-      client_reference_id: orgId,
-      line_items: [{ price, quantity: 1 }],
-      metadata: { orgId, plan },
-      subscription_data: { metadata: { orgId, plan } },
-      success_url: `${base}/billing/success?session_id={CHECKOUT_SESSION_ID}`,
-      cancel_url: `${base}/billing/cancel`,
-    });
+    const session = await callStripe(() =>
+      stripe.checkout.sessions.create({
+        mode: 'subscription',
+        customer,
+        client_reference_id: orgId,
+        line_items: [{ price, quantity: 1 }],
+        metadata: { orgId, plan },
+        subscription_data: { metadata: { orgId, plan } },
+        success_url: `${base}/billing/success?session_id={CHECKOUT_SESSION_ID}`,
+        cancel_url: `${base}/billing/cancel`,
+      }),
+    );
     if (!session.url) throw new BadRequestError('Stripe returned a checkout session without a URL');
     return { url: session.url };
   }
@@ -133,7 +135,7 @@ export class BillingService {
   async portal(orgId: string): Promise<BillingUrlDto> {
     const stripe = await this.requireStripe();
     const customer = await this.customerFor(stripe, orgId);
-    const session = await stripe.billingPortal.sessions.create({ customer, return_url: `${this.config.publicUrl}/billing` });
+    const session = await callStripe(() => stripe.billingPortal.sessions.create({ customer, return_url: `${this.config.publicUrl}/billing` }));
     return { url: session.url };
   }
 
@@ -241,10 +243,18 @@ export class BillingService {
     const { secretKey, apiUrl } = this.config.stripe;
     if (!secretKey) throw new BillingNotConfiguredError();
     this.stripe ??= loadStripe().then((StripeClient) => {
-      if (!apiUrl) return new StripeClient(secretKey);
+      // Bounded well inside the database's idle-in-transaction limit: customerFor holds the org's row lock across the call.
+      const timeout = this.config.stripe.timeoutMs;
+      if (!apiUrl) return new StripeClient(secretKey, { timeout });
       const url = new URL(apiUrl);
       const protocol = url.protocol === 'http:' ? 'http' : 'https';
-      return new StripeClient(secretKey, { host: url.hostname, port: Number(url.port || (protocol === 'http' ? 80 : 443)), protocol, maxNetworkRetries: 0 });
+      return new StripeClient(secretKey, {
+        host: url.hostname,
+        port: Number(url.port || (protocol === 'http' ? 80 : 443)),
+        protocol,
+        maxNetworkRetries: 0,
+        timeout,
+      });
     });
     return this.stripe;
   }
@@ -266,13 +276,23 @@ export class BillingService {
       const org = await this.orgs.lockCustomer(em, orgId);
       if (!org) throw new NotFoundError('Organization not found');
       if (org.stripe_customer_id) return org.stripe_customer_id;
-      const customer = await stripe.customers.create(
-        { name: org.name, metadata: { orgId, orgSlug: org.slug } },
-        { idempotencyKey: `secr-org-customer-${orgId}` },
+      const customer = await callStripe(() =>
+        stripe.customers.create({ name: org.name, metadata: { orgId, orgSlug: org.slug } }, { idempotencyKey: `secr-org-customer-${orgId}` }),
       );
       await this.orgs.setCustomer(em, orgId, customer.id);
       return customer.id;
     });
+  }
+}
+
+/** A call to Stripe whose failure (time-out, connection, Stripe's own error) answers 503 `billing_unavailable`, not 500. */
+async function callStripe<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    const type = stripeErrorType(error);
+    if (type) throw new BillingUnavailableError(type);
+    throw error;
   }
 }
 
