@@ -1168,7 +1168,7 @@ export interface components {
              * @example not_found
              * @enum {string}
              */
-            code: "bad_request" | "validation_failed" | "unauthorized" | "forbidden" | "not_found" | "conflict" | "payload_too_large" | "unsupported_media_type" | "plan_limit_exceeded" | "rate_limited" | "slow_down" | "service_unavailable" | "billing_not_configured" | "internal_error";
+            code: "bad_request" | "validation_failed" | "unauthorized" | "forbidden" | "not_found" | "conflict" | "payload_too_large" | "unsupported_media_type" | "plan_limit_exceeded" | "rate_limited" | "slow_down" | "service_unavailable" | "billing_not_configured" | "billing_unavailable" | "internal_error";
             /** @example Environment 'qa' not found */
             message: string;
             /** @example 6f1c0d1e-7f0b-4c39-9b43-0f1f5b0a2f55 */
