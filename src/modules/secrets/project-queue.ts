@@ -29,11 +29,6 @@ export class ProjectQueue {
     }
   }
 
-  /** The number of projects with a task queued or running (tests). */
-  get size(): number {
-    return this.tails.size;
-  }
-
   private async waitFor(turn: Promise<void>): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_, reject) => {
