@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { LEGACY_PASSWORD, PASSWORD_FILE, startEmbeddedPostgres, type EmbeddedDatabase } from '../src/database/embedded-postgres.js';
-import { freePort, launchServer, waitForOutput, type ServerProcess } from './support/server-process.js';
+import { freePort, launchServer, onFreePort, waitForOutput, type ServerProcess } from './support/server-process.js';
 
 /**
  * Issue #11: the embedded PostgreSQL had a fixed superuser password on loopback TCP, and inherited the
@@ -44,7 +44,9 @@ describe('the embedded PostgreSQL', () => {
     return dir;
   };
   const start = async (dataDir: string, port?: number) => {
-    const server = await startEmbeddedPostgres({ dataDir, port: port ?? (await freePort()), database: 'secr' });
+    const server = port
+      ? await startEmbeddedPostgres({ dataDir, port, database: 'secr' })
+      : await onFreePort((free) => startEmbeddedPostgres({ dataDir, port: free, database: 'secr' }));
     servers.push(server);
     return server;
   };

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createTeam, type OrgWithTeam } from './factories/accounts.js';
+import { createOrg, createTeam, registerUser, type OrgWithTeam } from './factories/accounts.js';
 import { createProject, createVaultToken, secretsPath, seedSecrets, setSecret, type TestProject } from './factories/vault.js';
 import type { Credentials, RequestOptions } from './support/http.js';
 import { startTestContext, type TestContext } from './support/test-app.js';
@@ -167,14 +167,17 @@ describe('secret references', () => {
 
   it('two writes racing to close a cycle, in one environment or across two: one of each pair is refused, and no cycle is stored', async () => {
     const p = await createProject(ctx.api, team.owner, team.org);
+    // Each pair's halves go to two instances: an instance queues its own writes of references to a
+    // project (SecretWriter), so only the database's reference lock orders writes of two instances.
+    const other = (await ctx.startInstance()).http;
     for (let r = 0; r < 12; r++) {
       const [a, b, x, y] = await Promise.all([
         // Same environment, different keys (their key locks do not order them).
         ctx.api.put(path(p, 'development'), { key: `A${r}`, value: `\${B${r}}` }, as),
-        ctx.api.put(path(p, 'development'), { key: `B${r}`, value: `\${A${r}}` }, as),
+        other.put(path(p, 'development'), { key: `B${r}`, value: `\${A${r}}` }, as),
         // Two environments.
         ctx.api.put(path(p, 'development'), { key: `X${r}`, value: `\${staging.Y${r}}` }, as),
-        ctx.api.put(path(p, 'staging'), { key: `Y${r}`, value: `\${development.X${r}}` }, as),
+        other.put(path(p, 'staging'), { key: `Y${r}`, value: `\${development.X${r}}` }, as),
       ]);
       expect([a.status, b.status].sort()).toEqual([200, 400]);
       expect([x.status, y.status].sort()).toEqual([200, 400]);
@@ -187,6 +190,25 @@ describe('secret references', () => {
       expect([`development.A${r}`, `development.B${r}`].filter((k) => stored.includes(k))).toHaveLength(1);
       expect([`development.X${r}`, `staging.Y${r}`].filter((k) => stored.includes(k))).toHaveLength(1);
     }
+  });
+
+  it.concurrent('takes a dozen concurrent writes of references to one project, queued in the app rather than on a database lock', async () => {
+    // An instance on which any wait for a database lock fails at once (503): a write that queued for the
+    // project's reference lock inside PostgreSQL, holding a pooled connection meanwhile, would fail there.
+    const strict = (await ctx.startInstance({ DATABASE_LOCK_TIMEOUT_MS: '1' })).http;
+    const owner = await registerUser(ctx.api, 'burst');
+    const org = await createOrg(ctx.api, owner);
+    const p = await createProject(ctx.api, owner, org);
+    const by = { session: owner.session };
+    await seedSecrets(ctx.api, by, org, p, 'staging', { HOST: 'db.staging' });
+    const writes = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        strict.put(secretsPath(org, p, 'development'), { key: `URL${i}`, value: `postgres://\${staging.HOST}/\${NAME${i}:-db${i}}` }, by),
+      ),
+    );
+    expect(writes.map((res) => res.status)).toEqual(Array(12).fill(200));
+    const pulled = await ctx.api.get(secretsPath(org, p, 'development'), by);
+    expect(valuesOf(pulled.body)).toEqual(Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`URL${i}`, `postgres://db.staging/db${i}`])));
   });
 
   it.concurrent('refuses a reference cycle at write time (set and bulk import) with a 400 naming the chain, changing nothing', async () => {

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Iterator, Tuple
 
 import httpx
 import pytest
@@ -33,6 +33,10 @@ class Live:
 
     def create_project(self) -> str:
         """A fresh project (development, staging, production) in the org: every test gets its own."""
+        return self.create_project_with_id()[0]
+
+    def create_project_with_id(self) -> Tuple[str, str]:
+        """create_project(), with the project's id: (slug, id)."""
         slug = f"py-{secrets.token_hex(4)}"
         res = httpx.post(
             f"{self.api_url}/v1/projects/{self.org_id}",
@@ -41,7 +45,7 @@ class Live:
             timeout=30,
         )
         assert res.status_code == 201, f"creating a project failed: {res.status_code} {res.text}"
-        return slug
+        return slug, str(res.json()["id"])
 
 
 NAMES = ("SECR_TEST_API_URL", "SECR_TEST_TOKEN", "SECR_TEST_READ_TOKEN", "SECR_TEST_ORG", "SECR_TEST_ORG_ID")

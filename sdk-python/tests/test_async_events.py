@@ -114,6 +114,45 @@ def test_async_events_end_when_stop_is_set_while_waiting_to_reconnect() -> None:
     asyncio.run(main())
 
 
+def test_async_events_end_when_a_stop_event_of_another_loop_is_set_while_waiting_to_reconnect() -> None:
+    # Python 3.9 binds an asyncio.Event to the loop current when it is made (one made before asyncio.run()
+    # belongs to another loop); 3.10+ binds it to the first loop that waits on it. Either way its wait()
+    # fails in this loop ("attached to" / "bound to a different event loop"): the stream must still stop.
+    other = asyncio.new_event_loop()
+
+    async def made_and_waited_on_there() -> asyncio.Event:
+        event = asyncio.Event()
+        try:
+            await asyncio.wait_for(event.wait(), 0.001)
+        except asyncio.TimeoutError:
+            pass
+        return event
+
+    try:
+        stop = other.run_until_complete(made_and_waited_on_there())
+    finally:
+        other.close()
+
+    def unavailable(h: BaseHTTPRequestHandler) -> None:
+        send_json(h, 503, {"statusCode": 503, "message": "down for maintenance"}, {"retry-after": "120"})
+
+    async def main() -> None:
+        with http_server(unavailable) as server:
+
+            async def watch() -> List[ChangeEvent]:
+                async with AsyncSecrClient(token="secr_tok_x", api_url=url_of(server), timeout=10) as watcher:
+                    # After the 503 it waits 120 s (Retry-After, within reconnect_max) unless stopped.
+                    return [e async for e in watcher.events("o", "p", "dev", stop=stop, reconnect_min=60, reconnect_max=300)]
+
+            task = asyncio.ensure_future(watch())
+            await until(lambda: len(server.requests) == 1, "asked once")
+            stop.set()
+            assert await bounded(task) == []
+            assert len(server.requests) == 1
+
+    asyncio.run(main())
+
+
 def test_async_events_retry_a_429_within_reconnect_max_resume_with_last_event_id_and_end_after_closed() -> None:
     def stream(h: BaseHTTPRequestHandler) -> None:
         asked = len(server.requests)

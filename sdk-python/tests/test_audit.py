@@ -10,19 +10,22 @@ from conftest import Live
 from secr import AuditPage, AuditVerification, SecrApiError, SecrClient
 
 
-def test_query_audit_pages_by_cursor_and_filters(client: SecrClient, live: Live, project: str) -> None:
+def test_query_audit_pages_by_cursor_and_filters(client: SecrClient, live: Live) -> None:
+    # The org outlives this run (the harness's server may run the suite more than once): every query is
+    # scoped to this test's own project, so rows of earlier runs are never counted.
+    project, project_id = live.create_project_with_id()
     client.bulk_set_secrets(live.org, project, "dev", [{"key": "AUDIT_A", "value": "a-value"}, {"key": "AUDIT_B", "value": "b"}])
     client.set_secret(live.org, project, "dev", "AUDIT_A", "a-value-2")
-    page = client.query_audit(live.org_id, key="AUDIT_A", limit=1)
+    page = client.query_audit(live.org_id, project_id=project_id, key="AUDIT_A", limit=1)
     assert isinstance(page, AuditPage)
     assert [e.action for e in page.events] == ["secret.updated"]
     assert page.pagination is not None and page.pagination.total == 2
     assert page.cursors.before is not None
-    older = client.query_audit(live.org_id, key="AUDIT_A", limit=1, before=page.cursors.before)
+    older = client.query_audit(live.org_id, project_id=project_id, key="AUDIT_A", limit=1, before=page.cursors.before)
     assert [e.action for e in older.events] == ["secret.bulk_set"]
     assert older.pagination is None and older.cursors.before is None
     assert "a-value" not in repr(older)
-    project_id = older.events[0].metadata["projectId"]
+    assert older.events[0].metadata["projectId"] == project_id
     by_project = client.query_audit(live.org_id, project_id=project_id, action="secret.updated")
     assert [e.metadata["key"] for e in by_project.events] == ["AUDIT_A"]
     now = datetime.now(timezone.utc)

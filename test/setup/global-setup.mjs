@@ -22,8 +22,7 @@ export const APP_HOSTS_ENV = 'SECR_TEST_APP_HOSTS';
  */
 export default async function globalSetup(globalConfig) {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'secr-test-'));
-  const port = await freePort();
-  const server = await startEmbeddedPostgres({ dataDir, port, database: TEMPLATE_DB });
+  const server = await startOnFreePort((port) => startEmbeddedPostgres({ dataDir, port, database: TEMPLATE_DB }));
   const admin = new pg.Client({ connectionString: server.url.replace(`/${TEMPLATE_DB}`, '/postgres') });
   await admin.connect();
   // A throw-away cluster: no flush to disk on every commit and every CREATE DATABASE (each test file
@@ -75,6 +74,20 @@ function startAppHost() {
       resolve({ child, url: `http://127.0.0.1:${port}` });
     });
   });
+}
+
+/**
+ * Starts the cluster on a free port, and on another one while PostgreSQL fails to bind it because it was
+ * taken between freePort and the bind (by an outgoing connection of any process here): up to five ports.
+ */
+async function startOnFreePort(start) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start(await freePort());
+    } catch (error) {
+      if (attempt >= 5 || !/address already in use/i.test(String(error?.message))) throw error;
+    }
+  }
 }
 
 function freePort() {

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { runMigrations } from '../../src/database/data-source.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/database/embedded-postgres.js';
-import { freePort } from './server-process.js';
+import { onFreePort } from './server-process.js';
 
 /**
  * An embedded PostgreSQL of a test's own (not the shared test cluster), for tests that stop, pause or
@@ -25,12 +25,14 @@ export interface OwnPostgres {
 
 export async function startOwnPostgres(database = 'secr', migrate = true): Promise<OwnPostgres> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'secr-own-pg-'));
-  const port = await freePort();
+  // Another port if the one chosen was taken before PostgreSQL bound it (a restart keeps the port it has).
+  let port = 0;
+  const server = await onFreePort((free) => startEmbeddedPostgres({ dataDir, port: (port = free), database }));
   const start = () => startEmbeddedPostgres({ dataDir, port, database });
   const own: OwnPostgres = {
     dataDir,
     port,
-    server: await start(),
+    server,
     get url() {
       return own.server.url;
     },

@@ -1,5 +1,6 @@
 import { afterAll } from '@jest/globals';
 import { ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -93,7 +94,49 @@ export function waitForOutput(server: ServerProcess, text: string, timeoutMs = 6
   });
 }
 
-export function freePort(): Promise<number> {
+/**
+ * A port free on 127.0.0.1 now, for a process a test starts later (a server, a PostgreSQL). Taken below
+ * the kernel's ephemeral range when it can be read: a port the kernel handed out (listen on port 0) and
+ * that was closed again is the next one it may give an outgoing connection of any process here (the
+ * suite opens thousands), and PostgreSQL or the server, binding it a moment later, then failed with
+ * "address already in use". Ports of that range are never given out so; this process hands out each
+ * port once, and a test that starts a PostgreSQL retries on another port anyway (onFreePort).
+ */
+export async function freePort(): Promise<number> {
+  const range = portsOutsideEphemeralRange();
+  for (let attempt = 0; range && attempt < 50; attempt++) {
+    const port = range.from + Math.floor(Math.random() * (range.to - range.from + 1));
+    if (!handedOut.has(port) && (await bindable(port))) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  return kernelPort();
+}
+
+/** Ports freePort gave in this process. */
+const handedOut = new Set<number>();
+
+/** Up to 16384 ports just below the kernel's ephemeral range (Linux), or null where it cannot be read. */
+function portsOutsideEphemeralRange(): { from: number; to: number } | null {
+  try {
+    const [low] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    const from = Math.max(1024, low - 16_384);
+    return Number.isInteger(low) && low - 1 - from >= 1_000 ? { from, to: low - 1 } : null;
+  } catch {
+    return null;
+  }
+}
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+function kernelPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.once('error', reject);
@@ -102,6 +145,26 @@ export function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+/** A failure to listen because the port is taken: Node's EADDRINUSE, or PostgreSQL's "could not bind …: Address already in use". */
+export function isAddressInUse(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown } | null;
+  return e?.code === 'EADDRINUSE' || (typeof e?.message === 'string' && /address already in use/i.test(e.message));
+}
+
+/**
+ * Runs `start` on a free port, and again on another one while it fails because the port was taken
+ * between freePort and the bind (by another process of the machine): up to `attempts` ports.
+ */
+export async function onFreePort<T>(start: (port: number) => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start(await freePort());
+    } catch (error) {
+      if (attempt >= attempts || !isAddressInUse(error)) throw error;
+    }
+  }
 }
 
 export interface TracingServer {

@@ -253,11 +253,30 @@ async def afollow(
                 return
 
 
+#: How often a wait checks a ``stop`` event of another event loop (see _wait).
+_STOP_POLL = 0.05
+
+
 async def _wait(stop: Optional[asyncio.Event], seconds: float) -> bool:
-    """Sleeps ``seconds``, or less when ``stop`` is set meanwhile; whether it is set."""
+    """Sleeps ``seconds``, or less when ``stop`` is set meanwhile; whether it is set.
+
+    On Python 3.9 an ``asyncio.Event`` belongs to the event loop current when it was created: one made
+    before ``asyncio.run()`` (``asyncio.run(watch(asyncio.Event()))``) belongs to another loop, and
+    awaiting its ``wait()`` here fails ("attached to a different loop"). Such an event (on 3.10+, one
+    already used by another loop) is checked every _STOP_POLL seconds instead of awaited.
+    """
     if stop is None:
         await asyncio.sleep(seconds)
         return False
+    loop = asyncio.get_running_loop()
+    if getattr(stop, "_loop", None) not in (None, loop):
+        deadline = loop.time() + seconds
+        while not stop.is_set():
+            left = deadline - loop.time()
+            if left <= 0:
+                break
+            await asyncio.sleep(min(_STOP_POLL, left))
+        return stop.is_set()
     try:
         await asyncio.wait_for(stop.wait(), seconds)
     except asyncio.TimeoutError:

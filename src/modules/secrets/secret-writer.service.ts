@@ -1,5 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
+import { CONFIG, type AppConfig } from '../../config/config.js';
 import type { Actor, RequestMeta } from '../auth/request-context.js';
 import { AuditService } from '../audit/audit.service.js';
 import { ChangeLogRepository, type ChangeType } from '../changes/change-log.repository.js';
@@ -8,6 +9,7 @@ import { ProjectsRepository } from '../projects/projects.repository.js';
 import type { VaultTarget } from '../projects/vault-access.service.js';
 import type { SecretEvent } from '../webhooks/secret-event.js';
 import { WebhookEvents } from '../webhooks/webhook-events.service.js';
+import { ProjectQueue } from './project-queue.js';
 import { ReferenceResolver } from './reference-resolver.service.js';
 import { SecretCipher } from './secret-cipher.service.js';
 import { EnvironmentChangedError, VersionConflictError } from './secrets.errors.js';
@@ -71,6 +73,11 @@ export interface SecretChange<R> {
   mutation(em: EntityManager, keyVersion: number): Promise<SecretMutation> | SecretMutation;
   /** May throw (a key not found) to roll the whole change back. */
   record(outcome: WriteOutcome): ChangeRecord<R>;
+  /**
+   * A value the change writes may hold a reference (set and import know it before their transaction):
+   * the change then waits for its project's turn in this instance before it opens its transaction.
+   */
+  storesReferences?: boolean;
 }
 
 /**
@@ -85,6 +92,12 @@ export interface SecretChange<R> {
  * then the references check (ReferenceResolver.assertVersionsWritable), the versions (or soft
  * deletes), the change log's row (with its NOTIFY to the change streams of every instance; its position
  * is the environment's version), the webhook event and the audit row, in that transaction.
+ *
+ * The reference lock is held until the commit, so writes of references to one project run one at a
+ * time. Those whose values are known to hold one (`storesReferences`: set, import) first queue in this
+ * instance, per project (ProjectQueue), before they take a connection: a burst of them waits in memory,
+ * and at most one per instance waits inside PostgreSQL (for another instance's writer), where a waiter
+ * holds a pooled connection and fails past lock_timeout. Queued at most HTTP_REQUEST_TIMEOUT_MS.
  */
 @Injectable()
 export class SecretWriter {
@@ -98,9 +111,19 @@ export class SecretWriter {
     private readonly cipher: SecretCipher,
     private readonly changes: ChangeLogRepository,
     private readonly references: ReferenceResolver,
-  ) {}
+    @Inject(CONFIG) config: AppConfig,
+  ) {
+    this.referenceWrites = new ProjectQueue(config.http.requestTimeoutMs);
+  }
+
+  private readonly referenceWrites: ProjectQueue;
 
   apply<R>(target: VaultTarget, actor: Actor, meta: RequestMeta, change: SecretChange<R>): Promise<R> {
+    if (change.storesReferences) return this.referenceWrites.run(target.project.id, () => this.write(target, actor, meta, change));
+    return this.write(target, actor, meta, change);
+  }
+
+  private write<R>(target: VaultTarget, actor: Actor, meta: RequestMeta, change: SecretChange<R>): Promise<R> {
     const { project, environment } = target;
     return this.db.transaction(async (em) => {
       const keyVersion = await this.projects.lockKeyVersion(em, project.id, 'share');

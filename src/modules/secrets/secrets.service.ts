@@ -9,6 +9,7 @@ import type { VaultTarget } from '../projects/vault-access.service.js';
 import { matchesIfNoneMatch, pullETag } from './pull-etag.js';
 import { ReferenceResolver } from './reference-resolver.service.js';
 import { readThroughRotation, SecretCipher } from './secret-cipher.service.js';
+import { mayReference } from './secret-references.js';
 import { SecretWriter, where } from './secret-writer.service.js';
 import {
   BulkDeleteResultDto,
@@ -143,6 +144,7 @@ export class SecretsService {
     return this.writer.apply<SetSecretResultDto>(target, actor, meta, {
       keys: () => [dto.key],
       limited: true,
+      storesReferences: mayReference(dto.value),
       ...(dto.expectedVersion !== undefined ? { expect: { versions: new Map([[dto.key, dto.expectedVersion]]) } } : {}),
       mutation: async (em, keyVersion) => ({
         versions: await this.encrypt(em, target, keyVersion, [dto]),
@@ -175,6 +177,7 @@ export class SecretsService {
     return this.writer.apply(target, actor, meta, {
       keys: () => secrets.map((s) => s.key),
       limited: true,
+      storesReferences: secrets.some((s) => mayReference(s.value)),
       ...(ifEnvironmentVersion !== undefined ? { expect: { environmentVersion: ifEnvironmentVersion } } : {}),
       reportsEnvironmentVersion: true,
       mutation: async (em, keyVersion) => ({
