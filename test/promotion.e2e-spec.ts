@@ -125,6 +125,57 @@ describe('promotion', () => {
     expect({ ...real.body, dryRun: true }).toEqual(dry.body);
   });
 
+  it('tells a caller who may not read the target nothing about its values (`exists`), and audits every dry run', async () => {
+    const project = await createProject(ctx.api, owner, org);
+    await seedSecrets(ctx.api, as(), org, project, 'production', { DB_PASSWORD: 'hunter2-prod' });
+    const dev = await registerUser(ctx.api, 'guesser');
+    await addMember(ctx.api, org, owner, dev, 'developer');
+    const asDev = { session: dev.session };
+    const dryRuns = async () =>
+      (await ctx.db.query(`SELECT metadata FROM audit_events WHERE action = 'secret.promote_dry_run' AND metadata->>'projectId' = $1`, [project.id])).rows;
+
+    // A developer writes a guess to staging and plans its promotion to production: a right guess and a
+    // wrong one get the same answer.
+    const answers: Record<string, unknown> = {};
+    for (const guess of ['wrong-guess', 'hunter2-prod']) {
+      await seedSecrets(ctx.api, asDev, org, project, 'staging', { DB_PASSWORD: guess });
+      for (const overwrite of [false, true]) {
+        const res = await promote(project, { fromEnv: 'staging', toEnv: 'production', keys: ['DB_PASSWORD'], overwrite, dryRun: true }, asDev);
+        expect(res.status).toBe(200);
+        answers[`${guess}, overwrite ${overwrite}`] = res.body.results;
+      }
+    }
+    expect(answers).toEqual({
+      'wrong-guess, overwrite false': [{ key: 'DB_PASSWORD', action: 'skipped', difference: 'exists' }],
+      'wrong-guess, overwrite true': [{ key: 'DB_PASSWORD', action: 'updated', difference: 'exists' }],
+      'hunter2-prod, overwrite false': [{ key: 'DB_PASSWORD', action: 'skipped', difference: 'exists' }],
+      'hunter2-prod, overwrite true': [{ key: 'DB_PASSWORD', action: 'updated', difference: 'exists' }],
+    });
+    const planned = await dryRuns();
+    expect(planned).toHaveLength(4);
+    expect(planned[0].metadata).toMatchObject({ fromEnvironment: 'staging', toEnvironment: 'production', overwrite: false, skipped: ['DB_PASSWORD'] });
+    expect(JSON.stringify(planned)).not.toMatch(/hunter2|wrong-guess/);
+
+    // The real promotion does what the dry run said (spec 000: an existing key is updated with overwrite):
+    // the same value is written as a new version rather than skipped as identical.
+    const real = await promote(project, { fromEnv: 'staging', toEnv: 'production', keys: ['DB_PASSWORD'], overwrite: true }, asDev);
+    expect(real.body).toMatchObject({ promoted: 1, updated: 1, skipped: 0, results: [{ key: 'DB_PASSWORD', action: 'updated', difference: 'exists' }] });
+    const history = await ctx.api.get(`${secretsPath(org, project, 'production')}/versions/DB_PASSWORD`, as());
+    expect(history.body.versions.map((v: { version: number; source: string }) => [v.version, v.source])).toEqual([
+      [2, 'promote'],
+      [1, 'import'],
+    ]);
+
+    // Owner and admin, who may read production, are told identical or changed, as before; their dry runs are audited too.
+    const admin = await registerUser(ctx.api, 'reader');
+    await addMember(ctx.api, org, owner, admin, 'admin');
+    for (const who of [as(), { session: admin.session }]) {
+      const same = await promote(project, { fromEnv: 'staging', toEnv: 'production', keys: ['DB_PASSWORD'], overwrite: true, dryRun: true }, who);
+      expect(same.body.results).toEqual([{ key: 'DB_PASSWORD', action: 'skipped', difference: 'identical' }]);
+    }
+    expect(await dryRuns()).toHaveLength(6);
+  });
+
   it('writes one secret.promote audit row with counts and key names, never values', async () => {
     const project = await seeded();
     await promote(project, { fromEnv: 'staging', toEnv: 'production' });

@@ -238,15 +238,115 @@ describe('secret references', () => {
     expect(await auditRows(p, 'secret.updated')).toEqual([]);
   });
 
-  it.concurrent('names only the first hop of a refused chain that passes through an environment the writer cannot read', async () => {
+  it.concurrent('refuses (403, naming the key) a value referencing another environment the writer cannot read, on every write path', async () => {
     const p = await createProject(ctx.api, team.owner, team.org);
-    await seedSecrets(ctx.api, as, team.org, p, 'production', { A: '${development.B}', HIDDEN: '${development.B}' });
+    await seedSecrets(ctx.api, as, team.org, p, 'production', { DB_PASSWORD: 'prod-only-password' });
     const developer = { session: team.developer.session };
-    const res = await ctx.api.put(path(p, 'development'), { key: 'B', value: '${production.A}' }, developer);
+    const before = await storedState(p);
+    // A developer may write staging and production but not read production: a reference would carry the
+    // production value into whatever pulls staging with broader rights (a deploy token of the owner's).
+    for (const value of ['${production.DB_PASSWORD}', 'x-${prod.DB_PASSWORD:-none}']) {
+      const res = await ctx.api.put(path(p, 'staging'), { key: 'LOG_LEVEL', value }, developer);
+      expect(res.status).toBe(403);
+      expect(res.body).toMatchObject({ code: 'forbidden', reference: `LOG_LEVEL -> \${${value.includes('prod.') ? 'prod' : 'production'}.DB_PASSWORD}` });
+      expect(res.text).not.toContain('prod-only-password');
+    }
+    const bulk = await ctx.api.post(
+      `${path(p, 'staging')}/bulk`,
+      {
+        secrets: [
+          { key: 'OK', value: 'fine' },
+          { key: 'URL', value: 'db://${production.DB_PASSWORD}' },
+        ],
+      },
+      developer,
+    );
+    expect(bulk.status).toBe(403);
+    expect(bulk.body.reference).toBe('URL -> ${production.DB_PASSWORD}');
+    // A token scoped to staging may not reference development either (its scope is what it may read).
+    const scoped = await createVaultToken(ctx.api, team.owner, { access: 'read_write', orgId: team.org.id, projectId: p.id, environments: ['staging'] });
+    expect((await ctx.api.put(path(p, 'staging'), { key: 'D', value: '${development.X}' }, { token: scoped.token })).status).toBe(403);
+
+    // Copies are checked the same way: promotion (and its dry run), rollback and restore of a stored reference.
+    await seedSecrets(ctx.api, as, team.org, p, 'development', { REF: '${production.DB_PASSWORD}' });
+    const promotePath = `/v1/secrets/${team.org.slug}/${p.slug}/promote`;
+    for (const dryRun of [true, false]) {
+      const promote = await ctx.api.post(promotePath, { fromEnv: 'development', toEnv: 'staging', keys: ['REF'], dryRun }, developer);
+      expect(promote.status).toBe(403);
+      expect(promote.body.reference).toBe('REF -> ${production.DB_PASSWORD}');
+    }
+    await setSecret(ctx.api, as, team.org, p, 'staging', { key: 'R', value: '${production.DB_PASSWORD}' });
+    const { rows } = await ctx.db.query(`SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at`);
+    await setSecret(ctx.api, as, team.org, p, 'staging', { key: 'R', value: 'plain' });
+    const stagingBefore = await storedState(p);
+    expect((await ctx.api.post(`${path(p, 'staging')}/rollback`, { key: 'R', version: 1 }, developer)).status).toBe(403);
+    expect((await ctx.api.post(`${path(p, 'staging')}/restore`, { to: rows[0].at, keys: ['R'] }, developer)).status).toBe(403);
+    expect(await storedState(p)).toEqual(stagingBefore);
+    expect(stagingBefore.filter((r: { slug: string }) => r.slug === 'staging').map((r: { key: string }) => r.key)).toEqual(['R']);
+    expect(before.map((r: { key: string }) => r.key)).toEqual(['DB_PASSWORD']);
+
+    // The owner's project-wide deploy token pulling staging gets no production value from the developer.
+    const deploy = await createVaultToken(ctx.api, team.owner, { access: 'read', orgId: team.org.id, projectId: p.id });
+    const pulled = await pull(p, 'staging', '', { token: deploy.token });
+    expect(pulled.text).not.toContain('"LOG_LEVEL"');
+
+    // References within the environment written stay there: allowed, even where the writer cannot read.
+    expect((await ctx.api.put(path(p, 'production'), { key: 'DB_URL', value: 'postgres://app:${DB_PASSWORD}@db' }, developer)).status).toBe(200);
+    expect((await ctx.api.put(path(p, 'production'), { key: 'DB_URL2', value: '${prod.DB_PASSWORD}' }, developer)).status).toBe(200);
+    // And those who may read production may reference it: owner and admin.
+    for (const who of [as, { session: team.admin.session }]) {
+      expect((await ctx.api.put(path(p, 'staging'), { key: 'LOG_LEVEL', value: '${production.DB_PASSWORD}' }, who)).status).toBe(200);
+    }
+  });
+
+  it.concurrent('names a refused chain only up to its first hop into an environment the writer cannot read', async () => {
+    const p = await createProject(ctx.api, team.owner, team.org);
+    // Written by the owner: a development value reaching production, whose value reaches back.
+    await seedSecrets(ctx.api, as, team.org, p, 'production', { A: '${development.B}', HIDDEN: '${development.B}' });
+    await seedSecrets(ctx.api, as, team.org, p, 'development', { C: '${production.A}' });
+    const developer = { session: team.developer.session };
+    const res = await ctx.api.put(path(p, 'development'), { key: 'B', value: '${C}' }, developer);
     expect(res.status).toBe(400);
-    expect(res.body.errors).toEqual([{ field: 'B', message: 'B -> ${production.A} -> …: the references form a cycle' }]);
-    const byOwner = await ctx.api.put(path(p, 'development'), { key: 'B', value: '${production.A}' }, as);
-    expect(byOwner.body.errors[0].message).toBe('B -> ${production.A} -> ${development.B}: the references form a cycle');
+    expect(res.body.errors).toEqual([{ field: 'B', message: 'B -> ${C} -> ${production.A} -> …: the references form a cycle' }]);
+    const byOwner = await ctx.api.put(path(p, 'development'), { key: 'B', value: '${C}' }, as);
+    expect(byOwner.body.errors[0].message).toBe('B -> ${C} -> ${production.A} -> ${development.B}: the references form a cycle');
+
+    // Writing the environment it cannot read itself: the chain stops after the written value's own hop.
+    const chain = Object.fromEntries([1, 2, 3, 4, 5].map((i) => [`P${i}`, `\${P${i + 1}}`]));
+    await seedSecrets(ctx.api, as, team.org, p, 'production', { ...chain, P6: 'end' });
+    const deep = await ctx.api.put(path(p, 'production'), { key: 'TOP', value: '${P1}' }, developer);
+    expect(deep.status).toBe(400);
+    expect(deep.body.errors).toEqual([{ field: 'TOP', message: 'TOP -> ${P1} -> …: references nest deeper than 5' }]);
+    expect((await ctx.api.put(path(p, 'production'), { key: 'TOP', value: '${P1}' }, as)).body.errors[0].message).toBe(
+      'TOP -> ${P1} -> ${P2} -> ${P3} -> ${P4} -> ${P5} -> ${P6}: references nest deeper than 5',
+    );
+  });
+
+  it.concurrent('names a chain that a write lengthens past 5 (from above) only up to its first hop into an environment the writer cannot read', async () => {
+    const p = await createProject(ctx.api, team.owner, team.org);
+    // The owner's: a production value holding a reference, and a staging value reaching it.
+    await setSecret(ctx.api, as, team.org, p, 'production', { key: 'B', value: 'postgres://app:${HIDDEN_PROD_KEY}@db' });
+    await setSecret(ctx.api, as, team.org, p, 'staging', { key: 'S4', value: '${production.B}' });
+    const developer = { session: team.developer.session };
+    // The developer's chain in staging, one write at a time: S0 -> S1 -> S2 -> S3 (not set yet).
+    for (const [key, value] of [
+      ['S0', '${S1}'],
+      ['S1', '${S2}'],
+      ['S2', '${S3}'],
+    ]) {
+      expect((await ctx.api.put(path(p, 'staging'), { key, value }, developer)).status).toBe(200);
+    }
+    // S3 -> S4 joins them: S0 -> … -> S4 -> production.B -> HIDDEN_PROD_KEY is six hops.
+    const res = await ctx.api.put(path(p, 'staging'), { key: 'S3', value: '${S4}' }, developer);
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toEqual([
+      { field: 'S3', message: 'S0 -> ${S1} -> ${S2} -> ${S3} -> ${S4} -> ${production.B} -> …: references nest deeper than 5' },
+    ]);
+    expect(res.text).not.toContain('HIDDEN_PROD_KEY');
+    const byAdmin = await ctx.api.put(path(p, 'staging'), { key: 'S3', value: '${S4}' }, { session: team.admin.session });
+    expect(byAdmin.body.errors[0].message).toBe(
+      'S0 -> ${S1} -> ${S2} -> ${S3} -> ${S4} -> ${production.B} -> ${HIDDEN_PROD_KEY}: references nest deeper than 5',
+    );
   });
 
   it.concurrent('accepts a chain 5 references deep and refuses depth 6 at write time, at import and at promotion', async () => {

@@ -105,6 +105,40 @@ describe('secret writes: no-ops and check-and-set', () => {
       expect(rows[0].metadata).toMatchObject({ created: 1, updated: 1, unchanged: 1, keys: ['B', 'C'] });
       expect(await footprint(p, webhookId)).toEqual({ versions: before.versions + 2, events: before.events + 1, audits: before.audits + 1 });
     });
+
+    it('a writer who may not read the environment gets no unchanged answer: every set and import is written and audited', async () => {
+      const { p, webhookId } = await setup();
+      await setSecret(ctx.api, as, team.org, p, 'production', { key: 'DB_PASSWORD', value: 'hunter2-prod' });
+      const developer = { session: team.developer.session };
+      // The developer may write production but not read it: a right guess and a wrong one answer alike.
+      const answers = [];
+      for (const value of ['wrong-guess', 'hunter2-prod', 'hunter2-prod']) {
+        const before = await footprint(p, webhookId);
+        const res = await ctx.api.put(path(p, 'production'), { key: 'DB_PASSWORD', value }, developer);
+        expect(res.status).toBe(200);
+        const after = await footprint(p, webhookId);
+        answers.push({
+          created: res.body.created,
+          unchanged: res.body.unchanged,
+          versions: after.versions - before.versions,
+          audits: after.audits - before.audits,
+        });
+      }
+      expect(answers).toEqual(Array(3).fill({ created: false, unchanged: false, versions: 1, audits: 1 }));
+      const bulk = await ctx.api.post(`${path(p, 'production')}/bulk`, { secrets: [{ key: 'DB_PASSWORD', value: 'hunter2-prod' }] }, developer);
+      expect(bulk.body).toMatchObject({ created: 0, updated: 1, unchanged: 0, total: 1 });
+
+      // Those who may read it keep the no-op: owner and admin.
+      for (const who of [as, { session: team.admin.session }]) {
+        const same = await ctx.api.put(path(p, 'production'), { key: 'DB_PASSWORD', value: 'hunter2-prod' }, who);
+        expect(same.body).toMatchObject({ unchanged: true });
+        const again = await ctx.api.post(`${path(p, 'production')}/bulk`, { secrets: [{ key: 'DB_PASSWORD', value: 'hunter2-prod' }] }, who);
+        expect(again.body).toMatchObject({ updated: 0, unchanged: 1 });
+      }
+      // And so does the developer where it may read (staging).
+      await setSecret(ctx.api, as, team.org, p, 'staging', { key: 'K', value: 'v' });
+      expect((await ctx.api.put(path(p, 'staging'), { key: 'K', value: 'v' }, developer)).body).toMatchObject({ unchanged: true });
+    });
   });
 
   describe('check-and-set', () => {

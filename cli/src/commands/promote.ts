@@ -8,10 +8,20 @@ export type PromoteResult = components['schemas']['PromoteResultDto'] & { org: s
 type Item = PromoteResult['results'][number];
 
 const MARK = { created: '+', updated: '~', skipped: '=' } as const;
-const PLAN = { created: 'create', updated: 'overwrite (different value)', skipped: 'skip' } as const;
-const DONE = { created: 'created', updated: 'overwritten (different value)', skipped: 'skipped' } as const;
-/** Why a key is skipped: the target has the same value, or another one and no --overwrite. */
-const WHY_SKIPPED = { identical: ' (identical)', changed: ' (different value in target; --overwrite replaces it)', new: '' } as const;
+const PLAN = { created: 'create', updated: 'overwrite', skipped: 'skip' } as const;
+const DONE = { created: 'created', updated: 'overwritten', skipped: 'skipped' } as const;
+/** What an overwrite replaces: a different value, or (`exists`) one that was not compared. */
+const WHY_UPDATED: Partial<Record<Item['difference'], string>> = { changed: ' (different value)', exists: ' (not compared)' };
+/**
+ * Why a key is skipped: the target has the same value, or another one and no --overwrite, or (`exists`:
+ * for a caller who may not read the target environment, whose values are not compared) a value and no --overwrite.
+ */
+const WHY_SKIPPED = {
+  identical: ' (identical)',
+  changed: ' (different value in target; --overwrite replaces it)',
+  exists: ' (set in target, not compared: you may not read it; --overwrite replaces it)',
+  new: '',
+} as const;
 
 export default class Promote extends BaseCommand<typeof Promote, PromoteResult> {
   static override summary = 'Copy secrets from one environment to another';
@@ -51,7 +61,8 @@ export default class Promote extends BaseCommand<typeof Promote, PromoteResult> 
     this.log(`${dryRun ? 'Dry run (nothing changed): ' : ''}${project}: ${from} → ${to}`);
     const words = dryRun ? PLAN : DONE;
     const width = Math.max(0, ...result.results.map((r) => r.key.length));
-    const describe = (item: Item) => words[item.action] + (item.action === 'skipped' ? WHY_SKIPPED[item.difference] : '');
+    const describe = (item: Item) =>
+      words[item.action] + (item.action === 'skipped' ? WHY_SKIPPED[item.difference] : item.action === 'updated' ? (WHY_UPDATED[item.difference] ?? '') : '');
     for (const item of result.results) this.log(`  ${MARK[item.action]} ${item.key.padEnd(width)}  ${describe(item)}`);
     if (result.results.length === 0) this.log('  (no secrets to promote)');
     this.log(`${dryRun ? 'Would promote' : 'Promoted'} ${result.promoted}: ${result.created} created, ${result.updated} updated, ${result.skipped} skipped`);

@@ -89,7 +89,8 @@ class PromotedKey:
     action: str
     """``created``, ``updated`` or ``skipped``."""
     difference: Optional[str] = None
-    """``new`` (not in the target), ``changed`` (another value there) or ``identical`` (always skipped)."""
+    """``new`` (not in the target), ``changed`` (another value there), ``identical`` (always skipped) or
+    ``exists`` (set there, not compared: the caller may not read the target environment)."""
 
 
 @dataclass(frozen=True)

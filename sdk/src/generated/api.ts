@@ -1979,10 +1979,10 @@ export interface components {
             /** @enum {string} */
             action: "created" | "updated" | "skipped";
             /**
-             * @description `new`: not set in the target; `changed`: set there to another value (overwritten only with `overwrite`); `identical`: set to the same value (always skipped)
+             * @description `new`: not set in the target; `changed`: set there to another value (overwritten only with `overwrite`); `identical`: set to the same value (always skipped); `exists`: set there, not compared because the caller may not read the target environment (overwritten only with `overwrite`, even if the value is the same)
              * @enum {string}
              */
-            difference: "new" | "changed" | "identical";
+            difference: "new" | "changed" | "identical" | "exists";
         };
         PromoteResultDto: {
             /** @description created + updated */

@@ -113,6 +113,12 @@ export function assertProjectScope(actor: Actor, projectId: string): void {
   if (actor.token?.projectId && actor.token.projectId !== projectId) throw new TokenProjectScopeError('project');
 }
 
+/** Whether `actor` may read `environment` (its tier, and a token's environments): assertEnvironmentAccess's read check, as a boolean. */
+export function canReadEnvironment(actor: Actor, org: OrgContext, environment: EnvironmentRef): boolean {
+  const scoped = actor.token?.environments;
+  return (!scoped || scoped.includes(environment.slug)) && roleCanReadTier(org.role, environment.tier);
+}
+
 export function assertEnvironmentAccess(actor: Actor, org: OrgContext, environment: EnvironmentRef, mode: AccessMode): void {
   const scoped = actor.token?.environments;
   if (scoped && !scoped.includes(environment.slug)) throw new TokenProjectScopeError('environment');

@@ -40,7 +40,7 @@ export class PromoteSecretsDto {
 
 export const PROMOTION_ACTIONS = ['created', 'updated', 'skipped'] as const;
 export type PromotionAction = (typeof PROMOTION_ACTIONS)[number];
-export const PROMOTION_DIFFERENCES = ['new', 'changed', 'identical'] as const;
+export const PROMOTION_DIFFERENCES = ['new', 'changed', 'identical', 'exists'] as const;
 export type PromotionDifference = (typeof PROMOTION_DIFFERENCES)[number];
 
 export class PromotedKeyDto {
@@ -53,7 +53,7 @@ export class PromotedKeyDto {
   @ApiProperty({
     enum: PROMOTION_DIFFERENCES,
     description:
-      '`new`: not set in the target; `changed`: set there to another value (overwritten only with `overwrite`); `identical`: set to the same value (always skipped)',
+      '`new`: not set in the target; `changed`: set there to another value (overwritten only with `overwrite`); `identical`: set to the same value (always skipped); `exists`: set there, not compared because the caller may not read the target environment (overwritten only with `overwrite`, even if the value is the same)',
   })
   difference: PromotionDifference;
 }

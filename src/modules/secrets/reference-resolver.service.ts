@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { DomainError } from '../../common/errors/domain-error.js';
 import type { Actor } from '../auth/request-context.js';
 import { ProjectsRepository } from '../projects/projects.repository.js';
-import { assertEnvironmentAccess, type EnvironmentRef, type VaultTarget } from '../projects/vault-access.service.js';
+import { assertEnvironmentAccess, canReadEnvironment, type EnvironmentRef, type VaultTarget } from '../projects/vault-access.service.js';
 import { SecretCipher } from './secret-cipher.service.js';
 import { ChainError, nodeId, ReferenceGraph, type GraphSources } from './reference-graph.js';
 import { canonicalEnvironment } from '../projects/environments.js';
@@ -24,13 +24,7 @@ const TOO_DEEP = `references nest deeper than ${MAX_REFERENCE_DEPTH}`;
 
 /** Whether `actor` may read `env` (the write-time check names chains only through environments the writer can read). */
 function canRead(actor: Actor, target: VaultTarget, env: EnvironmentRef): boolean {
-  try {
-    assertEnvironmentAccess(actor, target.org, env, 'read');
-    return true;
-  } catch (error) {
-    if (error instanceof DomainError) return false;
-    throw error;
-  }
+  return canReadEnvironment(actor, target.org, env);
 }
 
 /** ETags of pulls that held no reference (remembered, at most this many, to answer a 304 without decrypting). */
@@ -142,44 +136,74 @@ export class ReferenceResolver {
   /**
    * Write-time check, in the writer's transaction: none of `values` (plaintext of the keys a change writes
    * to the target environment) may reach itself through references, or start a chain deeper than
-   * MAX_REFERENCE_DEPTH, nor lengthen a chain through it past that (chainsThrough). Missing keys are allowed (they may be set later; a pull names them). Writing a
-   * reference to an environment the writer cannot read is allowed (a reader needs access to resolve it),
-   * but then a refusal does not spell out the chain beyond its first hop.
+   * MAX_REFERENCE_DEPTH, nor lengthen a chain through it past that (chainsThrough). Missing keys are allowed (they may be set later; a pull names them).
+   * A value may reference another environment only if the writer may read it (403 naming the key and
+   * the reference): otherwise whoever pulls the written environment would receive, through the writer, a
+   * value the writer could not copy there (DESIGN.md §4: promotion needs read on the source). A refusal
+   * names a chain only up to its first hop into an environment the writer cannot read (the target
+   * itself included), then `…`.
    */
   async assertWritable(em: EntityManager, target: VaultTarget, actor: Actor, values: ReadonlyMap<string, string>): Promise<void> {
     const roots = [...values].filter(([, value]) => mayReference(value));
     if (!roots.length) return;
+    let loaded: Map<string, EnvironmentRef> | undefined;
+    const environments = async () =>
+      (loaded ??= new Map((await this.projects.environmentsOf([target.project.id], em)).map((e) => [e.slug, { id: e.id, slug: e.slug, tier: e.tier }])));
+    if (roots.some(([, value]) => referencesIn(value).some((ref) => ref.env !== null)))
+      this.assertReadableReferences(target, actor, roots, await environments());
     // Writes that store references check one at a time per project, each seeing what the last committed
     // (a dry run, outside any transaction, has nothing to hold the lock for).
     if (em.queryRunner?.isTransactionActive) await this.repo.lockReferenceGraph(em, target.project.id);
-    // The check reads environments the writer may not read: then a refusal names only the first hop.
-    let hidden = false;
-    const graph = this.graph(
-      target,
-      em,
-      (env) => {
-        if (!canRead(actor, target, env)) hidden = true;
-      },
-      true,
-    );
+    const graph = this.graph(target, em, undefined, true);
     for (const [key, value] of values) graph.seed(target.environment, key, value);
     const rootIds = roots.map(([key]) => ({ id: nodeId(target.environment.id, key), chain: key }));
     await graph.expand(rootIds);
-    const problems: Array<{ key: string; message: string }> = [];
-    const named = (chain: string[]) => (hidden && chain.length > 2 ? [...chain.slice(0, 2), '…'] : chain).join(' -> ');
+    const refused: Array<{ key: string; chain: string[]; reason: string }> = [];
     const below = new Map<string, { height: number; deepest: string[] }>();
     for (const [key] of roots) {
       try {
         const r = graph.walk(nodeId(target.environment.id, key), [key]);
-        if (r.height > MAX_REFERENCE_DEPTH) problems.push({ key, message: `${named([key, ...r.deepest])}: ${TOO_DEEP}` });
+        if (r.height > MAX_REFERENCE_DEPTH) refused.push({ key, chain: [key, ...r.deepest], reason: TOO_DEEP });
         else below.set(key, r);
       } catch (error) {
         if (!(error instanceof ChainError)) throw error;
-        problems.push({ key, message: `${named(error.chain)}: ${error.reason}` });
+        refused.push({ key, chain: error.chain, reason: error.reason });
       }
     }
-    if (!problems.length) problems.push(...(await this.chainsThrough(em, target, actor, values, below)));
+    if (refused.length) {
+      const visible = visibleHops(target, actor, await environments());
+      throw new InvalidReferencesError(
+        refused.map(({ key, chain, reason }) => ({ key, message: `${[chain[0], ...visible(target.environment, chain.slice(1))].join(' -> ')}: ${reason}` })),
+      );
+    }
+    const problems = await this.chainsThrough(em, target, actor, values, below);
     if (problems.length) throw new InvalidReferencesError(problems);
+  }
+
+  /**
+   * Each reference of a written value to another environment must name one the writer may read (tier
+   * and token scope); an environment that does not exist is left to the pull, as a missing key is.
+   * References to the target environment itself keep its values where they are, so they are allowed.
+   */
+  private assertReadableReferences(
+    target: VaultTarget,
+    actor: Actor,
+    roots: ReadonlyArray<readonly [string, string]>,
+    environments: ReadonlyMap<string, EnvironmentRef>,
+  ): void {
+    for (const [key, value] of roots) {
+      for (const ref of referencesIn(value)) {
+        if (ref.env === null) continue;
+        const env = environments.get(canonicalEnvironment(ref.env));
+        if (!env || env.id === target.environment.id) continue;
+        try {
+          assertEnvironmentAccess(actor, target.org, env, 'read');
+        } catch (error) {
+          if (error instanceof DomainError) throw new ReferenceForbiddenError(`${key} -> ${describeReference(ref)}`, error.message);
+          throw error;
+        }
+      }
+    }
   }
 
   /**
@@ -198,6 +222,7 @@ export class ReferenceResolver {
     const home = target.environment;
     const envs = (await this.projects.environmentsOf([projectId], em)).map((e) => ({ id: e.id, slug: e.slug, tier: e.tier }));
     const bySlug = new Map(envs.map((e) => [e.slug, e]));
+    const visible = visibleHops(target, actor, bySlug);
     // Who refers to each value: target node → (referring node, its name, the reference as written).
     const referrers = new Map<string, Array<{ id: string; name: string; label: string; readable: boolean }>>();
     for (const env of envs) {
@@ -239,7 +264,9 @@ export class ReferenceResolver {
     for (const [key, down] of below) {
       const up = longestAbove(nodeId(home.id, key), key);
       if (up.length + down.height <= MAX_REFERENCE_DEPTH) continue;
-      const chain = up.hidden ? ['…', key, ...down.deepest] : [...up.path, ...down.deepest];
+      // The written key's own chain, cut after its first hop into an environment the writer cannot read.
+      const downward = visible(home, down.deepest);
+      const chain = up.hidden ? ['…', key, ...downward] : [...up.path, ...downward];
       problems.push({ key, message: `${chain.join(' -> ')}: ${TOO_DEEP}` });
     }
     return problems;
@@ -266,4 +293,23 @@ export class ReferenceResolver {
       lenient,
     );
   }
+}
+
+/**
+ * The hops of a chain (references as named, `${KEY}` or `${env.KEY}`, starting in `from`) that a refusal
+ * may show the writer: up to and including the first hop into an environment the writer cannot read,
+ * then `…` (what that environment's values reference is not theirs to see).
+ */
+function visibleHops(target: VaultTarget, actor: Actor, environments: ReadonlyMap<string, EnvironmentRef>) {
+  return (from: EnvironmentRef, hops: string[]): string[] => {
+    let env: EnvironmentRef | undefined = from;
+    for (let i = 0; i < hops.length; i++) {
+      const [ref] = referencesIn(hops[i]);
+      if (ref && ref.env !== null) env = environments.get(canonicalEnvironment(ref.env));
+      // A hop into an environment that does not exist ends the chain (nothing lies beyond it).
+      if (!env) return hops.slice(0, i + 1);
+      if (!canRead(actor, target, env)) return i + 1 < hops.length ? [...hops.slice(0, i + 1), '…'] : hops.slice(0, i + 1);
+    }
+    return hops;
+  };
 }

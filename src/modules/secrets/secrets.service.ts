@@ -5,7 +5,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { UsersRepository } from '../auth/users.repository.js';
 import { ChangeLogRepository } from '../changes/change-log.repository.js';
 import { EnvironmentVersions } from '../changes/environment-versions.js';
-import type { VaultTarget } from '../projects/vault-access.service.js';
+import { canReadEnvironment, type VaultTarget } from '../projects/vault-access.service.js';
 import { matchesIfNoneMatch, pullETag } from './pull-etag.js';
 import { ReferenceResolver } from './reference-resolver.service.js';
 import { readThroughRotation, SecretCipher } from './secret-cipher.service.js';
@@ -139,7 +139,12 @@ export class SecretsService {
     };
   }
 
-  /** A value and description equal to the current ones write nothing (`unchanged`). `dto.expectedVersion`: check-and-set. */
+  /**
+   * A value and description equal to the current ones write nothing (`unchanged`), for a caller who may
+   * read the environment (unchangedIf); for one who may not (a developer writing production) every set
+   * writes a version and is audited, so the answer does not tell whether a guess was the stored value.
+   * `dto.expectedVersion`: check-and-set.
+   */
   async set(target: VaultTarget, dto: SetSecretDto, actor: Actor, meta: RequestMeta): Promise<SetSecretResultDto> {
     return this.writer.apply<SetSecretResultDto>(target, actor, meta, {
       keys: () => [dto.key],
@@ -150,7 +155,7 @@ export class SecretsService {
         versions: await this.encrypt(em, target, keyVersion, [dto]),
         source: 'set',
         descriptions: 'keep-when-null',
-        unchangedIf: new Map([[dto.key, dto.value]]),
+        ...unchangedIf(actor, target, [dto]),
       }),
       record: ({ written: [written], unchanged: [same] }) => {
         if (same) return { result: { key: same.key, version: same.version, created: false, unchanged: true }, event: null, audit: null };
@@ -164,10 +169,10 @@ export class SecretsService {
     });
   }
 
-  /** All or nothing: one transaction for every key. */
   /**
    * All or nothing: one transaction for every key. Keys already at the value and description given are
-   * not written (`unchanged`); when none is written, nothing is announced or audited.
+   * not written (`unchanged`); when none is written, nothing is announced or audited. As for `set`, only
+   * for a caller who may read the environment: for others every key is written.
    * `ifEnvironmentVersion`: none of the keys may have changed after that version of the environment.
    */
   async bulkSet(target: VaultTarget, secrets: SetSecretDto[], actor: Actor, meta: RequestMeta, ifEnvironmentVersion?: number): Promise<BulkSetResultDto> {
@@ -184,7 +189,7 @@ export class SecretsService {
         versions: await this.encrypt(em, target, keyVersion, secrets),
         source: 'import',
         descriptions: 'keep-when-null',
-        unchangedIf: new Map(secrets.map((s) => [s.key, s.value])),
+        ...unchangedIf(actor, target, secrets),
       }),
       record: ({ written, unchanged, environmentVersion }) => {
         const created = written.filter((w) => w.created).length;
@@ -316,4 +321,13 @@ export class SecretsService {
         : await this.repo.countCurrent(this.db.manager, environmentId, query.search, keysFilter(query.keys));
     return { limit: query.limit, offset, total };
   }
+}
+
+/**
+ * The writer's no-op check (a key already at the value given is not written), only for a caller who may
+ * read the environment: for any other, `unchanged` would confirm a guess of a value they may not read.
+ */
+function unchangedIf(actor: Actor, target: VaultTarget, entries: readonly SetSecretDto[]): { unchangedIf?: ReadonlyMap<string, string> } {
+  if (!canReadEnvironment(actor, target.org, target.environment)) return {};
+  return { unchangedIf: new Map(entries.map((e) => [e.key, e.value])) };
 }
