@@ -2,11 +2,9 @@ import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import pino from 'pino';
-import { createApp } from './app.factory.js';
 import { safeError } from './common/logging/safe-error.js';
 import { loadOrCreateDevSecret, readDevSecret } from './bootstrap/dev-secrets.js';
 import { ConfigError, loadConfig, type AppConfig } from './config/config.js';
-import { runMigrations } from './database/data-source.js';
 import { postgresLogLine } from './database/postgres-log.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './database/embedded-postgres.js';
 import { retryWhileUnavailable } from './database/pg-connection.js';
@@ -24,6 +22,10 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  // The app and TypeORM load only once the configuration is valid (a configuration error exits without
+  // them), and while the embedded PostgreSQL starts.
+  const loading = Promise.all([import('./app.factory.js'), import('./database/data-source.js')]);
+  loading.catch(() => undefined); // awaited below; a failure is reported there
   const log = pino({
     level: config.logLevel,
     name: 'secr',
@@ -62,6 +64,7 @@ async function main(): Promise<void> {
   // A connection lost during start-up (a restart, pg_terminate_backend) fails a step: try it again, for
   // about 45 s (12 tries, at most 5 s apart) before giving up with exit code 1.
   const bootRetry = { attempts: 12, onRetry: (message: string) => log.warn(message) };
+  const [{ createApp }, { runMigrations }] = await loading;
   const migrationUrl = databaseUrl;
   const applied = await retryWhileUnavailable('Applying migrations', () => runMigrations(migrationUrl, config.databaseTimeouts), bootRetry);
   if (applied.length) log.info({ migrations: applied }, `Applied ${applied.length} migration(s)`);
