@@ -150,7 +150,7 @@ export function postgresCpuMs(postmasterPid) {
 
 /**
  * Switches the audit hash chain off and on again in the bench's database (`client`: a connected pg client),
- * for measuring what the chain costs: off, the table's triggers and the chain's check are disabled and the
+ * for measuring what the chain costs: off, the chain's two triggers and its check are disabled and the
  * group commit's linking function is replaced by a plain INSERT; on, each is put back as it was (the check
  * NOT VALID: rows written while it was off keep no position, and new rows are checked as before). A build
  * without a chain has none of them: `null`.
@@ -162,8 +162,10 @@ export async function auditChainSwitch(client) {
   const linking = (await client.query(`SELECT pg_get_functiondef(oid) AS def FROM pg_proc WHERE proname = 'audit_insert_linked'`)).rows[0]?.def;
   return {
     async off() {
-      // Every trigger of the table (the link, its write-back and the key index that needs positions).
-      await client.query('ALTER TABLE audit_events DROP CONSTRAINT audit_events_chained, DISABLE TRIGGER USER');
+      // The chain's triggers (the per-row link and its write-back); the key index's stays (a row without a position skips it).
+      await client.query(
+        'ALTER TABLE audit_events DROP CONSTRAINT audit_events_chained, DISABLE TRIGGER audit_events_link, DISABLE TRIGGER audit_events_linked',
+      );
       if (linking)
         await client.query(`
           CREATE OR REPLACE FUNCTION audit_insert_linked(a text[], o uuid[], u uuid[], t uuid[], i text[], ua text[], r text[], m jsonb[]) RETURNS void
@@ -174,7 +176,9 @@ export async function auditChainSwitch(client) {
     },
     async on() {
       if (linking) await client.query(linking);
-      await client.query(`ALTER TABLE audit_events ENABLE TRIGGER USER, ADD CONSTRAINT audit_events_chained ${check} NOT VALID`);
+      await client.query(
+        `ALTER TABLE audit_events ENABLE TRIGGER audit_events_link, ENABLE TRIGGER audit_events_linked, ADD CONSTRAINT audit_events_chained ${check} NOT VALID`,
+      );
     },
   };
 }
