@@ -6,7 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHmac, createPublicKey, randomBytes } from 'node:crypto';
-import { createOrg, createTeam, type OrgWithTeam, type TestOrg } from './factories/accounts.js';
+import { addMember, createOrg, createTeam, DEFAULT_PASSWORD, registerUser, type OrgWithTeam, type TestOrg } from './factories/accounts.js';
+import { issueEmailToken, verifyEmail } from './factories/mail.js';
 import { createProject, secretsPath, seedSecrets, type TestProject } from './factories/vault.js';
 import { FakeOidcIssuer } from './support/fake-oidc-issuer.js';
 import type { Credentials, HttpClient } from './support/http.js';
@@ -339,6 +340,119 @@ describe('keyless CI: OIDC trust relationships and token exchange', () => {
       expect((await exchange(res.body.id, await issuer.sign(AUDIENCE))).status).toBe(201);
       expect((await ctx.api.delete(`/v1/members/${team.org.id}/${admin.id}`, as)).status).toBe(204);
       await expectRefused(await issuer.sign(AUDIENCE), 'creator', res.body.id);
+    });
+  });
+
+  describe('taking an account back', () => {
+    /** A user with a relationship of their own in their personal org, a token it minted, and what the pipeline sends. */
+    async function squatterWithTrust(name: string) {
+      const user = await registerUser(ctx.api, name);
+      const own = await createProject(ctx.api, user, user.personalOrg);
+      const res = await ctx.api.post(
+        trustsPath(user.personalOrg),
+        {
+          name: 'mine',
+          issuer: issuer.url,
+          audience: AUDIENCE,
+          conditions: [{ claim: 'repository', pattern: 'acme/api' }],
+          project: own.slug,
+          access: 'read_write',
+        },
+        { session: user.session },
+      );
+      expect(res.status).toBe(201);
+      const minted = await exchange(res.body.id, await issuer.sign(AUDIENCE));
+      expect(minted.status).toBe(201);
+      return { user, trust: res.body as Record<string, any>, minted: minted.body as Record<string, any> };
+    }
+
+    async function deletions(orgId: string, trustId: string) {
+      const { rows } = await ctx.db.query(
+        `SELECT metadata, metadata::text AS raw FROM audit_events WHERE org_id = $1 AND action = 'oidc_trust.deleted' AND metadata->>'trustId' = $2`,
+        [orgId, trustId],
+      );
+      return rows as Array<{ metadata: Record<string, any>; raw: string }>;
+    }
+
+    it("the first reset of an unverified account (README: 'taken back whole') deletes the relationships it created, audited", async () => {
+      // Someone signs up with an address that is not theirs (sign-up proves nothing) and sets up a pipeline.
+      const { user, trust, minted } = await squatterWithTrust('squatted');
+      // The address's owner takes the account back through the mailed link, without asking for anything more.
+      const reset = await ctx.api.post('/v1/auth/reset-password', {
+        token: await issueEmailToken(ctx.db, user.id, 'reset_password'),
+        password: 'a much better passphrase 9',
+      });
+      expect(reset.status).toBe(204);
+      // The squatter's CI job can no longer exchange, and the token it had is revoked.
+      const exchanged = await exchange(trust.id, await issuer.sign(AUDIENCE));
+      expect({ status: exchanged.status, message: exchanged.body.message }).toEqual({ status: 401, message: expect.stringContaining('(trust)') });
+      expect((await ctx.api.get('/v1/auth/me', { token: minted.token })).status).toBe(401);
+      expect((await ctx.db.query('SELECT count(*)::int AS n FROM oidc_trusts WHERE created_by = $1', [user.id])).rows[0].n).toBe(0);
+      const [deleted, ...more] = await deletions(user.personalOrg.id, trust.id);
+      expect(more).toEqual([]);
+      expect(deleted.metadata).toMatchObject({
+        trustId: trust.id,
+        name: 'mine',
+        reason: 'address_proven',
+        createdBy: user.id,
+        issuer: issuer.url,
+        conditions: [{ claim: 'repository', pattern: 'acme/api' }],
+        access: 'read_write',
+      });
+      expect(deleted.raw).not.toContain(minted.token);
+      const [resetRow] = (await ctx.db.query(`SELECT metadata FROM audit_events WHERE action = 'auth.password_reset' AND actor_user_id = $1`, [user.id])).rows;
+      expect(resetRow.metadata).toMatchObject({ deletedOidcTrusts: 1 });
+    });
+
+    it('a reset of a verified account keeps them unless it revokes tokens; with revokeTokens they go', async () => {
+      const { user, trust } = await squatterWithTrust('verified');
+      await verifyEmail(ctx.api, ctx.db, user.id);
+      const withLink = async (revokeTokens?: boolean) => {
+        const res = await ctx.api.post('/v1/auth/reset-password', {
+          token: await issueEmailToken(ctx.db, user.id, 'reset_password'),
+          password: `a new passphrase ${randomBytes(4).toString('hex')}`,
+          ...(revokeTokens === undefined ? {} : { revokeTokens }),
+        });
+        expect(res.status).toBe(204);
+      };
+      await withLink();
+      expect((await exchange(trust.id, await issuer.sign(AUDIENCE))).status).toBe(201);
+      await withLink(true);
+      expect((await exchange(trust.id, await issuer.sign(AUDIENCE))).status).toBe(401);
+      expect((await deletions(user.personalOrg.id, trust.id)).map((r) => r.metadata.reason)).toEqual(['password_reset']);
+    });
+
+    it("a change of password with revokeTokens deletes an admin's relationships in a team org, in that org's log", async () => {
+      const admin = await registerUser(ctx.api, 'oidc-admin');
+      await addMember(ctx.api, team.org, team.owner, admin, 'admin');
+      const res = await ctx.api.post(
+        trustsPath(),
+        {
+          name: `admin-${randomBytes(2).toString('hex')}`,
+          issuer: issuer.url,
+          audience: AUDIENCE,
+          conditions: [{ claim: 'repository', pattern: 'acme/api' }],
+          project: project.slug,
+          access: 'read',
+        },
+        { session: admin.session },
+      );
+      expect(res.status).toBe(201);
+      const ownersTrust = await createTrust();
+      const changed = await ctx.api.post(
+        '/v1/auth/change-password',
+        { currentPassword: DEFAULT_PASSWORD, newPassword: 'an admin changes passphrase', revokeTokens: true },
+        { session: admin.session },
+      );
+      expect(changed.status).toBe(204);
+      expect((await exchange(res.body.id, await issuer.sign(AUDIENCE))).status).toBe(401);
+      // Another member's relationship stays.
+      expect((await exchange(ownersTrust.id, await issuer.sign(AUDIENCE))).status).toBe(201);
+      const audit = await ctx.api.get(`/v1/audit/${team.org.id}?action=oidc_trust.deleted`, as);
+      expect(audit.body.events.find((e: Record<string, any>) => e.metadata.trustId === res.body.id)?.metadata).toMatchObject({
+        reason: 'password_changed',
+        createdBy: admin.id,
+      });
     });
   });
 

@@ -135,6 +135,8 @@ export class OidcExchangeService {
       AUDITED_CLAIMS.filter((c) => typeof claims[c] === 'string' || typeof claims[c] === 'number').map((c) => [c, claims[c]]),
     );
     return this.db.transaction(async (em) => {
+      // Deleted since it was read (by an admin, or with the account that created it): nothing to mint.
+      if (!(await this.trusts.holdForExchange(em, trust.id))) throw new OidcExchangeError('trust', 'no trust relationship has this id');
       if (!(await this.orgs.isMember(em, trust.orgId, trust.createdBy))) {
         throw new OidcExchangeError('creator', 'the member who created this trust relationship has left the organization; create it again');
       }
