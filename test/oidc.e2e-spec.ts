@@ -341,6 +341,25 @@ describe('keyless CI: OIDC trust relationships and token exchange', () => {
       expect((await ctx.api.delete(`/v1/members/${team.org.id}/${admin.id}`, as)).status).toBe(204);
       await expectRefused(await issuer.sign(AUDIENCE), 'creator', res.body.id);
     });
+
+    it('refuses to let a token minted by an exchange mint tokens: none could outlive the relationship', async () => {
+      const readWrite = await createTrust({ access: 'read_write', environments: undefined });
+      const exchanged = await exchange(readWrite.id, await issuer.sign(AUDIENCE));
+      expect(exchanged.status).toBe(201);
+      const child = await ctx.api.post(
+        '/v1/auth/token',
+        { name: 'copy', access: 'read', orgId: team.org.id, projectId: project.id, environments: ['production'] },
+        { token: exchanged.body.token },
+      );
+      expect({ status: child.status, code: child.body.code }).toEqual({ status: 403, code: 'forbidden' });
+      expect(child.body.message).toMatch(/OIDC exchange/);
+      const { rows } = await ctx.db.query(`SELECT count(*)::int AS n FROM api_tokens WHERE name = 'copy' AND user_id = $1`, [team.owner.id]);
+      expect(rows[0].n).toBe(0);
+      // The pipeline's own token keeps working until the relationship is deleted, and then stops.
+      expect((await ctx.api.get(secretsPath(team.org, project, 'production'), { token: exchanged.body.token })).status).toBe(200);
+      expect((await ctx.api.delete(`${trustsPath()}/${readWrite.id}`, as)).status).toBe(204);
+      expect((await ctx.api.get(secretsPath(team.org, project, 'production'), { token: exchanged.body.token })).status).toBe(401);
+    });
   });
 
   describe('taking an account back', () => {
