@@ -475,6 +475,68 @@ describe('keyless CI: OIDC trust relationships and token exchange', () => {
     });
   });
 
+  describe('refusals do not use up the org’s limit, and are bounded per client address', () => {
+    /** Junk anyone can send with a relationship's (public) id: unsigned, and signed for another repository. */
+    const unsigned = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{}').toString('base64url')}.`;
+    const from = (ip: string) => ({ headers: { 'x-forwarded-for': ip } });
+    const exchangeFrom = (api: HttpClient, trustId: string, token: string, ip: string) => api.post('/v1/auth/oidc', { trustId, token }, from(ip));
+
+    async function freshTrust(): Promise<Record<string, any>> {
+      const org = await createOrg(ctx.api, team.owner, 'Junk');
+      const own = await createProject(ctx.api, team.owner, org);
+      return createTrust({ environments: undefined }, org, own.slug);
+    }
+    const refusalsAudited = async (trustId: string) =>
+      (await ctx.db.query(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'oidc.refused' AND metadata->>'trustId' = $1`, [trustId])).rows[0]
+        .n as number;
+
+    it('unauthenticated junk does not use up the per-org exchange limit (only successful exchanges count)', async () => {
+      // The limit lowered from 120 to 5 a minute only to keep the test short.
+      const b = await ctx.startInstance({ OIDC_ALLOW_PRIVATE: 'true', OIDC_EXCHANGE_RATE_LIMIT_PER_ORG: '5', TRUST_PROXY: 'true' });
+      const trust = await freshTrust();
+      const refused: number[] = [];
+      for (let i = 0; i < 4; i++) refused.push((await exchangeFrom(b.http, trust.id, unsigned, `198.51.100.${i + 1}`)).status);
+      for (let i = 0; i < 4; i++) {
+        const otherRepo = await issuer.sign(AUDIENCE, { claims: { repository: 'mallory/fork' } });
+        refused.push((await exchangeFrom(b.http, trust.id, otherRepo, `198.51.100.${i + 11}`)).status);
+      }
+      expect(refused).toEqual(Array(8).fill(401));
+      // The org's real pipelines: five a minute, as configured; the sixth waits.
+      for (let i = 0; i < 5; i++) expect((await exchangeFrom(b.http, trust.id, await issuer.sign(AUDIENCE), '203.0.113.50')).status).toBe(201);
+      const sixth = await exchangeFrom(b.http, trust.id, await issuer.sign(AUDIENCE), '203.0.113.50');
+      expect(sixth.status).toBe(429);
+      expect(sixth.body.message).toMatch(/organization/);
+    });
+
+    it('answers 429 to an address past OIDC_REFUSAL_LIMIT_PER_IP refusals a minute, before any check; other addresses go on', async () => {
+      const b = await ctx.startInstance({ OIDC_ALLOW_PRIVATE: 'true', OIDC_REFUSAL_LIMIT_PER_IP: '3', TRUST_PROXY: 'true' });
+      const trust = await freshTrust();
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i++) statuses.push((await exchangeFrom(b.http, trust.id, unsigned, '198.51.100.200')).status);
+      // Unknown relationship ids count too (guessing them).
+      const unknown = await exchangeFrom(b.http, '00000000-0000-4000-8000-000000000000', unsigned, '198.51.100.200');
+      statuses.push(unknown.status);
+      expect(statuses).toEqual([401, 401, 401, 429]);
+      expect(Number(unknown.headers.get('retry-after'))).toBeGreaterThan(0);
+      // A valid token from the blocked address waits too; from any other address it is exchanged.
+      expect((await exchangeFrom(b.http, trust.id, await issuer.sign(AUDIENCE), '198.51.100.200')).status).toBe(429);
+      expect((await exchangeFrom(b.http, trust.id, await issuer.sign(AUDIENCE), '198.51.100.201')).status).toBe(201);
+    });
+
+    it('audits a refusal once per relationship, address and check a minute, and at most 20 a minute per relationship', async () => {
+      const b = await ctx.startInstance({ OIDC_ALLOW_PRIVATE: 'true', TRUST_PROXY: 'true' });
+      const trust = await freshTrust();
+      for (let i = 0; i < 5; i++) expect((await exchangeFrom(b.http, trust.id, unsigned, '198.51.100.77')).status).toBe(401);
+      expect(await refusalsAudited(trust.id)).toBe(1);
+      const otherRepo = await issuer.sign(AUDIENCE, { claims: { repository: 'mallory/fork' } });
+      for (let i = 0; i < 3; i++) expect((await exchangeFrom(b.http, trust.id, otherRepo, '198.51.100.77')).status).toBe(401);
+      expect(await refusalsAudited(trust.id)).toBe(2);
+      // Many addresses: still at most 20 rows a minute for the relationship.
+      for (let i = 0; i < 25; i++) expect((await exchangeFrom(b.http, trust.id, unsigned, `192.0.2.${i + 1}`)).status).toBe(401);
+      expect(await refusalsAudited(trust.id)).toBe(20);
+    });
+  });
+
   describe('two instances on one database', () => {
     it('shares the per-org exchange rate limit, and lets each instance follow a key rotation with one refetch', async () => {
       // Their own org (the limit counts the org's exchanges), instances that may refetch keys at once.
