@@ -96,7 +96,7 @@ describe('account tokens and activity', () => {
       const revokedIds = activity.filter((e) => e.action === 'token.revoked').map((e) => e.metadata.tokenId);
       // The two tokens without an org are in the account's activity; the org-scoped one in its org's log.
       expect(revokedIds.sort()).toEqual([tokens[0].id, tokens[1].id].sort());
-      expect(activity.find((e) => e.action === 'auth.password_reset')?.metadata).toEqual({ revokedTokens: 3 });
+      expect(activity.find((e) => e.action === 'auth.password_reset')?.metadata).toEqual({ revokedTokens: 3, deletedOidcTrusts: 0, expiredCliLogins: 0 });
       const [inOrg] = await auditOf({ ...user, session }, user.personalOrg.id, 'token.revoked');
       expect(inOrg.metadata).toEqual({ tokenId: tokens[2].id, userId: user.id, reason: 'password_reset' });
     });

@@ -4,7 +4,8 @@
  * The browser and the real binary are in test/dashboard/dashboard.e2e-spec.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createToken, registerUser, type TestUser } from './factories/accounts.js';
+import { createToken, DEFAULT_PASSWORD, registerUser, type TestUser } from './factories/accounts.js';
+import { issueEmailToken } from './factories/mail.js';
 import { startCliLogin } from './factories/cli-login.js';
 import type { HttpClient } from './support/http.js';
 import { startTestContext, type TestContext } from './support/test-app.js';
@@ -110,6 +111,41 @@ describe('CLI sign-in through the browser', () => {
     await ctx.db.query(`UPDATE cli_login_requests SET expires_at = now() - interval '1 second' WHERE user_code = $1`, [late.userCode]);
     expect((await poll(late.deviceCode)).body).toEqual({ status: 'expired' });
     expect(await countTokens()).toBe(before);
+  });
+
+  it('taking the account back expires the sign-ins it approved that no CLI has collected yet', async () => {
+    // Someone with the account (a squatter, a thief with the password) approves a sign-in of their own CLI.
+    const owner = await registerUser(ctx.api, 'taken-back');
+    const approvedByThief = await startCliLogin(ctx.api, 'thief-laptop');
+    const pendingOne = await startCliLogin(ctx.api, 'still-pending');
+    expect((await ctx.api.post('/v1/auth/cli-auth', { userCode: approvedByThief.userCode, approve: true }, { session: owner.session })).status).toBe(200);
+    // The address's owner resets the password through the mailed link: the first proof of the address.
+    const reset = await ctx.api.post('/v1/auth/reset-password', {
+      token: await issueEmailToken(ctx.db, owner.id, 'reset_password'),
+      password: 'the owner takes it back',
+    });
+    expect(reset.status).toBe(204);
+    expect((await poll(approvedByThief.deviceCode)).body).toEqual({ status: 'expired' });
+    const { rows } = await ctx.db.query('SELECT count(*)::int AS n FROM api_tokens WHERE user_id = $1', [owner.id]);
+    expect(rows[0].n).toBe(0);
+    // A request nobody approved is nobody's: it stays pending.
+    expect((await poll(pendingOne.deviceCode)).body).toEqual({ status: 'pending' });
+    const [resetRow] = (await ctx.db.query(`SELECT metadata FROM audit_events WHERE action = 'auth.password_reset' AND actor_user_id = $1`, [owner.id])).rows;
+    expect(resetRow.metadata).toMatchObject({ expiredCliLogins: 1 });
+  });
+
+  it('a change of password with revokeTokens does too; without it an approved sign-in is still delivered', async () => {
+    const owner = await registerUser(ctx.api, 'changes-password');
+    const kept = await startCliLogin(ctx.api);
+    expect((await ctx.api.post('/v1/auth/cli-auth', { userCode: kept.userCode, approve: true }, { session: owner.session })).status).toBe(200);
+    const change = (newPassword: string, revokeTokens: boolean, currentPassword = DEFAULT_PASSWORD) =>
+      ctx.api.post('/v1/auth/change-password', { currentPassword, newPassword, revokeTokens }, { session: owner.session });
+    expect((await change('first changed passphrase', false)).status).toBe(204);
+    expect((await poll(kept.deviceCode)).body.status).toBe('approved');
+    const ended = await startCliLogin(ctx.api);
+    expect((await ctx.api.post('/v1/auth/cli-auth', { userCode: ended.userCode, approve: true }, { session: owner.session })).status).toBe(200);
+    expect((await change('second changed passphrase', true, 'first changed passphrase')).status).toBe(204);
+    expect((await poll(ended.deviceCode)).body).toEqual({ status: 'expired' });
   });
 
   it('delivers the token only to the device code of the approved request', async () => {

@@ -6,7 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHmac, createPublicKey, randomBytes } from 'node:crypto';
-import { createOrg, createTeam, type OrgWithTeam, type TestOrg } from './factories/accounts.js';
+import { addMember, createOrg, createTeam, DEFAULT_PASSWORD, registerUser, type OrgWithTeam, type TestOrg } from './factories/accounts.js';
+import { issueEmailToken, verifyEmail } from './factories/mail.js';
 import { createProject, secretsPath, seedSecrets, type TestProject } from './factories/vault.js';
 import { FakeOidcIssuer } from './support/fake-oidc-issuer.js';
 import type { Credentials, HttpClient } from './support/http.js';
@@ -339,6 +340,200 @@ describe('keyless CI: OIDC trust relationships and token exchange', () => {
       expect((await exchange(res.body.id, await issuer.sign(AUDIENCE))).status).toBe(201);
       expect((await ctx.api.delete(`/v1/members/${team.org.id}/${admin.id}`, as)).status).toBe(204);
       await expectRefused(await issuer.sign(AUDIENCE), 'creator', res.body.id);
+    });
+
+    it('refuses to let a token minted by an exchange mint tokens: none could outlive the relationship', async () => {
+      const readWrite = await createTrust({ access: 'read_write', environments: undefined });
+      const exchanged = await exchange(readWrite.id, await issuer.sign(AUDIENCE));
+      expect(exchanged.status).toBe(201);
+      const child = await ctx.api.post(
+        '/v1/auth/token',
+        { name: 'copy', access: 'read', orgId: team.org.id, projectId: project.id, environments: ['production'] },
+        { token: exchanged.body.token },
+      );
+      expect({ status: child.status, code: child.body.code }).toEqual({ status: 403, code: 'forbidden' });
+      expect(child.body.message).toMatch(/OIDC exchange/);
+      const { rows } = await ctx.db.query(`SELECT count(*)::int AS n FROM api_tokens WHERE name = 'copy' AND user_id = $1`, [team.owner.id]);
+      expect(rows[0].n).toBe(0);
+      // The pipeline's own token keeps working until the relationship is deleted, and then stops.
+      expect((await ctx.api.get(secretsPath(team.org, project, 'production'), { token: exchanged.body.token })).status).toBe(200);
+      expect((await ctx.api.delete(`${trustsPath()}/${readWrite.id}`, as)).status).toBe(204);
+      expect((await ctx.api.get(secretsPath(team.org, project, 'production'), { token: exchanged.body.token })).status).toBe(401);
+    });
+  });
+
+  describe('taking an account back', () => {
+    /** A user with a relationship of their own in their personal org, a token it minted, and what the pipeline sends. */
+    async function squatterWithTrust(name: string) {
+      const user = await registerUser(ctx.api, name);
+      const own = await createProject(ctx.api, user, user.personalOrg);
+      const res = await ctx.api.post(
+        trustsPath(user.personalOrg),
+        {
+          name: 'mine',
+          issuer: issuer.url,
+          audience: AUDIENCE,
+          conditions: [{ claim: 'repository', pattern: 'acme/api' }],
+          project: own.slug,
+          access: 'read_write',
+        },
+        { session: user.session },
+      );
+      expect(res.status).toBe(201);
+      const minted = await exchange(res.body.id, await issuer.sign(AUDIENCE));
+      expect(minted.status).toBe(201);
+      return { user, trust: res.body as Record<string, any>, minted: minted.body as Record<string, any> };
+    }
+
+    async function deletions(orgId: string, trustId: string) {
+      const { rows } = await ctx.db.query(
+        `SELECT metadata, metadata::text AS raw FROM audit_events WHERE org_id = $1 AND action = 'oidc_trust.deleted' AND metadata->>'trustId' = $2`,
+        [orgId, trustId],
+      );
+      return rows as Array<{ metadata: Record<string, any>; raw: string }>;
+    }
+
+    it("the first reset of an unverified account (README: 'taken back whole') deletes the relationships it created, audited", async () => {
+      // Someone signs up with an address that is not theirs (sign-up proves nothing) and sets up a pipeline.
+      const { user, trust, minted } = await squatterWithTrust('squatted');
+      // The address's owner takes the account back through the mailed link, without asking for anything more.
+      const reset = await ctx.api.post('/v1/auth/reset-password', {
+        token: await issueEmailToken(ctx.db, user.id, 'reset_password'),
+        password: 'a much better passphrase 9',
+      });
+      expect(reset.status).toBe(204);
+      // The squatter's CI job can no longer exchange, and the token it had is revoked.
+      const exchanged = await exchange(trust.id, await issuer.sign(AUDIENCE));
+      expect({ status: exchanged.status, message: exchanged.body.message }).toEqual({ status: 401, message: expect.stringContaining('(trust)') });
+      expect((await ctx.api.get('/v1/auth/me', { token: minted.token })).status).toBe(401);
+      expect((await ctx.db.query('SELECT count(*)::int AS n FROM oidc_trusts WHERE created_by = $1', [user.id])).rows[0].n).toBe(0);
+      const [deleted, ...more] = await deletions(user.personalOrg.id, trust.id);
+      expect(more).toEqual([]);
+      expect(deleted.metadata).toMatchObject({
+        trustId: trust.id,
+        name: 'mine',
+        reason: 'address_proven',
+        createdBy: user.id,
+        issuer: issuer.url,
+        conditions: [{ claim: 'repository', pattern: 'acme/api' }],
+        access: 'read_write',
+      });
+      expect(deleted.raw).not.toContain(minted.token);
+      const [resetRow] = (await ctx.db.query(`SELECT metadata FROM audit_events WHERE action = 'auth.password_reset' AND actor_user_id = $1`, [user.id])).rows;
+      expect(resetRow.metadata).toMatchObject({ deletedOidcTrusts: 1 });
+    });
+
+    it('a reset of a verified account keeps them unless it revokes tokens; with revokeTokens they go', async () => {
+      const { user, trust } = await squatterWithTrust('verified');
+      await verifyEmail(ctx.api, ctx.db, user.id);
+      const withLink = async (revokeTokens?: boolean) => {
+        const res = await ctx.api.post('/v1/auth/reset-password', {
+          token: await issueEmailToken(ctx.db, user.id, 'reset_password'),
+          password: `a new passphrase ${randomBytes(4).toString('hex')}`,
+          ...(revokeTokens === undefined ? {} : { revokeTokens }),
+        });
+        expect(res.status).toBe(204);
+      };
+      await withLink();
+      expect((await exchange(trust.id, await issuer.sign(AUDIENCE))).status).toBe(201);
+      await withLink(true);
+      expect((await exchange(trust.id, await issuer.sign(AUDIENCE))).status).toBe(401);
+      expect((await deletions(user.personalOrg.id, trust.id)).map((r) => r.metadata.reason)).toEqual(['password_reset']);
+    });
+
+    it("a change of password with revokeTokens deletes an admin's relationships in a team org, in that org's log", async () => {
+      const admin = await registerUser(ctx.api, 'oidc-admin');
+      await addMember(ctx.api, team.org, team.owner, admin, 'admin');
+      const res = await ctx.api.post(
+        trustsPath(),
+        {
+          name: `admin-${randomBytes(2).toString('hex')}`,
+          issuer: issuer.url,
+          audience: AUDIENCE,
+          conditions: [{ claim: 'repository', pattern: 'acme/api' }],
+          project: project.slug,
+          access: 'read',
+        },
+        { session: admin.session },
+      );
+      expect(res.status).toBe(201);
+      const ownersTrust = await createTrust();
+      const changed = await ctx.api.post(
+        '/v1/auth/change-password',
+        { currentPassword: DEFAULT_PASSWORD, newPassword: 'an admin changes passphrase', revokeTokens: true },
+        { session: admin.session },
+      );
+      expect(changed.status).toBe(204);
+      expect((await exchange(res.body.id, await issuer.sign(AUDIENCE))).status).toBe(401);
+      // Another member's relationship stays.
+      expect((await exchange(ownersTrust.id, await issuer.sign(AUDIENCE))).status).toBe(201);
+      const audit = await ctx.api.get(`/v1/audit/${team.org.id}?action=oidc_trust.deleted`, as);
+      expect(audit.body.events.find((e: Record<string, any>) => e.metadata.trustId === res.body.id)?.metadata).toMatchObject({
+        reason: 'password_changed',
+        createdBy: admin.id,
+      });
+    });
+  });
+
+  describe('refusals do not use up the org’s limit, and are bounded per client address', () => {
+    /** Junk anyone can send with a relationship's (public) id: unsigned, and signed for another repository. */
+    const unsigned = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{}').toString('base64url')}.`;
+    const from = (ip: string) => ({ headers: { 'x-forwarded-for': ip } });
+    const exchangeFrom = (api: HttpClient, trustId: string, token: string, ip: string) => api.post('/v1/auth/oidc', { trustId, token }, from(ip));
+
+    async function freshTrust(): Promise<Record<string, any>> {
+      const org = await createOrg(ctx.api, team.owner, 'Junk');
+      const own = await createProject(ctx.api, team.owner, org);
+      return createTrust({ environments: undefined }, org, own.slug);
+    }
+    const refusalsAudited = async (trustId: string) =>
+      (await ctx.db.query(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'oidc.refused' AND metadata->>'trustId' = $1`, [trustId])).rows[0]
+        .n as number;
+
+    it('unauthenticated junk does not use up the per-org exchange limit (only successful exchanges count)', async () => {
+      // The limit lowered from 120 to 5 a minute only to keep the test short.
+      const b = await ctx.startInstance({ OIDC_ALLOW_PRIVATE: 'true', OIDC_EXCHANGE_RATE_LIMIT_PER_ORG: '5', TRUST_PROXY: 'true' });
+      const trust = await freshTrust();
+      const refused: number[] = [];
+      for (let i = 0; i < 4; i++) refused.push((await exchangeFrom(b.http, trust.id, unsigned, `198.51.100.${i + 1}`)).status);
+      for (let i = 0; i < 4; i++) {
+        const otherRepo = await issuer.sign(AUDIENCE, { claims: { repository: 'mallory/fork' } });
+        refused.push((await exchangeFrom(b.http, trust.id, otherRepo, `198.51.100.${i + 11}`)).status);
+      }
+      expect(refused).toEqual(Array(8).fill(401));
+      // The org's real pipelines: five a minute, as configured; the sixth waits.
+      for (let i = 0; i < 5; i++) expect((await exchangeFrom(b.http, trust.id, await issuer.sign(AUDIENCE), '203.0.113.50')).status).toBe(201);
+      const sixth = await exchangeFrom(b.http, trust.id, await issuer.sign(AUDIENCE), '203.0.113.50');
+      expect(sixth.status).toBe(429);
+      expect(sixth.body.message).toMatch(/organization/);
+    });
+
+    it('answers 429 to an address past OIDC_REFUSAL_LIMIT_PER_IP refusals a minute, before any check; other addresses go on', async () => {
+      const b = await ctx.startInstance({ OIDC_ALLOW_PRIVATE: 'true', OIDC_REFUSAL_LIMIT_PER_IP: '3', TRUST_PROXY: 'true' });
+      const trust = await freshTrust();
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i++) statuses.push((await exchangeFrom(b.http, trust.id, unsigned, '198.51.100.200')).status);
+      // Unknown relationship ids count too (guessing them).
+      const unknown = await exchangeFrom(b.http, '00000000-0000-4000-8000-000000000000', unsigned, '198.51.100.200');
+      statuses.push(unknown.status);
+      expect(statuses).toEqual([401, 401, 401, 429]);
+      expect(Number(unknown.headers.get('retry-after'))).toBeGreaterThan(0);
+      // A valid token from the blocked address waits too; from any other address it is exchanged.
+      expect((await exchangeFrom(b.http, trust.id, await issuer.sign(AUDIENCE), '198.51.100.200')).status).toBe(429);
+      expect((await exchangeFrom(b.http, trust.id, await issuer.sign(AUDIENCE), '198.51.100.201')).status).toBe(201);
+    });
+
+    it('audits a refusal once per relationship, address and check a minute, and at most 20 a minute per relationship', async () => {
+      const b = await ctx.startInstance({ OIDC_ALLOW_PRIVATE: 'true', TRUST_PROXY: 'true' });
+      const trust = await freshTrust();
+      for (let i = 0; i < 5; i++) expect((await exchangeFrom(b.http, trust.id, unsigned, '198.51.100.77')).status).toBe(401);
+      expect(await refusalsAudited(trust.id)).toBe(1);
+      const otherRepo = await issuer.sign(AUDIENCE, { claims: { repository: 'mallory/fork' } });
+      for (let i = 0; i < 3; i++) expect((await exchangeFrom(b.http, trust.id, otherRepo, '198.51.100.77')).status).toBe(401);
+      expect(await refusalsAudited(trust.id)).toBe(2);
+      // Many addresses: still at most 20 rows a minute for the relationship.
+      for (let i = 0; i < 25; i++) expect((await exchangeFrom(b.http, trust.id, unsigned, `192.0.2.${i + 1}`)).status).toBe(401);
+      expect(await refusalsAudited(trust.id)).toBe(20);
     });
   });
 

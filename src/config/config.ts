@@ -134,6 +134,7 @@ const envSchema = z.object({
   OIDC_JWKS_CACHE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(600),
   OIDC_JWKS_REFETCH_SECONDS: z.coerce.number().int().min(0).max(3_600).default(30),
   OIDC_EXCHANGE_RATE_LIMIT_PER_ORG: positiveInt.default(120),
+  OIDC_REFUSAL_LIMIT_PER_IP: positiveInt.default(60),
   STREAM_HEARTBEAT_MS: z.coerce.number().int().min(100).max(300_000).default(15_000),
   STREAM_RECHECK_MS: z.coerce.number().int().min(100).max(60_000).default(30_000),
   STREAM_MAX_PER_CREDENTIAL: positiveInt.max(1_000_000).default(20),
@@ -288,8 +289,10 @@ export interface AppConfig {
     readonly jwksCacheSeconds: number;
     /** A token signed with a key id not in the cached keys refetches them, at most this often per issuer. */
     readonly jwksRefetchSeconds: number;
-    /** Exchanges per org per minute, counted across every instance. */
+    /** Successful exchanges per org per minute, counted across every instance. */
     readonly exchangeLimit: RateLimitRule;
+    /** Refused exchanges per client address per minute; past it the address's exchanges get 429 for a minute. */
+    readonly refusalLimit: RateLimitRule;
   };
   /** The change stream (`GET /v1/secrets/…/events`, issue 18). */
   readonly streams: {
@@ -483,6 +486,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       jwksCacheSeconds: e.OIDC_JWKS_CACHE_SECONDS,
       jwksRefetchSeconds: e.OIDC_JWKS_REFETCH_SECONDS,
       exchangeLimit: Object.freeze({ limit: e.OIDC_EXCHANGE_RATE_LIMIT_PER_ORG, windowSeconds: 60 }),
+      refusalLimit: Object.freeze({ limit: e.OIDC_REFUSAL_LIMIT_PER_IP, windowSeconds: 60 }),
     }),
     streams: Object.freeze({
       heartbeatMs: e.STREAM_HEARTBEAT_MS,

@@ -15,6 +15,8 @@ import { assertPasswordQuality } from './password-policy.js';
 import { SessionsService } from './sessions.service.js';
 import { revokeTokensOf, TokensService } from './tokens.service.js';
 import { UsersRepository, type UserRow } from './users.repository.js';
+import { CliLoginService } from './cli-login/cli-login.service.js';
+import { OidcTrustsService } from './oidc/oidc-trusts.service.js';
 
 export interface SignedIn {
   user: UserDto;
@@ -40,6 +42,8 @@ export class AuthService {
     private readonly limiter: RateLimiter,
     private readonly emailTokens: EmailTokens,
     private readonly outbox: MailOutbox,
+    private readonly oidcTrusts: OidcTrustsService,
+    private readonly cliLogins: CliLoginService,
     @Inject(CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -161,8 +165,17 @@ export class AuthService {
       await this.sessions.revokeAllOf(em, user.id, actor.sessionId);
       // A reset link mailed before the change must not undo it.
       await this.emailTokens.voidOpen(em, user.id, 'reset_password');
-      const revokedTokens = dto.revokeTokens ? await revokeTokensOf(em, this.audit, { userId: user.id }, { actor, meta, reason: 'password_changed' }) : 0;
-      await this.audit.record(em, { action: 'auth.password_changed', actor, meta, metadata: { revokedTokens } });
+      // Every credential the account issued ends, as with a reset (password-reset.service.ts): approved CLI
+      // sign-ins not yet collected and the OIDC trust relationships it created first, then the tokens.
+      let metadata: Record<string, number> = { revokedTokens: 0 };
+      if (dto.revokeTokens) {
+        const how = { actor, meta, reason: 'password_changed' };
+        const expiredCliLogins = await this.cliLogins.expireApprovedOf(em, user.id);
+        const deletedOidcTrusts = await this.oidcTrusts.removeAllCreatedBy(em, user.id, how);
+        const revokedTokens = await revokeTokensOf(em, this.audit, { userId: user.id }, how);
+        metadata = { revokedTokens, deletedOidcTrusts, expiredCliLogins };
+      }
+      await this.audit.record(em, { action: 'auth.password_changed', actor, meta, metadata });
     });
     const notice = passwordChangedMail(this.config.publicUrl, user, { how: 'changed', at: new Date(), ip: meta.ip });
     this.outbox.later('password changed notice', () => this.outbox.send(notice));

@@ -15,6 +15,8 @@ import { assertPasswordQuality } from './password-policy.js';
 import { SessionsService } from './sessions.service.js';
 import { revokeTokensOf } from './tokens.service.js';
 import { UsersRepository } from './users.repository.js';
+import { CliLoginService } from './cli-login/cli-login.service.js';
+import { OidcTrustsService } from './oidc/oidc-trusts.service.js';
 
 /** Forgot-password and reset-password: a single-use link, valid for an hour, mailed to the account's address. */
 @Injectable()
@@ -27,6 +29,8 @@ export class PasswordResetService {
     private readonly outbox: MailOutbox,
     private readonly audit: AuditService,
     private readonly limiter: RateLimiter,
+    private readonly oidcTrusts: OidcTrustsService,
+    private readonly cliLogins: CliLoginService,
     @Inject(CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -55,7 +59,11 @@ export class PasswordResetService {
     await this.outbox.send(passwordResetMail(this.config.publicUrl, user, token, EMAIL_TOKEN_TTL_HOURS.reset_password));
   }
 
-  /** Sets the password, ends every session of the user and clears a login lock-out; then mails a notice. */
+  /**
+   * Sets the password, ends every session of the user and clears a login lock-out; then mails a notice.
+   * With `revokeTokens`, or when it first proves the address, it also ends every token, approved CLI
+   * sign-in not yet collected and OIDC trust relationship of the account.
+   */
   async resetPassword(dto: ResetPasswordDto, meta: RequestMeta): Promise<void> {
     const holder = await this.db.transaction(async (em) => {
       const holder = await this.tokens.consume(em, dto.token, 'reset_password');
@@ -80,8 +88,18 @@ export class PasswordResetService {
       // prove the mailbox): the first proof of the mailbox ends every token that account minted, too.
       const revokeTokens = dto.revokeTokens || !wasVerified;
       const reason = dto.revokeTokens ? 'password_reset' : 'address_proven';
-      const revokedTokens = revokeTokens ? await revokeTokensOf(em, this.audit, { userId: holder.userId }, { actor, meta, reason }) : 0;
-      await this.audit.record(em, { action: 'auth.password_reset', actor, meta, metadata: { revokedTokens } });
+      // Taken back whole: the CLI sign-ins it approved and the OIDC trust relationships it created (which
+      // mint tokens acting as the account) go with its tokens. Before the tokens: an exchange or a CLI
+      // poll running now finishes first, and the token it minted is revoked with the others.
+      let metadata: Record<string, number> = { revokedTokens: 0 };
+      if (revokeTokens) {
+        const how = { actor, meta, reason };
+        const expiredCliLogins = await this.cliLogins.expireApprovedOf(em, holder.userId);
+        const deletedOidcTrusts = await this.oidcTrusts.removeAllCreatedBy(em, holder.userId, how);
+        const revokedTokens = await revokeTokensOf(em, this.audit, { userId: holder.userId }, how);
+        metadata = { revokedTokens, deletedOidcTrusts, expiredCliLogins };
+      }
+      await this.audit.record(em, { action: 'auth.password_reset', actor, meta, metadata });
       return holder;
     });
     await this.limiter.reset(loginFailuresKey(holder.email));

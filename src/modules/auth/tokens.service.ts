@@ -107,6 +107,11 @@ export class TokensService {
     const secret = generateToken(kind);
 
     const saved = await this.db.transaction(async (em) => {
+      if (actor.token && (await isOidcMinted(em, actor.token.id))) {
+        throw new TokenScopeError(
+          'A token minted by an OIDC exchange cannot create tokens: they would outlive the trust relationship; give the step a trust relationship of its own',
+        );
+      }
       if (orgId && !(await this.orgs.isMember(em, orgId, actor.userId))) {
         throw new TokenScopeError(`You are not a member of organization '${orgId}'`);
       }
@@ -387,6 +392,17 @@ export function assertNoBroaderThan(actor: Actor, scope: Scope): void {
   if (parent.environments && !scope.environments?.every((env) => parent.environments!.includes(env))) {
     throw new TokenScopeError('A token scoped to some environments can only create tokens for those environments');
   }
+}
+
+/**
+ * Whether the token was minted by an OIDC exchange. Such a token mints no tokens (README, Keyless CI):
+ * a child would not name the relationship, so deleting it, or taking back the account that created it,
+ * would leave the child working; and the pipeline already holds the narrowest credential it needs for
+ * as long as it needs it. A step that should get less is given a relationship of its own.
+ */
+async function isOidcMinted(em: EntityManager, tokenId: string): Promise<boolean> {
+  const [row]: Array<{ oidc: boolean }> = await em.query('SELECT oidc_trust_id IS NOT NULL AS oidc FROM api_tokens WHERE id = $1', [tokenId]);
+  return row?.oidc ?? false;
 }
 
 /** What tokensPerUser counts: tokens that still work (not revoked, not expired), but not those of CI OIDC exchanges. */

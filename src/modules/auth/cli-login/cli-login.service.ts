@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomInt } from 'node:crypto';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import type { Actor, RequestMeta } from '../request-context.js';
 import { RateLimitedError } from '../../../common/errors/domain-error.js';
 import { RateLimiter } from '../../../common/rate-limit/rate-limiter.service.js';
@@ -124,7 +124,10 @@ export class CliLoginService {
     return this.db.transaction(async (em) => {
       const [claimed]: Array<{ user_id: string }> = await em.query(
         // In a CTE: TypeORM answers a bare UPDATE … RETURNING with [rows, count].
-        `WITH claimed AS (UPDATE cli_login_requests SET status = 'delivered' WHERE id = $1 AND status = 'approved' RETURNING user_id)
+        // Not after its expiry: taking the account back expires the approved requests it has not collected
+        // (clock_timestamp: a poll that waited for that transaction compares with the time it committed).
+        `WITH claimed AS (
+           UPDATE cli_login_requests SET status = 'delivered' WHERE id = $1 AND status = 'approved' AND expires_at > clock_timestamp() RETURNING user_id)
          SELECT user_id FROM claimed`,
         [requestId],
       );
@@ -135,6 +138,21 @@ export class CliLoginService {
       const email = (await this.users.profiles(em, [claimed.user_id])).get(claimed.user_id)!.email;
       return { status: 'approved' as const, token: token.token, tokenId: token.id, hint: token.hint, email };
     });
+  }
+
+  /**
+   * Taking an account back: the sign-in requests it approved whose token no CLI has collected yet expire
+   * now (a poll answers `expired`, no token is minted), in the caller's transaction. Returns how many.
+   */
+  async expireApprovedOf(em: EntityManager, userId: string): Promise<number> {
+    const rows: Array<{ id: string }> = await em.query(
+      `WITH expired AS (
+         UPDATE cli_login_requests SET expires_at = now()
+          WHERE user_id = $1 AND status = 'approved' AND expires_at > now() RETURNING id)
+       SELECT id FROM expired`,
+      [userId],
+    );
+    return rows.length;
   }
 
   private async pendingByCode(userCode: string) {

@@ -16,6 +16,10 @@ import { OidcTrustsRepository, type OidcTrust } from './oidc-trusts.repository.j
 
 /** Asymmetric algorithms only: `none` and HS* (which a public key could "sign") are refused. */
 export const OIDC_ALGORITHMS = ['RS256', 'ES256'] as const;
+/** A refusal is audited once per relationship, client address and check in this window… */
+export const REFUSAL_AUDIT_WINDOW_SECONDS = 60;
+/** …and at most this many a window per relationship, whatever the addresses. */
+export const REFUSALS_AUDITED_PER_TRUST = 20;
 /** Clock skew allowed on exp, nbf and iat, in seconds. */
 export const OIDC_CLOCK_SKEW_SECONDS = 60;
 
@@ -39,8 +43,10 @@ const AUDITED_CLAIMS = [
  * issuer, signature (the issuer's published keys, RS256/ES256 only), audience, exp/nbf/iat with a small
  * clock skew, then the relationship's claim conditions — becomes a scoped `secr_tok_` of the
  * relationship's creator that expires at the relationship's TTL or the JWT's `exp`, whichever is first.
- * Every refusal is a 401 that names the check (never the token). Exchanges are rate-limited per org
- * (counters in PostgreSQL, shared by every instance) and audited, refusals of a known relationship too.
+ * Every refusal is a 401 that names the check (never the token). Successful exchanges are rate-limited
+ * per org and refusals per client address (counters in PostgreSQL, shared by every instance), so junk
+ * sent with a public relationship id cannot block the org's pipelines; exchanges are audited, and
+ * refusals of a known relationship too, a bounded number of them.
  */
 @Injectable()
 export class OidcExchangeService {
@@ -56,18 +62,27 @@ export class OidcExchangeService {
   ) {}
 
   async exchange(dto: OidcExchangeDto, meta: RequestMeta): Promise<OidcExchangedDto> {
+    // Refusals are bounded per client address, before any work: junk from one address stops there,
+    // and junk cannot use up the org's limit, which counts successful exchanges only.
+    const byIp = this.config.oidc.refusalLimit;
+    const ipKey = refusalsKey(meta.ip);
+    const lockedFor = await this.limiter.lockedFor(ipKey, byIp.limit);
+    if (lockedFor) throw new RateLimitedError('Too many refused OIDC exchanges from this address; try again later', lockedFor);
     const trust = await this.trusts.find(dto.trustId);
-    if (!trust) throw new OidcExchangeError('trust', 'no trust relationship has this id');
-    const rule = this.config.oidc.exchangeLimit;
-    const hit = await this.limiter.hit(`oidc:exchange:org:${trust.orgId}`, rule);
-    if (hit.count > rule.limit) throw new RateLimitedError('Too many OIDC exchanges for this organization; try again later', hit.retryAfterSeconds);
+    if (!trust) {
+      await this.countRefusal(null, 'trust', meta);
+      throw new OidcExchangeError('trust', 'no trust relationship has this id');
+    }
     let claims: JWTPayload;
     try {
       claims = await this.verify(trust, dto.token);
     } catch (error) {
-      if (error instanceof OidcExchangeError) await this.recordRefusal(trust, error.check, meta);
+      if (error instanceof OidcExchangeError) await this.countRefusal(trust, error.check, meta);
       throw error;
     }
+    const rule = this.config.oidc.exchangeLimit;
+    const hit = await this.limiter.hit(`oidc:exchange:org:${trust.orgId}`, rule);
+    if (hit.count > rule.limit) throw new RateLimitedError('Too many OIDC exchanges for this organization; try again later', hit.retryAfterSeconds);
     return this.mint(trust, claims, meta);
   }
 
@@ -135,6 +150,8 @@ export class OidcExchangeService {
       AUDITED_CLAIMS.filter((c) => typeof claims[c] === 'string' || typeof claims[c] === 'number').map((c) => [c, claims[c]]),
     );
     return this.db.transaction(async (em) => {
+      // Deleted since it was read (by an admin, or with the account that created it): nothing to mint.
+      if (!(await this.trusts.holdForExchange(em, trust.id))) throw new OidcExchangeError('trust', 'no trust relationship has this id');
       if (!(await this.orgs.isMember(em, trust.orgId, trust.createdBy))) {
         throw new OidcExchangeError('creator', 'the member who created this trust relationship has left the organization; create it again');
       }
@@ -182,11 +199,28 @@ export class OidcExchangeService {
     });
   }
 
-  private recordRefusal(trust: OidcTrust, check: OidcCheck, meta: RequestMeta): Promise<void> {
-    return this.db.transaction((em) =>
+  /**
+   * Counts a refusal against the client's address and audits it as `oidc.refused` when the relationship
+   * is known, but not every one: once per relationship, address and check a minute, and at most
+   * REFUSALS_AUDITED_PER_TRUST a minute per relationship, so junk cannot fill the org's audit log.
+   */
+  private async countRefusal(trust: OidcTrust | null, check: OidcCheck, meta: RequestMeta): Promise<void> {
+    const byIp = this.config.oidc.refusalLimit;
+    await this.limiter.recordFailure(refusalsKey(meta.ip), byIp.limit, byIp.windowSeconds);
+    if (!trust) return;
+    const once = await this.limiter.hit(`oidc:refused:audited:${trust.id}:${check}:${meta.ip}`, { limit: 1, windowSeconds: REFUSAL_AUDIT_WINDOW_SECONDS });
+    if (once.count > 1) return;
+    const perTrust = { limit: REFUSALS_AUDITED_PER_TRUST, windowSeconds: REFUSAL_AUDIT_WINDOW_SECONDS };
+    if ((await this.limiter.hit(`oidc:refused:audited:${trust.id}`, perTrust)).count > perTrust.limit) return;
+    await this.db.transaction((em) =>
       this.audit.record(em, { action: 'oidc.refused', orgId: trust.orgId, actor: null, meta, metadata: { trustId: trust.id, trustName: trust.name, check } }),
     );
   }
+}
+
+/** The rate-limit key counting a client address's refused exchanges. */
+function refusalsKey(ip: string): string {
+  return `oidc:refused:ip:${ip}`;
 }
 
 /** jose's verdict as the check that failed; null for anything else (a bug: a 500). */

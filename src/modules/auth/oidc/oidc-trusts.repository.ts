@@ -75,9 +75,30 @@ export class OidcTrustsRepository {
     return rows.map(toTrust);
   }
 
-  async get(em: EntityManager | DataSource, orgId: string, id: string): Promise<OidcTrust | null> {
-    const [row]: Array<TrustRow & { org_slug: string }> = await em.query(`${SELECT} WHERE t.org_id = $1 AND t.id = $2`, [orgId, id]);
+  /** With `lock`, the row stays locked to the end of the transaction (an exchange minting from it waits, or waited). */
+  async get(em: EntityManager | DataSource, orgId: string, id: string, lock = false): Promise<OidcTrust | null> {
+    const [row]: Array<TrustRow & { org_slug: string }> = await em.query(`${SELECT} WHERE t.org_id = $1 AND t.id = $2${lock ? ' FOR UPDATE OF t' : ''}`, [
+      orgId,
+      id,
+    ]);
     return row ? toTrust(row) : null;
+  }
+
+  /** Every relationship `userId` created, in every org, locked for deletion to the end of the transaction. */
+  async lockCreatedBy(em: EntityManager, userId: string): Promise<OidcTrust[]> {
+    const rows: Array<TrustRow & { org_slug: string }> = await em.query(`${SELECT} WHERE t.created_by = $1 ORDER BY t.created_at, t.id FOR UPDATE OF t`, [
+      userId,
+    ]);
+    return rows.map(toTrust);
+  }
+
+  /**
+   * In an exchange's transaction, before minting: whether the relationship still exists, holding a lock
+   * that a deletion waits for (so a deletion sees, and revokes, a token minted while it ran).
+   */
+  async holdForExchange(em: EntityManager, id: string): Promise<boolean> {
+    const rows: unknown[] = await em.query('SELECT 1 FROM oidc_trusts WHERE id = $1 FOR KEY SHARE', [id]);
+    return rows.length > 0;
   }
 
   /** By id alone: the exchange knows no org until the relationship names it. */

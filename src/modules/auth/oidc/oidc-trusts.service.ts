@@ -9,7 +9,7 @@ import { canonicalEnvironment } from '../../projects/environments.js';
 import { ProjectsRepository } from '../../projects/projects.repository.js';
 import type { ProjectRef } from '../../projects/vault-access.service.js';
 import type { Actor, OrgContext, RequestMeta } from '../request-context.js';
-import { assertNoBroaderThan, TokensService } from '../tokens.service.js';
+import { assertNoBroaderThan, TokensService, type TokenRevocation } from '../tokens.service.js';
 import { isVacuous } from './claim-conditions.js';
 import { OIDC_TTL_DEFAULT_SECONDS, type ClaimConditionDto, type CreateOidcTrustDto, type OidcTrustDto, type UpdateOidcTrustDto } from './oidc.dto.js';
 import { OidcIssuerError, OidcTrustNameTakenError, OidcTrustNotFoundError } from './oidc.errors.js';
@@ -119,12 +119,49 @@ export class OidcTrustsService {
   /** Deletes the relationship and revokes the tokens it minted that still work. */
   async remove(org: OrgContext, actor: Actor, id: string, meta: RequestMeta): Promise<void> {
     await this.db.transaction(async (em) => {
-      const trust = await this.trusts.get(em, org.id, id);
+      // Locked: an exchange minting from it finishes first, and its token is revoked below.
+      const trust = await this.trusts.get(em, org.id, id, true);
       if (!trust) throw new OidcTrustNotFoundError(id);
       const revokedTokens = await this.tokens.revokeOidcTokens(em, id);
       await this.trusts.delete(em, org.id, id);
       await this.audit.record(em, { action: 'oidc_trust.deleted', orgId: org.id, actor, meta, metadata: { trustId: id, name: trust.name, revokedTokens } });
     });
+  }
+
+  /**
+   * Taking an account back (a reset with `revokeTokens`, the first reset of an unverified account, a
+   * change of password with `revokeTokens`): deletes every relationship the account created, in every
+   * org, and revokes the tokens they minted, in the caller's transaction. Each deletion is audited in its
+   * org's log as `oidc_trust.deleted` with the reason and the relationship's settings, so an admin can
+   * create it again (a relationship holds nothing secret). Returns how many were deleted.
+   */
+  async removeAllCreatedBy(em: EntityManager, userId: string, how: TokenRevocation): Promise<number> {
+    const trusts = await this.trusts.lockCreatedBy(em, userId);
+    for (const trust of trusts) {
+      const revokedTokens = await this.tokens.revokeOidcTokens(em, trust.id);
+      await this.trusts.delete(em, trust.orgId, trust.id);
+      await this.audit.record(em, {
+        action: 'oidc_trust.deleted',
+        orgId: trust.orgId,
+        actor: how.actor,
+        meta: how.meta,
+        metadata: {
+          trustId: trust.id,
+          name: trust.name,
+          reason: how.reason,
+          createdBy: userId,
+          issuer: trust.issuer,
+          audience: trust.audience,
+          conditions: trust.conditions,
+          projectId: trust.projectId,
+          environments: trust.environments,
+          access: trust.access,
+          ttlSeconds: trust.ttlSeconds,
+          revokedTokens,
+        },
+      });
+    }
+    return trusts.length;
   }
 
   /** An issuer URL as tokens carry it in `iss`: https (http only with OIDC_ALLOW_PRIVATE), no credentials, query or fragment. */
