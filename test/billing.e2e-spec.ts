@@ -8,6 +8,15 @@ import { startTestContext, type TestContext } from './support/test-app.js';
 const WEBHOOK_SECRET = 'whsec_test_secret_for_secr';
 const PRICE_PRO = 'price_pro_test';
 const PRICE_TEAM = 'price_team_test';
+/** A server whose billing talks to `fake`. */
+const stripeSettings = (fake: FakeStripe) => ({
+  DEFAULT_PLAN: 'free',
+  STRIPE_SECRET_KEY: 'sk_test_secr',
+  STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+  STRIPE_PRICE_PRO: PRICE_PRO,
+  STRIPE_PRICE_TEAM: PRICE_TEAM,
+  STRIPE_API_URL: fake.url,
+});
 const stripe = new Stripe('sk_test_unused');
 
 let eventSeq = 0;
@@ -58,14 +67,7 @@ describe('billing with Stripe', () => {
 
   beforeAll(async () => {
     fake = await new FakeStripe().start();
-    ctx = await startTestContext({
-      DEFAULT_PLAN: 'free',
-      STRIPE_SECRET_KEY: 'sk_test_secr',
-      STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
-      STRIPE_PRICE_PRO: PRICE_PRO,
-      STRIPE_PRICE_TEAM: PRICE_TEAM,
-      STRIPE_API_URL: fake.url,
-    });
+    ctx = await startTestContext(stripeSettings(fake));
   });
   afterAll(async () => {
     await ctx.close();
@@ -353,15 +355,7 @@ describe('billing when Stripe does not answer', () => {
   let fake: FakeStripe;
   beforeAll(async () => {
     fake = await new FakeStripe().start();
-    ctx = await startTestContext({
-      DEFAULT_PLAN: 'free',
-      STRIPE_SECRET_KEY: 'sk_test_secr',
-      STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
-      STRIPE_PRICE_PRO: PRICE_PRO,
-      STRIPE_PRICE_TEAM: PRICE_TEAM,
-      STRIPE_API_URL: fake.url,
-      STRIPE_TIMEOUT_MS: '300',
-    });
+    ctx = await startTestContext({ ...stripeSettings(fake), STRIPE_TIMEOUT_MS: '300' });
   });
   afterAll(async () => {
     await ctx.close();

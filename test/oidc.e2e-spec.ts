@@ -38,7 +38,12 @@ describe('keyless CI: OIDC trust relationships and token exchange', () => {
 
   const trustsPath = (org: TestOrg = team.org) => `/v1/orgs/${org.id}/oidc-trusts`;
 
-  async function createTrust(overrides: Record<string, unknown> = {}, org: TestOrg = team.org, projectSlug = project.slug): Promise<Record<string, any>> {
+  async function createTrust(
+    overrides: Record<string, unknown> = {},
+    org: TestOrg = team.org,
+    projectSlug = project.slug,
+    by: Credentials = as,
+  ): Promise<Record<string, any>> {
     const res = await ctx.api.post(
       trustsPath(org),
       {
@@ -54,7 +59,7 @@ describe('keyless CI: OIDC trust relationships and token exchange', () => {
         access: 'read',
         ...overrides,
       },
-      as,
+      by,
     );
     if (res.status !== 201) throw new Error(`create trust failed: ${res.status} ${res.text}`);
     return res.body;
@@ -367,22 +372,15 @@ describe('keyless CI: OIDC trust relationships and token exchange', () => {
     async function squatterWithTrust(name: string) {
       const user = await registerUser(ctx.api, name);
       const own = await createProject(ctx.api, user, user.personalOrg);
-      const res = await ctx.api.post(
-        trustsPath(user.personalOrg),
-        {
-          name: 'mine',
-          issuer: issuer.url,
-          audience: AUDIENCE,
-          conditions: [{ claim: 'repository', pattern: 'acme/api' }],
-          project: own.slug,
-          access: 'read_write',
-        },
+      const trust = await createTrust(
+        { name: 'mine', conditions: [{ claim: 'repository', pattern: 'acme/api' }], environments: undefined, access: 'read_write' },
+        user.personalOrg,
+        own.slug,
         { session: user.session },
       );
-      expect(res.status).toBe(201);
-      const minted = await exchange(res.body.id, await issuer.sign(AUDIENCE));
+      const minted = await exchange(trust.id, await issuer.sign(AUDIENCE));
       expect(minted.status).toBe(201);
-      return { user, trust: res.body as Record<string, any>, minted: minted.body as Record<string, any> };
+      return { user, trust, minted: minted.body as Record<string, any> };
     }
 
     async function deletions(orgId: string, trustId: string) {
@@ -444,19 +442,9 @@ describe('keyless CI: OIDC trust relationships and token exchange', () => {
     it("a change of password with revokeTokens deletes an admin's relationships in a team org, in that org's log", async () => {
       const admin = await registerUser(ctx.api, 'oidc-admin');
       await addMember(ctx.api, team.org, team.owner, admin, 'admin');
-      const res = await ctx.api.post(
-        trustsPath(),
-        {
-          name: `admin-${randomBytes(2).toString('hex')}`,
-          issuer: issuer.url,
-          audience: AUDIENCE,
-          conditions: [{ claim: 'repository', pattern: 'acme/api' }],
-          project: project.slug,
-          access: 'read',
-        },
-        { session: admin.session },
-      );
-      expect(res.status).toBe(201);
+      const trust = await createTrust({ conditions: [{ claim: 'repository', pattern: 'acme/api' }], environments: undefined }, team.org, project.slug, {
+        session: admin.session,
+      });
       const ownersTrust = await createTrust();
       const changed = await ctx.api.post(
         '/v1/auth/change-password',
@@ -464,11 +452,11 @@ describe('keyless CI: OIDC trust relationships and token exchange', () => {
         { session: admin.session },
       );
       expect(changed.status).toBe(204);
-      expect((await exchange(res.body.id, await issuer.sign(AUDIENCE))).status).toBe(401);
+      expect((await exchange(trust.id, await issuer.sign(AUDIENCE))).status).toBe(401);
       // Another member's relationship stays.
       expect((await exchange(ownersTrust.id, await issuer.sign(AUDIENCE))).status).toBe(201);
       const audit = await ctx.api.get(`/v1/audit/${team.org.id}?action=oidc_trust.deleted`, as);
-      expect(audit.body.events.find((e: Record<string, any>) => e.metadata.trustId === res.body.id)?.metadata).toMatchObject({
+      expect(audit.body.events.find((e: Record<string, any>) => e.metadata.trustId === trust.id)?.metadata).toMatchObject({
         reason: 'password_changed',
         createdBy: admin.id,
       });
