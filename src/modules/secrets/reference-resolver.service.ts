@@ -22,11 +22,6 @@ export interface Resolution {
 
 const TOO_DEEP = `references nest deeper than ${MAX_REFERENCE_DEPTH}`;
 
-/** Whether `actor` may read `env` (the write-time check names chains only through environments the writer can read). */
-function canRead(actor: Actor, target: VaultTarget, env: EnvironmentRef): boolean {
-  return canReadEnvironment(actor, target.org, env);
-}
-
 /** ETags of pulls that held no reference (remembered, at most this many, to answer a 304 without decrypting). */
 const PLAIN_ETAGS_MAX = 20_000;
 
@@ -176,7 +171,7 @@ export class ReferenceResolver {
         refused.map(({ key, chain, reason }) => ({ key, message: `${[chain[0], ...visible(target.environment, chain.slice(1))].join(' -> ')}: ${reason}` })),
       );
     }
-    const problems = await this.chainsThrough(em, target, actor, values, below);
+    const problems = await this.chainsThrough(em, target, actor, values, below, await environments());
     if (problems.length) throw new InvalidReferencesError(problems);
   }
 
@@ -210,6 +205,7 @@ export class ReferenceResolver {
    * The other half of the depth rule: values elsewhere in the project that reach a written key. A
    * chain from them through the key may not exceed MAX_REFERENCE_DEPTH either. Reads (and decrypts)
    * every current value of the project, so it runs only for writes whose values hold references.
+   * `bySlug`: the project's environments, as assertWritable read them on the writer's connection.
    */
   private async chainsThrough(
     em: EntityManager,
@@ -217,11 +213,11 @@ export class ReferenceResolver {
     actor: Actor,
     written: ReadonlyMap<string, string>,
     below: ReadonlyMap<string, { height: number; deepest: string[] }>,
+    bySlug: ReadonlyMap<string, EnvironmentRef>,
   ): Promise<Array<{ key: string; message: string }>> {
     const projectId = target.project.id;
     const home = target.environment;
-    const envs = (await this.projects.environmentsOf([projectId], em)).map((e) => ({ id: e.id, slug: e.slug, tier: e.tier }));
-    const bySlug = new Map(envs.map((e) => [e.slug, e]));
+    const envs = [...bySlug.values()];
     const visible = visibleHops(target, actor, bySlug);
     // Who refers to each value: target node → (referring node, its name, the reference as written).
     const referrers = new Map<string, Array<{ id: string; name: string; label: string; readable: boolean }>>();
@@ -230,7 +226,7 @@ export class ReferenceResolver {
       const plain = rows.length ? await this.cipher.decrypt(projectId, rows, em) : [];
       const values = new Map(rows.map((r, i) => [r.key, plain[i]]));
       if (env.id === home.id) for (const [key, value] of written) values.set(key, value);
-      const readable = canRead(actor, target, env);
+      const readable = canReadEnvironment(actor, target.org, env);
       for (const [key, value] of values) {
         for (const ref of referencesIn(value)) {
           const to = ref.env === null ? env : bySlug.get(canonicalEnvironment(ref.env));
@@ -308,7 +304,7 @@ function visibleHops(target: VaultTarget, actor: Actor, environments: ReadonlyMa
       if (ref && ref.env !== null) env = environments.get(canonicalEnvironment(ref.env));
       // A hop into an environment that does not exist ends the chain (nothing lies beyond it).
       if (!env) return hops.slice(0, i + 1);
-      if (!canRead(actor, target, env)) return i + 1 < hops.length ? [...hops.slice(0, i + 1), '…'] : hops.slice(0, i + 1);
+      if (!canReadEnvironment(actor, target.org, env)) return i + 1 < hops.length ? [...hops.slice(0, i + 1), '…'] : hops.slice(0, i + 1);
     }
     return hops;
   };
