@@ -150,36 +150,68 @@ export function postgresCpuMs(postmasterPid) {
 
 /**
  * Switches the audit hash chain off and on again in the bench's database (`client`: a connected pg client),
- * for measuring what the chain costs: off, the chain's two triggers and its check are disabled and the
+ * for measuring what the chain costs. Off, the chain's two triggers and its check are disabled and the
  * group commit's linking function is replaced by a plain INSERT; on, each is put back as it was (the check
- * NOT VALID: rows written while it was off keep no position, and new rows are checked as before). A build
- * without a chain has none of them: `null`.
+ * NOT VALID: rows written while it was off have no hash, and new rows are checked as before).
+ *
+ * What "without the chain" is: rows written while it is off still get a position (`chain_seq`), from a
+ * sequence, as any log paged by keyset (issue 21 point 1) needs an increasing key per row, and its indexes
+ * (org, action, position; org, environment, position; …) are then the same shape on both sides. Without
+ * positions (`positions: false`, BENCH_CHAIN_OFF=unpositioned), every row written off has the same key in
+ * four of those indexes, which PostgreSQL stores as one deduplicated entry: cheaper than any index a keyset
+ * log could use, so that baseline also counts the cost of paging, not only the chain's. Switching on moves
+ * each org's head past the positions used while off (the chain across them is not meant to verify).
+ * A build without a chain has none of this: `null`.
  */
-export async function auditChainSwitch(client) {
+export async function auditChainSwitch(client, { positions = process.env.BENCH_CHAIN_OFF !== 'unpositioned' } = {}) {
   const { rows } = await client.query(`SELECT 1 FROM pg_trigger WHERE tgname = 'audit_events_link'`);
   if (!rows.length) return null;
   const check = (await client.query(`SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conname = 'audit_events_chained'`)).rows[0].def;
   const linking = (await client.query(`SELECT pg_get_functiondef(oid) AS def FROM pg_proc WHERE proname = 'audit_insert_linked'`)).rows[0]?.def;
+  // Each switch is one transaction that first waits for every audit insert in flight (the table's lock): no
+  // row is linked, or takes a position, by the setting being left once the other one has begun.
+  const atomically = async (steps) => {
+    await client.query('BEGIN; LOCK TABLE audit_events IN ACCESS EXCLUSIVE MODE');
+    try {
+      await steps();
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK');
+      throw error;
+    }
+  };
   return {
-    async off() {
-      // The chain's triggers (the per-row link and its write-back); the key index's stays (a row without a position skips it).
-      await client.query(
-        'ALTER TABLE audit_events DROP CONSTRAINT audit_events_chained, DISABLE TRIGGER audit_events_link, DISABLE TRIGGER audit_events_linked',
-      );
-      if (linking)
-        await client.query(`
+    positions,
+    off: () =>
+      atomically(async () => {
+        // The chain's triggers (the per-row link and its write-back); the key index's stays (a row without a position skips it).
+        await client.query(
+          'ALTER TABLE audit_events DROP CONSTRAINT audit_events_chained, DISABLE TRIGGER audit_events_link, DISABLE TRIGGER audit_events_linked',
+        );
+        if (positions) {
+          await client.query(`CREATE SEQUENCE IF NOT EXISTS bench_audit_positions`);
+          await client.query(`SELECT setval('bench_audit_positions', GREATEST(1, (SELECT max(seq) FROM audit_chain_heads)))`);
+        }
+        if (linking)
+          await client.query(`
           CREATE OR REPLACE FUNCTION audit_insert_linked(a text[], o uuid[], u uuid[], t uuid[], i text[], ua text[], r text[], m jsonb[]) RETURNS void
             LANGUAGE sql AS $$
-              INSERT INTO audit_events (action, org_id, actor_user_id, actor_token_id, ip, user_agent, request_id, metadata)
-                SELECT * FROM unnest(a, o, u, t, i, ua, r, m)
+              INSERT INTO audit_events (action, org_id, actor_user_id, actor_token_id, ip, user_agent, request_id, metadata${positions ? ', chain_seq' : ''})
+                SELECT a1, o1, u1, t1, i1, ua1, r1, COALESCE(m1, '{}')${positions ? `, CASE WHEN o1 IS NOT NULL THEN nextval('bench_audit_positions') END` : ''}
+                  FROM unnest(a, o, u, t, i, ua, r, m) x(a1, o1, u1, t1, i1, ua1, r1, m1)
             $$`);
-    },
-    async on() {
-      if (linking) await client.query(linking);
-      await client.query(
-        `ALTER TABLE audit_events ENABLE TRIGGER audit_events_link, ENABLE TRIGGER audit_events_linked, ADD CONSTRAINT audit_events_chained ${check} NOT VALID`,
-      );
-    },
+      }),
+    on: () =>
+      atomically(async () => {
+        if (linking) await client.query(linking);
+        if (positions)
+          await client.query(
+            `UPDATE audit_chain_heads h SET seq = GREATEST(h.seq, COALESCE((SELECT max(e.chain_seq) FROM audit_events e WHERE e.org_id = h.org_id), 0))`,
+          );
+        await client.query(
+          `ALTER TABLE audit_events ENABLE TRIGGER audit_events_link, ENABLE TRIGGER audit_events_linked, ADD CONSTRAINT audit_events_chained ${check} NOT VALID`,
+        );
+      }),
   };
 }
 

@@ -13,7 +13,8 @@
  * interval of the mean.
  *
  * Options (environment): BENCH_PAIRS (16), BENCH_BURST (4 s), BENCH_CONNECTIONS (32), BENCH_SECRETS (50),
- * BENCH_ENVIRONMENTS (1; N spreads the pulls over N environments).
+ * BENCH_ENVIRONMENTS (1; N spreads the pulls over N environments), BENCH_CHAIN_OFF (`unpositioned`: rows written while
+ * the chain is off get no position, the baseline before December 2026; see auditChainSwitch).
  */
 import os from 'node:os';
 import pg from 'pg';
@@ -69,9 +70,9 @@ try {
   console.log(`               CPU per pull: server ${show(ratio((r) => r.server))}, PostgreSQL ${show(ratio((r) => r.postgres))}`);
   console.log(`               server's GC pauses per pull ${show(ratio((r) => r.gc))}`);
   const rows = (
-    await db.query(`SELECT count(chain_seq)::int AS linked, (count(*) - count(chain_seq))::int AS unlinked FROM audit_events WHERE action = 'secret.read'`)
+    await db.query(`SELECT count(hash)::int AS linked, (count(*) - count(hash))::int AS unlinked FROM audit_events WHERE action = 'secret.read'`)
   ).rows[0];
-  console.log(`  audit rows   ${rows.linked} pull rows linked into the chain, ${rows.unlinked} written while it was off`);
+  console.log(`  audit rows   ${rows.linked} pull rows linked into the chain, ${rows.unlinked} written while it was off (${chain.positions ? 'with positions from a sequence' : 'without positions: BENCH_CHAIN_OFF=unpositioned'})`);
   console.log(`  target       the chain costs at most 5 % of requests/s: ${rps.median >= 0.95 ? 'met' : 'NOT met'} (median of the pairs)\n`);
 } finally {
   await db.end().catch(() => {});
