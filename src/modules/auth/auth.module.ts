@@ -70,6 +70,6 @@ import { UsersModule } from './users.module.js';
     PasswordResetService,
     CredentialStatus,
   ],
-  exports: [OrgsModule, UsersModule, CredentialStatus, TokensService],
+  exports: [OrgsModule, UsersModule, CredentialStatus, TokensService, OidcTrustsService],
 })
 export class AuthModule {}
