@@ -290,7 +290,9 @@ describe('orgs and members', () => {
       expect((await listMembers(org, owner)).body.members.map((m: { userId: string }) => m.userId)).not.toContain(developer.id);
 
       const { rows } = await ctx.db.query(`SELECT actor_user_id, metadata FROM audit_events WHERE org_id = $1 AND action = 'member.removed'`, [org.id]);
-      expect(rows).toEqual([{ actor_user_id: admin.id, metadata: { userId: developer.id, email: developer.email, role: 'developer', revokedTokens: 1 } }]);
+      expect(rows).toEqual([
+        { actor_user_id: admin.id, metadata: { userId: developer.id, email: developer.email, role: 'developer', revokedTokens: 1, deletedOidcTrusts: 0 } },
+      ]);
     });
 
     it('answers 404 for a member id that is not in the org, whether or not the user exists', async () => {

@@ -327,24 +327,23 @@ describe('keyless CI: OIDC trust relationships and token exchange', () => {
       );
     });
 
-    it('refuses an exchange once the creator of the relationship has left the org', async () => {
-      const admin = team.admin;
-      const res = await ctx.api.post(
-        trustsPath(),
-        {
-          name: `by-admin-${randomBytes(2).toString('hex')}`,
-          issuer: issuer.url,
-          audience: AUDIENCE,
-          project: project.slug,
-          access: 'read',
-          conditions: [{ claim: 'repository', pattern: 'acme/*' }],
-        },
-        { session: admin.session },
-      );
-      expect(res.status).toBe(201);
-      expect((await exchange(res.body.id, await issuer.sign(AUDIENCE))).status).toBe(201);
-      expect((await ctx.api.delete(`/v1/members/${team.org.id}/${admin.id}`, as)).status).toBe(204);
-      await expectRefused(await issuer.sign(AUDIENCE), 'creator', res.body.id);
+    it('refuses an exchange from a relationship that outlived its creator’s membership or right to manage it (made before removals deleted them)', async () => {
+      const admin = await registerUser(ctx.api, 'oidc-legacy');
+      await addMember(ctx.api, team.org, team.owner, admin, 'admin');
+      const legacy = await createTrust({ environments: undefined }, team.org, project.slug, { session: admin.session });
+      expect((await exchange(legacy.id, await issuer.sign(AUDIENCE))).status).toBe(201);
+      // As if the member had been removed and invited again before removals deleted relationships: the
+      // membership is newer than the relationship.
+      await ctx.db.query(`UPDATE memberships SET created_at = now() + interval '1 second' WHERE org_id = $1 AND user_id = $2`, [team.org.id, admin.id]);
+      await expectRefused(await issuer.sign(AUDIENCE), 'creator', legacy.id);
+      // Or demoted before demotions deleted them.
+      await ctx.db.query(`UPDATE memberships SET created_at = now() - interval '1 day', role = 'developer' WHERE org_id = $1 AND user_id = $2`, [
+        team.org.id,
+        admin.id,
+      ]);
+      await expectRefused(await issuer.sign(AUDIENCE), 'creator', legacy.id);
+      await ctx.db.query(`UPDATE memberships SET role = 'admin' WHERE org_id = $1 AND user_id = $2`, [team.org.id, admin.id]);
+      expect((await exchange(legacy.id, await issuer.sign(AUDIENCE))).status).toBe(201);
     });
 
     it('refuses to let a token minted by an exchange mint tokens: none could outlive the relationship', async () => {
@@ -460,6 +459,95 @@ describe('keyless CI: OIDC trust relationships and token exchange', () => {
         reason: 'password_changed',
         createdBy: admin.id,
       });
+    });
+  });
+
+  describe('a member who leaves or loses the role (README: removing a member)', () => {
+    /** An admin of the team org with a relationship there and one in their own org, and a token minted through the first. */
+    async function adminWithTrusts(name: string) {
+      const admin = await registerUser(ctx.api, name);
+      await addMember(ctx.api, team.org, team.owner, admin, 'admin');
+      const trust = await createTrust({ environments: undefined, access: 'read_write' }, team.org, project.slug, { session: admin.session });
+      const own = await createProject(ctx.api, admin, admin.personalOrg);
+      const elsewhere = await createTrust({ environments: undefined }, admin.personalOrg, own.slug, { session: admin.session });
+      const minted = await exchange(trust.id, await issuer.sign(AUDIENCE));
+      expect(minted.status).toBe(201);
+      return { admin, trust, elsewhere, minted: minted.body as Record<string, any> };
+    }
+
+    async function deletionsOf(trustId: string) {
+      const { rows } = await ctx.db.query(
+        `SELECT metadata, metadata::text AS raw FROM audit_events WHERE org_id = $1 AND action = 'oidc_trust.deleted' AND metadata->>'trustId' = $2`,
+        [team.org.id, trustId],
+      );
+      return rows as Array<{ metadata: Record<string, any>; raw: string }>;
+    }
+
+    it('removal deletes the relationships the member created in the org, revokes what they minted, audited; a new invitation revives nothing', async () => {
+      const { admin, trust, elsewhere, minted } = await adminWithTrusts('oidc-removed');
+      const ownersTrust = await createTrust();
+      expect((await ctx.api.delete(`/v1/members/${team.org.id}/${admin.id}`, as)).status).toBe(204);
+      expect((await ctx.api.get(secretsPath(team.org, project, 'production'), { token: minted.token })).status).toBe(401);
+      expect((await ctx.api.get(`${trustsPath()}/${trust.id}`, as)).status).toBe(404);
+      const [deleted, ...more] = await deletionsOf(trust.id);
+      expect(more).toEqual([]);
+      expect(deleted.metadata).toMatchObject({
+        trustId: trust.id,
+        name: trust.name,
+        reason: 'member_removed',
+        createdBy: admin.id,
+        issuer: issuer.url,
+        audience: AUDIENCE,
+        conditions: trust.conditions,
+        projectId: project.id,
+        environments: null,
+        access: 'read_write',
+        ttlSeconds: trust.ttlSeconds,
+        revokedTokens: 1,
+      });
+      expect(deleted.raw).not.toContain(minted.token);
+      const [removed] = (
+        await ctx.db.query(`SELECT metadata FROM audit_events WHERE org_id = $1 AND action = 'member.removed' AND metadata->>'userId' = $2`, [
+          team.org.id,
+          admin.id,
+        ])
+      ).rows;
+      expect(removed.metadata).toMatchObject({ deletedOidcTrusts: 1 });
+
+      // Invited again, with the same role: the old relationship stays gone, and so does its token.
+      await addMember(ctx.api, team.org, team.owner, admin, 'admin');
+      const again = await exchange(trust.id, await issuer.sign(AUDIENCE));
+      expect({ status: again.status, message: again.body.message }).toEqual({ status: 401, message: expect.stringContaining('(trust)') });
+      expect((await ctx.api.get(secretsPath(team.org, project, 'production'), { token: minted.token })).status).toBe(401);
+      // Their relationship in another org, and other members' relationships, stay.
+      expect((await exchange(elsewhere.id, await issuer.sign(AUDIENCE))).status).toBe(201);
+      expect((await exchange(ownersTrust.id, await issuer.sign(AUDIENCE))).status).toBe(201);
+    });
+
+    it('a demotion to a role that may not manage relationships deletes them (audited); owner to admin keeps them', async () => {
+      const { admin, trust, elsewhere, minted } = await adminWithTrusts('oidc-demoted');
+      const member = (role: string) => ctx.api.patch(`/v1/members/${team.org.id}/${admin.id}`, { role }, as);
+      expect((await member('owner')).status).toBe(200);
+      expect((await member('admin')).status).toBe(200);
+      expect((await exchange(trust.id, await issuer.sign(AUDIENCE))).status).toBe(201);
+      expect(await deletionsOf(trust.id)).toEqual([]);
+
+      expect((await member('developer')).status).toBe(200);
+      expect((await exchange(trust.id, await issuer.sign(AUDIENCE))).status).toBe(401);
+      expect((await ctx.api.get(secretsPath(team.org, project, 'staging'), { token: minted.token })).status).toBe(401);
+      const [deleted] = await deletionsOf(trust.id);
+      expect(deleted.metadata).toMatchObject({ reason: 'role_changed', createdBy: admin.id, revokedTokens: expect.any(Number) });
+      const [changed] = (
+        await ctx.db.query(
+          `SELECT metadata FROM audit_events WHERE org_id = $1 AND action = 'member.role_changed' AND metadata->>'userId' = $2 ORDER BY created_at DESC LIMIT 1`,
+          [team.org.id, admin.id],
+        )
+      ).rows;
+      expect(changed.metadata).toMatchObject({ from: 'admin', to: 'developer', deletedOidcTrusts: 1 });
+      // Promoted back: nothing revives.
+      expect((await member('admin')).status).toBe(200);
+      expect((await exchange(trust.id, await issuer.sign(AUDIENCE))).status).toBe(401);
+      expect((await exchange(elsewhere.id, await issuer.sign(AUDIENCE))).status).toBe(201);
     });
   });
 

@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
+import { RateLimitPruner } from '../src/common/rate-limit/rate-limit-pruner.service.js';
 import { MailOutbox } from '../src/modules/mail/mail-outbox.js';
 import { DEFAULT_PASSWORD, registerUser } from './factories/accounts.js';
 import { sessionFrom, type Response } from './support/http.js';
 import { TestMailServer, tokenOf } from './support/mail-server.js';
+import { until } from './support/until.js';
 import { startInProcessTestContext as startTestContext, type InProcessTestContext as TestContext } from './support/in-process-app.js';
 
 /**
@@ -114,6 +116,41 @@ describe('registration', () => {
     );
     expect(rows.map((r) => r.email).sort()).toEqual([...emails].sort());
     expect(new Set(rows.map((r) => r.slug)).size).toBe(emails.length);
+  });
+
+  it('deletes expired rate-limit buckets in batches (junk from many addresses does not stay), keeps live ones and their counts', async () => {
+    const emails = [1, 2, 3, 4, 5].map((i) => unique(`junk${i}`));
+    for (const email of emails) expect((await ctx.api.post('/v1/auth/register', { email, password: DEFAULT_PASSWORD, name: 'Junk' })).status).toBe(202);
+    const keys = emails.map((email) => `register:address:${email}`);
+    const bucketsOf = async (wanted: string[]) =>
+      (await ctx.db.query('SELECT key, count FROM rate_limit_buckets WHERE key = ANY($1) ORDER BY key', [wanted])).rows as Array<{
+        key: string;
+        count: number;
+      }>;
+    expect((await bucketsOf(keys)).length).toBe(5);
+    // Three windows have run out (as an hour later); two have not.
+    await ctx.db.query(`UPDATE rate_limit_buckets SET reset_at = now() - interval '1 second' WHERE key = ANY($1)`, [keys.slice(0, 3)]);
+
+    const pruner = ctx.instances[0].app.get(RateLimitPruner);
+    // Batches of two: the pass goes on until a batch comes back short.
+    expect(await pruner.prune(2)).toBeGreaterThanOrEqual(3);
+    expect(await bucketsOf(keys)).toEqual(
+      keys
+        .slice(3)
+        .map((key) => ({ key, count: 1 }))
+        .sort((a, b) => (a.key < b.key ? -1 : 1)),
+    );
+    // A live bucket still counts where it was: the address's next sign-up is its second in the window.
+    expect((await ctx.api.post('/v1/auth/register', { email: emails[4], password: DEFAULT_PASSWORD, name: 'Junk' })).status).toBe(202);
+    expect(await bucketsOf([keys[4]])).toEqual([{ key: keys[4], count: 2 }]);
+    // A pass bounded to a number of batches stops there (other tests' buckets may expire meanwhile: counts only); the next one goes on.
+    await ctx.db.query(`UPDATE rate_limit_buckets SET reset_at = now() - interval '1 second' WHERE key = ANY($1)`, [keys.slice(3)]);
+    expect(await pruner.prune(1, 1)).toBe(1);
+    expect((await bucketsOf(keys)).length).toBeGreaterThanOrEqual(1);
+
+    // The job queue runs the pass (one at a time across instances) when an instance asks for it.
+    await pruner.request();
+    await until('the queued pass deleted the last expired bucket', async () => (await bucketsOf(keys)).length === 0);
   });
 
   it('rate-limits sign-ups per client address, counted before any account is created', async () => {

@@ -299,6 +299,68 @@ describe('secret references', () => {
     }
   });
 
+  it.concurrent(
+    'refuses (403, naming the key and the environment) a reference to an environment that does not exist yet to a writer who could not read it once created, on every write path',
+    async () => {
+      const p = await createProject(ctx.api, team.owner, team.org);
+      const developer = { session: team.developer.session };
+      const before = await storedState(p);
+      // prod-eu does not exist: an admin may create it later as a production-tier environment, and staging
+      // pulls would then carry its values through the developer's reference.
+      for (const value of ['${prod-eu.DB_PASSWORD}', 'x-${prod-eu.DB_PASSWORD:-none}']) {
+        const res = await ctx.api.put(path(p, 'staging'), { key: 'LOG_LEVEL', value }, developer);
+        expect(res.status).toBe(403);
+        expect(res.body).toMatchObject({ code: 'forbidden', reference: 'LOG_LEVEL -> ${prod-eu.DB_PASSWORD}' });
+        expect(res.body.message).toMatch(/^LOG_LEVEL -> \$\{prod-eu\.DB_PASSWORD\}: the project has no environment 'prod-eu'/);
+      }
+      const bulk = await ctx.api.post(
+        `${path(p, 'staging')}/bulk`,
+        {
+          secrets: [
+            { key: 'OK', value: 'fine' },
+            { key: 'URL', value: 'db://${prod-eu.DB_PASSWORD}' },
+          ],
+        },
+        developer,
+      );
+      expect(bulk.status).toBe(403);
+      expect(bulk.body.reference).toBe('URL -> ${prod-eu.DB_PASSWORD}');
+      // A token narrowed to staging is refused as for an environment outside its scope that exists: it is not told which exist.
+      const scoped = await createVaultToken(ctx.api, team.owner, { access: 'read_write', orgId: team.org.id, projectId: p.id, environments: ['staging'] });
+      const missing = await ctx.api.put(path(p, 'staging'), { key: 'D', value: '${prod-eu.X}' }, { token: scoped.token });
+      const existing = await ctx.api.put(path(p, 'staging'), { key: 'D', value: '${development.X}' }, { token: scoped.token });
+      expect([missing.status, existing.status]).toEqual([403, 403]);
+      expect(missing.body.message.replace('prod-eu', 'development')).toBe(existing.body.message);
+
+      // Copies: promotion (and its dry run), rollback and restore of a reference the owner stored.
+      await seedSecrets(ctx.api, as, team.org, p, 'development', { REF: '${prod-eu.DB_PASSWORD}' });
+      const promotePath = `/v1/secrets/${team.org.slug}/${p.slug}/promote`;
+      for (const dryRun of [true, false]) {
+        const promote = await ctx.api.post(promotePath, { fromEnv: 'development', toEnv: 'staging', keys: ['REF'], dryRun }, developer);
+        expect(promote.status).toBe(403);
+        expect(promote.body.reference).toBe('REF -> ${prod-eu.DB_PASSWORD}');
+      }
+      await setSecret(ctx.api, as, team.org, p, 'staging', { key: 'R', value: '${prod-eu.DB_PASSWORD}' });
+      const { rows } = await ctx.db.query(`SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at`);
+      await setSecret(ctx.api, as, team.org, p, 'staging', { key: 'R', value: 'plain' });
+      const stagingBefore = await storedState(p);
+      expect((await ctx.api.post(`${path(p, 'staging')}/rollback`, { key: 'R', version: 1 }, developer)).status).toBe(403);
+      expect((await ctx.api.post(`${path(p, 'staging')}/restore`, { to: rows[0].at, keys: ['R'] }, developer)).status).toBe(403);
+      expect(await storedState(p)).toEqual(stagingBefore);
+      expect(before).toEqual([]);
+
+      // Those who could read it whatever its tier (owner, admin) may still reference it before it exists (the pull names it).
+      expect((await ctx.api.put(path(p, 'staging'), { key: 'BY_ADMIN', value: '${prod-eu.DB_PASSWORD}' }, { session: team.admin.session })).status).toBe(200);
+      // Once created, as production, the developer's staging values carry none of its values.
+      expect((await ctx.api.post(`/v1/projects/${team.org.id}/${p.slug}/environments`, { slug: 'prod-eu', tier: 'production' }, as)).status).toBe(201);
+      await seedSecrets(ctx.api, as, team.org, p, 'prod-eu', { DB_PASSWORD: 'eu-password' });
+      const deploy = await createVaultToken(ctx.api, team.owner, { access: 'read', orgId: team.org.id, projectId: p.id });
+      const pulled = await pull(p, 'staging', '', { token: deploy.token });
+      expect(pulled.status).toBe(200);
+      expect(valuesOf(pulled.body)).toEqual({ R: 'plain', BY_ADMIN: 'eu-password' });
+    },
+  );
+
   it.concurrent('names a refused chain only up to its first hop into an environment the writer cannot read', async () => {
     const p = await createProject(ctx.api, team.owner, team.org);
     // Written by the owner: a development value reaching production, whose value reaches back.

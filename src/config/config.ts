@@ -148,6 +148,7 @@ const envSchema = z.object({
   CHANGE_LOG_MAX_AGE_HOURS: z.coerce.number().int().min(0).max(87_600).default(168),
   CHANGE_LOG_MAX_PER_ENVIRONMENT: positiveInt.max(10_000_000).default(1_000),
   CHANGE_LOG_PRUNE_INTERVAL_SECONDS: positiveInt.max(86_400).default(600),
+  RATE_LIMIT_PRUNE_INTERVAL_SECONDS: positiveInt.max(86_400).default(600),
   DEFAULT_PLAN: z.enum(['free', 'pro', 'team', 'enterprise']).optional(),
   STRIPE_SECRET_KEY: z.string().min(1).optional(),
   STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),
@@ -316,6 +317,8 @@ export interface AppConfig {
     /** How often each instance asks for a pass (at most one runs at a time, on any instance). */
     readonly pruneIntervalSeconds: number;
   };
+  /** How often each instance asks for a pass deleting expired rate-limit buckets (at most one runs at a time, on any instance). */
+  readonly rateLimitPruneIntervalSeconds: number;
   /** The plan of an org that has none: `DEFAULT_PLAN`, else `free` with Stripe configured and `enterprise` (no limits) without. */
   readonly defaultPlan: 'free' | 'pro' | 'team' | 'enterprise';
   /** Lower-cased addresses whose accounts are instance administrators (at sign-up and at start-up). */
@@ -500,6 +503,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       maxPerEnvironment: e.CHANGE_LOG_MAX_PER_ENVIRONMENT,
       pruneIntervalSeconds: e.CHANGE_LOG_PRUNE_INTERVAL_SECONDS,
     }),
+    rateLimitPruneIntervalSeconds: e.RATE_LIMIT_PRUNE_INTERVAL_SECONDS,
     // Limits exist to be paid away: with no Stripe to pay through (a self-hosted install), no limits.
     defaultPlan: e.DEFAULT_PLAN ?? (e.STRIPE_SECRET_KEY ? 'free' : 'enterprise'),
     adminEmails: Object.freeze([...e.SECR_ADMIN_EMAILS]),

@@ -17,6 +17,7 @@ import { EnvironmentVersion1764910000000 } from '../../migrations/1764910000000-
 import { AuditHotPath1764920000000 } from '../../migrations/1764920000000-audit-hot-path.js';
 import { OrgDeletion1764930000000 } from '../../migrations/1764930000000-org-deletion.js';
 import { AuditLinkCost1764950000000 } from '../../migrations/1764950000000-audit-link-cost.js';
+import { RateLimitExpiry1764970000000 } from '../../migrations/1764970000000-rate-limit-expiry.js';
 
 /** Every migration, oldest first. A new migration file is added here too. */
 export const MIGRATIONS = [
@@ -39,4 +40,5 @@ export const MIGRATIONS = [
   AuditHotPath1764920000000,
   OrgDeletion1764930000000,
   AuditLinkCost1764950000000,
+  RateLimitExpiry1764970000000,
 ];

@@ -60,4 +60,21 @@ export class RateLimiter {
   async reset(key: string): Promise<void> {
     await this.db.query('DELETE FROM rate_limit_buckets WHERE key = $1', [key]);
   }
+
+  /**
+   * Deletes at most `limit` buckets whose window (or lock) has run out, and returns how many. An expired
+   * row counts as no row (the next hit starts a new window), so deleting one changes no answer. Rows a
+   * hit holds are skipped (left to a later batch), and one that a hit renewed meanwhile is kept.
+   */
+  async deleteExpired(limit: number): Promise<number> {
+    const [row]: Array<{ n: number }> = await this.db.query(
+      `WITH expired AS (
+         SELECT key FROM rate_limit_buckets WHERE reset_at <= now() LIMIT $1 FOR UPDATE SKIP LOCKED),
+       gone AS (
+         DELETE FROM rate_limit_buckets b USING expired WHERE b.key = expired.key AND b.reset_at <= now() RETURNING 1)
+       SELECT count(*)::int AS n FROM gone`,
+      [limit],
+    );
+    return row.n;
+  }
 }

@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { createSecretKey } from 'node:crypto';
-import { RateLimiter } from '../../common/rate-limit/rate-limiter.service.js';
+import { RateLimitModule } from '../../common/rate-limit/rate-limit.module.js';
 import { CONFIG, type AppConfig } from '../../config/config.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { MailModule } from '../mail/mail.module.js';
@@ -38,6 +38,7 @@ import { UsersModule } from './users.module.js';
     AuditModule,
     PlansModule,
     ProjectsModule,
+    RateLimitModule,
     JwtModule.registerAsync({
       inject: [CONFIG],
       useFactory: (config: AppConfig) => {
@@ -64,12 +65,11 @@ import { UsersModule } from './users.module.js';
     BearerTokenStrategy,
     SessionJwtStrategy,
     { provide: APP_GUARD, useClass: AuthGuard },
-    RateLimiter,
     EmailTokens,
     EmailVerificationService,
     PasswordResetService,
     CredentialStatus,
   ],
-  exports: [OrgsModule, UsersModule, CredentialStatus, TokensService],
+  exports: [OrgsModule, UsersModule, CredentialStatus, TokensService, OidcTrustsService],
 })
 export class AuthModule {}

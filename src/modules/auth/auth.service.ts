@@ -171,7 +171,7 @@ export class AuthService {
       if (dto.revokeTokens) {
         const how = { actor, meta, reason: 'password_changed' };
         const expiredCliLogins = await this.cliLogins.expireApprovedOf(em, user.id);
-        const deletedOidcTrusts = await this.oidcTrusts.removeAllCreatedBy(em, user.id, how);
+        const deletedOidcTrusts = await this.oidcTrusts.removeCreatedBy(em, { userId: user.id }, how);
         const revokedTokens = await revokeTokensOf(em, this.audit, { userId: user.id }, how);
         metadata = { revokedTokens, deletedOidcTrusts, expiredCliLogins };
       }

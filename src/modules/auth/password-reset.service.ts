@@ -95,7 +95,7 @@ export class PasswordResetService {
       if (revokeTokens) {
         const how = { actor, meta, reason };
         const expiredCliLogins = await this.cliLogins.expireApprovedOf(em, holder.userId);
-        const deletedOidcTrusts = await this.oidcTrusts.removeAllCreatedBy(em, holder.userId, how);
+        const deletedOidcTrusts = await this.oidcTrusts.removeCreatedBy(em, { userId: holder.userId }, how);
         const revokedTokens = await revokeTokensOf(em, this.audit, { userId: holder.userId }, how);
         metadata = { revokedTokens, deletedOidcTrusts, expiredCliLogins };
       }

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module.js';
+import { AuthModule } from '../auth/auth.module.js';
 import { UsersModule } from '../auth/users.module.js';
 import { MailModule } from '../mail/mail.module.js';
 import { OrgsModule } from '../orgs/orgs.module.js';
@@ -10,7 +11,7 @@ import { MembersController } from './members.controller.js';
 import { MembersService } from './members.service.js';
 
 @Module({
-  imports: [MailModule, AuditModule, PlansModule, OrgsModule, UsersModule],
+  imports: [MailModule, AuditModule, AuthModule, PlansModule, OrgsModule, UsersModule],
   controllers: [MembersController],
   providers: [MembersService, InvitesRepository, MembersUsage],
   exports: [InvitesRepository, MembersUsage],

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import type { Actor, OrgContext, RequestMeta } from '../auth/request-context.js';
-import { ROLE_RANK, type Role } from '../../common/auth/permissions.js';
+import { Permission, ROLE_RANK, roleHasPermission, type Role } from '../../common/auth/permissions.js';
 import { ForbiddenError } from '../../common/errors/domain-error.js';
 import { CONFIG, type AppConfig } from '../../config/config.js';
 import { isUniqueViolation } from '../../database/pg-errors.js';
@@ -10,6 +10,7 @@ import { sha256 } from '../../common/crypto/hash.js';
 import { randomBase62 } from '../../common/crypto/random.js';
 import { MailOutbox } from '../mail/mail-outbox.js';
 import { invitationMail } from '../mail/messages.js';
+import { OidcTrustsService } from '../auth/oidc/oidc-trusts.service.js';
 import { revokeTokensOf } from '../auth/tokens.service.js';
 import { UsersRepository } from '../auth/users.repository.js';
 import { OrgDto } from '../orgs/orgs.dto.js';
@@ -43,6 +44,7 @@ export class MembersService {
     private readonly invites: InvitesRepository,
     private readonly usage: MembersUsage,
     private readonly users: UsersRepository,
+    private readonly oidcTrusts: OidcTrustsService,
     @Inject(CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -162,12 +164,16 @@ export class MembersService {
       if (member.role === 'owner' && dto.role !== 'owner' && owners.length <= 1) throw new LastOwnerError();
       const previous = member.role;
       await this.orgs.setRole(em, org.id, userId, dto.role);
+      // A role that may no longer manage trust relationships ends those the member created here: their
+      // pipelines would go on minting tokens, and a later promotion must not revive them.
+      const losesTrusts = roleHasPermission(previous, Permission.OidcTrustsManage) && !roleHasPermission(dto.role, Permission.OidcTrustsManage);
+      const deletedOidcTrusts = losesTrusts ? await this.oidcTrusts.removeCreatedBy(em, { userId, orgId: org.id }, { actor, meta, reason: 'role_changed' }) : 0;
       await this.audit.record(em, {
         action: 'member.role_changed',
         orgId: org.id,
         actor,
         meta,
-        metadata: { userId, from: previous, to: dto.role },
+        metadata: { userId, from: previous, to: dto.role, ...(losesTrusts ? { deletedOidcTrusts } : {}) },
       });
       return { ...member, role: dto.role };
     });
@@ -182,14 +188,18 @@ export class MembersService {
       }
       if (member.role === 'owner' && owners.length <= 1) throw new LastOwnerError();
       await this.orgs.removeMember(em, org.id, userId);
-      // Tokens scoped to the org end with the membership: a later invitation must not revive them.
-      const revokedTokens = await revokeTokensOf(em, this.audit, { userId, orgId: org.id }, { actor, meta, reason: 'member_removed' });
+      // What the member set up in the org ends with the membership: a later invitation must not revive it.
+      // The trust relationships they created first (an exchange minting now finishes, and its token is
+      // revoked with the relationship), then their tokens scoped to the org.
+      const how = { actor, meta, reason: 'member_removed' };
+      const deletedOidcTrusts = await this.oidcTrusts.removeCreatedBy(em, { userId, orgId: org.id }, how);
+      const revokedTokens = await revokeTokensOf(em, this.audit, { userId, orgId: org.id }, how);
       await this.audit.record(em, {
         action: 'member.removed',
         orgId: org.id,
         actor,
         meta,
-        metadata: { userId, email: member.email, role: member.role, revokedTokens },
+        metadata: { userId, email: member.email, role: member.role, revokedTokens, deletedOidcTrusts },
       });
     });
   }

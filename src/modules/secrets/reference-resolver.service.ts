@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { DomainError } from '../../common/errors/domain-error.js';
 import type { Actor } from '../auth/request-context.js';
+import { TierForbiddenError } from '../projects/projects.errors.js';
 import { ProjectsRepository } from '../projects/projects.repository.js';
 import { assertEnvironmentAccess, canReadEnvironment, type EnvironmentRef, type VaultTarget } from '../projects/vault-access.service.js';
 import { SecretCipher } from './secret-cipher.service.js';
@@ -177,8 +178,11 @@ export class ReferenceResolver {
 
   /**
    * Each reference of a written value to another environment must name one the writer may read (tier
-   * and token scope); an environment that does not exist is left to the pull, as a missing key is.
-   * References to the target environment itself keep its values where they are, so they are allowed.
+   * and token scope). One that does not exist yet must name one the writer could read whatever tier it is
+   * created with (production, the default of a custom environment, and the token's environments): else
+   * the environment, created later by an admin, would route its values through the writer's reference to
+   * whatever pulls the written one. References to the target environment itself keep its values where
+   * they are, so they are allowed.
    */
   private assertReadableReferences(
     target: VaultTarget,
@@ -189,13 +193,23 @@ export class ReferenceResolver {
     for (const [key, value] of roots) {
       for (const ref of referencesIn(value)) {
         if (ref.env === null) continue;
-        const env = environments.get(canonicalEnvironment(ref.env));
-        if (!env || env.id === target.environment.id) continue;
+        const slug = canonicalEnvironment(ref.env);
+        const env = environments.get(slug);
+        if (env?.id === target.environment.id) continue;
+        const chain = `${key} -> ${describeReference(ref)}`;
         try {
-          assertEnvironmentAccess(actor, target.org, env, 'read');
+          // Not there yet: checked as the most guarded environment it could become. A token refused by its
+          // environments is answered as for one that exists (a narrowed token is not told which exist).
+          assertEnvironmentAccess(actor, target.org, env ?? { id: '', slug, tier: 'production' }, 'read');
         } catch (error) {
-          if (error instanceof DomainError) throw new ReferenceForbiddenError(`${key} -> ${describeReference(ref)}`, error.message);
-          throw error;
+          if (!(error instanceof DomainError)) throw error;
+          if (!env && error instanceof TierForbiddenError) {
+            throw new ReferenceForbiddenError(
+              chain,
+              `the project has no environment '${ref.env}'; your role (${target.org.role}) may reference it only once it exists with a tier your role can read (it could be created as production)`,
+            );
+          }
+          throw new ReferenceForbiddenError(chain, error.message);
         }
       }
     }

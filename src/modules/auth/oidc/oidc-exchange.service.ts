@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JSONWebKeySet } from 'jose';
 import { DataSource } from 'typeorm';
+import { Permission, roleHasPermission } from '../../../common/auth/permissions.js';
 import { RateLimitedError } from '../../../common/errors/domain-error.js';
 import { RateLimiter } from '../../../common/rate-limit/rate-limiter.service.js';
 import { CONFIG, type AppConfig } from '../../../config/config.js';
@@ -152,8 +153,14 @@ export class OidcExchangeService {
     return this.db.transaction(async (em) => {
       // Deleted since it was read (by an admin, or with the account that created it): nothing to mint.
       if (!(await this.trusts.holdForExchange(em, trust.id))) throw new OidcExchangeError('trust', 'no trust relationship has this id');
-      if (!(await this.orgs.isMember(em, trust.orgId, trust.createdBy))) {
-        throw new OidcExchangeError('creator', 'the member who created this trust relationship has left the organization; create it again');
+      // Removal and demotion delete the creator's relationships; this also refuses any that outlived
+      // them (made before they did): a creator who left, rejoined since, or may no longer manage them.
+      const creator = await this.orgs.membership(em, trust.orgId, trust.createdBy);
+      if (!creator || creator.joinedAt > trust.createdAt || !roleHasPermission(creator.role, Permission.OidcTrustsManage)) {
+        throw new OidcExchangeError(
+          'creator',
+          'the member who created this trust relationship has left the organization, or may no longer manage trust relationships; create it again',
+        );
       }
       const minted = await this.tokens.mintOidcToken(
         em,

@@ -84,11 +84,12 @@ export class OidcTrustsRepository {
     return row ? toTrust(row) : null;
   }
 
-  /** Every relationship `userId` created, in every org, locked for deletion to the end of the transaction. */
-  async lockCreatedBy(em: EntityManager, userId: string): Promise<OidcTrust[]> {
-    const rows: Array<TrustRow & { org_slug: string }> = await em.query(`${SELECT} WHERE t.created_by = $1 ORDER BY t.created_at, t.id FOR UPDATE OF t`, [
-      userId,
-    ]);
+  /** Every relationship `userId` created (in one org when `orgId` is given), locked for deletion to the end of the transaction. */
+  async lockCreatedBy(em: EntityManager, userId: string, orgId: string | null = null): Promise<OidcTrust[]> {
+    const rows: Array<TrustRow & { org_slug: string }> = await em.query(
+      `${SELECT} WHERE t.created_by = $1 AND ($2::uuid IS NULL OR t.org_id = $2::uuid) ORDER BY t.created_at, t.id FOR UPDATE OF t`,
+      [userId, orgId],
+    );
     return rows.map(toTrust);
   }
 

@@ -129,14 +129,17 @@ export class OidcTrustsService {
   }
 
   /**
-   * Taking an account back (a reset with `revokeTokens`, the first reset of an unverified account, a
-   * change of password with `revokeTokens`): deletes every relationship the account created, in every
-   * org, and revokes the tokens they minted, in the caller's transaction. Each deletion is audited in its
-   * org's log as `oidc_trust.deleted` with the reason and the relationship's settings, so an admin can
-   * create it again (a relationship holds nothing secret). Returns how many were deleted.
+   * Deletes the relationships `userId` created and revokes the tokens they minted, in the caller's
+   * transaction: in every org when taking an account back (a reset with `revokeTokens`, the first reset
+   * of an unverified account, a change of password with `revokeTokens`); in one org (`orgId`) when the
+   * member leaves it or loses the right to manage relationships there (a removal, a demotion), so that a
+   * later invitation or promotion does not revive them. Each deletion is audited in its org's log as
+   * `oidc_trust.deleted` with the reason and the relationship's settings, so an admin can create it again
+   * (a relationship holds nothing secret). Returns how many were deleted.
    */
-  async removeAllCreatedBy(em: EntityManager, userId: string, how: TokenRevocation): Promise<number> {
-    const trusts = await this.trusts.lockCreatedBy(em, userId);
+  async removeCreatedBy(em: EntityManager, which: { userId: string; orgId?: string }, how: TokenRevocation): Promise<number> {
+    const userId = which.userId;
+    const trusts = await this.trusts.lockCreatedBy(em, userId, which.orgId ?? null);
     for (const trust of trusts) {
       const revokedTokens = await this.tokens.revokeOidcTokens(em, trust.id);
       await this.trusts.delete(em, trust.orgId, trust.id);
