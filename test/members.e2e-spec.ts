@@ -163,6 +163,50 @@ describe('orgs and members', () => {
       expect((await accept(second.body.token, people.outsider)).body.role).toBe('developer');
     });
 
+    it('audits the invitation a new one replaces as withdrawn (member.invite_revoked), naming its successor', async () => {
+      const { org, owner, admin } = await team();
+      const first = await invite(org, owner, people.outsider.email, 'viewer');
+      const second = await invite(org, admin, people.outsider.email, 'developer');
+      expect(second.status).toBe(201);
+      const { rows } = await ctx.db.query(
+        `SELECT actor_user_id, metadata FROM audit_events WHERE org_id = $1 AND action = 'member.invite_revoked' ORDER BY id`,
+        [org.id],
+      );
+      expect(rows).toEqual([
+        {
+          actor_user_id: admin.id,
+          metadata: { inviteId: first.body.invite.id, email: people.outsider.email, role: 'viewer', replacedBy: second.body.invite.id },
+        },
+      ]);
+    });
+
+    it('does not let an admin replace an open owner invitation by inviting the address again (403), which withdrawing it directly is not either', async () => {
+      const { org, owner, admin } = await team();
+      const invitee = people.outsider;
+      const asOwner = await invite(org, owner, invitee.email, 'owner');
+      expect(asOwner.status).toBe(201);
+      const direct = await ctx.api.delete(`/v1/members/${org.id}/invites/${asOwner.body.invite.id}`, { session: admin.session });
+      expect(direct.status).toBe(403);
+
+      const replaced = await invite(org, admin, invitee.email, 'viewer');
+      expect(replaced.status).toBe(403);
+      expect(replaced.body).toMatchObject({ code: 'forbidden', message: expect.stringMatching(/cannot replace an open invitation for the role owner/) });
+      expect((await listMembers(org, owner)).body.invites).toEqual([expect.objectContaining({ id: asOwner.body.invite.id, role: 'owner' })]);
+      const { rows } = await ctx.db.query(`SELECT count(*)::int AS n FROM audit_events WHERE org_id = $1 AND action = 'member.invite_revoked'`, [org.id]);
+      expect(rows[0].n).toBe(0);
+      // The owner invitation still works.
+      expect((await accept(asOwner.body.token, invitee)).body.role).toBe('owner');
+    });
+
+    it('lets an admin replace an owner invitation that has expired', async () => {
+      const { org, owner, admin } = await team();
+      const asOwner = await invite(org, owner, people.outsider.email, 'owner');
+      await ctx.db.query(`UPDATE org_invites SET expires_at = now() - interval '1 second' WHERE id = $1`, [asOwner.body.invite.id]);
+      const replaced = await invite(org, admin, people.outsider.email, 'viewer');
+      expect(replaced.status).toBe(201);
+      expect((await accept(replaced.body.token, people.outsider)).body.role).toBe('viewer');
+    });
+
     it('answers 8 parallel invitations of one address with 201 or 409 conflict, never 500, and keeps one open invitation', async () => {
       const { org, owner } = await team();
       const email = `race-${suffix()}@example.com`;

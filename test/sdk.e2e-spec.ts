@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { SecrApiError, SecrClient, type ChangeStreamEvent } from '../sdk/src/index.js';
+import { createApi, SecrApiError, SecrClient, type ChangeStreamEvent } from '../sdk/src/index.js';
 import { createOrg, createToken, registerUser, type TestOrg, type TestUser } from './factories/accounts.js';
 import { createProject, setSecret, type TestProject } from './factories/vault.js';
 import { startTestContext, type TestContext } from './support/test-app.js';
@@ -243,6 +243,66 @@ describe('@secr/sdk', () => {
 
   it('refuses to be built without a token', () => {
     expect(() => new SecrClient({ token: '' })).toThrow(/token/);
+  });
+
+  describe('redirects and plain http', () => {
+    const servers: http.Server[] = [];
+    afterAll(async () => {
+      await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+    });
+    const listen = async (handler: http.RequestListener): Promise<number> => {
+      const server = http.createServer(handler);
+      servers.push(server);
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return (server.address() as AddressInfo).port;
+    };
+    /** What reached "another host" (localhost rather than 127.0.0.1: another origin, as a load balancer moving the API would be). */
+    async function elsewhere() {
+      const seen: Array<{ method: string; authorization: string | null; body: string }> = [];
+      const port = await listen((req, res) => {
+        let body = '';
+        req.on('data', (c) => (body += c));
+        req.on('end', () => {
+          seen.push({ method: req.method!, authorization: req.headers.authorization ?? null, body });
+          res.writeHead(200, { 'content-type': 'application/json' }).end('{"secrets":[]}');
+        });
+      });
+      return { seen, origin: `http://localhost:${port}` };
+    }
+
+    it('does not follow a 307 to another origin with the token and the value; the error names where it led and what to do', async () => {
+      const other = await elsewhere();
+      const apiPort = await listen((req, res) => res.writeHead(307, { location: `${other.origin}${req.url}?next=x` }).end());
+      const redirected = new SecrClient({ token: 'secr_tok_redirect', apiUrl: `http://127.0.0.1:${apiPort}` });
+      const error = await redirected.setSecret('org', 'proj', 'production', 'DB_PASSWORD', 'hunter2-prod').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(SecrApiError);
+      expect(error).toMatchObject({ statusCode: 307, code: 'http_error' });
+      expect((error as Error).message).toBe(
+        `The API at http://127.0.0.1:${apiPort} answered 307, a redirect to ${other.origin}, which secr does not follow (it would send the token and the request there): ` +
+          `if ${other.origin} is the API's address and you trust it, set the API URL to it`,
+      );
+      // The change stream does not follow one either, nor retry it.
+      await expect(redirected.events('org', 'proj', 'production').next()).rejects.toMatchObject({ statusCode: 307, code: 'http_error' });
+      expect(other.seen).toEqual([]);
+    });
+
+    it('warns once per origin, as a process warning, when the API URL is plain http to another machine; loopback is quiet', () => {
+      const emitWarning = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+      try {
+        // Nothing is sent: building a client only resolves its URL.
+        createApi({ apiUrl: 'http://secr.example.test:8080' });
+        createApi({ apiUrl: 'http://secr.example.test:8080/' });
+        for (const apiUrl of ['http://127.0.0.1:1', 'http://localhost:1', 'http://[::1]:1', 'https://secr.example.test']) createApi({ apiUrl });
+        expect(emitWarning.mock.calls).toEqual([
+          [
+            'The API URL http://secr.example.test:8080 is plain http to another machine: the token and every value cross the network unencrypted; use https://',
+            { code: 'SECR_INSECURE_API_URL' },
+          ],
+        ]);
+      } finally {
+        emitWarning.mockRestore();
+      }
+    });
   });
 });
 

@@ -7,7 +7,7 @@ import { DEFAULT_API_URL, readCredentials, type StoredCredentials } from './lib/
 import { CliFailure, ExitCode, formatReport, reportFor, usageError } from './lib/errors.js';
 import { oidcRequested, oidcSession, type OidcSession } from './lib/oidc.js';
 import { confirm } from './lib/prompt.js';
-import { canonicalEnv, checkApiUrl, timeoutMs } from './lib/api-url.js';
+import { canonicalEnv, checkApiUrl, noteApiUrl, timeoutMs } from './lib/api-url.js';
 import { resolveOrgRef, resolveTarget, type Target } from './lib/target.js';
 
 export type OrgSummary = components['schemas']['OrgSummaryDto'];
@@ -104,9 +104,9 @@ export abstract class BaseCommand<C extends typeof Command, R> extends Command {
   /** `--api-url`, else `$SECR_API_URL`, else the URL of the stored login, else the default. */
   protected async apiUrl(): Promise<string> {
     const flag = (this.flags as { 'api-url'?: string })['api-url'];
-    if (flag) return checkApiUrl(flag, '--api-url');
-    if (process.env.SECR_API_URL) return checkApiUrl(process.env.SECR_API_URL, 'SECR_API_URL');
-    return (await this.storedCredentials())?.apiUrl ?? DEFAULT_API_URL;
+    if (flag) return noteApiUrl(checkApiUrl(flag, '--api-url'));
+    if (process.env.SECR_API_URL) return noteApiUrl(checkApiUrl(process.env.SECR_API_URL, 'SECR_API_URL'));
+    return noteApiUrl((await this.storedCredentials())?.apiUrl ?? DEFAULT_API_URL);
   }
 
   /** `--timeout`, else `$SECR_TIMEOUT` (seconds), in milliseconds. */

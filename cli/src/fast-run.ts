@@ -6,7 +6,7 @@
  * It loads node:http and the project link code: neither oclif nor `fetch` (lib/pull.ts).
  */
 import { readFileSync } from 'node:fs';
-import { checkApiUrl, timeoutMs } from './lib/api-url.js';
+import { checkApiUrl, noteApiUrl, timeoutMs } from './lib/api-url.js';
 import { DEFAULT_API_URL, readCredentials } from './lib/config.js';
 import { CliFailure, ExitCode, formatReport, reportFor } from './lib/errors.js';
 import { oidcRequested, oidcSession } from './lib/oidc.js';
@@ -91,9 +91,9 @@ export async function fastRun(argv: string[], userAgent: string): Promise<boolea
 }
 
 async function resolveApiUrl(flags: RunFlags): Promise<string> {
-  if (flags['api-url']) return checkApiUrl(flags['api-url'], '--api-url');
-  if (process.env.SECR_API_URL) return checkApiUrl(process.env.SECR_API_URL, 'SECR_API_URL');
-  return (await readCredentials())?.apiUrl ?? DEFAULT_API_URL;
+  if (flags['api-url']) return noteApiUrl(checkApiUrl(flags['api-url'], '--api-url'));
+  if (process.env.SECR_API_URL) return noteApiUrl(checkApiUrl(process.env.SECR_API_URL, 'SECR_API_URL'));
+  return noteApiUrl((await readCredentials())?.apiUrl ?? DEFAULT_API_URL);
 }
 
 /** `@secr/cli/0.1.0 linux-x64 node-v24.…`, as oclif prints for --version and sends as User-Agent. */

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import pickle
 import time
+import traceback
 from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from conftest import Live
 from local_servers import closed_port, http_server, send_json, silent_server, trickle, url_of
-from secr import FieldError, SecrApiError, SecrClient
+from secr import AsyncSecrClient, FieldError, SecrApiError, SecrClient
 
 VALUE = "hunter2-do-not-leak"
 
@@ -95,7 +97,63 @@ def test_a_redirect_is_not_followed_and_carries_the_token_nowhere() -> None:
             with pytest.raises(SecrApiError) as e:
                 c.pull_secrets("o", "p", "dev")
         assert (e.value.status_code, e.value.code) == (302, "http_error")
+        # It says where the redirect led (the origin only) and what to do about it.
+        assert url_of(elsewhere) in e.value.message and "api_url" in e.value.message and "/v1/" not in e.value.message
         assert elsewhere.requests == []
+
+
+def test_a_redirect_of_the_change_stream_is_an_error_not_a_reconnect() -> None:
+    def moved(h: BaseHTTPRequestHandler) -> None:
+        h.send_response(307)
+        h.send_header("location", "https://elsewhere.example.test" + h.path)
+        h.send_header("content-length", "0")
+        h.end_headers()
+
+    with http_server(moved) as server, SecrClient(token="secr_tok_x", api_url=url_of(server)) as c:
+        with pytest.raises(SecrApiError) as e:
+            next(c.events("o", "p", "dev", reconnect_min=0.01))
+    assert (e.value.status_code, e.value.code) == (307, "http_error")
+    assert "https://elsewhere.example.test" in e.value.message and len(server.requests) == 1
+
+
+def _token() -> str:
+    # Made here, never a local of the test: a traceback with locals shows the test's frame too.
+    return "secr_tok_" + "Q" * 40
+
+
+def _with_locals(exc: BaseException) -> str:
+    """The traceback as Sentry (include_local_variables), pytest --showlocals or rich print it: every frame's locals."""
+    return "".join(traceback.TracebackException.from_exception(exc, capture_locals=True).format())
+
+
+def test_a_traceback_with_locals_of_a_failed_call_shows_no_token() -> None:
+    # Every request holds the client's configuration as a local (a down server, one that never answers, a 404).
+    def not_found(h: BaseHTTPRequestHandler) -> None:
+        send_json(h, 404, {"statusCode": 404, "code": "not_found", "message": "no"})
+
+    failures = []
+    with silent_server() as silent, http_server(not_found) as server:
+        for url in (closed_port(), silent, url_of(server)):
+            with SecrClient(token=_token(), api_url=url, timeout=0.5) as c:
+                with pytest.raises(SecrApiError) as e:
+                    c.pull_secrets("o", "p", "dev")
+                failures.append(e.value)
+                with pytest.raises(SecrApiError) as e:
+                    next(c.events("o", "p", "dev")) if url == url_of(server) else c.set_secret("o", "p", "dev", "K", "v")
+                failures.append(e.value)
+
+        async def async_failure() -> SecrApiError:
+            async with AsyncSecrClient(token=_token(), api_url=url_of(server), timeout=0.5) as ac:
+                with pytest.raises(SecrApiError) as e:
+                    await ac.pull_secrets("o", "p", "dev")
+            return e.value
+
+        failures.append(asyncio.run(async_failure()))
+    assert [f.code for f in failures] == ["network_error", "network_error", "timeout", "timeout", "not_found", "not_found", "not_found"]
+    for failure in failures:
+        text = _with_locals(failure)
+        assert "config = Config(" in text  # the frame that holds the configuration was printed
+        assert "QQQQQQQQ" not in text
 
 
 def test_a_non_json_error_page_keeps_the_status_and_the_request_id_header() -> None:

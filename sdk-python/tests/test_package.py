@@ -7,6 +7,7 @@ import asyncio
 import re
 import subprocess
 import sys
+import warnings
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
@@ -52,12 +53,22 @@ def test_a_client_without_a_token_or_with_bad_options_is_refused(monkeypatch: py
             SecrClient(token="secr_tok_x", timeout=timeout)
 
 
+def test_a_plain_http_api_url_of_another_host_warns_and_loopback_does_not() -> None:
+    with pytest.warns(secr.InsecureApiUrlWarning, match=r"http://api\.example\.test:8080 is plain http"):
+        SecrClient(token="secr_tok_x", api_url="http://api.example.test:8080").close()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for url in ("http://127.0.0.1:9", "http://127.8.0.1", "http://[::1]:9", "http://localhost:9", "http://api.localhost", "https://api.example.test"):
+            SecrClient(token="secr_tok_x", api_url=url).close()
+
+
 def test_no_repr_shows_a_token_or_a_secret_value() -> None:
     from datetime import datetime, timezone
 
     now = datetime.now(timezone.utc)
     with SecrClient(token="secr_tok_hidden") as c:
         assert "secr_tok_hidden" not in repr(c) and "secr_tok_hidden" not in repr(vars(c).get("_http"))
+        assert "secr_tok_hidden" not in repr(c._config) and "secr_tok_hidden" not in repr(vars(c))
     assert "s3cret" not in repr(Secret("K", "s3cret", 1, now)) and "K" in repr(Secret("K", "s3cret", 1, now))
     assert "s3cret" not in repr(SecretVersion(1, "s3cret", None, "set", now, None))
     assert "s3cret" not in repr([Secret("K", "s3cret", 1, now)])

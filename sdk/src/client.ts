@@ -1,6 +1,7 @@
 import createClient, { type Client } from 'openapi-fetch';
 import { SecrApiError } from './errors.js';
 import type { paths } from './generated/api.js';
+import { isRedirect, redirectError, warnInsecureApiUrl } from './transport.js';
 
 /** The typed client of the whole API, generated from openapi.json: what the SDK and the CLI call. */
 export type SecrApi = Client<paths>;
@@ -21,13 +22,17 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
 
 export function createApi(options: ApiOptions = {}): SecrApi {
   const timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
+  const baseUrl = (options.apiUrl ?? DEFAULT_API_URL).replace(/\/+$/, '');
+  warnInsecureApiUrl(baseUrl);
   const api = createClient<paths>({
-    baseUrl: (options.apiUrl ?? DEFAULT_API_URL).replace(/\/+$/, ''),
+    baseUrl,
     headers: { ...(options.token ? { authorization: `Bearer ${options.token}` } : {}), ...options.headers },
-    // Network failures and timeouts become SecrApiErrors with statusCode 0.
+    // Network failures and timeouts become SecrApiErrors with statusCode 0; a redirect is not followed
+    // (it would re-send the token and the body, a value or a password, to wherever it points).
     fetch: async (request: Request) => {
+      let response: Response;
       try {
-        return await fetch(request, { signal: AbortSignal.timeout(timeout) });
+        response = await fetch(request, { signal: AbortSignal.timeout(timeout), redirect: 'manual' });
       } catch (error) {
         const name = (error as Error).name;
         if (name === 'TimeoutError' || name === 'AbortError') {
@@ -36,6 +41,11 @@ export function createApi(options: ApiOptions = {}): SecrApi {
         const cause = (error as { cause?: { code?: string; message?: string } }).cause;
         throw new SecrApiError(`Cannot reach ${new URL(request.url).origin}: ${cause?.code ?? cause?.message ?? (error as Error).message}`, 0, 'network_error');
       }
+      if (isRedirect(response.status)) {
+        await response.body?.cancel();
+        throw redirectError(response.status, response.headers.get('location'), request.url);
+      }
+      return response;
     },
   });
   return api;

@@ -1,5 +1,6 @@
 import { DEFAULT_API_URL, DEFAULT_TIMEOUT_MS } from './client.js';
 import { SecrApiError } from './errors.js';
+import { isRedirect, redirectError, warnInsecureApiUrl } from './transport.js';
 
 /** What kind of write a change was. */
 export type ChangeType = 'set' | 'import' | 'rollback' | 'promotion' | 'restore' | 'delete';
@@ -44,7 +45,7 @@ const FATAL = new Set([400, 401, 403, 404]);
 /**
  * Follows `GET /v1/secrets/:org/:project/:env/events` (Server-Sent Events). Reconnects after a dropped
  * connection, a silent one (idle time-out), a 429 or a 5xx, with back-off and `Last-Event-ID`, so no
- * committed change is missed (or a `resync` says to pull again). A 400, 401, 403 or 404 throws
+ * committed change is missed (or a `resync` says to pull again). A redirect (not followed), 400, 401, 403 or 404 throws
  * SecrApiError; a `closed` event is yielded and ends the iteration; an abort ends it quietly. Leaving
  * the loop (`break`) closes the connection.
  */
@@ -61,6 +62,7 @@ export async function* followEvents(
   const maxDelay = options.reconnect?.maxDelayMs ?? 30_000;
   const connectMs = target.timeout ?? DEFAULT_TIMEOUT_MS;
   const base = (target.apiUrl ?? DEFAULT_API_URL).replace(/\/+$/, '');
+  warnInsecureApiUrl(base);
   const url = `${base}/v1/secrets/${[org, project, env].map(encodeURIComponent).join('/')}/events`;
   let lastEventId = options.lastEventId;
   let delay = minDelay;
@@ -79,7 +81,9 @@ export async function* followEvents(
       deadline(connectMs);
       const headers: Record<string, string> = { ...target.headers, authorization: `Bearer ${target.token}`, accept: 'text/event-stream' };
       if (lastEventId !== undefined) headers['last-event-id'] = lastEventId;
-      const res = await fetch(url, { headers, signal: connection.signal });
+      // Not followed: a redirect would carry the token elsewhere, on every reconnect.
+      const res = await fetch(url, { headers, signal: connection.signal, redirect: 'manual' });
+      if (isRedirect(res.status)) throw redirectError(res.status, res.headers.get('location'), url);
       if (res.status !== 200 || !res.body) {
         const body = (await res.json().catch(() => ({}))) as { message?: string; code?: string; requestId?: string };
         if (FATAL.has(res.status)) {

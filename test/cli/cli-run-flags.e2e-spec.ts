@@ -139,6 +139,54 @@ describe('secr run flags, SECR_* defaults, export docker/yaml', () => {
     });
   });
 
+  describe('secr’s own credentials', () => {
+    const credentials = ['SECR_TOKEN', 'SECR_ID_TOKEN', 'SECR_OIDC'];
+
+    it.concurrent('are not in the command’s environment, so --only is all it can read (fast path and oclif path)', async () => {
+      const fast = await cli.run(['run', '--only', 'WHICH', ...printEnv('WHICH', ...credentials)], { env: { SECR_ID_TOKEN: 'ci-jwt' } });
+      expect(fast.code).toBe(0);
+      expect(JSON.parse(fast.stdout)).toEqual({ WHICH: 'development', SECR_TOKEN: null, SECR_ID_TOKEN: null, SECR_OIDC: null });
+      // --raw is a flag the fast path knows; --json sends the run through oclif.
+      const viaOclif = await cli.run(['run', '--json', '--only', 'WHICH', ...node('process.exit(process.env.SECR_TOKEN === undefined ? 0 : 9)')]);
+      expect(viaOclif.json).toMatchObject({ injected: ['WHICH'], exitCode: 0 });
+    });
+
+    it.concurrent('are passed on with --pass-token', async () => {
+      const passed = await cli.run(['run', '--pass-token', '--only', 'WHICH', ...printEnv('WHICH', 'SECR_TOKEN')]);
+      expect(passed.code).toBe(0);
+      expect(JSON.parse(passed.stdout)).toEqual({ WHICH: 'development', SECR_TOKEN: token });
+    });
+  });
+
+  describe('where the API URL points', () => {
+    it.concurrent('warns once on stderr when it is plain http to another machine (nothing is sent here: --fallback-only)', async () => {
+      const result = await cli.run(['run', '--fallback-only', '--api-url', 'http://secr.example.test:8080', ...node("console.log('RAN')")]);
+      expect(result.stderr.split('\n').filter((line) => line.startsWith('secr: warning:'))).toEqual([
+        'secr: warning: The API URL http://secr.example.test:8080 is plain http to another machine: the token and every value cross the network unencrypted; use https://',
+      ]);
+      expect(result.code).toBe(7); // no fallback copy: nothing ran
+      const local = await cli.run(['run', '--only', 'WHICH', ...printEnv('WHICH')]);
+      expect(local.stderr).toBe('');
+    });
+
+    it.concurrent('does not follow a redirect (fast path, oclif path): the error names where it led', async () => {
+      const other = `http://localhost:${await closedPort()}`;
+      const server = http.createServer((req, res) => res.writeHead(308, { location: `${other}${req.url}` }).end());
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const apiUrl = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+      try {
+        const expected = `Error: The API at ${apiUrl} answered 308, a redirect to ${other}, which secr does not follow (it would send the token and the request there): if ${other} is the API's address and you trust it, set the API URL to it (http_error)`;
+        const run = await cli.run(['run', '--api-url', apiUrl, ...node("console.log('RAN')")]);
+        expect({ code: run.code, stdout: run.stdout, stderr: run.stderr.trim() }).toEqual({ code: 1, stdout: '', stderr: expected });
+        const ls = await cli.run(['ls', '--api-url', apiUrl]);
+        expect({ code: ls.code, stderr: ls.stderr.trim() }).toEqual({ code: 1, stderr: expected });
+      } finally {
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+      }
+    });
+  });
+
   describe('--mount', () => {
     const readMount = node(
       `const fs = require('fs'); const p = process.argv[1]; const s = fs.statSync(p);

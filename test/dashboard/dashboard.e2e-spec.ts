@@ -11,6 +11,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchBrowser } from '../support/browser.js';
 import { collect, createCliSandbox, removeCliSandboxes } from '../support/cli.js';
 import { startTestContext, type TestContext } from '../support/test-app.js';
+import { until } from '../support/until.js';
 
 const PASSWORD = 'a long dashboard passphrase';
 const unique = Date.now().toString(36);
@@ -28,6 +29,7 @@ describe('dashboard', () => {
   beforeAll(async () => {
     [ctx, browser] = await Promise.all([startTestContext({ CLI_LOGIN_POLL_INTERVAL_SECONDS: '1' }), launchBrowser()]);
     ownerContext = await browser.newContext({ baseURL: ctx.api.baseUrl });
+    await ownerContext.addInitScript(REACT_ROOTS_HOOK);
     page = await ownerContext.newPage();
     page.on('dialog', (dialog) => void dialog.accept());
     page.setDefaultTimeout(15_000);
@@ -248,9 +250,20 @@ describe('dashboard', () => {
       for (const value of ['first-value', 'redis://cache', 'postgres://db/payments']) expect(where).not.toContain(value);
     }
 
-    // Another page and back: the values are gone from the page (and from memory with it).
+    // The editor fetches the value it shows too.
+    await page.getByRole('button', { name: 'Edit API_KEY' }).click();
+    expect(await field(page, 'Value').inputValue()).toBe('first-value');
+    await page.keyboard.press('Escape');
+    const held = await tanstackCaches(page);
+    expect(held).toContain('redis://cache'); // what is looked into does hold the values while the page shows them
+
+    // Another page and back: the values are gone from the page, and from TanStack's caches (mutations
+    // keep their data and variables for gcTime after their page unmounts: 5 minutes by default).
     await page.getByRole('link', { name: 'Members' }).click();
     await page.getByRole('heading', { name: /members$/ }).waitFor();
+    const values = /first-value|redis:\/\/cache|postgres:\/\/db\/payments/;
+    await until('the values leave the caches', async () => !values.test(await tanstackCaches(page)), 2_000).catch(() => undefined);
+    expect(await tanstackCaches(page)).not.toMatch(values);
     await page.goBack();
     await page.getByRole('button', { name: 'Reveal API_KEY' }).waitFor();
     expect(await page.getByText('redis://cache').count()).toBe(0);
@@ -262,6 +275,40 @@ describe('dashboard', () => {
     expect((await ctx.api.get('/v1/auth/me', { session })).status).toBe(401); // the server session is over, not just the cookie
   });
 });
+
+/**
+ * Stands in for React DevTools' hook (installed before the app's script runs) and keeps each React root
+ * React reports at commit, so that a test can reach the app's QueryClient without the app exposing it.
+ */
+const REACT_ROOTS_HOOK = `window.__REACT_DEVTOOLS_GLOBAL_HOOK__ = {
+  supportsFiber: true, isDisabled: false, renderers: new Map(), roots: new Set(),
+  inject(renderer) { this.renderers.set(this.renderers.size + 1, renderer); return this.renderers.size; },
+  onCommitFiberRoot(_id, root) { this.roots.add(root); }, onCommitFiberUnmount() {}, onPostCommitFiberRoot() {}, checkDCE() {},
+};`;
+
+/** Everything TanStack Query holds in the page (each mutation's data and variables, each query's data), as one JSON text. */
+async function tanstackCaches(page: Page): Promise<string> {
+  const text = await page.evaluate<string | null>(`(() => {
+    for (const root of window.__REACT_DEVTOOLS_GLOBAL_HOOK__.roots) {
+      const fibers = [root.current];
+      while (fibers.length) {
+        const fiber = fibers.pop();
+        const client = fiber.memoizedProps && fiber.memoizedProps.client;
+        if (client && typeof client.getMutationCache === 'function') {
+          return JSON.stringify({
+            mutations: client.getMutationCache().getAll().map((m) => ({ data: m.state.data, variables: m.state.variables })),
+            queries: client.getQueryCache().getAll().map((q) => ({ key: q.queryKey, data: q.state.data })),
+          });
+        }
+        if (fiber.child) fibers.push(fiber.child);
+        if (fiber.sibling) fibers.push(fiber.sibling);
+      }
+    }
+    return null;
+  })()`);
+  if (text === null) throw new Error('no QueryClient found in the page’s React tree');
+  return text;
+}
 
 /** The session cookie of a browser context (HttpOnly: readable here, not by the page's script). */
 async function sessionOf(context: BrowserContext): Promise<string> {

@@ -12,6 +12,9 @@ const client = new QueryClient({
       retry: (count, error) => !(error instanceof ApiError && error.status < 500) && count < 2,
       refetchOnWindowFocus: false,
     },
+    // A mutation's data and variables stay in the mutation cache for gcTime after its page unmounts
+    // (5 minutes by default): revealed values, values being set, passwords, new tokens. Dropped at once.
+    mutations: { gcTime: 0 },
   },
 });
 

@@ -20,7 +20,7 @@ export interface RunResult {
 
 export default class Run extends BaseCommand<typeof Run, RunResult> {
   static override summary = 'Run a command with the environment’s secrets in its environment variables';
-  static override description = `secr's own flags end at -- or at the first word that is not one of them. Fetches the secrets, then starts the command (no shell) with them added to its environment: nothing is written to disk (unless --fallback or --mount asks for it) and no value appears in any command line. Secrets win over variables already set, unless --preserve-env; reserved variables (PATH, HOME, …) are never set by a secret unless --allow-reserved. SIGINT, SIGTERM and SIGHUP are forwarded to the command, and secr exits with its exit code (128 + n when a signal ended it). With --watch, secr follows the environment's changes and, when the values change, stops the command (--watch-signal, then SIGKILL after --watch-grace) and starts it again with the new values; a burst of changes restarts it once. The command exiting on its own ends secr run --watch with its exit code.`;
+  static override description = `secr's own flags end at -- or at the first word that is not one of them. Fetches the secrets, then starts the command (no shell) with them added to its environment: nothing is written to disk (unless --fallback or --mount asks for it) and no value appears in any command line. Secrets win over variables already set, unless --preserve-env; reserved variables (PATH, HOME, …) are never set by a secret unless --allow-reserved. secr's own credentials (SECR_TOKEN, SECR_ID_TOKEN, SECR_OIDC) are removed from the command's environment unless --pass-token: with them it could read every secret the token can, not only those injected. SIGINT, SIGTERM and SIGHUP are forwarded to the command, and secr exits with its exit code (128 + n when a signal ended it). With --watch, secr follows the environment's changes and, when the values change, stops the command (--watch-signal, then SIGKILL after --watch-grace) and starts it again with the new values; a burst of changes restarts it once. The command exiting on its own ends secr run --watch with its exit code.`;
   static override examples = [
     '<%= config.bin %> run -- npm start',
     '<%= config.bin %> run node -e "console.log(process.env.API_KEY)"',
@@ -30,10 +30,15 @@ export default class Run extends BaseCommand<typeof Run, RunResult> {
   ];
   static override strict = false;
   static override usage =
-    'run [--env <env>] [--preserve-env] [--only K,K | --exclude K,K] [--fallback[=<path>]] [--mount <path>] [--watch [--watch-signal SIGTERM] [--watch-grace 10s]] [--] COMMAND [ARGS...]';
+    'run [--env <env>] [--preserve-env] [--pass-token] [--only K,K | --exclude K,K] [--fallback[=<path>]] [--mount <path>] [--watch [--watch-signal SIGTERM] [--watch-grace 10s]] [--] COMMAND [ARGS...]';
   static override flags = {
     ...envFlags,
     'preserve-env': Flags.boolean({ description: 'Variables already set in your environment win over secrets of the same name' }),
+    'pass-token': Flags.boolean({
+      description:
+        'Leave secr’s own credentials (SECR_TOKEN, SECR_ID_TOKEN, SECR_OIDC) in the command’s environment; by default they are removed, so the command reads only the secrets injected',
+      helpGroup: 'INJECT',
+    }),
     only: Flags.string({ description: 'Inject only these keys (KEY,KEY); a key the environment lacks is an error', helpGroup: 'INJECT' }),
     exclude: Flags.string({ description: 'Inject every key but these (KEY,KEY)', helpGroup: 'INJECT' }),
     'allow-reserved': Flags.boolean({

@@ -1,3 +1,4 @@
+import { warnInsecureApiUrl } from '@secr/sdk';
 import { usageError } from './errors.js';
 
 /** An API URL needs its scheme: `localhost:8080` would otherwise parse as scheme `localhost:`. */
@@ -12,6 +13,15 @@ export function checkApiUrl(url: string, source: string): string {
     const fix = /^[a-z][a-z0-9+.-]*:\/\//i.test(url) ? 'https://… or http://…' : `http://${url} or https://${url}`;
     throw usageError(`${source} '${url}' is not an http(s) URL: use ${fix}`);
   }
+  return url;
+}
+
+/**
+ * The API URL a command will call, said once on stderr when it is plain http to another machine (the
+ * token and the values would cross the network unencrypted); loopback (local servers, tests) is quiet.
+ */
+export function noteApiUrl(url: string): string {
+  warnInsecureApiUrl(url, (message) => void process.stderr.write(`secr: warning: ${message}\n`));
   return url;
 }
 

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { CliFailure, ExitCode, usageError } from './errors.js';
@@ -47,13 +48,27 @@ export async function readCredentials(env: NodeJS.ProcessEnv = process.env): Pro
   }
 }
 
+/**
+ * Stores the login. The token goes into a new file (`wx`: never an existing file, nor a symlink planted
+ * where the temp file goes) created with mode 0600, which then replaces credentials.json by rename: a
+ * credentials.json that is a symlink is replaced, not followed, and no reader sees a half-written file.
+ * The config directory is tightened to 0700 (mkdir's mode applies only to a directory it creates).
+ */
 export async function writeCredentials(credentials: StoredCredentials, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const dir = configDir(env);
   await mkdir(dir, { recursive: true, mode: 0o700 });
+  await chmod(dir, 0o700).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPERM') throw error; // a directory of someone else's ($SECR_CONFIG_DIR): left as it is
+  });
   const file = credentialsPath(env);
-  // Written with 0600 from the first byte; chmod too, in case the file existed with looser rights.
-  await writeFile(file, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
-  await chmod(file, 0o600);
+  const temp = path.join(dir, `.credentials.json.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    await writeFile(temp, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+    await rename(temp, file);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
   return file;
 }
 

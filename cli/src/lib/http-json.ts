@@ -1,5 +1,5 @@
 import http, { type IncomingMessage } from 'node:http';
-import { SecrApiError } from '@secr/sdk';
+import { isRedirect, redirectError, SecrApiError } from '@secr/sdk';
 
 export interface JsonRequest {
   method: 'GET' | 'POST';
@@ -25,7 +25,8 @@ export async function requestJson<T>(request: JsonRequest): Promise<T | undefine
   const headers = { accept: 'application/json', ...request.headers, ...(payload === undefined ? {} : { 'content-type': 'application/json' }) };
   // TLS only when the URL needs it: node:https costs a TLS stack to load.
   const send = url.protocol === 'https:' ? (await import('node:https')).request : http.request;
-  const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+  // node:http follows no redirect; a 3xx is said as the SDK says it.
+  const { status, body, location } = await new Promise<{ status: number; body: string; location: string | null }>((resolve, reject) => {
     const req = send(url, { method: request.method, headers });
     const timer = setTimeout(() => {
       req.destroy();
@@ -40,7 +41,7 @@ export async function requestJson<T>(request: JsonRequest): Promise<T | undefine
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.once('end', () => {
         clearTimeout(timer);
-        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), location: res.headers.location ?? null });
       });
       res.once('error', (error) => {
         clearTimeout(timer);
@@ -49,6 +50,7 @@ export async function requestJson<T>(request: JsonRequest): Promise<T | undefine
     });
     req.end(payload);
   });
+  if (isRedirect(status)) throw redirectError(status, location, url);
   let parsed: (T & { message?: string; code?: string; requestId?: string; errors?: Array<{ field: string; message: string }> }) | undefined;
   try {
     parsed = body ? JSON.parse(body) : undefined;

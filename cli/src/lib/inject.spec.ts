@@ -16,6 +16,17 @@ describe('what secr run injects', () => {
     expect(childEnv({ PATH: '/bin' }, { PATH: 'secret-path' }, { allowReserved: true, warn: () => undefined }).env.PATH).toBe('secret-path');
   });
 
+  it('removes secr’s own credentials from the child’s environment unless --pass-token, while a secret of that name is still injected', () => {
+    const base = { PATH: '/bin', SECR_TOKEN: 'secr_tok_parent', SECR_ID_TOKEN: 'jwt', SECR_OIDC: 'trust-id', SECR_ORG: 'acme' };
+    const quiet = { warn: () => undefined };
+    expect(childEnv(base, { API: 'v' }, quiet).env).toEqual({ PATH: '/bin', SECR_ORG: 'acme', API: 'v' });
+    expect(childEnv(base, { API: 'v' }, { ...quiet, preserveEnv: true }).env).toEqual({ API: 'v', PATH: '/bin', SECR_ORG: 'acme' });
+    expect(childEnv(base, { API: 'v' }, { ...quiet, passToken: true }).env).toEqual({ ...base, API: 'v' });
+    // A token the environment stores on purpose (a deploy job's) is a selected secret, not the parent's credential.
+    expect(childEnv(base, { SECR_TOKEN: 'secr_tok_stored' }, quiet).env.SECR_TOKEN).toBe('secr_tok_stored');
+    expect(base.SECR_TOKEN).toBe('secr_tok_parent'); // the parent's own environment is not changed
+  });
+
   it('parses key lists and selects by them', () => {
     expect(parseKeyList(' A, B ,', '--only')).toEqual(['A', 'B']);
     expect(() => parseKeyList('A,B-C', '--only')).toThrow("--only: not a key name: 'B-C'");

@@ -75,17 +75,27 @@ export function selectSecrets(secrets: SecretMap, selection: Selection): SecretM
   return secrets;
 }
 
+/**
+ * secr's own credentials, which `secr run` removes from the child's environment unless `--pass-token`:
+ * with `SECR_TOKEN` the command (and every dependency it loads) could read all the token can, not just
+ * what `--only`/`--exclude` selected; `SECR_ID_TOKEN` and `SECR_OIDC` let it exchange the CI job's
+ * OIDC token for such a token itself.
+ */
+export const CREDENTIAL_VARIABLES: readonly string[] = ['SECR_TOKEN', 'SECR_ID_TOKEN', 'SECR_OIDC'];
+
 export interface ChildEnvOptions {
   preserveEnv?: boolean;
   allowReserved?: boolean;
+  /** Leave secr's credentials (CREDENTIAL_VARIABLES) in the child's environment. */
+  passToken?: boolean;
   /** Told each reserved name a secret was not allowed to override (a message with the key, never the value). */
   warn: (message: string) => void;
 }
 
 /**
- * The child's environment: this process's, with the secrets added (secrets win, unless `preserveEnv`),
- * except those with a reserved name, which are left out with a warning unless `allowReserved`.
- * Returns the names actually injected.
+ * The child's environment: this process's, without secr's own credentials (unless `passToken`), with
+ * the secrets added (secrets win, unless `preserveEnv`), except those with a reserved name, which are
+ * left out with a warning unless `allowReserved`. Returns the names actually injected.
  */
 export function childEnv(base: NodeJS.ProcessEnv, secrets: SecretMap, options: ChildEnvOptions): { env: NodeJS.ProcessEnv; injected: string[] } {
   const injected: SecretMap = {};
@@ -96,6 +106,8 @@ export function childEnv(base: NodeJS.ProcessEnv, secrets: SecretMap, options: C
     }
     injected[key] = value;
   }
-  const env = options.preserveEnv ? { ...injected, ...base } : { ...base, ...injected };
+  const inherited = { ...base };
+  if (!options.passToken) for (const name of CREDENTIAL_VARIABLES) delete inherited[name];
+  const env = options.preserveEnv ? { ...injected, ...inherited } : { ...inherited, ...injected };
   return { env, injected: Object.keys(injected) };
 }

@@ -16,6 +16,8 @@ import type { Target } from './target.js';
 export interface RunOptionFlags {
   'preserve-env'?: boolean;
   'allow-reserved'?: boolean;
+  /** Leave SECR_TOKEN (and SECR_ID_TOKEN, SECR_OIDC) in the command's environment. */
+  'pass-token'?: boolean;
   only?: string;
   exclude?: string;
   fallback?: boolean;
@@ -33,6 +35,7 @@ export interface RunOptionFlags {
 export const RUN_OPTION_SHAPES: Record<keyof RunOptionFlags, { type: 'option' | 'boolean' }> = {
   'preserve-env': { type: 'boolean' },
   'allow-reserved': { type: 'boolean' },
+  'pass-token': { type: 'boolean' },
   only: { type: 'option' },
   exclude: { type: 'option' },
   fallback: { type: 'boolean' },
@@ -87,7 +90,7 @@ export async function secretsForRun(flags: RunOptionFlags, target: Target, token
 
 /**
  * `--watch`'s view of the flags: the command's environment for each pull (narrowed by `--only`/`--exclude`,
- * reserved names left out with a warning unless `--allow-reserved`). `--mount` and `--fallback` run once,
+ * reserved names left out with a warning unless `--allow-reserved`, secr's credentials unless `--pass-token`). `--mount` and `--fallback` run once,
  * from one pull, so they do not combine with `--watch`.
  */
 export function watchedEnvironment(flags: RunOptionFlags): (secrets: Array<{ key: string; value: string }>) => { env: NodeJS.ProcessEnv; injected: string[] } {
@@ -99,13 +102,14 @@ export function watchedEnvironment(flags: RunOptionFlags): (secrets: Array<{ key
     childEnv(process.env, selectSecrets(Object.fromEntries(secrets.map((s) => [s.key, s.value])), selection), {
       preserveEnv: flags['preserve-env'],
       allowReserved: flags['allow-reserved'],
+      passToken: flags['pass-token'],
       warn,
     });
 }
 
 /**
  * Runs the command with the secrets in its environment (reserved names left out with a warning unless
- * `--allow-reserved`) and, with `--mount`, in a file or pipe removed when it ends.
+ * `--allow-reserved`; secr's own credentials left out unless `--pass-token`) and, with `--mount`, in a file or pipe removed when it ends.
  */
 export async function runWithSecrets(
   command: string,
@@ -113,7 +117,12 @@ export async function runWithSecrets(
   secrets: SecretMap,
   flags: RunOptionFlags,
 ): Promise<ChildOutcome & { injected: string[] }> {
-  const { env, injected } = childEnv(process.env, secrets, { preserveEnv: flags['preserve-env'], allowReserved: flags['allow-reserved'], warn });
+  const { env, injected } = childEnv(process.env, secrets, {
+    preserveEnv: flags['preserve-env'],
+    allowReserved: flags['allow-reserved'],
+    passToken: flags['pass-token'],
+    warn,
+  });
   let mount: { close(): Promise<void> } | undefined;
   if (flags.mount) {
     mount = await mountSecrets({ path: flags.mount, format: checkMountFormat(flags.format), fifo: !!flags['mount-fifo'] }, secrets);

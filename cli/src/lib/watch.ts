@@ -10,6 +10,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import http, { type IncomingMessage } from 'node:http';
 import { constants } from 'node:os';
+import { isRedirect, redirectError } from '@secr/sdk';
 import { CliFailure, usageError } from './errors.js';
 import { pullSecrets, type PullRequest } from './pull.js';
 import { FORWARDED_SIGNALS, type ChildOutcome } from './run-child.js';
@@ -218,6 +219,7 @@ export function followChanges(pull: PullRequest, handlers: StreamHandlers): { st
         res.resume();
         const status = res.statusCode ?? 0;
         if (status === 401 || status === 403 || status === 404) giveUp(`the server answered ${status}`);
+        else if (isRedirect(status)) giveUp(redirectError(status, res.headers.location ?? null, url).message);
         else again();
         return;
       }

@@ -8,7 +8,7 @@
 """
 
 from ._client import AsyncSecrClient, SecrClient
-from ._core import DEFAULT_API_URL, DEFAULT_TIMEOUT
+from ._core import DEFAULT_API_URL, DEFAULT_TIMEOUT, InsecureApiUrlWarning
 from ._errors import FieldError, SecrApiError
 from ._events import ChangeEvent, KeyChange
 from ._types import (
@@ -48,6 +48,7 @@ __all__ = [
     "FieldError",
     "DEFAULT_API_URL",
     "DEFAULT_TIMEOUT",
+    "InsecureApiUrlWarning",
     "ActorRef",
     "ChangeEvent",
     "KeyChange",

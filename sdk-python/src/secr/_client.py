@@ -66,6 +66,11 @@ class SecrClient:
     ``https://api.secr.dev``; ``timeout`` (seconds, default 30) bounds every wait for the server.
     Every method raises :class:`SecrApiError` on failure. Calls reuse one connection; close the
     client with :meth:`close` or a ``with`` block.
+
+    Redirects are not followed (they would carry the token, and a write's values, elsewhere): a 3xx
+    raises :class:`SecrApiError` naming where it pointed. An ``http://`` ``api_url`` of another host
+    than this machine warns (:class:`InsecureApiUrlWarning`). Neither the client's ``repr`` nor its
+    configuration's shows the token, so tracebacks that print locals do not either.
     """
 
     def __init__(self, token: Optional[str] = None, api_url: Optional[str] = None, timeout: float = DEFAULT_TIMEOUT) -> None:

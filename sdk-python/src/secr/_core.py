@@ -3,9 +3,11 @@ one place that turns an HTTP answer into a result or a SecrApiError. The clients
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Dict, Generic, Iterable, List, Mapping, Optional, Sequence, TypeVar, Union
 from urllib.parse import quote, urlsplit
@@ -64,7 +66,9 @@ _CODE_BY_STATUS = {
 
 @dataclass(frozen=True)
 class Config:
-    token: str
+    # Out of the repr: a Config is a local of every request, and tracebacks that show locals (pytest
+    # --showlocals, Sentry, rich) print it.
+    token: str = field(repr=False)
     api_url: str
     timeout: float
 
@@ -97,7 +101,29 @@ def resolve_config(token: Optional[str], api_url: Optional[str], timeout: float)
         raise ValueError("api_url must be an http:// or https:// URL such as https://api.secr.dev")
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0 or timeout == float("inf"):
         raise ValueError("timeout must be a positive number of seconds")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        # stacklevel 3: the line that made the client (resolve_config < __init__ < the caller); Python's default
+        # filter then says it once per such line.
+        warnings.warn(
+            f"api_url {parts.scheme}://{parts.netloc.rpartition('@')[2]} is plain http to another host: the token and every"
+            " value cross the network unencrypted; use https://",
+            InsecureApiUrlWarning,
+            stacklevel=3,
+        )
     return Config(token=token, api_url=api_url.rstrip("/"), timeout=float(timeout))
+
+
+class InsecureApiUrlWarning(UserWarning):
+    """The client was given an ``http://`` API URL of a host other than this machine (loopback stays quiet)."""
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @dataclass(frozen=True)
@@ -442,7 +468,7 @@ def finish(call: Call[T], status: int, headers: Mapping[str, str], body: bytes) 
     """The result of a 2xx answer, else the API's error as a SecrApiError (the one place errors are made)."""
     request_id = headers.get("x-request-id")
     if not 200 <= status < 300:
-        raise _api_error(status, body, request_id)
+        raise _api_error(status, body, request_id, headers.get("location"))
     if call.parse is _nothing:
         return call.parse(None)
     try:
@@ -457,7 +483,9 @@ def finish(call: Call[T], status: int, headers: Mapping[str, str], body: bytes) 
         ) from None
 
 
-def _api_error(status: int, body: bytes, request_id: Optional[str]) -> SecrApiError:
+def _api_error(status: int, body: bytes, request_id: Optional[str], location: Optional[str] = None) -> SecrApiError:
+    if 300 <= status < 400:
+        return redirect_error(status, location, request_id)
     code = _CODE_BY_STATUS.get(status, "http_error")
     message = f"HTTP {status}"
     errors: List[FieldError] = []
@@ -476,6 +504,21 @@ def _api_error(status: int, body: bytes, request_id: Optional[str]) -> SecrApiEr
             if isinstance(e, dict) and isinstance(e.get("field"), str) and isinstance(e.get("message"), str):
                 errors.append(FieldError(field=e["field"], message=e["message"]))
     return SecrApiError(message, status, code, request_id=request_id, errors=errors)
+
+
+def redirect_error(status: int, location: Optional[str], request_id: Optional[str]) -> SecrApiError:
+    """A 3xx: not followed (it would carry the token, and a write's values, to wherever it points)."""
+    parts = urlsplit(location or "")
+    # The origin only: a Location's path or query may hold anything.
+    where = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}" if parts.scheme and parts.netloc else None
+    return SecrApiError(
+        f"The API answered {status}, a redirect to {where or 'another address'}, which the SDK does not follow (it would send"
+        f" the token and the request there): set api_url to the address the API answers at"
+        + (f" ({where}) if you trust it" if where else ""),
+        status,
+        "http_error",
+        request_id=request_id,
+    )
 
 
 def timeout_error(config: Config) -> SecrApiError:

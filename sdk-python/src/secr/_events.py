@@ -126,19 +126,20 @@ class _Stream:
         self._wait = reconnect_min
         self._buffer = ""
 
-    def headers(self) -> Dict[str, str]:
-        """The headers of the next connection (from where the last one stopped)."""
+    def headers(self) -> httpx.Headers:
+        """The headers of the next connection (from where the last one stopped); httpx.Headers, whose
+        repr masks the token, rather than a dict: httpx's frames hold them as a local while they send."""
         self._wait = self._delay
         self._buffer = ""
-        headers = {**self._config.headers(), "accept": "text/event-stream"}
+        headers = httpx.Headers({**self._config.headers(), "accept": "text/event-stream"})
         if self._last_event_id is not None:
             headers["last-event-id"] = self._last_event_id
         return headers
 
     def refused(self, status: int, headers: Mapping[str, str], body: bytes) -> None:
         """An answer other than 200: raises what trying again will not change, else notes Retry-After."""
-        if status in _FATAL:
-            raise _core._api_error(status, body, headers.get("x-request-id"))
+        if status in _FATAL or 300 <= status < 400:
+            raise _core._api_error(status, body, headers.get("x-request-id"), headers.get("location"))
         retry_after = headers.get("retry-after", "")
         if retry_after.isdigit():
             self._wait = max(self._wait, min(float(retry_after), self._max))

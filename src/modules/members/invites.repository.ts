@@ -39,9 +39,16 @@ export class InvitesRepository {
     await em.query('DELETE FROM org_invites WHERE org_id = $1', [orgId]);
   }
 
-  /** Revokes the open (not accepted, not revoked) invitation of an address, if any. */
-  async revokeOpenFor(em: EntityManager, orgId: string, email: string): Promise<void> {
-    await em.query('UPDATE org_invites SET revoked_at = now() WHERE org_id = $1 AND email = $2 AND accepted_at IS NULL AND revoked_at IS NULL', [orgId, email]);
+  /**
+   * The open (not accepted, not revoked) invitation of an address, expired or not, row-locked until the
+   * transaction ends: what a new invitation of the address replaces (org_invites_open_idx allows one).
+   */
+  async lockOpenFor(em: EntityManager, orgId: string, email: string): Promise<Array<InviteRow & { expired: boolean }>> {
+    const rows: Array<Raw & { expired: boolean }> = await em.query(
+      `SELECT ${INVITE_COLUMNS}, expires_at <= now() AS expired FROM org_invites WHERE org_id = $1 AND email = $2 AND accepted_at IS NULL AND revoked_at IS NULL FOR UPDATE`,
+      [orgId, email],
+    );
+    return rows.map((r) => ({ ...toInvite(r), expired: r.expired }));
   }
 
   /** Inserts an invitation; a concurrent one of the same address violates org_invites_open_idx. */

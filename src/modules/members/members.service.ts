@@ -68,8 +68,8 @@ export class MembersService {
     const invite = await this.db.transaction(async (em) => {
       const invitee = await this.users.idByEmail(em, dto.email);
       if (invitee && (await this.orgs.isMember(em, org.id, invitee))) throw new AlreadyMemberError(dto.email);
-      // Re-inviting an address replaces its open invitation.
-      await this.invites.revokeOpenFor(em, org.id, dto.email);
+      // Re-inviting an address replaces its open invitation: withdrawn as revokeInvite withdraws one.
+      const replaced = await this.withdrawOpenInvitation(em, org, dto.email);
       await this.plans.assertCanAdd(em, org.id, {
         limit: 'membersPerOrg',
         scopeId: org.id,
@@ -84,6 +84,15 @@ export class MembersService {
         invitedBy: actor.userId,
         expiresAt: new Date(Date.now() + INVITE_TTL_MS),
       });
+      for (const old of replaced) {
+        await this.audit.record(em, {
+          action: 'member.invite_revoked',
+          orgId: org.id,
+          actor,
+          meta,
+          metadata: { inviteId: old.id, email: old.email, role: old.role, replacedBy: created.id },
+        });
+      }
       await this.audit.record(em, {
         action: 'member.invited',
         orgId: org.id,
@@ -97,6 +106,21 @@ export class MembersService {
     });
     // Where mail only goes to the log (development), the response carries the token as well.
     return this.outbox.delivers ? { invite: toInviteDto(invite) } : { invite: toInviteDto(invite), token };
+  }
+
+  /**
+   * Revokes the address's open invitation before a new one replaces it. Refused (403) when that invitation
+   * is live and its role outranks the caller's: an admin may not withdraw an owner invitation this way
+   * either. An expired one offers nothing any more; it is revoked whatever its role.
+   */
+  private async withdrawOpenInvitation(em: EntityManager, org: OrgContext, email: string): Promise<InviteRow[]> {
+    const open = await this.invites.lockOpenFor(em, org.id, email);
+    const outranking = open.find((i) => !i.expired && ROLE_RANK[i.role] > ROLE_RANK[org.role]);
+    if (outranking) {
+      throw new OutrankedError(`Your role (${org.role}) cannot replace an open invitation for the role ${outranking.role}`);
+    }
+    for (const invite of open) await this.invites.revoke(em, invite.id);
+    return open;
   }
 
   private async mailInvitation(em: EntityManager, actor: Actor, invite: InviteRow, token: string): Promise<void> {

@@ -2,7 +2,7 @@ import * as Flags from '@oclif/core/flags';
 import { createWriteStream } from 'node:fs';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { SecrApiError } from '@secr/sdk';
+import { isRedirect, redirectError, SecrApiError } from '@secr/sdk';
 import { BaseCommand, orgFlags } from '../../base-command.js';
 import { auditFilter, auditFilterFlags } from '../../lib/audit-filter.js';
 
@@ -42,7 +42,8 @@ export default class AuditExport extends BaseCommand<typeof AuditExport, AuditEx
     const { token } = await this.resolveToken();
     let res: Response;
     try {
-      res = await fetch(url, { headers: { authorization: `Bearer ${token}`, 'user-agent': this.config.userAgent }, signal: abort.signal });
+      // A redirect is not followed: it would carry the token elsewhere.
+      res = await fetch(url, { headers: { authorization: `Bearer ${token}`, 'user-agent': this.config.userAgent }, signal: abort.signal, redirect: 'manual' });
     } catch (error) {
       throw new SecrApiError(
         `Cannot export from ${url.origin}: ${(error as Error).name === 'AbortError' ? 'timed out' : (error as Error).message}`,
@@ -52,6 +53,7 @@ export default class AuditExport extends BaseCommand<typeof AuditExport, AuditEx
     } finally {
       clearTimeout(timer);
     }
+    if (isRedirect(res.status)) throw redirectError(res.status, res.headers.get('location'), url);
     if (!res.ok || !res.body) {
       const body = (await res.json().catch(() => ({}))) as { message?: string; code?: string; requestId?: string };
       throw new SecrApiError(body.message ?? `HTTP ${res.status}`, res.status, body.code ?? 'internal_error', { requestId: body.requestId });

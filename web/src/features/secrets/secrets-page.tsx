@@ -51,7 +51,10 @@ function SecretsTable({ envRef }: { envRef: EnvRef }) {
 
   // A reveal is a pull: the server audits it. One key by prefix search, or the whole page at once.
   // The page shows and edits what is stored (raw): a reference reads `${KEY}` here, not the value it leads to.
+  // gcTime 0 (also the client's default for mutations): the values leave the mutation cache when the page
+  // unmounts, as useRevealedValues promises; they are kept in the page's state only.
   const reveal = useMutation({
+    gcTime: 0,
     mutationFn: async (key: string | null) => {
       const query = { raw: 'true' as const, ...(key ? { search: key } : { limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE, ...(search ? { search } : {}) }) };
       const pulled = await unwrap(api.GET('/v1/secrets/{orgSlug}/{project}/{env}', { params: { path, query } }));
@@ -60,6 +63,7 @@ function SecretsTable({ envRef }: { envRef: EnvRef }) {
     onSuccess: (secrets) => revealed.add(secrets),
   });
   const edit = useMutation({
+    gcTime: 0,
     mutationFn: async (key: string) => {
       const pulled = await unwrap(api.GET('/v1/secrets/{orgSlug}/{project}/{env}', { params: { path, query: { search: key, raw: 'true' } } }));
       const secret = pulled.secrets.find((s) => s.key === key);

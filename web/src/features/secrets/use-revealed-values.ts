@@ -2,7 +2,8 @@ import { useCallback, useEffect, useState } from 'react';
 
 /**
  * Revealed secret values live here only: in the state of the page that shows them — never in the query
- * cache, a URL or web storage. They are dropped when the page unmounts (another page, another
+ * cache, a URL or web storage (the mutations that fetch them have gcTime 0: TanStack drops them, data
+ * and all, once the page that ran them unmounts). They are dropped when the page unmounts (another page, another
  * environment), when the browser leaves or hides the page, and when `clear` is called.
  */
 export function useRevealedValues() {
