@@ -148,6 +148,9 @@ export function postgresCpuMs(postmasterPid) {
   return sum;
 }
 
+/** Positions left unused at each switch of auditChainSwitch (see there). */
+const POSITION_GAP = 1_000_000;
+
 /**
  * Switches the audit hash chain off and on again in the bench's database (`client`: a connected pg client),
  * for measuring what the chain costs. Off, the chain's two triggers and its check are disabled and the
@@ -168,10 +171,12 @@ export async function auditChainSwitch(client, { positions = process.env.BENCH_C
   if (!rows.length) return null;
   const check = (await client.query(`SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conname = 'audit_events_chained'`)).rows[0].def;
   const linking = (await client.query(`SELECT pg_get_functiondef(oid) AS def FROM pg_proc WHERE proname = 'audit_insert_linked'`)).rows[0]?.def;
-  // Each switch is one transaction that first waits for every audit insert in flight (the table's lock): no
-  // row is linked, or takes a position, by the setting being left once the other one has begun.
+  // Each switch is one transaction that first waits for the audit inserts in flight (the heads first: a group
+  // commit locks its org's head before it inserts). A group commit that chose its setting before the switch
+  // can still insert after it (its INSERT waited for the table), so each side starts POSITION_GAP positions
+  // past the other's last one: such stragglers land in the gap, not on positions the new side hands out.
   const atomically = async (steps) => {
-    await client.query('BEGIN; LOCK TABLE audit_events IN ACCESS EXCLUSIVE MODE');
+    await client.query('BEGIN; LOCK TABLE audit_chain_heads, audit_events IN ACCESS EXCLUSIVE MODE');
     try {
       await steps();
       await client.query('COMMIT');
@@ -190,7 +195,7 @@ export async function auditChainSwitch(client, { positions = process.env.BENCH_C
         );
         if (positions) {
           await client.query(`CREATE SEQUENCE IF NOT EXISTS bench_audit_positions`);
-          await client.query(`SELECT setval('bench_audit_positions', GREATEST(1, (SELECT max(seq) FROM audit_chain_heads)))`);
+          await client.query(`SELECT setval('bench_audit_positions', COALESCE((SELECT max(seq) FROM audit_chain_heads), 0) + ${POSITION_GAP})`);
         }
         if (linking)
           await client.query(`
@@ -206,7 +211,7 @@ export async function auditChainSwitch(client, { positions = process.env.BENCH_C
         if (linking) await client.query(linking);
         if (positions)
           await client.query(
-            `UPDATE audit_chain_heads h SET seq = GREATEST(h.seq, COALESCE((SELECT max(e.chain_seq) FROM audit_events e WHERE e.org_id = h.org_id), 0))`,
+            `UPDATE audit_chain_heads h SET seq = GREATEST(h.seq, COALESCE((SELECT max(e.chain_seq) FROM audit_events e WHERE e.org_id = h.org_id), 0)) + ${POSITION_GAP}`,
           );
         await client.query(
           `ALTER TABLE audit_events ENABLE TRIGGER audit_events_link, ENABLE TRIGGER audit_events_linked, ADD CONSTRAINT audit_events_chained ${check} NOT VALID`,
@@ -234,7 +239,11 @@ export function allocationCounter(stream) {
     pending = lines.pop();
     for (const line of lines) {
       const allocated = /\ballocated=(\d+)/.exec(line);
-      if (!allocated) continue; // a log line
+      if (!allocated) {
+        // A log line: warnings and errors are shown (a failed pull's cause), the rest dropped.
+        if (/^\{"level":(4|5|6)0\b/.test(line)) process.stderr.write(`server: ${line}\n`);
+        continue;
+      }
       counter.bytes += Number(allocated[1]);
       counter.pauseMs += Number(/\bpause=([\d.]+)/.exec(line)?.[1] ?? 0);
     }
@@ -265,7 +274,12 @@ export async function pullBurst({ bench, paths, token, connections, duration, al
     headers: { authorization: `Bearer ${token}` },
     ...(paths.length > 1 ? { requests: [{ setupRequest: (req) => ({ ...req, path: paths[Math.floor(Math.random() * paths.length)] }) }] } : {}),
   });
-  if (r.non2xx || r.errors) throw new Error(`${r.non2xx} non-2xx answers, ${r.errors} errors`);
+  if (r.non2xx || r.errors) {
+    const statuses = Object.entries(r.statusCodeStats ?? {})
+      .filter(([code]) => !code.startsWith('2'))
+      .map(([code, { count }]) => `${count} × ${code}`);
+    throw new Error(`${r.non2xx} non-2xx answers (${statuses.join(', ') || 'statuses unknown'}), ${r.errors} errors`);
+  }
   const n = r['2xx'];
   return {
     rps: r.requests.average,
