@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import { MailOutbox } from '../src/modules/mail/mail-outbox.js';
 import { DEFAULT_PASSWORD, registerUser } from './factories/accounts.js';
 import { sessionFrom, type Response } from './support/http.js';
 import { TestMailServer, tokenOf } from './support/mail-server.js';
-import { startInProcessTestContext as startTestContext, type InProcessTestContext as TestContext } from './support/in-process-app.js';
+import { startTestContext, type HostedApp, type TestContext } from './support/test-app.js';
 
 /**
  * Issue 11: sign-up answers the same way for new and existing addresses (the owner of an existing one
@@ -21,7 +20,7 @@ function observable(res: Response): { status: number; body: unknown; headers: Ar
 
 describe('registration', () => {
   let smtp: TestMailServer;
-  let ctx: TestContext;
+  let ctx: TestContext<HostedApp>;
 
   beforeAll(async () => {
     smtp = await TestMailServer.start();
@@ -32,7 +31,7 @@ describe('registration', () => {
     await smtp.stop();
   });
 
-  const settled = () => Promise.all(ctx.instances.map((i) => i.app.get(MailOutbox).idle()));
+  const settled = () => Promise.all(ctx.instances.map((i) => i.call('MailOutbox', 'idle')));
 
   it('answers a new and an existing address with the same status, body and headers, and sets no cookie', async () => {
     const existing = await registerUser(ctx.api, 'existing');
