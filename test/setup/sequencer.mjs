@@ -3,12 +3,13 @@ import path from 'node:path';
 
 /**
  * Seconds each slow test file took in a full run on a loaded 2-core machine (rounded; the order is
- * what matters). Jest starts the slowest files first when its cache has their durations, so that no
- * worker is left running one long file alone at the end; a fresh clone (CI) has no cache, and jest's
- * fallback, the biggest file first, put the slowest file last (boot-resilience: 60 s alone at the end).
- * This list: a full run on 2 December 2026 at a load average of ~20 (other runs shared the machine);
- * secrets-concurrency's figure includes a 60 s time-out of one test under that load. Files not listed
- * took less than ~20 s in it. Update the numbers when a file becomes much slower or faster.
+ * what matters). The slowest files start first, so that no worker is left running one long file alone
+ * at the end (jest's fallback without a cache, the biggest file first, put boot-resilience, 60 s, last).
+ * The list decides, not the durations jest cached in the previous run on this machine: those follow
+ * the machine's load and a time-out (see sort). This list: a full run on 2 December 2026 at a load
+ * average of ~20 (other runs shared the machine); secrets-concurrency's figure includes a 60 s time-out
+ * of one test under that load (fixed since). Files not listed took less than ~20 s in it. Update the
+ * numbers when a file becomes much slower or faster.
  */
 export const RECORDED_SECONDS = {
   'test/bad-input.e2e-spec.ts': 191,
