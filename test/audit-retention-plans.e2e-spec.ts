@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { AuditRetention } from '../src/modules/audit/audit-retention.service.js';
 import { createOrg, registerUser, type TestOrg, type TestUser } from './factories/accounts.js';
 import { verifyEmail } from './factories/mail.js';
-import { startInProcessTestContext, type InProcessTestContext } from './support/in-process-app.js';
+import { startTestContext, type HostedApp, type TestContext } from './support/test-app.js';
 
 const ADMIN_EMAIL = 'retention-admin@example.com';
 const DAY_MS = 86_400_000;
@@ -13,11 +12,11 @@ const DAY_MS = 86_400_000;
  * none (the self-hosted default: DEFAULT_PLAN is enterprise, which keeps everything).
  */
 describe('audit retention per plan and org', () => {
-  let ctx: InProcessTestContext;
+  let ctx: TestContext<HostedApp>;
   let admin: TestUser;
   let owner: TestUser;
   beforeAll(async () => {
-    ctx = await startInProcessTestContext({ SECR_ADMIN_EMAILS: ADMIN_EMAIL });
+    ctx = await startTestContext({ SECR_ADMIN_EMAILS: ADMIN_EMAIL });
     admin = await registerUser(ctx.api, 'admin', ADMIN_EMAIL);
     await verifyEmail(ctx.api, ctx.db, admin.id);
     owner = await registerUser(ctx.api, 'retention-owner');
@@ -101,7 +100,7 @@ describe('audit retention per plan and org', () => {
     const before = await Promise.all([onPlan, ownLonger, forever].map(rowCount));
 
     // Three days on: past the plan's 2 days, within the org's own 10, and nothing is due for "forever".
-    const results = await ctx.instances[0].app.get(AuditRetention).runAll(new Date(Date.now() + 3 * DAY_MS));
+    const results = await ctx.instances[0].call<Array<{ orgId: string; deleted: number }>>('AuditRetention', 'runAll', new Date(Date.now() + 3 * DAY_MS));
     const of = (org: TestOrg) => results.find((r) => r.orgId === org.id);
     expect(of(onPlan)).toMatchObject({ deleted: before[0] });
     expect(of(ownLonger)).toMatchObject({ deleted: 0 });

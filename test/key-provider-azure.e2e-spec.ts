@@ -1,10 +1,10 @@
 import { FakeKeyVault } from './support/fake-key-vault.js';
 import { describeKeyProvider } from './support/key-provider-suite.js';
-import { setProcessEnv } from './support/process-env.js';
 import { freePort } from './support/server-process.js';
+import { setHostProcessEnv } from './support/test-app.js';
 
 let vault: FakeKeyVault;
-let restoreEnv: () => void;
+let restoreEnv: (() => Promise<void>) | undefined;
 
 /**
  * The shared provider suite against the `azure` provider: the real @azure/identity (managed identity,
@@ -14,12 +14,13 @@ describeKeyProvider({
   name: 'azure',
   async start() {
     vault = await FakeKeyVault.start();
-    restoreEnv = setProcessEnv(vault.credentialEnv);
+    // The app host trusts the vault's certificate, as an operator adds a private CA to a server's trust store.
+    restoreEnv = await setHostProcessEnv(vault.credentialEnv, vault.ca);
     return { KMS_PROVIDER: 'azure', KMS_AZURE_KEY_ID: vault.keyId };
   },
   async stop() {
     await vault?.stop();
-    restoreEnv?.();
+    await restoreEnv?.();
   },
   masterKeyId: () => vault.keyId,
   wrongKey: {

@@ -5,6 +5,7 @@ import { HttpClient, sessionFrom, type Response } from './support/http.js';
 import { freePort, launchServer, waitForOutput } from './support/server-process.js';
 import { startTestContext, TEST_MASTER_KEY, TEST_SESSION_SECRET, type TestContext } from './support/test-app.js';
 import { createTestDatabase } from './support/test-database.js';
+import { until } from './support/until.js';
 
 const values = (n: number, prefix: string, tag: string) =>
   Object.fromEntries(Array.from({ length: n }, (_, i) => [`${prefix}_${String(i).padStart(4, '0')}`, `${tag}-${i}`]));
@@ -170,26 +171,35 @@ describe('a rotation cut short by SIGKILL', () => {
         ['staging', 's'],
         ['production', 'p'],
       ] as const) {
-        const batch = values(1000, 'KEY', tag);
+        const batch = values(100, 'KEY', tag);
         await seedSecrets(api, { session }, org, project, env, batch);
         Object.assign(expected, Object.fromEntries(Object.entries(batch).map(([k, v]) => [`${env}/${k}`, v])));
       }
       const pg = (await import('pg')).default;
-      const db = new pg.Pool({ connectionString: databaseUrl, max: 1 });
+      const db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+      // The production values stay locked by this test's transaction: the rotation's batches skip them
+      // (FOR UPDATE SKIP LOCKED) and it cannot finish, so the kill lands part-way whatever the machine's
+      // speed (a race against 3,000 values in 150 batches did the same, at ten times the work).
+      const holder = await db.connect();
       try {
-        // Kill the server once the rotation is part-way: some values under v2, some still under v1.
+        await holder.query('BEGIN');
+        const held = await holder.query(
+          `SELECT 1 FROM secret_versions v JOIN secrets s ON s.id = v.secret_id JOIN environments e ON e.id = s.environment_id
+            WHERE v.project_id = $1 AND e.slug = 'production' FOR UPDATE OF v`,
+          [project.id],
+        );
+        expect(held.rowCount).toBe(100);
         void api.post(`/v1/projects/${org.id}/${project.slug}/rotate-key`, undefined, { session }).catch(() => undefined);
-        let counts: Record<number, number> = {};
-        for (let i = 0; i < 2000; i++) {
-          counts = await keyVersions(db, project.id);
-          if ((counts[2] ?? 0) > 0) break;
-          await new Promise((r) => setTimeout(r, 5));
-        }
+        // Every value it may re-encrypt is under v2: the rotation is now waiting on the held rows.
+        await until('the unlocked values re-encrypted', async () => ((await keyVersions(db, project.id))[2] ?? 0) === 200, 60_000);
         server.child.kill('SIGKILL');
         await server.exited;
-        counts = await keyVersions(db, project.id);
-        expect(counts[1]).toBeGreaterThan(0);
-        expect(counts[2]).toBeGreaterThan(0);
+      } finally {
+        await holder.query('ROLLBACK').catch(() => undefined);
+        holder.release();
+      }
+      try {
+        expect(await keyVersions(db, project.id)).toEqual({ 1: 100, 2: 200 });
 
         server = launchServer(env);
         await waitForOutput(server, 'listening');
@@ -209,7 +219,7 @@ describe('a rotation cut short by SIGKILL', () => {
         const finish = await api.post(`/v1/projects/${org.id}/${project.slug}/rotate-key`, undefined, fresh);
         expect(finish.status).toBe(200);
         expect(finish.body).toMatchObject({ keyVersion: 2, resumed: true, destroyedVersions: [1] });
-        expect(await keyVersions(db, project.id)).toEqual({ 2: 3000 });
+        expect(await keyVersions(db, project.id)).toEqual({ 2: 300 });
         expect(await readAll()).toEqual(expected);
       } finally {
         await db.end();

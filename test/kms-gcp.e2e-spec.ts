@@ -5,8 +5,8 @@ import { registerUser, type TestUser } from './factories/accounts.js';
 import { createProject, secretsPath, seedSecrets, type TestProject } from './factories/vault.js';
 import { crc32c, FakeCloudKms } from './support/fake-cloud-kms.js';
 import type { HttpClient } from './support/http.js';
-// In process: the GCP client reads METADATA_SERVER_DETECTION from this process's environment.
-import { startInProcessTestContext as startTestContext, type InProcessTestContext as TestContext } from './support/in-process-app.js';
+// The apps run in this worker's app host; its GCP client reads METADATA_SERVER_DETECTION from the host's environment.
+import { setHostProcessEnv, startTestContext, type TestContext } from './support/test-app.js';
 
 const KEY_NAME = 'projects/p/locations/global/keyRings/r/cryptoKeys/k';
 const VALUES = { DATABASE_URL: 'postgres://app:s3cr3t-db-password@db/app', API_KEY: 'sk-live-9f8e7d6c5b4a' };
@@ -22,10 +22,13 @@ describe('gcp key provider (Cloud KMS)', () => {
   let ctx: TestContext;
   let owner: TestUser;
   const metadataDetection = process.env.METADATA_SERVER_DETECTION;
+  let restoreHostEnv: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    // No credentials lookup against a GCE metadata server (the loopback endpoint needs none).
+    // No credentials lookup against a GCE metadata server (the loopback endpoint needs none): by the
+    // apps' client (in the app host) and by this file's own client (the fake's protocol tests below).
     process.env.METADATA_SERVER_DETECTION = 'none';
+    restoreHostEnv = await setHostProcessEnv({ METADATA_SERVER_DETECTION: 'none' });
     kms = await FakeCloudKms.start(KEY_NAME);
     ctx = await startTestContext({ KMS_PROVIDER: 'gcp', KMS_GCP_KEY_NAME: KEY_NAME, KMS_GCP_ENDPOINT: kms.endpoint });
     owner = await registerUser(ctx.api, 'kms');
@@ -34,6 +37,7 @@ describe('gcp key provider (Cloud KMS)', () => {
   afterAll(async () => {
     await ctx?.close();
     kms?.stop();
+    await restoreHostEnv?.();
     if (metadataDetection === undefined) delete process.env.METADATA_SERVER_DETECTION;
     else process.env.METADATA_SERVER_DETECTION = metadataDetection;
   });

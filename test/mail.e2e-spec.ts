@@ -3,11 +3,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import type { Role } from '../src/common/auth/permissions.js';
-import { MailOutbox } from '../src/modules/mail/mail-outbox.js';
 import { addMember, createOrg, registerUser, type TestOrg, type TestUser } from './factories/accounts.js';
 import { HttpClient, sessionFrom } from './support/http.js';
 import { TestMailServer, tokenOf, type ReceivedMail } from './support/mail-server.js';
-import { startInProcessTestContext as startTestContext, type InProcessTestContext as TestContext } from './support/in-process-app.js';
+import { startTestContext, type HostedApp, type TestContext } from './support/test-app.js';
 
 /**
  * Accounts by email (issue 6) over real SMTP: the app sends through nodemailer to an SMTP server in
@@ -22,7 +21,7 @@ const suffix = () => randomBytes(3).toString('hex');
 
 describe('accounts by email', () => {
   let smtp: TestMailServer;
-  let ctx: TestContext;
+  let ctx: TestContext<HostedApp>;
   let api: HttpClient;
 
   beforeAll(async () => {
@@ -39,7 +38,7 @@ describe('accounts by email', () => {
   const notWelcome = (mails: ReceivedMail[]) => mails.filter((m) => !/^Welcome to secr$/.test(m.subject));
 
   /** Waits until the app has finished the mail work it does after responding. */
-  const settled = () => Promise.all(ctx.instances.map((i) => i.app.get(MailOutbox).idle()));
+  const settled = () => Promise.all(ctx.instances.map((i) => i.call('MailOutbox', 'idle')));
 
   /** The only link of a mail, checked to be the same in both parts and built from PUBLIC_URL. */
   function linkOf(mail: ReceivedMail, path: string): string {
@@ -386,7 +385,7 @@ describe('accounts by email', () => {
         const mail = await guarded.next(user.email, /Confirm/);
         expect((await api.post('/v1/auth/verify-email', { token: tokenOf(mail.links[0]) })).status).toBe(204);
       } finally {
-        await Promise.all(ctx.instances.slice(1).map((i) => i.app.get(MailOutbox).idle()));
+        await Promise.all(ctx.instances.slice(1).map((i) => i.call('MailOutbox', 'idle')));
         await guarded.stop();
       }
     });

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createOrg, registerUser, type TestUser } from './factories/accounts.js';
 import { verifyEmail } from './factories/mail.js';
-import { MetricsService, bucketOf, bucketUpperMs, percentileMs } from '../src/modules/metrics/metrics.service.js';
-import { startInProcessTestContext as startTestContext, type InProcessTestContext as TestContext } from './support/in-process-app.js';
+import { bucketOf, bucketUpperMs, percentileMs } from '../src/modules/metrics/metrics.service.js';
+import { startTestContext, type HostedApp, type TestContext } from './support/test-app.js';
 
 const ADMIN_EMAIL = 'metrics-admin@example.com';
 
 describe('request metrics', () => {
-  let ctx: TestContext;
+  let ctx: TestContext<HostedApp>;
   let admin: TestUser;
   beforeAll(async () => {
     ctx = await startTestContext({ SECR_ADMIN_EMAILS: ADMIN_EMAIL });
@@ -15,7 +15,7 @@ describe('request metrics', () => {
     await verifyEmail(ctx.api, ctx.db, admin.id);
   });
   afterAll(() => ctx.close());
-  const flushAll = () => Promise.all(ctx.instances.map((i) => i.app.get(MetricsService).flush()));
+  const flushAll = () => Promise.all(ctx.instances.map((i) => i.call('MetricsService', 'flush')));
 
   it('buckets latencies so that percentiles fall within one bucket of the truth', () => {
     const histogram = new Map<number, number>();
@@ -55,7 +55,7 @@ describe('request metrics', () => {
                     VALUES (now() - $1::interval, 'GET', '/v1/pruning-test', 1, 0, 0, '{}')`;
     await ctx.db.query(insert, ['9 days']);
     await ctx.db.query(insert, ['6 days']);
-    await (await ctx.startInstance()).app.get(MetricsService).flush(); // a new instance prunes at its first flush
+    await (await ctx.startInstance()).call('MetricsService', 'flush'); // a new instance prunes at its first flush
     const { rows } = await ctx.db.query(`SELECT extract(day FROM now() - minute)::int AS days FROM request_metrics WHERE route = '/v1/pruning-test'`);
     expect(rows).toEqual([{ days: 6 }]);
   });

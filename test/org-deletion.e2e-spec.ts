@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { OrgPurge } from '../src/modules/org-deletion/org-purge.service.js';
 import { createOrg, createToken, registerUser, type TestOrg, type TestUser } from './factories/accounts.js';
 import { createProject, secretsPath, seedSecrets, type TestProject } from './factories/vault.js';
-import { startInProcessTestContext, type InProcessApp, type InProcessTestContext } from './support/in-process-app.js';
+import { startTestContext, type HostedApp, type TestContext } from './support/test-app.js';
 import { until } from './support/until.js';
 
 const BATCH = 7;
@@ -13,11 +12,11 @@ const BATCH = 7;
  * restart is finished by the next instance to start, even when its job was lost.
  */
 describe('org deletion in batches', () => {
-  let ctx: InProcessTestContext;
+  let ctx: TestContext<HostedApp>;
   let owner: TestUser;
   beforeAll(async () => {
     // The first instance purges nothing by itself (ORG_PURGE_CONCURRENCY=0): the test drives its steps.
-    ctx = await startInProcessTestContext({ ORG_PURGE_BATCH_SIZE: String(BATCH), ORG_PURGE_CONCURRENCY: '0' });
+    ctx = await startTestContext({ ORG_PURGE_BATCH_SIZE: String(BATCH), ORG_PURGE_CONCURRENCY: '0' });
     owner = await registerUser(ctx.api, 'deleting-owner');
   });
   afterAll(() => ctx.close());
@@ -88,9 +87,8 @@ describe('org deletion in batches', () => {
     expect(await counts(org.id)).toEqual(before);
 
     // A few steps on this instance: each deletes at most one batch, biggest tables first.
-    const purge = ctx.instances[0].app.get(OrgPurge);
     for (let i = 0; i < 3; i++) {
-      const step = await purge.step(org.id);
+      const step = await ctx.instances[0].call<{ table: string; done: boolean; deleted: number }>('OrgPurge', 'step', org.id);
       expect(step).toMatchObject({ table: 'secret_versions', done: false });
       expect(step.deleted).toBeGreaterThan(0);
       expect(step.deleted).toBeLessThanOrEqual(BATCH);
@@ -104,7 +102,7 @@ describe('org deletion in batches', () => {
     const [stopped] = ctx.instances.splice(0, 1);
     await stopped.close();
     await ctx.db.query(`DELETE FROM pgboss.job WHERE name = 'org-purge'`);
-    const next: InProcessApp = await ctx.startInstance({ ORG_PURGE_BATCH_SIZE: String(BATCH), ORG_PURGE_CONCURRENCY: '1' });
+    const next: HostedApp = await ctx.startInstance({ ORG_PURGE_BATCH_SIZE: String(BATCH), ORG_PURGE_CONCURRENCY: '1' });
     await until('the org purged', async () => (await counts(org.id)).orgs === 0, 60_000);
     expect(await counts(org.id)).toEqual({ orgs: 0, projects: 0, secrets: 0, versions: 0, changes: 0, audit: 0 });
 

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ChangeFeed } from '../src/modules/changes/change-feed.service.js';
 import { createOrg, registerUser, type TestOrg, type TestUser } from './factories/accounts.js';
 import { createProject, secretsPath, type TestProject } from './factories/vault.js';
-import { startInProcessTestContext, type InProcessTestContext } from './support/in-process-app.js';
+import { startTestContext, type HostedApp, type TestContext } from './support/test-app.js';
 import { until } from './support/until.js';
 
 /**
@@ -11,19 +10,20 @@ import { until } from './support/until.js';
  * change made while the feed is not listening is never hidden behind a version remembered before it.
  */
 describe('the pull’s environment version, as the change feed hears it', () => {
-  let ctx: InProcessTestContext;
+  let ctx: TestContext<HostedApp>;
   let owner: TestUser;
   let org: TestOrg;
 
   beforeAll(async () => {
-    ctx = await startInProcessTestContext();
+    ctx = await startTestContext();
     owner = await registerUser(ctx.api, 'pullversion');
     org = await createOrg(ctx.api, owner, 'Pull version');
   });
   afterAll(() => ctx.close());
 
   const as = () => ({ session: owner.session });
-  const feed = () => ctx.instances[0].app.get(ChangeFeed);
+  /** Whether the instance's change feed (ChangeFeed) holds its LISTEN connection. */
+  const listening = () => ctx.instances[0].call<boolean>('ChangeFeed', 'listening');
 
   async function pull(project: TestProject): Promise<{ version: string; values: Record<string, string> }> {
     const res = await ctx.api.get(secretsPath(org, project, 'development'), as());
@@ -40,7 +40,7 @@ describe('the pull’s environment version, as the change feed hears it', () => 
 
   it('follows each write: never newer than the answer, and the write’s version once the feed heard it', async () => {
     const project = await createProject(ctx.api, owner, org);
-    await until('the feed listens', () => feed().listening);
+    await until('the feed listens', listening);
     expect((await pull(project)).version).toBe('0');
     for (const value of ['1', '2', '3']) {
       const version = await write(project, 'A', value);
@@ -57,7 +57,7 @@ describe('the pull’s environment version, as the change feed hears it', () => 
   it('reports a change made while the feed was not listening (nothing it remembered from before is used)', async () => {
     const project = await createProject(ctx.api, owner, org);
     await write(project, 'A', 'before');
-    await until('the feed listens', () => feed().listening);
+    await until('the feed listens', listening);
     const first = await pull(project);
     expect((await pull(project)).version).toBe(first.version); // remembered from here on
 
@@ -65,12 +65,12 @@ describe('the pull’s environment version, as the change feed hears it', () => 
       `SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity WHERE application_name = 'secr-change-feed' AND datname = current_database()`,
     );
     expect(rows).toEqual([{ ended: true }]);
-    await until('the feed notices the lost connection', () => !feed().listening);
+    await until('the feed notices the lost connection', async () => !(await listening()));
     const version = await write(project, 'A', 'while deaf');
     // Deaf or listening again, the pull reads the version with its rows: the write's own.
     const seen = await pull(project);
     expect(seen).toEqual({ version, values: { A: 'while deaf' } });
-    await until('the feed listens again', () => feed().listening);
+    await until('the feed listens again', listening);
     expect(await pull(project)).toEqual({ version, values: { A: 'while deaf' } });
   });
 });

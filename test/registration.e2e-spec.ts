@@ -1,12 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import { RateLimitPruner } from '../src/common/rate-limit/rate-limit-pruner.service.js';
-import { MailOutbox } from '../src/modules/mail/mail-outbox.js';
 import { DEFAULT_PASSWORD, registerUser } from './factories/accounts.js';
 import { sessionFrom, type Response } from './support/http.js';
 import { TestMailServer, tokenOf } from './support/mail-server.js';
+import { startTestContext, type HostedApp, type TestContext } from './support/test-app.js';
 import { until } from './support/until.js';
-import { startInProcessTestContext as startTestContext, type InProcessTestContext as TestContext } from './support/in-process-app.js';
 
 /**
  * Issue 11: sign-up answers the same way for new and existing addresses (the owner of an existing one
@@ -23,7 +21,7 @@ function observable(res: Response): { status: number; body: unknown; headers: Ar
 
 describe('registration', () => {
   let smtp: TestMailServer;
-  let ctx: TestContext;
+  let ctx: TestContext<HostedApp>;
 
   beforeAll(async () => {
     smtp = await TestMailServer.start();
@@ -34,7 +32,7 @@ describe('registration', () => {
     await smtp.stop();
   });
 
-  const settled = () => Promise.all(ctx.instances.map((i) => i.app.get(MailOutbox).idle()));
+  const settled = () => Promise.all(ctx.instances.map((i) => i.call('MailOutbox', 'idle')));
 
   it('answers a new and an existing address with the same status, body and headers, and sets no cookie', async () => {
     const existing = await registerUser(ctx.api, 'existing');
@@ -131,9 +129,9 @@ describe('registration', () => {
     // Three windows have run out (as an hour later); two have not.
     await ctx.db.query(`UPDATE rate_limit_buckets SET reset_at = now() - interval '1 second' WHERE key = ANY($1)`, [keys.slice(0, 3)]);
 
-    const pruner = ctx.instances[0].app.get(RateLimitPruner);
+    const pruner = ctx.instances[0];
     // Batches of two: the pass goes on until a batch comes back short.
-    expect(await pruner.prune(2)).toBeGreaterThanOrEqual(3);
+    expect(await pruner.call<number>('RateLimitPruner', 'prune', 2)).toBeGreaterThanOrEqual(3);
     expect(await bucketsOf(keys)).toEqual(
       keys
         .slice(3)
@@ -145,11 +143,11 @@ describe('registration', () => {
     expect(await bucketsOf([keys[4]])).toEqual([{ key: keys[4], count: 2 }]);
     // A pass bounded to a number of batches stops there (other tests' buckets may expire meanwhile: counts only); the next one goes on.
     await ctx.db.query(`UPDATE rate_limit_buckets SET reset_at = now() - interval '1 second' WHERE key = ANY($1)`, [keys.slice(3)]);
-    expect(await pruner.prune(1, 1)).toBe(1);
+    expect(await pruner.call<number>('RateLimitPruner', 'prune', 1, 1)).toBe(1);
     expect((await bucketsOf(keys)).length).toBeGreaterThanOrEqual(1);
 
     // The job queue runs the pass (one at a time across instances) when an instance asks for it.
-    await pruner.request();
+    await pruner.call('RateLimitPruner', 'request');
     await until('the queued pass deleted the last expired bucket', async () => (await bucketsOf(keys)).length === 0);
   });
 

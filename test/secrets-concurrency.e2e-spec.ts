@@ -3,6 +3,7 @@ import { registerUser, type TestUser } from './factories/accounts.js';
 import { createProject, createVaultToken, secretsPath, type TestProject } from './factories/vault.js';
 import type { Credentials, Response } from './support/http.js';
 import { startTestContext, type TestContext } from './support/test-app.js';
+import { until } from './support/until.js';
 
 /** Concurrent writers of the same keys: no lost update, no gap, no duplicate version, no deadlock. */
 describe('secrets under concurrent writes', () => {
@@ -70,6 +71,49 @@ describe('secrets under concurrent writes', () => {
     responses.forEach((r, i) => expect(history.get(r.body.version)).toBe(values[i]));
     const winner = values[versions.indexOf(50)];
     expect((await pullAll(p)).get('HOT_KEY')).toEqual({ value: winner, version: 50 });
+  });
+
+  it('queues writers beyond the pool for their turn instead of answering 503 once DATABASE_CONNECT_TIMEOUT_MS has passed', async () => {
+    const p = await createProject(ctx.api, owner, org());
+    // One connection, and a connect time-out of 200 ms: the second PUT waits for that connection for as
+    // long as the first, holding it, waits for the key. (Until the pool's wait was bounded separately,
+    // it answered 503 "The database is unavailable" after the connect time-out, from a healthy database.)
+    const narrow = await ctx.startInstance({
+      DATABASE_POOL_SIZE: '1',
+      DATABASE_CONNECT_TIMEOUT_MS: '200',
+      DATABASE_LOCK_TIMEOUT_MS: '0',
+      DATABASE_STATEMENT_TIMEOUT_MS: '60000',
+    });
+    const { rows } = await ctx.db.query(`SELECT id FROM environments WHERE project_id = $1 AND slug = 'development'`, [p.id]);
+    const holder = await ctx.db.connect();
+    try {
+      await holder.query('BEGIN');
+      // The key's lock, as SecretsRepository.lockKeys takes it.
+      await holder.query(`SELECT pg_advisory_xact_lock(hashtextextended($1::text || '/' || $2, 0))`, [rows[0].id, 'QUEUED']);
+      const writes = ['first', 'second'].map((value) => narrow.http.put(path(p), { key: 'QUEUED', value }, as));
+      // Five times the connect time-out: one writer waits for the key on the only connection, the other for it.
+      await until(
+        'a writer waited 1 s for the key',
+        async () =>
+          // Not on the holder's connection: a transaction sees one snapshot of pg_stat_activity, and one now().
+          (
+            await ctx.db.query(
+              `SELECT count(*)::int AS n FROM pg_stat_activity
+                WHERE datname = current_database() AND wait_event_type = 'Lock' AND now() - query_start > interval '1 second'`,
+            )
+          ).rows[0].n === 1,
+        60_000,
+      );
+      await holder.query('COMMIT');
+      const responses = await Promise.all(writes);
+      expectNoServerErrors(responses);
+      expect(responses.map((r) => r.body.version).sort()).toEqual([1, 2]);
+      expect((await storedVersions(p)).get('QUEUED')).toEqual({ current: 2, versions: [1, 2] });
+    } finally {
+      holder.release();
+      ctx.instances.splice(ctx.instances.indexOf(narrow), 1);
+      await narrow.close();
+    }
   });
 
   it('loses no update when 8 bulk imports of the same 30 keys run at once', async () => {

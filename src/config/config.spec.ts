@@ -28,7 +28,7 @@ describe('loadConfig', () => {
 
   it('bounds every wait by default: database statement, lock, idle-in-transaction, connect and query time-outs, HTTP request and header time-outs', () => {
     const config = loadConfig({});
-    expect(config.databaseTimeouts).toEqual({ statementMs: 5000, lockMs: 3000, idleInTransactionMs: 30000, connectMs: 5000, queryMs: 6000 });
+    expect(config.databaseTimeouts).toEqual({ statementMs: 5000, lockMs: 3000, idleInTransactionMs: 30000, connectMs: 5000, poolWaitMs: 30000, queryMs: 6000 });
     expect(config.http).toEqual({ requestTimeoutMs: 30000, headersTimeoutMs: 10000 });
     expect(loadConfig({ DATABASE_STATEMENT_TIMEOUT_MS: '2000' }).databaseTimeouts.queryMs).toBe(3000);
     expect(loadConfig({ DATABASE_STATEMENT_TIMEOUT_MS: '500', DATABASE_QUERY_TIMEOUT_MS: '800' }).databaseTimeouts.queryMs).toBe(800);

@@ -351,8 +351,15 @@ export interface DatabaseTimeouts {
   readonly lockMs: number;
   /** PostgreSQL's idle_in_transaction_session_timeout (0 = off). */
   readonly idleInTransactionMs: number;
-  /** Opening a connection, and waiting for a free one of the pool. */
+  /** Opening a connection. */
   readonly connectMs: number;
+  /**
+   * Waiting for a free connection of the app's pool: the server's own queue of requests, as long as a
+   * request may take to arrive (HTTP_REQUEST_TIMEOUT_MS). A burst of writers of one key waits its turn
+   * there (they commit one at a time); a database that is down or stalled still fails a waiter within
+   * about connectMs + queryMs (the connection it waits for fails, and a new one must be opened).
+   */
+  readonly poolWaitMs: number;
   /**
    * Client side: a query without an answer after this long fails and its connection is discarded.
    * Catches a server that cannot enforce its own statement_timeout (stopped, partitioned).
@@ -421,6 +428,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       lockMs: e.DATABASE_LOCK_TIMEOUT_MS,
       idleInTransactionMs: e.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
       connectMs: e.DATABASE_CONNECT_TIMEOUT_MS,
+      poolWaitMs: e.HTTP_REQUEST_TIMEOUT_MS,
       // By default a little longer than statement_timeout, so that a server that answers cancels the
       // statement itself (a clean 57014) and the client-side limit only catches one that does not answer.
       queryMs: e.DATABASE_QUERY_TIMEOUT_MS ?? (e.DATABASE_STATEMENT_TIMEOUT_MS > 0 ? e.DATABASE_STATEMENT_TIMEOUT_MS + 1_000 : 30_000),

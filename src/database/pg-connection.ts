@@ -13,6 +13,7 @@ export const DEFAULT_DATABASE_TIMEOUTS: DatabaseTimeouts = Object.freeze({
   lockMs: 3_000,
   idleInTransactionMs: 30_000,
   connectMs: 5_000,
+  poolWaitMs: 30_000,
   queryMs: 6_000,
 });
 
@@ -72,6 +73,18 @@ export class ListenedClient extends pg.Client {
     super(config);
     this.on('error', (error) => logger.debug({ failure: safeError(error) }, 'A pooled connection failed'));
   }
+}
+
+/**
+ * ListenedClient whose connection attempt is bounded by `connectMs` whatever the pool's own bound: pg-pool
+ * uses its `connectionTimeoutMillis` both for a request waiting for a free connection and for opening one.
+ */
+export function clientConnectingWithin(connectMs: number): typeof ListenedClient {
+  return class extends ListenedClient {
+    constructor(config?: string | pg.ClientConfig) {
+      super(typeof config === 'string' ? { connectionString: config, connectionTimeoutMillis: connectMs } : { ...config, connectionTimeoutMillis: connectMs });
+    }
+  };
 }
 
 /** Adds the missing `'error'` listener to a standalone client (a pg.Client without one crashes the process). */

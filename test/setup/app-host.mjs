@@ -7,11 +7,19 @@
 //   POST   /apps      { databaseUrl, env }  → 201 { id, url }   (env: the app's settings, as loadConfig reads them)
 //   DELETE /apps/:id                       → 204 once app.close() has finished
 //   GET    /apps/:id/handlers              → 200 [`METHOD /path/{param}`]: every handler Nest mapped in that app
+//   POST   /apps/:id/call { provider, member, args } → 200 { result }: awaits `member` of the app's provider
+//                                            of that class name (called with `args` when it is a method; a
+//                                            { $date } argument is a Date), for a test that drives or waits
+//                                            for a service (an outbox's idle(), a purge's step()) as app.get(…) would
 //   GET    /openapi                        → 200 the OpenAPI document as `npm run openapi` renders it (no database)
+//   POST   /process-env { env, ca? }        → 200 { previous }: sets (a null value: deletes) variables of this
+//                                            process's environment, what a cloud SDK of an app reads, and adds
+//                                            `ca` (PEM) to its trusted CAs; `previous` (the values replaced) undoes it
 // The last two let a test file read what only the server's modules can tell without importing them.
 // An app that fails to start answers 500 { message }: startTestContext throws it.
 import 'reflect-metadata';
 import http from 'node:http';
+import tls from 'node:tls';
 
 let modules;
 /** Imported on the first app, so a host whose worker runs no e2e file costs only Node's start. */
@@ -73,9 +81,47 @@ async function handlersOf(app) {
   return routes;
 }
 
+/** The instance of the provider whose class is named `name`, as `app.get(Class)` returns it. */
+async function providerOf(app, name) {
+  const { ModulesContainer } = await import('@nestjs/core');
+  for (const module of app.get(ModulesContainer).values()) {
+    for (const wrapper of module.providers.values()) {
+      const token = typeof wrapper.token === 'function' ? wrapper.token.name : wrapper.token;
+      if (token === name && wrapper.instance) return wrapper.instance;
+    }
+  }
+  throw new Error(`no provider ${name}`);
+}
+
+async function callProvider(app, { provider, member, args = [] }) {
+  const target = await providerOf(app, provider);
+  const revived = args.map((arg) => (arg && typeof arg === 'object' && typeof arg.$date === 'string' ? new Date(arg.$date) : arg));
+  const value = target[member];
+  const result = typeof value === 'function' ? await value.apply(target, revived) : await value;
+  return { result: result ?? null };
+}
+
 let openApi;
 /** Rendered once per host: the document depends on the code only. */
 const renderOpenApi = () => (openApi ??= import('../../dist/src/openapi/write-openapi.js').then(({ renderOpenApi: render }) => render()));
+
+/**
+ * The environment a cloud SDK reads (credentials, metadata look-ups), as the jest worker of an in-process
+ * app would set it on its own process: this host serves one worker, which runs one test file at a time.
+ */
+function setProcessEnv({ env = {}, ca }) {
+  const previous = {};
+  for (const [name, value] of Object.entries(env)) {
+    previous[name] = process.env[name] ?? null;
+    if (value === null) delete process.env[name];
+    else process.env[name] = String(value);
+  }
+  if (ca) {
+    const trusted = tls.getCACertificates('default');
+    if (!trusted.includes(ca)) tls.setDefaultCACertificates([...trusted, ca]);
+  }
+  return { previous };
+}
 
 async function closeApp(id) {
   const app = apps.get(id);
@@ -109,10 +155,14 @@ const server = http.createServer(async (req, res) => {
   };
   try {
     if (req.method === 'POST' && req.url === '/apps') return answer(201, await startApp(await readJson(req)));
+    if (req.method === 'POST' && req.url === '/process-env') return answer(200, setProcessEnv(await readJson(req)));
     if (req.method === 'GET' && req.url === '/openapi') return answer(200, JSON.parse(await renderOpenApi()));
     const handlers = /^\/apps\/(\d+)\/handlers$/.exec(req.url ?? '');
     if (req.method === 'GET' && handlers)
       return apps.has(handlers[1]) ? answer(200, await handlersOf(apps.get(handlers[1]))) : answer(404, { message: `no app ${handlers[1]}` });
+    const call = /^\/apps\/(\d+)\/call$/.exec(req.url ?? '');
+    if (req.method === 'POST' && call)
+      return apps.has(call[1]) ? answer(200, await callProvider(apps.get(call[1]), await readJson(req))) : answer(404, { message: `no app ${call[1]}` });
     const match = /^\/apps\/(\d+)$/.exec(req.url ?? '');
     if (req.method === 'DELETE' && match) return (await closeApp(match[1])) ? answer(204) : answer(404, { message: `no app ${match[1]}` });
     answer(404, { message: `${req.method} ${req.url}: unknown` });

@@ -3,12 +3,13 @@ import path from 'node:path';
 
 /**
  * Seconds each slow test file took in a full run on a loaded 2-core machine (rounded; the order is
- * what matters). Jest starts the slowest files first when its cache has their durations, so that no
- * worker is left running one long file alone at the end; a fresh clone (CI) has no cache, and jest's
- * fallback, the biggest file first, put the slowest file last (boot-resilience: 60 s alone at the end).
- * This list: a full run on 2 December 2026 at a load average of ~20 (other runs shared the machine);
- * secrets-concurrency's figure includes a 60 s time-out of one test under that load. Files not listed
- * took less than ~20 s in it. Update the numbers when a file becomes much slower or faster.
+ * what matters). The slowest files start first, so that no worker is left running one long file alone
+ * at the end (jest's fallback without a cache, the biggest file first, put boot-resilience, 60 s, last).
+ * The list decides, not the durations jest cached in the previous run on this machine: those follow
+ * the machine's load and a time-out (see sort). This list: a full run on 2 December 2026 at a load
+ * average of ~20 (other runs shared the machine); secrets-concurrency's figure includes a 60 s time-out
+ * of one test under that load (fixed since). Files not listed took less than ~20 s in it. Update the
+ * numbers when a file becomes much slower or faster.
  */
 export const RECORDED_SECONDS = {
   'test/bad-input.e2e-spec.ts': 191,
@@ -45,18 +46,31 @@ export const RECORDED_SECONDS = {
 /** A test file with neither a cached nor a recorded duration: an e2e file boots an app (a few seconds), a unit spec less. */
 const UNLISTED_E2E_SECONDS = 10;
 const UNLISTED_SPEC_SECONDS = 1;
+/**
+ * The most a cached duration can weigh: files not in the list took less than ~20 s in a full run, so one
+ * that the cache says took longer was slowed by something else (a loaded machine, a time-out).
+ */
+const CACHED_SECONDS_CAP = 20;
 
+/**
+ * The committed list decides the order of the files it names; jest's cache of the previous run only
+ * places the others, and only a duration from a run where the file passed, capped. Jest's own order
+ * (failed files first, then the longest cached durations) fed on itself here: a file that timed out
+ * under load was cached with its time-out, and started first next time, beside the heaviest files,
+ * where it timed out again.
+ */
 export default class SlowestFirstSequencer extends (Sequencer.default ?? Sequencer) {
   sort(tests) {
     const seconds = (test) => {
-      const cached = this.time(test); // ms, from jest's cache of the previous run on this machine
-      if (cached != null) return cached / 1000;
       const relative = path.relative(test.context.config.rootDir, test.path).split(path.sep).join('/');
-      return RECORDED_SECONDS[relative] ?? (relative.endsWith('.e2e-spec.ts') ? UNLISTED_E2E_SECONDS : UNLISTED_SPEC_SECONDS);
+      if (RECORDED_SECONDS[relative] !== undefined) return RECORDED_SECONDS[relative];
+      const cached = this.time(test); // ms, from jest's cache of the previous run on this machine
+      if (cached != null && !this.hasFailed(test)) return Math.min(cached / 1000, CACHED_SECONDS_CAP);
+      return relative.endsWith('.e2e-spec.ts') ? UNLISTED_E2E_SECONDS : UNLISTED_SPEC_SECONDS;
     };
-    const keyed = tests.map((test) => ({ test, failed: this.hasFailed(test), seconds: seconds(test) }));
-    // Files that failed last time first (quick feedback, as jest does), then the slowest first; ties by path.
-    keyed.sort((a, b) => Number(b.failed) - Number(a.failed) || b.seconds - a.seconds || (a.test.path < b.test.path ? -1 : 1));
+    const keyed = tests.map((test) => ({ test, seconds: seconds(test) }));
+    // The slowest first; ties by path, so that the order does not depend on the previous run.
+    keyed.sort((a, b) => b.seconds - a.seconds || (a.test.path < b.test.path ? -1 : 1));
     return keyed.map(({ test }) => test);
   }
 }

@@ -2,8 +2,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { registerUser, type TestUser } from '../factories/accounts.js';
 import { createProject, secretsPath, seedSecrets, type TestProject } from '../factories/vault.js';
 import type { HttpClient } from './http.js';
-// In process: the cloud SDKs read their credentials and endpoints from this process's environment (setProcessEnv).
-import { startInProcessTestContext as startTestContext, type InProcessTestContext as TestContext } from './in-process-app.js';
+// The apps run in this worker's app host; the cloud SDKs read their credentials from the host's environment (setHostProcessEnv).
+import { startTestContext, type TestContext } from './test-app.js';
 
 /** The KMS side of a provider under test: a fake speaking its real protocol (absent for `local`). */
 export interface FakeKmsControls {
@@ -22,7 +22,7 @@ export interface FakeKmsControls {
 /** One key provider, as the shared suite runs it. */
 export interface ProviderTarget {
   name: 'local' | 'gcp' | 'aws' | 'azure';
-  /** Starts the fake (sets the process environment its SDK needs); returns the app's settings. */
+  /** Starts the fake (sets the app host's environment its SDK needs: setHostProcessEnv); returns the app's settings. */
   start(): Promise<Record<string, string>>;
   stop(): Promise<void>;
   /** The master_key every key row this provider wraps names. */

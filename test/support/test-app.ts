@@ -61,6 +61,12 @@ export function startTestContext(env: Record<string, string> = {}): Promise<Test
 export interface HostedApp extends TestApp {
   /** Every handler Nest has mapped in the app, as `METHOD /path/{param}` without the global prefix. */
   handlers(): Promise<string[]>;
+  /**
+   * What `app.get(Provider)[member]` gives in the app (awaited; called with `args` if a method), for a
+   * test that drives or waits for one of its services: `provider` is the class's name. JSON in and out
+   * (a Date argument arrives as a Date).
+   */
+  call<T = unknown>(provider: string, member: string, ...args: unknown[]): Promise<T>;
 }
 
 /**
@@ -69,6 +75,16 @@ export interface HostedApp extends TestApp {
  */
 export async function renderedOpenApi<T = unknown>(): Promise<T> {
   return (await (await hostRequest('GET', '/openapi')).json()) as T;
+}
+
+/**
+ * Sets variables of the app host's environment (what a cloud SDK of its apps reads: credentials, metadata
+ * look-ups; a null deletes one) and adds `ca` (PEM) to its trusted CAs, as an operator would on a server.
+ * Returns the undo of the variables. The host serves only this worker, which runs one file at a time.
+ */
+export async function setHostProcessEnv(env: Record<string, string | null>, ca?: string): Promise<() => Promise<void>> {
+  const { previous } = (await (await hostRequest('POST', '/process-env', { env, ca })).json()) as { previous: Record<string, string | null> };
+  return async () => void (await hostRequest('POST', '/process-env', { env: previous }));
 }
 
 /** A fresh test database and a first app on it, started by `start`. */
@@ -129,6 +145,10 @@ async function startHostedApp(databaseUrl: string, env: Record<string, string>):
     url,
     http: new HttpClient(url),
     handlers: async () => (await (await hostRequest('GET', `/apps/${id}/handlers`)).json()) as string[],
+    call: async <T>(provider: string, member: string, ...args: unknown[]) => {
+      const body = { provider, member, args: args.map((arg) => (arg instanceof Date ? { $date: arg.toISOString() } : arg)) };
+      return ((await (await hostRequest('POST', `/apps/${id}/call`, body)).json()) as { result: T }).result;
+    },
     close: () => (closed ??= hostRequest('DELETE', `/apps/${id}`).then(() => undefined)),
   };
 }
