@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { CONFIG, type AppConfig } from '../../config/config.js';
 import { JobQueue } from '../jobs/job-queue.js';
-import { safeError } from '../logging/safe-error.js';
+import { PeriodicPass } from '../jobs/periodic-pass.js';
 import { RateLimiter } from './rate-limiter.service.js';
 
 /** The job queue's queue of pruning passes ('exclusive': at most one queued or running, across instances). */
@@ -21,47 +21,36 @@ export const RATE_LIMIT_PRUNE_MAX_BATCHES = 200;
 @Injectable()
 export class RateLimitPruner implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(RateLimitPruner.name);
-  private timer?: NodeJS.Timeout;
+  private readonly pass: PeriodicPass;
 
   constructor(
     private readonly limiter: RateLimiter,
-    private readonly queue: JobQueue,
-    @Inject(CONFIG) private readonly config: AppConfig,
-  ) {}
-
-  async onModuleInit(): Promise<void> {
-    const boss = await this.queue.ready();
-    await boss.createQueue(RATE_LIMIT_PRUNE_QUEUE, { policy: 'exclusive', retryLimit: 0 });
+    queue: JobQueue,
+    @Inject(CONFIG) config: AppConfig,
+  ) {
+    this.pass = new PeriodicPass(queue, this.logger, {
+      name: RATE_LIMIT_PRUNE_QUEUE,
+      label: 'Rate limits',
+      intervalMs: config.rateLimitPruneIntervalSeconds * 1000,
+      run: () => this.prune(),
+    });
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    const boss = await this.queue.ready();
-    await boss.work(RATE_LIMIT_PRUNE_QUEUE, { pollingIntervalSeconds: 1 }, async () => {
-      try {
-        await this.prune();
-      } catch (error) {
-        // The job fails (not retried: the next interval asks again); what was deleted stays deleted.
-        this.logger.warn({ failure: safeError(error) }, 'Rate limits: a pruning pass failed');
-        throw error;
-      }
-    });
-    this.timer = setInterval(() => void this.request(), this.config.rateLimitPruneIntervalSeconds * 1000);
-    this.timer.unref();
+  onModuleInit(): Promise<void> {
+    return this.pass.create();
+  }
+
+  onApplicationBootstrap(): Promise<void> {
+    return this.pass.start();
   }
 
   onModuleDestroy(): void {
-    clearInterval(this.timer);
+    this.pass.stop();
   }
 
   /** Asks for a pass (none is queued while one waits or runs); returns whether this call queued one. */
-  async request(): Promise<boolean> {
-    try {
-      const boss = await this.queue.ready();
-      return (await boss.send(RATE_LIMIT_PRUNE_QUEUE, {})) !== null;
-    } catch (error) {
-      this.logger.warn({ failure: safeError(error) }, 'Rate limits: could not ask for a pruning pass; will ask again');
-      return false;
-    }
+  request(): Promise<boolean> {
+    return this.pass.request();
   }
 
   /** One pass, now (what the job runs): returns how many expired buckets it deleted. */

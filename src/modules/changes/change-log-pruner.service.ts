@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { JobQueue } from '../../common/jobs/job-queue.js';
-import { safeError } from '../../common/logging/safe-error.js';
+import { PeriodicPass } from '../../common/jobs/periodic-pass.js';
 import { CONFIG, type AppConfig } from '../../config/config.js';
 import { ChangeLogRepository } from './change-log.repository.js';
 
@@ -28,47 +28,36 @@ export interface PruneResult {
 @Injectable()
 export class ChangeLogPruner implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(ChangeLogPruner.name);
-  private timer?: NodeJS.Timeout;
+  private readonly pass: PeriodicPass;
 
   constructor(
     private readonly log: ChangeLogRepository,
-    private readonly queue: JobQueue,
+    queue: JobQueue,
     @Inject(CONFIG) private readonly config: AppConfig,
-  ) {}
-
-  async onModuleInit(): Promise<void> {
-    const boss = await this.queue.ready();
-    await boss.createQueue(PRUNE_QUEUE, { policy: 'exclusive', retryLimit: 0 });
+  ) {
+    this.pass = new PeriodicPass(queue, this.logger, {
+      name: PRUNE_QUEUE,
+      label: 'Change log',
+      intervalMs: config.changeLog.pruneIntervalSeconds * 1000,
+      run: () => this.prune(),
+    });
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    const boss = await this.queue.ready();
-    await boss.work(PRUNE_QUEUE, { pollingIntervalSeconds: 1 }, async () => {
-      try {
-        await this.prune();
-      } catch (error) {
-        // The job fails (not retried: the next interval asks again); what was deleted stays deleted.
-        this.logger.warn({ failure: safeError(error) }, 'Change log: a pruning pass failed');
-        throw error;
-      }
-    });
-    this.timer = setInterval(() => void this.request(), this.config.changeLog.pruneIntervalSeconds * 1000);
-    this.timer.unref();
+  onModuleInit(): Promise<void> {
+    return this.pass.create();
+  }
+
+  onApplicationBootstrap(): Promise<void> {
+    return this.pass.start();
   }
 
   onModuleDestroy(): void {
-    clearInterval(this.timer);
+    this.pass.stop();
   }
 
   /** Asks for a pass (none is queued while one waits or runs); returns whether this call queued one. */
-  async request(): Promise<boolean> {
-    try {
-      const boss = await this.queue.ready();
-      return (await boss.send(PRUNE_QUEUE, {})) !== null;
-    } catch (error) {
-      this.logger.warn({ failure: safeError(error) }, 'Change log: could not ask for a pruning pass; will ask again');
-      return false;
-    }
+  request(): Promise<boolean> {
+    return this.pass.request();
   }
 
   /** One pass, now: what the job runs. */
