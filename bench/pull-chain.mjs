@@ -69,10 +69,11 @@ try {
   console.log(`  on / off     requests/s ${show(rps)}`);
   console.log(`               CPU per pull: server ${show(ratio((r) => r.server))}, PostgreSQL ${show(ratio((r) => r.postgres))}`);
   console.log(`               server's GC pauses per pull ${show(ratio((r) => r.gc))}`);
-  const rows = (
-    await db.query(`SELECT count(hash)::int AS linked, (count(*) - count(hash))::int AS unlinked FROM audit_events WHERE action = 'secret.read'`)
-  ).rows[0];
-  console.log(`  audit rows   ${rows.linked} pull rows linked into the chain, ${rows.unlinked} written while it was off (${chain.positions ? 'with positions from a sequence' : 'without positions: BENCH_CHAIN_OFF=unpositioned'})`);
+  const rows = (await db.query(`SELECT count(hash)::int AS linked, (count(*) - count(hash))::int AS unlinked FROM audit_events WHERE action = 'secret.read'`))
+    .rows[0];
+  console.log(
+    `  audit rows   ${rows.linked} pull rows linked into the chain, ${rows.unlinked} written while it was off (${chain.positions ? 'with positions from a sequence' : 'without positions: BENCH_CHAIN_OFF=unpositioned'})`,
+  );
   console.log(`  target       the chain costs at most 5 % of requests/s: ${rps.median >= 0.95 ? 'met' : 'NOT met'} (median of the pairs)\n`);
 } finally {
   await db.end().catch(() => {});
