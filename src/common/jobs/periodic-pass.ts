@@ -1,52 +1,61 @@
-import type { Logger } from '@nestjs/common';
+import { Logger, type OnApplicationBootstrap, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { safeError } from '../logging/safe-error.js';
 import type { JobQueue } from './job-queue.js';
 
+export interface PeriodicPassOptions {
+  /** The job queue's queue of passes. */
+  queue: string;
+  /** What log lines name ("Change log", "Rate limits"). */
+  label: string;
+  intervalMs: number;
+}
+
 /**
- * A maintenance pass that every instance asks for on an interval and that runs at most once at a time
- * across instances: the job queue's 'exclusive' queue `name` holds one pass queued or running, so a request
- * while one waits or runs queues nothing. A failed pass is logged and not retried (the next interval asks
- * again); what it did before failing stays done. The owner (a Nest provider) calls `create` from
- * onModuleInit, `start` from onApplicationBootstrap and `stop` from onModuleDestroy.
+ * A pruning pass that every instance asks for on an interval and that runs at most once at a time across
+ * instances: the job queue's 'exclusive' queue holds one pass queued or running, so a request while one
+ * waits or runs queues nothing. A failed pass is logged and not retried (the next interval asks again);
+ * what it did before failing stays done. Subclasses (Nest providers) say what a pass does (`runPass`).
  */
-export class PeriodicPass {
+export abstract class PeriodicPass implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
+  protected readonly logger = new Logger(this.constructor.name);
   private timer?: NodeJS.Timeout;
 
-  constructor(
-    private readonly queue: JobQueue,
-    private readonly logger: Logger,
-    private readonly options: { name: string; label: string; intervalMs: number; run: () => Promise<unknown> },
+  protected constructor(
+    private readonly jobs: JobQueue,
+    private readonly options: PeriodicPassOptions,
   ) {}
 
-  async create(): Promise<void> {
-    const boss = await this.queue.ready();
-    await boss.createQueue(this.options.name, { policy: 'exclusive', retryLimit: 0 });
+  /** One pass (what the job runs). */
+  protected abstract runPass(): Promise<unknown>;
+
+  async onModuleInit(): Promise<void> {
+    const boss = await this.jobs.ready();
+    await boss.createQueue(this.options.queue, { policy: 'exclusive', retryLimit: 0 });
   }
 
-  async start(): Promise<void> {
-    const { name, label, intervalMs, run } = this.options;
-    const boss = await this.queue.ready();
-    await boss.work(name, { pollingIntervalSeconds: 1 }, async () => {
+  async onApplicationBootstrap(): Promise<void> {
+    const boss = await this.jobs.ready();
+    await boss.work(this.options.queue, { pollingIntervalSeconds: 1 }, async () => {
       try {
-        await run();
+        await this.runPass();
       } catch (error) {
-        this.logger.warn({ failure: safeError(error) }, `${label}: a pruning pass failed`);
+        this.logger.warn({ failure: safeError(error) }, `${this.options.label}: a pruning pass failed`);
         throw error;
       }
     });
-    this.timer = setInterval(() => void this.request(), intervalMs);
+    this.timer = setInterval(() => void this.request(), this.options.intervalMs);
     this.timer.unref();
   }
 
-  stop(): void {
+  onModuleDestroy(): void {
     clearInterval(this.timer);
   }
 
   /** Asks for a pass (none is queued while one waits or runs); returns whether this call queued one. */
   async request(): Promise<boolean> {
     try {
-      const boss = await this.queue.ready();
-      return (await boss.send(this.options.name, {})) !== null;
+      const boss = await this.jobs.ready();
+      return (await boss.send(this.options.queue, {})) !== null;
     } catch (error) {
       this.logger.warn({ failure: safeError(error) }, `${this.options.label}: could not ask for a pruning pass; will ask again`);
       return false;

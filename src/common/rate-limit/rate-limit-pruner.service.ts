@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { CONFIG, type AppConfig } from '../../config/config.js';
 import { JobQueue } from '../jobs/job-queue.js';
 import { PeriodicPass } from '../jobs/periodic-pass.js';
@@ -19,38 +19,17 @@ export const RATE_LIMIT_PRUNE_MAX_BATCHES = 200;
  * window or lock-out has run out), a batch per statement, at most RATE_LIMIT_PRUNE_MAX_BATCHES batches.
  */
 @Injectable()
-export class RateLimitPruner implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger(RateLimitPruner.name);
-  private readonly pass: PeriodicPass;
-
+export class RateLimitPruner extends PeriodicPass {
   constructor(
     private readonly limiter: RateLimiter,
     queue: JobQueue,
     @Inject(CONFIG) config: AppConfig,
   ) {
-    this.pass = new PeriodicPass(queue, this.logger, {
-      name: RATE_LIMIT_PRUNE_QUEUE,
-      label: 'Rate limits',
-      intervalMs: config.rateLimitPruneIntervalSeconds * 1000,
-      run: () => this.prune(),
-    });
+    super(queue, { queue: RATE_LIMIT_PRUNE_QUEUE, label: 'Rate limits', intervalMs: config.rateLimitPruneIntervalSeconds * 1000 });
   }
 
-  onModuleInit(): Promise<void> {
-    return this.pass.create();
-  }
-
-  onApplicationBootstrap(): Promise<void> {
-    return this.pass.start();
-  }
-
-  onModuleDestroy(): void {
-    this.pass.stop();
-  }
-
-  /** Asks for a pass (none is queued while one waits or runs); returns whether this call queued one. */
-  request(): Promise<boolean> {
-    return this.pass.request();
+  protected runPass(): Promise<unknown> {
+    return this.prune();
   }
 
   /** One pass, now (what the job runs): returns how many expired buckets it deleted. */

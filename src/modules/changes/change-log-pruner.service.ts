@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { JobQueue } from '../../common/jobs/job-queue.js';
 import { PeriodicPass } from '../../common/jobs/periodic-pass.js';
 import { CONFIG, type AppConfig } from '../../config/config.js';
@@ -26,38 +26,17 @@ export interface PruneResult {
  * it is told to resync, and a check-and-set from before it conflicts, instead of trusting a partial log.
  */
 @Injectable()
-export class ChangeLogPruner implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger(ChangeLogPruner.name);
-  private readonly pass: PeriodicPass;
-
+export class ChangeLogPruner extends PeriodicPass {
   constructor(
     private readonly log: ChangeLogRepository,
     queue: JobQueue,
     @Inject(CONFIG) private readonly config: AppConfig,
   ) {
-    this.pass = new PeriodicPass(queue, this.logger, {
-      name: PRUNE_QUEUE,
-      label: 'Change log',
-      intervalMs: config.changeLog.pruneIntervalSeconds * 1000,
-      run: () => this.prune(),
-    });
+    super(queue, { queue: PRUNE_QUEUE, label: 'Change log', intervalMs: config.changeLog.pruneIntervalSeconds * 1000 });
   }
 
-  onModuleInit(): Promise<void> {
-    return this.pass.create();
-  }
-
-  onApplicationBootstrap(): Promise<void> {
-    return this.pass.start();
-  }
-
-  onModuleDestroy(): void {
-    this.pass.stop();
-  }
-
-  /** Asks for a pass (none is queued while one waits or runs); returns whether this call queued one. */
-  request(): Promise<boolean> {
-    return this.pass.request();
+  protected runPass(): Promise<unknown> {
+    return this.prune();
   }
 
   /** One pass, now: what the job runs. */
