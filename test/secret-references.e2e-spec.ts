@@ -193,22 +193,28 @@ describe('secret references', () => {
   });
 
   it.concurrent('takes a dozen concurrent writes of references to one project, queued in the app rather than on a database lock', async () => {
-    // An instance on which any wait for a database lock fails at once (503): a write that queued for the
+    // An app on which any wait for a database lock fails at once (503): a write that queued for the
     // project's reference lock inside PostgreSQL, holding a pooled connection meanwhile, would fail there.
-    const strict = (await ctx.startInstance({ DATABASE_LOCK_TIMEOUT_MS: '1' })).http;
-    const owner = await registerUser(ctx.api, 'burst');
-    const org = await createOrg(ctx.api, owner);
-    const p = await createProject(ctx.api, owner, org);
-    const by = { session: owner.session };
-    await seedSecrets(ctx.api, by, org, p, 'staging', { HOST: 'db.staging' });
-    const writes = await Promise.all(
-      Array.from({ length: 12 }, (_, i) =>
-        strict.put(secretsPath(org, p, 'development'), { key: `URL${i}`, value: `postgres://\${staging.HOST}/\${NAME${i}:-db${i}}` }, by),
-      ),
-    );
-    expect(writes.map((res) => res.status)).toEqual(Array(12).fill(200));
-    const pulled = await ctx.api.get(secretsPath(org, p, 'development'), by);
-    expect(valuesOf(pulled.body)).toEqual(Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`URL${i}`, `postgres://db.staging/db${i}`])));
+    // Its own database: the other tests' writes share a database's locks too (extending a table, the
+    // queue of notifications at commit), which a 1 ms lock time-out would turn into 503s of their own.
+    const strict = await startTestContext({ DATABASE_LOCK_TIMEOUT_MS: '1' });
+    try {
+      const owner = await registerUser(strict.api, 'burst');
+      const org = await createOrg(strict.api, owner);
+      const p = await createProject(strict.api, owner, org);
+      const by = { session: owner.session };
+      await seedSecrets(strict.api, by, org, p, 'staging', { HOST: 'db.staging' });
+      const writes = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          strict.api.put(secretsPath(org, p, 'development'), { key: `URL${i}`, value: `postgres://\${staging.HOST}/\${NAME${i}:-db${i}}` }, by),
+        ),
+      );
+      expect(writes.map((res) => res.status)).toEqual(Array(12).fill(200));
+      const pulled = await strict.api.get(secretsPath(org, p, 'development'), by);
+      expect(valuesOf(pulled.body)).toEqual(Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`URL${i}`, `postgres://db.staging/db${i}`])));
+    } finally {
+      await strict.close();
+    }
   });
 
   it.concurrent('refuses a reference cycle at write time (set and bulk import) with a 400 naming the chain, changing nothing', async () => {
