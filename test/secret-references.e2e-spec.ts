@@ -39,6 +39,42 @@ describe('secret references', () => {
     return rows;
   }
 
+  /**
+   * A writer's bulk write, promotion (dry run and real), rollback and restore that would store a reference
+   * to `env`.DB_PASSWORD in staging are each refused (403, naming the key): the references are stored
+   * first by the owner (`as`). Returns the project's stored state, which the refusals left as it was.
+   */
+  async function expectCopiesRefused(p: TestProject, env: string, writer: RequestOptions) {
+    const ref = `\${${env}.DB_PASSWORD}`;
+    const bulk = await ctx.api.post(
+      `${path(p, 'staging')}/bulk`,
+      {
+        secrets: [
+          { key: 'OK', value: 'fine' },
+          { key: 'URL', value: `db://${ref}` },
+        ],
+      },
+      writer,
+    );
+    expect(bulk.status).toBe(403);
+    expect(bulk.body.reference).toBe(`URL -> ${ref}`);
+    await seedSecrets(ctx.api, as, team.org, p, 'development', { REF: ref });
+    const promotePath = `/v1/secrets/${team.org.slug}/${p.slug}/promote`;
+    for (const dryRun of [true, false]) {
+      const promote = await ctx.api.post(promotePath, { fromEnv: 'development', toEnv: 'staging', keys: ['REF'], dryRun }, writer);
+      expect(promote.status).toBe(403);
+      expect(promote.body.reference).toBe(`REF -> ${ref}`);
+    }
+    await setSecret(ctx.api, as, team.org, p, 'staging', { key: 'R', value: ref });
+    const { rows } = await ctx.db.query(`SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at`);
+    await setSecret(ctx.api, as, team.org, p, 'staging', { key: 'R', value: 'plain' });
+    const stagingBefore = await storedState(p);
+    expect((await ctx.api.post(`${path(p, 'staging')}/rollback`, { key: 'R', version: 1 }, writer)).status).toBe(403);
+    expect((await ctx.api.post(`${path(p, 'staging')}/restore`, { to: rows[0].at, keys: ['R'] }, writer)).status).toBe(403);
+    expect(await storedState(p)).toEqual(stagingBefore);
+    return stagingBefore;
+  }
+
   it.concurrent('resolves same-environment and cross-environment references, by slug and by alias', async () => {
     const p = await createProject(ctx.api, team.owner, team.org);
     await seedSecrets(ctx.api, as, team.org, p, 'staging', { DB_HOST: 'db.staging', DB_PASSWORD: 'hunter2' });
@@ -257,37 +293,12 @@ describe('secret references', () => {
       expect(res.body).toMatchObject({ code: 'forbidden', reference: `LOG_LEVEL -> \${${value.includes('prod.') ? 'prod' : 'production'}.DB_PASSWORD}` });
       expect(res.text).not.toContain('prod-only-password');
     }
-    const bulk = await ctx.api.post(
-      `${path(p, 'staging')}/bulk`,
-      {
-        secrets: [
-          { key: 'OK', value: 'fine' },
-          { key: 'URL', value: 'db://${production.DB_PASSWORD}' },
-        ],
-      },
-      developer,
-    );
-    expect(bulk.status).toBe(403);
-    expect(bulk.body.reference).toBe('URL -> ${production.DB_PASSWORD}');
     // A token scoped to staging may not reference development either (its scope is what it may read).
     const scoped = await createVaultToken(ctx.api, team.owner, { access: 'read_write', orgId: team.org.id, projectId: p.id, environments: ['staging'] });
     expect((await ctx.api.put(path(p, 'staging'), { key: 'D', value: '${development.X}' }, { token: scoped.token })).status).toBe(403);
 
-    // Copies are checked the same way: promotion (and its dry run), rollback and restore of a stored reference.
-    await seedSecrets(ctx.api, as, team.org, p, 'development', { REF: '${production.DB_PASSWORD}' });
-    const promotePath = `/v1/secrets/${team.org.slug}/${p.slug}/promote`;
-    for (const dryRun of [true, false]) {
-      const promote = await ctx.api.post(promotePath, { fromEnv: 'development', toEnv: 'staging', keys: ['REF'], dryRun }, developer);
-      expect(promote.status).toBe(403);
-      expect(promote.body.reference).toBe('REF -> ${production.DB_PASSWORD}');
-    }
-    await setSecret(ctx.api, as, team.org, p, 'staging', { key: 'R', value: '${production.DB_PASSWORD}' });
-    const { rows } = await ctx.db.query(`SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at`);
-    await setSecret(ctx.api, as, team.org, p, 'staging', { key: 'R', value: 'plain' });
-    const stagingBefore = await storedState(p);
-    expect((await ctx.api.post(`${path(p, 'staging')}/rollback`, { key: 'R', version: 1 }, developer)).status).toBe(403);
-    expect((await ctx.api.post(`${path(p, 'staging')}/restore`, { to: rows[0].at, keys: ['R'] }, developer)).status).toBe(403);
-    expect(await storedState(p)).toEqual(stagingBefore);
+    // Copies are checked the same way: bulk, promotion (and its dry run), rollback and restore of a stored reference.
+    const stagingBefore = await expectCopiesRefused(p, 'production', developer);
     expect(stagingBefore.filter((r: { slug: string }) => r.slug === 'staging').map((r: { key: string }) => r.key)).toEqual(['R']);
     expect(before.map((r: { key: string }) => r.key)).toEqual(['DB_PASSWORD']);
 
@@ -319,18 +330,6 @@ describe('secret references', () => {
         expect(res.body).toMatchObject({ code: 'forbidden', reference: 'LOG_LEVEL -> ${prod-eu.DB_PASSWORD}' });
         expect(res.body.message).toMatch(/^LOG_LEVEL -> \$\{prod-eu\.DB_PASSWORD\}: the project has no environment 'prod-eu'/);
       }
-      const bulk = await ctx.api.post(
-        `${path(p, 'staging')}/bulk`,
-        {
-          secrets: [
-            { key: 'OK', value: 'fine' },
-            { key: 'URL', value: 'db://${prod-eu.DB_PASSWORD}' },
-          ],
-        },
-        developer,
-      );
-      expect(bulk.status).toBe(403);
-      expect(bulk.body.reference).toBe('URL -> ${prod-eu.DB_PASSWORD}');
       // A token narrowed to staging is refused as for an environment outside its scope that exists: it is not told which exist.
       const scoped = await createVaultToken(ctx.api, team.owner, { access: 'read_write', orgId: team.org.id, projectId: p.id, environments: ['staging'] });
       const missing = await ctx.api.put(path(p, 'staging'), { key: 'D', value: '${prod-eu.X}' }, { token: scoped.token });
@@ -338,21 +337,8 @@ describe('secret references', () => {
       expect([missing.status, existing.status]).toEqual([403, 403]);
       expect(missing.body.message.replace('prod-eu', 'development')).toBe(existing.body.message);
 
-      // Copies: promotion (and its dry run), rollback and restore of a reference the owner stored.
-      await seedSecrets(ctx.api, as, team.org, p, 'development', { REF: '${prod-eu.DB_PASSWORD}' });
-      const promotePath = `/v1/secrets/${team.org.slug}/${p.slug}/promote`;
-      for (const dryRun of [true, false]) {
-        const promote = await ctx.api.post(promotePath, { fromEnv: 'development', toEnv: 'staging', keys: ['REF'], dryRun }, developer);
-        expect(promote.status).toBe(403);
-        expect(promote.body.reference).toBe('REF -> ${prod-eu.DB_PASSWORD}');
-      }
-      await setSecret(ctx.api, as, team.org, p, 'staging', { key: 'R', value: '${prod-eu.DB_PASSWORD}' });
-      const { rows } = await ctx.db.query(`SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at`);
-      await setSecret(ctx.api, as, team.org, p, 'staging', { key: 'R', value: 'plain' });
-      const stagingBefore = await storedState(p);
-      expect((await ctx.api.post(`${path(p, 'staging')}/rollback`, { key: 'R', version: 1 }, developer)).status).toBe(403);
-      expect((await ctx.api.post(`${path(p, 'staging')}/restore`, { to: rows[0].at, keys: ['R'] }, developer)).status).toBe(403);
-      expect(await storedState(p)).toEqual(stagingBefore);
+      // Copies: bulk, promotion (and its dry run), rollback and restore of a reference the owner stored.
+      await expectCopiesRefused(p, 'prod-eu', developer);
       expect(before).toEqual([]);
 
       // Those who could read it whatever its tier (owner, admin) may still reference it before it exists (the pull names it).
