@@ -63,7 +63,7 @@ export class MembersService {
   }
 
   async invite(actor: Actor, org: OrgContext, dto: InviteMemberDto, meta: RequestMeta): Promise<CreatedInviteDto> {
-    assertMayGrant(org.role, dto.role);
+    assertNotOutranked(org.role, dto.role, 'grant the role');
     const token = randomBase62();
     const invite = await this.db.transaction(async (em) => {
       const invitee = await this.users.idByEmail(em, dto.email);
@@ -115,10 +115,7 @@ export class MembersService {
    */
   private async withdrawOpenInvitation(em: EntityManager, org: OrgContext, email: string): Promise<InviteRow[]> {
     const open = await this.invites.lockOpenFor(em, org.id, email);
-    const outranking = open.find((i) => !i.expired && ROLE_RANK[i.role] > ROLE_RANK[org.role]);
-    if (outranking) {
-      throw new OutrankedError(`Your role (${org.role}) cannot replace an open invitation for the role ${outranking.role}`);
-    }
+    for (const invite of open) if (!invite.expired) assertNotOutranked(org.role, invite.role, 'replace an open invitation for the role');
     for (const invite of open) await this.invites.revoke(em, invite.id);
     return open;
   }
@@ -134,9 +131,7 @@ export class MembersService {
     await this.db.transaction(async (em) => {
       const invite = await this.invites.lockPending(em, { id: inviteId, orgId: org.id });
       if (!invite) throw new InviteNotPendingError(inviteId);
-      if (ROLE_RANK[invite.role] > ROLE_RANK[org.role]) {
-        throw new OutrankedError(`Your role (${org.role}) cannot revoke an invitation for the role ${invite.role}`);
-      }
+      assertNotOutranked(org.role, invite.role, 'revoke an invitation for the role');
       await this.invites.revoke(em, invite.id);
       await this.audit.record(em, {
         action: 'member.invite_revoked',
@@ -207,9 +202,7 @@ export class MembersService {
     await this.db.transaction(async (em) => {
       const owners = await this.orgs.lockOwners(em, org.id);
       const member = await this.findMember(em, org.id, userId);
-      if (ROLE_RANK[member.role] > ROLE_RANK[org.role]) {
-        throw new OutrankedError(`Your role (${org.role}) cannot remove a member with role ${member.role}`);
-      }
+      assertNotOutranked(org.role, member.role, 'remove a member with role');
       if (member.role === 'owner' && owners.length <= 1) throw new LastOwnerError();
       await this.orgs.removeMember(em, org.id, userId);
       // What the member set up in the org ends with the membership: a later invitation must not revive it.
@@ -251,9 +244,10 @@ export class MembersService {
 }
 
 /** Only an owner may hand out the owner role. */
-function assertMayGrant(granterRole: Role, role: Role): void {
-  if (ROLE_RANK[role] > ROLE_RANK[granterRole]) {
-    throw new OutrankedError(`Your role (${granterRole}) cannot grant the role ${role}`);
+/** A caller may act on a role (grant it, revoke or replace an invitation for it, remove its member) only up to their own. */
+function assertNotOutranked(callerRole: Role, role: Role, action: string): void {
+  if (ROLE_RANK[role] > ROLE_RANK[callerRole]) {
+    throw new OutrankedError(`Your role (${callerRole}) cannot ${action} ${role}`);
   }
 }
 
